@@ -1,0 +1,65 @@
+"""The ``neurochip`` command: a thin driver over the public API.
+
+Each subcommand lives in a module ``neurochip._cli_<name>`` with ``add_parser(subparsers)``
+that registers its parser and sets ``func(args) -> int``.  This module only dispatches, and is
+the one place that turns a :class:`~neurochip.errors.NeurochipError` into ``error: ...`` on
+stderr with exit status 1 (usage errors exit 2).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+from .errors import NeurochipError
+
+# name -> module holding ``add_parser``; a plain dict, in the order shown by --help.
+SUBCOMMANDS: dict[str, str] = {
+    "lif": "neurochip._cli_lif",
+    "demo": "neurochip._cli_demo",
+}
+
+
+class _Parser(argparse.ArgumentParser):
+    """ArgumentParser whose usage errors are one line: ``error: ...`` and exit status 2."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(2, f"error: {self.prog}: {message}\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The full argument parser (used by :func:`main` and by the CLI reference in docs/)."""
+    from . import __version__
+
+    parser = _Parser(
+        prog="neurochip",
+        description="Neuromorphic hardware co-design: silicon LIF neurons to whole-chip estimates.",
+    )
+    parser.add_argument("--version", action="version", version=f"neurochip {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    for module_name in SUBCOMMANDS.values():
+        importlib.import_module(module_name).add_parser(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the CLI; returns the exit status (0 ok, 1 error, 2 usage error)."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if getattr(args, "func", None) is None:
+        parser.print_help()
+        return 2
+    try:
+        return int(args.func(args) or 0)
+    except NeurochipError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("error: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())

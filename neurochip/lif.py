@@ -1,0 +1,426 @@
+r"""The leaky integrate-and-fire (LIF) neuron: its parameters and its closed forms.
+
+A silicon LIF neuron is a membrane capacitor :math:`C` charged by an input current :math:`I`,
+discharged by a leak of conductance :math:`g_L` towards :math:`E_L`, a comparator at
+:math:`V_{th}`, a reset to :math:`V_{reset}` and a refractory hold of :math:`t_{ref}`:
+
+.. math::
+
+    C \frac{dV}{dt} = -g_L (V - E_L) + I, \qquad
+    V \ge V_{th} \Rightarrow V \leftarrow V_{reset} \text{ held for } t_{ref}.
+
+Every float is in SI base units.  The functions here are vectorised over the input current and
+are the references that tests, fits and reports lean on.  See ``docs/lif.md`` for derivations
+and sources.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from ._spec import dump_toml, load_toml, spec_from_dict, spec_to_dict
+from .errors import ConfigError, InvalidParameterError
+
+__all__ = [
+    "LIFParams",
+    "tau_m",
+    "v_inf",
+    "rheobase",
+    "isi",
+    "firing_rate",
+    "fi_curve",
+    "saturation_rate",
+    "saturation_fraction",
+    "pif_rate",
+    "siegert_rate",
+    "siegert_cv",
+]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LIFParams:
+    r"""Parameters of one LIF neuron, in SI units.
+
+    The defaults describe a generic silicon neuron: 1 pF membrane, 1 nS leak (1 GOhm, so
+    tau_m = 1 ms), rest and reset at 0 V, threshold at 0.5 V, 1 ms refractory hold.
+
+    Parameters
+    ----------
+    c_m_farad : float
+        Membrane capacitance C, > 0.
+    g_leak_siemens : float
+        Leak conductance g_L = 1/R, >= 0.  Zero gives the perfect (non-leaky) integrator.
+        :meth:`from_dict` also accepts ``r_leak_ohm`` instead.
+    e_leak_volt : float
+        Leak reversal (resting) potential E_L.
+    v_th_volt : float
+        Threshold V_th.
+    v_reset_volt : float
+        Reset potential V_reset, < V_th.
+    t_ref_s : float
+        Absolute refractory period t_ref, >= 0: the membrane is held at V_reset and input is
+        ignored for this long after each spike.
+    adapt_increment_amp : float
+        Spike-triggered adaptation: the adaptation current w (subtracted from the input) jumps
+        by this much at each spike.  0 (default) disables adaptation.
+    tau_adapt_s : float
+        Time constant of the adaptation current's decay, > 0.
+    noise_sigma_volt : float
+        White input noise in Brunel's (2000) convention,
+        :math:`\tau_m dV/dt = -(V - E_L) + R I + \sigma \sqrt{\tau_m}\,\xi(t)`; the free
+        membrane potential then has standard deviation :math:`\sigma/\sqrt{2}`.  >= 0.
+
+    Raises
+    ------
+    InvalidParameterError
+        Naming the field and the value when a value is outside its range or not finite.
+
+    Examples
+    --------
+    >>> p = LIFParams(c_m_farad=1e-12, g_leak_siemens=1e-9, v_th_volt=0.5)
+    >>> round(p.tau_m_s, 12)
+    0.001
+    """
+
+    c_m_farad: float = 1e-12
+    g_leak_siemens: float = 1e-9
+    e_leak_volt: float = 0.0
+    v_th_volt: float = 0.5
+    v_reset_volt: float = 0.0
+    t_ref_s: float = 1e-3
+    adapt_increment_amp: float = 0.0
+    tau_adapt_s: float = 0.1
+    noise_sigma_volt: float = 0.0
+
+    def __post_init__(self) -> None:
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            if isinstance(value, bool) or not isinstance(value, (int, float, np.floating, np.integer)):
+                raise InvalidParameterError(f"{f.name} = {value!r}: must be a number")
+            value = float(value)
+            if not math.isfinite(value):
+                raise InvalidParameterError(f"{f.name} = {value!r}: must be finite")
+            object.__setattr__(self, f.name, value)
+        _require(self.c_m_farad > 0, "c_m_farad", self.c_m_farad, "must be > 0")
+        _require(self.g_leak_siemens >= 0, "g_leak_siemens", self.g_leak_siemens, "must be >= 0")
+        _require(
+            self.v_reset_volt < self.v_th_volt,
+            "v_reset_volt",
+            self.v_reset_volt,
+            f"must be < v_th_volt = {self.v_th_volt!r}",
+        )
+        _require(self.t_ref_s >= 0, "t_ref_s", self.t_ref_s, "must be >= 0")
+        _require(self.tau_adapt_s > 0, "tau_adapt_s", self.tau_adapt_s, "must be > 0")
+        _require(self.noise_sigma_volt >= 0, "noise_sigma_volt", self.noise_sigma_volt, "must be >= 0")
+
+    # -- derived quantities ------------------------------------------------------------------
+    @property
+    def r_leak_ohm(self) -> float:
+        """Leak resistance R = 1/g_L in ohm (inf for the perfect integrator)."""
+        return math.inf if self.g_leak_siemens == 0 else 1.0 / self.g_leak_siemens
+
+    @property
+    def tau_m_s(self) -> float:
+        """Membrane time constant tau_m = C/g_L in s (inf for the perfect integrator)."""
+        return math.inf if self.g_leak_siemens == 0 else self.c_m_farad / self.g_leak_siemens
+
+    @property
+    def is_adapting(self) -> bool:
+        """True when spike-triggered adaptation is on."""
+        return self.adapt_increment_amp != 0.0
+
+    def replace(self, **changes: float) -> LIFParams:
+        """A copy with some fields changed (validated again)."""
+        return dataclasses.replace(self, **changes)
+
+    # -- I/O ---------------------------------------------------------------------------------
+    def to_dict(self) -> dict[str, float]:
+        """Plain dict of the fields (SI floats)."""
+        return spec_to_dict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any], *, source: str | None = None, prefix: str = "") -> LIFParams:
+        """Build from a dict; values may be SI strings (``"20 ms"``); ``r_leak_ohm`` may replace
+        ``g_leak_siemens``.
+
+        Raises
+        ------
+        ConfigError
+            Naming the key when a key is unknown or a value is malformed (when ``source`` or
+            ``prefix`` is given); otherwise :class:`InvalidParameterError`.
+        """
+        data = dict(data)
+        if "r_leak_ohm" in data:
+            if "g_leak_siemens" in data:
+                raise ConfigError(
+                    "give either g_leak_siemens or r_leak_ohm, not both",
+                    path=source,
+                    key=f"{prefix}.r_leak_ohm" if prefix else "r_leak_ohm",
+                )
+            r_value = data.pop("r_leak_ohm")
+            from .units import parse_quantity
+
+            try:
+                r = parse_quantity(r_value, unit="Ohm", name="r_leak_ohm")
+            except InvalidParameterError as exc:
+                raise ConfigError(str(exc), path=source, key=prefix or None) from None
+            if not r > 0:
+                raise ConfigError(f"r_leak_ohm = {r!r}: must be > 0", path=source, key=prefix or None)
+            data["g_leak_siemens"] = 0.0 if math.isinf(r) else 1.0 / r
+        return spec_from_dict(cls, data, source=source, prefix=prefix)
+
+    def to_toml(self, path: str | Path | None = None, *, table: str = "lif") -> str:
+        """TOML text of the parameters under ``[table]``; written to ``path`` when given."""
+        text = dump_toml({table: self.to_dict()}, header="neurochip LIF parameters, SI units")
+        if path is not None:
+            Path(path).write_text(text)
+        return text
+
+    @classmethod
+    def from_toml(cls, path: str | Path, *, table: str = "lif") -> LIFParams:
+        """Read parameters from the ``[table]`` of a TOML file (or from its top level if the
+        file has no such table).  Errors name the file and the key."""
+        data = load_toml(path)
+        if table in data:
+            return cls.from_dict(data[table], source=str(path), prefix=table)
+        return cls.from_dict(data, source=str(path))
+
+
+def _require(ok: bool, name: str, value: float, rule: str) -> None:
+    if not ok:
+        raise InvalidParameterError(f"{name} = {value!r}: {rule}")
+
+
+def _as_current(current: ArrayLike) -> NDArray[np.float64]:
+    arr = np.asarray(current, dtype=np.float64)
+    if np.isnan(arr).any():
+        raise InvalidParameterError("current: contains NaN")
+    return arr
+
+
+def _no_adaptation(params: LIFParams, what: str) -> None:
+    if params.is_adapting:
+        raise InvalidParameterError(
+            f"{what}: the closed form holds for a non-adapting neuron, but adapt_increment_amp = "
+            f"{params.adapt_increment_amp!r}; simulate the adapting neuron with neurochip.emulator"
+        )
+
+
+def _ret(arr: NDArray[np.float64]) -> NDArray[np.float64] | float:
+    return float(arr) if arr.ndim == 0 else arr
+
+
+def tau_m(params: LIFParams) -> float:
+    """Membrane time constant :math:`\\tau_m = C/g_L` in s (inf for the perfect integrator)."""
+    return params.tau_m_s
+
+
+def v_inf(params: LIFParams, current: ArrayLike) -> NDArray[np.float64] | float:
+    r"""Steady-state membrane potential :math:`V_\infty = E_L + I/g_L` in V, without threshold.
+
+    Infinite (with the sign of I) for the perfect integrator.
+    """
+    i = _as_current(current)
+    if params.g_leak_siemens == 0:
+        return _ret(np.where(i > 0, np.inf, np.where(i < 0, -np.inf, params.e_leak_volt)))
+    return _ret(params.e_leak_volt + i / params.g_leak_siemens)
+
+
+def rheobase(params: LIFParams) -> float:
+    r"""Rheobase current :math:`I_{rh} = g_L (V_{th} - E_L)` in A.
+
+    The neuron fires under a constant current only if :math:`I > I_{rh}`.  For the perfect
+    integrator with :math:`V_{th} > E_L` any positive current fires, so this is 0.
+    """
+    return params.g_leak_siemens * (params.v_th_volt - params.e_leak_volt)
+
+
+def isi(params: LIFParams, current: ArrayLike) -> NDArray[np.float64] | float:
+    r"""Inter-spike interval under a constant current, in s (inf below rheobase).
+
+    .. math::
+
+        T(I) = t_{ref} + \tau_m \ln \frac{R I + E_L - V_{reset}}{R I + E_L - V_{th}}
+             = t_{ref} + \frac{C\,\Delta V}{I - I_{rh}}\,\frac{\ln(1+x)}{x},
+        \quad x = \frac{g_L \Delta V}{I - I_{rh}},\ \Delta V = V_{th} - V_{reset}.
+
+    The second form is evaluated (with ``log1p``), which stays accurate when the current is
+    far above rheobase and tends continuously to the perfect integrator as :math:`g_L \to 0`.
+    Noise is ignored (see :func:`siegert_rate`).
+
+    Parameters
+    ----------
+    params : LIFParams
+        A non-adapting neuron.
+    current : float or array_like
+        Constant input current I in A.
+
+    Returns
+    -------
+    float or ndarray
+        ISI in s, ``inf`` where :math:`I \le I_{rh}`.
+
+    Examples
+    --------
+    >>> p = LIFParams()  # tau_m = 1 ms, V_th = 0.5 V, reset 0 V, t_ref 1 ms
+    >>> round(isi(p, 1e-9) * 1e3, 6)  # 1 nA: t_ref + tau ln(1/(1 - 0.5))
+    1.693147
+    """
+    _no_adaptation(params, "isi")
+    i = _as_current(current)
+    drive = i - rheobase(params)
+    dv = params.v_th_volt - params.v_reset_volt
+    fires = drive > 0
+    safe = np.where(fires, drive, 1.0)
+    x = params.g_leak_siemens * dv / safe
+    small = x < 1e-8
+    ratio = np.where(small, 1.0 - x / 2.0, np.log1p(x) / np.where(small, 1.0, x))
+    t = params.t_ref_s + params.c_m_farad * dv / safe * ratio
+    return _ret(np.where(fires, t, np.inf))
+
+
+def firing_rate(params: LIFParams, current: ArrayLike) -> NDArray[np.float64] | float:
+    """Firing rate 1/ISI under a constant current, in Hz (0 at and below rheobase).
+
+    See :func:`isi`.  Tends to :func:`saturation_rate` = 1/t_ref as the current grows.
+    """
+    t = np.asarray(isi(params, current), dtype=np.float64)
+    with np.errstate(divide="ignore"):
+        return _ret(np.where(np.isinf(t), 0.0, 1.0 / t))
+
+
+def fi_curve(
+    params: LIFParams, i_min: float, i_max: float, n: int = 50
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """The f-I curve: ``n`` currents evenly spaced in [i_min, i_max] (A) and their rates (Hz)."""
+    if n < 2:
+        raise InvalidParameterError(f"n = {n!r}: must be >= 2")
+    if not i_max > i_min:
+        raise InvalidParameterError(f"i_max = {i_max!r}: must be > i_min = {i_min!r}")
+    currents = np.linspace(i_min, i_max, n)
+    return currents, np.asarray(firing_rate(params, currents))
+
+
+def saturation_rate(params: LIFParams) -> float:
+    """The rate ceiling 1/t_ref in Hz (inf when t_ref = 0)."""
+    return math.inf if params.t_ref_s == 0 else 1.0 / params.t_ref_s
+
+
+def saturation_fraction(params: LIFParams, rate_hz: ArrayLike) -> NDArray[np.float64] | float:
+    """How close a rate is to the ceiling: rate x t_ref, in [0, 1] for a real neuron.
+
+    1 means the neuron fires as fast as its refractory period allows.
+    """
+    return _ret(np.asarray(rate_hz, dtype=np.float64) * params.t_ref_s)
+
+
+def pif_rate(params: LIFParams, current: ArrayLike) -> NDArray[np.float64] | float:
+    r"""Rate of the perfect integrator with the same C, thresholds and t_ref (g_L = 0), in Hz.
+
+    .. math:: f_{PIF}(I) = \frac{I}{C (V_{th} - V_{reset}) + I\, t_{ref}}, \quad I > 0.
+
+    This is the LIF rate in the limit g_L -> 0, and an upper bound of the LIF rate at the same
+    current.
+    """
+    i = _as_current(current)
+    dv = params.v_th_volt - params.v_reset_volt
+    pos = i > 0
+    safe = np.where(pos, i, 1.0)
+    return _ret(np.where(pos, safe / (params.c_m_farad * dv + safe * params.t_ref_s), 0.0))
+
+
+def _noise_args(params: LIFParams, sigma_volt: float | None, what: str) -> float:
+    _no_adaptation(params, what)
+    if params.g_leak_siemens == 0:
+        raise InvalidParameterError(f"{what}: needs a leak (g_leak_siemens > 0); got 0")
+    sigma = params.noise_sigma_volt if sigma_volt is None else float(sigma_volt)
+    if not sigma > 0:
+        raise InvalidParameterError(f"{what}: noise sigma = {sigma!r} V: must be > 0")
+    return sigma
+
+
+def siegert_rate(
+    params: LIFParams, current: ArrayLike, *, sigma_volt: float | None = None
+) -> NDArray[np.float64] | float:
+    r"""Mean rate of an LIF neuron driven by white noise (Siegert formula), in Hz.
+
+    For :math:`\tau_m \dot V = -(V - \mu) + \sigma\sqrt{\tau_m}\,\xi(t)` with
+    :math:`\mu = E_L + I/g_L` (Brunel 2000, eq. 21; Siegert 1951):
+
+    .. math::
+
+        \frac{1}{\nu} = t_{ref} + \tau_m \sqrt{\pi}
+            \int_{(V_{reset}-\mu)/\sigma}^{(V_{th}-\mu)/\sigma} e^{u^2} (1 + \operatorname{erf} u)\, du .
+
+    The integrand is evaluated as ``erfcx(-u)``, which does not overflow for negative u.
+
+    Parameters
+    ----------
+    params : LIFParams
+        A leaky, non-adapting neuron.
+    current : float or array_like
+        Mean input current I in A.
+    sigma_volt : float, optional
+        Noise amplitude sigma in V; defaults to ``params.noise_sigma_volt``.
+    """
+    sigma = _noise_args(params, sigma_volt, "siegert_rate")
+    from scipy import integrate, special
+
+    tau = params.tau_m_s
+    mu = np.asarray(v_inf(params, current), dtype=np.float64)
+
+    def one(m: float) -> float:
+        y_th = (params.v_th_volt - m) / sigma
+        y_r = (params.v_reset_volt - m) / sigma
+        if y_th > 26.0:  # e^{y^2} overflows: the rate is below 1e-290 Hz
+            return 0.0
+        val, _ = integrate.quad(lambda u: special.erfcx(-u), y_r, y_th, limit=200, epsabs=0, epsrel=1e-11)
+        return 1.0 / (params.t_ref_s + tau * math.sqrt(math.pi) * val)
+
+    return _ret(np.vectorize(one, otypes=[np.float64])(mu))
+
+
+def siegert_cv(
+    params: LIFParams, current: ArrayLike, *, sigma_volt: float | None = None
+) -> NDArray[np.float64] | float:
+    r"""Coefficient of variation of the ISI of a noise-driven LIF neuron (first-passage theory).
+
+    .. math::
+
+        CV^2 = 2\pi (\nu \tau_m)^2 \int_{y_r}^{y_\theta} e^{x^2} \int_{-\infty}^{x}
+               e^{y^2} (1 + \operatorname{erf} y)^2\, dy\, dx
+
+    with :math:`y_\theta = (V_{th}-\mu)/\sigma`, :math:`y_r = (V_{reset}-\mu)/\sigma` and
+    :math:`\nu` from :func:`siegert_rate` (Brunel 2000, appendix A).  The inner integrand is
+    evaluated as ``erfcx(-y)**2 * exp(-y**2)``.
+    """
+    sigma = _noise_args(params, sigma_volt, "siegert_cv")
+    from scipy import integrate, special
+
+    tau = params.tau_m_s
+    mu = np.asarray(v_inf(params, current), dtype=np.float64)
+    rates = np.atleast_1d(np.asarray(siegert_rate(params, current, sigma_volt=sigma), dtype=np.float64))
+
+    def inner(x: float) -> float:
+        val, _ = integrate.quad(
+            lambda y: special.erfcx(-y) ** 2 * math.exp(-y * y), -np.inf, x, limit=200, epsabs=0, epsrel=1e-11
+        )
+        return val
+
+    def one(m: float, nu: float) -> float:
+        if nu == 0.0:
+            return math.nan
+        y_th = (params.v_th_volt - m) / sigma
+        y_r = (params.v_reset_volt - m) / sigma
+        val, _ = integrate.quad(lambda x: math.exp(x * x) * inner(x), y_r, y_th, limit=200, epsabs=0, epsrel=1e-10)
+        return math.sqrt(2.0 * math.pi * (nu * tau) ** 2 * val)
+
+    out = np.vectorize(one, otypes=[np.float64])(np.atleast_1d(mu), rates)
+    return _ret(out.reshape(mu.shape))

@@ -1,0 +1,37 @@
+"""Build of the compiled emulator core.
+
+Package layout and metadata are in pyproject.toml.  Here: every ``emulator/*.pyx`` is compiled
+into ``neurochip.emulator.<name>`` (the emulator/ folder is installed as the package
+``neurochip.emulator``, so nothing called ``emulator`` lands at the top of site-packages).
+"""
+
+from pathlib import Path
+
+import numpy
+from Cython.Build import cythonize
+from setuptools import Extension, setup
+
+HERE = Path(__file__).parent
+extensions = [
+    Extension(
+        f"neurochip.emulator.{pyx.stem}",
+        [str(pyx.relative_to(HERE))],
+        include_dirs=[numpy.get_include()],
+        define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
+        extra_compile_args=["-O3"],
+    )
+    for pyx in sorted((HERE / "emulator").glob("*.pyx"))
+]
+
+setup(
+    ext_modules=cythonize(
+        extensions,
+        compiler_directives={
+            "language_level": 3,
+            "boundscheck": False,
+            "wraparound": False,
+            "cdivision": True,
+            "initializedcheck": False,
+        },
+    ),
+)
