@@ -23,7 +23,7 @@ demo: install
 
 lint: install
 	$(BIN)/ruff check neurochip emulator circuits tests benchmarks
-	$(BIN)/cython-lint emulator
+	PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/cython-lint emulator
 
 test: install lint
 	$(BIN)/python -m pytest

@@ -408,9 +408,18 @@ def siegert_cv(
     mu = np.asarray(v_inf(params, current), dtype=np.float64)
     rates = np.atleast_1d(np.asarray(siegert_rate(params, current, sigma_volt=sigma), dtype=np.float64))
 
-    def inner(x: float) -> float:
+    def scaled_inner(x: float) -> float:
+        # e^{x^2} * int_{-inf}^{x} e^{y^2} (1 + erf y)^2 dy, with y = x - s so that the
+        # exponent 2xs - s^2 never overflows for x < 0 (the deterministic, suprathreshold side).
+        upper = 10.0 if x >= -5.0 else 50.0 / (2.0 * -x)
+        upper = max(upper, x + 10.0)
         val, _ = integrate.quad(
-            lambda y: special.erfcx(-y) ** 2 * math.exp(-y * y), -np.inf, x, limit=200, epsabs=0, epsrel=1e-11
+            lambda s: special.erfcx(s - x) ** 2 * math.exp(2.0 * x * s - s * s),
+            0.0,
+            upper,
+            limit=200,
+            epsabs=0,
+            epsrel=1e-11,
         )
         return val
 
@@ -419,7 +428,7 @@ def siegert_cv(
             return math.nan
         y_th = (params.v_th_volt - m) / sigma
         y_r = (params.v_reset_volt - m) / sigma
-        val, _ = integrate.quad(lambda x: math.exp(x * x) * inner(x), y_r, y_th, limit=200, epsabs=0, epsrel=1e-10)
+        val, _ = integrate.quad(scaled_inner, y_r, y_th, limit=200, epsabs=0, epsrel=1e-10)
         return math.sqrt(2.0 * math.pi * (nu * tau) ** 2 * val)
 
     out = np.vectorize(one, otypes=[np.float64])(np.atleast_1d(mu), rates)

@@ -101,9 +101,7 @@ def format_si(value: float, unit: str = "", *, digits: int = 4) -> str:
     if value == 0:
         return f"0 {unit}".strip()
     mag = abs(value)
-    for scale, prefix in _ENG:
-        if mag >= scale * (1 - 1e-12):
-            break
+    scale, prefix = next(((s, p) for s, p in _ENG if mag >= s * (1 - 1e-12)), _ENG[-1])
     text = f"{value / scale:.{digits}g}"
     return f"{text} {prefix}{unit}".strip()
 
@@ -131,9 +129,8 @@ def spice_number(value: float) -> str:
     if value == 0:
         return "0"
     mag = abs(value)
-    for scale, suffix in _SPICE:
-        if mag >= scale * (1 - 1e-12):
-            break
-    else:
+    found = next(((s, x) for s, x in _SPICE if mag >= s * (1 - 1e-12)), None)
+    if found is None:
         return f"{value:.15g}"
+    scale, suffix = found
     return f"{value / scale:.15g}{suffix}"
