@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.neurochip-installed
 SOURCES := pyproject.toml setup.py $(wildcard emulator/*.pyx emulator/*.pxd)
 
-.PHONY: install demo test lint clean bench
+.PHONY: install demo test lint clean
 
 install: $(STAMP)
 
@@ -27,9 +27,6 @@ lint: install
 
 test: install lint
 	$(BIN)/python -m pytest
-
-bench: install
-	$(BIN)/python benchmarks/lif_closed_forms.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info demo-output emulator/*.c emulator/*.so

@@ -62,6 +62,11 @@ def add_parser(sub: Any) -> None:
     )
     add_param_flags(p)
     p.add_argument("--current", metavar="A", help="print the ISI and rate for this one current (e.g. 0.5nA)")
+    p.add_argument(
+        "--sigma",
+        metavar="V",
+        help="white-noise amplitude (Brunel's sigma); with --current also prints the Siegert rate and ISI CV",
+    )
     p.add_argument("--i-min", metavar="A", default="0", help="lowest current of the f-I table (default 0)")
     p.add_argument("--i-max", metavar="A", help="highest current of the f-I table (default 10 x rheobase)")
     p.add_argument("--points", type=int, default=11, help="rows of the f-I table (default 11)")
@@ -92,6 +97,7 @@ def run(args: argparse.Namespace) -> int:
         i_min = parse_quantity(args.i_min, unit="A", name="--i-min")
         i_max = parse_quantity(args.i_max, unit="A", name="--i-max") if args.i_max else None
         current = parse_quantity(args.current, unit="A", name="--current") if args.current else None
+        sigma = parse_quantity(args.sigma, unit="V", name="--sigma") if args.sigma else None
     except InvalidParameterError as exc:
         raise ConfigError(str(exc)) from None
     rh = lif.rheobase(params)
@@ -105,6 +111,10 @@ def run(args: argparse.Namespace) -> int:
         report["isi_s"] = float(lif.isi(params, current))
         report["rate_hz"] = float(lif.firing_rate(params, current))
         report["saturation_fraction"] = float(lif.saturation_fraction(params, report["rate_hz"]))
+        if sigma is not None:
+            report["sigma_volt"] = sigma
+            report["siegert_rate_hz"] = float(lif.siegert_rate(params, current, sigma_volt=sigma))
+            report["siegert_cv"] = float(lif.siegert_cv(params, current, sigma_volt=sigma))
     if args.plot:
         plot_fi(params, report, args.plot)
     if args.json:
@@ -133,7 +143,16 @@ def _print_report(params: lif.LIFParams, report: dict[str, Any]) -> None:
                 ["ISI", format_si(report["isi_s"], "s")],
                 ["rate", format_si(report["rate_hz"], "Hz")],
                 ["rate x t_ref", f"{report['saturation_fraction']:.4f}"],
-            ],
+            ]
+            + (
+                [
+                    [f"noisy rate (Siegert, sigma={format_si(report['sigma_volt'], 'V')})",
+                     format_si(report["siegert_rate_hz"], "Hz")],
+                    ["noisy ISI CV", f"{report['siegert_cv']:.4f}"],
+                ]
+                if "siegert_rate_hz" in report
+                else []
+            ),
         )
     fi = report["fi_curve"]
     rows = []
