@@ -22,7 +22,7 @@ demo: install
 	$(BIN)/neurochip demo
 
 lint: install
-	$(BIN)/ruff check neurochip emulator circuits tests benchmarks
+	$(BIN)/ruff check $(wildcard neurochip emulator circuits tests benchmarks scripts)
 	PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/cython-lint emulator
 
 test: install lint
