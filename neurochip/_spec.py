@@ -10,6 +10,8 @@ from __future__ import annotations
 import dataclasses
 import math
 import sys
+import types
+import typing
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -49,44 +51,82 @@ def spec_to_dict(spec: Any) -> dict[str, Any]:
     return out
 
 
+def _field_types(cls: type) -> dict[str, Any]:
+    hints = typing.get_type_hints(cls)
+    return {f.name: hints.get(f.name, Any) for f in dataclasses.fields(cls)}
+
+
+def _base_type(hint: Any) -> Any:
+    """``float | None`` -> float; other hints unchanged."""
+    args = [a for a in typing.get_args(hint) if a is not type(None)]
+    if typing.get_origin(hint) in (typing.Union, types.UnionType) and len(args) == 1:
+        return args[0]
+    return hint
+
+
 def spec_from_dict(cls: type[T], data: dict[str, Any], *, source: str | None = None, prefix: str = "") -> T:
     """Build a spec from a dict, converting SI strings and naming any bad key.
+
+    The conversion follows each field's type: a nested spec dataclass is read from a nested
+    table, a ``float`` accepts a number or an SI string (``"20 ms"``, with the unit taken from
+    the field's name), an ``int`` needs an integral number, ``bool`` and ``str`` their own type.
 
     Parameters
     ----------
     cls : type
         A dataclass whose ``__post_init__`` validates.
     data : dict
-        Field values; strings such as ``"20 ms"`` are converted using the unit in the field name.
+        Field values.
     source : str, optional
         File name for error messages.
     prefix : str
         Dotted key path of ``data`` inside the file, for error messages.
+
+    Raises
+    ------
+    ConfigError
+        ``"<source>: <key.path> = <value>: <rule>"`` for any unknown key or bad value.
     """
+    def key_of(name: str) -> str:
+        return f"{prefix}.{name}" if prefix else name
+
     if not isinstance(data, dict):
         raise ConfigError(f"expected a table, got {type(data).__name__}", path=source, key=prefix or None)
-    names = {f.name: f for f in dataclasses.fields(cls)}
-    unknown = sorted(set(data) - set(names))
+    types_ = _field_types(cls)
+    unknown = sorted(set(data) - set(types_))
     if unknown:
-        key = f"{prefix}.{unknown[0]}" if prefix else unknown[0]
         raise ConfigError(
-            f"unknown field; expected one of: {', '.join(sorted(names))}", path=source, key=key
+            f"unknown field; expected one of: {', '.join(types_)}", path=source, key=key_of(unknown[0])
         )
-    kwargs = {}
+    kwargs: dict[str, Any] = {}
     for name, value in data.items():
-        key = f"{prefix}.{name}" if prefix else name
-        if isinstance(value, str):
+        hint = _base_type(types_[name])
+        key = key_of(name)
+        if dataclasses.is_dataclass(hint) and isinstance(hint, type):
+            kwargs[name] = spec_from_dict(hint, value, source=source, prefix=key)
+            continue
+        if hint is float and isinstance(value, str):
             try:
                 value = parse_quantity(value, unit=unit_of(name), name=name)
             except InvalidParameterError as exc:
-                raise ConfigError(str(exc), path=source, key=key) from None
+                raise ConfigError(str(exc).split(": ", 1)[-1], path=source, key=f"{key} = {value!r}") from None
+        elif hint is float and isinstance(value, int) and not isinstance(value, bool):
+            value = float(value)
+        elif hint is int and isinstance(value, float) and value.is_integer():
+            value = int(value)
+        elif hint is int and isinstance(value, str):
+            raise ConfigError("must be an integer", path=source, key=f"{key} = {value!r}")
         kwargs[name] = value
     try:
         return cls(**kwargs)
     except InvalidParameterError as exc:
-        if source is None and not prefix:
-            raise
-        raise ConfigError(str(exc), path=source, key=prefix or None) from None
+        if exc.field is not None:
+            msg = f"{key_of(exc.field)} = {exc.value!r}: {exc.rule}"
+        else:
+            msg = f"{prefix}: {exc}" if prefix else str(exc)
+        if source is None:
+            raise type(exc)(msg, field=exc.field, value=exc.value, rule=exc.rule) from None
+        raise ConfigError(msg, path=source) from None
     except TypeError as exc:
         raise ConfigError(str(exc), path=source, key=prefix or None) from None
 

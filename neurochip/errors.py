@@ -22,7 +22,27 @@ class NeurochipError(Exception):
 
 
 class InvalidParameterError(NeurochipError, ValueError):
-    """A parameter value is outside its valid range (names the field and the value)."""
+    """A parameter value is outside its valid range (names the field and the value).
+
+    Parameters
+    ----------
+    message : str
+        The full message (``"c_m_farad = 0.0: must be > 0"``).
+    field, value, rule : optional
+        The parts of that message, so that a config reader can prefix the field with its key
+        path (``"cores.neurons = 0: must be >= 1"``).
+    """
+
+    def __init__(self, message: str, *, field: str | None = None, value: object = None, rule: str | None = None):
+        self.field = field
+        self.value = value
+        self.rule = rule
+        super().__init__(message)
+
+    @classmethod
+    def of(cls, field: str, value: object, rule: str) -> InvalidParameterError:
+        """The error ``"<field> = <value!r>: <rule>"``."""
+        return cls(f"{field} = {value!r}: {rule}", field=field, value=value, rule=rule)
 
 
 class ConfigError(NeurochipError, ValueError):

@@ -103,10 +103,10 @@ class LIFParams:
         for f in dataclasses.fields(self):
             value = getattr(self, f.name)
             if isinstance(value, bool) or not isinstance(value, (int, float, np.floating, np.integer)):
-                raise InvalidParameterError(f"{f.name} = {value!r}: must be a number")
+                raise InvalidParameterError.of(f.name, value, "must be a number")
             value = float(value)
             if not math.isfinite(value):
-                raise InvalidParameterError(f"{f.name} = {value!r}: must be finite")
+                raise InvalidParameterError.of(f.name, value, "must be finite")
             object.__setattr__(self, f.name, value)
         _require(self.c_m_farad > 0, "c_m_farad", self.c_m_farad, "must be > 0")
         _require(self.g_leak_siemens >= 0, "g_leak_siemens", self.g_leak_siemens, "must be >= 0")
@@ -195,7 +195,7 @@ class LIFParams:
 
 def _require(ok: bool, name: str, value: float, rule: str) -> None:
     if not ok:
-        raise InvalidParameterError(f"{name} = {value!r}: {rule}")
+        raise InvalidParameterError.of(name, value, rule)
 
 
 def _as_current(current: ArrayLike) -> NDArray[np.float64]:

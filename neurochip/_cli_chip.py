@@ -1,0 +1,62 @@
+"""``neurochip chip list|show``: the chip presets and specs."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from . import chip as chipmod
+from ._display import print_json, print_table
+from .units import format_si
+
+_UNITS = {"joule": "J", "watt": "W", "s": "s", "hz": "Hz"}
+
+
+def add_parser(sub: Any) -> None:
+    p = sub.add_parser("chip", help="chip presets and specs", description="List chip presets or show one spec.")
+    csub = p.add_subparsers(dest="chip_command", metavar="ACTION", required=True, parser_class=type(p))
+    pl = csub.add_parser("list", help="the presets shipped with neurochip")
+    pl.add_argument("--json", action="store_true", help="print JSON")
+    pl.set_defaults(func=run_list)
+    ps = csub.add_parser("show", help="one chip spec: a preset name or a TOML file")
+    ps.add_argument("chip", metavar="NAME|FILE")
+    ps.add_argument("--json", action="store_true", help="print JSON")
+    ps.set_defaults(func=run_show)
+
+
+def run_list(args: argparse.Namespace) -> int:
+    chips = [chipmod.load_chip(n) for n in chipmod.list_presets()]
+    if args.json:
+        print_json({"presets": {c.name: c.description for c in chips}})
+        return 0
+    rows = [
+        [c.name, f"{c.mesh.width}x{c.mesh.height}", str(c.n_cores), str(c.neuron_capacity), c.description]
+        for c in chips
+    ]
+    print_table("chip presets", ["name", "mesh", "cores", "neurons", "description"], rows)
+    return 0
+
+
+def _fmt(key: str, value: Any) -> str:
+    if isinstance(value, bool) or isinstance(value, int) or isinstance(value, str):
+        return str(value)
+    return format_si(value, _UNITS.get(key.rsplit("_", 1)[-1], ""))
+
+
+def run_show(args: argparse.Namespace) -> int:
+    spec = chipmod.load_chip(args.chip)
+    data = spec.to_dict()
+    if args.json:
+        print_json(data)
+        return 0
+    print(f"{spec.name}: {spec.description}")
+    print(f"{spec.n_cores} cores ({spec.mesh.width} x {spec.mesh.height}), {spec.neuron_capacity} neurons")
+    if "all" in spec.sources:
+        print(f"source of every number: {spec.sources['all']}")
+    for table in ("mesh", "core", "router", "energy"):
+        rows = []
+        for key, value in data[table].items():
+            src = spec.sources.get(f"{table}.{key}", spec.sources.get(table, ""))
+            rows.append([key, _fmt(key, value), src])
+        print_table(table, ["field", "value", "source"], rows)
+    return 0

@@ -1,0 +1,297 @@
+"""Virtual chip specifications: a mesh of cores, their capacities, routers and energy table.
+
+A :class:`ChipSpec` is plain, validated data.  It is read from TOML (presets ship with the
+package in ``neurochip/chips/``; every published number there carries its source beside it) and
+consumed by the mapping, the emulator's router and the energy reports.
+
+TOML layout (every float in SI units, SI strings accepted)::
+
+    name = "generic"
+    description = "..."
+
+    [mesh]
+    width = 4
+    height = 4
+
+    [core]
+    neurons = 256               # neurons per core
+    fan_in = 65536              # synapses (fan-in slots) per core
+    fan_out = 4096              # routing-table / fan-out entries per core
+
+    [router]
+    hop_latency_s = "10 ns"
+    link_bandwidth_hz = 1e8     # packets per second per link
+    buffer_depth = 16           # packets per link FIFO
+    backpressure = true         # a full buffer makes the sender wait (false: the packet is dropped)
+
+    [energy]
+    spike_joule = ...           # a neuron emits a spike (packet generated)
+    synaptic_event_joule = ...  # one synapse receives an event
+    neuron_update_joule = ...   # one update of an active neuron
+    neuron_update_inactive_joule = ...
+    hop_ew_joule = ...          # a packet crosses one east-west link
+    hop_ns_joule = ...          # a packet crosses one north-south link
+    core_packet_joule = ...     # a packet delivered within its own core / tile
+    static_power_per_core_watt = ...
+
+    [sources]                   # free text: where each number comes from
+    "energy.synaptic_event_joule" = "Davies et al. 2018, IEEE Micro 38(1), Table 2"
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib.resources
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ._spec import load_toml, spec_from_dict, spec_to_dict
+from .errors import ConfigError, InvalidParameterError
+
+__all__ = [
+    "MeshSpec",
+    "CoreSpec",
+    "RouterSpec",
+    "EnergySpec",
+    "ChipSpec",
+    "list_presets",
+    "load_chip",
+]
+
+
+def _check_int(name: str, value: Any, minimum: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InvalidParameterError.of(name, value, "must be an integer")
+    if value < minimum:
+        raise InvalidParameterError.of(name, value, f"must be >= {minimum}")
+
+
+def _check_float(obj: Any, name: str, *, positive: bool = False) -> None:
+    value = getattr(obj, name)
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise InvalidParameterError.of(name, value, "must be a number")
+    value = float(value)
+    if not math.isfinite(value):
+        raise InvalidParameterError.of(name, value, "must be finite")
+    if positive and not value > 0:
+        raise InvalidParameterError.of(name, value, "must be > 0")
+    if not positive and value < 0:
+        raise InvalidParameterError.of(name, value, "must be >= 0")
+    object.__setattr__(obj, name, value)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MeshSpec:
+    """A ``width`` x ``height`` 2-D mesh of cores (core ``(x, y)`` has index ``y * width + x``)."""
+
+    width: int
+    height: int
+
+    def __post_init__(self) -> None:
+        _check_int("width", self.width, 1)
+        _check_int("height", self.height, 1)
+
+    @property
+    def n_cores(self) -> int:
+        """Number of cores, width x height."""
+        return self.width * self.height
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CoreSpec:
+    """Capacities of one core.
+
+    Parameters
+    ----------
+    neurons : int
+        Neurons per core, >= 1.
+    fan_in : int
+        Synapses (fan-in slots) per core: the synapses whose target neuron is on the core, >= 1.
+    fan_out : int
+        Routing-table (fan-out) entries per core: for each neuron on the core, one entry per
+        destination core it sends to, >= 1.
+    """
+
+    neurons: int
+    fan_in: int
+    fan_out: int
+
+    def __post_init__(self) -> None:
+        _check_int("neurons", self.neurons, 1)
+        _check_int("fan_in", self.fan_in, 1)
+        _check_int("fan_out", self.fan_out, 1)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RouterSpec:
+    """The network on chip: per-hop latency, link bandwidth and FIFO depth.
+
+    Parameters
+    ----------
+    hop_latency_s : float
+        Latency of one router hop in s, >= 0.
+    link_bandwidth_hz : float
+        Packets per second one link carries, > 0 (a packet occupies the link 1/bandwidth s).
+    buffer_depth : int
+        Packets a link's input FIFO holds, >= 1.
+    backpressure : bool
+        True: a packet meeting a full buffer waits (the sender stalls).  False: it is dropped
+        (and counted).
+    """
+
+    hop_latency_s: float
+    link_bandwidth_hz: float
+    buffer_depth: int
+    backpressure: bool = True
+
+    def __post_init__(self) -> None:
+        _check_float(self, "hop_latency_s")
+        _check_float(self, "link_bandwidth_hz", positive=True)
+        _check_int("buffer_depth", self.buffer_depth, 1)
+        if not isinstance(self.backpressure, bool):
+            raise InvalidParameterError.of("backpressure", self.backpressure, "must be true or false")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class EnergySpec:
+    """Energy per operation (J) and static power per core (W); every value >= 0.
+
+    Parameters
+    ----------
+    spike_joule : float
+        A neuron fires and its spike packet is generated.
+    synaptic_event_joule : float
+        One synapse receives one event (a synaptic operation).
+    neuron_update_joule : float
+        One update of a neuron that is integrating input (active).
+    neuron_update_inactive_joule : float
+        One update of an idle neuron (time-multiplexed chips update every neuron every tick).
+    hop_ew_joule, hop_ns_joule : float
+        A packet crossing one east-west / north-south link.
+    core_packet_joule : float
+        A packet delivered within its source core (or tile), without a mesh hop.
+    static_power_per_core_watt : float
+        Leakage and clocking of one core, paid whether it is active or not.
+    """
+
+    spike_joule: float
+    synaptic_event_joule: float
+    neuron_update_joule: float
+    neuron_update_inactive_joule: float
+    hop_ew_joule: float
+    hop_ns_joule: float
+    core_packet_joule: float
+    static_power_per_core_watt: float
+
+    def __post_init__(self) -> None:
+        for f in dataclasses.fields(self):
+            _check_float(self, f.name)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ChipSpec:
+    """A virtual neuromorphic chip: mesh, core capacities, routers, energy table.
+
+    Parameters
+    ----------
+    name : str
+        Short name (``"loihi"``).
+    mesh : MeshSpec
+    core : CoreSpec
+    router : RouterSpec
+    energy : EnergySpec
+    description : str
+        One line of what the spec models.
+    sources : dict of str to str
+        Where each number comes from, keyed by dotted field path (``"energy.hop_ew_joule"``).
+
+    Examples
+    --------
+    >>> chip = load_chip("generic")
+    >>> chip.n_cores * chip.core.neurons >= 1
+    True
+    """
+
+    name: str
+    mesh: MeshSpec
+    core: CoreSpec
+    router: RouterSpec
+    energy: EnergySpec
+    description: str = ""
+    sources: dict[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.name, str) or not self.name:
+            raise InvalidParameterError.of("name", self.name, "must be a non-empty string")
+        for name, cls in (("mesh", MeshSpec), ("core", CoreSpec), ("router", RouterSpec), ("energy", EnergySpec)):
+            if not isinstance(getattr(self, name), cls):
+                raise InvalidParameterError.of(name, getattr(self, name), f"must be a {cls.__name__}")
+        if not isinstance(self.sources, dict) or not all(
+            isinstance(k, str) and isinstance(v, str) for k, v in self.sources.items()
+        ):
+            raise InvalidParameterError.of("sources", self.sources, "must be a table of strings")
+
+    @property
+    def n_cores(self) -> int:
+        """Number of cores on the mesh."""
+        return self.mesh.n_cores
+
+    @property
+    def neuron_capacity(self) -> int:
+        """Neurons the whole chip holds."""
+        return self.n_cores * self.core.neurons
+
+    def replace(self, **changes: Any) -> ChipSpec:
+        """A copy with top-level fields changed (nested specs: pass a new spec)."""
+        return dataclasses.replace(self, **changes)
+
+    def with_mesh(self, width: int, height: int) -> ChipSpec:
+        """The same chip on a ``width`` x ``height`` mesh."""
+        return dataclasses.replace(self, mesh=MeshSpec(width=width, height=height))
+
+    def to_dict(self) -> dict[str, Any]:
+        """Nested plain dict (the TOML layout)."""
+        return spec_to_dict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any], *, source: str | None = None) -> ChipSpec:
+        """Build from the TOML layout; errors name the file and the key path."""
+        missing = [k for k in ("name", "mesh", "core", "router", "energy") if k not in data]
+        if missing:
+            raise ConfigError(f"missing table or key {missing[0]!r}", path=source)
+        return spec_from_dict(cls, dict(data), source=source)
+
+    @classmethod
+    def from_toml(cls, path: str | Path) -> ChipSpec:
+        """Read a chip spec from a TOML file."""
+        return cls.from_dict(load_toml(path), source=str(path))
+
+
+def _preset_dir() -> Any:
+    return importlib.resources.files("neurochip") / "chips"
+
+
+def list_presets() -> list[str]:
+    """Names of the chip presets shipped with neurochip."""
+    return sorted(p.name[:-5] for p in _preset_dir().iterdir() if p.name.endswith(".toml"))
+
+
+def load_chip(name_or_path: str | Path) -> ChipSpec:
+    """A preset by name (``"loihi"``) or a chip spec from a TOML file.
+
+    Raises
+    ------
+    ConfigError
+        If the name is neither a preset nor an existing file, or the file is invalid.
+    """
+    text = str(name_or_path)
+    if text in list_presets():
+        res = _preset_dir() / f"{text}.toml"
+        with importlib.resources.as_file(res) as path:
+            return ChipSpec.from_toml(path)
+    path = Path(text)
+    if path.suffix == ".toml" or path.exists():
+        return ChipSpec.from_toml(path)
+    raise ConfigError(f"no chip preset or file named {text!r}; presets: {', '.join(list_presets())}")
