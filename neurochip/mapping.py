@@ -1,0 +1,525 @@
+"""Mapping a network onto a chip: partition neurons onto cores, place cores, build routes.
+
+Three steps, each under the chip's capacities (:class:`neurochip.chip.CoreSpec`):
+
+1. **Partition** the neurons into as few cores as the neuron and fan-in capacities allow, keeping
+   strongly connected neurons together.  The partitioner is METIS (through ``pymetis``) on the
+   undirected neuron graph whose edge weights are expected traffic (pre-synaptic rate x synapse
+   count) when rates are known, synapse counts otherwise.  A large graph is first sparsified:
+   each neuron keeps about ``max_edges_per_neuron`` of its synapses, drawn at random and weighted
+   by the inverse of their keeping probability, so the expected cut of every partition is
+   unchanged while METIS sees a graph small enough to cut in well under a second.  A greedy pass
+   then moves neurons out of any core left over capacity.
+2. **Place** the cores on the mesh to cut hop-weighted traffic: a serpentine start, then a local
+   search of random pair swaps, each accepted only if it lowers the cost.
+3. **Route**: dimension-order (XY) routing, one packet per destination core (multicast at the
+   source).  The routing table of a core holds one entry per (neuron, destination core) pair; its
+   size is checked against the fan-out capacity.
+
+A network that does not fit raises :class:`~neurochip.errors.MappingError` naming the capacity,
+the core or neuron, the overflow, and the smallest mesh of the same cores that would fit.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from .chip import ChipSpec
+from .errors import InvalidParameterError, MappingError
+
+__all__ = ["MappingOptions", "Mapping", "map_synapses", "xy_hops", "link_loads"]
+
+# Directions of a core's outgoing links, in this order in every per-link array.
+LINKS = ("east", "west", "north", "south")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MappingOptions:
+    """Knobs of the mapper (the defaults suit networks from a few to millions of synapses).
+
+    Parameters
+    ----------
+    partitioner : {"metis", "block"}
+        ``"metis"``: graph partitioning; ``"block"``: contiguous blocks of neuron indices (a
+        baseline, and what a random network gets from any partitioner anyway).
+    max_edges_per_neuron : int
+        Sparsification target of the graph given to METIS (expected synapses kept per neuron).
+    balance_slack : float
+        Fraction of each capacity METIS may exceed before the repair pass, in [0, 0.5].
+    placement_swaps : int
+        Random pair swaps tried by the placement search.
+    seed : int
+        Seed of the sparsification, METIS and the placement search.
+    """
+
+    partitioner: str = "metis"
+    max_edges_per_neuron: int = 64
+    balance_slack: float = 0.03
+    placement_swaps: int = 20000
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        if self.partitioner not in ("metis", "block"):
+            raise InvalidParameterError.of("partitioner", self.partitioner, "must be 'metis' or 'block'")
+        if not isinstance(self.max_edges_per_neuron, int) or self.max_edges_per_neuron < 1:
+            raise InvalidParameterError.of("max_edges_per_neuron", self.max_edges_per_neuron, "must be an integer >= 1")
+        if not 0 <= self.balance_slack <= 0.5:
+            raise InvalidParameterError.of("balance_slack", self.balance_slack, "must be in [0, 0.5]")
+        if not isinstance(self.placement_swaps, int) or self.placement_swaps < 0:
+            raise InvalidParameterError.of("placement_swaps", self.placement_swaps, "must be an integer >= 0")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Mapping:
+    """A network placed on a chip.
+
+    Attributes
+    ----------
+    chip : ChipSpec
+    neuron_core : ndarray of int32, shape (n_neurons,)
+        Mesh index (``y * width + x``) of each neuron's core.
+    route_indptr : ndarray of int64, shape (n_neurons + 1,)
+    route_cores : ndarray of int32
+        Routing table: neuron ``i`` sends one packet per spike to each core in
+        ``route_cores[route_indptr[i]:route_indptr[i+1]]`` (sorted; its own core included when
+        it has a target there).
+    core_neurons, core_fan_in, core_fan_out : ndarray of int64, shape (n_cores,)
+        Neurons, synapses (fan-in) and routing-table entries used on each core.
+    traffic : ndarray of float64, shape (n_cores, n_cores)
+        Expected packets per second from core to core (per spike of every neuron when no rates
+        were given: then the unit is packets per network-wide spike round).
+    link_load : ndarray of float64, shape (n_cores, 4)
+        Expected packets per second on each core's outgoing link, in :data:`LINKS` order.
+    rates_given : bool
+        Whether ``traffic`` and ``link_load`` are in packets/s (True) or relative (False).
+    n_synapses, n_synapses_crossing : int
+        Synapses in the network, and those whose two neurons sit on different cores.
+    wall_s : float
+        Time the mapping took.
+    """
+
+    chip: ChipSpec
+    neuron_core: NDArray[np.int32]
+    route_indptr: NDArray[np.int64]
+    route_cores: NDArray[np.int32]
+    core_neurons: NDArray[np.int64]
+    core_fan_in: NDArray[np.int64]
+    core_fan_out: NDArray[np.int64]
+    traffic: NDArray[np.float64]
+    link_load: NDArray[np.float64]
+    rates_given: bool
+    n_synapses: int
+    n_synapses_crossing: int
+    wall_s: float
+
+    @property
+    def n_neurons(self) -> int:
+        return int(self.neuron_core.size)
+
+    @property
+    def cores_used(self) -> int:
+        return int(np.count_nonzero(self.core_neurons))
+
+    def hops(self) -> tuple[float, int]:
+        """Traffic-weighted mean hop count of a packet, and the largest hop count of any route."""
+        w = self.chip.mesh.width
+        src, dst = np.nonzero(self.traffic)
+        if src.size == 0:
+            return 0.0, 0
+        h = xy_hops(src, dst, w)
+        weights = self.traffic[src, dst]
+        return float(np.sum(h * weights) / np.sum(weights)), int(h.max())
+
+    def report(self) -> dict[str, Any]:
+        """The mapping report: cores used, capacity utilisation, crossing synapses, hops, link loads."""
+        core = self.chip.core
+        used = self.core_neurons > 0
+        mean_hops, max_hops = self.hops()
+        util = {
+            "neurons": self.core_neurons / core.neurons,
+            "fan_in": self.core_fan_in / core.fan_in,
+            "fan_out": self.core_fan_out / core.fan_out,
+        }
+        out: dict[str, Any] = {
+            "chip": self.chip.name,
+            "mesh": [self.chip.mesh.width, self.chip.mesh.height],
+            "n_neurons": self.n_neurons,
+            "n_synapses": self.n_synapses,
+            "cores_used": self.cores_used,
+            "cores_available": self.chip.n_cores,
+            "utilisation_max": {k: float(v.max()) for k, v in util.items()},
+            "utilisation_mean_used": {k: float(v[used].mean()) if used.any() else 0.0 for k, v in util.items()},
+            "fraction_synapses_crossing_cores": self.n_synapses_crossing / self.n_synapses if self.n_synapses else 0.0,
+            "mean_hops": mean_hops,
+            "max_hops": max_hops,
+            "rates_given": self.rates_given,
+            "link_load_max": float(self.link_load.max()) if self.link_load.size else 0.0,
+            "link_load_mean": float(self.link_load.mean()) if self.link_load.size else 0.0,
+            "wall_s": self.wall_s,
+        }
+        if self.rates_given:
+            out["link_utilisation_max"] = out["link_load_max"] / self.chip.router.link_bandwidth_hz
+        return out
+
+
+def xy_hops(src: ArrayLike, dst: ArrayLike, width: int) -> NDArray[np.int64]:
+    """Hop counts of XY routes between mesh indices (Manhattan distance)."""
+    src = np.asarray(src, dtype=np.int64)
+    dst = np.asarray(dst, dtype=np.int64)
+    return np.abs(src % width - dst % width) + np.abs(src // width - dst // width)
+
+
+def link_loads(traffic: NDArray[np.float64], width: int, height: int) -> NDArray[np.float64]:
+    """Load of every outgoing link under XY routing, for a core-to-core traffic matrix.
+
+    A packet from ``(x0, y0)`` to ``(x1, y1)`` first travels along row ``y0`` to ``x1``, then
+    along column ``x1`` to ``y1``.  Loads are accumulated with difference arrays, so the cost is
+    linear in the number of communicating core pairs plus the mesh size.
+
+    Returns
+    -------
+    ndarray, shape (width * height, 4)
+        Load of the east, west, north (towards larger y) and south links leaving each core.
+    """
+    n = width * height
+    src, dst = np.nonzero(traffic)
+    w = traffic[src, dst]
+    x0, y0, x1, y1 = src % width, src // width, dst % width, dst // width
+    out = np.zeros((n, 4))
+    # Horizontal legs in row y0: east over links x0..x1-1, west over links x0..x1+1 (leaving x).
+    diff = np.zeros((height, width + 1))
+    east = x1 > x0
+    np.add.at(diff, (y0[east], x0[east]), w[east])
+    np.add.at(diff, (y0[east], x1[east]), -w[east])
+    out[:, 0] = np.cumsum(diff, axis=1)[:, :width].ravel()
+    diff[:] = 0
+    west = x1 < x0
+    np.add.at(diff, (y0[west], x1[west] + 1), w[west])
+    np.add.at(diff, (y0[west], x0[west] + 1), -w[west])
+    out[:, 1] = np.cumsum(diff, axis=1)[:, :width].ravel()
+    # Vertical legs in column x1.
+    diff = np.zeros((width, height + 1))
+    north = y1 > y0
+    np.add.at(diff, (x1[north], y0[north]), w[north])
+    np.add.at(diff, (x1[north], y1[north]), -w[north])
+    out[:, 2] = np.cumsum(diff, axis=1)[:, :height].T.ravel()
+    diff[:] = 0
+    south = y1 < y0
+    np.add.at(diff, (x1[south], y1[south] + 1), w[south])
+    np.add.at(diff, (x1[south], y0[south] + 1), -w[south])
+    out[:, 3] = np.cumsum(diff, axis=1)[:, :height].T.ravel()
+    return out
+
+
+def _smallest_mesh(chip: ChipSpec, cores_needed: int) -> tuple[int, int]:
+    side = math.isqrt(max(cores_needed - 1, 0)) + 1
+    for h in range(1, side + 1):
+        w = math.ceil(cores_needed / h)
+        if w >= h and w * h >= cores_needed and w - h <= 1:
+            return w, h
+    return side, side
+
+
+def _overflow(chip: ChipSpec, capacity: str, required: float, available: float, where: str, cores_needed: int) -> MappingError:
+    w, h = _smallest_mesh(chip, cores_needed)
+    return MappingError(
+        f"network does not fit chip {chip.name!r}: {capacity} {where}needs {required:g}, "
+        f"has {available:g} (over by {required - available:g}); the smallest {chip.name} mesh "
+        f"that holds it has {w} x {h} = {w * h} cores (at least {cores_needed} needed)",
+        capacity=capacity,
+        required=required,
+        available=available,
+    )
+
+
+def _check_csr(indptr: NDArray[Any], indices: NDArray[Any], n: int) -> None:
+    if indptr.ndim != 1 or indptr.size != n + 1:
+        raise InvalidParameterError(f"indptr: shape {indptr.shape}, expected ({n + 1},)")
+    if indptr[0] != 0 or np.any(np.diff(indptr) < 0) or indptr[-1] != indices.size:
+        raise InvalidParameterError("indptr: must start at 0, never decrease, and end at len(indices)")
+    if indices.size and (indices.min() < 0 or indices.max() >= n):
+        raise InvalidParameterError(f"indices: values must be in [0, {n}), got [{indices.min()}, {indices.max()}]")
+
+
+def _partition_graph(
+    indptr: NDArray[np.int64],
+    indices: NDArray[np.int32],
+    rates: NDArray[np.float64] | None,
+    opts: MappingOptions,
+    rng: np.random.Generator,
+) -> tuple[NDArray[np.int64], NDArray[np.int32], NDArray[np.int64]]:
+    """Sparsified, symmetric, integer-weighted neuron graph in METIS's CSR form."""
+    from scipy import sparse
+
+    n = indptr.size - 1
+    deg = np.diff(indptr)
+    keep_p = np.minimum(1.0, opts.max_edges_per_neuron / np.maximum(deg, 1))
+    pre_all = np.repeat(np.arange(n, dtype=np.int32), deg)
+    if np.all(keep_p >= 1.0):
+        pre, post, weight = pre_all, indices, np.ones(indices.size)
+    else:
+        keep = rng.random(indices.size) < np.repeat(keep_p, deg)
+        pre, post = pre_all[keep], indices[keep]
+        weight = 1.0 / keep_p[pre]
+    if rates is not None:
+        weight = weight * rates[pre]
+    mask = pre != post
+    a = sparse.coo_matrix((weight[mask], (pre[mask], post[mask])), shape=(n, n)).tocsr()
+    a = (a + a.T).tocsr()
+    a.sum_duplicates()
+    data = a.data
+    scale = 1000.0 / data.max() if data.size else 1.0
+    w = np.maximum(1, np.rint(data * scale)).astype(np.int64)
+    return a.indptr.astype(np.int64), a.indices.astype(np.int32), w
+
+
+def _partition(
+    indptr: NDArray[np.int64],
+    indices: NDArray[np.int32],
+    in_degree: NDArray[np.int64],
+    k: int,
+    chip: ChipSpec,
+    rates: NDArray[np.float64] | None,
+    opts: MappingOptions,
+) -> NDArray[np.int32]:
+    n = indptr.size - 1
+    if k == 1:
+        return np.zeros(n, dtype=np.int32)
+    if opts.partitioner == "block":
+        # Contiguous blocks sized so that both capacities hold when in-degrees are even.
+        return np.minimum((np.arange(n) * k) // n, k - 1).astype(np.int32)
+    import pymetis
+
+    rng = np.random.default_rng(opts.seed)
+    xadj, adjncy, eweights = _partition_graph(indptr, indices, rates, opts, rng)
+    # One balance weight: the larger of a neuron's share of the two capacities.
+    vw = np.maximum(1.0 / chip.core.neurons, in_degree / chip.core.fan_in)
+    vweights = np.maximum(1, np.rint(vw / vw.max() * 1000)).astype(np.int64)
+    options = pymetis.Options(seed=opts.seed, ufactor=max(1, int(round(opts.balance_slack * 1000))))
+    _, parts = pymetis.part_graph(
+        k,
+        adjacency=pymetis.CSRAdjacency(adj_starts=xadj, adjacent=adjncy),
+        vweights=vweights,
+        eweights=eweights,
+        options=options,
+    )
+    return np.asarray(parts, dtype=np.int32)
+
+
+def _repair(parts: NDArray[np.int32], in_degree: NDArray[np.int64], k: int, chip: ChipSpec) -> bool:
+    """Move neurons out of parts over the neuron or fan-in capacity.  True when all fit."""
+    cap_n, cap_in = chip.core.neurons, chip.core.fan_in
+    count = np.bincount(parts, minlength=k).astype(np.int64)
+    fan_in = np.bincount(parts, weights=in_degree, minlength=k).astype(np.int64)
+    for p in np.nonzero((count > cap_n) | (fan_in > cap_in))[0]:
+        members = np.nonzero(parts == p)[0]
+        members = members[np.argsort(in_degree[members], kind="stable")]
+        for neuron in members[::-1]:
+            if count[p] <= cap_n and fan_in[p] <= cap_in:
+                break
+            room = (count < cap_n) & (fan_in + in_degree[neuron] <= cap_in)
+            room[p] = False
+            if not room.any():
+                return False
+            target = int(np.argmax(np.where(room, (cap_n - count) / cap_n + (cap_in - fan_in) / cap_in, -np.inf)))
+            parts[neuron] = target
+            count[p] -= 1
+            fan_in[p] -= in_degree[neuron]
+            count[target] += 1
+            fan_in[target] += in_degree[neuron]
+    return bool(np.all(count <= cap_n) and np.all(fan_in <= cap_in))
+
+
+def _routes(
+    indptr: NDArray[np.int64], post_part: NDArray[np.int32], k: int
+) -> tuple[NDArray[np.int64], NDArray[np.int32]]:
+    """Per neuron, the sorted set of destination parts (CSR)."""
+    n = indptr.size - 1
+    deg = np.diff(indptr)
+    pre = np.repeat(np.arange(n, dtype=np.int64), deg)
+    if n * k <= 400_000_000:
+        seen = np.zeros(n * k, dtype=bool)
+        seen[pre * k + post_part] = True
+        keys = np.flatnonzero(seen)
+    else:
+        keys = np.unique(pre * k + post_part)
+    src = keys // k
+    route_indptr = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(np.bincount(src, minlength=n), out=route_indptr[1:])
+    return route_indptr, (keys % k).astype(np.int32)
+
+
+def _place(traffic: NDArray[np.float64], chip: ChipSpec, opts: MappingOptions) -> NDArray[np.int64]:
+    """Mesh slot of each part: a compact serpentine start, then improving random pair swaps."""
+    k = traffic.shape[0]
+    w, h = chip.mesh.width, chip.mesh.height
+    # Start compact: a near-square block of ceil(sqrt(k)) columns, filled in a serpentine.
+    bw = min(w, max(1, math.ceil(math.sqrt(k))))
+    block = [y * w + (x if y % 2 == 0 else bw - 1 - x) for y in range(h) for x in range(bw)]
+    in_block = set(block)
+    slots = np.array(block + [s for s in range(w * h) if s not in in_block])
+    # Parts that talk most go first, so the heavy ones sit together near the start of the snake.
+    order = np.argsort(-(traffic.sum(0) + traffic.sum(1)), kind="stable")
+    pos = np.empty(w * h, dtype=np.int64)  # pos[part] = slot; parts >= k are empty slots
+    pos[order] = slots[:k]
+    pos[k:] = slots[k:]
+    if k <= 1 or opts.placement_swaps == 0:
+        return pos[:k]
+    sym = np.zeros((w * h, w * h))
+    sym[:k, :k] = traffic + traffic.T
+    np.fill_diagonal(sym, 0.0)
+    xs, ys = pos % w, pos // w
+    rng = np.random.default_rng(opts.seed)
+    m = w * h
+    for _ in range(opts.placement_swaps):
+        a, b = rng.integers(0, m, 2)
+        if a == b or (a >= k and b >= k):
+            continue
+        da_old = np.abs(xs - xs[a]) + np.abs(ys - ys[a])
+        db_old = np.abs(xs - xs[b]) + np.abs(ys - ys[b])
+        # After the swap a sits at b's slot and vice versa; the a-b pair keeps its distance.
+        delta = np.dot(sym[a], db_old - da_old) + np.dot(sym[b], da_old - db_old)
+        delta += 2.0 * sym[a, b] * da_old[b]  # the a-b pair keeps its distance: undo its two terms
+        if delta < 0:
+            pos[a], pos[b] = pos[b], pos[a]
+            xs[a], xs[b] = xs[b], xs[a]
+            ys[a], ys[b] = ys[b], ys[a]
+    return pos[:k]
+
+
+def map_synapses(
+    indptr: ArrayLike,
+    indices: ArrayLike,
+    chip: ChipSpec,
+    *,
+    rates_hz: ArrayLike | None = None,
+    options: MappingOptions | None = None,
+    neuron_names: Any = None,
+) -> Mapping:
+    """Map a network given as a pre -> post CSR synapse matrix onto a chip.
+
+    Parameters
+    ----------
+    indptr : array_like of int, shape (n_neurons + 1,)
+    indices : array_like of int, shape (n_synapses,)
+        Synapse ``j`` of neuron ``i`` (row ``i``) targets neuron ``indices[indptr[i] + j]``.
+    chip : ChipSpec
+    rates_hz : array_like, shape (n_neurons,), optional
+        Expected firing rate of each neuron: edges and traffic are then weighted by it and the
+        link loads are in packets per second.
+    options : MappingOptions, optional
+    neuron_names : callable, optional
+        ``neuron_names(i) -> str`` naming neuron ``i`` (e.g. its population) in error messages.
+
+    Returns
+    -------
+    Mapping
+
+    Raises
+    ------
+    MappingError
+        When a capacity overflows: names it, where, by how much, and the smallest mesh that fits.
+    """
+    t0 = time.perf_counter()
+    opts = options or MappingOptions()
+    indptr = np.ascontiguousarray(indptr, dtype=np.int64)
+    indices = np.ascontiguousarray(indices, dtype=np.int32)
+    n = indptr.size - 1
+    if n < 1:
+        raise InvalidParameterError("indptr: the network has no neurons")
+    _check_csr(indptr, indices, n)
+    rates = None
+    if rates_hz is not None:
+        rates = np.ascontiguousarray(rates_hz, dtype=np.float64)
+        if rates.shape != (n,) or np.any(~np.isfinite(rates)) or np.any(rates < 0):
+            raise InvalidParameterError(f"rates_hz: need {n} finite rates >= 0, got shape {rates.shape}")
+    name = neuron_names or (lambda i: f"neuron {i}")
+    core = chip.core
+    in_degree = np.bincount(indices, minlength=n).astype(np.int64)
+    n_syn = int(indices.size)
+
+    worst = int(np.argmax(in_degree))
+    if in_degree[worst] > core.fan_in:
+        raise MappingError(
+            f"network does not fit chip {chip.name!r}: fan_in of {name(worst)} is {in_degree[worst]} "
+            f"synapses, more than a whole core holds ({core.fan_in}; over by {in_degree[worst] - core.fan_in})",
+            capacity="fan_in",
+            required=float(in_degree[worst]),
+            available=float(core.fan_in),
+        )
+    k_neurons = math.ceil(n / core.neurons)
+    k_fan_in = math.ceil(n_syn / core.fan_in)
+    k = max(k_neurons, k_fan_in, 1)
+    if k > chip.n_cores:
+        capacity, required, available = (
+            ("neurons", n, chip.neuron_capacity) if k_neurons >= k_fan_in else ("fan_in", n_syn, chip.n_cores * core.fan_in)
+        )
+        raise _overflow(chip, capacity, required, available, "(whole chip) ", k)
+
+    last_error: MappingError | None = None
+    while True:
+        parts = _partition(indptr, indices, in_degree, k, chip, rates, opts)
+        if not _repair(parts, in_degree, k, chip):
+            if k == chip.n_cores:
+                raise _overflow(chip, "neurons/fan_in", n, chip.neuron_capacity, "(after balancing) ", k + 1)
+            k = min(chip.n_cores, k + max(1, k // 8))
+            continue
+        route_indptr, route_parts = _routes(indptr, parts[indices], k)
+        fan_out = np.bincount(parts, weights=np.diff(route_indptr), minlength=k).astype(np.int64)
+        worst_part = int(np.argmax(fan_out))
+        if fan_out[worst_part] <= core.fan_out:
+            break
+        # Neurons per core shrink as cores are added, so the routing table per core usually does.
+        per_neuron = fan_out.sum() / n
+        need = max(k + 1, math.ceil(n * per_neuron / core.fan_out))
+        last_error = _overflow(
+            chip, "fan_out", float(fan_out[worst_part]), core.fan_out, f"of core {worst_part} ", min(need, 10**9)
+        )
+        if k == chip.n_cores:
+            raise last_error
+        k = min(chip.n_cores, max(need, k + max(1, k // 8)))
+
+    # Traffic between parts: one packet per (neuron, destination part) per spike.
+    src_neuron = np.repeat(np.arange(n), np.diff(route_indptr))
+    packets = rates[src_neuron] if rates is not None else np.ones(src_neuron.size)
+    traffic_parts = np.zeros((k, k))
+    np.add.at(traffic_parts, (parts[src_neuron], route_parts), packets)
+    pos = _place(traffic_parts, chip, opts)
+
+    m = chip.n_cores
+    neuron_core = pos[parts].astype(np.int32)
+    route_cores = pos[route_parts].astype(np.int32)
+    # keep each neuron's destination list sorted by mesh index
+    order = np.lexsort((route_cores, src_neuron))
+    route_cores = route_cores[order]
+    traffic = np.zeros((m, m))
+    traffic[np.ix_(pos, pos)] = traffic_parts
+    core_neurons = np.bincount(neuron_core, minlength=m).astype(np.int64)
+    core_fan_in = np.bincount(neuron_core, weights=in_degree, minlength=m).astype(np.int64)
+    core_fan_out = np.bincount(neuron_core, weights=np.diff(route_indptr), minlength=m).astype(np.int64)
+    pre_core = np.repeat(neuron_core, np.diff(indptr))
+    crossing = int(np.count_nonzero(pre_core != neuron_core[indices]))
+    offdiag = traffic.copy()
+    np.fill_diagonal(offdiag, 0.0)
+    loads = link_loads(offdiag, chip.mesh.width, chip.mesh.height)
+    return Mapping(
+        chip=chip,
+        neuron_core=neuron_core,
+        route_indptr=route_indptr,
+        route_cores=route_cores,
+        core_neurons=core_neurons,
+        core_fan_in=core_fan_in,
+        core_fan_out=core_fan_out,
+        traffic=traffic,
+        link_load=loads,
+        rates_given=rates is not None,
+        n_synapses=n_syn,
+        n_synapses_crossing=crossing,
+        wall_s=time.perf_counter() - t0,
+    )
