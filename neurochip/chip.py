@@ -17,6 +17,7 @@ TOML layout (every float in SI units, SI strings accepted)::
     neurons = 256               # neurons per core
     fan_in = 65536              # synapses (fan-in slots) per core
     fan_out = 4096              # routing-table / fan-out entries per core
+    # optional: axons_in (input axons per core), fan_in_per_neuron, fan_out_per_neuron
 
     [router]
     hop_latency_s = "10 ns"
@@ -112,16 +113,29 @@ class CoreSpec:
     fan_out : int
         Routing-table (fan-out) entries per core: for each neuron on the core, one entry per
         destination core it sends to, >= 1.
+    axons_in : int, optional
+        Input axons per core: distinct source neurons whose spikes enter the core (Loihi's
+        N_axin, TrueNorth's 256 axons).  None: unlimited.
+    fan_in_per_neuron : int, optional
+        Synapses one neuron can receive (a DYNAP-SE2 neuron has 64).  None: unlimited.
+    fan_out_per_neuron : int, optional
+        Destination cores one neuron can send to (TrueNorth: 1, DYNAP-SE2: 4).  None: unlimited.
     """
 
     neurons: int
     fan_in: int
     fan_out: int
+    axons_in: int | None = None
+    fan_in_per_neuron: int | None = None
+    fan_out_per_neuron: int | None = None
 
     def __post_init__(self) -> None:
         _check_int("neurons", self.neurons, 1)
         _check_int("fan_in", self.fan_in, 1)
         _check_int("fan_out", self.fan_out, 1)
+        for name in ("axons_in", "fan_in_per_neuron", "fan_out_per_neuron"):
+            if getattr(self, name) is not None:
+                _check_int(name, getattr(self, name), 1)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -89,8 +89,8 @@ class Mapping:
         Routing table: neuron ``i`` sends one packet per spike to each core in
         ``route_cores[route_indptr[i]:route_indptr[i+1]]`` (sorted; its own core included when
         it has a target there).
-    core_neurons, core_fan_in, core_fan_out : ndarray of int64, shape (n_cores,)
-        Neurons, synapses (fan-in) and routing-table entries used on each core.
+    core_neurons, core_fan_in, core_fan_out, core_axons_in : ndarray of int64, shape (n_cores,)
+        Neurons, synapses (fan-in), routing-table entries and input axons used on each core.
     traffic : ndarray of float64, shape (n_cores, n_cores)
         Expected packets per second from core to core (per spike of every neuron when no rates
         were given: then the unit is packets per network-wide spike round).
@@ -111,6 +111,7 @@ class Mapping:
     core_neurons: NDArray[np.int64]
     core_fan_in: NDArray[np.int64]
     core_fan_out: NDArray[np.int64]
+    core_axons_in: NDArray[np.int64]
     traffic: NDArray[np.float64]
     link_load: NDArray[np.float64]
     rates_given: bool
@@ -146,6 +147,8 @@ class Mapping:
             "fan_in": self.core_fan_in / core.fan_in,
             "fan_out": self.core_fan_out / core.fan_out,
         }
+        if core.axons_in is not None:
+            util["axons_in"] = self.core_axons_in / core.axons_in
         out: dict[str, Any] = {
             "chip": self.chip.name,
             "mesh": [self.chip.mesh.width, self.chip.mesh.height],
@@ -453,6 +456,15 @@ def map_synapses(
             required=float(in_degree[worst]),
             available=float(core.fan_in),
         )
+    if core.fan_in_per_neuron is not None and in_degree[worst] > core.fan_in_per_neuron:
+        raise MappingError(
+            f"network does not fit chip {chip.name!r}: fan_in_per_neuron of {name(worst)} is "
+            f"{in_degree[worst]} synapses, a neuron holds {core.fan_in_per_neuron} "
+            f"(over by {in_degree[worst] - core.fan_in_per_neuron})",
+            capacity="fan_in_per_neuron",
+            required=float(in_degree[worst]),
+            available=float(core.fan_in_per_neuron),
+        )
     k_neurons = math.ceil(n / core.neurons)
     k_fan_in = math.ceil(n_syn / core.fan_in)
     k = max(k_neurons, k_fan_in, 1)
@@ -471,7 +483,28 @@ def map_synapses(
             k = min(chip.n_cores, k + max(1, k // 8))
             continue
         route_indptr, route_parts = _routes(indptr, parts[indices], k)
-        fan_out = np.bincount(parts, weights=np.diff(route_indptr), minlength=k).astype(np.int64)
+        n_routes = np.diff(route_indptr)
+        if core.fan_out_per_neuron is not None and n_routes.max() > core.fan_out_per_neuron:
+            worst_n = int(np.argmax(n_routes))
+            raise MappingError(
+                f"network does not fit chip {chip.name!r}: fan_out_per_neuron of {name(worst_n)} is "
+                f"{n_routes[worst_n]} destination cores on {k} cores, a neuron can reach "
+                f"{core.fan_out_per_neuron} (over by {n_routes[worst_n] - core.fan_out_per_neuron}); "
+                "split its targets over relay neurons",
+                capacity="fan_out_per_neuron",
+                required=float(n_routes[worst_n]),
+                available=float(core.fan_out_per_neuron),
+            )
+        fan_out = np.bincount(parts, weights=n_routes, minlength=k).astype(np.int64)
+        axons = np.bincount(route_parts, minlength=k).astype(np.int64)
+        if core.axons_in is not None and axons.max() > core.axons_in:
+            worst_part = int(np.argmax(axons))
+            need = max(k + 1, math.ceil(k * axons.max() / core.axons_in))
+            last_error = _overflow(chip, "axons_in", float(axons[worst_part]), core.axons_in, f"of core {worst_part} ", need)
+            if k == chip.n_cores:
+                raise last_error
+            k = min(chip.n_cores, max(need, k + max(1, k // 8)))
+            continue
         worst_part = int(np.argmax(fan_out))
         if fan_out[worst_part] <= core.fan_out:
             break
@@ -503,6 +536,7 @@ def map_synapses(
     core_neurons = np.bincount(neuron_core, minlength=m).astype(np.int64)
     core_fan_in = np.bincount(neuron_core, weights=in_degree, minlength=m).astype(np.int64)
     core_fan_out = np.bincount(neuron_core, weights=np.diff(route_indptr), minlength=m).astype(np.int64)
+    core_axons_in = np.bincount(route_cores, minlength=m).astype(np.int64)
     pre_core = np.repeat(neuron_core, np.diff(indptr))
     crossing = int(np.count_nonzero(pre_core != neuron_core[indices]))
     offdiag = traffic.copy()
@@ -516,6 +550,7 @@ def map_synapses(
         core_neurons=core_neurons,
         core_fan_in=core_fan_in,
         core_fan_out=core_fan_out,
+        core_axons_in=core_axons_in,
         traffic=traffic,
         link_load=loads,
         rates_given=rates is not None,

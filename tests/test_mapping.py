@@ -143,3 +143,36 @@ def test_rates_give_link_loads_in_packets_per_second(rng):
     assert m.traffic.sum() == pytest.approx(np.sum(rates * per_neuron))
     report = m.report()
     assert report["link_utilisation_max"] == pytest.approx(m.link_load.max() / chip.router.link_bandwidth_hz)
+
+
+def test_per_neuron_and_axon_capacities():
+    n = 20
+    pre = np.zeros(n - 1, dtype=int)
+    post = np.arange(1, n)
+    indptr, indices = csr_from_pairs(pre, post, n)
+    base = load_chip("generic").with_mesh(5, 2)
+    # neuron 0 reaches 10 cores of 2 neurons: one destination is allowed per neuron
+    chip = dataclasses.replace(base, core=CoreSpec(neurons=2, fan_in=100, fan_out=100, fan_out_per_neuron=1))
+    with pytest.raises(MappingError, match=r"fan_out_per_neuron of neuron 0 is \d+ destination cores.*relay") as exc:
+        map_synapses(indptr, indices, chip)
+    assert exc.value.capacity == "fan_out_per_neuron"
+    # one neuron receiving 19 synapses on a chip whose neurons hold 8
+    indptr2, indices2 = csr_from_pairs(post, pre, n)
+    chip = dataclasses.replace(base, core=CoreSpec(neurons=4, fan_in=100, fan_out=100, fan_in_per_neuron=8))
+    with pytest.raises(MappingError, match=r"fan_in_per_neuron of neuron 0 is 19 synapses, a neuron holds 8 \(over by 11\)"):
+        map_synapses(indptr2, indices2, chip)
+    # the same 19 sources converge on one core that accepts 8 input axons: no number of cores helps
+    chip = dataclasses.replace(base, core=CoreSpec(neurons=4, fan_in=100, fan_out=100, axons_in=8))
+    with pytest.raises(MappingError, match=r"axons_in of core \d+ needs \d+, has 8"):
+        map_synapses(indptr2, indices2, chip)
+
+
+def test_axons_in_counts_distinct_sources(rng):
+    indptr, indices = random_net(rng, 120, 0.1)
+    chip = chip_with(neurons=30, fan_in=10**5, fan_out=10**5, w=3, h=3)
+    chip = dataclasses.replace(chip, core=dataclasses.replace(chip.core, axons_in=119))
+    m = map_synapses(indptr, indices, chip)
+    pre = np.repeat(np.arange(120), np.diff(indptr))
+    for c in range(chip.n_cores):
+        sources = set(pre[m.neuron_core[indices] == c].tolist())
+        assert m.core_axons_in[c] == len(sources) <= 119
