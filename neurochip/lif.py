@@ -41,6 +41,10 @@ __all__ = [
     "pif_rate",
     "siegert_rate",
     "siegert_cv",
+    "phase_response",
+    "min_pulse_amplitude",
+    "chronaxie",
+    "channel_noise_sigma",
 ]
 
 
@@ -433,3 +437,165 @@ def siegert_cv(
 
     out = np.vectorize(one, otypes=[np.float64])(np.atleast_1d(mu), rates)
     return _ret(out.reshape(mu.shape))
+
+
+def phase_response(
+    params: LIFParams, current: float, phase: ArrayLike, kick_volt: float
+) -> NDArray[np.float64] | float:
+    r"""Phase response curve of a tonically firing neuron to an instantaneous voltage kick.
+
+    The neuron fires with period :math:`T = t_{ref} + T_c` under a constant current.  A kick
+    :math:`\Delta v` at time :math:`t = \varphi T` after a spike advances the next spike by
+    :math:`\Delta t`; the PRC is :math:`\Delta t / T` (positive = earlier):
+
+    - during the refractory hold (:math:`t < t_{ref}`) input is ignored: 0;
+    - otherwise, with :math:`V = V_\infty - (V_\infty - V_{reset}) e^{-(t - t_{ref})/\tau_m}`,
+      :math:`\Delta t = \tau_m \ln\frac{V_\infty - V}{V_\infty - V - \Delta v}`, or the whole
+      remaining time :math:`T - t` when :math:`V + \Delta v \ge V_{th}` (immediate spike);
+    - for the perfect integrator :math:`\Delta t = C \Delta v / I` (capped likewise).
+
+    This is exact for a finite kick (not only to first order).
+
+    Parameters
+    ----------
+    params : LIFParams
+        A non-adapting neuron.
+    current : float
+        Constant current in A, above rheobase.
+    phase : float or array_like
+        Phase of the kick in [0, 1).
+    kick_volt : float
+        Size of the kick in V (negative kicks delay the spike).
+
+    Returns
+    -------
+    float or ndarray
+        Phase advance, in units of the period.
+    """
+    _no_adaptation(params, "phase_response")
+    period = float(isi(params, current))
+    if not math.isfinite(period):
+        raise InvalidParameterError(f"phase_response: current = {current!r} A is not above rheobase; no tonic firing")
+    phi = np.asarray(phase, dtype=np.float64)
+    if np.any((phi < 0) | (phi >= 1)):
+        raise InvalidParameterError("phase: must be in [0, 1)")
+    t = phi * period
+    s = np.maximum(t - params.t_ref_s, 0.0)
+    remaining = period - t
+    dv = float(kick_volt)
+    if params.g_leak_siemens == 0:
+        v = params.v_reset_volt + float(current) * s / params.c_m_farad
+        advance = params.c_m_farad * dv / float(current) * np.ones_like(s)
+    else:
+        vinf = float(v_inf(params, current))
+        v = vinf - (vinf - params.v_reset_volt) * np.exp(-s / params.tau_m_s)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            advance = params.tau_m_s * np.log((vinf - v) / (vinf - v - dv))
+    fires_now = v + dv >= params.v_th_volt
+    advance = np.where(fires_now, remaining, np.minimum(advance, remaining))
+    advance = np.where(t < params.t_ref_s, 0.0, advance)
+    return _ret(advance / period)
+
+
+def min_pulse_amplitude(
+    params: LIFParams, width_s: ArrayLike, *, v0_volt: float | None = None
+) -> NDArray[np.float64] | float:
+    r"""Smallest rectangular current pulse of a given width that makes the neuron fire.
+
+    From rest (:math:`V_0 = E_L` unless given), a pulse of amplitude I and width w brings the
+    membrane to :math:`V(w) = V_0 + (E_L + R I - V_0)(1 - e^{-w/\tau_m})`; afterwards it only
+    decays, so the neuron fires if and only if :math:`V(w) \ge V_{th}`:
+
+    .. math::
+
+        I_{min}(w) = g_L \left(V_0 - E_L + \frac{V_{th} - V_0}{1 - e^{-w/\tau_m}}\right),
+
+    the strength-duration curve (Lapicque): :math:`I_{min} \to I_{rh}` for long pulses and
+    :math:`I_{min} \approx C (V_{th} - V_0)/w` (a charge threshold) for short ones.  For the
+    perfect integrator it is exactly :math:`C (V_{th} - V_0)/w`.
+
+    Parameters
+    ----------
+    params : LIFParams
+    width_s : float or array_like
+        Pulse width in s, > 0.
+    v0_volt : float, optional
+        Membrane potential when the pulse starts (default E_L), below V_th.
+    """
+    w = np.asarray(width_s, dtype=np.float64)
+    if np.any(~(w > 0)):
+        raise InvalidParameterError("width_s: must be > 0")
+    v0 = params.e_leak_volt if v0_volt is None else float(v0_volt)
+    if not v0 < params.v_th_volt:
+        raise InvalidParameterError.of("v0_volt", v0, f"must be < v_th_volt = {params.v_th_volt!r}")
+    gap = params.v_th_volt - v0
+    if params.g_leak_siemens == 0:
+        return _ret(params.c_m_farad * gap / w)
+    frac = -np.expm1(-w / params.tau_m_s)
+    return _ret(params.g_leak_siemens * (v0 - params.e_leak_volt + gap / frac))
+
+
+def chronaxie(params: LIFParams) -> float:
+    r"""Pulse width at which the minimum amplitude is twice the rheobase: :math:`\tau_m \ln 2`
+    (from rest, :math:`V_{th} > E_L`)."""
+    if params.g_leak_siemens == 0:
+        raise InvalidParameterError("chronaxie: needs a leak (g_leak_siemens > 0); got 0")
+    return params.tau_m_s * math.log(2.0)
+
+
+def channel_noise_sigma(
+    params: LIFParams,
+    *,
+    n_channels: int,
+    open_probability: float,
+    channel_tau_s: float,
+    driving_force_volt: float,
+) -> float:
+    r"""Noise amplitude sigma (Brunel's convention) of the current through N stochastic channels.
+
+    N independent two-state channels, each of conductance :math:`\gamma` when open, open with
+    probability p; they make up the leak, so :math:`N p \gamma = g_L` and
+    :math:`\gamma = g_L / (N p)`.  The open count is binomial, so the conductance fluctuates with
+    variance :math:`\gamma^2 N p (1-p)` and the current :math:`\delta I = \delta G\,(V - E_L)`
+    with standard deviation
+
+    .. math:: \sigma_I = \frac{g_L}{N p}\sqrt{N p (1-p)}\,|V - E_L| = g_L |V - E_L| \sqrt{\frac{1-p}{N p}}.
+
+    Channel gating has correlation time :math:`\tau_c`; when :math:`\tau_c \ll \tau_m` the
+    diffusion approximation replaces :math:`\delta I` by white noise of the same zero-frequency
+    power, :math:`2 \sigma_I^2 \tau_c`, so that
+    :math:`\tau_m \dot V = \dots + R\sqrt{2\sigma_I^2\tau_c}\,\xi` and
+
+    .. math:: \sigma = R\,\sigma_I \sqrt{2 \tau_c / \tau_m}.
+
+    The driving force :math:`V - E_L` is evaluated at one operating point (for example the mean
+    membrane potential between reset and threshold).  Feed the result to :func:`siegert_cv`.
+
+    Parameters
+    ----------
+    params : LIFParams
+        Supplies g_L and tau_m.
+    n_channels : int
+        Number of leak channels N, >= 1.
+    open_probability : float
+        p in (0, 1].
+    channel_tau_s : float
+        Correlation time of one channel's gating, > 0.
+    driving_force_volt : float
+        V - E_L at the operating point.
+
+    Returns
+    -------
+    float
+        sigma in V.
+    """
+    if params.g_leak_siemens == 0:
+        raise InvalidParameterError("channel_noise_sigma: needs a leak (g_leak_siemens > 0); got 0")
+    if isinstance(n_channels, bool) or not isinstance(n_channels, (int, np.integer)) or n_channels < 1:
+        raise InvalidParameterError.of("n_channels", n_channels, "must be an integer >= 1")
+    if not 0 < open_probability <= 1:
+        raise InvalidParameterError.of("open_probability", open_probability, "must be in (0, 1]")
+    if not channel_tau_s > 0:
+        raise InvalidParameterError.of("channel_tau_s", channel_tau_s, "must be > 0")
+    sigma_i = params.g_leak_siemens * abs(driving_force_volt) * math.sqrt((1 - open_probability) / (n_channels * open_probability))
+    return params.r_leak_ohm * sigma_i * math.sqrt(2 * channel_tau_s / params.tau_m_s)
