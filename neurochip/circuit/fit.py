@@ -268,7 +268,7 @@ def _rheobase(run: _Runner, lo: float, window_s: float, steps: int) -> float:
         return len(run(Stimulus.dc(current), window_s).spike_times()) > 0
 
     hi = lo * 2
-    for _ in range(40):
+    for _ in range(14):  # up to 16384 x the probe current
         if fires(hi):
             break
         lo, hi = hi, hi * 2
