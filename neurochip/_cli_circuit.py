@@ -217,7 +217,7 @@ def plot_fit(res: Any, path: str) -> None:
     ax.set_xlabel("input current (nA)")
     ax.set_ylabel("firing rate (Hz)")
     ax.set_title(f"{res.circuit}: max ISI error {res.max_isi_rel_error * 100:.2f} %")
-    ax.legend(loc="upper left")
+    ax.legend(loc="lower right")
     ax.grid(alpha=0.3)
     fig.tight_layout()
     try:

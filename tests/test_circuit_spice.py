@@ -14,6 +14,7 @@ from contextlib import redirect_stdout
 
 import numpy as np
 import pytest
+from conftest import require_or_skip
 
 from neurochip import lif
 from neurochip.circuit import (
@@ -27,8 +28,6 @@ from neurochip.circuit import (
     spice_available,
 )
 from neurochip.errors import InvalidParameterError, SimulationError
-
-from conftest import require_or_skip
 
 pytestmark = pytest.mark.spice
 
@@ -187,6 +186,17 @@ def test_bad_netlist_raises_with_ngspice_message(tmp_path):
     assert "can't find model" in info.value.simulator_message
     # ngspice keeps working afterwards, and does not silently run the previous circuit
     tr = simulate("lif_behavioral", 0.0, 1e-4)
+    assert tr.v_mem_volt[-1] == pytest.approx(0.1, abs=1e-4)
+
+
+def test_unrecoverable_ngspice_error_does_not_kill_python(tmp_path):
+    # a malformed {expression} puts ngspice's library into a state it "cannot recover" from
+    cir = tmp_path / "expr.cir"
+    cir.write_text("* expr\nVDD vdd 0 DC 1.8\nVIN in vm DC 0\nC1 vm 0 {1p*}\nR1 vm 0 1g\n")
+    with pytest.raises(SimulationError, match="Expression err") as info:
+        simulate(str(cir), 1e-9, 1e-4)
+    assert info.value.line == "C1 vm 0 {1p*}"
+    tr = simulate("lif_behavioral", 0.0, 1e-4)  # a fresh ngspice takes over
     assert tr.v_mem_volt[-1] == pytest.approx(0.1, abs=1e-4)
 
 

@@ -15,7 +15,12 @@ what neurochip needs from it:
   simulate that one).
 
 ngspice keeps one instance per process (global state in the library), so parallel runs need
-processes, not threads.
+processes, not threads.  Some netlist errors (a malformed ``{expression}``, for one) leave the
+library in a state it "cannot recover" from, and it may crash the process when it exits.  So by
+default the library does not run in the caller's process but in a helper process that this
+module starts on first use and restarts after such an error: ngspice trouble never kills the
+caller.  ``NEUROCHIP_NGSPICE_INPROCESS=1`` runs it in-process instead (that is what the helper
+process itself does).  The helper is a plain subprocess, so it also starts inside Dask workers.
 """
 
 from __future__ import annotations
@@ -35,12 +40,15 @@ from ..errors import SimulationError
 
 _LOCK = threading.Lock()
 _INSTANCE: Any = None
+_BROKEN: str | None = None  # set when the in-process library cannot recover
+_SERVER: Any = None
 _COUNTER = itertools.count(1)
+_FATAL_STATE = re.compile(r"cannot recover|awaits to be detached", re.IGNORECASE)
 
 # stderr/stdout lines that mean the netlist or the run failed
 _FATAL = re.compile(
     r"error|can't find|cannot find|could not|unknown|aborted|too small|singular|"
-    r"no such|not found|undefined|failed|unable",
+    r"no such|not found|undefined|failed|unable|err:|cannot compute|please check",
     re.IGNORECASE,
 )
 _BENIGN = re.compile(
@@ -85,12 +93,126 @@ def find_library() -> str:
 
 
 def available() -> bool:
-    """True when ngspice's shared library and PySpice can be loaded in this process."""
+    """True when ngspice's shared library can be loaded through PySpice."""
     try:
-        _instance()
+        if _inprocess():
+            _instance()
+        else:
+            _server().call(("ping",))
     except Exception:  # noqa: BLE001 - any failure means "not available"
         return False
     return True
+
+
+def _inprocess() -> bool:
+    return os.environ.get("NEUROCHIP_NGSPICE_INPROCESS") == "1"
+
+
+class _Server:
+    """The helper process that owns the ngspice library (see the module docstring).
+
+    A plain subprocess (``python -m neurochip.circuit._ngspice``) speaking pickled messages over
+    its stdin/stdout, so that starting it never re-imports the caller's main module.
+    """
+
+    def __init__(self) -> None:
+        import subprocess
+        import sys
+
+        env = dict(os.environ, NEUROCHIP_NGSPICE_INPROCESS="1")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "neurochip.circuit._ngspice"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            env=env,
+        )
+
+    def alive(self) -> bool:
+        return self.proc.poll() is None
+
+    def call(self, job: tuple[Any, ...]) -> Any:
+        try:
+            _send(self.proc.stdin, job)
+            status, payload = _recv(self.proc.stdout)
+        except (EOFError, OSError):
+            code = self.proc.wait(timeout=10)
+            raise SimulationError(
+                f"ngspice crashed (its process exited with code {code}); it is restarted for the next run"
+            ) from None
+        if status == "ok":
+            return payload
+        message, simulator_message, line, broken = payload
+        if broken:  # the helper exits after an unrecoverable error; the next run starts a new one
+            self.close()
+        raise SimulationError(message, simulator_message=simulator_message, line=line)
+
+    def close(self) -> None:
+        try:
+            if self.proc.stdin:
+                self.proc.stdin.close()
+            self.proc.wait(timeout=5)
+        except Exception:  # noqa: BLE001 - last resort below
+            self.proc.kill()
+
+
+def _send(stream: Any, obj: Any) -> None:
+    import pickle
+
+    data = pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
+    stream.write(len(data).to_bytes(8, "little") + data)
+    stream.flush()
+
+
+def _recv(stream: Any) -> Any:
+    import pickle
+
+    head = stream.read(8)
+    if len(head) < 8:
+        raise EOFError
+    n = int.from_bytes(head, "little")
+    data = stream.read(n)
+    if len(data) < n:
+        raise EOFError
+    return pickle.loads(data)
+
+
+def _server() -> _Server:
+    global _SERVER
+    if _SERVER is None or not _SERVER.alive():
+        _SERVER = _Server()
+    return _SERVER
+
+
+def _serve() -> None:
+    """Main loop of the helper process: run jobs in-process, answer through stdout."""
+    import sys
+
+    os.environ["NEUROCHIP_NGSPICE_INPROCESS"] = "1"
+    inp = sys.stdin.buffer
+    out = os.fdopen(os.dup(1), "wb")
+    os.dup2(2, 1)  # anything the library prints itself must not mix with the replies
+    while True:
+        try:
+            job = _recv(inp)
+        except (EOFError, OSError):
+            break
+        try:
+            if job[0] == "ping":
+                _instance()
+                _send(out, ("ok", None))
+            else:
+                _send(out, ("ok", _run_inprocess(*job[1:])))
+        except SimulationError as exc:
+            _send(out, ("err", (exc.args[0].split("; ")[0], exc.simulator_message, exc.line, _BROKEN is not None)))
+        except Exception as exc:  # noqa: BLE001 - reported to the caller, the helper lives on
+            msg = f"ngspice helper failed: {type(exc).__name__}: {exc}"
+            _send(out, ("err", (msg, None, None, _BROKEN is not None)))
+        if _BROKEN is not None:
+            break
+    out.flush()
+    # the library may crash in its exit handlers after an unrecoverable error: skip them
+    os._exit(0)
 
 
 def _instance() -> Any:
@@ -134,6 +256,18 @@ def _problems(lines: list[str]) -> list[str]:
 def run(deck_body: str, analysis: list[str], vectors: list[str]) -> dict[str, NDArray[np.float64]]:
     """Load a netlist, run it and return the requested vectors of the new plot.
 
+    Runs in the helper process (default) or in this process; see the module docstring and
+    :func:`_run_inprocess` for the arguments and errors.
+    """
+    if _inprocess():
+        return _run_inprocess(deck_body, analysis, vectors)
+    with _LOCK:
+        return _server().call(("run", deck_body, analysis, vectors))
+
+
+def _run_inprocess(deck_body: str, analysis: list[str], vectors: list[str]) -> dict[str, NDArray[np.float64]]:
+    """Load a netlist, run it and return the requested vectors of the new plot.
+
     Parameters
     ----------
     deck_body : str
@@ -149,8 +283,11 @@ def run(deck_body: str, analysis: list[str], vectors: list[str]) -> dict[str, ND
         With ngspice's own message and the offending line when the netlist does not load or
         the run fails.
     """
+    global _BROKEN
     from PySpice.Spice.NgSpice.Shared import ffi
 
+    if _BROKEN is not None:
+        raise SimulationError(f"ngspice cannot run any more in this process after: {_BROKEN}")
     with _LOCK:
         ng = _instance()
         title = f"neurochip-run-{os.getpid()}-{next(_COUNTER)}"
@@ -162,8 +299,10 @@ def run(deck_body: str, analysis: list[str], vectors: list[str]) -> dict[str, ND
         out, err = list(ng._stdout), list(ng._stderr)
         bad = _problems(err) + _problems(out)
         loaded = any(title in ln for ln in out)
-        if rc or bad or not loaded:
-            msg = "\n".join(bad or err or out[-5:])
+        if any(_FATAL_STATE.search(ln) for ln in err + out):
+            _BROKEN = "\n".join(ln.strip() for ln in err if ln.strip())
+        if rc or bad or not loaded or _BROKEN:
+            msg = "\n".join(ln.strip() for ln in (err if bad else []) if ln.strip()) or "\n".join(bad or err or out[-5:])
             raise SimulationError(
                 "ngspice could not load the netlist",
                 simulator_message=msg,
@@ -171,6 +310,8 @@ def run(deck_body: str, analysis: list[str], vectors: list[str]) -> dict[str, ND
             )
         ng.exec_command("run")
         out, err = list(ng._stdout), list(ng._stderr)
+        if any(_FATAL_STATE.search(ln) for ln in err + out):
+            _BROKEN = "\n".join(ln.strip() for ln in err if ln.strip())
         bad = _problems(err) + _problems(out)
         plot = ng.last_plot if ng.plot_names else ""
         try:
@@ -203,3 +344,7 @@ def _offending_line(message: str, lines: list[str]) -> str | None:
     if m and int(m.group(1)) - 1 < len(lines):
         return lines[int(m.group(1)) - 1].strip()
     return None
+
+
+if __name__ == "__main__":  # the helper process
+    _serve()

@@ -219,13 +219,21 @@ def measure_isi(
     )
 
 
+def _step_residuals(
+    x: NDArray[np.float64], data: list[tuple[float, NDArray[np.float64], NDArray[np.float64]]], scale: float
+) -> NDArray[np.float64]:
+    """Residuals of V(t) = E_L + R I (1 - exp(-t/tau)) over step responses (amp, t, v)."""
+    el, r, tau = x
+    return np.concatenate([(el + r * amp * (1 - np.exp(-t / tau)) - v) / scale for amp, t, v in data])
+
+
 def _fit_passives(
     run: _Runner, probe: float, settle_s: float
 ) -> tuple[float, float, float, float, float]:
     """E_L, R, tau, probe current and static power from rest and two subthreshold steps."""
     from scipy.optimize import least_squares
 
-    for _ in range(12):
+    for _ in range(6):  # probe / 4 each time: down to 1/1024 of the first probe
         rest = run(Stimulus.dc(0.0), settle_s)
         e_l = float(rest.v_mem_volt[-1])
         p_static = static_power(rest)
@@ -247,15 +255,10 @@ def _fit_passives(
             settle_s = tau0 * 10
             continue
 
-        def resid(x: NDArray[np.float64]) -> NDArray[np.float64]:
-            el, r, tau = x
-            out = []
-            for amp, tr in zip((probe, probe / 2), traces):
-                model = el + r * amp * (1 - np.exp(-tr.time_s / tau))
-                out.append((model - tr.v_mem_volt) / dv)
-            return np.concatenate(out)
-
-        sol = least_squares(resid, [e_l, r0, tau0], x_scale=[abs(dv), r0, tau0], xtol=1e-12, ftol=1e-12)
+        data = [(probe, tr.time_s, tr.v_mem_volt) for tr in traces[:1]]
+        data.append((probe / 2, traces[1].time_s, traces[1].v_mem_volt))
+        sol = least_squares(_step_residuals, [e_l, r0, tau0], x_scale=[abs(dv), r0, tau0], xtol=1e-12, ftol=1e-12,
+                            args=(data, dv))
         el, r, tau = (float(x) for x in sol.x)
         return el, r, tau, probe, p_static
     raise SimulationError("no subthreshold probe current found (the neuron fires at every probe tried)")
