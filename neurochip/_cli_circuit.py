@@ -181,6 +181,8 @@ def print_fit(res: Any) -> None:
             ["ISI error, RMS", f"{res.rms_isi_rel_error * 100:.3f} %"],
             ["rheobase SPICE / LIF", f"{format_si(res.rheobase_spice_amp, 'A')} / {format_si(res.rheobase_lif_amp, 'A')}"],
             ["highest rate reached / 1/t_ref", f"{format_si(res.max_rate_hz, 'Hz')} / {format_si(sat, 'Hz')}"],
+            [f"ISI error at {format_si(res.saturation_current_amp, 'A')} (outside the sweep)",
+             f"{res.saturation_isi_rel_error * 100:.3f} %"],
             ["energy per spike (dynamic)", format_si(res.energy_per_spike_joule, "J")],
             ["static power", format_si(res.static_power_watt, "W")],
             ["solver", f"{res.solver['method']}, reltol {res.solver['reltol']:g}"],

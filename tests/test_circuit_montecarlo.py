@@ -36,6 +36,16 @@ def test_fan_out_local_cluster_keeps_order_and_failures():
     assert all("ValueError: odd item" in o.error for o in out[1::2])
 
 
+@pytest.mark.slow
+def test_fan_out_on_an_existing_scheduler():
+    from dask.distributed import LocalCluster
+
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=":0") as cluster:
+        out = fan_out(_fail_on_odd, [2, 3], scheduler=cluster.scheduler_address, progress=False)
+    assert out[0].value == 20
+    assert not out[1].ok and "odd item 3" in out[1].error
+
+
 def test_pelgrom_sigma_of_the_draw():
     t = load_circuit("lif_transistor")
     names, values = draw_mismatch(t, 20000, seed=3)

@@ -113,6 +113,8 @@ def test_transistor_energy_and_static_power_reported(fit_transistor):
 
 def test_transistor_rate_approaches_one_over_t_ref(fit_transistor):
     assert fit_transistor.saturation_fraction > 0.9
+    # at 100x rheobase, outside the fitted sweep, the LIF still predicts the ISI within 2 %
+    assert fit_transistor.saturation_isi_rel_error < 0.02
     assert fit_transistor.saturation_fraction <= 1.0 + fit_transistor.max_isi_rel_error
 
 

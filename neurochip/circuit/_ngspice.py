@@ -43,6 +43,10 @@ _INSTANCE: Any = None
 _BROKEN: str | None = None  # set when the in-process library cannot recover
 _SERVER: Any = None
 _COUNTER = itertools.count(1)
+# after "run": only these end a run; "gmin step failed" and the like are ngspice trying harder
+_RUN_FATAL = re.compile(
+    r"aborted|too small|op failed|singular|no convergence|error|cannot recover", re.IGNORECASE
+)
 _FATAL_STATE = re.compile(r"cannot recover|awaits to be detached", re.IGNORECASE)
 
 # stderr/stdout lines that mean the netlist or the run failed
@@ -312,13 +316,12 @@ def _run_inprocess(deck_body: str, analysis: list[str], vectors: list[str]) -> d
         out, err = list(ng._stdout), list(ng._stderr)
         if any(_FATAL_STATE.search(ln) for ln in err + out):
             _BROKEN = "\n".join(ln.strip() for ln in err if ln.strip())
-        bad = _problems(err) + _problems(out)
+        bad = [ln.strip() for ln in err + out if _RUN_FATAL.search(ln)]
         plot = ng.last_plot if ng.plot_names else ""
         try:
             if bad or not plot.startswith(("tran", "op")):
-                raise SimulationError(
-                    "ngspice run failed", simulator_message="\n".join(bad or err[-5:] or out[-5:])
-                )
+                said = [ln.strip() for ln in err if ln.strip()] or bad or out[-5:]
+                raise SimulationError("ngspice run failed", simulator_message="\n".join(said[-20:]))
             return {name: _vector(ng, ffi, f"{plot}.{name}") for name in vectors}
         finally:
             ng.exec_command("destroy all")

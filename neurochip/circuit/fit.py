@@ -104,6 +104,9 @@ class FitResult:
         Highest rate reached in SPICE (sweep and saturation run).
     saturation_current_amp, saturation_rate_hz : float
         The saturation run: its current and SPICE rate (nan when skipped).
+    saturation_isi_rel_error : float
+        |ISI_LIF / ISI_SPICE - 1| at the saturation run, outside the fitted sweep (nan when
+        skipped).
     energy_per_spike_joule : float
         Dynamic supply energy per spike: energy per ISI minus static power x ISI, mean over the
         sweep.
@@ -131,6 +134,7 @@ class FitResult:
     max_rate_hz: float
     saturation_current_amp: float
     saturation_rate_hz: float
+    saturation_isi_rel_error: float
     energy_per_spike_joule: float
     static_power_watt: float
     solver: dict[str, Any]
@@ -156,6 +160,7 @@ class FitResult:
             "saturation_rate_limit_hz": lif.saturation_rate(self.params),
             "saturation_current_amp": self.saturation_current_amp,
             "saturation_rate_hz": self.saturation_rate_hz,
+            "saturation_isi_rel_error": self.saturation_isi_rel_error,
             "energy_per_spike_joule": self.energy_per_spike_joule,
             "static_power_watt": self.static_power_watt,
             "sweep": {
@@ -399,6 +404,8 @@ def fit_lif(
         max_rate_hz=max_rate,
         saturation_current_amp=sat_current,
         saturation_rate_hz=sat_rate,
+        saturation_isi_rel_error=abs(float(lif.isi(fitted, sat_current)) * sat_rate - 1)
+        if math.isfinite(sat_rate) else math.nan,
         energy_per_spike_joule=e_dyn,
         static_power_watt=p_static,
         solver=options.solver.to_dict(),
