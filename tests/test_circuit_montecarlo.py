@@ -112,3 +112,21 @@ def test_montecarlo_failed_sample_is_reported(tmp_path):
     assert sorted(i for i, _ in res.failed) == [i for i in range(4) if r[i] <= 0]
     assert len(res.failed) >= 1
     assert all(msg for _, msg in res.failed)
+
+
+@pytest.mark.spice
+def test_cli_montecarlo_writes_npz(tmp_path, capsys):
+    require_or_skip(spice_available(), "ngspice")
+    from neurochip.cli import main
+
+    out = tmp_path / "mc.npz"
+    rc = main(["circuit", "montecarlo", "lif_transistor", "-n", "2", "--workers", "0", "--seed", "4",
+               "-o", str(out), "--json"])
+    assert rc == 0
+    import json
+
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["n_ok"] + summary["n_failed"] == 2
+    z = np.load(out)
+    assert z["params"].shape == (summary["n_ok"], len(z["fields"]))
+    assert int(z["seed"]) == 4

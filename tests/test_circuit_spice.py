@@ -133,9 +133,10 @@ def test_cli_simulate_at_new_current_matches_fitted_lif(name, fit_behavioral, fi
     spikes = np.asarray(json.loads(buf.getvalue())["spike_times_s"])
     isis = np.diff(spikes)[1:]  # the first spike comes from rest
     assert len(isis) >= 4
-    # the fit's reported error, plus 0.05 % for the interpolated spike times
-    tol = res.max_isi_rel_error + 5e-4
-    assert np.max(np.abs(isis / expected - 1)) < tol
+    # the mean ISI within the fit's reported error (+ 1e-4 for spike-time interpolation);
+    # single ISIs jitter by a few 1e-5 with the time grid, so they get 5e-4
+    assert abs(np.mean(isis) / expected - 1) < res.max_isi_rel_error + 1e-4
+    assert np.max(np.abs(isis / expected - 1)) < res.max_isi_rel_error + 5e-4
 
 
 def test_cli_fit_json_and_outputs(tmp_path):
