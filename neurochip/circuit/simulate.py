@@ -270,7 +270,8 @@ def detect_spikes(
     A spike is an upward crossing of ``high_volt`` (time linearly interpolated between samples)
     that is followed by a fall below ``low_volt`` before the next one counts: the reset. A rise
     that never resets (a subthreshold step response, or a spike cut by the end of the run) is
-    not a spike.  Without levels, they are put at 75 % and 25 % of the trace's range, and a
+    not a spike.  Without levels, they are put at 90 % and 30 % of the trace's range (so the
+    spike time is close to the threshold crossing of a regular neuron), and a
     trace whose range is below ``min_swing_volt`` has no spikes.
 
     Parameters
@@ -295,8 +296,8 @@ def detect_spikes(
         lo, hi = float(v.min()), float(v.max())
         if hi - lo < min_swing_volt:
             return np.empty(0)
-        high_volt = lo + 0.75 * (hi - lo) if high_volt is None else high_volt
-        low_volt = lo + 0.25 * (hi - lo) if low_volt is None else low_volt
+        high_volt = lo + 0.9 * (hi - lo) if high_volt is None else high_volt
+        low_volt = lo + 0.3 * (hi - lo) if low_volt is None else low_volt
     if not low_volt < high_volt:
         raise InvalidParameterError(f"low_volt = {low_volt!r}: must be < high_volt = {high_volt!r}")
     above = v >= high_volt
