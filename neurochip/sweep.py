@@ -82,7 +82,7 @@ def fan_out(
     from dask.distributed import Client, LocalCluster, as_completed
 
     cluster = None
-    with dask.config.set({"distributed.worker.daemon": False, "distributed.logging.distributed": "error"}):
+    with dask.config.set({"distributed.logging.distributed": "error"}):
         if scheduler is None:
             import os
 
