@@ -25,11 +25,14 @@ process itself does).  The helper is a plain subprocess, so it also starts insid
 
 from __future__ import annotations
 
+import atexit
 import ctypes.util
 import glob
 import itertools
 import os
 import re
+import shutil
+import tempfile
 import threading
 from typing import Any
 
@@ -124,12 +127,19 @@ class _Server:
         import sys
 
         env = dict(os.environ, NEUROCHIP_NGSPICE_INPROCESS="1")
+        # the helper runs in its own folder: make sure it imports this very neurochip
+        root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH")) if p)
+        # ngspice writes files into its working folder (BSIM3's b3v33check.log): give it its own
+        self.workdir = tempfile.mkdtemp(prefix="neurochip-ngspice-")
+        atexit.register(shutil.rmtree, self.workdir, ignore_errors=True)
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "neurochip.circuit._ngspice"],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
             env=env,
+            cwd=self.workdir,
         )
 
     def alive(self) -> bool:
