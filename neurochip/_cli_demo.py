@@ -24,5 +24,20 @@ def run(args: argparse.Namespace) -> int:
     report = lif_report(params, i_min=0.0, i_max=10 * lif.rheobase(params), points=11)
     _print_report(params, report)
     plot_fi(params, report, str(out / "lif_fi.png"))
+    _demo_circuit(out)
     print(f"plots written to {out}/")
     return 0
+
+
+def _demo_circuit(out: Path) -> None:
+    """Characterise the default transistor-level neuron: LIF fit, energy per spike, static power."""
+    from ._cli_circuit import plot_fit, print_fit
+    from .circuit import FitOptions, fit_lif, spice_available
+
+    print("== 2. Silicon neuron (ngspice): fit LIF parameters to lif_transistor")
+    if not spice_available():
+        print("ngspice's shared library is not available: step skipped (install libngspice0)")
+        return
+    res = fit_lif("lif_transistor", options=FitOptions(n_sweep=6))
+    print_fit(res)
+    plot_fit(res, str(out / "circuit_fi.png"))

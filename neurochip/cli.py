@@ -18,6 +18,7 @@ from .errors import NeurochipError
 # name -> module holding ``add_parser``; a plain dict, in the order shown by --help.
 SUBCOMMANDS: dict[str, str] = {
     "lif": "neurochip._cli_lif",
+    "circuit": "neurochip._cli_circuit",
     "chip": "neurochip._cli_chip",
     "demo": "neurochip._cli_demo",
 }

@@ -1,0 +1,281 @@
+"""``neurochip circuit``: list, simulate and fit silicon neuron netlists; Monte Carlo mismatch."""
+
+from __future__ import annotations
+
+import argparse
+import math
+from typing import Any
+
+import numpy as np
+
+from ._display import print_json, print_table
+from .errors import ConfigError, InvalidParameterError
+from .units import format_si, parse_quantity
+
+
+def add_parser(sub: Any) -> None:
+    p = sub.add_parser(
+        "circuit",
+        help="silicon neuron netlists: list, simulate (ngspice), fit LIF parameters, Monte Carlo",
+        description="Simulate neuron netlists with ngspice and fit LIF parameters to them.",
+    )
+    csub = p.add_subparsers(dest="circuit_command", metavar="ACTION")
+
+    q = csub.add_parser("list", help="the shipped netlist templates and their parameters")
+    q.add_argument("--json", action="store_true", help="print JSON")
+    q.set_defaults(func=run_list)
+
+    q = csub.add_parser("simulate", help="one transient run under a constant current")
+    q.add_argument("circuit", metavar="NAME|FILE", help="shipped circuit name or a netlist file")
+    q.add_argument("--current", required=True, metavar="A", help="input current, e.g. 2nA")
+    q.add_argument("--duration", required=True, metavar="s", help="simulated time, e.g. 20ms")
+    _add_set_flag(q)
+    q.add_argument("--plot", metavar="FILE.png", help="plot the membrane and supply traces")
+    q.add_argument("--json", action="store_true", help="print JSON (key spike_times_s)")
+    q.set_defaults(func=run_simulate)
+
+    q = csub.add_parser("fit", help="characterise a netlist and fit LIF parameters")
+    q.add_argument("circuit", metavar="NAME|FILE", help="shipped circuit name or a netlist file")
+    _add_set_flag(q)
+    q.add_argument("--points", type=int, default=8, help="currents in the suprathreshold sweep (default 8)")
+    q.add_argument("--plot", metavar="FILE.png", help="SPICE f-I points over the fitted LIF curve")
+    q.add_argument("-o", "--output", metavar="FILE.toml", help="write the fitted LIF parameters")
+    q.add_argument("--json", action="store_true", help="print JSON")
+    q.set_defaults(func=run_fit)
+
+    q = csub.add_parser("montecarlo", help="mismatch samples, each fitted: a distribution of LIF parameters")
+    q.add_argument("circuit", metavar="NAME|FILE", help="circuit with a [mismatch] declaration")
+    q.add_argument("-n", type=int, default=100, help="number of samples (default 100)")
+    q.add_argument("-o", "--output", required=True, metavar="FILE.npz", help="where to write the samples")
+    q.add_argument("--seed", type=int, default=0, help="seed of the draw (default 0)")
+    q.add_argument("--scheduler", metavar="ADDRESS", help="an existing Dask scheduler (default: local processes)")
+    q.add_argument("--workers", type=int, help="local worker processes (default: CPU count; 0 = serial)")
+    q.add_argument("--json", action="store_true", help="print JSON")
+    q.set_defaults(func=run_montecarlo)
+
+
+def _add_set_flag(q: argparse.ArgumentParser) -> None:
+    q.add_argument(
+        "--set", action="append", default=[], metavar="NAME=VALUE",
+        help="override a netlist parameter, e.g. --set c_m=2pF (repeatable)",
+    )
+
+
+def _overrides(items: list[str]) -> dict[str, str]:
+    out = {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip():
+            raise ConfigError(f"--set {item!r}: expected NAME=VALUE")
+        out[name.strip()] = value.strip()
+    return out
+
+
+def _q(value: str, unit: str, flag: str) -> float:
+    try:
+        return parse_quantity(value, unit=unit, name=flag)
+    except InvalidParameterError as exc:
+        raise ConfigError(str(exc)) from None
+
+
+def run_list(args: argparse.Namespace) -> int:
+    from .circuit import list_circuits, load_circuit
+
+    data = {}
+    for name in list_circuits():
+        t = load_circuit(name)
+        data[name] = {
+            "description": t.description,
+            "params": {k: {"unit": p.unit, "default": p.default, "description": p.description} for k, p in t.params.items()},
+        }
+    if args.json:
+        print_json(data)
+        return 0
+    for name, d in data.items():
+        rows = [[k, format_si(p["default"], p["unit"]), p["description"]] for k, p in d["params"].items()
+                if not k.startswith("dvt_")]
+        n_dvt = sum(k.startswith("dvt_") for k in d["params"])
+        if n_dvt:
+            rows.append(["dvt_*", "0 V", f"threshold shift of each of {n_dvt} transistors (mismatch)"])
+        print_table(f"{name}: {d['description']}", ["parameter", "default", "meaning"], rows)
+    return 0
+
+
+def run_simulate(args: argparse.Namespace) -> int:
+    from .circuit import detect_spikes, energy_per_spike, simulate
+    from .circuit.simulate import _integrate
+
+    current = _q(args.current, "A", "--current")
+    duration = _q(args.duration, "s", "--duration")
+    trace = simulate(args.circuit, current, duration, params=_overrides(args.set))
+    spikes = detect_spikes(trace.time_s, trace.v_mem_volt)
+    isis = np.diff(spikes)
+    report: dict[str, Any] = {
+        "circuit": args.circuit,
+        "current_amp": current,
+        "duration_s": duration,
+        "spike_times_s": spikes,
+        "n_spikes": len(spikes),
+        "mean_isi_s": float(np.mean(isis[1:] if len(isis) > 1 else isis)) if len(isis) else math.inf,
+        "mean_power_watt": _integrate(trace.time_s, trace.power_watt, 0.0, duration) / duration,
+        "energy_per_spike_joule": energy_per_spike(trace, spikes) if len(spikes) >= 3 else math.nan,
+        "time_points": len(trace.time_s),
+    }
+    if args.plot:
+        _plot_trace(trace, spikes, args.plot)
+    if args.json:
+        print_json(report)
+        return 0
+    print_table(
+        f"{args.circuit} at {format_si(current, 'A')} for {format_si(duration, 's')}",
+        ["quantity", "value"],
+        [
+            ["spikes", str(len(spikes))],
+            ["mean ISI (steady state)", format_si(report["mean_isi_s"], "s")],
+            ["mean supply power", format_si(report["mean_power_watt"], "W")],
+            ["supply energy per ISI", format_si(report["energy_per_spike_joule"], "J")],
+            ["first spikes", ", ".join(format_si(t, "s") for t in spikes[:5]) or "none"],
+        ],
+    )
+    if args.plot:
+        print(f"trace plot written to {args.plot}")
+    return 0
+
+
+def run_fit(args: argparse.Namespace) -> int:
+    from .circuit import FitOptions, fit_lif
+
+    res = fit_lif(args.circuit, params=_overrides(args.set), options=FitOptions(n_sweep=args.points))
+    if args.output:
+        try:
+            res.params.to_toml(args.output)
+        except OSError as exc:
+            raise ConfigError(f"cannot write: {exc.strerror}", path=args.output) from None
+    if args.plot:
+        plot_fit(res, args.plot)
+    if args.json:
+        print_json(res.to_dict())
+        return 0
+    print_fit(res)
+    if args.output:
+        print(f"LIF parameters written to {args.output}")
+    if args.plot:
+        print(f"f-I plot written to {args.plot}")
+    return 0
+
+
+def print_fit(res: Any) -> None:
+    """Tables of a :class:`~neurochip.circuit.FitResult`."""
+    units = {"farad": "F", "siemens": "S", "volt": "V", "s": "s", "amp": "A"}
+    p = res.params
+    rows = [[k, format_si(v, units.get(k.rsplit("_", 1)[-1], ""))] for k, v in p.to_dict().items()
+            if k in ("c_m_farad", "g_leak_siemens", "e_leak_volt", "v_th_volt", "v_reset_volt", "t_ref_s")]
+    rows += [["R = 1/g_L", format_si(p.r_leak_ohm, "Ohm")], ["tau_m", format_si(p.tau_m_s, "s")]]
+    print_table(f"fitted LIF parameters of {res.circuit}", ["parameter", "value"], rows)
+    sat = 1 / p.t_ref_s if p.t_ref_s > 0 else math.inf
+    print_table(
+        "fit report",
+        ["quantity", "value"],
+        [
+            ["ISI error, max over the sweep", f"{res.max_isi_rel_error * 100:.3f} %"],
+            ["ISI error, RMS", f"{res.rms_isi_rel_error * 100:.3f} %"],
+            ["rheobase SPICE / LIF", f"{format_si(res.rheobase_spice_amp, 'A')} / {format_si(res.rheobase_lif_amp, 'A')}"],
+            ["highest rate reached / 1/t_ref", f"{format_si(res.max_rate_hz, 'Hz')} / {format_si(sat, 'Hz')}"],
+            [f"ISI error at {format_si(res.saturation_current_amp, 'A')} (outside the sweep)",
+             f"{res.saturation_isi_rel_error * 100:.3f} %"],
+            ["energy per spike (dynamic)", format_si(res.energy_per_spike_joule, "J")],
+            ["static power", format_si(res.static_power_watt, "W")],
+            ["solver", f"{res.solver['method']}, reltol {res.solver['reltol']:g}"],
+            ["SPICE runs / wall time", f"{res.n_runs} / {res.wall_time_s:.1f} s"],
+        ],
+    )
+    rows = [
+        [format_si(i, "A"), format_si(a, "s"), format_si(b, "s"), f"{(b / a - 1) * 100:+.3f} %"]
+        for i, a, b in zip(res.sweep_current_amp, res.isi_spice_s, res.isi_lif_s)
+    ]
+    print_table("sweep", ["current", "ISI SPICE", "ISI LIF", "error"], rows)
+
+
+def plot_fit(res: Any, path: str) -> None:
+    """SPICE f-I points over the fitted LIF curve and its 1/t_ref asymptote."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from . import lif
+
+    i_hi = res.sweep_current_amp[-1] * 1.1
+    if math.isfinite(res.saturation_current_amp):
+        i_hi = res.saturation_current_amp * 1.05
+    currents = np.geomspace(res.rheobase_lif_amp * 1.0001, i_hi, 400)
+    fig, ax = plt.subplots(figsize=(6, 4), dpi=120)
+    ax.plot(currents * 1e9, lif.firing_rate(res.params, currents), label="fitted LIF")
+    ax.plot(res.sweep_current_amp * 1e9, 1 / res.isi_spice_s, "o", label="SPICE")
+    if math.isfinite(res.saturation_rate_hz):
+        ax.plot([res.saturation_current_amp * 1e9], [res.saturation_rate_hz], "s", label="SPICE (saturation run)")
+    ax.axhline(lif.saturation_rate(res.params), color="k", ls=":", label="$1/t_{ref}$")
+    ax.set_xscale("log")
+    ax.set_xlabel("input current (nA)")
+    ax.set_ylabel("firing rate (Hz)")
+    ax.set_title(f"{res.circuit}: max ISI error {res.max_isi_rel_error * 100:.2f} %")
+    ax.legend(loc="lower right")
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    try:
+        fig.savefig(path)
+    except OSError as exc:
+        raise ConfigError(f"cannot write plot: {exc}", path=path) from None
+    finally:
+        plt.close(fig)
+
+
+def _plot_trace(trace: Any, spikes: Any, path: str) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, (a1, a2) = plt.subplots(2, 1, figsize=(7, 5), dpi=120, sharex=True)
+    a1.plot(trace.time_s * 1e3, trace.v_mem_volt, lw=0.8)
+    for t in spikes:
+        a1.axvline(t * 1e3, color="r", lw=0.4, alpha=0.5)
+    a1.set_ylabel("membrane v(vm) (V)")
+    a2.plot(trace.time_s * 1e3, trace.power_watt * 1e6, lw=0.8)
+    a2.set_ylabel("supply power (µW)")
+    a2.set_xlabel("time (ms)")
+    fig.tight_layout()
+    try:
+        fig.savefig(path)
+    except OSError as exc:
+        raise ConfigError(f"cannot write plot: {exc}", path=path) from None
+    finally:
+        plt.close(fig)
+
+
+def run_montecarlo(args: argparse.Namespace) -> int:
+    from .circuit.montecarlo import run_montecarlo as mc
+
+    res = mc(args.circuit, args.n, seed=args.seed, scheduler=args.scheduler, n_workers=args.workers,
+             progress=not args.json)
+    res.save(args.output)
+    summary = res.summary()
+    if args.json:
+        print_json(summary)
+        return 0
+    units = {"farad": "F", "siemens": "S", "volt": "V", "s": "s", "amp": "A"}
+    rows = []
+    for k in ("c_m_farad", "g_leak_siemens", "e_leak_volt", "v_th_volt", "v_reset_volt", "t_ref_s"):
+        u = units.get(k.rsplit("_", 1)[-1], "")
+        rows.append([k, format_si(summary["mean"][k], u), format_si(summary["std"][k], u)])
+    for k, u in (("energy_per_spike_joule", "J"), ("static_power_watt", "W")):
+        rows.append([k, format_si(summary[k]["mean"], u), format_si(summary[k]["std"], u)])
+    print_table(
+        f"Monte Carlo {res.circuit}: {res.n_ok} samples fitted, {len(res.failed)} failed, "
+        f"{summary['wall_time_s']:.1f} s",
+        ["quantity", "mean", "std"], rows,
+    )
+    for i, e in res.failed:
+        print(f"sample {i} failed: {e}")
+    print(f"samples written to {args.output}")
+    return 0

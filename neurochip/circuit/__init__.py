@@ -1,0 +1,45 @@
+"""Silicon neuron circuits: netlist templates, ngspice simulation, LIF fit, Monte Carlo mismatch.
+
+Everything that touches PySpice lives in this package, and PySpice is imported only when a
+simulation runs.  See ``docs/circuits.md``.
+"""
+
+from __future__ import annotations
+
+from .fit import FitOptions, FitResult, fit_lif, measure_isi
+from .netlist import NetlistTemplate, ParamDecl, list_circuits, load_circuit
+from .simulate import (
+    SolverSettings,
+    Stimulus,
+    Trace,
+    detect_spikes,
+    energy_per_spike,
+    simulate,
+    static_power,
+)
+
+__all__ = [
+    "FitOptions",
+    "FitResult",
+    "NetlistTemplate",
+    "ParamDecl",
+    "SolverSettings",
+    "Stimulus",
+    "Trace",
+    "detect_spikes",
+    "energy_per_spike",
+    "fit_lif",
+    "list_circuits",
+    "load_circuit",
+    "measure_isi",
+    "simulate",
+    "spice_available",
+    "static_power",
+]
+
+
+def spice_available() -> bool:
+    """True when ngspice's shared library can be loaded through PySpice in this process."""
+    from . import _ngspice
+
+    return _ngspice.available()

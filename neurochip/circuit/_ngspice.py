@@ -1,0 +1,363 @@
+"""The one ngspice shared-library instance of this process, driven through PySpice.
+
+PySpice's :class:`NgSpiceShared` loads the library and converts the vectors; this wrapper adds
+what neurochip needs from it:
+
+- the library is found on Debian-like systems, which ship only ``libngspice.so.0``
+  (``NGSPICE_LIBRARY_PATH`` overrides the search);
+- ngspice's stderr is collected, not judged line by line (BSIM3 prints "Checking parameters"
+  on stderr, which PySpice 1.5 treats as a failure); neurochip decides what is an error and
+  raises :class:`~neurochip.errors.SimulationError` with ngspice's own lines;
+- ``set num_threads=1``: ngspice's OpenMP threads otherwise spin and slow runs by 10-100x on a
+  busy machine;
+- each run loads the netlist under a unique title and checks that ngspice really took it (a
+  netlist that fails to parse leaves the previous circuit loaded, and ``run`` would silently
+  simulate that one).
+
+ngspice keeps one instance per process (global state in the library), so parallel runs need
+processes, not threads.  Some netlist errors (a malformed ``{expression}``, for one) leave the
+library in a state it "cannot recover" from, and it may crash the process when it exits.  So by
+default the library does not run in the caller's process but in a helper process that this
+module starts on first use and restarts after such an error: ngspice trouble never kills the
+caller.  ``NEUROCHIP_NGSPICE_INPROCESS=1`` runs it in-process instead (that is what the helper
+process itself does).  The helper is a plain subprocess, so it also starts inside Dask workers.
+"""
+
+from __future__ import annotations
+
+import atexit
+import ctypes.util
+import glob
+import itertools
+import os
+import re
+import shutil
+import tempfile
+import threading
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from ..errors import SimulationError
+
+_LOCK = threading.Lock()
+_INSTANCE: Any = None
+_BROKEN: str | None = None  # set when the in-process library cannot recover
+_SERVER: Any = None
+_COUNTER = itertools.count(1)
+# after "run": only these end a run; "gmin step failed" and the like are ngspice trying harder
+_RUN_FATAL = re.compile(
+    r"aborted|too small|op failed|singular|no convergence|error|cannot recover", re.IGNORECASE
+)
+_FATAL_STATE = re.compile(r"cannot recover|awaits to be detached", re.IGNORECASE)
+
+# stderr/stdout lines that mean the netlist or the run failed
+_FATAL = re.compile(
+    r"error|can't find|cannot find|could not|unknown|aborted|too small|singular|"
+    r"no such|not found|undefined|failed|unable|err:|cannot compute|please check",
+    re.IGNORECASE,
+)
+_BENIGN = re.compile(
+    r"^\s*(warning:|note:|checking parameters|using spice|circuit:|reference value|no\. of data|"
+    r"doing analysis|initial transient|--|node|----)",
+    re.IGNORECASE,
+)
+
+
+def find_library() -> str:
+    """Path of ngspice's shared library (``NGSPICE_LIBRARY_PATH`` first).
+
+    Raises
+    ------
+    SimulationError
+        If no library is found, saying which package provides it.
+    """
+    env = os.environ.get("NGSPICE_LIBRARY_PATH")
+    if env:
+        return env
+    name = ctypes.util.find_library("ngspice")
+    if name:
+        return name
+    patterns = [
+        "/usr/lib/x86_64-linux-gnu/libngspice.so*",
+        "/usr/lib/aarch64-linux-gnu/libngspice.so*",
+        "/usr/lib/*/libngspice.so*",
+        "/usr/lib/libngspice.so*",
+        "/usr/lib64/libngspice.so*",
+        "/usr/local/lib/libngspice.so*",
+        "/opt/homebrew/lib/libngspice*.dylib",
+        "/usr/local/lib/libngspice*.dylib",
+    ]
+    for pattern in patterns:
+        hits = sorted(glob.glob(pattern))
+        if hits:
+            return hits[0]
+    raise SimulationError(
+        "ngspice shared library not found; install it (Debian/Ubuntu: apt-get install libngspice0) "
+        "or set NGSPICE_LIBRARY_PATH to the library file"
+    )
+
+
+def available() -> bool:
+    """True when ngspice's shared library can be loaded through PySpice."""
+    try:
+        if _inprocess():
+            _instance()
+        else:
+            _server().call(("ping",))
+    except Exception:  # noqa: BLE001 - any failure means "not available"
+        return False
+    return True
+
+
+def _inprocess() -> bool:
+    return os.environ.get("NEUROCHIP_NGSPICE_INPROCESS") == "1"
+
+
+class _Server:
+    """The helper process that owns the ngspice library (see the module docstring).
+
+    A plain subprocess (``python -m neurochip.circuit._ngspice``) speaking pickled messages over
+    its stdin/stdout, so that starting it never re-imports the caller's main module.
+    """
+
+    def __init__(self) -> None:
+        import subprocess
+        import sys
+
+        env = dict(os.environ, NEUROCHIP_NGSPICE_INPROCESS="1")
+        # the helper runs in its own folder: make sure it imports this very neurochip
+        root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH")) if p)
+        # ngspice writes files into its working folder (BSIM3's b3v33check.log): give it its own
+        self.workdir = tempfile.mkdtemp(prefix="neurochip-ngspice-")
+        atexit.register(shutil.rmtree, self.workdir, ignore_errors=True)
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "neurochip.circuit._ngspice"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            env=env,
+            cwd=self.workdir,
+        )
+
+    def alive(self) -> bool:
+        return self.proc.poll() is None
+
+    def call(self, job: tuple[Any, ...]) -> Any:
+        try:
+            _send(self.proc.stdin, job)
+            status, payload = _recv(self.proc.stdout)
+        except (EOFError, OSError):
+            code = self.proc.wait(timeout=10)
+            raise SimulationError(
+                f"ngspice crashed (its process exited with code {code}); it is restarted for the next run"
+            ) from None
+        if status == "ok":
+            return payload
+        message, simulator_message, line, broken = payload
+        if broken:  # the helper exits after an unrecoverable error; the next run starts a new one
+            self.close()
+        raise SimulationError(message, simulator_message=simulator_message, line=line)
+
+    def close(self) -> None:
+        try:
+            if self.proc.stdin:
+                self.proc.stdin.close()
+            self.proc.wait(timeout=5)
+        except Exception:  # noqa: BLE001 - last resort below
+            self.proc.kill()
+
+
+def _send(stream: Any, obj: Any) -> None:
+    import pickle
+
+    data = pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
+    stream.write(len(data).to_bytes(8, "little") + data)
+    stream.flush()
+
+
+def _recv(stream: Any) -> Any:
+    import pickle
+
+    head = stream.read(8)
+    if len(head) < 8:
+        raise EOFError
+    n = int.from_bytes(head, "little")
+    data = stream.read(n)
+    if len(data) < n:
+        raise EOFError
+    return pickle.loads(data)
+
+
+def _server() -> _Server:
+    global _SERVER
+    if _SERVER is None or not _SERVER.alive():
+        _SERVER = _Server()
+    return _SERVER
+
+
+def _serve() -> None:
+    """Main loop of the helper process: run jobs in-process, answer through stdout."""
+    import sys
+
+    os.environ["NEUROCHIP_NGSPICE_INPROCESS"] = "1"
+    inp = sys.stdin.buffer
+    out = os.fdopen(os.dup(1), "wb")
+    os.dup2(2, 1)  # anything the library prints itself must not mix with the replies
+    while True:
+        try:
+            job = _recv(inp)
+        except (EOFError, OSError):
+            break
+        try:
+            if job[0] == "ping":
+                _instance()
+                _send(out, ("ok", None))
+            else:
+                _send(out, ("ok", _run_inprocess(*job[1:])))
+        except SimulationError as exc:
+            _send(out, ("err", (exc.args[0].split("; ")[0], exc.simulator_message, exc.line, _BROKEN is not None)))
+        except Exception as exc:  # noqa: BLE001 - reported to the caller, the helper lives on
+            msg = f"ngspice helper failed: {type(exc).__name__}: {exc}"
+            _send(out, ("err", (msg, None, None, _BROKEN is not None)))
+        if _BROKEN is not None:
+            break
+    out.flush()
+    # the library may crash in its exit handlers after an unrecoverable error: skip them
+    os._exit(0)
+
+
+def _instance() -> Any:
+    global _INSTANCE
+    if _INSTANCE is not None:
+        return _INSTANCE
+    import logging
+
+    try:
+        from PySpice.Spice.NgSpice.Shared import NgSpiceShared
+    except ImportError as exc:  # pragma: no cover - PySpice is a dependency
+        raise SimulationError(f"PySpice is not installed: {exc}") from None
+    # PySpice logs every ngspice stderr line as an error; the lines are reported through
+    # SimulationError instead.
+    logging.getLogger("PySpice").setLevel(logging.CRITICAL)
+
+    class _Shared(NgSpiceShared):  # type: ignore[misc, valid-type]
+        """NgSpiceShared whose commands never raise on ngspice's chatter."""
+
+        def exec_command(self, command: str, join_lines: bool = True) -> Any:
+            self.clear_output()
+            rc = self._ngspice_shared.ngSpice_Command(command.encode("ascii"))
+            if rc:
+                raise SimulationError(f"ngspice refused the command {command!r} (code {rc})")
+            return self.stdout if join_lines else list(self._stdout)
+
+    _Shared.LIBRARY_PATH = find_library()
+    try:
+        ng = _Shared(ngspice_id=0, send_data=False)
+    except OSError as exc:
+        raise SimulationError(f"cannot load the ngspice library {_Shared.LIBRARY_PATH}: {exc}") from None
+    ng.exec_command("set num_threads=1")
+    _INSTANCE = ng
+    return ng
+
+
+def _problems(lines: list[str]) -> list[str]:
+    return [ln.strip() for ln in lines if ln.strip() and _FATAL.search(ln) and not _BENIGN.match(ln)]
+
+
+def run(deck_body: str, analysis: list[str], vectors: list[str]) -> dict[str, NDArray[np.float64]]:
+    """Load a netlist, run it and return the requested vectors of the new plot.
+
+    Runs in the helper process (default) or in this process; see the module docstring and
+    :func:`_run_inprocess` for the arguments and errors.
+    """
+    if _inprocess():
+        return _run_inprocess(deck_body, analysis, vectors)
+    with _LOCK:
+        return _server().call(("run", deck_body, analysis, vectors))
+
+
+def _run_inprocess(deck_body: str, analysis: list[str], vectors: list[str]) -> dict[str, NDArray[np.float64]]:
+    """Load a netlist, run it and return the requested vectors of the new plot.
+
+    Parameters
+    ----------
+    deck_body : str
+        Netlist text without title, analysis and ``.end``.
+    analysis : list of str
+        Control lines to append (``.options``, sources, ``.tran``, ``.save``).
+    vectors : list of str
+        ngspice vector names to return (``"time"``, ``"vm"``, ``"vdd#branch"``).
+
+    Raises
+    ------
+    SimulationError
+        With ngspice's own message and the offending line when the netlist does not load or
+        the run fails.
+    """
+    global _BROKEN
+    from PySpice.Spice.NgSpice.Shared import ffi
+
+    if _BROKEN is not None:
+        raise SimulationError(f"ngspice cannot run any more in this process after: {_BROKEN}")
+    with _LOCK:
+        ng = _instance()
+        title = f"neurochip-run-{os.getpid()}-{next(_COUNTER)}"
+        lines = [title, *deck_body.splitlines(), *analysis, ".end", ""]
+        keep = [ffi.new("char[]", ln.encode("utf8")) for ln in lines] + [ffi.NULL]
+        ng.exec_command("destroy all")
+        ng.clear_output()
+        rc = ng._ngspice_shared.ngSpice_Circ(ffi.new("char *[]", keep))
+        out, err = list(ng._stdout), list(ng._stderr)
+        bad = _problems(err) + _problems(out)
+        loaded = any(title in ln for ln in out)
+        if any(_FATAL_STATE.search(ln) for ln in err + out):
+            _BROKEN = "\n".join(ln.strip() for ln in err if ln.strip())
+        if rc or bad or not loaded or _BROKEN:
+            msg = "\n".join(ln.strip() for ln in (err if bad else []) if ln.strip()) or "\n".join(bad or err or out[-5:])
+            raise SimulationError(
+                "ngspice could not load the netlist",
+                simulator_message=msg,
+                line=_offending_line(msg, lines),
+            )
+        ng.exec_command("run")
+        out, err = list(ng._stdout), list(ng._stderr)
+        if any(_FATAL_STATE.search(ln) for ln in err + out):
+            _BROKEN = "\n".join(ln.strip() for ln in err if ln.strip())
+        bad = [ln.strip() for ln in err + out if _RUN_FATAL.search(ln)]
+        plot = ng.last_plot if ng.plot_names else ""
+        try:
+            if bad or not plot.startswith(("tran", "op")):
+                said = [ln.strip() for ln in err if ln.strip()] or bad or out[-5:]
+                raise SimulationError("ngspice run failed", simulator_message="\n".join(said[-20:]))
+            return {name: _vector(ng, ffi, f"{plot}.{name}") for name in vectors}
+        finally:
+            ng.exec_command("destroy all")
+            ng.exec_command("remcirc")
+
+
+def _vector(ng: Any, ffi: Any, name: str) -> NDArray[np.float64]:
+    info = ng._ngspice_shared.ngGet_Vec_Info(name.encode("utf8"))
+    if info == ffi.NULL or info.v_realdata == ffi.NULL:
+        raise SimulationError(f"ngspice produced no vector {name!r}")
+    n = info.v_length
+    return np.frombuffer(ffi.buffer(info.v_realdata, n * 8), dtype=np.float64).copy()
+
+
+def _offending_line(message: str, lines: list[str]) -> str | None:
+    """The netlist line an ngspice message quotes, if any."""
+    low = [ln.strip().lower() for ln in lines]
+    for msg_line in message.lower().splitlines():
+        for candidate in low:
+            if len(candidate) > 3 and not candidate.startswith("*") and candidate in msg_line:
+                return lines[low.index(candidate)].strip()
+    m = re.search(r"line\s+(?:no\.\s*)?(\d+)", message, re.IGNORECASE)
+    if m and int(m.group(1)) - 1 < len(lines):
+        return lines[int(m.group(1)) - 1].strip()
+    return None
+
+
+if __name__ == "__main__":  # the helper process
+    _serve()

@@ -1,0 +1,414 @@
+r"""Fit LIF parameters to a neuron netlist, and report how well the fitted LIF matches SPICE.
+
+Procedure (every step is a SPICE run of the netlist itself):
+
+1. **Passives.**  A run at rest gives :math:`E_L` and the static power.  Two subthreshold steps
+   :math:`I_p` and :math:`I_p/2` give :math:`V(t) = E_L + R I (1 - e^{-t/\tau})`; a joint least
+   squares fit of both traces gives :math:`R` (:math:`g_L = 1/R`) and :math:`\tau`, so
+   :math:`C = \tau / R`.
+2. **Rheobase.**  Bisection on "fires within :math:`10\,\tau` from rest".
+3. **Sweep.**  Steady-state ISIs at currents from 1.2x to 20x the rheobase (log spaced), and the
+   supply energy per ISI.
+4. **Spike parameters.**  With :math:`C, g_L, E_L` fixed, :math:`V_{th}, V_{reset}, t_{ref}` by
+   least squares on the relative ISI error of :func:`neurochip.lif.isi`.  An f-I curve alone
+   cannot separate :math:`R, E_L, V_{th}, V_{reset}`; the step responses fix the first two.
+
+The fit's error against SPICE is part of the result, never hidden.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from .. import lif
+from ..errors import InvalidParameterError, SimulationError
+from .netlist import NetlistTemplate, load_circuit
+from .simulate import SolverSettings, Stimulus, Trace, _integrate, simulate, static_power
+
+__all__ = ["FitOptions", "FitResult", "fit_lif", "measure_isi"]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FitOptions:
+    """Options of :func:`fit_lif`.
+
+    Parameters
+    ----------
+    n_sweep : int
+        Currents in the suprathreshold sweep, >= 3.
+    sweep_low, sweep_high : float
+        Sweep range as multiples of the SPICE rheobase (default 1.2 and 20).
+    probe_current_amp : float or None
+        Subthreshold probe current in A; None takes the template's ``[fit]`` hint, else 1 nA.
+        Halved until the probe does not fire.
+    rheobase_steps : int
+        Bisection steps of the rheobase search (relative precision ~ 2**-steps).
+    saturation_multiple : float
+        An extra run at this multiple of the rheobase checks the approach to 1/t_ref (0: skip).
+    isis : int
+        Steady-state ISIs measured per sweep current, >= 2.
+    solver : SolverSettings
+        ngspice settings.
+    """
+
+    n_sweep: int = 8
+    sweep_low: float = 1.2
+    sweep_high: float = 20.0
+    probe_current_amp: float | None = None
+    rheobase_steps: int = 10
+    saturation_multiple: float = 100.0
+    isis: int = 4
+    solver: SolverSettings = field(default_factory=SolverSettings)
+
+    def __post_init__(self) -> None:
+        if self.n_sweep < 3:
+            raise InvalidParameterError(f"n_sweep = {self.n_sweep!r}: must be >= 3")
+        if not 1.0 < self.sweep_low < self.sweep_high:
+            raise InvalidParameterError(
+                f"sweep_low = {self.sweep_low!r}, sweep_high = {self.sweep_high!r}: need 1 < low < high"
+            )
+        if self.isis < 2:
+            raise InvalidParameterError(f"isis = {self.isis!r}: must be >= 2")
+        if self.rheobase_steps < 1:
+            raise InvalidParameterError(f"rheobase_steps = {self.rheobase_steps!r}: must be >= 1")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FitResult:
+    """A fitted LIF neuron and the evidence for it (SI units).
+
+    Attributes
+    ----------
+    params : LIFParams
+        The fitted parameters.
+    circuit : str
+        Circuit name.
+    circuit_params : dict
+        Netlist parameter values used.
+    sweep_current_amp, isi_spice_s, isi_lif_s : ndarray
+        The sweep: currents, SPICE steady-state ISIs, fitted-LIF ISIs.
+    energy_per_isi_joule : ndarray
+        Supply energy per ISI at each sweep current (static part included).
+    max_isi_rel_error, rms_isi_rel_error : float
+        max and RMS of |ISI_LIF / ISI_SPICE - 1| over the sweep.
+    rheobase_spice_amp, rheobase_lif_amp : float
+        Rheobase from SPICE (bisection) and of the fitted LIF.
+    max_rate_hz : float
+        Highest rate reached in SPICE (sweep and saturation run).
+    saturation_current_amp, saturation_rate_hz : float
+        The saturation run: its current and SPICE rate (nan when skipped).
+    saturation_isi_rel_error : float
+        |ISI_LIF / ISI_SPICE - 1| at the saturation run, outside the fitted sweep (nan when
+        skipped).
+    energy_per_spike_joule : float
+        Dynamic supply energy per spike: energy per ISI minus static power x ISI, mean over the
+        sweep.
+    static_power_watt : float
+        Supply power at rest.
+    solver : dict
+        Solver settings.
+    n_runs : int
+        SPICE runs made.
+    wall_time_s : float
+        Wall time of the fit.
+    """
+
+    params: lif.LIFParams
+    circuit: str
+    circuit_params: dict[str, float]
+    sweep_current_amp: NDArray[np.float64]
+    isi_spice_s: NDArray[np.float64]
+    isi_lif_s: NDArray[np.float64]
+    energy_per_isi_joule: NDArray[np.float64]
+    max_isi_rel_error: float
+    rms_isi_rel_error: float
+    rheobase_spice_amp: float
+    rheobase_lif_amp: float
+    max_rate_hz: float
+    saturation_current_amp: float
+    saturation_rate_hz: float
+    saturation_isi_rel_error: float
+    energy_per_spike_joule: float
+    static_power_watt: float
+    solver: dict[str, Any]
+    n_runs: int
+    wall_time_s: float
+
+    @property
+    def saturation_fraction(self) -> float:
+        """SPICE rate at the saturation run times t_ref of the fit (1 = at the ceiling)."""
+        return self.saturation_rate_hz * self.params.t_ref_s
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dict; ``params`` is the LIFParams dict."""
+        return {
+            "circuit": self.circuit,
+            "params": self.params.to_dict(),
+            "circuit_params": dict(self.circuit_params),
+            "max_isi_rel_error": self.max_isi_rel_error,
+            "rms_isi_rel_error": self.rms_isi_rel_error,
+            "rheobase_spice_amp": self.rheobase_spice_amp,
+            "rheobase_lif_amp": self.rheobase_lif_amp,
+            "max_rate_hz": self.max_rate_hz,
+            "saturation_rate_limit_hz": lif.saturation_rate(self.params),
+            "saturation_current_amp": self.saturation_current_amp,
+            "saturation_rate_hz": self.saturation_rate_hz,
+            "saturation_isi_rel_error": self.saturation_isi_rel_error,
+            "energy_per_spike_joule": self.energy_per_spike_joule,
+            "static_power_watt": self.static_power_watt,
+            "sweep": {
+                "current_amp": self.sweep_current_amp,
+                "isi_spice_s": self.isi_spice_s,
+                "isi_lif_s": self.isi_lif_s,
+                "energy_per_isi_joule": self.energy_per_isi_joule,
+            },
+            "solver": self.solver,
+            "n_runs": self.n_runs,
+            "wall_time_s": self.wall_time_s,
+        }
+
+
+class _Runner:
+    """Counts runs; one place that calls :func:`simulate`."""
+
+    def __init__(self, template: NetlistTemplate, params: Mapping[str, float | str] | None, solver: SolverSettings):
+        self.template = template
+        self.params = dict(params or {})
+        self.solver = solver
+        self.n_runs = 0
+
+    def __call__(self, stimulus: Stimulus, duration_s: float) -> Trace:
+        self.n_runs += 1
+        return simulate(self.template, stimulus, duration_s, params=self.params, solver=self.solver)
+
+
+def measure_isi(
+    run: Any, current_amp: float, isi_guess_s: float, *, isis: int = 4, max_tries: int = 4
+) -> tuple[float, Trace, NDArray[np.float64]]:
+    """Steady-state ISI of a netlist under a constant current.
+
+    Runs long enough for ``isis + 2`` spikes, lengthening the run when fewer came.  The first
+    spike (from rest) opens the count; the ISIs after it are averaged.
+
+    Returns
+    -------
+    isi_s, trace, spikes
+
+    Raises
+    ------
+    SimulationError
+        If the neuron does not fire repeatedly at this current.
+    """
+    duration = max(isi_guess_s, 1e-12) * (isis + 3)
+    for _ in range(max_tries):
+        trace = run(Stimulus.dc(current_amp), duration)
+        spikes = trace.spike_times()
+        if len(spikes) >= isis + 2:
+            d = np.diff(spikes)[-isis:]
+            return float(np.mean(d)), trace, spikes
+        if len(spikes) >= 2:
+            guess = float(np.diff(spikes)[-1])
+            duration = spikes[0] + guess * (isis + 3) * 1.2
+        else:
+            duration *= 4
+    raise SimulationError(
+        f"the neuron does not fire repeatedly at {current_amp:g} A "
+        f"({len(spikes)} spikes in {duration:g} s)"
+    )
+
+
+def _step_residuals(
+    x: NDArray[np.float64], data: list[tuple[float, NDArray[np.float64], NDArray[np.float64]]], scale: float
+) -> NDArray[np.float64]:
+    """Residuals of V(t) = E_L + R I (1 - exp(-t/tau)) over step responses (amp, t, v)."""
+    el, r, tau = x
+    return np.concatenate([(el + r * amp * (1 - np.exp(-t / tau)) - v) / scale for amp, t, v in data])
+
+
+def _fit_passives(
+    run: _Runner, probe: float, settle_s: float
+) -> tuple[float, float, float, float, float]:
+    """E_L, R, tau, probe current and static power from rest and two subthreshold steps."""
+    from scipy.optimize import least_squares
+
+    for _ in range(6):  # probe / 4 each time: down to 1/1024 of the first probe
+        rest = run(Stimulus.dc(0.0), settle_s)
+        e_l = float(rest.v_mem_volt[-1])
+        p_static = static_power(rest)
+        traces = [run(Stimulus.dc(a), settle_s) for a in (probe, probe / 2)]
+        if any(len(tr.spike_times()) for tr in traces) or max(tr.v_mem_volt.max() for tr in traces) > e_l + (
+            traces[0].v_mem_volt[-1] - e_l
+        ) * 1.5 + 1e-3:
+            probe /= 4
+            continue
+        dv = traces[0].v_mem_volt[-1] - e_l
+        if not dv > 0:
+            raise SimulationError(f"the membrane does not rise under a {probe:g} A probe (dv = {dv:g} V)")
+        r0 = dv / probe
+        # time constant guess: time to 63 % of the final rise
+        t, v = traces[0].time_s, traces[0].v_mem_volt
+        k63 = int(np.searchsorted(v - e_l >= 0.632 * dv, True)) if np.any(v - e_l >= 0.632 * dv) else len(t) - 1
+        tau0 = max(float(t[min(k63, len(t) - 1)]), settle_s / 1e4)
+        if tau0 > settle_s / 6:  # not settled: run longer
+            settle_s = tau0 * 10
+            continue
+
+        data = [(probe, tr.time_s, tr.v_mem_volt) for tr in traces[:1]]
+        data.append((probe / 2, traces[1].time_s, traces[1].v_mem_volt))
+        sol = least_squares(_step_residuals, [e_l, r0, tau0], x_scale=[abs(dv), r0, tau0], xtol=1e-12, ftol=1e-12,
+                            args=(data, dv))
+        el, r, tau = (float(x) for x in sol.x)
+        return el, r, tau, probe, p_static
+    raise SimulationError("no subthreshold probe current found (the neuron fires at every probe tried)")
+
+
+def _rheobase(run: _Runner, lo: float, window_s: float, steps: int) -> float:
+    """Bisection: smallest current firing within window_s from rest."""
+
+    def fires(current: float) -> bool:
+        return len(run(Stimulus.dc(current), window_s).spike_times()) > 0
+
+    hi = lo * 2
+    for _ in range(14):  # up to 16384 x the probe current
+        if fires(hi):
+            break
+        lo, hi = hi, hi * 2
+    else:
+        raise SimulationError(f"the neuron never spikes, up to {hi:g} A")
+    for _ in range(steps):
+        mid = math.sqrt(lo * hi)
+        if fires(mid):
+            hi = mid
+        else:
+            lo = mid
+    return math.sqrt(lo * hi)
+
+
+def fit_lif(
+    circuit: NetlistTemplate | str,
+    *,
+    params: Mapping[str, float | str] | None = None,
+    options: FitOptions | None = None,
+) -> FitResult:
+    """Characterise a neuron netlist and fit LIF parameters to it.
+
+    Parameters
+    ----------
+    circuit : NetlistTemplate or str
+        Template, shipped circuit name or netlist path (port convention: ``in``, ``vm``, ``VDD``).
+    params : mapping, optional
+        Netlist parameter values overriding the defaults.
+    options : FitOptions, optional
+        Sweep size, probe current, solver settings.
+
+    Returns
+    -------
+    FitResult
+
+    Raises
+    ------
+    SimulationError
+        When a run fails, or the neuron never spikes, or never stops spiking under the probe.
+    """
+    from scipy.optimize import least_squares
+
+    t_start = time.perf_counter()
+    options = options or FitOptions()
+    template = circuit if isinstance(circuit, NetlistTemplate) else load_circuit(circuit)
+    run = _Runner(template, params, options.solver)
+    probe = options.probe_current_amp or template.fit_hints.get("probe_current_amp", 1e-9)
+    settle = template.fit_hints.get("settle_s", 1e-3)
+
+    e_l, r, tau, probe, p_static = _fit_passives(run, probe, settle)
+    c = tau / r
+    window = 10 * tau
+    i_rh = _rheobase(run, probe, window, options.rheobase_steps)
+
+    # first guesses for the spike parameters, from one run at the top of the sweep
+    currents = i_rh * np.geomspace(options.sweep_low, options.sweep_high, options.n_sweep)
+    v_th0 = e_l + r * i_rh
+    top_trace = run(Stimulus.dc(currents[-1]), window)
+    spikes = top_trace.spike_times()
+    if len(spikes) < 2:
+        raise SimulationError(f"the neuron does not fire repeatedly at {currents[-1]:g} A within {window:g} s")
+    after = top_trace.time_s > spikes[0]
+    v_reset0 = float(min(top_trace.v_mem_volt[after].min(), v_th0 - 1e-3))
+    guess0 = lif.LIFParams(
+        c_m_farad=c, g_leak_siemens=1 / r, e_leak_volt=e_l, v_th_volt=v_th0, v_reset_volt=v_reset0, t_ref_s=0.0
+    )
+    isi_top = float(np.median(np.diff(spikes)))
+    t_ref0 = max(isi_top - float(lif.isi(guess0, currents[-1])), isi_top * 0.01)
+    guess = guess0.replace(t_ref_s=t_ref0)
+
+    isi_spice = np.empty(len(currents))
+    energy = np.empty(len(currents))
+    for k, current in enumerate(currents):
+        t_guess = float(lif.isi(guess, current))
+        isi_spice[k], trace, sp = measure_isi(run, current, min(t_guess, window), isis=options.isis)
+        n = min(options.isis, len(sp) - 2)
+        energy[k] = _integrate(trace.time_s, trace.power_watt, sp[-1 - n], sp[-1]) / n
+
+    def model(x: NDArray[np.float64], i: NDArray[np.float64]) -> NDArray[np.float64]:
+        vth, vr, tref = x
+        p = guess.replace(v_th_volt=vth, v_reset_volt=min(vr, vth - 1e-9), t_ref_s=max(tref, 0.0))
+        return np.asarray(lif.isi(p, i), dtype=np.float64)
+
+    def resid(x: NDArray[np.float64]) -> NDArray[np.float64]:
+        m = model(x, currents)
+        return np.where(np.isfinite(m), m / isi_spice - 1, 10.0)
+
+    dv0 = v_th0 - v_reset0
+    lower = [v_th0 - 0.5 * dv0, v_reset0 - dv0, 0.0]
+    upper = [e_l + r * currents[0] - 1e-6, v_th0 - 1e-6, isi_spice.min()]
+    x0 = np.clip([v_th0 - 1e-4 * dv0, v_reset0, t_ref0], np.add(lower, 1e-12), np.subtract(upper, 1e-12))
+    sol = least_squares(resid, x0, bounds=(lower, upper), x_scale=[dv0, dv0, max(t_ref0, 1e-9)],
+                        xtol=1e-14, ftol=1e-14, gtol=1e-14)
+    vth, vr, tref = (float(v) for v in sol.x)
+    fitted = guess.replace(v_th_volt=vth, v_reset_volt=vr, t_ref_s=tref)
+    isi_lif = np.asarray(lif.isi(fitted, currents), dtype=np.float64)
+    rel = np.abs(isi_lif / isi_spice - 1)
+
+    sat_current, sat_rate = math.nan, math.nan
+    max_rate = float(1 / isi_spice.min())
+    if options.saturation_multiple > 0:
+        sat_current = i_rh * options.saturation_multiple
+        t_guess = float(lif.isi(fitted, sat_current))
+        try:
+            isi_sat, _, _ = measure_isi(run, sat_current, t_guess, isis=options.isis)
+            sat_rate = 1 / isi_sat
+            max_rate = max(max_rate, sat_rate)
+        except SimulationError:
+            sat_rate = math.nan  # reported as nan: the circuit does not keep firing this hard
+
+    e_dyn = float(np.mean(energy - p_static * isi_spice))
+    lif_window_rh = lif.rheobase(fitted) / (1 - math.exp(-window / fitted.tau_m_s))
+    return FitResult(
+        params=fitted,
+        circuit=template.name,
+        circuit_params=template.resolve(params),
+        sweep_current_amp=currents,
+        isi_spice_s=isi_spice,
+        isi_lif_s=isi_lif,
+        energy_per_isi_joule=energy,
+        max_isi_rel_error=float(rel.max()),
+        rms_isi_rel_error=float(np.sqrt(np.mean(rel**2))),
+        rheobase_spice_amp=i_rh,
+        rheobase_lif_amp=float(lif_window_rh),
+        max_rate_hz=max_rate,
+        saturation_current_amp=sat_current,
+        saturation_rate_hz=sat_rate,
+        saturation_isi_rel_error=abs(float(lif.isi(fitted, sat_current)) * sat_rate - 1)
+        if math.isfinite(sat_rate) else math.nan,
+        energy_per_spike_joule=e_dyn,
+        static_power_watt=p_static,
+        solver=options.solver.to_dict(),
+        n_runs=run.n_runs,
+        wall_time_s=time.perf_counter() - t_start,
+    )

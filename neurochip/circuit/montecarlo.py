@@ -1,0 +1,306 @@
+r"""Monte Carlo device mismatch: a distribution of LIF parameters for one neuron circuit.
+
+Each sample draws
+
+- a threshold shift for every transistor declared in the template's ``[mismatch.devices]``
+  table, following Pelgrom's law :math:`\sigma(\Delta V_T) = A_{VT} / \sqrt{W L}` with
+  ``a_vt_volt_meter`` from ``[mismatch]`` (the template applies it as a gate offset source);
+- a relative error of each passive in ``[mismatch.relative]`` (normal, 1-sigma fraction);
+
+then fits the sample's LIF parameters with :func:`neurochip.circuit.fit.fit_lif`.  Samples
+run in worker processes through :func:`neurochip.sweep.fan_out`; they are seeded from one
+integer, so a run is reproducible whatever the number of workers.  A sample whose fit fails is
+reported with its error, not dropped.
+
+The ``.npz`` written by :meth:`MonteCarloResult.save` holds:
+
+==========================  ========================================================
+key                         content
+==========================  ========================================================
+``fields``                  names of the LIFParams fields, shape (F,)
+``params``                  fitted LIFParams of the good samples, shape (N_ok, F), SI
+``mean``, ``std``           mean and standard deviation per field, shape (F,)
+``corr``                    correlation matrix of the fields, shape (F, F) (nan for a
+                            constant field)
+``energy_per_spike_joule``  dynamic energy per spike of each good sample, (N_ok,)
+``static_power_watt``       static power of each good sample, (N_ok,)
+``max_isi_rel_error``       fit error of each good sample, (N_ok,)
+``sample_index``            index of each good sample in the draw, (N_ok,)
+``mismatch_names``          names of the drawn netlist parameters, (M,)
+``mismatch_values``         drawn values of every sample, good or failed, (N, M)
+``failed_index``            indices of failed samples, (N_fail,)
+``failed_error``            their error messages, (N_fail,)
+``circuit``, ``seed``       circuit name and seed (0-d arrays)
+==========================  ========================================================
+
+A network draws per-neuron parameters from ``params`` rows (or from a normal with ``mean``,
+``std`` and ``corr``); see :meth:`MonteCarloResult.draw`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from .. import lif
+from ..errors import ConfigError, InvalidParameterError
+from .fit import FitOptions, fit_lif
+from .netlist import NetlistTemplate, load_circuit
+
+__all__ = ["MonteCarloResult", "draw_mismatch", "run_montecarlo", "MC_FIT_OPTIONS"]
+
+FIELDS = [f.name for f in dataclasses.fields(lif.LIFParams)]
+
+#: Fit options for Monte Carlo samples: a shorter sweep than a full characterisation.
+MC_FIT_OPTIONS = FitOptions(n_sweep=5, rheobase_steps=6, saturation_multiple=0.0, isis=3)
+
+
+def draw_mismatch(template: NetlistTemplate, n: int, seed: int) -> tuple[list[str], NDArray[np.float64]]:
+    """Draw ``n`` samples of the mismatch parameters declared by a template.
+
+    Returns
+    -------
+    names : list of str
+        Netlist parameters varied.
+    values : ndarray, shape (n, len(names))
+        Their values (threshold shifts in V; passives in their SI unit).
+
+    Raises
+    ------
+    ConfigError
+        If the template declares no mismatch, or a device or passive is not a parameter.
+    """
+    mm = template.mismatch
+    devices = mm.get("devices", {})
+    relative = mm.get("relative", {})
+    if not devices and not relative:
+        raise ConfigError(
+            f"{template.name}: no [mismatch] table (devices with W, L and/or relative tolerances)",
+            path=template.source,
+        )
+    a_vt = float(mm.get("a_vt_volt_meter", 0.0))
+    names: list[str] = []
+    sigmas: list[float] = []
+    means: list[float] = []
+    defaults = template.defaults
+    for name, wl in devices.items():
+        if name not in defaults:
+            raise ConfigError(f"device {name!r} is not a declared parameter", path=template.source, key="mismatch.devices")
+        w, length = (float(x) for x in wl)
+        names.append(name)
+        means.append(defaults[name])
+        sigmas.append(a_vt / math.sqrt(w * length))
+    for name, rel in relative.items():
+        if name not in defaults:
+            raise ConfigError(f"{name!r} is not a declared parameter", path=template.source, key="mismatch.relative")
+        names.append(name)
+        means.append(defaults[name])
+        sigmas.append(float(rel) * abs(defaults[name]))
+    rng = np.random.default_rng(seed)
+    values = np.asarray(means) + rng.standard_normal((n, len(names))) * np.asarray(sigmas)
+    return names, values
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MonteCarloResult:
+    """Fitted LIF parameters of every Monte Carlo sample (see the module doc for the .npz keys)."""
+
+    circuit: str
+    seed: int
+    params: NDArray[np.float64]
+    energy_per_spike_joule: NDArray[np.float64]
+    static_power_watt: NDArray[np.float64]
+    max_isi_rel_error: NDArray[np.float64]
+    sample_index: NDArray[np.int64]
+    mismatch_names: list[str]
+    mismatch_values: NDArray[np.float64]
+    failed: list[tuple[int, str]]
+    wall_time_s: float
+
+    @property
+    def n_ok(self) -> int:
+        """Number of samples fitted."""
+        return len(self.sample_index)
+
+    @property
+    def mean(self) -> NDArray[np.float64]:
+        """Mean of each LIFParams field over the good samples."""
+        return self.params.mean(axis=0)
+
+    @property
+    def std(self) -> NDArray[np.float64]:
+        """Standard deviation (ddof=1) of each field."""
+        return self.params.std(axis=0, ddof=1) if self.n_ok > 1 else np.full(len(FIELDS), np.nan)
+
+    @property
+    def corr(self) -> NDArray[np.float64]:
+        """Correlation matrix of the fields (nan where a field is constant)."""
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.corrcoef(self.params, rowvar=False) if self.n_ok > 1 else np.full((len(FIELDS),) * 2, np.nan)
+
+    def field(self, name: str) -> NDArray[np.float64]:
+        """All good samples of one LIFParams field."""
+        return self.params[:, FIELDS.index(name)]
+
+    def lif_params(self) -> list[lif.LIFParams]:
+        """The good samples as LIFParams."""
+        return [lif.LIFParams(**dict(zip(FIELDS, row))) for row in self.params]
+
+    def draw(self, n: int, rng: np.random.Generator) -> list[lif.LIFParams]:
+        """``n`` per-neuron parameter sets drawn (with replacement) from the fitted samples."""
+        rows = rng.integers(0, self.n_ok, size=n)
+        return [lif.LIFParams(**dict(zip(FIELDS, self.params[k]))) for k in rows]
+
+    def summary(self) -> dict[str, Any]:
+        """Mean and std of every field, energy and static power, failures."""
+        return {
+            "circuit": self.circuit,
+            "seed": self.seed,
+            "n_ok": self.n_ok,
+            "n_failed": len(self.failed),
+            "mean": dict(zip(FIELDS, self.mean)),
+            "std": dict(zip(FIELDS, self.std)),
+            "energy_per_spike_joule": {
+                "mean": float(np.mean(self.energy_per_spike_joule)) if self.n_ok else math.nan,
+                "std": float(np.std(self.energy_per_spike_joule, ddof=1)) if self.n_ok > 1 else math.nan,
+            },
+            "static_power_watt": {
+                "mean": float(np.mean(self.static_power_watt)) if self.n_ok else math.nan,
+                "std": float(np.std(self.static_power_watt, ddof=1)) if self.n_ok > 1 else math.nan,
+            },
+            "max_isi_rel_error": float(np.max(self.max_isi_rel_error)) if self.n_ok else math.nan,
+            "failed": [{"index": i, "error": e} for i, e in self.failed],
+            "wall_time_s": self.wall_time_s,
+        }
+
+    def save(self, path: str | Path) -> None:
+        """Write the ``.npz`` file (keys in the module documentation)."""
+        try:
+            np.savez(
+                path,
+                fields=np.asarray(FIELDS),
+                params=self.params,
+                mean=self.mean,
+                std=self.std,
+                corr=self.corr,
+                energy_per_spike_joule=self.energy_per_spike_joule,
+                static_power_watt=self.static_power_watt,
+                max_isi_rel_error=self.max_isi_rel_error,
+                sample_index=self.sample_index,
+                mismatch_names=np.asarray(self.mismatch_names),
+                mismatch_values=self.mismatch_values,
+                failed_index=np.asarray([i for i, _ in self.failed], dtype=np.int64),
+                failed_error=np.asarray([e for _, e in self.failed], dtype=str),
+                circuit=np.asarray(self.circuit),
+                seed=np.asarray(self.seed),
+            )
+        except OSError as exc:
+            raise ConfigError(f"cannot write: {exc.strerror}", path=str(path)) from None
+
+    @classmethod
+    def load(cls, path: str | Path) -> MonteCarloResult:
+        """Read a file written by :meth:`save`."""
+        try:
+            z = np.load(path, allow_pickle=False)
+        except OSError as exc:
+            raise ConfigError(f"cannot read: {exc}", path=str(path)) from None
+        if list(z["fields"]) != FIELDS:
+            raise ConfigError(f"fields {list(z['fields'])} differ from LIFParams {FIELDS}", path=str(path))
+        return cls(
+            circuit=str(z["circuit"]),
+            seed=int(z["seed"]),
+            params=z["params"],
+            energy_per_spike_joule=z["energy_per_spike_joule"],
+            static_power_watt=z["static_power_watt"],
+            max_isi_rel_error=z["max_isi_rel_error"],
+            sample_index=z["sample_index"],
+            mismatch_names=[str(s) for s in z["mismatch_names"]],
+            mismatch_values=z["mismatch_values"],
+            failed=[(int(i), str(e)) for i, e in zip(z["failed_index"], z["failed_error"])],
+            wall_time_s=math.nan,
+        )
+
+
+def _fit_sample(job: tuple[str, dict[str, float], FitOptions]) -> dict[str, Any]:
+    """One Monte Carlo sample (runs in a worker process)."""
+    circuit, overrides, options = job
+    res = fit_lif(circuit, params=overrides, options=options)
+    return {
+        "params": [getattr(res.params, f) for f in FIELDS],
+        "energy": res.energy_per_spike_joule,
+        "static": res.static_power_watt,
+        "err": res.max_isi_rel_error,
+    }
+
+
+def run_montecarlo(
+    circuit: str,
+    n: int,
+    *,
+    seed: int = 0,
+    options: FitOptions | None = None,
+    scheduler: str | None = None,
+    n_workers: int | None = None,
+    progress: bool = True,
+) -> MonteCarloResult:
+    """Fit ``n`` mismatch samples of a circuit, in parallel worker processes.
+
+    Parameters
+    ----------
+    circuit : str
+        Shipped circuit name or netlist path (with a ``[mismatch]`` declaration).
+    n : int
+        Number of samples, >= 1.
+    seed : int
+        Seed of the draw: the same seed gives the same samples.
+    options : FitOptions, optional
+        Fit options per sample (default :data:`MC_FIT_OPTIONS`).
+    scheduler : str, optional
+        Address of a Dask scheduler; default a local cluster of processes.
+    n_workers : int, optional
+        Local worker processes (default CPU count; 0 = serial in this process).
+    progress : bool
+        Show a progress bar.
+
+    Returns
+    -------
+    MonteCarloResult
+    """
+    from ..sweep import fan_out
+
+    if n < 1:
+        raise InvalidParameterError(f"n = {n!r}: must be >= 1")
+    template = load_circuit(circuit)
+    names, values = draw_mismatch(template, n, seed)
+    options = options or MC_FIT_OPTIONS
+    circuit_ref = str(circuit)
+    jobs = [(circuit_ref, dict(zip(names, (float(v) for v in row))), options) for row in values]
+    t0 = time.perf_counter()
+    outcomes = fan_out(
+        _fit_sample, jobs, scheduler=scheduler, n_workers=n_workers, progress=progress,
+        description=f"Monte Carlo {template.name}",
+    )
+    wall = time.perf_counter() - t0
+    good = [o for o in outcomes if o.ok]
+    failed = [(o.index, (o.error or "").splitlines()[0]) for o in outcomes if not o.ok]
+    nf = len(FIELDS)
+    return MonteCarloResult(
+        circuit=template.name,
+        seed=seed,
+        params=np.asarray([o.value["params"] for o in good], dtype=np.float64).reshape(-1, nf),
+        energy_per_spike_joule=np.asarray([o.value["energy"] for o in good], dtype=np.float64),
+        static_power_watt=np.asarray([o.value["static"] for o in good], dtype=np.float64),
+        max_isi_rel_error=np.asarray([o.value["err"] for o in good], dtype=np.float64),
+        sample_index=np.asarray([o.index for o in good], dtype=np.int64),
+        mismatch_names=names,
+        mismatch_values=values,
+        failed=failed,
+        wall_time_s=wall,
+    )

@@ -1,0 +1,321 @@
+"""Netlist templates: SPICE text with declared parameters, rendered strictly.
+
+A template is a SPICE file (``NAME.cir``) whose parameter values are placeholders ``@@name``
+(or ``@@{name}``), plus a declaration ``NAME.toml`` next to it that lists every parameter with
+its unit and default.  Rendering substitutes SI floats written by
+:func:`neurochip.units.spice_number`; a missing or undeclared parameter is an error.
+
+``@@`` was chosen as the delimiter because SPICE already gives meaning to ``{expr}`` (parameter
+expressions), ``$`` and ``;`` (ngspice inline comments) and a single ``@`` (device parameters
+such as ``@m1[id]``).  A literal ``@@`` is written ``@@@@``.
+
+Port convention (every template, and any netlist of your own):
+
+- node ``in``: the input-current port.  The simulator adds ``IIN 0 in ...`` so a positive current
+  flows *into* node ``in``.
+- node ``vm``: the membrane; spikes are detected on ``v(vm)`` and the passive fit reads it.
+- voltage source ``VDD``: the supply; energy is :math:`\\int V_{dd} I_{dd}\\,dt` of this source.
+- no analysis lines (``.tran``, ``.op``, ``.control``) and no ``.end``: the simulator adds them.
+- ``.include`` / ``.lib`` paths are relative to the netlist's own folder.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import string
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from .._spec import load_toml
+from ..errors import ConfigError, InvalidParameterError
+from ..units import parse_quantity, spice_number
+
+__all__ = ["NetlistTemplate", "ParamDecl", "SpiceTemplate", "list_circuits", "load_circuit"]
+
+_PACKAGE = "neurochip.circuits"
+
+
+class SpiceTemplate(string.Template):
+    """:class:`string.Template` with the delimiter ``@@`` (no clash with SPICE syntax)."""
+
+    delimiter = "@@"
+
+
+def template_identifiers(text: str) -> set[str]:
+    """Placeholder names used in a template text (``@@name`` and ``@@{name}``).
+
+    Raises
+    ------
+    ConfigError
+        If a ``@@`` is followed by something that is not a name.
+    """
+    names: set[str] = set()
+    for m in SpiceTemplate.pattern.finditer(text):
+        named = m.group("named") or m.group("braced")
+        if named:
+            names.add(named)
+        elif m.group("invalid") is not None:
+            line_no = text.count("\n", 0, m.start()) + 1
+            line = text.splitlines()[line_no - 1]
+            raise ConfigError(f"line {line_no}: '@@' not followed by a parameter name: {line.strip()!r}")
+    return names
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ParamDecl:
+    """One declared template parameter.
+
+    Parameters
+    ----------
+    name : str
+        Placeholder name in the template.
+    unit : str
+        SI unit symbol (``"F"``, ``"Ohm"``, ``"V"``, ``"s"``, ``"A"``, ``"m"``, ``""``).
+    default : float
+        Default value in SI base units.
+    description : str
+        What the parameter is.
+    lif : str
+        The LIFParams field this parameter sets by construction (behavioural circuit), or "".
+    """
+
+    name: str
+    unit: str
+    default: float
+    description: str = ""
+    lif: str = ""
+
+    def __post_init__(self) -> None:
+        if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", self.name):
+            raise InvalidParameterError(f"parameter name {self.name!r}: must be an identifier")
+        if not math.isfinite(self.default):
+            raise InvalidParameterError(f"parameter {self.name}: default {self.default!r} must be finite")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class NetlistTemplate:
+    """A netlist template with its declared parameters.
+
+    Parameters
+    ----------
+    name : str
+        Circuit name (the file stem).
+    text : str
+        SPICE text with ``@@name`` placeholders (title line first, no analysis, no ``.end``).
+    params : dict of str to ParamDecl
+        Declared parameters, in declaration order.
+    directory : Path
+        Folder the netlist lives in; relative ``.include`` paths are resolved against it.
+    description : str
+        One-line description.
+    fit_hints : dict
+        Optional hints for the fitter (``probe_current_amp``, ``max_current_amp``), SI floats.
+    mismatch : dict
+        Optional Monte Carlo declaration (see :mod:`neurochip.circuit.montecarlo`).
+    source : str
+        Where the template came from (for messages).
+    """
+
+    name: str
+    text: str
+    params: dict[str, ParamDecl] = field(default_factory=dict)
+    directory: Path = Path(".")
+    description: str = ""
+    fit_hints: dict[str, float] = field(default_factory=dict)
+    mismatch: dict[str, Any] = field(default_factory=dict)
+    source: str = ""
+
+    def __post_init__(self) -> None:
+        used = template_identifiers(self.text)
+        declared = set(self.params)
+        if used != declared:
+            missing = sorted(used - declared)
+            unused = sorted(declared - used)
+            parts = []
+            if missing:
+                parts.append(f"placeholders without a declaration: {', '.join(missing)}")
+            if unused:
+                parts.append(f"declared but not used: {', '.join(unused)}")
+            raise ConfigError("; ".join(parts), path=self.source or self.name)
+        _check_netlist_body(self.text, self.source or self.name)
+
+    @property
+    def defaults(self) -> dict[str, float]:
+        """Default value of every declared parameter (SI floats)."""
+        return {k: p.default for k, p in self.params.items()}
+
+    def resolve(self, overrides: Mapping[str, float | str] | None = None) -> dict[str, float]:
+        """Defaults updated with ``overrides`` (SI floats or strings such as ``"1pF"``).
+
+        Raises
+        ------
+        InvalidParameterError
+            For an undeclared parameter name or a malformed value.
+        """
+        values = self.defaults
+        for key, value in (overrides or {}).items():
+            if key not in self.params:
+                known = ", ".join(self.params) or "(none)"
+                raise InvalidParameterError(f"{self.name}: unknown parameter {key!r}; declared: {known}")
+            values[key] = parse_quantity(value, unit=self.params[key].unit or None, name=f"{self.name}.{key}")
+        return values
+
+    def render(self, values: Mapping[str, float | str] | None = None) -> str:
+        """SPICE text with every placeholder replaced and ``.include`` paths made absolute.
+
+        Parameters
+        ----------
+        values : mapping, optional
+            Parameter values overriding the defaults.
+
+        Raises
+        ------
+        InvalidParameterError
+            Unknown parameter or malformed value.
+        """
+        resolved = self.resolve(values)
+        try:
+            text = SpiceTemplate(self.text).substitute({k: spice_number(v) for k, v in resolved.items()})
+        except KeyError as exc:  # pragma: no cover - guarded by __post_init__
+            raise InvalidParameterError(f"{self.name}: missing parameter {exc.args[0]!r}") from None
+        return _absolute_includes(text, self.directory)
+
+
+_ANALYSIS = re.compile(r"^\s*\.(tran|op|ac|dc|noise|control|endc|end)\b", re.IGNORECASE)
+
+
+def _check_netlist_body(text: str, where: str) -> None:
+    lines = text.splitlines()
+    body = lines[1:]  # the first line of a SPICE file is its title
+    for k, line in enumerate(body, start=2):
+        m = _ANALYSIS.match(line)
+        if m and m.group(1).lower() != "end":
+            raise ConfigError(
+                f"line {k}: {line.strip()!r}: analysis and control lines are added by the simulator; "
+                "remove them (see the port convention in docs/circuits.md)",
+                path=where,
+            )
+    low = "\n".join(ln.split(";")[0] for ln in body).lower()
+    if not re.search(r"^\s*vdd\s", low, re.MULTILINE):
+        raise ConfigError("no supply source: the port convention needs a voltage source named VDD", path=where)
+    for node in ("in", "vm"):
+        if not re.search(rf"(?<![\w.#]){node}(?![\w(#])", low):
+            raise ConfigError(f"no node {node!r}: the port convention needs nodes 'in' and 'vm'", path=where)
+
+
+def _absolute_includes(text: str, directory: Path) -> str:
+    def fix(m: re.Match[str]) -> str:
+        path = m.group("path").strip("'\"")
+        p = Path(path)
+        if not p.is_absolute():
+            p = (directory / p).resolve()
+        return f"{m.group('cmd')} {p}{m.group('rest')}"
+
+    return re.sub(
+        r"^(?P<cmd>\s*\.(?:include|inc|lib))\s+(?P<path>\S+)(?P<rest>.*)$",
+        fix,
+        text,
+        flags=re.IGNORECASE | re.MULTILINE,
+    )
+
+
+def _strip_end(text: str) -> str:
+    out = []
+    for line in text.splitlines():
+        if re.match(r"^\s*\.end\s*$", line, re.IGNORECASE):
+            break
+        out.append(line)
+    return "\n".join(out) + "\n"
+
+
+def _decls_from_toml(data: dict[str, Any], source: str) -> dict[str, ParamDecl]:
+    params: dict[str, ParamDecl] = {}
+    table = data.get("params", {})
+    if not isinstance(table, dict):
+        raise ConfigError("must be a table of parameters", path=source, key="params")
+    for name, entry in table.items():
+        key = f"params.{name}"
+        if not isinstance(entry, dict) or "default" not in entry:
+            raise ConfigError("expected a table with 'unit' and 'default'", path=source, key=key)
+        unit = str(entry.get("unit", ""))
+        try:
+            default = parse_quantity(entry["default"], unit=unit or None, name=key)
+            params[name] = ParamDecl(
+                name=name,
+                unit=unit,
+                default=default,
+                description=str(entry.get("description", "")),
+                lif=str(entry.get("lif", "")),
+            )
+        except InvalidParameterError as exc:
+            raise ConfigError(str(exc), path=source, key=key) from None
+    return params
+
+
+def _hints_from_toml(data: dict[str, Any], source: str) -> dict[str, float]:
+    hints: dict[str, float] = {}
+    for key, value in data.get("fit", {}).items():
+        try:
+            hints[key] = parse_quantity(value, name=f"fit.{key}")
+        except InvalidParameterError as exc:
+            raise ConfigError(str(exc), path=source, key=f"fit.{key}") from None
+    return hints
+
+
+def load_template(cir: Path, toml: Path | None = None) -> NetlistTemplate:
+    """Read a netlist file and its parameter declaration (``same-stem.toml``, optional).
+
+    Raises
+    ------
+    ConfigError
+        When a file cannot be read, the declaration is malformed, or placeholders and
+        declarations differ.
+    """
+    cir = Path(cir)
+    try:
+        text = _strip_end(cir.read_text())
+    except OSError as exc:
+        raise ConfigError(f"cannot read netlist: {exc.strerror}", path=str(cir)) from None
+    toml = Path(toml) if toml is not None else cir.with_suffix(".toml")
+    data: dict[str, Any] = load_toml(toml) if toml.exists() else {}
+    return NetlistTemplate(
+        name=cir.stem,
+        text=text,
+        params=_decls_from_toml(data, str(toml)),
+        directory=cir.resolve().parent,
+        description=str(data.get("description", "")),
+        fit_hints=_hints_from_toml(data, str(toml)),
+        mismatch=dict(data.get("mismatch", {})),
+        source=str(cir),
+    )
+
+
+def list_circuits() -> list[str]:
+    """Names of the netlist templates shipped with neurochip."""
+    root = resources.files(_PACKAGE)
+    return sorted(p.name[:-4] for p in root.iterdir() if p.name.endswith(".cir"))
+
+
+def load_circuit(name_or_path: str | Path) -> NetlistTemplate:
+    """A shipped template by name (``"lif_behavioral"``) or a netlist file of your own.
+
+    Raises
+    ------
+    ConfigError
+        Unknown name / unreadable file, naming the shipped circuits.
+    """
+    text = str(name_or_path)
+    if text in list_circuits():
+        root = resources.files(_PACKAGE)
+        with resources.as_file(root / f"{text}.cir") as cir:
+            return load_template(Path(cir))
+    path = Path(text)
+    if path.suffix or path.exists() or "/" in text:
+        if not path.exists():
+            raise ConfigError("no such netlist file", path=text)
+        return load_template(path)
+    raise ConfigError(f"unknown circuit {text!r}; shipped circuits: {', '.join(list_circuits())}")

@@ -1,0 +1,355 @@
+"""Transient simulation of a neuron netlist: stimulus in, membrane and supply traces out.
+
+The simulator appends to the rendered netlist the input source ``IIN 0 in ...`` (a positive
+current flows into node ``in``), the solver options and a ``.tran`` analysis, and reads back
+``v(vm)`` and the supply current ``i(VDD)``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import numpy as np
+from numpy.typing import NDArray
+
+from ..errors import InvalidParameterError, SimulationError
+from ..units import spice_number
+from . import _ngspice
+from .netlist import NetlistTemplate, load_circuit
+
+__all__ = [
+    "SolverSettings",
+    "Stimulus",
+    "Trace",
+    "simulate",
+    "detect_spikes",
+    "energy_per_spike",
+    "static_power",
+]
+
+_RISE_S = 10e-9  # every stimulus starts from 0 A at t = 0 and ramps in 10 ns
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SolverSettings:
+    """ngspice transient settings.
+
+    The defaults matter: ngspice's default trapezoidal method and reltol = 1e-3 give ISIs 5-18 %
+    off on these circuits and can step over narrow spike pulses.
+
+    Parameters
+    ----------
+    method : str
+        Integration method, ``"gear"`` (default) or ``"trap"``.
+    reltol : float
+        Relative tolerance, > 0 (default 1e-4).
+    max_step_s : float or None
+        Largest time step in s; None lets :func:`simulate` use duration / 20000.
+    abstol_amp : float
+        Absolute current tolerance in A (default 1e-14: the circuits carry pA-nA currents).
+    """
+
+    method: str = "gear"
+    reltol: float = 1e-4
+    max_step_s: float | None = None
+    abstol_amp: float = 1e-14
+
+    def __post_init__(self) -> None:
+        if self.method not in ("gear", "trap"):
+            raise InvalidParameterError(f"method = {self.method!r}: must be 'gear' or 'trap'")
+        if not (0 < self.reltol < 0.1):
+            raise InvalidParameterError(f"reltol = {self.reltol!r}: must be in (0, 0.1)")
+        if self.max_step_s is not None and not self.max_step_s > 0:
+            raise InvalidParameterError(f"max_step_s = {self.max_step_s!r}: must be > 0")
+        if not self.abstol_amp > 0:
+            raise InvalidParameterError(f"abstol_amp = {self.abstol_amp!r}: must be > 0")
+
+    def to_dict(self) -> dict[str, object]:
+        """Plain dict (for reports)."""
+        return {
+            "method": self.method,
+            "reltol": self.reltol,
+            "max_step_s": self.max_step_s,
+            "abstol_amp": self.abstol_amp,
+        }
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Stimulus:
+    """Input current into node ``in``.
+
+    Parameters
+    ----------
+    kind : str
+        ``"dc"`` (``amplitude_amp`` from t = 0, ramped in 10 ns from a rest state at 0 A),
+        ``"step"`` (0 A until ``delay_s``, then ``amplitude_amp``) or ``"pulse"`` (pulses of
+        ``amplitude_amp``, width ``width_s``, every ``period_s``, from ``delay_s``).
+    amplitude_amp : float
+        Current in A.
+    delay_s, width_s, period_s : float
+        Timing of step and pulse stimuli, in s.
+    """
+
+    kind: str = "dc"
+    amplitude_amp: float = 0.0
+    delay_s: float = 0.0
+    width_s: float = 0.0
+    period_s: float = 0.0
+
+    def __post_init__(self) -> None:
+        if self.kind not in ("dc", "step", "pulse"):
+            raise InvalidParameterError(f"kind = {self.kind!r}: must be 'dc', 'step' or 'pulse'")
+        for name in ("amplitude_amp", "delay_s", "width_s", "period_s"):
+            if not math.isfinite(getattr(self, name)):
+                raise InvalidParameterError(f"{name} = {getattr(self, name)!r}: must be finite")
+        if self.delay_s < 0:
+            raise InvalidParameterError(f"delay_s = {self.delay_s!r}: must be >= 0")
+        if self.kind == "pulse" and not (0 < self.width_s < self.period_s):
+            raise InvalidParameterError(
+                f"width_s = {self.width_s!r}, period_s = {self.period_s!r}: need 0 < width < period"
+            )
+
+    @classmethod
+    def dc(cls, amplitude_amp: float) -> Stimulus:
+        """A constant current (from a rest state at 0 A)."""
+        return cls(kind="dc", amplitude_amp=amplitude_amp)
+
+    @classmethod
+    def step(cls, amplitude_amp: float, delay_s: float) -> Stimulus:
+        """0 A, then ``amplitude_amp`` from ``delay_s`` on."""
+        return cls(kind="step", amplitude_amp=amplitude_amp, delay_s=delay_s)
+
+    def spice(self) -> str:
+        """The source value as SPICE text (``PWL(...)`` or ``PULSE(...)``)."""
+        a = spice_number(self.amplitude_amp)
+        r = spice_number(_RISE_S)
+        if self.kind == "dc":
+            return f"PWL(0 0 {r} {a})"
+        if self.kind == "step":
+            t0 = spice_number(self.delay_s)
+            t1 = spice_number(self.delay_s + _RISE_S)
+            return f"PWL(0 0 {t0} 0 {t1} {a})"
+        return (
+            f"PULSE(0 {a} {spice_number(self.delay_s)} {r} {r} "
+            f"{spice_number(self.width_s)} {spice_number(self.period_s)})"
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Trace:
+    """The result of one transient run (SI units; arrays of equal length).
+
+    Attributes
+    ----------
+    time_s : ndarray
+        Time points in s (non-uniform: ngspice's own steps).
+    v_mem_volt : ndarray
+        Membrane potential v(vm) in V.
+    i_supply_amp : ndarray
+        Current delivered by the supply VDD in A (positive when the supply delivers power).
+    v_supply_volt : ndarray
+        Supply voltage in V.
+    stimulus : Stimulus
+        The input current.
+    params : dict
+        The parameter values the netlist was rendered with.
+    solver : SolverSettings
+        The solver settings used.
+    """
+
+    time_s: NDArray[np.float64]
+    v_mem_volt: NDArray[np.float64]
+    i_supply_amp: NDArray[np.float64]
+    v_supply_volt: NDArray[np.float64]
+    stimulus: Stimulus
+    params: dict[str, float] = field(default_factory=dict)
+    solver: SolverSettings = field(default_factory=SolverSettings)
+
+    @property
+    def power_watt(self) -> NDArray[np.float64]:
+        """Instantaneous supply power V_dd I_dd in W."""
+        return self.v_supply_volt * self.i_supply_amp
+
+    def spike_times(self, **kwargs: float) -> NDArray[np.float64]:
+        """Spike times in s (see :func:`detect_spikes`)."""
+        return detect_spikes(self.time_s, self.v_mem_volt, **kwargs)
+
+
+def simulate(
+    circuit: NetlistTemplate | str,
+    stimulus: Stimulus | float,
+    duration_s: float,
+    *,
+    params: Mapping[str, float | str] | None = None,
+    solver: SolverSettings | None = None,
+) -> Trace:
+    """Simulate a neuron netlist under an input current.
+
+    Parameters
+    ----------
+    circuit : NetlistTemplate or str
+        A template, a shipped circuit name or the path of a netlist following the port
+        convention (nodes ``in`` and ``vm``, voltage source ``VDD``).
+    stimulus : Stimulus or float
+        Input current; a float is a constant current in A.
+    duration_s : float
+        Simulated time in s, > 0.
+    params : mapping, optional
+        Template parameter values (SI floats or strings such as ``"1pF"``).
+    solver : SolverSettings, optional
+        ngspice settings; the default bounds the step at ``max_step_s`` from the template's
+        ``[fit]`` hints, else ``duration_s / 20000``.
+
+    Returns
+    -------
+    Trace
+
+    Raises
+    ------
+    SimulationError
+        With ngspice's message and the offending line, on a bad netlist or a failed run.
+    InvalidParameterError
+        For a bad duration or an unknown parameter.
+    """
+    template = circuit if isinstance(circuit, NetlistTemplate) else load_circuit(circuit)
+    if not isinstance(stimulus, Stimulus):
+        stimulus = Stimulus.dc(float(stimulus))
+    if not (math.isfinite(duration_s) and duration_s > 0):
+        raise InvalidParameterError(f"duration_s = {duration_s!r}: must be > 0")
+    solver = solver or SolverSettings()
+    values = template.resolve(params)
+    text = template.render(values)
+    body = "\n".join(text.splitlines()[1:])
+    max_step = solver.max_step_s or template.fit_hints.get("max_step_s") or duration_s / 20000
+    max_step = min(max_step, duration_s / 200)
+    analysis = [
+        f"IIN 0 in {stimulus.spice()}",
+        f".options method={solver.method} reltol={solver.reltol:g} abstol={solver.abstol_amp:g} "
+        "itl4=100",
+        f".tran {spice_number(max_step)} {spice_number(duration_s)} 0 {spice_number(max_step)}",
+        ".save v(vm) v(vdd) i(vdd)",
+    ]
+    try:
+        vec = _ngspice.run(body, analysis, ["time", "vm", "vdd", "vdd#branch"])
+    except SimulationError as exc:
+        raise SimulationError(
+            f"{template.name}: {exc.args[0].split(';')[0]}",
+            simulator_message=exc.simulator_message,
+            line=exc.line,
+        ) from None
+    t = vec["time"]
+    if len(t) < 2 or t[-1] < duration_s * (1 - 1e-6):
+        raise SimulationError(
+            f"{template.name}: the run stopped at t = {t[-1] if len(t) else 0:g} s of {duration_s:g} s "
+            "(no convergence)"
+        )
+    # ngspice's branch current flows into the + terminal: a supply delivering power has i < 0
+    return Trace(
+        time_s=t,
+        v_mem_volt=vec["vm"],
+        i_supply_amp=-vec["vdd#branch"],
+        v_supply_volt=vec["vdd"],
+        stimulus=stimulus,
+        params=values,
+        solver=solver,
+    )
+
+
+def detect_spikes(
+    time_s: NDArray[np.float64],
+    v_mem_volt: NDArray[np.float64],
+    *,
+    high_volt: float | None = None,
+    low_volt: float | None = None,
+    min_swing_volt: float = 0.05,
+) -> NDArray[np.float64]:
+    """Spike times from a membrane trace: upward crossings with hysteresis.
+
+    A spike is an upward crossing of ``high_volt`` (time linearly interpolated between samples)
+    that is followed by a fall below ``low_volt`` before the next one counts: the reset. A rise
+    that never resets (a subthreshold step response, or a spike cut by the end of the run) is
+    not a spike.  Without levels, they are put at 90 % and 30 % of the trace's range (so the
+    spike time is close to the threshold crossing of a regular neuron), and a
+    trace whose range is below ``min_swing_volt`` has no spikes.
+
+    Parameters
+    ----------
+    time_s, v_mem_volt : ndarray
+        The trace.
+    high_volt, low_volt : float, optional
+        Crossing level and re-arming level (V), ``low_volt < high_volt``.
+    min_swing_volt : float
+        Smallest range (V) of a trace with auto levels that can hold spikes.
+
+    Returns
+    -------
+    ndarray
+        Spike times in s, increasing.
+    """
+    t = np.asarray(time_s, dtype=np.float64)
+    v = np.asarray(v_mem_volt, dtype=np.float64)
+    if len(t) < 3:
+        return np.empty(0)
+    if high_volt is None or low_volt is None:
+        lo, hi = float(v.min()), float(v.max())
+        if hi - lo < min_swing_volt:
+            return np.empty(0)
+        high_volt = lo + 0.9 * (hi - lo) if high_volt is None else high_volt
+        low_volt = lo + 0.3 * (hi - lo) if low_volt is None else low_volt
+    if not low_volt < high_volt:
+        raise InvalidParameterError(f"low_volt = {low_volt!r}: must be < high_volt = {high_volt!r}")
+    above = v >= high_volt
+    below = v <= low_volt
+    ups = np.flatnonzero(~above[:-1] & above[1:])  # crossing between k and k+1
+    downs = np.flatnonzero(below)
+    spikes = []
+    armed_from = 0
+    for k in ups:
+        if k < armed_from:
+            continue
+        nxt = np.searchsorted(downs, k + 1)
+        if nxt >= len(downs):
+            break  # no reset after this crossing: not a spike (yet)
+        dv = v[k + 1] - v[k]
+        frac = (high_volt - v[k]) / dv if dv != 0 else 0.0
+        spikes.append(t[k] + frac * (t[k + 1] - t[k]))
+        armed_from = downs[nxt]
+    return np.asarray(spikes, dtype=np.float64)
+
+
+def _integrate(t: NDArray[np.float64], y: NDArray[np.float64], t0: float, t1: float) -> float:
+    """Trapezoidal integral of samples y(t) over [t0, t1] (interpolated ends)."""
+    inside = (t > t0) & (t < t1)
+    tt = np.concatenate(([t0], t[inside], [t1]))
+    yy = np.concatenate(([np.interp(t0, t, y)], y[inside], [np.interp(t1, t, y)]))
+    return float(np.sum(0.5 * (yy[1:] + yy[:-1]) * np.diff(tt)))
+
+
+def energy_per_spike(trace: Trace, spikes: NDArray[np.float64] | None = None) -> float:
+    """Supply energy per spike in J: :math:`\\int V_{dd} I_{dd}\\,dt` over whole ISIs / their count.
+
+    The integral runs from the second spike to the last one (the first ISI starts from rest),
+    so it holds everything the supply spends per cycle, static part included.
+
+    Raises
+    ------
+    SimulationError
+        If the trace holds fewer than 3 spikes.
+    """
+    spikes = trace.spike_times() if spikes is None else spikes
+    if len(spikes) < 3:
+        raise SimulationError(
+            f"energy per spike needs >= 3 spikes, the trace has {len(spikes)} "
+            f"(input {trace.stimulus.amplitude_amp:g} A, {trace.time_s[-1]:g} s)"
+        )
+    t0, t1 = spikes[1], spikes[-1]
+    return _integrate(trace.time_s, trace.power_watt, t0, t1) / (len(spikes) - 2)
+
+
+def static_power(trace: Trace) -> float:
+    """Mean supply power in W over the second half of a trace at rest (no input, no spikes)."""
+    t = trace.time_s
+    t0 = t[0] + 0.5 * (t[-1] - t[0])
+    return _integrate(t, trace.power_watt, t0, t[-1]) / (t[-1] - t0)
