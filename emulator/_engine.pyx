@@ -1,0 +1,611 @@
+# cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True, initializedcheck=False
+"""Compiled event-driven LIF network engine (no validation here: see neurochip.emulator).
+
+Exact, continuous-time, conservative windows of the minimum delay (docs/emulator.md):
+
+* Spikes emitted in a window [T, W) arrive at or after W, so all arrivals of a window are known
+  when it starts.  They are delivered in time order (a merge over the delay classes of the spike
+  log, which is sorted by (time, neuron)).  Before an arrival reaches a neuron, the neuron is
+  advanced through its own input events (Poisson, given spikes, current steps) up to and
+  including the arrival time; at the window's end every neuron is advanced to W.
+* The membrane is kept in a time-scaled frame u = (V - V_inf) exp((t - T)/tau): an input of
+  weight w at t is ``u += w e(t)``, the threshold test is ``u >= (V_th - V_inf) e(t)``, with
+  e(t) = exp((t - T)/tau) shared by all the targets of a spike when tau is uniform.  Every window
+  rebases u (multiply by exp(-(W - T)/tau)).  e(t) over a window, 0 <= (t - T)/tau <= 1/8, is a
+  degree-10 polynomial (Estrin), exact to ~1 ulp.
+* Poisson inputs draw exponential intervals with a 256-layer ziggurat on a per-neuron wyrand
+  stream (so a neuron's input train does not depend on the processing order).
+"""
+
+from libc.math cimport exp, log, nextafter, INFINITY
+from libc.stdlib cimport malloc, free, realloc, qsort
+from libc.stdint cimport uint64_t, int64_t, int32_t
+
+import numpy as np
+
+cdef extern from *:
+    """
+    #include <stdint.h>
+    #include <stdlib.h>
+    #include <math.h>
+
+    typedef struct {
+        double u;          /* frame state (V - V_inf) e(t) */
+        double thr;        /* V_th - V_inf */
+        double ref_until;  /* end of the refractory period */
+        double next_in;    /* time of the next own input event (min over streams) */
+        double next_pois;  /* time of the next Poisson input */
+        double inv_rate;   /* 1 / total Poisson rate */
+        double w_pois;     /* Poisson weight (single source) */
+        uint64_t rng;      /* wyrand state */
+    } nc_neuron;
+
+    typedef struct { double t; int32_t id; } nc_spike;
+
+    static int nc_spike_cmp(const void *a, const void *b) {
+        const nc_spike *x = (const nc_spike *)a, *y = (const nc_spike *)b;
+        if (x->t < y->t) return -1;
+        if (x->t > y->t) return 1;
+        return (x->id > y->id) - (x->id < y->id);
+    }
+
+    static inline uint64_t nc_wyrand(uint64_t *s) {
+        *s += 0xa0761d6478bd642fULL;
+        __uint128_t t = (__uint128_t)(*s) * (*s ^ 0xe7037ed1a0b428dbULL);
+        return (uint64_t)(t >> 64) ^ (uint64_t)t;
+    }
+
+    static inline uint64_t nc_splitmix(uint64_t *s) {
+        uint64_t z = (*s += 0x9e3779b97f4a7c15ULL);
+        z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+        z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+        return z ^ (z >> 31);
+    }
+
+    static inline double nc_uniform(uint64_t *s) {      /* (0, 1) */
+        return ((double)(nc_wyrand(s) >> 11) + 0.5) * 0x1.0p-53;
+    }
+
+    /* Marsaglia & Tsang (2000) exponential ziggurat, 256 layers, 53-bit abscissa from the top
+       bits and the layer from the low 8 bits of one 64-bit draw. */
+    static uint64_t nc_ke[256];
+    static double nc_we[256], nc_fe[256];
+    static int nc_zig_ready = 0;
+
+    static void nc_zig_init(void) {
+        const double m = 9007199254740992.0;  /* 2^53 */
+        double de = 7.697117470131487, te = de, ve = 3.949659822581572e-3;
+        double q = ve / exp(-de);
+        int i;
+        if (nc_zig_ready) return;
+        nc_ke[0] = (uint64_t)((de / q) * m);
+        nc_ke[1] = 0;
+        nc_we[0] = q / m;
+        nc_we[255] = de / m;
+        nc_fe[0] = 1.0;
+        nc_fe[255] = exp(-de);
+        for (i = 254; i >= 1; i--) {
+            de = -log(ve / de + exp(-de));
+            nc_ke[i + 1] = (uint64_t)((de / te) * m);
+            te = de;
+            nc_fe[i] = exp(-de);
+            nc_we[i] = de / m;
+        }
+        nc_zig_ready = 1;
+    }
+
+    static double nc_exp_slow(uint64_t *s, uint64_t jz, int iz) {
+        for (;;) {
+            double x;
+            uint64_t r;
+            if (iz == 0) return 7.697117470131487 - log(nc_uniform(s));
+            x = (double)jz * nc_we[iz];
+            if (nc_fe[iz] + nc_uniform(s) * (nc_fe[iz - 1] - nc_fe[iz]) < exp(-x)) return x;
+            r = nc_wyrand(s);
+            iz = (int)(r & 255);
+            jz = r >> 11;
+            if (jz < nc_ke[iz]) return (double)jz * nc_we[iz];
+        }
+    }
+
+    static inline double nc_exp_rand(uint64_t *s) {   /* Exp(1) */
+        uint64_t r = nc_wyrand(s);
+        int iz = (int)(r & 255);
+        uint64_t jz = r >> 11;
+        if (__builtin_expect(jz < nc_ke[iz], 1)) return (double)jz * nc_we[iz];
+        return nc_exp_slow(s, jz, iz);
+    }
+
+    /* exp(x) for 0 <= x <= 1/8 (Taylor to degree 10, Estrin): truncation < 2e-18 relative */
+    static inline double nc_exp_small(double x) {
+        double x2 = x * x, x4 = x2 * x2, x8 = x4 * x4;
+        double q0 = (1.0 + x) + x2 * (0.5 + x * (1.0 / 6.0));
+        double q1 = (1.0 / 24.0 + x * (1.0 / 120.0)) + x2 * (1.0 / 720.0 + x * (1.0 / 5040.0));
+        double q2 = (1.0 / 40320.0 + x * (1.0 / 362880.0)) + x2 * (1.0 / 3628800.0);
+        return q0 + x4 * q1 + x8 * q2;
+    }
+
+    static nc_neuron *nc_alloc_neurons(int64_t n) {
+        size_t bytes = (size_t)(n > 0 ? n : 1) * sizeof(nc_neuron);
+        bytes = (bytes + 63) & ~(size_t)63;
+        return (nc_neuron *)aligned_alloc(64, bytes);
+    }
+    #define NC_PREFETCH(p) __builtin_prefetch((p), 1, 3)
+    """
+    ctypedef struct nc_neuron:
+        double u
+        double thr
+        double ref_until
+        double next_in
+        double next_pois
+        double inv_rate
+        double w_pois
+        uint64_t rng
+    ctypedef struct nc_spike:
+        double t
+        int32_t id
+    int nc_spike_cmp(const void *a, const void *b) noexcept nogil
+    uint64_t nc_wyrand(uint64_t *s) noexcept nogil
+    uint64_t nc_splitmix(uint64_t *s) noexcept nogil
+    double nc_uniform(uint64_t *s) noexcept nogil
+    void nc_zig_init() noexcept nogil
+    double nc_exp_rand(uint64_t *s) noexcept nogil
+    double nc_exp_small(double x) noexcept nogil
+    nc_neuron *nc_alloc_neurons(int64_t n) noexcept nogil
+    void NC_PREFETCH(void *p) noexcept nogil
+
+
+# counters (indices into the int64 array returned to Python)
+cdef enum:
+    C_REC = 0          # recurrent synaptic events delivered (incl. discarded)
+    C_REC_DISC = 1     # ... of which arrived during the refractory period
+    C_EXT = 2          # external input events (Poisson + given spikes, incl. discarded)
+    C_EXT_DISC = 3     # ... of which arrived during the refractory period
+    C_UPDATES = 4      # neuron state updates (integrated inputs, current steps, resets)
+    C_SPIKES = 5
+    C_STEPS = 6
+    C_WINDOWS = 7
+    C_DRIFT = 8        # spikes from a threshold crossing under a suprathreshold drive
+    N_COUNTERS = 9
+
+
+cdef struct Ctx:
+    nc_neuron *nr
+    int64_t n
+    double *inv_tau
+    double *vinf
+    double *vth
+    double *vreset
+    double *tref
+    int64_t *pois_ptr
+    double *pois_cum
+    double *pois_w
+    int64_t *sin_ptr
+    double *sin_t
+    double *sin_w
+    int64_t *sin_pos
+    int64_t *st_ptr
+    double *st_t
+    double *st_vinf
+    int64_t *st_pos
+    int has_extra
+    int multi_pois
+    int uniform_tau
+    double inv_tau0
+    int use_poly
+    double T
+    nc_spike *wbuf
+    int64_t wn
+    int64_t wcap
+    int64_t *spike_count
+    int64_t cnt[N_COUNTERS]
+    int err
+
+
+def counter_names():
+    """Names of the kernel counters, in the order of the counters array."""
+    return ("rec_events", "rec_discarded", "ext_events", "ext_discarded", "neuron_updates",
+            "spikes", "current_steps", "windows", "drift_spikes")
+
+
+cdef inline double _frame(Ctx *c, int64_t i, double t) noexcept nogil:
+    cdef double x
+    if c.uniform_tau:
+        x = (t - c.T) * c.inv_tau0
+    else:
+        x = (t - c.T) * c.inv_tau[i]
+    if c.use_poly:
+        return nc_exp_small(x)
+    return exp(x)
+
+
+cdef inline double _itau(Ctx *c, int64_t i) noexcept nogil:
+    if c.uniform_tau:
+        return c.inv_tau0
+    return c.inv_tau[i]
+
+
+cdef void _emit(Ctx *c, int64_t i, double t) noexcept nogil:
+    """Spike of neuron i at t: record it, reset, hold for t_ref (u preset for the release)."""
+    cdef nc_neuron *n = &c.nr[i]
+    cdef nc_spike *nb
+    if c.wn == c.wcap:
+        nb = <nc_spike *> realloc(c.wbuf, 2 * c.wcap * sizeof(nc_spike))
+        if nb == NULL:
+            c.err = 1
+            return
+        c.wbuf = nb
+        c.wcap *= 2
+    c.wbuf[c.wn].t = t
+    c.wbuf[c.wn].id = <int32_t> i
+    c.wn += 1
+    c.spike_count[i] += 1
+    c.cnt[C_SPIKES] += 1
+    c.cnt[C_UPDATES] += 1
+    n.ref_until = t + c.tref[i]
+    n.u = (c.vreset[i] - c.vinf[i]) * exp((n.ref_until - c.T) * _itau(c, i))
+
+
+cdef int _drift(Ctx *c, int64_t i, double te, double e) noexcept nogil:
+    """Threshold was reached by drift at some t* <= te (u >= thr e(te)): emit those spikes.
+
+    Returns 1 if the neuron is refractory at te afterwards, else 0."""
+    cdef nc_neuron *n = &c.nr[i]
+    cdef double ts
+    while True:
+        if n.thr < 0.0 and n.u < 0.0:
+            ts = c.T + log(n.u / n.thr) / _itau(c, i)
+        else:
+            ts = te
+        if ts > te:
+            ts = te
+        if ts < n.ref_until:
+            ts = n.ref_until
+        if ts < c.T:
+            ts = c.T
+        c.cnt[C_DRIFT] += 1
+        _emit(c, i, ts)
+        if te < n.ref_until:
+            return 1
+        if n.u < n.thr * e:
+            return 0
+
+
+cdef void _drift_until(Ctx *c, int64_t i, double w) noexcept nogil:
+    """Emit the drift spikes of neuron i with times < w (suprathreshold V_inf only)."""
+    cdef nc_neuron *n = &c.nr[i]
+    cdef double ts
+    while n.thr < 0.0 and n.ref_until < w:
+        if n.u >= 0.0:
+            ts = n.ref_until if n.ref_until > c.T else c.T
+        else:
+            ts = c.T + log(n.u / n.thr) / _itau(c, i)
+            if ts < n.ref_until:
+                ts = n.ref_until
+        if ts >= w:
+            return
+        c.cnt[C_DRIFT] += 1
+        _emit(c, i, ts)
+        if c.err:
+            return
+
+
+cdef inline int _apply(Ctx *c, nc_neuron *n, int64_t i, double te, double w, double e) noexcept nogil:
+    """Input of weight w at te with frame factor e; returns 0 if discarded (refractory)."""
+    cdef double thre
+    if te < n.ref_until:
+        return 0
+    thre = n.thr * e
+    if n.u >= thre:
+        if _drift(c, i, te, e):
+            return 0
+    n.u += w * e
+    c.cnt[C_UPDATES] += 1
+    if n.u >= thre:
+        _emit(c, i, te)
+    return 1
+
+
+cdef inline double _next_in(Ctx *c, nc_neuron *n, int64_t i) noexcept nogil:
+    cdef double t = n.next_pois
+    cdef int64_t k = c.sin_pos[i]
+    if k < c.sin_ptr[i + 1] and c.sin_t[k] < t:
+        t = c.sin_t[k]
+    k = c.st_pos[i]
+    if k < c.st_ptr[i + 1] and c.st_t[k] < t:
+        t = c.st_t[k]
+    return t
+
+
+cdef void _step(Ctx *c, nc_neuron *n, int64_t i, double te, double new_vinf) noexcept nogil:
+    """The current of neuron i changes at te: V is continuous, V_inf jumps."""
+    cdef double e
+    c.cnt[C_STEPS] += 1
+    c.cnt[C_UPDATES] += 1
+    if te >= n.ref_until:
+        e = _frame(c, i, te)
+        if n.u >= n.thr * e:
+            _drift(c, i, te, e)
+    if te < n.ref_until:
+        c.vinf[i] = new_vinf
+        n.thr = c.vth[i] - new_vinf
+        n.u = (c.vreset[i] - new_vinf) * exp((n.ref_until - c.T) * _itau(c, i))
+    else:
+        n.u += (c.vinf[i] - new_vinf) * e
+        c.vinf[i] = new_vinf
+        n.thr = c.vth[i] - new_vinf
+
+
+cdef int _extra(Ctx *c, nc_neuron *n, int64_t i, double te) noexcept nogil:
+    """Process a current step or a given input spike at te, if one is due (steps first)."""
+    cdef int64_t k = c.st_pos[i]
+    cdef int r
+    if k < c.st_ptr[i + 1] and c.st_t[k] == te:
+        c.st_pos[i] = k + 1
+        _step(c, n, i, te, c.st_vinf[k])
+        n.next_in = _next_in(c, n, i)
+        return 1
+    k = c.sin_pos[i]
+    if k < c.sin_ptr[i + 1] and c.sin_t[k] == te:
+        c.sin_pos[i] = k + 1
+        c.cnt[C_EXT] += 1
+        r = _apply(c, n, i, te, c.sin_w[k], _frame(c, i, te))
+        c.cnt[C_EXT_DISC] += 1 - r
+        n.next_in = _next_in(c, n, i)
+        return 1
+    return 0
+
+
+cdef inline void _advance(Ctx *c, nc_neuron *n, int64_t i, double tl) noexcept nogil:
+    """Process neuron i's own input events with times <= tl, in time order."""
+    cdef double te, w, u
+    cdef int64_t k
+    cdef int r
+    while n.next_in <= tl:
+        te = n.next_in
+        if c.has_extra:
+            if _extra(c, n, i, te):
+                continue
+        if c.multi_pois:
+            u = nc_uniform(&n.rng)
+            k = c.pois_ptr[i]
+            while k < c.pois_ptr[i + 1] - 1 and c.pois_cum[k] <= u:
+                k += 1
+            w = c.pois_w[k]
+        else:
+            w = n.w_pois
+        n.next_pois = te + nc_exp_rand(&n.rng) * n.inv_rate
+        if c.has_extra:
+            n.next_in = _next_in(c, n, i)
+        else:
+            n.next_in = n.next_pois
+        c.cnt[C_EXT] += 1
+        r = _apply(c, n, i, te, w, _frame(c, i, te))
+        c.cnt[C_EXT_DISC] += 1 - r
+
+
+def exp_samples(uint64_t seed, int64_t n):
+    """n Exp(1) draws of the kernel's ziggurat on one wyrand stream (for tests)."""
+    cdef uint64_t s = seed
+    out = np.empty(n, dtype=np.float64)
+    cdef double[::1] o = out
+    cdef int64_t k
+    nc_zig_init()
+    for k in range(n):
+        o[k] = nc_exp_rand(&s)
+    return out
+
+
+def exp_small(double x):
+    """The kernel's polynomial exp(x), valid for 0 <= x <= 1/8 (for tests)."""
+    return nc_exp_small(x)
+
+
+def csr_scatter(const int64_t[::1] rows, const int32_t[::1] post, const float[::1] w,
+                const int64_t[::1] indptr, int32_t[::1] indices, float[::1] weights):
+    """Stable counting sort of synapses into rows (indptr from the row counts)."""
+    cdef int64_t m = rows.shape[0], s, r, nrows = indptr.shape[0] - 1
+    cdef int64_t *pos = <int64_t *> malloc((nrows + 1) * sizeof(int64_t))
+    if pos == NULL:
+        raise MemoryError()
+    with nogil:
+        for r in range(nrows):
+            pos[r] = indptr[r]
+        for s in range(m):
+            r = rows[s]
+            indices[pos[r]] = post[s]
+            weights[pos[r]] = w[s]
+            pos[r] += 1
+    free(pos)
+
+
+def run_lif(
+    const double[::1] inv_tau, double[::1] vinf, const double[::1] vth, const double[::1] vreset,
+    const double[::1] tref, const double[::1] v0,
+    const double[::1] rate, const int64_t[::1] pois_ptr, const double[::1] pois_cum,
+    const double[::1] pois_w,
+    const int64_t[::1] sin_ptr, const double[::1] sin_t, const double[::1] sin_w,
+    const int64_t[::1] st_ptr, const double[::1] st_t, const double[::1] st_vinf,
+    const int64_t[::1] indptr, const int32_t[::1] indices, const float[::1] weights,
+    const double[::1] delays,
+    uint64_t seed, double duration, double window, int uniform_tau, int use_poly,
+    int64_t[::1] spike_count, int64_t[::1] counters,
+):
+    """Run the LIF network; returns (spike times float64, spike addresses int32), sorted by
+    (time, address).  ``vinf`` is modified (current steps).  See the module docstring."""
+    cdef Ctx c
+    cdef int64_t n = inv_tau.shape[0], K = delays.shape[0], i, j, k, best, s, s0, s1, p, row
+    cdef int64_t log_n = 0, log_cap = 1024, nwin = 0
+    cdef double T, W, wend, ta, best_ta, e, f, it
+    cdef double *log_t
+    cdef int32_t *log_id
+    cdef int64_t *ptr
+    cdef nc_neuron *nd
+    cdef uint64_t sm = seed
+    cdef int r
+    cdef void *tmp
+    cdef double[::1] tv
+    cdef int32_t[::1] iv
+
+    nc_zig_init()
+    c.n = n
+    c.nr = nc_alloc_neurons(n)
+    c.inv_tau = <double *> &inv_tau[0]
+    c.vinf = &vinf[0]
+    c.vth = <double *> &vth[0]
+    c.vreset = <double *> &vreset[0]
+    c.tref = <double *> &tref[0]
+    c.pois_ptr = <int64_t *> &pois_ptr[0]
+    c.pois_cum = <double *> &pois_cum[0]
+    c.pois_w = <double *> &pois_w[0]
+    c.sin_ptr = <int64_t *> &sin_ptr[0]
+    c.sin_t = <double *> &sin_t[0]
+    c.sin_w = <double *> &sin_w[0]
+    c.st_ptr = <int64_t *> &st_ptr[0]
+    c.st_t = <double *> &st_t[0]
+    c.st_vinf = <double *> &st_vinf[0]
+    c.sin_pos = <int64_t *> malloc((n + 1) * sizeof(int64_t))
+    c.st_pos = <int64_t *> malloc((n + 1) * sizeof(int64_t))
+    c.has_extra = sin_ptr[n] > 0 or st_ptr[n] > 0
+    c.multi_pois = 0
+    c.uniform_tau = uniform_tau
+    c.inv_tau0 = inv_tau[0]
+    c.use_poly = use_poly
+    c.T = 0.0
+    c.wcap = 1024
+    c.wn = 0
+    c.wbuf = <nc_spike *> malloc(c.wcap * sizeof(nc_spike))
+    c.spike_count = &spike_count[0]
+    c.err = 0
+    for k in range(N_COUNTERS):
+        c.cnt[k] = 0
+    log_t = <double *> malloc(log_cap * sizeof(double))
+    log_id = <int32_t *> malloc(log_cap * sizeof(int32_t))
+    ptr = <int64_t *> malloc((K + 1) * sizeof(int64_t))
+    if (c.nr == NULL or c.sin_pos == NULL or c.st_pos == NULL or c.wbuf == NULL or log_t == NULL
+            or log_id == NULL or ptr == NULL):
+        free(c.nr); free(c.sin_pos); free(c.st_pos); free(c.wbuf); free(log_t); free(log_id); free(ptr)
+        raise MemoryError("emulator: out of memory allocating the neuron state")
+
+    with nogil:
+        for j in range(K):
+            ptr[j] = 0
+        for i in range(n):
+            nd = &c.nr[i]
+            if pois_ptr[i + 1] - pois_ptr[i] > 1:
+                c.multi_pois = 1
+            # per-neuron stream: splitmix64 of (seed, neuron)
+            sm = seed ^ (<uint64_t> i * 0xd1342543de82ef95ULL)
+            nd.rng = nc_splitmix(&sm)
+            nd.u = v0[i] - vinf[i]
+            nd.thr = vth[i] - vinf[i]
+            nd.ref_until = -INFINITY
+            nd.w_pois = pois_w[pois_ptr[i]] if pois_ptr[i + 1] > pois_ptr[i] else 0.0
+            if rate[i] > 0.0:
+                nd.inv_rate = 1.0 / rate[i]
+                nd.next_pois = nc_exp_rand(&nd.rng) * nd.inv_rate
+            else:
+                nd.inv_rate = INFINITY
+                nd.next_pois = INFINITY
+            c.sin_pos[i] = sin_ptr[i]
+            c.st_pos[i] = st_ptr[i]
+            nd.next_in = _next_in(&c, nd, i)
+            if v0[i] >= vth[i]:
+                _emit(&c, i, 0.0)
+
+        while not c.err:
+            T = nwin * window
+            if T >= duration:
+                break
+            W = (nwin + 1) * window
+            if W > duration:
+                W = duration
+            c.T = T
+            # 1. deliver the arrivals of [T, W), in time order (ties: lower delay class first)
+            while not c.err:
+                best = -1
+                best_ta = W
+                for j in range(K):
+                    if ptr[j] < log_n:
+                        ta = log_t[ptr[j]] + delays[j]
+                        if ta < best_ta:
+                            best_ta = ta
+                            best = j
+                if best < 0:
+                    break
+                p = ptr[best]
+                ptr[best] = p + 1
+                ta = best_ta
+                row = best * n + log_id[p]
+                s0 = indptr[row]
+                s1 = indptr[row + 1]
+                c.cnt[C_REC] += s1 - s0
+                if uniform_tau:
+                    e = _frame(&c, 0, ta)
+                    for s in range(s0, s1):
+                        i = indices[s]
+                        if s + 8 < s1:
+                            NC_PREFETCH(&c.nr[indices[s + 8]])
+                        nd = &c.nr[i]
+                        if nd.next_in <= ta:
+                            _advance(&c, nd, i, ta)
+                        r = _apply(&c, nd, i, ta, weights[s], e)
+                        c.cnt[C_REC_DISC] += 1 - r
+                else:
+                    for s in range(s0, s1):
+                        i = indices[s]
+                        nd = &c.nr[i]
+                        if nd.next_in <= ta:
+                            _advance(&c, nd, i, ta)
+                        r = _apply(&c, nd, i, ta, weights[s], _frame(&c, i, ta))
+                        c.cnt[C_REC_DISC] += 1 - r
+            # 2. every neuron to W (own inputs < W, drift spikes < W), then rebase the frame
+            wend = nextafter(W, -INFINITY)
+            f = exp(-(W - T) * c.inv_tau0)
+            for i in range(n):
+                nd = &c.nr[i]
+                if nd.next_in <= wend:
+                    _advance(&c, nd, i, wend)
+                if nd.thr < 0.0:
+                    _drift_until(&c, i, W)
+                if uniform_tau:
+                    nd.u *= f
+                else:
+                    nd.u *= exp(-(W - T) * inv_tau[i])
+            # 3. the window's spikes, sorted by (time, address), join the log
+            if c.wn > 0:
+                qsort(c.wbuf, c.wn, sizeof(nc_spike), nc_spike_cmp)
+                if log_n + c.wn > log_cap:
+                    while log_n + c.wn > log_cap:
+                        log_cap *= 2
+                    tmp = realloc(log_t, log_cap * sizeof(double))
+                    if tmp == NULL:
+                        c.err = 1
+                        break
+                    log_t = <double *> tmp
+                    tmp = realloc(log_id, log_cap * sizeof(int32_t))
+                    if tmp == NULL:
+                        c.err = 1
+                        break
+                    log_id = <int32_t *> tmp
+                for k in range(c.wn):
+                    log_t[log_n + k] = c.wbuf[k].t
+                    log_id[log_n + k] = c.wbuf[k].id
+                log_n += c.wn
+                c.wn = 0
+            nwin += 1
+
+    c.cnt[C_WINDOWS] = nwin
+    for k in range(N_COUNTERS):
+        counters[k] = c.cnt[k]
+    times = np.empty(log_n, dtype=np.float64)
+    ids = np.empty(log_n, dtype=np.int32)
+    tv = times
+    iv = ids
+    for k in range(log_n):
+        tv[k] = log_t[k]
+        iv[k] = log_id[k]
+    free(c.nr); free(c.sin_pos); free(c.st_pos); free(c.wbuf); free(log_t); free(log_id); free(ptr)
+    if c.err:
+        raise MemoryError("emulator: out of memory while growing the spike buffers")
+    return times, ids

@@ -1,0 +1,146 @@
+"""The reference backend: the emulator's behaviour, written plainly (one global event queue).
+
+This module defines what the compiled engine must do; it is slow (pure Python per event) and
+meant for small networks and for the parity test.  The rules:
+
+* Between events each neuron follows :math:`V(t) = V_\\infty + (V(t_0) - V_\\infty)
+  e^{-(t - t_0)/\\tau}`, :math:`V_\\infty = E_L + I/g_L`.
+* An input (given spike, Poisson spike or recurrent arrival) of weight w at t makes V jump by
+  w; if then V >= V_th the neuron spikes at t.  With V_inf > V_th the neuron also spikes by
+  drift at t* = t0 + tau ln((V_inf - V(t0)) / (V_inf - V_th)).
+* After a spike at t the neuron is held at V_reset during [t, t + t_ref): inputs arriving in
+  that interval are discarded (counted), current steps change V_inf only.
+* A spike at t of neuron i reaches target j at t + d (d the synapse's delay, > 0).
+* Equal times: events are processed in the order (time, kind, ...) with kind: drift crossing,
+  current step, given spike, Poisson spike, recurrent arrival; recurrent arrivals at equal
+  times in the order (delay, source spike time, source address, synapse position in the row).
+  The spike log is sorted by (time, address).
+
+Poisson inputs are drawn here with numpy (a different stream than the compiled engine's, so
+only their statistics agree); give inputs as spike times to compare backends spike for spike.
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+
+import numpy as np
+
+from ..network import SynapseCSR
+from ._prepare import Prepared
+
+_DRIFT, _STEP, _GIVEN, _POISSON, _REC = 0, 1, 2, 3, 4
+
+
+def run_reference(prep: Prepared, csr: SynapseCSR, duration_s: float, seed: int) -> tuple:
+    """Run; returns (times, ids, spike_count, counters dict)."""
+    n = prep.n
+    tau = 1.0 / prep.inv_tau
+    vinf = prep.vinf.copy()
+    v = prep.v0.copy()
+    t_last = np.zeros(n)
+    ref_until = np.full(n, -math.inf)
+    version = np.zeros(n, np.int64)
+    counts = np.zeros(n, np.int64)
+    cnt = dict.fromkeys(
+        ("rec_events", "rec_discarded", "ext_events", "ext_discarded", "neuron_updates", "spikes",
+         "current_steps", "drift_spikes"), 0)  # fmt: skip
+    heap: list[tuple] = []
+    rng = np.random.default_rng(seed)
+    for i in range(n):
+        for k in range(prep.st_ptr[i], prep.st_ptr[i + 1]):
+            if prep.st_t[k] < duration_s:
+                heapq.heappush(heap, (prep.st_t[k], _STEP, i, k))
+        for k in range(prep.sin_ptr[i], prep.sin_ptr[i + 1]):
+            heapq.heappush(heap, (prep.sin_t[k], _GIVEN, i, k))
+        if prep.rate[i] > 0:
+            t = 0.0
+            seq = 0
+            while True:
+                t += rng.exponential(1.0 / prep.rate[i])
+                if t >= duration_s:
+                    break
+                j = prep.pois_ptr[i] + int(np.searchsorted(prep.pois_cum[prep.pois_ptr[i] : prep.pois_ptr[i + 1] - 1], rng.random(), side="right"))
+                heapq.heappush(heap, (t, _POISSON, i, seq, prep.pois_w[j]))
+                seq += 1
+    spikes: list[tuple[float, int]] = []
+
+    def value(i: int, t: float) -> float:
+        return vinf[i] + (v[i] - vinf[i]) * math.exp(-(t - t_last[i]) / tau[i])
+
+    def schedule_drift(i: int) -> None:
+        version[i] += 1
+        if vinf[i] > prep.vth[i]:
+            ts = t_last[i] + tau[i] * math.log((vinf[i] - v[i]) / (vinf[i] - prep.vth[i]))
+            if ts < duration_s:
+                heapq.heappush(heap, (ts, _DRIFT, i, int(version[i])))
+
+    def spike(i: int, t: float) -> None:
+        counts[i] += 1
+        cnt["spikes"] += 1
+        cnt["neuron_updates"] += 1
+        spikes.append((t, i))
+        ref_until[i] = t + prep.tref[i]
+        v[i] = prep.vreset[i]
+        t_last[i] = ref_until[i]
+        for j, d in enumerate(csr.delays_s):
+            row = j * n + i
+            for s in range(csr.indptr[row], csr.indptr[row + 1]):
+                ta = t + d
+                if ta < duration_s:
+                    heapq.heappush(heap, (ta, _REC, j, t, i, s))
+        schedule_drift(i)
+
+    def receive(i: int, t: float, w: float) -> bool:
+        if t < ref_until[i]:
+            return False
+        v[i] = value(i, t) + w
+        t_last[i] = t
+        cnt["neuron_updates"] += 1
+        if v[i] >= prep.vth[i]:
+            spike(i, t)
+        else:
+            schedule_drift(i)
+        return True
+
+    for i in range(n):
+        if v[i] >= prep.vth[i]:
+            spike(i, 0.0)
+        else:
+            schedule_drift(i)
+
+    while heap:
+        ev = heapq.heappop(heap)
+        t, kind = ev[0], ev[1]
+        if kind == _DRIFT:
+            i = ev[2]
+            if ev[3] == version[i]:
+                cnt["drift_spikes"] += 1
+                spike(i, max(t, ref_until[i]))
+        elif kind == _STEP:
+            i, k = ev[2], ev[3]
+            cnt["current_steps"] += 1
+            cnt["neuron_updates"] += 1
+            if t >= ref_until[i]:
+                v[i] = value(i, t)
+                t_last[i] = t
+            vinf[i] = prep.st_vinf[k]
+            schedule_drift(i)
+        elif kind in (_GIVEN, _POISSON):
+            i = ev[2]
+            w = prep.sin_w[ev[3]] if kind == _GIVEN else ev[4]
+            cnt["ext_events"] += 1
+            if not receive(i, t, w):
+                cnt["ext_discarded"] += 1
+        else:
+            s = ev[5]
+            i = int(csr.indices[s])
+            cnt["rec_events"] += 1
+            if not receive(i, t, float(csr.weights[s])):
+                cnt["rec_discarded"] += 1
+
+    spikes.sort()
+    times = np.array([s[0] for s in spikes], dtype=np.float64)
+    ids = np.array([s[1] for s in spikes], dtype=np.int32)
+    return times, ids, counts, cnt
