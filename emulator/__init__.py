@@ -208,6 +208,10 @@ def run(
         )  # fmt: skip
         wall = time.perf_counter() - t0
         counters = {name: int(v) for name, v in zip(_engine.counter_names(), cvec)}
+        counters["neuron_updates"] = (
+            counters["rec_events"] - counters["rec_discarded"] + counters["ext_events"]
+            - counters["ext_discarded"] + counters["spikes"] + counters["current_steps"]
+        )  # fmt: skip
     rec_in = _received(csr, times, ids, duration_s)
     events = np.empty(times.size if record else 0, dtype=EVENT_DTYPE)
     if record:

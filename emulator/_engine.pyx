@@ -161,7 +161,7 @@ cdef enum:
     C_REC_DISC = 1     # ... of which arrived during the refractory period
     C_EXT = 2          # external input events (Poisson + given spikes, incl. discarded)
     C_EXT_DISC = 3     # ... of which arrived during the refractory period
-    C_UPDATES = 4      # neuron state updates (integrated inputs, current steps, resets)
+    C_UPDATES = 4      # neuron state updates: filled in by the wrapper from the others
     C_SPIKES = 5
     C_STEPS = 6
     C_WINDOWS = 7
@@ -241,7 +241,6 @@ cdef void _emit(Ctx *c, int64_t i, double t) noexcept nogil:
     c.wn += 1
     c.spike_count[i] += 1
     c.cnt[C_SPIKES] += 1
-    c.cnt[C_UPDATES] += 1
     n.ref_until = t + c.tref[i]
     n.u = (c.vreset[i] - c.vinf[i]) * exp((n.ref_until - c.T) * _itau(c, i))
 
@@ -300,7 +299,6 @@ cdef inline int _apply(Ctx *c, nc_neuron *n, int64_t i, double te, double w, dou
         if _drift(c, i, te, e):
             return 0
     n.u += w * e
-    c.cnt[C_UPDATES] += 1
     if n.u >= thre:
         _emit(c, i, te)
     return 1
@@ -321,7 +319,6 @@ cdef void _step(Ctx *c, nc_neuron *n, int64_t i, double te, double new_vinf) noe
     """The current of neuron i changes at te: V is continuous, V_inf jumps."""
     cdef double e
     c.cnt[C_STEPS] += 1
-    c.cnt[C_UPDATES] += 1
     if te >= n.ref_until:
         e = _frame(c, i, te)
         if n.u >= n.thr * e:
@@ -384,6 +381,60 @@ cdef inline void _advance(Ctx *c, nc_neuron *n, int64_t i, double tl) noexcept n
         c.cnt[C_EXT_DISC] += 1 - r
 
 
+cdef inline int64_t _adv_fast(Ctx *c, nc_neuron *n, int64_t i, double tl, double T, double it) noexcept nogil:
+    """_advance for the common case (one Poisson source, no other input stream, uniform tau,
+    no suprathreshold drive): state in registers, returns the number of refractory discards.
+    The caller has checked n.next_in <= tl."""
+    cdef double te = n.next_in, u = n.u, ref = n.ref_until, thr = n.thr
+    cdef double w = n.w_pois, ir = n.inv_rate, e, tn
+    cdef uint64_t rng = n.rng
+    cdef int64_t k = 0, disc = 0
+    while te <= tl:
+        k += 1
+        tn = te + nc_exp_rand(&rng) * ir
+        if te >= ref:
+            e = nc_exp_small((te - T) * it)
+            u += w * e
+            if u >= thr * e:
+                n.u = u
+                _emit(c, i, te)
+                u = n.u
+                ref = n.ref_until
+        else:
+            disc += 1
+        te = tn
+    n.u = u
+    n.rng = rng
+    n.next_in = te
+    n.next_pois = te
+    c.cnt[C_EXT] += k
+    return disc
+
+
+def poisson_train(uint64_t seed, int64_t neuron, double rate, const double[::1] cum, double duration):
+    """The Poisson train the engine gives one neuron: (times, source index), same stream.
+
+    ``cum`` is the neuron's cumulative source shares (length = number of sources)."""
+    cdef uint64_t sm = seed ^ (<uint64_t> neuron * 0xd1342543de82ef95ULL)
+    cdef uint64_t rng = nc_splitmix(&sm)
+    cdef double t, u, ir = 1.0 / rate
+    cdef int64_t k, m = cum.shape[0]
+    nc_zig_init()
+    times = []
+    src = []
+    t = nc_exp_rand(&rng) * ir
+    while t < duration:
+        k = 0
+        if m > 1:
+            u = nc_uniform(&rng)
+            while k < m - 1 and cum[k] <= u:
+                k += 1
+        times.append(t)
+        src.append(k)
+        t = t + nc_exp_rand(&rng) * ir
+    return np.array(times, dtype=np.float64), np.array(src, dtype=np.int64)
+
+
 def exp_samples(uint64_t seed, int64_t n):
     """n Exp(1) draws of the kernel's ziggurat on one wyrand stream (for tests)."""
     cdef uint64_t s = seed
@@ -442,7 +493,8 @@ def run_lif(
     cdef int64_t *ptr
     cdef nc_neuron *nd
     cdef uint64_t sm = seed
-    cdef int r
+    cdef int r, fast
+    cdef int64_t disc
     cdef void *tmp
     cdef double[::1] tv
     cdef int32_t[::1] iv
@@ -513,6 +565,12 @@ def run_lif(
             if v0[i] >= vth[i]:
                 _emit(&c, i, 0.0)
 
+        # the fast path: one Poisson source per neuron, no given spikes or steps, uniform tau,
+        # the polynomial frame, no suprathreshold drive (thr >= 0 everywhere)
+        fast = uniform_tau and use_poly and not c.has_extra and not c.multi_pois
+        for i in range(n):
+            if c.nr[i].thr < 0.0:
+                fast = 0
         while not c.err:
             T = nwin * window
             if T >= duration:
@@ -540,7 +598,25 @@ def run_lif(
                 s0 = indptr[row]
                 s1 = indptr[row + 1]
                 c.cnt[C_REC] += s1 - s0
-                if uniform_tau:
+                if fast:
+                    e = nc_exp_small((ta - T) * c.inv_tau0)
+                    it = c.inv_tau0
+                    disc = 0
+                    for s in range(s0, s1):
+                        i = indices[s]
+                        if s + 8 < s1:
+                            NC_PREFETCH(&c.nr[indices[s + 8]])
+                        nd = &c.nr[i]
+                        if nd.next_in <= ta:
+                            c.cnt[C_EXT_DISC] += _adv_fast(&c, nd, i, ta, T, it)
+                        if ta >= nd.ref_until:
+                            nd.u += weights[s] * e
+                            if nd.u >= nd.thr * e:
+                                _emit(&c, i, ta)
+                        else:
+                            disc += 1
+                    c.cnt[C_REC_DISC] += disc
+                elif uniform_tau:
                     e = _frame(&c, 0, ta)
                     for s in range(s0, s1):
                         i = indices[s]
@@ -565,7 +641,10 @@ def run_lif(
             for i in range(n):
                 nd = &c.nr[i]
                 if nd.next_in <= wend:
-                    _advance(&c, nd, i, wend)
+                    if fast:
+                        c.cnt[C_EXT_DISC] += _adv_fast(&c, nd, i, wend, T, c.inv_tau0)
+                    else:
+                        _advance(&c, nd, i, wend)
                 if nd.thr < 0.0:
                     _drift_until(&c, i, W)
                 if uniform_tau:

@@ -16,8 +16,8 @@ meant for small networks and for the parity test.  The rules:
   times in the order (delay, source spike time, source address, synapse position in the row).
   The spike log is sorted by (time, address).
 
-Poisson inputs are drawn here with numpy (a different stream than the compiled engine's, so
-only their statistics agree); give inputs as spike times to compare backends spike for spike.
+Poisson inputs are the engine's own per-neuron streams (``_engine.poisson_train``: the same
+seeded generator, drawn in the same order), so both backends see identical inputs.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ import math
 import numpy as np
 
 from ..network import SynapseCSR
+from . import _engine
 from ._prepare import Prepared
 
 _DRIFT, _STEP, _GIVEN, _POISSON, _REC = 0, 1, 2, 3, 4
@@ -47,7 +48,6 @@ def run_reference(prep: Prepared, csr: SynapseCSR, duration_s: float, seed: int)
         ("rec_events", "rec_discarded", "ext_events", "ext_discarded", "neuron_updates", "spikes",
          "current_steps", "drift_spikes"), 0)  # fmt: skip
     heap: list[tuple] = []
-    rng = np.random.default_rng(seed)
     for i in range(n):
         for k in range(prep.st_ptr[i], prep.st_ptr[i + 1]):
             if prep.st_t[k] < duration_s:
@@ -55,15 +55,10 @@ def run_reference(prep: Prepared, csr: SynapseCSR, duration_s: float, seed: int)
         for k in range(prep.sin_ptr[i], prep.sin_ptr[i + 1]):
             heapq.heappush(heap, (prep.sin_t[k], _GIVEN, i, k))
         if prep.rate[i] > 0:
-            t = 0.0
-            seq = 0
-            while True:
-                t += rng.exponential(1.0 / prep.rate[i])
-                if t >= duration_s:
-                    break
-                j = prep.pois_ptr[i] + int(np.searchsorted(prep.pois_cum[prep.pois_ptr[i] : prep.pois_ptr[i + 1] - 1], rng.random(), side="right"))
-                heapq.heappush(heap, (t, _POISSON, i, seq, prep.pois_w[j]))
-                seq += 1
+            lo, hi = prep.pois_ptr[i], prep.pois_ptr[i + 1]
+            times, src = _engine.poisson_train(seed, i, float(prep.rate[i]), prep.pois_cum[lo:hi].copy(), duration_s)
+            for seq, (t, j) in enumerate(zip(times.tolist(), src.tolist())):
+                heapq.heappush(heap, (t, _POISSON, i, seq, float(prep.pois_w[lo + j])))
     spikes: list[tuple[float, int]] = []
 
     def value(i: int, t: float) -> float:
