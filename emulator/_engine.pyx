@@ -604,8 +604,8 @@ def run_lif(
                     disc = 0
                     for s in range(s0, s1):
                         i = indices[s]
-                        if s + 8 < s1:
-                            NC_PREFETCH(&c.nr[indices[s + 8]])
+                        if s + 16 < s1:
+                            NC_PREFETCH(&c.nr[indices[s + 16]])
                         nd = &c.nr[i]
                         if nd.next_in <= ta:
                             c.cnt[C_EXT_DISC] += _adv_fast(&c, nd, i, ta, T, it)
