@@ -1,7 +1,7 @@
 # cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True
 """Compiled kernels of the neurochip emulator (no validation here: see neurochip.emulator)."""
 
-from libc.math cimport log1p, INFINITY
+from libc.math cimport log1p
 
 import numpy as np
 

@@ -363,7 +363,7 @@ cdef inline void _advance(Ctx *c, nc_neuron *n, int64_t i, double tl) noexcept n
         if c.has_extra:
             if _extra(c, n, i, te):
                 continue
-        if c.multi_pois:
+        if c.multi_pois and c.pois_ptr[i + 1] - c.pois_ptr[i] > 1:
             u = nc_uniform(&n.rng)
             k = c.pois_ptr[i]
             while k < c.pois_ptr[i + 1] - 1 and c.pois_cum[k] <= u:
@@ -536,7 +536,13 @@ def run_lif(
     ptr = <int64_t *> malloc((K + 1) * sizeof(int64_t))
     if (c.nr == NULL or c.sin_pos == NULL or c.st_pos == NULL or c.wbuf == NULL or log_t == NULL
             or log_id == NULL or ptr == NULL):
-        free(c.nr); free(c.sin_pos); free(c.st_pos); free(c.wbuf); free(log_t); free(log_id); free(ptr)
+        free(c.nr)
+        free(c.sin_pos)
+        free(c.st_pos)
+        free(c.wbuf)
+        free(log_t)
+        free(log_id)
+        free(ptr)
         raise MemoryError("emulator: out of memory allocating the neuron state")
 
     with nogil:
@@ -684,7 +690,13 @@ def run_lif(
     for k in range(log_n):
         tv[k] = log_t[k]
         iv[k] = log_id[k]
-    free(c.nr); free(c.sin_pos); free(c.st_pos); free(c.wbuf); free(log_t); free(log_id); free(ptr)
+    free(c.nr)
+    free(c.sin_pos)
+    free(c.st_pos)
+    free(c.wbuf)
+    free(log_t)
+    free(log_id)
+    free(ptr)
     if c.err:
         raise MemoryError("emulator: out of memory while growing the spike buffers")
     return times, ids

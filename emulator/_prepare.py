@@ -70,14 +70,14 @@ def prepare(network: Network, inputs: Sequence[Any], duration_s: float) -> Prepa
     if (g <= 0).any():
         bad = int(np.flatnonzero(g <= 0)[0])
         raise InvalidParameterError(
-            f"neuron {bad}: g_leak_siemens = {g[bad]!r}: the network engine needs a leak (> 0); "
+            f"neuron {bad}: g_leak_siemens = {float(g[bad])!r}: the network engine needs a leak (> 0); "
             "the perfect integrator is not supported by run()"
         )
     for key in ("adapt_increment_amp", "noise_sigma_volt"):
         if (a[key] != 0).any():
             bad = int(np.flatnonzero(a[key] != 0)[0])
             raise InvalidParameterError(
-                f"neuron {bad}: {key} = {a[key][bad]!r}: the network engine runs non-adapting, "
+                f"neuron {bad}: {key} = {float(a[key][bad])!r}: the network engine runs non-adapting, "
                 "noise-free LIF neurons; use neurochip.emulator.noisy_spike_times / "
                 "adaptive_spike_times for a single neuron"
             )

@@ -30,7 +30,7 @@ import math
 import numbers
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Union
+from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -57,7 +57,7 @@ __all__ = [
 #: Per-neuron parameter arrays a population holds (the LIFParams fields plus the bias current).
 NEURON_FIELDS: tuple[str, ...] = tuple(f.name for f in dataclasses.fields(LIFParams)) + ("bias_current_amp",)
 
-SeedLike = Union[int, np.random.Generator, None]
+SeedLike = int | np.random.Generator | None
 
 
 def _err(name: str, value: Any, rule: str) -> InvalidParameterError:
@@ -80,7 +80,7 @@ def _per_neuron(name: str, value: ArrayLike, size: int) -> NDArray[np.float64]:
     if arr.ndim == 0:
         arr = np.full(size, float(arr))
     if arr.shape != (size,):
-        raise _err(name, f"array of shape {arr.shape}", f"must be a scalar or have shape ({size},)")
+        raise InvalidParameterError(f"{name}: got an array of shape {arr.shape}: must be a scalar or have shape ({size},)")
     if not np.isfinite(arr).all():
         raise _err(name, arr[~np.isfinite(arr)][0], "must be finite")
     arr = np.ascontiguousarray(arr)
@@ -346,7 +346,7 @@ class Explicit:
         return self.pre.astype(np.int32), self.post.astype(np.int32)
 
 
-Rule = Union[FixedInDegree, FixedProbability, AllToAll, OneToOne, Explicit]
+Rule = FixedInDegree | FixedProbability | AllToAll | OneToOne | Explicit
 
 
 @dataclass(frozen=True, slots=True, kw_only=True, eq=False)
@@ -470,7 +470,9 @@ class Network:
                 raise _err("projections", pr, "must be Projection objects")
             for end in (pr.pre, pr.post):
                 if end not in names:
-                    raise _err(f"projection {pr.pre}->{pr.post}", end, f"is not a population ({names})")
+                    raise InvalidParameterError(
+                        f"projection {pr.pre}->{pr.post}: population {end!r} is not in the network ({names})"
+                    )
         _rng(self.seed) if not isinstance(self.seed, np.random.Generator) else None
         object.__setattr__(self, "populations", pops)
         object.__setattr__(self, "projections", projs)
