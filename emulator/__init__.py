@@ -23,14 +23,22 @@ from ..lif import LIFParams
 from ..network import Network
 
 try:
-    from . import _core, _engine
+    from . import _core, _engine, _single
 except ImportError as exc:  # pragma: no cover - depends on the build
     raise ImportError(
-        "neurochip.emulator's compiled core (_core, _engine) is not built; run `make install` "
+        "neurochip.emulator's compiled core (_core, _engine, _single) is not built; run `make install` "
         "(or `pip install -e .`) in the repository to compile it"
     ) from exc
 
-__all__ = ["dc_spike_times", "run", "EmulationResult", "EVENT_DTYPE", "BACKENDS"]
+__all__ = [
+    "dc_spike_times",
+    "adaptive_spike_times",
+    "noisy_spike_times",
+    "run",
+    "EmulationResult",
+    "EVENT_DTYPE",
+    "BACKENDS",
+]
 
 #: dtype of the address-event log: spike time (s) and global neuron address.
 EVENT_DTYPE = np.dtype([("time_s", np.float64), ("address", np.int32)])
@@ -286,3 +294,114 @@ def dc_spike_times(
         v0,
         float(duration_s),
     )
+
+
+def _check_duration(duration_s: float) -> float:
+    if not (isinstance(duration_s, (int, float)) and math.isfinite(duration_s) and duration_s > 0):
+        raise InvalidParameterError(f"duration_s = {duration_s!r}: must be a finite number > 0")
+    return float(duration_s)
+
+
+def adaptive_spike_times(
+    params: LIFParams,
+    current_amp: float,
+    *,
+    duration_s: float,
+    v0_volt: float | None = None,
+    w0_amp: float = 0.0,
+) -> NDArray[np.float64]:
+    r"""Exact spike times (s) of an adaptive LIF neuron under a constant current.
+
+    .. math::
+
+        C \frac{dV}{dt} = -g_L (V - E_L) + I - w, \qquad \tau_w \frac{dw}{dt} = -w,
+
+    with :math:`w \mathrel{+}= b` (``params.adapt_increment_amp``) at each spike, then reset
+    and a refractory hold during which w keeps decaying.  Between spikes V is a constant plus
+    two exponentials (closed form); the threshold time is found by a bracketed Newton
+    iteration refined to the smallest double at which V >= V_th.
+
+    Parameters
+    ----------
+    params : LIFParams
+        Leaky (g_L > 0), noise-free.
+    current_amp : float
+        Constant input current (A).
+    duration_s : float
+        Simulated time (s), > 0.
+    v0_volt : float, optional
+        Initial V (default V_reset).
+    w0_amp : float
+        Initial adaptation current (A).
+    """
+    duration_s = _check_duration(duration_s)
+    if params.g_leak_siemens <= 0:
+        raise InvalidParameterError("adaptive_spike_times: g_leak_siemens = 0.0: needs a leak (> 0)")
+    if params.noise_sigma_volt > 0:
+        raise InvalidParameterError("adaptive_spike_times: noise_sigma_volt must be 0 (use noisy_spike_times)")
+    v0 = params.v_reset_volt if v0_volt is None else float(v0_volt)
+    return _single.adaptive_spike_times(
+        params.c_m_farad, params.g_leak_siemens, params.e_leak_volt, params.v_th_volt,
+        params.v_reset_volt, params.t_ref_s, params.adapt_increment_amp, params.tau_adapt_s,
+        float(current_amp), v0, float(w0_amp), duration_s,
+    )  # fmt: skip
+
+
+def noisy_spike_times(
+    params: LIFParams,
+    current_amp: float,
+    *,
+    duration_s: float,
+    seed: int = 0,
+    dt_s: float | None = None,
+    v0_volt: float | None = None,
+) -> NDArray[np.float64]:
+    r"""Spike times (s) of an LIF neuron with white input noise (``params.noise_sigma_volt``).
+
+    .. math:: \tau_m \frac{dV}{dt} = -(V - \mu) + \sigma \sqrt{\tau_m}\,\xi(t),
+              \quad \mu = E_L + I / g_L
+
+    (Brunel 2000).  Method: the exact Ornstein-Uhlenbeck transition over steps of ``dt_s``
+    (default tau_m / 1000); a step ending above threshold spikes at the linear interpolation
+    of the crossing, and a step whose ends (V0, V1) are both below threshold spikes at its
+    midpoint with the Brownian-bridge crossing probability
+    :math:`\exp(-2(\theta - V_0)(\theta - V_1) / (\sigma_{\mathrm{eff}}^2 \Delta t))`,
+    :math:`\sigma_{\mathrm{eff}}^2 \Delta t = \tfrac{\sigma^2}{2}(1 - e^{-2\Delta t/\tau})` the
+    step's variance.  Spike times are known to within dt/2; the rate error is O(dt/tau)
+    (docs/emulator.md).
+
+    Parameters
+    ----------
+    params : LIFParams
+        Leaky, non-adapting, with noise_sigma_volt > 0.
+    current_amp : float
+        Mean input current (A).
+    duration_s : float
+        Simulated time (s), > 0.
+    seed : int
+        Seed of the noise.
+    dt_s : float, optional
+        Step (s), default tau_m / 1000.
+    v0_volt : float, optional
+        Initial V (default V_reset).
+    """
+    duration_s = _check_duration(duration_s)
+    if params.g_leak_siemens <= 0:
+        raise InvalidParameterError("noisy_spike_times: g_leak_siemens = 0.0: needs a leak (> 0)")
+    if params.is_adapting:
+        raise InvalidParameterError("noisy_spike_times: adapt_increment_amp must be 0")
+    if not params.noise_sigma_volt > 0:
+        raise InvalidParameterError("noisy_spike_times: noise_sigma_volt = 0.0: must be > 0")
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= seed < 2**64:
+        raise InvalidParameterError(f"seed = {seed!r}: must be an int in [0, 2**64)")
+    tau = params.tau_m_s
+    dt = tau / 1000.0 if dt_s is None else float(dt_s)
+    if not (math.isfinite(dt) and 0 < dt <= 0.1 * tau):
+        raise InvalidParameterError(f"dt_s = {dt_s!r}: must be in (0, tau_m / 10]")
+    mu = params.e_leak_volt + float(current_amp) / params.g_leak_siemens
+    v0 = params.v_reset_volt if v0_volt is None else float(v0_volt)
+    times, _ = _single.noisy_spike_times(
+        tau, mu, params.noise_sigma_volt, params.v_th_volt, params.v_reset_volt, params.t_ref_s,
+        v0, duration_s, dt, int(seed),
+    )  # fmt: skip
+    return times
