@@ -40,6 +40,13 @@ cdef extern from *:
         uint64_t rng;      /* wyrand state */
     } nc_neuron;
 
+    typedef struct {       /* 32 bytes: the homogeneous fast path's whole neuron */
+        double u;
+        double ref_until;
+        double next_in;
+        uint64_t rng;
+    } nc_hot;
+
     typedef struct { double t; int32_t id; } nc_spike;
 
     static int nc_spike_cmp(const void *a, const void *b) {
@@ -113,7 +120,12 @@ cdef extern from *:
         int iz = (int)(r & 255);
         uint64_t jz = r >> 11;
         if (__builtin_expect(jz < nc_ke[iz], 1)) return (double)jz * nc_we[iz];
-        return nc_exp_slow(s, jz, iz);
+        {   /* keep the caller's state promotable to a register: only a copy escapes */
+            uint64_t tmp = *s;
+            double x = nc_exp_slow(&tmp, jz, iz);
+            *s = tmp;
+            return x;
+        }
     }
 
     /* exp(x) for 0 <= x <= 1/8 (Taylor to degree 10, Estrin): truncation < 2e-18 relative */
@@ -140,6 +152,11 @@ cdef extern from *:
         double next_pois
         double inv_rate
         double w_pois
+        uint64_t rng
+    ctypedef struct nc_hot:
+        double u
+        double ref_until
+        double next_in
         uint64_t rng
     ctypedef struct nc_spike:
         double t
@@ -171,6 +188,7 @@ cdef enum:
 
 cdef struct Ctx:
     nc_neuron *nr
+    nc_hot *hot
     int64_t n
     double *inv_tau
     double *vinf
@@ -225,9 +243,8 @@ cdef inline double _itau(Ctx *c, int64_t i) noexcept nogil:
     return c.inv_tau[i]
 
 
-cdef void _emit(Ctx *c, int64_t i, double t) noexcept nogil:
-    """Spike of neuron i at t: record it, reset, hold for t_ref (u preset for the release)."""
-    cdef nc_neuron *n = &c.nr[i]
+cdef inline void _record(Ctx *c, int64_t i, double t) noexcept nogil:
+    """Append a spike to the window buffer and count it."""
     cdef nc_spike *nb
     if c.wn == c.wcap:
         nb = <nc_spike *> realloc(c.wbuf, 2 * c.wcap * sizeof(nc_spike))
@@ -241,8 +258,21 @@ cdef void _emit(Ctx *c, int64_t i, double t) noexcept nogil:
     c.wn += 1
     c.spike_count[i] += 1
     c.cnt[C_SPIKES] += 1
+
+
+cdef void _emit(Ctx *c, int64_t i, double t) noexcept nogil:
+    """Spike of neuron i at t: record it, reset, hold for t_ref (u preset for the release)."""
+    cdef nc_neuron *n = &c.nr[i]
+    _record(c, i, t)
     n.ref_until = t + c.tref[i]
     n.u = (c.vreset[i] - c.vinf[i]) * exp((n.ref_until - c.T) * _itau(c, i))
+
+
+cdef void _emit_h(Ctx *c, nc_hot *h, int64_t i, double t) noexcept nogil:
+    """_emit for the homogeneous fast path."""
+    _record(c, i, t)
+    h.ref_until = t + c.tref[i]
+    h.u = (c.vreset[i] - c.vinf[i]) * exp((h.ref_until - c.T) * c.inv_tau0)
 
 
 cdef int _drift(Ctx *c, int64_t i, double te, double e) noexcept nogil:
@@ -411,6 +441,88 @@ cdef inline int64_t _adv_fast(Ctx *c, nc_neuron *n, int64_t i, double tl, double
     return disc
 
 
+cdef void _deliver_fast(Ctx *c, const int32_t *indices, const float *weights, int64_t s0, int64_t s1,
+                        double ta, double T) noexcept nogil:
+    """One spike's row on the fast path (a separate function: the loop gets the registers)."""
+    cdef double it = c.inv_tau0
+    cdef double e = nc_exp_small((ta - T) * it)
+    cdef nc_neuron *nr = c.nr
+    cdef nc_neuron *nd
+    cdef int64_t s, i, disc = 0, edisc = 0
+    cdef double u
+    for s in range(s0, s1):
+        i = indices[s]
+        if s + 16 < s1:
+            NC_PREFETCH(&nr[indices[s + 16]])
+        nd = &nr[i]
+        if nd.next_in <= ta:
+            edisc += _adv_fast(c, nd, i, ta, T, it)
+        if ta >= nd.ref_until:
+            u = nd.u + weights[s] * e
+            nd.u = u
+            if u >= nd.thr * e:
+                _emit(c, i, ta)
+        else:
+            disc += 1
+    c.cnt[C_REC_DISC] += disc
+    c.cnt[C_EXT_DISC] += edisc
+
+
+cdef inline int64_t _adv_h(Ctx *c, nc_hot *h, int64_t i, double tl, double T, double it,
+                           double thr, double w, double ir) noexcept nogil:
+    """_adv_fast for the homogeneous fast path (threshold, Poisson rate and weight shared)."""
+    cdef double te = h.next_in, u = h.u, ref = h.ref_until, e, tn
+    cdef uint64_t rng = h.rng
+    cdef int64_t k = 0, disc = 0
+    while te <= tl:
+        k += 1
+        tn = te + nc_exp_rand(&rng) * ir
+        if te >= ref:
+            e = nc_exp_small((te - T) * it)
+            u += w * e
+            if u >= thr * e:
+                h.u = u
+                _emit_h(c, h, i, te)
+                u = h.u
+                ref = h.ref_until
+        else:
+            disc += 1
+        te = tn
+    h.u = u
+    h.rng = rng
+    h.next_in = te
+    c.cnt[C_EXT] += k
+    return disc
+
+
+cdef void _deliver_h(Ctx *c, const int32_t *indices, const float *weights, int64_t s0, int64_t s1,
+                     double ta, double T, double thr, double w, double ir) noexcept nogil:
+    """One spike's row on the homogeneous fast path (32-byte neurons)."""
+    cdef double it = c.inv_tau0
+    cdef double e = nc_exp_small((ta - T) * it)
+    cdef double thre = thr * e
+    cdef nc_hot *hs = c.hot
+    cdef nc_hot *h
+    cdef int64_t s, i, disc = 0, edisc = 0
+    cdef double u
+    for s in range(s0, s1):
+        i = indices[s]
+        if s + 16 < s1:
+            NC_PREFETCH(&hs[indices[s + 16]])
+        h = &hs[i]
+        if h.next_in <= ta:
+            edisc += _adv_h(c, h, i, ta, T, it, thr, w, ir)
+        if ta >= h.ref_until:
+            u = h.u + weights[s] * e
+            h.u = u
+            if u >= thre:
+                _emit_h(c, h, i, ta)
+        else:
+            disc += 1
+    c.cnt[C_REC_DISC] += disc
+    c.cnt[C_EXT_DISC] += edisc
+
+
 def poisson_train(uint64_t seed, int64_t neuron, double rate, const double[::1] cum, double duration):
     """The Poisson train the engine gives one neuron: (times, source index), same stream.
 
@@ -493,7 +605,8 @@ def run_lif(
     cdef int64_t *ptr
     cdef nc_neuron *nd
     cdef uint64_t sm = seed
-    cdef int r, fast
+    cdef int r, fast, hom
+    cdef double hthr, hw, hir
     cdef int64_t disc
     cdef void *tmp
     cdef double[::1] tv
@@ -502,6 +615,7 @@ def run_lif(
     nc_zig_init()
     c.n = n
     c.nr = nc_alloc_neurons(n)
+    c.hot = NULL
     c.inv_tau = <double *> &inv_tau[0]
     c.vinf = &vinf[0]
     c.vth = <double *> &vth[0]
@@ -577,6 +691,24 @@ def run_lif(
         for i in range(n):
             if c.nr[i].thr < 0.0:
                 fast = 0
+        # homogeneous: threshold, Poisson rate and weight shared -> 32-byte neurons
+        hom = fast
+        hthr = c.nr[0].thr
+        hw = c.nr[0].w_pois
+        hir = c.nr[0].inv_rate
+        for i in range(n):
+            if c.nr[i].thr != hthr or c.nr[i].w_pois != hw or c.nr[i].inv_rate != hir:
+                hom = 0
+        if hom:
+            c.hot = <nc_hot *> nc_alloc_neurons((n + 1) // 2)
+            if c.hot == NULL:
+                hom = 0
+            else:
+                for i in range(n):
+                    c.hot[i].u = c.nr[i].u
+                    c.hot[i].ref_until = c.nr[i].ref_until
+                    c.hot[i].next_in = c.nr[i].next_in
+                    c.hot[i].rng = c.nr[i].rng
         while not c.err:
             T = nwin * window
             if T >= duration:
@@ -604,24 +736,10 @@ def run_lif(
                 s0 = indptr[row]
                 s1 = indptr[row + 1]
                 c.cnt[C_REC] += s1 - s0
-                if fast:
-                    e = nc_exp_small((ta - T) * c.inv_tau0)
-                    it = c.inv_tau0
-                    disc = 0
-                    for s in range(s0, s1):
-                        i = indices[s]
-                        if s + 16 < s1:
-                            NC_PREFETCH(&c.nr[indices[s + 16]])
-                        nd = &c.nr[i]
-                        if nd.next_in <= ta:
-                            c.cnt[C_EXT_DISC] += _adv_fast(&c, nd, i, ta, T, it)
-                        if ta >= nd.ref_until:
-                            nd.u += weights[s] * e
-                            if nd.u >= nd.thr * e:
-                                _emit(&c, i, ta)
-                        else:
-                            disc += 1
-                    c.cnt[C_REC_DISC] += disc
+                if hom:
+                    _deliver_h(&c, &indices[0], &weights[0], s0, s1, ta, T, hthr, hw, hir)
+                elif fast:
+                    _deliver_fast(&c, &indices[0], &weights[0], s0, s1, ta, T)
                 elif uniform_tau:
                     e = _frame(&c, 0, ta)
                     for s in range(s0, s1):
@@ -644,7 +762,12 @@ def run_lif(
             # 2. every neuron to W (own inputs < W, drift spikes < W), then rebase the frame
             wend = nextafter(W, -INFINITY)
             f = exp(-(W - T) * c.inv_tau0)
-            for i in range(n):
+            if hom:
+                for i in range(n):
+                    if c.hot[i].next_in <= wend:
+                        c.cnt[C_EXT_DISC] += _adv_h(&c, &c.hot[i], i, wend, T, c.inv_tau0, hthr, hw, hir)
+                    c.hot[i].u *= f
+            for i in range(n if not hom else 0):
                 nd = &c.nr[i]
                 if nd.next_in <= wend:
                     if fast:
@@ -691,6 +814,7 @@ def run_lif(
         tv[k] = log_t[k]
         iv[k] = log_id[k]
     free(c.nr)
+    free(c.hot)
     free(c.sin_pos)
     free(c.st_pos)
     free(c.wbuf)

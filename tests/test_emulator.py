@@ -221,3 +221,32 @@ def test_counters_add_up():
     no_log = run(net, duration_s=duration, inputs=inputs, seed=3, record=False)
     assert no_log.events.size == 0
     np.testing.assert_array_equal(no_log.spike_counts, res.spike_counts)
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_parity_on_the_homogeneous_fast_path(seed):
+    # shared threshold, Poisson rate and weight (the 32-byte neuron path); t_ref and reset vary
+    rng = np.random.default_rng(seed)
+    base = LIFParams(c_m_farad=250e-12, g_leak_siemens=12.5e-9, v_th_volt=0.02, v_reset_volt=0.01, t_ref_s=2e-3)
+    pop = Population(
+        name="P",
+        size=60,
+        params=base,
+        per_neuron={"t_ref_s": rng.uniform(1e-3, 3e-3, 60), "v_reset_volt": rng.uniform(0.0, 0.015, 60)},
+        v_init_volt=rng.uniform(0, 0.02, 60),
+    )
+    net = Network(
+        populations=(pop,),
+        projections=(
+            Projection(pre="P", post="P", rule=FixedInDegree(k=20), weight_volt=0.8e-3, delay_s=1.5e-3),
+            Projection(pre="P", post="P", rule=FixedInDegree(k=5), weight_volt=-2e-3, delay_s=2e-3),
+        ),
+        seed=seed,
+    )
+    inputs = [PoissonInput(population="P", rate_hz=15_000.0, weight_volt=0.1e-3)]
+    fast = run(net, duration_s=0.3, inputs=inputs, seed=seed)
+    ref = run(net, duration_s=0.3, inputs=inputs, seed=seed, backend="reference")
+    assert fast.counters["spikes"] > 200 and fast.counters["rec_discarded"] > 0
+    np.testing.assert_array_equal(fast.events["address"], ref.events["address"])
+    np.testing.assert_allclose(fast.events["time_s"], ref.events["time_s"], rtol=0, atol=1e-12)
+    assert fast.counters == {**ref.counters, "windows": fast.counters["windows"]}
