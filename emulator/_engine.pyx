@@ -599,7 +599,7 @@ def run_lif(
     cdef Ctx c
     cdef int64_t n = inv_tau.shape[0], K = delays.shape[0], i, j, k, best, s, s0, s1, p, row
     cdef int64_t log_n = 0, log_cap = 1024, nwin = 0
-    cdef double T, W, wend, ta, best_ta, e, f, it
+    cdef double T, W, wend, ta, best_ta, e, f
     cdef double *log_t
     cdef int32_t *log_id
     cdef int64_t *ptr
@@ -607,7 +607,6 @@ def run_lif(
     cdef uint64_t sm = seed
     cdef int r, fast, hom
     cdef double hthr, hw, hir
-    cdef int64_t disc
     cdef void *tmp
     cdef double[::1] tv
     cdef int32_t[::1] iv
