@@ -189,6 +189,7 @@ cdef enum:
 cdef struct Ctx:
     nc_neuron *nr
     nc_hot *hot
+    int32_t *due
     int64_t n
     double *inv_tau
     double *vinf
@@ -497,21 +498,34 @@ cdef inline int64_t _adv_h(Ctx *c, nc_hot *h, int64_t i, double tl, double T, do
 
 cdef void _deliver_h(Ctx *c, const int32_t *indices, const float *weights, int64_t s0, int64_t s1,
                      double ta, double T, double thr, double w, double ir) noexcept nogil:
-    """One spike's row on the homogeneous fast path (32-byte neurons)."""
+    """One spike's row on the homogeneous fast path (32-byte neurons), in three passes so that
+    the unpredictable "has this target pending own inputs?" test is a branch-free compaction:
+    1. collect the targets with own inputs due at or before ta, 2. advance them, 3. apply the
+    spike to every target in row order.  Targets are independent at one arrival time, so this
+    is the same as advancing and applying target by target (a repeated target is advanced once,
+    before its first input)."""
     cdef double it = c.inv_tau0
     cdef double e = nc_exp_small((ta - T) * it)
     cdef double thre = thr * e
     cdef nc_hot *hs = c.hot
     cdef nc_hot *h
-    cdef int64_t s, i, disc = 0, edisc = 0
+    cdef int32_t *due = c.due
+    cdef int64_t s, i, m = 0, k, disc = 0, edisc = 0
     cdef double u
     for s in range(s0, s1):
         i = indices[s]
         if s + 16 < s1:
             NC_PREFETCH(&hs[indices[s + 16]])
+        due[m] = <int32_t> i
+        m += hs[i].next_in <= ta
+    for k in range(m):
+        i = due[k]
         h = &hs[i]
         if h.next_in <= ta:
             edisc += _adv_h(c, h, i, ta, T, it, thr, w, ir)
+    for s in range(s0, s1):
+        i = indices[s]
+        h = &hs[i]
         if ta >= h.ref_until:
             u = h.u + weights[s] * e
             h.u = u
@@ -615,6 +629,7 @@ def run_lif(
     c.n = n
     c.nr = nc_alloc_neurons(n)
     c.hot = NULL
+    c.due = NULL
     c.inv_tau = <double *> &inv_tau[0]
     c.vinf = &vinf[0]
     c.vth = <double *> &vth[0]
@@ -700,7 +715,12 @@ def run_lif(
                 hom = 0
         if hom:
             c.hot = <nc_hot *> nc_alloc_neurons((n + 1) // 2)
-            if c.hot == NULL:
+            k = 1
+            for j in range(K * n):
+                if indptr[j + 1] - indptr[j] > k:
+                    k = indptr[j + 1] - indptr[j]
+            c.due = <int32_t *> malloc(k * sizeof(int32_t))
+            if c.hot == NULL or c.due == NULL:
                 hom = 0
             else:
                 for i in range(n):
@@ -814,6 +834,7 @@ def run_lif(
         iv[k] = log_id[k]
     free(c.nr)
     free(c.hot)
+    free(c.due)
     free(c.sin_pos)
     free(c.st_pos)
     free(c.wbuf)
