@@ -444,20 +444,28 @@ cdef inline int64_t _adv_fast(Ctx *c, nc_neuron *n, int64_t i, double tl, double
 
 cdef void _deliver_fast(Ctx *c, const int32_t *indices, const float *weights, int64_t s0, int64_t s1,
                         double ta, double T) noexcept nogil:
-    """One spike's row on the fast path (a separate function: the loop gets the registers)."""
+    """One spike's row on the fast path, in the three passes of _deliver_h."""
     cdef double it = c.inv_tau0
     cdef double e = nc_exp_small((ta - T) * it)
     cdef nc_neuron *nr = c.nr
     cdef nc_neuron *nd
-    cdef int64_t s, i, disc = 0, edisc = 0
+    cdef int32_t *due = c.due
+    cdef int64_t s, i, m = 0, k, disc = 0, edisc = 0
     cdef double u
     for s in range(s0, s1):
         i = indices[s]
         if s + 16 < s1:
             NC_PREFETCH(&nr[indices[s + 16]])
+        due[m] = <int32_t> i
+        m += nr[i].next_in <= ta
+    for k in range(m):
+        i = due[k]
         nd = &nr[i]
         if nd.next_in <= ta:
             edisc += _adv_fast(c, nd, i, ta, T, it)
+    for s in range(s0, s1):
+        i = indices[s]
+        nd = &nr[i]
         if ta >= nd.ref_until:
             u = nd.u + weights[s] * e
             nd.u = u
@@ -713,14 +721,18 @@ def run_lif(
         for i in range(n):
             if c.nr[i].thr != hthr or c.nr[i].w_pois != hw or c.nr[i].inv_rate != hir:
                 hom = 0
-        if hom:
-            c.hot = <nc_hot *> nc_alloc_neurons((n + 1) // 2)
+        if fast:
             k = 1
             for j in range(K * n):
                 if indptr[j + 1] - indptr[j] > k:
                     k = indptr[j + 1] - indptr[j]
             c.due = <int32_t *> malloc(k * sizeof(int32_t))
-            if c.hot == NULL or c.due == NULL:
+            if c.due == NULL:
+                fast = 0
+                hom = 0
+        if hom:
+            c.hot = <nc_hot *> nc_alloc_neurons((n + 1) // 2)
+            if c.hot == NULL:
                 hom = 0
             else:
                 for i in range(n):
