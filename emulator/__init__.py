@@ -130,7 +130,8 @@ def _window(prep: Any, delays: NDArray[np.float64], duration_s: float) -> float:
     w = duration_s
     if delays.size and math.isfinite(delays[0]):
         w = min(w, float(delays[0]) * (1.0 - 2.0**-20))
-    w = min(w, 0.125 / float(prep.inv_tau.max()))
+    if not prep.gen:  # the time-scaled frame: (t - T) / tau <= 1/8 inside a window
+        w = min(w, 0.125 / float(prep.inv_tau.max()))
     return w
 
 
@@ -148,8 +149,8 @@ def run(
     Parameters
     ----------
     network : Network
-        Leaky (g_L > 0), non-adapting, noise-free LIF neurons; heterogeneous parameters and
-        bias currents are fine.
+        Noise-free LIF neurons: leaky, perfect integrators (g_L = 0) or adaptive
+        (``adapt_increment_amp`` != 0); heterogeneous parameters and bias currents are fine.
     duration_s : float
         Simulated time (s), > 0; spikes and inputs in [0, duration_s).
     inputs : sequence of PoissonInput, SpikeTimesInput, CurrentStep
@@ -213,6 +214,7 @@ def run(
             csr.indptr, csr.indices, csr.weights, csr.delays_s,
             int(seed), duration_s, window, int(uniform), 1,
             counts, cvec,
+            prep.cm, prep.binc, prep.inv_tau_w, int(prep.gen),
         )  # fmt: skip
         wall = time.perf_counter() - t0
         counters = {name: int(v) for name, v in zip(_engine.counter_names(), cvec)}

@@ -17,7 +17,7 @@ Exact, continuous-time, conservative windows of the minimum delay (docs/emulator
   stream (so a neuron's input train does not depend on the processing order).
 """
 
-from libc.math cimport exp, log, nextafter, INFINITY
+from libc.math cimport exp, expm1, log, log1p, fabs, nextafter, INFINITY
 from libc.stdlib cimport malloc, free, realloc, qsort
 from libc.stdint cimport uint64_t, int64_t, int32_t
 
@@ -219,12 +219,170 @@ cdef struct Ctx:
     int64_t *spike_count
     int64_t cnt[N_COUNTERS]
     int err
+    int gen          # general state (PIF / adaptive neurons): V, w at time gT
+    double *gV
+    double *gT
+    double *gW
+    double *ga       # g_L / C (0: perfect integrator)
+    double *gb       # 1 / tau_w
+    double *gcm
+    double *gbinc
 
 
 def counter_names():
     """Names of the kernel counters, in the order of the counters array."""
     return ("rec_events", "rec_discarded", "ext_events", "ext_discarded", "neuron_updates",
             "spikes", "current_steps", "windows", "drift_spikes")
+
+
+# ---- the general state (perfect integrators, adaptive neurons) --------------------------------
+# V and the adaptation current w are kept at time gT; between events
+#   LIF:  V(t) = V_inf + e^{-a dt} [(V - V_inf) - (w/C) expm1((a - b) dt) / (a - b)]
+#   PIF:  V(t) = V + s dt - (w/C) (1 - e^{-b dt}) / b          (s = I / C, stored in vinf)
+# with a = g_L / C, b = 1 / tau_w, w(t) = w e^{-b dt}.  V' changes sign at most once, so the
+# first threshold crossing is bracketed and refined as in _single.adaptive_spike_times.
+
+cdef inline double _phi(double d, double t) noexcept nogil:
+    if fabs(d * t) < 1e-300:
+        return t
+    return expm1(d * t) / d
+
+
+cdef inline double _log1p_over(double z, double d) noexcept nogil:
+    if fabs(z * d) < 1e-300:
+        return z
+    return log1p(z * d) / d
+
+
+cdef inline double _gv(Ctx *c, int64_t i, double dt) noexcept nogil:
+    cdef double a = c.ga[i], b = c.gb[i], q = c.gW[i] / c.gcm[i], drv = c.vinf[i]
+    if a == 0.0:
+        return c.gV[i] + drv * dt - q * _phi(-b, dt)
+    return drv + exp(-a * dt) * ((c.gV[i] - drv) - q * _phi(a - b, dt))
+
+
+cdef inline double _gdv(Ctx *c, int64_t i, double dt) noexcept nogil:
+    cdef double a = c.ga[i], b = c.gb[i], q = c.gW[i] / c.gcm[i], drv = c.vinf[i]
+    if a == 0.0:
+        return drv - q * exp(-b * dt)
+    return -exp(-a * dt) * (a * ((c.gV[i] - drv) - q * _phi(a - b, dt)) + q * exp((a - b) * dt))
+
+
+cdef double _gext(Ctx *c, int64_t i) noexcept nogil:
+    """Time (from gT) of the extremum of V, or -1 if none."""
+    cdef double a = c.ga[i], b = c.gb[i], w = c.gW[i], drv = c.vinf[i], r, z, d
+    if w == 0.0:
+        return -1.0
+    if a == 0.0:
+        if drv == 0.0:
+            return -1.0
+        r = w / (drv * c.gcm[i])
+        return log(r) / b if r > 0.0 else -1.0
+    z = (c.gV[i] - drv) * c.gcm[i] / w
+    d = a - b
+    if 1.0 + d * z > 0.0:
+        return _log1p_over(1.0 / b, d) + _log1p_over(z, d)
+    return -1.0
+
+
+cdef double _gcross(Ctx *c, int64_t i, double horizon) noexcept nogil:
+    """First dt in [0, horizon] (from gT) with V >= V_th, to the last ulp; INFINITY if none."""
+    cdef double lo = 0.0, hi, te = _gext(c, i), f, df, t, step, vth = c.vth[i]
+    cdef int _it
+    if c.gV[i] >= vth:
+        return 0.0
+    if te > 0.0 and te < horizon and _gv(c, i, te) >= vth:
+        hi = te
+    else:
+        lo = te if te > 0.0 else 0.0
+        if lo >= horizon:
+            return INFINITY
+        hi = horizon
+        if _gv(c, i, hi) < vth:
+            return INFINITY
+    t = 0.5 * (lo + hi)
+    for _it in range(200):
+        f = _gv(c, i, t) - vth
+        if f >= 0.0:
+            hi = t
+        else:
+            lo = t
+        df = _gdv(c, i, t)
+        step = t - f / df if df > 0.0 else -1.0
+        if not (step > lo and step < hi):
+            step = 0.5 * (lo + hi)
+        if fabs(step - t) <= 2e-16 * t or hi - lo <= 2e-16 * hi:
+            t = step
+            break
+        t = step
+    for _it in range(64):
+        if _gv(c, i, t) >= vth:
+            break
+        t = nextafter(t, INFINITY)
+    for _it in range(64):
+        step = nextafter(t, -INFINITY)
+        if step < 0.0 or _gv(c, i, step) < vth:
+            break
+        t = step
+    return t
+
+
+cdef inline void _gset(Ctx *c, int64_t i, double t) noexcept nogil:
+    """Move neuron i's general state to time t (>= gT)."""
+    cdef double dt = t - c.gT[i]
+    if dt > 0.0:
+        c.gV[i] = _gv(c, i, dt)
+        c.gW[i] *= exp(-c.gb[i] * dt)
+        c.gT[i] = t
+
+
+cdef void _gemit(Ctx *c, int64_t i, double t) noexcept nogil:
+    """Spike at t: w jumps, V held at V_reset until t + t_ref (state stored at the release)."""
+    cdef double ref = t + c.tref[i]
+    _record(c, i, t)
+    c.nr[i].ref_until = ref
+    c.gW[i] = (c.gW[i] * exp(-c.gb[i] * (t - c.gT[i])) + c.gbinc[i]) * exp(-c.gb[i] * c.tref[i])
+    c.gV[i] = c.vreset[i]
+    c.gT[i] = ref
+
+
+cdef int _gdrift(Ctx *c, int64_t i, double te, int strict) noexcept nogil:
+    """Emit the drift spikes at times <= te (< te if strict); 1 if refractory at te after."""
+    cdef double dt, ts
+    while not c.err:
+        if te < c.nr[i].ref_until:
+            return 1
+        dt = _gcross(c, i, te - c.gT[i])
+        if dt == INFINITY:
+            return 0
+        ts = c.gT[i] + dt
+        if ts > te:
+            ts = te
+        if strict and ts >= te:
+            return 0
+        c.cnt[C_DRIFT] += 1
+        _gemit(c, i, ts)
+    return 1
+
+
+cdef int _gapply(Ctx *c, int64_t i, double te, double w) noexcept nogil:
+    if te < c.nr[i].ref_until:
+        return 0
+    if _gdrift(c, i, te, 0):
+        return 0
+    _gset(c, i, te)
+    c.gV[i] += w
+    if c.gV[i] >= c.vth[i]:
+        _gemit(c, i, te)
+    return 1
+
+
+cdef void _gstep(Ctx *c, int64_t i, double te, double new_drive) noexcept nogil:
+    if te >= c.nr[i].ref_until:
+        _gdrift(c, i, te, 0)
+    if te >= c.nr[i].ref_until:
+        _gset(c, i, te)
+    c.vinf[i] = new_drive
 
 
 cdef inline double _frame(Ctx *c, int64_t i, double t) noexcept nogil:
@@ -264,6 +422,9 @@ cdef inline void _record(Ctx *c, int64_t i, double t) noexcept nogil:
 cdef void _emit(Ctx *c, int64_t i, double t) noexcept nogil:
     """Spike of neuron i at t: record it, reset, hold for t_ref (u preset for the release)."""
     cdef nc_neuron *n = &c.nr[i]
+    if c.gen:
+        _gemit(c, i, t)
+        return
     _record(c, i, t)
     n.ref_until = t + c.tref[i]
     n.u = (c.vreset[i] - c.vinf[i]) * exp((n.ref_until - c.T) * _itau(c, i))
@@ -323,6 +484,8 @@ cdef void _drift_until(Ctx *c, int64_t i, double w) noexcept nogil:
 cdef inline int _apply(Ctx *c, nc_neuron *n, int64_t i, double te, double w, double e) noexcept nogil:
     """Input of weight w at te with frame factor e; returns 0 if discarded (refractory)."""
     cdef double thre
+    if c.gen:
+        return _gapply(c, i, te, w)
     if te < n.ref_until:
         return 0
     thre = n.thr * e
@@ -350,6 +513,9 @@ cdef void _step(Ctx *c, nc_neuron *n, int64_t i, double te, double new_vinf) noe
     """The current of neuron i changes at te: V is continuous, V_inf jumps."""
     cdef double e
     c.cnt[C_STEPS] += 1
+    if c.gen:
+        _gstep(c, i, te, new_vinf)
+        return
     if te >= n.ref_until:
         e = _frame(c, i, te)
         if n.u >= n.thr * e:
@@ -615,6 +781,7 @@ def run_lif(
     const double[::1] delays,
     uint64_t seed, double duration, double window, int uniform_tau, int use_poly,
     int64_t[::1] spike_count, int64_t[::1] counters,
+    const double[::1] cm, const double[::1] binc, const double[::1] inv_tau_w, int gen,
 ):
     """Run the LIF network; returns (spike times float64, spike addresses int32), sorted by
     (time, address).  ``vinf`` is modified (current steps).  See the module docstring."""
@@ -659,6 +826,14 @@ def run_lif(
     c.uniform_tau = uniform_tau
     c.inv_tau0 = inv_tau[0]
     c.use_poly = use_poly
+    c.gen = gen
+    c.ga = <double *> &inv_tau[0]
+    c.gb = <double *> &inv_tau_w[0]
+    c.gcm = <double *> &cm[0]
+    c.gbinc = <double *> &binc[0]
+    c.gV = <double *> malloc((n + 1) * sizeof(double))
+    c.gT = <double *> malloc((n + 1) * sizeof(double))
+    c.gW = <double *> malloc((n + 1) * sizeof(double))
     c.T = 0.0
     c.wcap = 1024
     c.wn = 0
@@ -670,9 +845,12 @@ def run_lif(
     log_t = <double *> malloc(log_cap * sizeof(double))
     log_id = <int32_t *> malloc(log_cap * sizeof(int32_t))
     ptr = <int64_t *> malloc((K + 1) * sizeof(int64_t))
-    if (c.nr == NULL or c.sin_pos == NULL or c.st_pos == NULL or c.wbuf == NULL or log_t == NULL
+    if (c.nr == NULL or c.gV == NULL or c.gT == NULL or c.gW == NULL or c.sin_pos == NULL or c.st_pos == NULL or c.wbuf == NULL or log_t == NULL
             or log_id == NULL or ptr == NULL):
         free(c.nr)
+        free(c.gV)
+        free(c.gT)
+        free(c.gW)
         free(c.sin_pos)
         free(c.st_pos)
         free(c.wbuf)
@@ -704,12 +882,15 @@ def run_lif(
             c.sin_pos[i] = sin_ptr[i]
             c.st_pos[i] = st_ptr[i]
             nd.next_in = _next_in(&c, nd, i)
+            c.gV[i] = v0[i]
+            c.gT[i] = 0.0
+            c.gW[i] = 0.0
             if v0[i] >= vth[i]:
                 _emit(&c, i, 0.0)
 
         # the fast path: one Poisson source per neuron, no given spikes or steps, uniform tau,
         # the polynomial frame, no suprathreshold drive (thr >= 0 everywhere)
-        fast = uniform_tau and use_poly and not c.has_extra and not c.multi_pois
+        fast = uniform_tau and use_poly and not c.has_extra and not c.multi_pois and not gen
         for i in range(n):
             if c.nr[i].thr < 0.0:
                 fast = 0
@@ -805,7 +986,9 @@ def run_lif(
                         c.cnt[C_EXT_DISC] += _adv_fast(&c, nd, i, wend, T, c.inv_tau0)
                     else:
                         _advance(&c, nd, i, wend)
-                if nd.thr < 0.0:
+                if gen:
+                    _gdrift(&c, i, W, 1)
+                elif nd.thr < 0.0:
                     _drift_until(&c, i, W)
                 if uniform_tau:
                     nd.u *= f
@@ -845,6 +1028,9 @@ def run_lif(
         tv[k] = log_t[k]
         iv[k] = log_id[k]
     free(c.nr)
+    free(c.gV)
+    free(c.gT)
+    free(c.gW)
     free(c.hot)
     free(c.due)
     free(c.sin_pos)

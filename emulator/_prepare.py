@@ -2,8 +2,10 @@
 
 The layout (global neuron ids, population after population):
 
-* neuron arrays: ``inv_tau`` (1/s), ``vinf`` (V, E_L + I_bias / g_L), ``vth``, ``vreset``,
-  ``tref``, ``v0``;
+* neuron arrays: ``inv_tau`` (g_L / C, 1/s; 0 for a perfect integrator), ``vinf`` (V,
+  E_L + I_bias / g_L; for a perfect integrator the slope I_bias / C in V/s), ``vth``,
+  ``vreset``, ``tref``, ``v0``, ``cm``, ``binc`` (adaptation jump, A), ``inv_tau_w``; ``gen``
+  is true when a perfect integrator or an adaptive neuron needs the general state;
 * Poisson sources grouped by neuron: ``pois_ptr`` (n + 1), ``pois_cum`` (cumulative share of the
   neuron's total rate), ``pois_w`` (V), and ``rate`` (total rate per neuron, Hz);
 * given input spikes grouped by neuron and sorted by time (stable: equal times keep the order
@@ -46,6 +48,10 @@ class Prepared:
     st_ptr: NDArray[np.int64]
     st_t: NDArray[np.float64]
     st_vinf: NDArray[np.float64]
+    cm: NDArray[np.float64]
+    binc: NDArray[np.float64]
+    inv_tau_w: NDArray[np.float64]
+    gen: bool
 
 
 def _group(neuron: NDArray[np.int64], n: int, *cols: NDArray) -> tuple[NDArray[np.int64], list[NDArray]]:
@@ -67,24 +73,21 @@ def prepare(network: Network, inputs: Sequence[Any], duration_s: float) -> Prepa
     n = network.n_neurons
     a = network.neuron_arrays()
     g = a["g_leak_siemens"]
-    if (g <= 0).any():
-        bad = int(np.flatnonzero(g <= 0)[0])
+    cm = a["c_m_farad"]
+    if (a["noise_sigma_volt"] != 0).any():
+        bad = int(np.flatnonzero(a["noise_sigma_volt"] != 0)[0])
         raise InvalidParameterError(
-            f"neuron {bad}: g_leak_siemens = {float(g[bad])!r}: the network engine needs a leak (> 0); "
-            "the perfect integrator is not supported by run()"
+            f"neuron {bad}: noise_sigma_volt = {float(a['noise_sigma_volt'][bad])!r}: the network engine "
+            "runs noise-free neurons; use neurochip.emulator.noisy_spike_times for a single noisy neuron"
         )
-    for key in ("adapt_increment_amp", "noise_sigma_volt"):
-        if (a[key] != 0).any():
-            bad = int(np.flatnonzero(a[key] != 0)[0])
-            raise InvalidParameterError(
-                f"neuron {bad}: {key} = {float(a[key][bad])!r}: the network engine runs non-adapting, "
-                "noise-free LIF neurons; use neurochip.emulator.noisy_spike_times / "
-                "adaptive_spike_times for a single neuron"
-            )
-    inv_tau = g / a["c_m_farad"]
+    pif = g == 0
+    inv_tau = g / cm
     e_l = a["e_leak_volt"]
     bias = a["bias_current_amp"]
-    vinf = e_l + bias / g
+    safe_g = np.where(pif, 1.0, g)
+    # the drive: V_inf = E_L + I / g_L for a leaky neuron, the slope I / C for a perfect integrator
+    vinf = np.where(pif, bias / cm, e_l + bias / safe_g)
+    gen = bool(pif.any() or (a["adapt_increment_amp"] != 0).any())
 
     p_neu, p_rate, p_w = [], [], []
     s_neu, s_t, s_w = [], [], []
@@ -164,7 +167,7 @@ def prepare(network: Network, inputs: Sequence[Any], duration_s: float) -> Prepa
     first = np.repeat(st_ptr[:-1], np.diff(st_ptr))
     base = np.where(first > 0, csum[np.maximum(first - 1, 0)], 0.0) if cd.size else csum
     extra = csum - base
-    st_vinf = vinf[cn] + extra / g[cn] if cn.size else np.zeros(1)
+    st_vinf = np.where(pif[cn], vinf[cn] + extra / cm[cn], vinf[cn] + extra / safe_g[cn]) if cn.size else np.zeros(1)
     st_t = ct if ct.size else np.zeros(1)
 
     return Prepared(
@@ -185,4 +188,8 @@ def prepare(network: Network, inputs: Sequence[Any], duration_s: float) -> Prepa
         st_ptr=st_ptr,
         st_t=np.ascontiguousarray(st_t, np.float64),
         st_vinf=np.ascontiguousarray(st_vinf, np.float64),
+        cm=np.ascontiguousarray(cm),
+        binc=np.ascontiguousarray(a["adapt_increment_amp"]),
+        inv_tau_w=np.ascontiguousarray(1.0 / a["tau_adapt_s"]),
+        gen=gen,
     )

@@ -37,8 +37,10 @@ _DRIFT, _STEP, _GIVEN, _POISSON, _REC = 0, 1, 2, 3, 4
 def run_reference(prep: Prepared, csr: SynapseCSR, duration_s: float, seed: int) -> tuple:
     """Run; returns (times, ids, spike_count, counters dict)."""
     n = prep.n
-    tau = 1.0 / prep.inv_tau
+    with np.errstate(divide="ignore"):
+        tau = 1.0 / prep.inv_tau
     vinf = prep.vinf.copy()
+    w_ad = np.zeros(n)  # adaptation current at t_last (general state)
     v = prep.v0.copy()
     t_last = np.zeros(n)
     ref_until = np.full(n, -math.inf)
@@ -62,11 +64,22 @@ def run_reference(prep: Prepared, csr: SynapseCSR, duration_s: float, seed: int)
     spikes: list[tuple[float, int]] = []
 
     def value(i: int, t: float) -> float:
+        if prep.gen:
+            return _general_v(prep, vinf, v, w_ad, i, t - t_last[i])
         return vinf[i] + (v[i] - vinf[i]) * math.exp(-(t - t_last[i]) / tau[i])
+
+    def move(i: int, t: float) -> None:
+        v[i] = value(i, t)
+        w_ad[i] *= math.exp(-prep.inv_tau_w[i] * (t - t_last[i]))
+        t_last[i] = t
 
     def schedule_drift(i: int) -> None:
         version[i] += 1
-        if vinf[i] > prep.vth[i]:
+        if prep.gen:
+            dt = _general_crossing(prep, vinf, v, w_ad, i, duration_s - t_last[i])
+            if dt is not None:
+                heapq.heappush(heap, (t_last[i] + dt, _DRIFT, i, int(version[i])))
+        elif vinf[i] > prep.vth[i]:
             ts = t_last[i] + tau[i] * math.log((vinf[i] - v[i]) / (vinf[i] - prep.vth[i]))
             if ts < duration_s:
                 heapq.heappush(heap, (ts, _DRIFT, i, int(version[i])))
@@ -77,6 +90,8 @@ def run_reference(prep: Prepared, csr: SynapseCSR, duration_s: float, seed: int)
         cnt["neuron_updates"] += 1
         spikes.append((t, i))
         ref_until[i] = t + prep.tref[i]
+        b = prep.inv_tau_w[i]
+        w_ad[i] = (w_ad[i] * math.exp(-b * (t - t_last[i])) + prep.binc[i]) * math.exp(-b * prep.tref[i])
         v[i] = prep.vreset[i]
         t_last[i] = ref_until[i]
         for j, d in enumerate(csr.delays_s):
@@ -90,8 +105,8 @@ def run_reference(prep: Prepared, csr: SynapseCSR, duration_s: float, seed: int)
     def receive(i: int, t: float, w: float) -> bool:
         if t < ref_until[i]:
             return False
-        v[i] = value(i, t) + w
-        t_last[i] = t
+        move(i, t)
+        v[i] += w
         cnt["neuron_updates"] += 1
         if v[i] >= prep.vth[i]:
             spike(i, t)
@@ -118,8 +133,7 @@ def run_reference(prep: Prepared, csr: SynapseCSR, duration_s: float, seed: int)
             cnt["current_steps"] += 1
             cnt["neuron_updates"] += 1
             if t >= ref_until[i]:
-                v[i] = value(i, t)
-                t_last[i] = t
+                move(i, t)
             vinf[i] = prep.st_vinf[k]
             schedule_drift(i)
         elif kind in (_GIVEN, _POISSON):
@@ -139,3 +153,39 @@ def run_reference(prep: Prepared, csr: SynapseCSR, duration_s: float, seed: int)
     times = np.array([s[0] for s in spikes], dtype=np.float64)
     ids = np.array([s[1] for s in spikes], dtype=np.int32)
     return times, ids, counts, cnt
+
+
+def _phi(d: float, t: float) -> float:
+    return t if abs(d * t) < 1e-300 else math.expm1(d * t) / d
+
+
+def _general_v(prep: Prepared, drive: np.ndarray, v: np.ndarray, w_ad: np.ndarray, i: int, dt: float) -> float:
+    """V after dt of a perfect integrator or adaptive LIF (docs/emulator.md, general state)."""
+    a, b, q = prep.inv_tau[i], prep.inv_tau_w[i], w_ad[i] / prep.cm[i]
+    if a == 0.0:
+        return v[i] + drive[i] * dt - q * _phi(-b, dt)
+    return drive[i] + math.exp(-a * dt) * ((v[i] - drive[i]) - q * _phi(a - b, dt))
+
+
+def _general_crossing(prep: Prepared, drive, v, w_ad, i: int, horizon: float) -> float | None:
+    """First dt in [0, horizon] with V >= V_th (brentq on the bracket of the one extremum)."""
+    from scipy.optimize import brentq, minimize_scalar
+
+    vth = prep.vth[i]
+
+    def f(dt: float) -> float:
+        return _general_v(prep, drive, v, w_ad, i, dt) - vth
+
+    if f(0.0) >= 0:
+        return 0.0
+    if horizon <= 0 or not math.isfinite(horizon):
+        return None
+    # V has at most one extremum: find the maximum of V on [0, horizon] numerically (an
+    # independent route from the engine's closed-form extremum)
+    best = minimize_scalar(lambda t: -f(t), bounds=(0.0, horizon), method="bounded", options={"xatol": 1e-15})
+    t_max = float(best.x)
+    if f(t_max) >= 0:
+        return brentq(f, 0.0, t_max, xtol=1e-18, rtol=4 * np.finfo(float).eps)
+    if f(horizon) >= 0:
+        return brentq(f, t_max, horizon, xtol=1e-18, rtol=4 * np.finfo(float).eps)
+    return None

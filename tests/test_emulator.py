@@ -204,9 +204,9 @@ def test_run_rejects_bad_arguments():
         run(net, duration_s=1e-3, inputs=["x"])
     with pytest.raises(InvalidParameterError, match="population = 'Z': is not in the network"):
         run(net, duration_s=1e-3, inputs=[PoissonInput(population="Z", rate_hz=1.0, weight_volt=1e-3)])
-    pif = _single(LIFParams(g_leak_siemens=0.0), np.array([1e-9]))
-    with pytest.raises(InvalidParameterError, match="g_leak_siemens = 0.0"):
-        run(pif, duration_s=1e-3)
+    noisy = _single(LIFParams(noise_sigma_volt=1e-3), np.array([1e-9]))
+    with pytest.raises(InvalidParameterError, match="noise_sigma_volt = 0.001"):
+        run(noisy, duration_s=1e-3)
 
 
 def test_counters_add_up():
@@ -247,6 +247,66 @@ def test_parity_on_the_homogeneous_fast_path(seed):
     fast = run(net, duration_s=0.3, inputs=inputs, seed=seed)
     ref = run(net, duration_s=0.3, inputs=inputs, seed=seed, backend="reference")
     assert fast.counters["spikes"] > 200 and fast.counters["rec_discarded"] > 0
+    np.testing.assert_array_equal(fast.events["address"], ref.events["address"])
+    np.testing.assert_allclose(fast.events["time_s"], ref.events["time_s"], rtol=0, atol=1e-12)
+    assert fast.counters == {**ref.counters, "windows": fast.counters["windows"]}
+
+
+def test_network_perfect_and_adaptive_neurons_match_the_single_neuron_kernels():
+    from neurochip.emulator import adaptive_spike_times, dc_spike_times
+
+    base = LIFParams(c_m_farad=250e-12, g_leak_siemens=12.5e-9, v_th_volt=0.02, v_reset_volt=0.01, t_ref_s=2e-3)
+    pif = base.replace(g_leak_siemens=0.0)
+    adapt = base.replace(adapt_increment_amp=30e-12, tau_adapt_s=0.1)
+    net = Network(
+        populations=(
+            Population(name="pif", size=1, params=pif, bias_current_amp=0.3e-9, v_init_volt=0.01),
+            Population(name="ad", size=1, params=adapt, bias_current_amp=0.5e-9, v_init_volt=0.01),
+        )
+    )
+    res = run(net, duration_s=0.3)
+    np.testing.assert_allclose(res.spike_times(0), dc_spike_times(pif, 0.3e-9, duration_s=0.3), rtol=1e-12)
+    np.testing.assert_allclose(res.spike_times(1), adaptive_spike_times(adapt, 0.5e-9, duration_s=0.3), rtol=1e-12)
+    assert res.counters["drift_spikes"] == res.counters["spikes"] > 20
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_parity_with_perfect_and_adaptive_neurons(seed):
+    rng = np.random.default_rng(seed)
+    base = LIFParams(c_m_farad=250e-12, g_leak_siemens=12.5e-9, v_th_volt=0.02, v_reset_volt=0.01, t_ref_s=2e-3)
+    ad = Population(
+        name="ad",
+        size=15,
+        params=base.replace(adapt_increment_amp=20e-12, tau_adapt_s=0.05),
+        per_neuron={"tau_adapt_s": rng.uniform(0.01, 0.2, 15)},
+        bias_current_amp=rng.uniform(0.1e-9, 0.4e-9, 15),
+        v_init_volt=rng.uniform(0, 0.02, 15),
+    )
+    pif = Population(
+        name="pif", size=8, params=base.replace(g_leak_siemens=0.0), bias_current_amp=rng.uniform(-0.05e-9, 0.1e-9, 8),
+        v_init_volt=rng.uniform(0, 0.02, 8),
+    )  # fmt: skip
+    lif = Population(name="lif", size=10, params=base, v_init_volt=rng.uniform(0, 0.02, 10))
+    net = Network(
+        populations=(ad, pif, lif),
+        projections=(
+            Projection(pre="ad", post="lif", rule=FixedInDegree(k=4), weight_volt=3e-3, delay_s=1.5e-3),
+            Projection(pre="lif", post="pif", rule=FixedInDegree(k=3), weight_volt=2e-3, delay_s=2.5e-3),
+            Projection(pre="pif", post="ad", rule=FixedInDegree(k=3), weight_volt=-1e-3, delay_s=1.2e-3),
+        ),
+        seed=seed,
+    )
+    duration = 0.2
+    inputs = [
+        PoissonInput(population="lif", rate_hz=8000.0, weight_volt=0.4e-3),
+        SpikeTimesInput(population="pif", times_s=rng.uniform(0, duration, 300), neurons=rng.integers(0, 8, 300),
+                        weight_volt=rng.uniform(-1e-3, 3e-3, 300)),
+        CurrentStep(population="ad", times_s=[0.05, 0.12], amplitudes_amp=[0.2e-9, -0.05e-9]),
+    ]  # fmt: skip
+    fast = run(net, duration_s=duration, inputs=inputs, seed=seed)
+    ref = run(net, duration_s=duration, inputs=inputs, seed=seed, backend="reference")
+    assert fast.counters["spikes"] > 100 and fast.counters["drift_spikes"] > 20
+    assert fast.events.size == ref.events.size
     np.testing.assert_array_equal(fast.events["address"], ref.events["address"])
     np.testing.assert_allclose(fast.events["time_s"], ref.events["time_s"], rtol=0, atol=1e-12)
     assert fast.counters == {**ref.counters, "windows": fast.counters["windows"]}
