@@ -845,8 +845,8 @@ def run_lif(
     log_t = <double *> malloc(log_cap * sizeof(double))
     log_id = <int32_t *> malloc(log_cap * sizeof(int32_t))
     ptr = <int64_t *> malloc((K + 1) * sizeof(int64_t))
-    if (c.nr == NULL or c.gV == NULL or c.gT == NULL or c.gW == NULL or c.sin_pos == NULL or c.st_pos == NULL or c.wbuf == NULL or log_t == NULL
-            or log_id == NULL or ptr == NULL):
+    if (c.nr == NULL or c.gV == NULL or c.gT == NULL or c.gW == NULL or c.sin_pos == NULL
+            or c.st_pos == NULL or c.wbuf == NULL or log_t == NULL or log_id == NULL or ptr == NULL):
         free(c.nr)
         free(c.gV)
         free(c.gT)
