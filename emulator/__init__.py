@@ -245,18 +245,14 @@ def _received(csr: Any, times: NDArray[np.float64], ids: NDArray[np.int32], dura
     """Recurrent events per target: each spike whose arrival falls before the end counts once
     per synapse of its row (a weighted in-degree, computed from the log, not in the kernel)."""
     n = csr.n_neurons
-    out = np.zeros(n, np.float64)
+    out = np.zeros(n, np.int64)
     if csr.n_synapses == 0 or times.size == 0:
-        return out.astype(np.int64)
-    for j, d in enumerate(csr.delays_s):
-        delivered = np.bincount(ids[times + d < duration_s], minlength=n)
-        rows = slice(j * n, (j + 1) * n)
-        lengths = np.diff(csr.indptr[j * n : (j + 1) * n + 1])
-        if not lengths.any():
-            continue
-        per_syn = np.repeat(delivered, lengths)
-        out += np.bincount(csr.indices[csr.indptr[rows.start] : csr.indptr[rows.stop]], weights=per_syn, minlength=n)
-    return np.rint(out).astype(np.int64)
+        return out
+    delivered = np.concatenate(
+        [np.bincount(ids[times + d < duration_s], minlength=n).astype(np.int64) for d in csr.delays_s]
+    )
+    _engine.received(csr.indptr, csr.indices, delivered, n, out)
+    return out
 
 
 def dc_spike_times(

@@ -512,37 +512,35 @@ class Network:
         return self._cache["csr"]
 
     def _build(self) -> SynapseCSR:
+        """Connect every projection, then a compiled two-pass counting sort (count the rows,
+        fill them in projection order): temporaries are the int32 (pre, post) pairs plus
+        per-synapse weights or delay classes only where a projection has them."""
         from .emulator import _engine  # the counting sort is compiled
 
         n = self.n_neurons
         root = self.seed if isinstance(self.seed, np.random.Generator) else np.random.default_rng(self.seed)
         children = root.spawn(len(self.projections)) if self.projections else []
-        pres, posts, weights, delays = [], [], [], []
+        parts = []
         for pr, rng in zip(self.projections, children):
             src, dst = self.population(pr.pre), self.population(pr.post)
             pre, post = pr.rule.connect(src.size, dst.size, rng, pr.pre == pr.post)
+            pre = np.ascontiguousarray(pre, dtype=np.int32)
+            post = np.ascontiguousarray(post, dtype=np.int32)
             m = pre.size
+            w = None
             if isinstance(pr.rule, Explicit) and pr.rule.weight_volt is not None:
                 w = pr.rule.weight_volt.astype(np.float32)
             elif callable(pr.weight_volt):
                 w = np.asarray(pr.weight_volt(rng, m), dtype=np.float32)
                 if w.shape != (m,) or not np.isfinite(w).all():
                     raise _err(f"projection {pr.pre}->{pr.post}: weight_volt()", w, f"must return {m} finite values")
-            else:
-                w = np.full(m, pr.weight_volt, dtype=np.float32)
+            d = None
             if isinstance(pr.rule, Explicit) and pr.rule.delay_s is not None:
                 d = pr.rule.delay_s
                 if d.size and not (d > 0).all():
                     raise _err(f"projection {pr.pre}->{pr.post}: delay_s", float(d.min()), "must be > 0")
-            else:
-                d = np.full(m, float(pr.delay_s))
-            pre = pre.astype(np.int64) + self.offset(pr.pre)
-            post = post + np.int32(self.offset(pr.post))
-            pres.append(pre)
-            posts.append(post.astype(np.int32))
-            weights.append(w)
-            delays.append(d)
-        if not pres:
+            parts.append((pr, pre, post, w, d))
+        if not parts:
             return SynapseCSR(
                 n_neurons=n,
                 indptr=np.zeros(n + 1, np.int64),
@@ -550,26 +548,34 @@ class Network:
                 weights=np.empty(0, np.float32),
                 delays_s=np.array([math.inf]),
             )
-        # one delay per projection: no per-synapse unique needed
-        per_proj = [np.unique(d) for d in delays]
-        table = np.unique(np.concatenate(per_proj))
-        rows_parts = []
-        for pre, d in zip(pres, delays):
-            if d.size and d.min() == d.max():
-                cls = np.int64(np.searchsorted(table, d[0]))
-                rows_parts.append(pre + cls * n)
+        values = [np.unique(d) if d is not None else np.array([float(pr.delay_s)]) for pr, _, _, _, d in parts]
+        table = np.unique(np.concatenate(values))
+        empty_i, empty_f = np.empty(0, np.int64), np.empty(0, np.float32)
+        prepared = []
+        for pr, pre, post, w, d in parts:
+            if d is None or (d.size and d.min() == d.max()):
+                value = float(pr.delay_s) if d is None else float(d[0])
+                cls0, cls = int(np.searchsorted(table, value)), empty_i
             else:
-                rows_parts.append(pre + np.searchsorted(table, d).astype(np.int64) * n)
-        rows = np.concatenate(rows_parts) if len(rows_parts) > 1 else rows_parts[0]
-        post = np.concatenate(posts) if len(posts) > 1 else posts[0]
-        w = np.concatenate(weights) if len(weights) > 1 else weights[0]
+                cls0, cls = 0, np.searchsorted(table, d).astype(np.int64)
+            w0 = float(pr.weight_volt) if w is None and not callable(pr.weight_volt) else 0.0
+            prepared.append(
+                (pre, post, empty_f if w is None else w, w0, cls, cls0, self.offset(pr.pre), self.offset(pr.post))
+            )
         n_rows = table.size * n
+        counts = np.zeros(n_rows, np.int64)
+        for pre, _, _, _, cls, cls0, pre_off, _ in prepared:
+            _engine.csr_count(pre, cls, cls0, n, pre_off, counts)
         indptr = np.zeros(n_rows + 1, np.int64)
-        np.cumsum(np.bincount(rows, minlength=n_rows), out=indptr[1:])
-        indices = np.empty(post.size, np.int32)
-        wout = np.empty(post.size, np.float32)
-        _engine.csr_scatter(rows, post, w, indptr, indices, wout)
-        return SynapseCSR(n_neurons=n, indptr=indptr, indices=indices, weights=wout, delays_s=table)
+        np.cumsum(counts, out=indptr[1:])
+        del counts
+        total = int(indptr[-1])
+        indices = np.empty(total, np.int32)
+        weights = np.empty(total, np.float32)
+        pos = indptr[:-1].copy()
+        for pre, post, w, w0, cls, cls0, pre_off, post_off in prepared:
+            _engine.csr_fill(pre, post, w, w0, cls, cls0, n, pre_off, post_off, pos, indices, weights)
+        return SynapseCSR(n_neurons=n, indptr=indptr, indices=indices, weights=weights, delays_s=table)
 
     def to_networkx(self) -> Any:
         """The population graph (nodes: populations with their size; edges: projections)."""
