@@ -149,6 +149,20 @@ def run_peer(sim: str, scale: float) -> dict | str:
         return f"{' '.join(cmd)} printed no JSON: {out.stdout.strip()[-400:]}"
 
 
+def _peer_events_per_s(peer: dict | str) -> float | None:
+    """The peer's synaptic events per wall second, whatever it calls them."""
+    if not isinstance(peer, dict):
+        return None
+    for key in ("syn_events_per_s", "synaptic_events_per_s", "events_per_s"):
+        if peer.get(key):
+            return float(peer[key])
+    wall = peer.get("sim_wall_s") or peer.get("simulation_wall_s")
+    spikes = peer.get("spikes") or peer.get("n_spikes")
+    if wall and spikes:
+        return float(spikes) * (C_E + C_I) / float(wall)
+    return None
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--scale", type=float, default=1.0, help="multiplies N_E and N_I (in-degrees stay)")
@@ -167,8 +181,9 @@ def main(argv: list[str] | None = None) -> int:
         else:
             for sim in ("brian2", "nest"):
                 peers[sim] = run_peer(sim, args.scale)
-                if isinstance(peers[sim], dict) and peers[sim].get("syn_events_per_s"):
-                    peers[sim]["neurochip_speedup"] = fig["syn_events_per_s"] / peers[sim]["syn_events_per_s"]
+                rate = _peer_events_per_s(peers[sim])
+                if rate:
+                    peers[sim]["neurochip_speedup"] = fig["syn_events_per_s"] / rate
         fig["peers"] = peers
     if args.json:
         print(json.dumps(fig))
@@ -188,11 +203,10 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  {sim}: {p}")
         else:
             ratio = p.get("neurochip_speedup")
-            print(
-                f"  {sim}: wall {p.get('sim_wall_s')} s, rate {p.get('mean_rate_hz')} Hz, "
-                f"{(p.get('syn_events_per_s') or 0) / 1e6:.1f} M events/s"
-                + (f" -> neurochip is {ratio:.2f}x" if ratio else "")
-            )
+            shown = {k: (round(v, 4) if isinstance(v, float) else v) for k, v in p.items() if k != "neurochip_speedup"}
+            print(f"  {sim}: {json.dumps(shown)}")
+            if ratio:
+                print(f"  {sim}: {(_peer_events_per_s(p) or 0) / 1e6:.1f} M events/s -> neurochip is {ratio:.2f}x")
     return 0
 
 
