@@ -178,8 +178,8 @@ def run(
     >>> p = LIFParams()   # tau_m = 1 ms, V_th = 0.5 V, t_ref = 1 ms
     >>> net = Network(populations=(Population(name="n", size=1, params=p),))
     >>> res = run(net, duration_s=0.01, inputs=[CurrentStep(population="n", times_s=[0.0], amplitudes_amp=[1e-9])])
-    >>> int(res.spike_counts[0])    # ISI = 1 ms + ln 2 ms
-    5
+    >>> int(res.spike_counts[0])    # first at ln 2 ms, then every 1 ms + ln 2 ms
+    6
     """
     from ._prepare import prepare
 

@@ -310,3 +310,25 @@ def test_parity_with_perfect_and_adaptive_neurons(seed):
     np.testing.assert_array_equal(fast.events["address"], ref.events["address"])
     np.testing.assert_allclose(fast.events["time_s"], ref.events["time_s"], rtol=0, atol=1e-12)
     assert fast.counters == {**ref.counters, "windows": fast.counters["windows"]}
+
+
+def test_docstring_examples_run():
+    import doctest
+
+    import neurochip.emulator as emulator_module
+    import neurochip.network as network_module
+
+    for module in (emulator_module, network_module):
+        assert doctest.testmod(module).failed == 0
+
+
+def test_missing_compiled_engine_is_an_import_error_saying_how_to_build():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; sys.modules['neurochip.emulator._engine'] = None\n"
+        "try:\n    import neurochip.emulator\nexcept ImportError as exc:\n    print(exc)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert "is not built" in out and "make install" in out
