@@ -316,6 +316,7 @@ def test_docstring_examples_run():
     import doctest
 
     import neurochip.emulator as emulator_module
+
     import neurochip.network as network_module
 
     for module in (emulator_module, network_module):
