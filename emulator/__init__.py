@@ -143,14 +143,16 @@ def run(
     seed: int = 0,
     backend: str = "cython",
     record: bool = True,
+    noise_dt_fraction: float = 1e-3,
 ) -> EmulationResult:
     """Emulate a network of LIF neurons, exactly and event by event.
 
     Parameters
     ----------
     network : Network
-        Noise-free LIF neurons: leaky, perfect integrators (g_L = 0) or adaptive
-        (``adapt_increment_amp`` != 0); heterogeneous parameters and bias currents are fine.
+        LIF neurons: leaky, perfect integrators (g_L = 0), adaptive
+        (``adapt_increment_amp`` != 0) or leaky with white input noise (``noise_sigma_volt``);
+        heterogeneous parameters and bias currents are fine.
     duration_s : float
         Simulated time (s), > 0; spikes and inputs in [0, duration_s).
     inputs : sequence of PoissonInput, SpikeTimesInput, CurrentStep
@@ -161,6 +163,9 @@ def run(
         The compiled engine (default) or the plain-Python reference.
     record : bool
         Keep the address-event log (otherwise ``events`` is empty; counts are always kept).
+    noise_dt_fraction : float
+        Substep of the noisy neurons' Ornstein-Uhlenbeck path, as a fraction of their tau_m
+        (see :func:`noisy_spike_times` for the method and its error).
 
     Returns
     -------
@@ -192,8 +197,15 @@ def run(
         raise InvalidParameterError(f"backend = {backend!r}: must be one of {BACKENDS}")
     prep = prepare(network, inputs, duration_s)
     csr = network.csr()
+    if not (isinstance(noise_dt_fraction, (int, float)) and 0 < noise_dt_fraction <= 0.1):
+        raise InvalidParameterError(f"noise_dt_fraction = {noise_dt_fraction!r}: must be in (0, 0.1]")
     if backend == "reference":
         from ._reference import run_reference
+
+        if (prep.sigma > 0).any():
+            raise InvalidParameterError(
+                "backend = 'reference': white-noise neurons (noise_sigma_volt > 0) run on the compiled backend only"
+            )
 
         t0 = time.perf_counter()
         times, ids, counts, counters = run_reference(prep, csr, duration_s, int(seed))
@@ -215,6 +227,7 @@ def run(
             int(seed), duration_s, window, int(uniform), 1,
             counts, cvec,
             prep.cm, prep.binc, prep.inv_tau_w, int(prep.gen),
+            prep.sigma, np.ascontiguousarray(noise_dt_fraction / np.where(prep.inv_tau > 0, prep.inv_tau, 1.0)),
         )  # fmt: skip
         wall = time.perf_counter() - t0
         counters = {name: int(v) for name, v in zip(_engine.counter_names(), cvec)}

@@ -17,7 +17,7 @@ Exact, continuous-time, conservative windows of the minimum delay (docs/emulator
   stream (so a neuron's input train does not depend on the processing order).
 """
 
-from libc.math cimport exp, expm1, log, log1p, fabs, nextafter, INFINITY
+from libc.math cimport exp, expm1, log, log1p, sqrt, cos, fabs, nextafter, INFINITY, M_PI
 from libc.stdlib cimport malloc, free, realloc, qsort
 from libc.stdint cimport uint64_t, int64_t, int32_t
 
@@ -227,6 +227,9 @@ cdef struct Ctx:
     double *gb       # 1 / tau_w
     double *gcm
     double *gbinc
+    double *gsig     # white-noise sigma (V, Brunel's convention); > 0 for a noisy neuron
+    double *gdt      # its substep (s)
+    uint64_t *gR     # its noise stream
 
 
 def counter_names():
@@ -346,9 +349,49 @@ cdef void _gemit(Ctx *c, int64_t i, double t) noexcept nogil:
     c.gT[i] = ref
 
 
+cdef int _gnoise_to(Ctx *c, int64_t i, double t, int strict) noexcept nogil:
+    """Move a noisy neuron from gT to t along its Ornstein-Uhlenbeck path (substeps <= gdt, the
+    exact transition per substep), emitting its spikes (a substep ending above threshold: at
+    the linear interpolation of the crossing; both ends below: at the midpoint with the
+    Brownian-bridge crossing probability).  Returns 1 if refractory at t."""
+    cdef double t0, h, a, sd, v, v1, z, ts, mu = c.vinf[i], vth = c.vth[i]
+    cdef uint64_t *rs = &c.gR[i]
+    while not c.err:
+        if t < c.nr[i].ref_until:
+            return 1
+        t0 = c.gT[i]
+        v = c.gV[i]
+        if v >= vth:
+            c.cnt[C_DRIFT] += 1
+            _gemit(c, i, t0)
+            continue
+        if t0 >= t:
+            return 0
+        h = t - t0
+        if h > c.gdt[i]:
+            h = c.gdt[i]
+        a = exp(-h * c.ga[i])
+        sd = c.gsig[i] * sqrt(0.5 * (1.0 - a * a))
+        z = sqrt(-2.0 * log(nc_uniform(rs))) * cos(2.0 * M_PI * nc_uniform(rs))
+        v1 = mu + (v - mu) * a + sd * z
+        ts = -1.0
+        if v1 >= vth:
+            ts = t0 + h * (vth - v) / (v1 - v)
+        elif nc_uniform(rs) < exp(-2.0 * (vth - v) * (vth - v1) / (sd * sd)):
+            ts = t0 + 0.5 * h
+        if ts >= 0.0 and not (strict and ts >= t):
+            c.cnt[C_DRIFT] += 1
+            _gemit(c, i, ts)
+            continue
+        c.gV[i] = v1
+        c.gT[i] = t if h == t - t0 else t0 + h
+
+
 cdef int _gdrift(Ctx *c, int64_t i, double te, int strict) noexcept nogil:
     """Emit the drift spikes at times <= te (< te if strict); 1 if refractory at te after."""
     cdef double dt, ts
+    if c.gsig[i] > 0.0:
+        return _gnoise_to(c, i, te, strict)
     while not c.err:
         if te < c.nr[i].ref_until:
             return 1
@@ -802,6 +845,7 @@ def run_lif(
     uint64_t seed, double duration, double window, int uniform_tau, int use_poly,
     int64_t[::1] spike_count, int64_t[::1] counters,
     const double[::1] cm, const double[::1] binc, const double[::1] inv_tau_w, int gen,
+    const double[::1] sigma, const double[::1] noise_dt,
 ):
     """Run the LIF network; returns (spike times float64, spike addresses int32), sorted by
     (time, address).  ``vinf`` is modified (current steps).  See the module docstring."""
@@ -851,6 +895,9 @@ def run_lif(
     c.gb = <double *> &inv_tau_w[0]
     c.gcm = <double *> &cm[0]
     c.gbinc = <double *> &binc[0]
+    c.gsig = <double *> &sigma[0]
+    c.gdt = <double *> &noise_dt[0]
+    c.gR = <uint64_t *> malloc((n + 1) * sizeof(uint64_t))
     c.gV = <double *> malloc((n + 1) * sizeof(double))
     c.gT = <double *> malloc((n + 1) * sizeof(double))
     c.gW = <double *> malloc((n + 1) * sizeof(double))
@@ -865,10 +912,11 @@ def run_lif(
     log_t = <double *> malloc(log_cap * sizeof(double))
     log_id = <int32_t *> malloc(log_cap * sizeof(int32_t))
     ptr = <int64_t *> malloc((K + 1) * sizeof(int64_t))
-    if (c.nr == NULL or c.gV == NULL or c.gT == NULL or c.gW == NULL or c.sin_pos == NULL
+    if (c.nr == NULL or c.gR == NULL or c.gV == NULL or c.gT == NULL or c.gW == NULL or c.sin_pos == NULL
             or c.st_pos == NULL or c.wbuf == NULL or log_t == NULL or log_id == NULL or ptr == NULL):
         free(c.nr)
         free(c.gV)
+        free(c.gR)
         free(c.gT)
         free(c.gW)
         free(c.sin_pos)
@@ -905,6 +953,8 @@ def run_lif(
             c.gV[i] = v0[i]
             c.gT[i] = 0.0
             c.gW[i] = 0.0
+            sm = seed ^ (<uint64_t> i * 0x9e3779b97f4a7c15ULL) ^ 0x6a09e667f3bcc909ULL
+            c.gR[i] = nc_splitmix(&sm)
             if v0[i] >= vth[i]:
                 _emit(&c, i, 0.0)
 
@@ -1049,6 +1099,7 @@ def run_lif(
         iv[k] = log_id[k]
     free(c.nr)
     free(c.gV)
+    free(c.gR)
     free(c.gT)
     free(c.gW)
     free(c.hot)

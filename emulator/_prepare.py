@@ -51,6 +51,7 @@ class Prepared:
     cm: NDArray[np.float64]
     binc: NDArray[np.float64]
     inv_tau_w: NDArray[np.float64]
+    sigma: NDArray[np.float64]
     gen: bool
 
 
@@ -74,20 +75,22 @@ def prepare(network: Network, inputs: Sequence[Any], duration_s: float) -> Prepa
     a = network.neuron_arrays()
     g = a["g_leak_siemens"]
     cm = a["c_m_farad"]
-    if (a["noise_sigma_volt"] != 0).any():
-        bad = int(np.flatnonzero(a["noise_sigma_volt"] != 0)[0])
-        raise InvalidParameterError(
-            f"neuron {bad}: noise_sigma_volt = {float(a['noise_sigma_volt'][bad])!r}: the network engine "
-            "runs noise-free neurons; use neurochip.emulator.noisy_spike_times for a single noisy neuron"
-        )
     pif = g == 0
+    noisy = a["noise_sigma_volt"] > 0
+    bad_noise = noisy & (pif | (a["adapt_increment_amp"] != 0))
+    if bad_noise.any():
+        bad = int(np.flatnonzero(bad_noise)[0])
+        raise InvalidParameterError(
+            f"neuron {bad}: noise_sigma_volt = {float(a['noise_sigma_volt'][bad])!r}: white noise is "
+            "implemented for leaky, non-adapting neurons only"
+        )
     inv_tau = g / cm
     e_l = a["e_leak_volt"]
     bias = a["bias_current_amp"]
     safe_g = np.where(pif, 1.0, g)
     # the drive: V_inf = E_L + I / g_L for a leaky neuron, the slope I / C for a perfect integrator
     vinf = np.where(pif, bias / cm, e_l + bias / safe_g)
-    gen = bool(pif.any() or (a["adapt_increment_amp"] != 0).any())
+    gen = bool(pif.any() or (a["adapt_increment_amp"] != 0).any() or noisy.any())
 
     p_neu, p_rate, p_w = [], [], []
     s_neu, s_t, s_w = [], [], []
@@ -191,5 +194,6 @@ def prepare(network: Network, inputs: Sequence[Any], duration_s: float) -> Prepa
         cm=np.ascontiguousarray(cm),
         binc=np.ascontiguousarray(a["adapt_increment_amp"]),
         inv_tau_w=np.ascontiguousarray(1.0 / a["tau_adapt_s"]),
+        sigma=np.ascontiguousarray(a["noise_sigma_volt"]),
         gen=gen,
     )

@@ -205,8 +205,10 @@ def test_run_rejects_bad_arguments():
     with pytest.raises(InvalidParameterError, match="population = 'Z': is not in the network"):
         run(net, duration_s=1e-3, inputs=[PoissonInput(population="Z", rate_hz=1.0, weight_volt=1e-3)])
     noisy = _single(LIFParams(noise_sigma_volt=1e-3), np.array([1e-9]))
-    with pytest.raises(InvalidParameterError, match="noise_sigma_volt = 0.001"):
-        run(noisy, duration_s=1e-3)
+    with pytest.raises(InvalidParameterError, match="compiled backend only"):
+        run(noisy, duration_s=1e-3, backend="reference")
+    with pytest.raises(InvalidParameterError, match="leaky, non-adapting neurons only"):
+        run(_single(LIFParams(noise_sigma_volt=1e-3, g_leak_siemens=0.0), np.array([1e-9])), duration_s=1e-3)
 
 
 def test_counters_add_up():

@@ -84,3 +84,45 @@ def test_variant_errors():
         noisy_spike_times(BASE.replace(noise_sigma_volt=1e-3), 1e-10, duration_s=1.0, dt_s=0.5)
     with pytest.raises(InvalidParameterError, match="g_leak_siemens = 0.0"):
         adaptive_spike_times(BASE.replace(g_leak_siemens=0.0), 1e-10, duration_s=1.0)
+
+
+@pytest.mark.parametrize(("mu_volt", "sigma_volt"), [(0.015, 0.008), (0.020, 0.003), (0.022, 0.006)])
+def test_noisy_neurons_in_a_network_match_siegert(mu_volt, sigma_volt):
+    from neurochip.emulator import run
+
+    from neurochip.network import Network, Population
+
+    p = BASE.replace(noise_sigma_volt=sigma_volt)
+    current = mu_volt * p.g_leak_siemens
+    rate, cv = siegert_rate(p, current), siegert_cv(p, current)
+    n, settle = 300, 0.2
+    duration = settle + 8000 / (n * rate)
+    v0 = np.random.default_rng(1).uniform(p.v_reset_volt, p.v_th_volt, n)
+    net = Network(populations=(Population(name="x", size=n, params=p, bias_current_amp=current, v_init_volt=v0),))
+    ev = run(net, duration_s=duration, seed=3).events
+    late = ev[ev["time_s"] >= settle]
+    order = np.lexsort((late["time_s"], late["address"]))
+    addr, t = late["address"][order], late["time_s"][order]
+    isi = np.diff(t)[addr[1:] == addr[:-1]]
+    assert abs(late.size / (n * (duration - settle)) - rate) < 0.05 * rate
+    assert abs(isi.std() / isi.mean() - cv) < 0.05 * cv
+
+
+def test_noisy_network_is_deterministic_and_takes_inputs():
+    from neurochip.emulator import run
+
+    from neurochip.network import FixedInDegree, Network, PoissonInput, Population, Projection
+
+    p = BASE.replace(noise_sigma_volt=0.004)
+    net = Network(
+        populations=(Population(name="x", size=50, params=p, bias_current_amp=0.2e-9),),
+        projections=(Projection(pre="x", post="x", rule=FixedInDegree(k=5), weight_volt=1e-3, delay_s=1e-3),),
+        seed=2,
+    )
+    inputs = [PoissonInput(population="x", rate_hz=2000.0, weight_volt=0.5e-3)]
+    a = run(net, duration_s=0.5, inputs=inputs, seed=4)
+    b = run(net, duration_s=0.5, inputs=inputs, seed=4)
+    quiet = run(net, duration_s=0.5, seed=4)
+    np.testing.assert_array_equal(a.events, b.events)
+    assert a.counters["ext_events"] > 40_000 and a.counters["rec_events"] > 0
+    assert a.counters["spikes"] > quiet.counters["spikes"]  # the excitatory drive adds spikes
