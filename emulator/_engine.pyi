@@ -55,4 +55,10 @@ def run_lif(
     use_poly: int,
     spike_count: NDArray[np.int64],
     counters: NDArray[np.int64],
+    cm: NDArray[np.float64],
+    binc: NDArray[np.float64],
+    inv_tau_w: NDArray[np.float64],
+    gen: int,
+    sigma: NDArray[np.float64],
+    noise_dt: NDArray[np.float64],
 ) -> tuple[NDArray[np.float64], NDArray[np.int32]]: ...
