@@ -123,6 +123,7 @@ def run_benchmark(scale: float, duration_s: float, seed: int) -> dict:
         "rec_events": c["rec_events"],
         "ext_events": c["ext_events"],
         "syn_events_per_s": c["rec_events"] / res.wall_time_s,
+        "spikes_x_outdegree_per_s": c["spikes"] * (csr.n_synapses / net.n_neurons) / res.wall_time_s,
         "all_events_per_s": (c["rec_events"] + c["ext_events"]) / res.wall_time_s,
         "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0,
         "synapse_bytes": csr.nbytes,
@@ -194,6 +195,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"  mean rate             {fig['mean_rate_hz']:.2f} Hz (E {fig['mean_rate_e_hz']:.2f} Hz)")
     print(f"  ISI CV                {fig['isi_cv']:.3f}")
     print(f"  recurrent events      {fig['rec_events']:,}  ({fig['syn_events_per_s'] / 1e6:.1f} M/s of wall time)")
+    print(f"  spikes x out-degree   {fig['spikes_x_outdegree_per_s'] / 1e6:.1f} M/s of wall time")
     print(f"  external events       {fig['ext_events']:,}  (all events {fig['all_events_per_s'] / 1e6:.1f} M/s)")
     print(f"  peak memory (maxrss)  {fig['peak_rss_mib']:.0f} MiB; synapses {fig['synapse_bytes'] / 2**20:.1f} MiB = {fig['bytes_per_synapse']:.3f} B/synapse")
     if fig["other_processes_cpu_s"] is not None:
