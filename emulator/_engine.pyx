@@ -188,6 +188,7 @@ cdef enum:
 
 cdef struct Ctx:
     nc_neuron *nr
+    double *touch     # instant at which a neuron was last drift-checked for recurrent input
     nc_hot *hot
     int32_t *due
     int64_t n
@@ -651,39 +652,97 @@ cdef inline int64_t _adv_fast(Ctx *c, nc_neuron *n, int64_t i, double tl, double
     return disc
 
 
-cdef void _deliver_fast(Ctx *c, const int32_t *indices, const float *weights, int64_t s0, int64_t s1,
-                        double ta, double T) noexcept nogil:
-    """One spike's row on the fast path, in the three passes of _deliver_h."""
+cdef void _deliver_fast(Ctx *c, const int64_t *indptr, const int32_t *indices, const float *weights,
+                        const int64_t *rows, int64_t nrows, double ta, double T) noexcept nogil:
+    """The spikes arriving at one instant ta, fast path (64-byte neurons), as _deliver_h."""
     cdef double it = c.inv_tau0
     cdef double e = nc_exp_small((ta - T) * it)
     cdef nc_neuron *nr = c.nr
     cdef nc_neuron *nd
     cdef int32_t *due = c.due
-    cdef int64_t s, i, m = 0, k, disc = 0, edisc = 0
-    cdef double u
-    for s in range(s0, s1):
-        i = indices[s]
-        if s + 16 < s1:
-            NC_PREFETCH(&nr[indices[s + 16]])
-        due[m] = <int32_t> i
-        m += nr[i].next_in <= ta
-    for k in range(m):
-        i = due[k]
-        nd = &nr[i]
-        if nd.next_in <= ta:
-            edisc += _adv_fast(c, nd, i, ta, T, it)
-    for s in range(s0, s1):
-        i = indices[s]
-        nd = &nr[i]
-        if ta >= nd.ref_until:
-            u = nd.u + weights[s] * e
-            nd.u = u
-            if u >= nd.thr * e:
+    cdef int64_t g, s, s0, s1, i, m, k, disc = 0, edisc = 0
+    for g in range(nrows):
+        s0 = indptr[rows[g]]
+        s1 = indptr[rows[g] + 1]
+        m = 0
+        for s in range(s0, s1):
+            i = indices[s]
+            if s + 16 < s1:
+                NC_PREFETCH(&nr[indices[s + 16]])
+            due[m] = <int32_t> i
+            m += nr[i].next_in <= ta
+        for k in range(m):
+            i = due[k]
+            nd = &nr[i]
+            if nd.next_in <= ta:
+                edisc += _adv_fast(c, nd, i, ta, T, it)
+    for g in range(nrows):
+        for s in range(indptr[rows[g]], indptr[rows[g] + 1]):
+            nd = &nr[indices[s]]
+            if ta >= nd.ref_until:
+                nd.u += weights[s] * e
+            else:
+                disc += 1
+    for g in range(nrows):
+        for s in range(indptr[rows[g]], indptr[rows[g] + 1]):
+            i = indices[s]
+            nd = &nr[i]
+            if nd.u >= nd.thr * e and ta >= nd.ref_until:
                 _emit(c, i, ta)
-        else:
-            disc += 1
     c.cnt[C_REC_DISC] += disc
     c.cnt[C_EXT_DISC] += edisc
+
+
+cdef void _deliver_general(Ctx *c, const int64_t *indptr, const int32_t *indices, const float *weights,
+                           const int64_t *rows, int64_t nrows, double ta) noexcept nogil:
+    """The spikes arriving at one instant ta, frame path with any inputs, or general state:
+    advance every target through its own inputs <= ta, then (first touch of a neuron at this
+    instant: drift spikes up to ta) add every input, then test the threshold once."""
+    cdef nc_neuron *nd
+    cdef int64_t g, s, i, disc = 0
+    cdef double e
+    for g in range(nrows):
+        for s in range(indptr[rows[g]], indptr[rows[g] + 1]):
+            i = indices[s]
+            nd = &c.nr[i]
+            if nd.next_in <= ta:
+                _advance(c, nd, i, ta)
+    for g in range(nrows):
+        for s in range(indptr[rows[g]], indptr[rows[g] + 1]):
+            i = indices[s]
+            nd = &c.nr[i]
+            if ta < nd.ref_until:
+                disc += 1
+                continue
+            if c.touch[i] != ta:
+                c.touch[i] = ta
+                if c.gen:
+                    if _gdrift(c, i, ta, 0):
+                        disc += 1
+                        continue
+                    _gset(c, i, ta)
+                else:
+                    e = _frame(c, i, ta)
+                    if nd.u >= nd.thr * e:
+                        if _drift(c, i, ta, e):
+                            disc += 1
+                            continue
+            if c.gen:
+                c.gV[i] += weights[s]
+            else:
+                nd.u += weights[s] * _frame(c, i, ta)
+    for g in range(nrows):
+        for s in range(indptr[rows[g]], indptr[rows[g] + 1]):
+            i = indices[s]
+            nd = &c.nr[i]
+            if ta < nd.ref_until:
+                continue
+            if c.gen:
+                if c.gV[i] >= c.vth[i]:
+                    _gemit(c, i, ta)
+            elif nd.u >= nd.thr * _frame(c, i, ta):
+                _emit(c, i, ta)
+    c.cnt[C_REC_DISC] += disc
 
 
 cdef inline int64_t _adv_h(Ctx *c, nc_hot *h, int64_t i, double tl, double T, double it,
@@ -713,43 +772,49 @@ cdef inline int64_t _adv_h(Ctx *c, nc_hot *h, int64_t i, double tl, double T, do
     return disc
 
 
-cdef void _deliver_h(Ctx *c, const int32_t *indices, const float *weights, int64_t s0, int64_t s1,
-                     double ta, double T, double thr, double w, double ir) noexcept nogil:
-    """One spike's row on the homogeneous fast path (32-byte neurons), in three passes so that
-    the unpredictable "has this target pending own inputs?" test is a branch-free compaction:
-    1. collect the targets with own inputs due at or before ta, 2. advance them, 3. apply the
-    spike to every target in row order.  Targets are independent at one arrival time, so this
-    is the same as advancing and applying target by target (a repeated target is advanced once,
-    before its first input)."""
+cdef void _deliver_h(Ctx *c, const int64_t *indptr, const int32_t *indices, const float *weights,
+                     const int64_t *rows, int64_t nrows, double ta, double T, double thr, double w,
+                     double ir) noexcept nogil:
+    """The spikes arriving at one instant ta (rows), homogeneous fast path (32-byte neurons).
+
+    1. per row, a branch-free collection of the targets with own inputs due at or before ta,
+    then their advance; 2. every non-refractory target receives its inputs; 3. the threshold
+    test, once all inputs of the instant are in (simultaneous inputs are summed)."""
     cdef double it = c.inv_tau0
     cdef double e = nc_exp_small((ta - T) * it)
     cdef double thre = thr * e
     cdef nc_hot *hs = c.hot
     cdef nc_hot *h
     cdef int32_t *due = c.due
-    cdef int64_t s, i, m = 0, k, disc = 0, edisc = 0
-    cdef double u
-    for s in range(s0, s1):
-        i = indices[s]
-        if s + 16 < s1:
-            NC_PREFETCH(&hs[indices[s + 16]])
-        due[m] = <int32_t> i
-        m += hs[i].next_in <= ta
-    for k in range(m):
-        i = due[k]
-        h = &hs[i]
-        if h.next_in <= ta:
-            edisc += _adv_h(c, h, i, ta, T, it, thr, w, ir)
-    for s in range(s0, s1):
-        i = indices[s]
-        h = &hs[i]
-        if ta >= h.ref_until:
-            u = h.u + weights[s] * e
-            h.u = u
-            if u >= thre:
+    cdef int64_t g, s, s0, s1, i, m, k, disc = 0, edisc = 0
+    for g in range(nrows):
+        s0 = indptr[rows[g]]
+        s1 = indptr[rows[g] + 1]
+        m = 0
+        for s in range(s0, s1):
+            i = indices[s]
+            if s + 16 < s1:
+                NC_PREFETCH(&hs[indices[s + 16]])
+            due[m] = <int32_t> i
+            m += hs[i].next_in <= ta
+        for k in range(m):
+            i = due[k]
+            h = &hs[i]
+            if h.next_in <= ta:
+                edisc += _adv_h(c, h, i, ta, T, it, thr, w, ir)
+    for g in range(nrows):
+        for s in range(indptr[rows[g]], indptr[rows[g] + 1]):
+            h = &hs[indices[s]]
+            if ta >= h.ref_until:
+                h.u += weights[s] * e
+            else:
+                disc += 1
+    for g in range(nrows):
+        for s in range(indptr[rows[g]], indptr[rows[g] + 1]):
+            i = indices[s]
+            h = &hs[i]
+            if h.u >= thre and ta >= h.ref_until:
                 _emit_h(c, h, i, ta)
-        else:
-            disc += 1
     c.cnt[C_REC_DISC] += disc
     c.cnt[C_EXT_DISC] += edisc
 
@@ -859,6 +924,9 @@ def run_lif(
     cdef nc_neuron *nd
     cdef uint64_t sm = seed
     cdef int r, fast, hom
+    cdef int64_t ng, gcap = 64
+    cdef int64_t *grows
+    cdef double tb
     cdef double hthr, hw, hir
     cdef void *tmp
     cdef double[::1] tv
@@ -868,6 +936,8 @@ def run_lif(
     c.n = n
     c.nr = nc_alloc_neurons(n)
     c.hot = NULL
+    grows = <int64_t *> malloc(gcap * sizeof(int64_t))
+    c.touch = <double *> malloc((n + 1) * sizeof(double))
     c.due = NULL
     c.inv_tau = <double *> &inv_tau[0]
     c.vinf = &vinf[0]
@@ -912,10 +982,12 @@ def run_lif(
     log_t = <double *> malloc(log_cap * sizeof(double))
     log_id = <int32_t *> malloc(log_cap * sizeof(int32_t))
     ptr = <int64_t *> malloc((K + 1) * sizeof(int64_t))
-    if (c.nr == NULL or c.gR == NULL or c.gV == NULL or c.gT == NULL or c.gW == NULL or c.sin_pos == NULL
+    if (c.nr == NULL or grows == NULL or c.touch == NULL or c.gR == NULL or c.gV == NULL or c.gT == NULL or c.gW == NULL or c.sin_pos == NULL
             or c.st_pos == NULL or c.wbuf == NULL or log_t == NULL or log_id == NULL or ptr == NULL):
         free(c.nr)
         free(c.gV)
+        free(grows)
+        free(c.touch)
         free(c.gR)
         free(c.gT)
         free(c.gW)
@@ -953,6 +1025,7 @@ def run_lif(
             c.gV[i] = v0[i]
             c.gT[i] = 0.0
             c.gW[i] = 0.0
+            c.touch[i] = -1.0
             sm = seed ^ (<uint64_t> i * 0x9e3779b97f4a7c15ULL) ^ 0x6a09e667f3bcc909ULL
             c.gR[i] = nc_splitmix(&sm)
             if v0[i] >= vth[i]:
@@ -999,48 +1072,49 @@ def run_lif(
             if W > duration:
                 W = duration
             c.T = T
-            # 1. deliver the arrivals of [T, W), in time order (ties: lower delay class first)
-            while not c.err:
-                best = -1
-                best_ta = W
-                for j in range(K):
-                    if ptr[j] < log_n:
-                        ta = log_t[ptr[j]] + delays[j]
-                        if ta < best_ta:
-                            best_ta = ta
-                            best = j
-                if best < 0:
-                    break
-                p = ptr[best]
-                ptr[best] = p + 1
+            # 1. deliver the arrivals of [T, W) in time order, one instant at a time (a merge
+            #    over the delay classes; equal times: lower delay class, then log order)
+            best = -1
+            best_ta = W
+            for j in range(K):
+                if ptr[j] < log_n:
+                    ta = log_t[ptr[j]] + delays[j]
+                    if ta < best_ta:
+                        best_ta = ta
+                        best = j
+            while best >= 0 and not c.err:
                 ta = best_ta
-                row = best * n + log_id[p]
-                s0 = indptr[row]
-                s1 = indptr[row + 1]
-                c.cnt[C_REC] += s1 - s0
+                ng = 0
+                while best >= 0 and best_ta == ta:
+                    p = ptr[best]
+                    ptr[best] = p + 1
+                    row = best * n + log_id[p]
+                    if ng == gcap:
+                        gcap *= 2
+                        tmp = realloc(grows, gcap * sizeof(int64_t))
+                        if tmp == NULL:
+                            c.err = 1
+                            break
+                        grows = <int64_t *> tmp
+                    grows[ng] = row
+                    ng += 1
+                    c.cnt[C_REC] += indptr[row + 1] - indptr[row]
+                    best = -1
+                    best_ta = W
+                    for j in range(K):
+                        if ptr[j] < log_n:
+                            tb = log_t[ptr[j]] + delays[j]
+                            if tb < best_ta:
+                                best_ta = tb
+                                best = j
+                if c.err:
+                    break
                 if hom:
-                    _deliver_h(&c, &indices[0], &weights[0], s0, s1, ta, T, hthr, hw, hir)
+                    _deliver_h(&c, &indptr[0], &indices[0], &weights[0], grows, ng, ta, T, hthr, hw, hir)
                 elif fast:
-                    _deliver_fast(&c, &indices[0], &weights[0], s0, s1, ta, T)
-                elif uniform_tau:
-                    e = _frame(&c, 0, ta)
-                    for s in range(s0, s1):
-                        i = indices[s]
-                        if s + 8 < s1:
-                            NC_PREFETCH(&c.nr[indices[s + 8]])
-                        nd = &c.nr[i]
-                        if nd.next_in <= ta:
-                            _advance(&c, nd, i, ta)
-                        r = _apply(&c, nd, i, ta, weights[s], e)
-                        c.cnt[C_REC_DISC] += 1 - r
+                    _deliver_fast(&c, &indptr[0], &indices[0], &weights[0], grows, ng, ta, T)
                 else:
-                    for s in range(s0, s1):
-                        i = indices[s]
-                        nd = &c.nr[i]
-                        if nd.next_in <= ta:
-                            _advance(&c, nd, i, ta)
-                        r = _apply(&c, nd, i, ta, weights[s], _frame(&c, i, ta))
-                        c.cnt[C_REC_DISC] += 1 - r
+                    _deliver_general(&c, &indptr[0], &indices[0], &weights[0], grows, ng, ta)
             # 2. every neuron to W (own inputs < W, drift spikes < W), then rebase the frame
             wend = nextafter(W, -INFINITY)
             f = exp(-(W - T) * c.inv_tau0)
@@ -1099,6 +1173,8 @@ def run_lif(
         iv[k] = log_id[k]
     free(c.nr)
     free(c.gV)
+    free(grows)
+    free(c.touch)
     free(c.gR)
     free(c.gT)
     free(c.gW)

@@ -12,9 +12,10 @@ meant for small networks and for the parity test.  The rules:
   that interval are discarded (counted), current steps change V_inf only.
 * A spike at t of neuron i reaches target j at t + d (d the synapse's delay, > 0).
 * Equal times: events are processed in the order (time, kind, ...) with kind: drift crossing,
-  current step, given spike, Poisson spike, recurrent arrival; recurrent arrivals at equal
-  times in the order (delay, source spike time, source address, synapse position in the row).
-  The spike log is sorted by (time, address).
+  current step, given spike, Poisson spike, recurrent arrival (own inputs are applied and
+  tested one by one).  All recurrent arrivals of one instant are summed before the threshold
+  is tested (a volley of simultaneous excitatory and inhibitory spikes acts as its sum, as on
+  a clock-driven simulator's time step).  The spike log is sorted by (time, address).
 
 Poisson inputs are the engine's own per-neuron streams (``_engine.poisson_train``: the same
 seeded generator, drawn in the same order), so both backends see identical inputs.
@@ -143,11 +144,28 @@ def run_reference(prep: Prepared, csr: SynapseCSR, duration_s: float, seed: int)
             if not receive(i, t, w):
                 cnt["ext_discarded"] += 1
         else:
-            s = ev[5]
-            i = int(csr.indices[s])
-            cnt["rec_events"] += 1
-            if not receive(i, t, float(csr.weights[s])):
-                cnt["rec_discarded"] += 1
+            # every recurrent arrival of this instant (they are adjacent in the queue), summed
+            # before the threshold test
+            group = [ev]
+            while heap and heap[0][0] == t and heap[0][1] == _REC:
+                group.append(heapq.heappop(heap))
+            touched: dict[int, None] = {}
+            for g in group:
+                s = g[5]
+                i = int(csr.indices[s])
+                cnt["rec_events"] += 1
+                if t < ref_until[i]:
+                    cnt["rec_discarded"] += 1
+                    continue
+                move(i, t)
+                v[i] += float(csr.weights[s])
+                cnt["neuron_updates"] += 1
+                touched[i] = None
+            for i in touched:
+                if v[i] >= prep.vth[i]:
+                    spike(i, t)
+                else:
+                    schedule_drift(i)
 
     spikes.sort()
     times = np.array([s[0] for s in spikes], dtype=np.float64)

@@ -335,3 +335,27 @@ def test_missing_compiled_engine_is_an_import_error_saying_how_to_build():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert "is not built" in out and "make install" in out
+
+
+@pytest.mark.parametrize("backend", ["cython", "reference"])
+@pytest.mark.parametrize("exc_first", [True, False])
+def test_simultaneous_arrivals_are_summed_before_the_threshold_test(backend, exc_first):
+    # two sources spike at the same instant; their spikes reach the target together: +0.6 V
+    # alone would fire it (V_th = 0.5 V), +0.6 - 0.3 = 0.3 V does not, whatever the addresses
+    order = ("E", "I") if exc_first else ("I", "E")
+    pops = tuple(Population(name=name, size=1, params=P) for name in order) + (Population(name="T", size=1, params=P),)
+    net = Network(
+        populations=pops,
+        projections=(
+            Projection(pre="E", post="T", rule=AllToAll(), weight_volt=0.6, delay_s=1e-3),
+            Projection(pre="I", post="T", rule=AllToAll(), weight_volt=-0.3, delay_s=1e-3),
+        ),
+    )
+    kick = [SpikeTimesInput(population=name, times_s=[2e-3], neurons=[0], weight_volt=0.7) for name in ("E", "I")]
+    res = run(net, duration_s=0.01, inputs=kick, backend=backend)
+    assert res.spike_counts.tolist() == [1, 1, 0]
+    assert res.counters["rec_events"] == 2 and res.counters["rec_discarded"] == 0
+    # without the inhibitory source the target fires at the arrival time
+    alone = run(net, duration_s=0.01, inputs=kick[:1], backend=backend)
+    t_spike = alone.spike_times(2)
+    assert t_spike.tolist() == [2e-3 + 1e-3]
