@@ -188,6 +188,8 @@ cdef enum:
 
 cdef struct Ctx:
     nc_neuron *nr
+    int32_t *cand     # targets that reached threshold while an instant's inputs were added
+    int64_t ccap
     double *touch     # instant at which a neuron was last drift-checked for recurrent input
     nc_hot *hot
     int32_t *due
@@ -660,7 +662,8 @@ cdef void _deliver_fast(Ctx *c, const int64_t *indptr, const int32_t *indices, c
     cdef nc_neuron *nr = c.nr
     cdef nc_neuron *nd
     cdef int32_t *due = c.due
-    cdef int64_t g, s, s0, s1, i, m, k, disc = 0, edisc = 0
+    cdef int64_t g, s, s0, s1, i, m, k, nc = 0, disc = 0, edisc = 0
+    cdef double u
     for g in range(nrows):
         s0 = indptr[rows[g]]
         s1 = indptr[rows[g] + 1]
@@ -677,18 +680,24 @@ cdef void _deliver_fast(Ctx *c, const int64_t *indptr, const int32_t *indices, c
             if nd.next_in <= ta:
                 edisc += _adv_fast(c, nd, i, ta, T, it)
     for g in range(nrows):
-        for s in range(indptr[rows[g]], indptr[rows[g] + 1]):
-            nd = &nr[indices[s]]
+        s1 = indptr[rows[g] + 1]
+        for s in range(indptr[rows[g]], s1):
+            i = indices[s]
+            if s + 16 < s1:
+                NC_PREFETCH(&nr[indices[s + 16]])
+            nd = &nr[i]
             if ta >= nd.ref_until:
-                nd.u += weights[s] * e
+                u = nd.u + weights[s] * e
+                nd.u = u
+                if u >= nd.thr * e:
+                    _candidate(c, &nc, i)
             else:
                 disc += 1
-    for g in range(nrows):
-        for s in range(indptr[rows[g]], indptr[rows[g] + 1]):
-            i = indices[s]
-            nd = &nr[i]
-            if nd.u >= nd.thr * e and ta >= nd.ref_until:
-                _emit(c, i, ta)
+    for k in range(nc):
+        i = c.cand[k]
+        nd = &nr[i]
+        if nd.u >= nd.thr * e and ta >= nd.ref_until:
+            _emit(c, i, ta)
     c.cnt[C_REC_DISC] += disc
     c.cnt[C_EXT_DISC] += edisc
 
@@ -772,6 +781,20 @@ cdef inline int64_t _adv_h(Ctx *c, nc_hot *h, int64_t i, double tl, double T, do
     return disc
 
 
+cdef inline void _candidate(Ctx *c, int64_t *nc, int64_t i) noexcept nogil:
+    """Remember a target that reached threshold during an instant's additions (tested after)."""
+    cdef void *tmp
+    if nc[0] == c.ccap:
+        tmp = realloc(c.cand, 2 * c.ccap * sizeof(int32_t))
+        if tmp == NULL:
+            c.err = 1
+            return
+        c.cand = <int32_t *> tmp
+        c.ccap *= 2
+    c.cand[nc[0]] = <int32_t> i
+    nc[0] += 1
+
+
 cdef void _deliver_h(Ctx *c, const int64_t *indptr, const int32_t *indices, const float *weights,
                      const int64_t *rows, int64_t nrows, double ta, double T, double thr, double w,
                      double ir) noexcept nogil:
@@ -786,7 +809,8 @@ cdef void _deliver_h(Ctx *c, const int64_t *indptr, const int32_t *indices, cons
     cdef nc_hot *hs = c.hot
     cdef nc_hot *h
     cdef int32_t *due = c.due
-    cdef int64_t g, s, s0, s1, i, m, k, disc = 0, edisc = 0
+    cdef int64_t g, s, s0, s1, i, m, k, nc = 0, disc = 0, edisc = 0
+    cdef double u
     for g in range(nrows):
         s0 = indptr[rows[g]]
         s1 = indptr[rows[g] + 1]
@@ -803,18 +827,24 @@ cdef void _deliver_h(Ctx *c, const int64_t *indptr, const int32_t *indices, cons
             if h.next_in <= ta:
                 edisc += _adv_h(c, h, i, ta, T, it, thr, w, ir)
     for g in range(nrows):
-        for s in range(indptr[rows[g]], indptr[rows[g] + 1]):
-            h = &hs[indices[s]]
+        s1 = indptr[rows[g] + 1]
+        for s in range(indptr[rows[g]], s1):
+            i = indices[s]
+            if s + 16 < s1:
+                NC_PREFETCH(&hs[indices[s + 16]])
+            h = &hs[i]
             if ta >= h.ref_until:
-                h.u += weights[s] * e
+                u = h.u + weights[s] * e
+                h.u = u
+                if u >= thre:
+                    _candidate(c, &nc, i)
             else:
                 disc += 1
-    for g in range(nrows):
-        for s in range(indptr[rows[g]], indptr[rows[g] + 1]):
-            i = indices[s]
-            h = &hs[i]
-            if h.u >= thre and ta >= h.ref_until:
-                _emit_h(c, h, i, ta)
+    for k in range(nc):
+        i = c.cand[k]
+        h = &hs[i]
+        if h.u >= thre and ta >= h.ref_until:
+            _emit_h(c, h, i, ta)
     c.cnt[C_REC_DISC] += disc
     c.cnt[C_EXT_DISC] += edisc
 
@@ -936,6 +966,8 @@ def run_lif(
     c.n = n
     c.nr = nc_alloc_neurons(n)
     c.hot = NULL
+    c.ccap = 1024
+    c.cand = <int32_t *> malloc(c.ccap * sizeof(int32_t))
     grows = <int64_t *> malloc(gcap * sizeof(int64_t))
     c.touch = <double *> malloc((n + 1) * sizeof(double))
     c.due = NULL
@@ -982,11 +1014,12 @@ def run_lif(
     log_t = <double *> malloc(log_cap * sizeof(double))
     log_id = <int32_t *> malloc(log_cap * sizeof(int32_t))
     ptr = <int64_t *> malloc((K + 1) * sizeof(int64_t))
-    if (c.nr == NULL or grows == NULL or c.touch == NULL or c.gR == NULL or c.gV == NULL or c.gT == NULL or c.gW == NULL or c.sin_pos == NULL
+    if (c.nr == NULL or c.cand == NULL or grows == NULL or c.touch == NULL or c.gR == NULL or c.gV == NULL or c.gT == NULL or c.gW == NULL or c.sin_pos == NULL
             or c.st_pos == NULL or c.wbuf == NULL or log_t == NULL or log_id == NULL or ptr == NULL):
         free(c.nr)
         free(c.gV)
         free(grows)
+        free(c.cand)
         free(c.touch)
         free(c.gR)
         free(c.gT)
@@ -1174,6 +1207,7 @@ def run_lif(
     free(c.nr)
     free(c.gV)
     free(grows)
+    free(c.cand)
     free(c.touch)
     free(c.gR)
     free(c.gT)
