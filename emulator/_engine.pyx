@@ -945,15 +945,15 @@ def run_lif(
     """Run the LIF network; returns (spike times float64, spike addresses int32), sorted by
     (time, address).  ``vinf`` is modified (current steps).  See the module docstring."""
     cdef Ctx c
-    cdef int64_t n = inv_tau.shape[0], K = delays.shape[0], i, j, k, best, s, s0, s1, p, row
+    cdef int64_t n = inv_tau.shape[0], K = delays.shape[0], i, j, k, best, p, row
     cdef int64_t log_n = 0, log_cap = 1024, nwin = 0
-    cdef double T, W, wend, ta, best_ta, e, f
+    cdef double T, W, wend, ta, best_ta, f
     cdef double *log_t
     cdef int32_t *log_id
     cdef int64_t *ptr
     cdef nc_neuron *nd
     cdef uint64_t sm = seed
-    cdef int r, fast, hom
+    cdef int fast, hom
     cdef int64_t ng, gcap = 64
     cdef int64_t *grows
     cdef double tb
@@ -1014,7 +1014,8 @@ def run_lif(
     log_t = <double *> malloc(log_cap * sizeof(double))
     log_id = <int32_t *> malloc(log_cap * sizeof(int32_t))
     ptr = <int64_t *> malloc((K + 1) * sizeof(int64_t))
-    if (c.nr == NULL or c.cand == NULL or grows == NULL or c.touch == NULL or c.gR == NULL or c.gV == NULL or c.gT == NULL or c.gW == NULL or c.sin_pos == NULL
+    if (c.nr == NULL or c.cand == NULL or grows == NULL or c.touch == NULL or c.gR == NULL
+            or c.gV == NULL or c.gT == NULL or c.gW == NULL or c.sin_pos == NULL
             or c.st_pos == NULL or c.wbuf == NULL or log_t == NULL or log_id == NULL or ptr == NULL):
         free(c.nr)
         free(c.gV)
