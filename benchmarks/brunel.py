@@ -1,0 +1,216 @@
+"""Brunel (2000) model A, asynchronous irregular regime, on the neurochip emulator.
+
+N_E = 10,000 and N_I = 2,500 LIF neurons (times ``--scale``), fixed in-degree C_E = 1,000 and
+C_I = 250 (random sources, with replacement), J = 0.1 mV, g = 5, delay 1.5 ms, tau_m = 20 ms,
+V_th = 20 mV, V_reset = 10 mV, E_L = 0, t_ref = 2 ms; every neuron gets its own Poisson drive of
+rate C_E * nu_ext with weight J, nu_ext = 2 nu_thr, nu_thr = V_th / (J C_E tau_m) = 10 Hz;
+initial V uniform in [0, V_th).  Parameters from Brunel, J. Comput. Neurosci. 8:183 (2000),
+section 2 and figure 8 (model A, g = 5, nu_ext / nu_thr = 2).
+
+Prints build time, simulation wall time, mean rate, ISI CV, recurrent synaptic events per wall
+second, peak memory and bytes per synapse, and the CPU time other processes used during the run
+(from /proc/stat: the machine may be shared).  ``--compare`` runs the peers (Brian2, NEST) of
+benchmarks/peers/run_peer.py in their own environment and prints their figures and the ratios.
+
+Usage::
+
+    python benchmarks/brunel.py [--scale 1.0] [--duration 1.0] [--seed 1] [--json] [--compare]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from neurochip.lif import LIFParams
+from neurochip.network import FixedInDegree, Network, PoissonInput, Population, Projection
+
+HERE = Path(__file__).resolve().parent
+
+TAU_M_S = 20e-3
+C_M_FARAD = 250e-12  # any C works: with delta synapses only tau_m = C/g_L matters
+V_TH_VOLT = 20e-3
+V_RESET_VOLT = 10e-3
+T_REF_S = 2e-3
+J_VOLT = 0.1e-3
+G_REL = 5.0
+DELAY_S = 1.5e-3
+C_E, C_I = 1000, 250
+
+
+def nu_thr_hz() -> float:
+    """Rate of the external drive that brings the mean input to threshold (Brunel 2000)."""
+    return V_TH_VOLT / (J_VOLT * C_E * TAU_M_S)
+
+
+def brunel_network(scale: float = 1.0, *, seed: int = 1) -> tuple[Network, list]:
+    """The network and its inputs (external Poisson drive at 2 nu_thr)."""
+    n_e = max(1, round(10_000 * scale))
+    n_i = max(1, round(2_500 * scale))
+    params = LIFParams(
+        c_m_farad=C_M_FARAD,
+        g_leak_siemens=C_M_FARAD / TAU_M_S,
+        e_leak_volt=0.0,
+        v_th_volt=V_TH_VOLT,
+        v_reset_volt=V_RESET_VOLT,
+        t_ref_s=T_REF_S,
+    )
+    rng = np.random.default_rng(seed)
+    exc = Population(name="E", size=n_e, params=params, v_init_volt=rng.uniform(0, V_TH_VOLT, n_e))
+    inh = Population(name="I", size=n_i, params=params, v_init_volt=rng.uniform(0, V_TH_VOLT, n_i))
+    projections = tuple(
+        Projection(pre=pre, post=post, rule=FixedInDegree(k=k), weight_volt=w, delay_s=DELAY_S)
+        for pre, k, w in (("E", C_E, J_VOLT), ("I", C_I, -G_REL * J_VOLT))
+        for post in ("E", "I")
+    )
+    net = Network(populations=(exc, inh), projections=projections, seed=seed)
+    rate_ext = C_E * 2.0 * nu_thr_hz()
+    inputs = [PoissonInput(population=p, rate_hz=rate_ext, weight_volt=J_VOLT) for p in ("E", "I")]
+    return net, inputs
+
+
+def _proc_stat_busy_s() -> float | None:
+    """CPU seconds (all cores) spent busy since boot, from /proc/stat; None if unavailable."""
+    try:
+        fields = Path("/proc/stat").read_text().splitlines()[0].split()[1:]
+    except OSError:
+        return None
+    vals = [int(x) for x in fields]
+    idle = vals[3] + (vals[4] if len(vals) > 4 else 0)
+    busy = sum(vals[:8]) - idle
+    return busy / os.sysconf("SC_CLK_TCK")
+
+
+def _own_cpu_s() -> float:
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
+
+
+def run_benchmark(scale: float, duration_s: float, seed: int) -> dict:
+    """Build and run once; return the figures."""
+    from neurochip.emulator import run
+
+    t0 = time.perf_counter()
+    net, inputs = brunel_network(scale, seed=seed)
+    csr = net.csr()
+    build_s = time.perf_counter() - t0
+    busy0, own0 = _proc_stat_busy_s(), _own_cpu_s()
+    res = run(net, duration_s=duration_s, inputs=inputs, seed=seed)
+    busy1, own1 = _proc_stat_busy_s(), _own_cpu_s()
+    other = None if busy0 is None else max(0.0, (busy1 - busy0) - (own1 - own0))
+    n_e = net.population("E").size
+    c = res.counters
+    return {
+        "simulator": "neurochip",
+        "scale": scale,
+        "n_neurons": net.n_neurons,
+        "n_synapses": csr.n_synapses,
+        "duration_s": duration_s,
+        "build_s": build_s,
+        "sim_wall_s": res.wall_time_s,
+        "mean_rate_hz": res.mean_rate_hz(),
+        "mean_rate_e_hz": res.mean_rate_hz(slice(0, n_e)),
+        "isi_cv": res.isi_cv(),
+        "spikes": c["spikes"],
+        "rec_events": c["rec_events"],
+        "ext_events": c["ext_events"],
+        "syn_events_per_s": c["rec_events"] / res.wall_time_s,
+        "spikes_x_outdegree_per_s": c["spikes"] * (csr.n_synapses / net.n_neurons) / res.wall_time_s,
+        "all_events_per_s": (c["rec_events"] + c["ext_events"]) / res.wall_time_s,
+        "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0,
+        "synapse_bytes": csr.nbytes,
+        "bytes_per_synapse": csr.bytes_per_synapse,
+        "other_processes_cpu_s": other,
+        "window_s": res.window_s,
+    }
+
+
+def run_peer(sim: str, scale: float) -> dict | str:
+    """Run one peer through benchmarks/peers/run_peer.py; its JSON, or why it could not run."""
+    script = HERE / "peers" / "run_peer.py"
+    python = os.environ.get("NEUROCHIP_BENCH_PYTHON", ".bench-venv/bin/python")
+    cmd = [python, str(script), "--sim", sim, "--scale", str(scale), "--json"]
+    try:
+        out = subprocess.run(cmd, capture_output=True, text=True, timeout=1800, check=False)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return f"could not run {' '.join(cmd)}: {exc}"
+    if out.returncode != 0:
+        return f"{' '.join(cmd)} exited with {out.returncode}: {out.stderr.strip()[-400:]}"
+    try:
+        return json.loads(out.stdout.strip().splitlines()[-1])
+    except (ValueError, IndexError):
+        return f"{' '.join(cmd)} printed no JSON: {out.stdout.strip()[-400:]}"
+
+
+def _peer_events_per_s(peer: dict | str) -> float | None:
+    """The peer's synaptic events per wall second, whatever it calls them."""
+    if not isinstance(peer, dict):
+        return None
+    for key in ("syn_events_per_s", "synaptic_events_per_s", "events_per_s"):
+        if peer.get(key):
+            return float(peer[key])
+    wall = peer.get("sim_wall_s") or peer.get("simulation_wall_s")
+    spikes = peer.get("spikes") or peer.get("n_spikes")
+    if wall and spikes:
+        return float(spikes) * (C_E + C_I) / float(wall)
+    return None
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--scale", type=float, default=1.0, help="multiplies N_E and N_I (in-degrees stay)")
+    ap.add_argument("--duration", type=float, default=1.0, help="biological time in s")
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--json", action="store_true", help="print one JSON object")
+    ap.add_argument("--compare", action="store_true", help="also run the Brian2 and NEST peers")
+    args = ap.parse_args(argv)
+    if not args.scale > 0:
+        ap.error("--scale must be > 0")
+    fig = run_benchmark(args.scale, args.duration, args.seed)
+    peers: dict[str, dict | str] = {}
+    if args.compare:
+        if not (HERE / "peers" / "run_peer.py").exists():
+            peers["note"] = "benchmarks/peers/run_peer.py is missing: no peer figures"
+        else:
+            for sim in ("brian2", "nest"):
+                peers[sim] = run_peer(sim, args.scale)
+                rate = _peer_events_per_s(peers[sim])
+                if rate:
+                    peers[sim]["neurochip_speedup"] = fig["syn_events_per_s"] / rate
+        fig["peers"] = peers
+    if args.json:
+        print(json.dumps(fig))
+        return 0
+    print(f"Brunel (2000) model A, scale {args.scale}: {fig['n_neurons']:,} neurons, {fig['n_synapses']:,} synapses, {args.duration} s")
+    print(f"  build                 {fig['build_s']:.2f} s")
+    print(f"  simulation wall       {fig['sim_wall_s']:.2f} s   (window {fig['window_s'] * 1e3:.4f} ms)")
+    print(f"  mean rate             {fig['mean_rate_hz']:.2f} Hz (E {fig['mean_rate_e_hz']:.2f} Hz)")
+    print(f"  ISI CV                {fig['isi_cv']:.3f}")
+    print(f"  recurrent events      {fig['rec_events']:,}  ({fig['syn_events_per_s'] / 1e6:.1f} M/s of wall time)")
+    print(f"  spikes x out-degree   {fig['spikes_x_outdegree_per_s'] / 1e6:.1f} M/s of wall time")
+    print(f"  external events       {fig['ext_events']:,}  (all events {fig['all_events_per_s'] / 1e6:.1f} M/s)")
+    print(f"  peak memory (maxrss)  {fig['peak_rss_mib']:.0f} MiB; synapses {fig['synapse_bytes'] / 2**20:.1f} MiB = {fig['bytes_per_synapse']:.3f} B/synapse")
+    if fig["other_processes_cpu_s"] is not None:
+        print(f"  other processes' CPU during the run: {fig['other_processes_cpu_s']:.2f} s")
+    for sim, p in peers.items():
+        if isinstance(p, str):
+            print(f"  {sim}: {p}")
+        else:
+            ratio = p.get("neurochip_speedup")
+            shown = {k: (round(v, 4) if isinstance(v, float) else v) for k, v in p.items() if k != "neurochip_speedup"}
+            print(f"  {sim}: {json.dumps(shown)}")
+            if ratio:
+                print(f"  {sim}: {(_peer_events_per_s(p) or 0) / 1e6:.1f} M events/s -> neurochip is {ratio:.2f}x")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1226 @@
+# cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True, initializedcheck=False
+"""Compiled event-driven LIF network engine (no validation here: see neurochip.emulator).
+
+Exact, continuous-time, conservative windows of the minimum delay (docs/emulator.md):
+
+* Spikes emitted in a window [T, W) arrive at or after W, so all arrivals of a window are known
+  when it starts.  They are delivered in time order (a merge over the delay classes of the spike
+  log, which is sorted by (time, neuron)).  Before an arrival reaches a neuron, the neuron is
+  advanced through its own input events (Poisson, given spikes, current steps) up to and
+  including the arrival time; at the window's end every neuron is advanced to W.
+* The membrane is kept in a time-scaled frame u = (V - V_inf) exp((t - T)/tau): an input of
+  weight w at t is ``u += w e(t)``, the threshold test is ``u >= (V_th - V_inf) e(t)``, with
+  e(t) = exp((t - T)/tau) shared by all the targets of a spike when tau is uniform.  Every window
+  rebases u (multiply by exp(-(W - T)/tau)).  e(t) over a window, 0 <= (t - T)/tau <= 1/8, is a
+  degree-10 polynomial (Estrin), exact to ~1 ulp.
+* Poisson inputs draw exponential intervals with a 256-layer ziggurat on a per-neuron wyrand
+  stream (so a neuron's input train does not depend on the processing order).
+"""
+
+from libc.math cimport exp, expm1, log, log1p, sqrt, cos, fabs, nextafter, INFINITY, M_PI
+from libc.stdlib cimport malloc, free, realloc, qsort
+from libc.stdint cimport uint64_t, int64_t, int32_t
+
+import numpy as np
+
+cdef extern from *:
+    """
+    #include <stdint.h>
+    #include <stdlib.h>
+    #include <math.h>
+
+    typedef struct {
+        double u;          /* frame state (V - V_inf) e(t) */
+        double thr;        /* V_th - V_inf */
+        double ref_until;  /* end of the refractory period */
+        double next_in;    /* time of the next own input event (min over streams) */
+        double next_pois;  /* time of the next Poisson input */
+        double inv_rate;   /* 1 / total Poisson rate */
+        double w_pois;     /* Poisson weight (single source) */
+        uint64_t rng;      /* wyrand state */
+    } nc_neuron;
+
+    typedef struct {       /* 32 bytes: the homogeneous fast path's whole neuron */
+        double u;
+        double ref_until;
+        double next_in;
+        uint64_t rng;
+    } nc_hot;
+
+    typedef struct { double t; int32_t id; } nc_spike;
+
+    static int nc_spike_cmp(const void *a, const void *b) {
+        const nc_spike *x = (const nc_spike *)a, *y = (const nc_spike *)b;
+        if (x->t < y->t) return -1;
+        if (x->t > y->t) return 1;
+        return (x->id > y->id) - (x->id < y->id);
+    }
+
+    static inline uint64_t nc_wyrand(uint64_t *s) {
+        *s += 0xa0761d6478bd642fULL;
+        __uint128_t t = (__uint128_t)(*s) * (*s ^ 0xe7037ed1a0b428dbULL);
+        return (uint64_t)(t >> 64) ^ (uint64_t)t;
+    }
+
+    static inline uint64_t nc_splitmix(uint64_t *s) {
+        uint64_t z = (*s += 0x9e3779b97f4a7c15ULL);
+        z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+        z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+        return z ^ (z >> 31);
+    }
+
+    static inline double nc_uniform(uint64_t *s) {      /* (0, 1) */
+        return ((double)(nc_wyrand(s) >> 11) + 0.5) * 0x1.0p-53;
+    }
+
+    /* Marsaglia & Tsang (2000) exponential ziggurat, 256 layers, 53-bit abscissa from the top
+       bits and the layer from the low 8 bits of one 64-bit draw. */
+    static uint64_t nc_ke[256];
+    static double nc_we[256], nc_fe[256];
+    static int nc_zig_ready = 0;
+
+    static void nc_zig_init(void) {
+        const double m = 9007199254740992.0;  /* 2^53 */
+        double de = 7.697117470131487, te = de, ve = 3.949659822581572e-3;
+        double q = ve / exp(-de);
+        int i;
+        if (nc_zig_ready) return;
+        nc_ke[0] = (uint64_t)((de / q) * m);
+        nc_ke[1] = 0;
+        nc_we[0] = q / m;
+        nc_we[255] = de / m;
+        nc_fe[0] = 1.0;
+        nc_fe[255] = exp(-de);
+        for (i = 254; i >= 1; i--) {
+            de = -log(ve / de + exp(-de));
+            nc_ke[i + 1] = (uint64_t)((de / te) * m);
+            te = de;
+            nc_fe[i] = exp(-de);
+            nc_we[i] = de / m;
+        }
+        nc_zig_ready = 1;
+    }
+
+    static double nc_exp_slow(uint64_t *s, uint64_t jz, int iz) {
+        for (;;) {
+            double x;
+            uint64_t r;
+            if (iz == 0) return 7.697117470131487 - log(nc_uniform(s));
+            x = (double)jz * nc_we[iz];
+            if (nc_fe[iz] + nc_uniform(s) * (nc_fe[iz - 1] - nc_fe[iz]) < exp(-x)) return x;
+            r = nc_wyrand(s);
+            iz = (int)(r & 255);
+            jz = r >> 11;
+            if (jz < nc_ke[iz]) return (double)jz * nc_we[iz];
+        }
+    }
+
+    static inline double nc_exp_rand(uint64_t *s) {   /* Exp(1) */
+        uint64_t r = nc_wyrand(s);
+        int iz = (int)(r & 255);
+        uint64_t jz = r >> 11;
+        if (__builtin_expect(jz < nc_ke[iz], 1)) return (double)jz * nc_we[iz];
+        {   /* keep the caller's state promotable to a register: only a copy escapes */
+            uint64_t tmp = *s;
+            double x = nc_exp_slow(&tmp, jz, iz);
+            *s = tmp;
+            return x;
+        }
+    }
+
+    /* exp(x) for 0 <= x <= 1/8 (Taylor to degree 10, Estrin): truncation < 2e-18 relative */
+    static inline double nc_exp_small(double x) {
+        double x2 = x * x, x4 = x2 * x2, x8 = x4 * x4;
+        double q0 = (1.0 + x) + x2 * (0.5 + x * (1.0 / 6.0));
+        double q1 = (1.0 / 24.0 + x * (1.0 / 120.0)) + x2 * (1.0 / 720.0 + x * (1.0 / 5040.0));
+        double q2 = (1.0 / 40320.0 + x * (1.0 / 362880.0)) + x2 * (1.0 / 3628800.0);
+        return q0 + x4 * q1 + x8 * q2;
+    }
+
+    static nc_neuron *nc_alloc_neurons(int64_t n) {
+        size_t bytes = (size_t)(n > 0 ? n : 1) * sizeof(nc_neuron);
+        bytes = (bytes + 63) & ~(size_t)63;
+        return (nc_neuron *)aligned_alloc(64, bytes);
+    }
+    #define NC_PREFETCH(p) __builtin_prefetch((p), 1, 3)
+    """
+    ctypedef struct nc_neuron:
+        double u
+        double thr
+        double ref_until
+        double next_in
+        double next_pois
+        double inv_rate
+        double w_pois
+        uint64_t rng
+    ctypedef struct nc_hot:
+        double u
+        double ref_until
+        double next_in
+        uint64_t rng
+    ctypedef struct nc_spike:
+        double t
+        int32_t id
+    int nc_spike_cmp(const void *a, const void *b) noexcept nogil
+    uint64_t nc_wyrand(uint64_t *s) noexcept nogil
+    uint64_t nc_splitmix(uint64_t *s) noexcept nogil
+    double nc_uniform(uint64_t *s) noexcept nogil
+    void nc_zig_init() noexcept nogil
+    double nc_exp_rand(uint64_t *s) noexcept nogil
+    double nc_exp_small(double x) noexcept nogil
+    nc_neuron *nc_alloc_neurons(int64_t n) noexcept nogil
+    void NC_PREFETCH(void *p) noexcept nogil
+
+
+# counters (indices into the int64 array returned to Python)
+cdef enum:
+    C_REC = 0          # recurrent synaptic events delivered (incl. discarded)
+    C_REC_DISC = 1     # ... of which arrived during the refractory period
+    C_EXT = 2          # external input events (Poisson + given spikes, incl. discarded)
+    C_EXT_DISC = 3     # ... of which arrived during the refractory period
+    C_UPDATES = 4      # neuron state updates: filled in by the wrapper from the others
+    C_SPIKES = 5
+    C_STEPS = 6
+    C_WINDOWS = 7
+    C_DRIFT = 8        # spikes from a threshold crossing under a suprathreshold drive
+    N_COUNTERS = 9
+
+
+cdef struct Ctx:
+    nc_neuron *nr
+    int32_t *cand     # targets that reached threshold while an instant's inputs were added
+    int64_t ccap
+    double *touch     # instant at which a neuron was last drift-checked for recurrent input
+    nc_hot *hot
+    int32_t *due
+    int64_t n
+    double *inv_tau
+    double *vinf
+    double *vth
+    double *vreset
+    double *tref
+    int64_t *pois_ptr
+    double *pois_cum
+    double *pois_w
+    int64_t *sin_ptr
+    double *sin_t
+    double *sin_w
+    int64_t *sin_pos
+    int64_t *st_ptr
+    double *st_t
+    double *st_vinf
+    int64_t *st_pos
+    int has_extra
+    int multi_pois
+    int uniform_tau
+    double inv_tau0
+    int use_poly
+    double T
+    nc_spike *wbuf
+    int64_t wn
+    int64_t wcap
+    int64_t *spike_count
+    int64_t cnt[N_COUNTERS]
+    int err
+    int gen          # general state (PIF / adaptive neurons): V, w at time gT
+    double *gV
+    double *gT
+    double *gW
+    double *ga       # g_L / C (0: perfect integrator)
+    double *gb       # 1 / tau_w
+    double *gcm
+    double *gbinc
+    double *gsig     # white-noise sigma (V, Brunel's convention); > 0 for a noisy neuron
+    double *gdt      # its substep (s)
+    uint64_t *gR     # its noise stream
+
+
+def counter_names():
+    """Names of the kernel counters, in the order of the counters array."""
+    return ("rec_events", "rec_discarded", "ext_events", "ext_discarded", "neuron_updates",
+            "spikes", "current_steps", "windows", "drift_spikes")
+
+
+# ---- the general state (perfect integrators, adaptive neurons) --------------------------------
+# V and the adaptation current w are kept at time gT; between events
+#   LIF:  V(t) = V_inf + e^{-a dt} [(V - V_inf) - (w/C) expm1((a - b) dt) / (a - b)]
+#   PIF:  V(t) = V + s dt - (w/C) (1 - e^{-b dt}) / b          (s = I / C, stored in vinf)
+# with a = g_L / C, b = 1 / tau_w, w(t) = w e^{-b dt}.  V' changes sign at most once, so the
+# first threshold crossing is bracketed and refined as in _single.adaptive_spike_times.
+
+cdef inline double _phi(double d, double t) noexcept nogil:
+    if fabs(d * t) < 1e-300:
+        return t
+    return expm1(d * t) / d
+
+
+cdef inline double _log1p_over(double z, double d) noexcept nogil:
+    if fabs(z * d) < 1e-300:
+        return z
+    return log1p(z * d) / d
+
+
+cdef inline double _gv(Ctx *c, int64_t i, double dt) noexcept nogil:
+    cdef double a = c.ga[i], b = c.gb[i], q = c.gW[i] / c.gcm[i], drv = c.vinf[i]
+    if a == 0.0:
+        return c.gV[i] + drv * dt - q * _phi(-b, dt)
+    return drv + exp(-a * dt) * ((c.gV[i] - drv) - q * _phi(a - b, dt))
+
+
+cdef inline double _gdv(Ctx *c, int64_t i, double dt) noexcept nogil:
+    cdef double a = c.ga[i], b = c.gb[i], q = c.gW[i] / c.gcm[i], drv = c.vinf[i]
+    if a == 0.0:
+        return drv - q * exp(-b * dt)
+    return -exp(-a * dt) * (a * ((c.gV[i] - drv) - q * _phi(a - b, dt)) + q * exp((a - b) * dt))
+
+
+cdef double _gext(Ctx *c, int64_t i) noexcept nogil:
+    """Time (from gT) of the extremum of V, or -1 if none."""
+    cdef double a = c.ga[i], b = c.gb[i], w = c.gW[i], drv = c.vinf[i], r, z, d
+    if w == 0.0:
+        return -1.0
+    if a == 0.0:
+        if drv == 0.0:
+            return -1.0
+        r = w / (drv * c.gcm[i])
+        return log(r) / b if r > 0.0 else -1.0
+    z = (c.gV[i] - drv) * c.gcm[i] / w
+    d = a - b
+    if 1.0 + d * z > 0.0:
+        return _log1p_over(1.0 / b, d) + _log1p_over(z, d)
+    return -1.0
+
+
+cdef double _gcross(Ctx *c, int64_t i, double horizon) noexcept nogil:
+    """First dt in [0, horizon] (from gT) with V >= V_th, to the last ulp; INFINITY if none."""
+    cdef double lo = 0.0, hi, te = _gext(c, i), f, df, t, step, vth = c.vth[i]
+    cdef int _it
+    if c.gV[i] >= vth:
+        return 0.0
+    if te > 0.0 and te < horizon and _gv(c, i, te) >= vth:
+        hi = te
+    else:
+        lo = te if te > 0.0 else 0.0
+        if lo >= horizon:
+            return INFINITY
+        hi = horizon
+        if _gv(c, i, hi) < vth:
+            return INFINITY
+    t = 0.5 * (lo + hi)
+    for _it in range(200):
+        f = _gv(c, i, t) - vth
+        if f >= 0.0:
+            hi = t
+        else:
+            lo = t
+        df = _gdv(c, i, t)
+        step = t - f / df if df > 0.0 else -1.0
+        if not (step > lo and step < hi):
+            step = 0.5 * (lo + hi)
+        if fabs(step - t) <= 2e-16 * t or hi - lo <= 2e-16 * hi:
+            t = step
+            break
+        t = step
+    for _it in range(64):
+        if _gv(c, i, t) >= vth:
+            break
+        t = nextafter(t, INFINITY)
+    for _it in range(64):
+        step = nextafter(t, -INFINITY)
+        if step < 0.0 or _gv(c, i, step) < vth:
+            break
+        t = step
+    return t
+
+
+cdef inline void _gset(Ctx *c, int64_t i, double t) noexcept nogil:
+    """Move neuron i's general state to time t (>= gT)."""
+    cdef double dt = t - c.gT[i]
+    if dt > 0.0:
+        c.gV[i] = _gv(c, i, dt)
+        c.gW[i] *= exp(-c.gb[i] * dt)
+        c.gT[i] = t
+
+
+cdef void _gemit(Ctx *c, int64_t i, double t) noexcept nogil:
+    """Spike at t: w jumps, V held at V_reset until t + t_ref (state stored at the release)."""
+    cdef double ref = t + c.tref[i]
+    _record(c, i, t)
+    c.nr[i].ref_until = ref
+    c.gW[i] = (c.gW[i] * exp(-c.gb[i] * (t - c.gT[i])) + c.gbinc[i]) * exp(-c.gb[i] * c.tref[i])
+    c.gV[i] = c.vreset[i]
+    c.gT[i] = ref
+
+
+cdef int _gnoise_to(Ctx *c, int64_t i, double t, int strict) noexcept nogil:
+    """Move a noisy neuron from gT to t along its Ornstein-Uhlenbeck path (substeps <= gdt, the
+    exact transition per substep), emitting its spikes (a substep ending above threshold: at
+    the linear interpolation of the crossing; both ends below: at the midpoint with the
+    Brownian-bridge crossing probability).  Returns 1 if refractory at t."""
+    cdef double t0, h, a, sd, v, v1, z, ts, mu = c.vinf[i], vth = c.vth[i]
+    cdef uint64_t *rs = &c.gR[i]
+    while not c.err:
+        if t < c.nr[i].ref_until:
+            return 1
+        t0 = c.gT[i]
+        v = c.gV[i]
+        if v >= vth:
+            c.cnt[C_DRIFT] += 1
+            _gemit(c, i, t0)
+            continue
+        if t0 >= t:
+            return 0
+        h = t - t0
+        if h > c.gdt[i]:
+            h = c.gdt[i]
+        a = exp(-h * c.ga[i])
+        sd = c.gsig[i] * sqrt(0.5 * (1.0 - a * a))
+        z = sqrt(-2.0 * log(nc_uniform(rs))) * cos(2.0 * M_PI * nc_uniform(rs))
+        v1 = mu + (v - mu) * a + sd * z
+        ts = -1.0
+        if v1 >= vth:
+            ts = t0 + h * (vth - v) / (v1 - v)
+        elif nc_uniform(rs) < exp(-2.0 * (vth - v) * (vth - v1) / (sd * sd)):
+            ts = t0 + 0.5 * h
+        if ts >= 0.0 and not (strict and ts >= t):
+            c.cnt[C_DRIFT] += 1
+            _gemit(c, i, ts)
+            continue
+        c.gV[i] = v1
+        c.gT[i] = t if h == t - t0 else t0 + h
+
+
+cdef int _gdrift(Ctx *c, int64_t i, double te, int strict) noexcept nogil:
+    """Emit the drift spikes at times <= te (< te if strict); 1 if refractory at te after."""
+    cdef double dt, ts
+    if c.gsig[i] > 0.0:
+        return _gnoise_to(c, i, te, strict)
+    while not c.err:
+        if te < c.nr[i].ref_until:
+            return 1
+        dt = _gcross(c, i, te - c.gT[i])
+        if dt == INFINITY:
+            return 0
+        ts = c.gT[i] + dt
+        if ts > te:
+            ts = te
+        if strict and ts >= te:
+            return 0
+        c.cnt[C_DRIFT] += 1
+        _gemit(c, i, ts)
+    return 1
+
+
+cdef int _gapply(Ctx *c, int64_t i, double te, double w) noexcept nogil:
+    if te < c.nr[i].ref_until:
+        return 0
+    if _gdrift(c, i, te, 0):
+        return 0
+    _gset(c, i, te)
+    c.gV[i] += w
+    if c.gV[i] >= c.vth[i]:
+        _gemit(c, i, te)
+    return 1
+
+
+cdef void _gstep(Ctx *c, int64_t i, double te, double new_drive) noexcept nogil:
+    if te >= c.nr[i].ref_until:
+        _gdrift(c, i, te, 0)
+    if te >= c.nr[i].ref_until:
+        _gset(c, i, te)
+    c.vinf[i] = new_drive
+
+
+cdef inline double _frame(Ctx *c, int64_t i, double t) noexcept nogil:
+    cdef double x
+    if c.uniform_tau:
+        x = (t - c.T) * c.inv_tau0
+    else:
+        x = (t - c.T) * c.inv_tau[i]
+    if c.use_poly:
+        return nc_exp_small(x)
+    return exp(x)
+
+
+cdef inline double _itau(Ctx *c, int64_t i) noexcept nogil:
+    if c.uniform_tau:
+        return c.inv_tau0
+    return c.inv_tau[i]
+
+
+cdef inline void _record(Ctx *c, int64_t i, double t) noexcept nogil:
+    """Append a spike to the window buffer and count it."""
+    cdef nc_spike *nb
+    if c.wn == c.wcap:
+        nb = <nc_spike *> realloc(c.wbuf, 2 * c.wcap * sizeof(nc_spike))
+        if nb == NULL:
+            c.err = 1
+            return
+        c.wbuf = nb
+        c.wcap *= 2
+    c.wbuf[c.wn].t = t
+    c.wbuf[c.wn].id = <int32_t> i
+    c.wn += 1
+    c.spike_count[i] += 1
+    c.cnt[C_SPIKES] += 1
+
+
+cdef void _emit(Ctx *c, int64_t i, double t) noexcept nogil:
+    """Spike of neuron i at t: record it, reset, hold for t_ref (u preset for the release)."""
+    cdef nc_neuron *n = &c.nr[i]
+    if c.gen:
+        _gemit(c, i, t)
+        return
+    _record(c, i, t)
+    n.ref_until = t + c.tref[i]
+    n.u = (c.vreset[i] - c.vinf[i]) * exp((n.ref_until - c.T) * _itau(c, i))
+
+
+cdef void _emit_h(Ctx *c, nc_hot *h, int64_t i, double t) noexcept nogil:
+    """_emit for the homogeneous fast path."""
+    _record(c, i, t)
+    h.ref_until = t + c.tref[i]
+    h.u = (c.vreset[i] - c.vinf[i]) * exp((h.ref_until - c.T) * c.inv_tau0)
+
+
+cdef int _drift(Ctx *c, int64_t i, double te, double e) noexcept nogil:
+    """Threshold was reached by drift at some t* <= te (u >= thr e(te)): emit those spikes.
+
+    Returns 1 if the neuron is refractory at te afterwards, else 0."""
+    cdef nc_neuron *n = &c.nr[i]
+    cdef double ts
+    while True:
+        if n.thr < 0.0 and n.u < 0.0:
+            ts = c.T + log(n.u / n.thr) / _itau(c, i)
+        else:
+            ts = te
+        if ts > te:
+            ts = te
+        if ts < n.ref_until:
+            ts = n.ref_until
+        if ts < c.T:
+            ts = c.T
+        c.cnt[C_DRIFT] += 1
+        _emit(c, i, ts)
+        if te < n.ref_until:
+            return 1
+        if n.u < n.thr * e:
+            return 0
+
+
+cdef void _drift_until(Ctx *c, int64_t i, double w) noexcept nogil:
+    """Emit the drift spikes of neuron i with times < w (suprathreshold V_inf only)."""
+    cdef nc_neuron *n = &c.nr[i]
+    cdef double ts
+    while n.thr < 0.0 and n.ref_until < w:
+        if n.u >= 0.0:
+            ts = n.ref_until if n.ref_until > c.T else c.T
+        else:
+            ts = c.T + log(n.u / n.thr) / _itau(c, i)
+            if ts < n.ref_until:
+                ts = n.ref_until
+        if ts >= w:
+            return
+        c.cnt[C_DRIFT] += 1
+        _emit(c, i, ts)
+        if c.err:
+            return
+
+
+cdef inline int _apply(Ctx *c, nc_neuron *n, int64_t i, double te, double w, double e) noexcept nogil:
+    """Input of weight w at te with frame factor e; returns 0 if discarded (refractory)."""
+    cdef double thre
+    if c.gen:
+        return _gapply(c, i, te, w)
+    if te < n.ref_until:
+        return 0
+    thre = n.thr * e
+    if n.u >= thre:
+        if _drift(c, i, te, e):
+            return 0
+    n.u += w * e
+    if n.u >= thre:
+        _emit(c, i, te)
+    return 1
+
+
+cdef inline double _next_in(Ctx *c, nc_neuron *n, int64_t i) noexcept nogil:
+    cdef double t = n.next_pois
+    cdef int64_t k = c.sin_pos[i]
+    if k < c.sin_ptr[i + 1] and c.sin_t[k] < t:
+        t = c.sin_t[k]
+    k = c.st_pos[i]
+    if k < c.st_ptr[i + 1] and c.st_t[k] < t:
+        t = c.st_t[k]
+    return t
+
+
+cdef void _step(Ctx *c, nc_neuron *n, int64_t i, double te, double new_vinf) noexcept nogil:
+    """The current of neuron i changes at te: V is continuous, V_inf jumps."""
+    cdef double e
+    c.cnt[C_STEPS] += 1
+    if c.gen:
+        _gstep(c, i, te, new_vinf)
+        return
+    if te >= n.ref_until:
+        e = _frame(c, i, te)
+        if n.u >= n.thr * e:
+            _drift(c, i, te, e)
+    if te < n.ref_until:
+        c.vinf[i] = new_vinf
+        n.thr = c.vth[i] - new_vinf
+        n.u = (c.vreset[i] - new_vinf) * exp((n.ref_until - c.T) * _itau(c, i))
+    else:
+        n.u += (c.vinf[i] - new_vinf) * e
+        c.vinf[i] = new_vinf
+        n.thr = c.vth[i] - new_vinf
+
+
+cdef int _extra(Ctx *c, nc_neuron *n, int64_t i, double te) noexcept nogil:
+    """Process a current step or a given input spike at te, if one is due (steps first)."""
+    cdef int64_t k = c.st_pos[i]
+    cdef int r
+    if k < c.st_ptr[i + 1] and c.st_t[k] == te:
+        c.st_pos[i] = k + 1
+        _step(c, n, i, te, c.st_vinf[k])
+        n.next_in = _next_in(c, n, i)
+        return 1
+    k = c.sin_pos[i]
+    if k < c.sin_ptr[i + 1] and c.sin_t[k] == te:
+        c.sin_pos[i] = k + 1
+        c.cnt[C_EXT] += 1
+        r = _apply(c, n, i, te, c.sin_w[k], _frame(c, i, te))
+        c.cnt[C_EXT_DISC] += 1 - r
+        n.next_in = _next_in(c, n, i)
+        return 1
+    return 0
+
+
+cdef inline void _advance(Ctx *c, nc_neuron *n, int64_t i, double tl) noexcept nogil:
+    """Process neuron i's own input events with times <= tl, in time order."""
+    cdef double te, w, u
+    cdef int64_t k
+    cdef int r
+    while n.next_in <= tl:
+        te = n.next_in
+        if c.has_extra:
+            if _extra(c, n, i, te):
+                continue
+        if c.multi_pois and c.pois_ptr[i + 1] - c.pois_ptr[i] > 1:
+            u = nc_uniform(&n.rng)
+            k = c.pois_ptr[i]
+            while k < c.pois_ptr[i + 1] - 1 and c.pois_cum[k] <= u:
+                k += 1
+            w = c.pois_w[k]
+        else:
+            w = n.w_pois
+        n.next_pois = te + nc_exp_rand(&n.rng) * n.inv_rate
+        if c.has_extra:
+            n.next_in = _next_in(c, n, i)
+        else:
+            n.next_in = n.next_pois
+        c.cnt[C_EXT] += 1
+        r = _apply(c, n, i, te, w, _frame(c, i, te))
+        c.cnt[C_EXT_DISC] += 1 - r
+
+
+cdef inline int64_t _adv_fast(Ctx *c, nc_neuron *n, int64_t i, double tl, double T, double it) noexcept nogil:
+    """_advance for the common case (one Poisson source, no other input stream, uniform tau,
+    no suprathreshold drive): state in registers, returns the number of refractory discards.
+    The caller has checked n.next_in <= tl."""
+    cdef double te = n.next_in, u = n.u, ref = n.ref_until, thr = n.thr
+    cdef double w = n.w_pois, ir = n.inv_rate, e, tn
+    cdef uint64_t rng = n.rng
+    cdef int64_t k = 0, disc = 0
+    while te <= tl:
+        k += 1
+        tn = te + nc_exp_rand(&rng) * ir
+        if te >= ref:
+            e = nc_exp_small((te - T) * it)
+            u += w * e
+            if u >= thr * e:
+                n.u = u
+                _emit(c, i, te)
+                u = n.u
+                ref = n.ref_until
+        else:
+            disc += 1
+        te = tn
+    n.u = u
+    n.rng = rng
+    n.next_in = te
+    n.next_pois = te
+    c.cnt[C_EXT] += k
+    return disc
+
+
+cdef void _deliver_fast(Ctx *c, const int64_t *indptr, const int32_t *indices, const float *weights,
+                        const int64_t *rows, int64_t nrows, double ta, double T) noexcept nogil:
+    """The spikes arriving at one instant ta, fast path (64-byte neurons), as _deliver_h."""
+    cdef double it = c.inv_tau0
+    cdef double e = nc_exp_small((ta - T) * it)
+    cdef nc_neuron *nr = c.nr
+    cdef nc_neuron *nd
+    cdef int32_t *due = c.due
+    cdef int64_t g, s, s0, s1, i, m, k, nc = 0, disc = 0, edisc = 0
+    cdef double u
+    for g in range(nrows):
+        s0 = indptr[rows[g]]
+        s1 = indptr[rows[g] + 1]
+        m = 0
+        for s in range(s0, s1):
+            i = indices[s]
+            if s + 16 < s1:
+                NC_PREFETCH(&nr[indices[s + 16]])
+            due[m] = <int32_t> i
+            m += nr[i].next_in <= ta
+        for k in range(m):
+            i = due[k]
+            nd = &nr[i]
+            if nd.next_in <= ta:
+                edisc += _adv_fast(c, nd, i, ta, T, it)
+    for g in range(nrows):
+        s1 = indptr[rows[g] + 1]
+        for s in range(indptr[rows[g]], s1):
+            i = indices[s]
+            if s + 16 < s1:
+                NC_PREFETCH(&nr[indices[s + 16]])
+            nd = &nr[i]
+            if ta >= nd.ref_until:
+                u = nd.u + weights[s] * e
+                nd.u = u
+                if u >= nd.thr * e:
+                    _candidate(c, &nc, i)
+            else:
+                disc += 1
+    for k in range(nc):
+        i = c.cand[k]
+        nd = &nr[i]
+        if nd.u >= nd.thr * e and ta >= nd.ref_until:
+            _emit(c, i, ta)
+    c.cnt[C_REC_DISC] += disc
+    c.cnt[C_EXT_DISC] += edisc
+
+
+cdef void _deliver_general(Ctx *c, const int64_t *indptr, const int32_t *indices, const float *weights,
+                           const int64_t *rows, int64_t nrows, double ta) noexcept nogil:
+    """The spikes arriving at one instant ta, frame path with any inputs, or general state:
+    advance every target through its own inputs <= ta, then (first touch of a neuron at this
+    instant: drift spikes up to ta) add every input, then test the threshold once."""
+    cdef nc_neuron *nd
+    cdef int64_t g, s, i, disc = 0
+    cdef double e
+    for g in range(nrows):
+        for s in range(indptr[rows[g]], indptr[rows[g] + 1]):
+            i = indices[s]
+            nd = &c.nr[i]
+            if nd.next_in <= ta:
+                _advance(c, nd, i, ta)
+    for g in range(nrows):
+        for s in range(indptr[rows[g]], indptr[rows[g] + 1]):
+            i = indices[s]
+            nd = &c.nr[i]
+            if ta < nd.ref_until:
+                disc += 1
+                continue
+            if c.touch[i] != ta:
+                c.touch[i] = ta
+                if c.gen:
+                    if _gdrift(c, i, ta, 0):
+                        disc += 1
+                        continue
+                    _gset(c, i, ta)
+                else:
+                    e = _frame(c, i, ta)
+                    if nd.u >= nd.thr * e:
+                        if _drift(c, i, ta, e):
+                            disc += 1
+                            continue
+            if c.gen:
+                c.gV[i] += weights[s]
+            else:
+                nd.u += weights[s] * _frame(c, i, ta)
+    for g in range(nrows):
+        for s in range(indptr[rows[g]], indptr[rows[g] + 1]):
+            i = indices[s]
+            nd = &c.nr[i]
+            if ta < nd.ref_until:
+                continue
+            if c.gen:
+                if c.gV[i] >= c.vth[i]:
+                    _gemit(c, i, ta)
+            elif nd.u >= nd.thr * _frame(c, i, ta):
+                _emit(c, i, ta)
+    c.cnt[C_REC_DISC] += disc
+
+
+cdef inline int64_t _adv_h(Ctx *c, nc_hot *h, int64_t i, double tl, double T, double it,
+                           double thr, double w, double ir) noexcept nogil:
+    """_adv_fast for the homogeneous fast path (threshold, Poisson rate and weight shared)."""
+    cdef double te = h.next_in, u = h.u, ref = h.ref_until, e, tn
+    cdef uint64_t rng = h.rng
+    cdef int64_t k = 0, disc = 0
+    while te <= tl:
+        k += 1
+        tn = te + nc_exp_rand(&rng) * ir
+        if te >= ref:
+            e = nc_exp_small((te - T) * it)
+            u += w * e
+            if u >= thr * e:
+                h.u = u
+                _emit_h(c, h, i, te)
+                u = h.u
+                ref = h.ref_until
+        else:
+            disc += 1
+        te = tn
+    h.u = u
+    h.rng = rng
+    h.next_in = te
+    c.cnt[C_EXT] += k
+    return disc
+
+
+cdef inline void _candidate(Ctx *c, int64_t *nc, int64_t i) noexcept nogil:
+    """Remember a target that reached threshold during an instant's additions (tested after)."""
+    cdef void *tmp
+    if nc[0] == c.ccap:
+        tmp = realloc(c.cand, 2 * c.ccap * sizeof(int32_t))
+        if tmp == NULL:
+            c.err = 1
+            return
+        c.cand = <int32_t *> tmp
+        c.ccap *= 2
+    c.cand[nc[0]] = <int32_t> i
+    nc[0] += 1
+
+
+cdef void _deliver_h(Ctx *c, const int64_t *indptr, const int32_t *indices, const float *weights,
+                     const int64_t *rows, int64_t nrows, double ta, double T, double thr, double w,
+                     double ir) noexcept nogil:
+    """The spikes arriving at one instant ta (rows), homogeneous fast path (32-byte neurons).
+
+    1. per row, a branch-free collection of the targets with own inputs due at or before ta,
+    then their advance; 2. every non-refractory target receives its inputs; 3. the threshold
+    test, once all inputs of the instant are in (simultaneous inputs are summed)."""
+    cdef double it = c.inv_tau0
+    cdef double e = nc_exp_small((ta - T) * it)
+    cdef double thre = thr * e
+    cdef nc_hot *hs = c.hot
+    cdef nc_hot *h
+    cdef int32_t *due = c.due
+    cdef int64_t g, s, s0, s1, i, m, k, nc = 0, disc = 0, edisc = 0
+    cdef double u
+    for g in range(nrows):
+        s0 = indptr[rows[g]]
+        s1 = indptr[rows[g] + 1]
+        m = 0
+        for s in range(s0, s1):
+            i = indices[s]
+            if s + 16 < s1:
+                NC_PREFETCH(&hs[indices[s + 16]])
+            due[m] = <int32_t> i
+            m += hs[i].next_in <= ta
+        for k in range(m):
+            i = due[k]
+            h = &hs[i]
+            if h.next_in <= ta:
+                edisc += _adv_h(c, h, i, ta, T, it, thr, w, ir)
+    for g in range(nrows):
+        s1 = indptr[rows[g] + 1]
+        for s in range(indptr[rows[g]], s1):
+            i = indices[s]
+            if s + 16 < s1:
+                NC_PREFETCH(&hs[indices[s + 16]])
+            h = &hs[i]
+            if ta >= h.ref_until:
+                u = h.u + weights[s] * e
+                h.u = u
+                if u >= thre:
+                    _candidate(c, &nc, i)
+            else:
+                disc += 1
+    for k in range(nc):
+        i = c.cand[k]
+        h = &hs[i]
+        if h.u >= thre and ta >= h.ref_until:
+            _emit_h(c, h, i, ta)
+    c.cnt[C_REC_DISC] += disc
+    c.cnt[C_EXT_DISC] += edisc
+
+
+def poisson_train(uint64_t seed, int64_t neuron, double rate, const double[::1] cum, double duration):
+    """The Poisson train the engine gives one neuron: (times, source index), same stream.
+
+    ``cum`` is the neuron's cumulative source shares (length = number of sources)."""
+    cdef uint64_t sm = seed ^ (<uint64_t> neuron * 0xd1342543de82ef95ULL)
+    cdef uint64_t rng = nc_splitmix(&sm)
+    cdef double t, u, ir = 1.0 / rate
+    cdef int64_t k, m = cum.shape[0]
+    nc_zig_init()
+    times = []
+    src = []
+    t = nc_exp_rand(&rng) * ir
+    while t < duration:
+        k = 0
+        if m > 1:
+            u = nc_uniform(&rng)
+            while k < m - 1 and cum[k] <= u:
+                k += 1
+        times.append(t)
+        src.append(k)
+        t = t + nc_exp_rand(&rng) * ir
+    return np.array(times, dtype=np.float64), np.array(src, dtype=np.int64)
+
+
+def exp_samples(uint64_t seed, int64_t n):
+    """n Exp(1) draws of the kernel's ziggurat on one wyrand stream (for tests)."""
+    cdef uint64_t s = seed
+    out = np.empty(n, dtype=np.float64)
+    cdef double[::1] o = out
+    cdef int64_t k
+    nc_zig_init()
+    for k in range(n):
+        o[k] = nc_exp_rand(&s)
+    return out
+
+
+def exp_small(double x):
+    """The kernel's polynomial exp(x), valid for 0 <= x <= 1/8 (for tests)."""
+    return nc_exp_small(x)
+
+
+def csr_count(const int32_t[::1] pre, const int64_t[::1] cls, int64_t cls0, int64_t n, int64_t pre_off,
+              int64_t[::1] counts):
+    """Count synapses per row (row = delay class * n + pre_off + pre); ``cls`` per synapse, or
+    empty for one class ``cls0``."""
+    cdef int64_t m = pre.shape[0], s
+    cdef bint per = cls.shape[0] > 0
+    with nogil:
+        for s in range(m):
+            counts[(cls[s] if per else cls0) * n + pre_off + pre[s]] += 1
+
+
+def csr_fill(const int32_t[::1] pre, const int32_t[::1] post, const float[::1] w, float w0,
+             const int64_t[::1] cls, int64_t cls0, int64_t n, int64_t pre_off, int32_t post_off,
+             int64_t[::1] pos, int32_t[::1] indices, float[::1] weights):
+    """Stable fill of the rows (pos: next free slot per row); ``w`` per synapse or empty for
+    one weight ``w0``."""
+    cdef int64_t m = pre.shape[0], s, r
+    cdef bint per_cls = cls.shape[0] > 0, per_w = w.shape[0] > 0
+    with nogil:
+        for s in range(m):
+            r = (cls[s] if per_cls else cls0) * n + pre_off + pre[s]
+            indices[pos[r]] = post[s] + post_off
+            weights[pos[r]] = w[s] if per_w else w0
+            pos[r] += 1
+
+
+def received(const int64_t[::1] indptr, const int32_t[::1] indices, const int64_t[::1] delivered,
+             int64_t n, int64_t[::1] out):
+    """out[target] += delivered[row] for every synapse of every row (rows = delay class * n + pre)."""
+    cdef int64_t rows = indptr.shape[0] - 1, r, s, d
+    with nogil:
+        for r in range(rows):
+            d = delivered[r]
+            if d:
+                for s in range(indptr[r], indptr[r + 1]):
+                    out[indices[s]] += d
+
+
+def run_lif(
+    const double[::1] inv_tau, double[::1] vinf, const double[::1] vth, const double[::1] vreset,
+    const double[::1] tref, const double[::1] v0,
+    const double[::1] rate, const int64_t[::1] pois_ptr, const double[::1] pois_cum,
+    const double[::1] pois_w,
+    const int64_t[::1] sin_ptr, const double[::1] sin_t, const double[::1] sin_w,
+    const int64_t[::1] st_ptr, const double[::1] st_t, const double[::1] st_vinf,
+    const int64_t[::1] indptr, const int32_t[::1] indices, const float[::1] weights,
+    const double[::1] delays,
+    uint64_t seed, double duration, double window, int uniform_tau, int use_poly,
+    int64_t[::1] spike_count, int64_t[::1] counters,
+    const double[::1] cm, const double[::1] binc, const double[::1] inv_tau_w, int gen,
+    const double[::1] sigma, const double[::1] noise_dt,
+):
+    """Run the LIF network; returns (spike times float64, spike addresses int32), sorted by
+    (time, address).  ``vinf`` is modified (current steps).  See the module docstring."""
+    cdef Ctx c
+    cdef int64_t n = inv_tau.shape[0], K = delays.shape[0], i, j, k, best, p, row
+    cdef int64_t log_n = 0, log_cap = 1024, nwin = 0
+    cdef double T, W, wend, ta, best_ta, f
+    cdef double *log_t
+    cdef int32_t *log_id
+    cdef int64_t *ptr
+    cdef nc_neuron *nd
+    cdef uint64_t sm = seed
+    cdef int fast, hom
+    cdef int64_t ng, gcap = 64
+    cdef int64_t *grows
+    cdef double tb
+    cdef double hthr, hw, hir
+    cdef void *tmp
+    cdef double[::1] tv
+    cdef int32_t[::1] iv
+
+    nc_zig_init()
+    c.n = n
+    c.nr = nc_alloc_neurons(n)
+    c.hot = NULL
+    c.ccap = 1024
+    c.cand = <int32_t *> malloc(c.ccap * sizeof(int32_t))
+    grows = <int64_t *> malloc(gcap * sizeof(int64_t))
+    c.touch = <double *> malloc((n + 1) * sizeof(double))
+    c.due = NULL
+    c.inv_tau = <double *> &inv_tau[0]
+    c.vinf = &vinf[0]
+    c.vth = <double *> &vth[0]
+    c.vreset = <double *> &vreset[0]
+    c.tref = <double *> &tref[0]
+    c.pois_ptr = <int64_t *> &pois_ptr[0]
+    c.pois_cum = <double *> &pois_cum[0]
+    c.pois_w = <double *> &pois_w[0]
+    c.sin_ptr = <int64_t *> &sin_ptr[0]
+    c.sin_t = <double *> &sin_t[0]
+    c.sin_w = <double *> &sin_w[0]
+    c.st_ptr = <int64_t *> &st_ptr[0]
+    c.st_t = <double *> &st_t[0]
+    c.st_vinf = <double *> &st_vinf[0]
+    c.sin_pos = <int64_t *> malloc((n + 1) * sizeof(int64_t))
+    c.st_pos = <int64_t *> malloc((n + 1) * sizeof(int64_t))
+    c.has_extra = sin_ptr[n] > 0 or st_ptr[n] > 0
+    c.multi_pois = 0
+    c.uniform_tau = uniform_tau
+    c.inv_tau0 = inv_tau[0]
+    c.use_poly = use_poly
+    c.gen = gen
+    c.ga = <double *> &inv_tau[0]
+    c.gb = <double *> &inv_tau_w[0]
+    c.gcm = <double *> &cm[0]
+    c.gbinc = <double *> &binc[0]
+    c.gsig = <double *> &sigma[0]
+    c.gdt = <double *> &noise_dt[0]
+    c.gR = <uint64_t *> malloc((n + 1) * sizeof(uint64_t))
+    c.gV = <double *> malloc((n + 1) * sizeof(double))
+    c.gT = <double *> malloc((n + 1) * sizeof(double))
+    c.gW = <double *> malloc((n + 1) * sizeof(double))
+    c.T = 0.0
+    c.wcap = 1024
+    c.wn = 0
+    c.wbuf = <nc_spike *> malloc(c.wcap * sizeof(nc_spike))
+    c.spike_count = &spike_count[0]
+    c.err = 0
+    for k in range(N_COUNTERS):
+        c.cnt[k] = 0
+    log_t = <double *> malloc(log_cap * sizeof(double))
+    log_id = <int32_t *> malloc(log_cap * sizeof(int32_t))
+    ptr = <int64_t *> malloc((K + 1) * sizeof(int64_t))
+    if (c.nr == NULL or c.cand == NULL or grows == NULL or c.touch == NULL or c.gR == NULL
+            or c.gV == NULL or c.gT == NULL or c.gW == NULL or c.sin_pos == NULL
+            or c.st_pos == NULL or c.wbuf == NULL or log_t == NULL or log_id == NULL or ptr == NULL):
+        free(c.nr)
+        free(c.gV)
+        free(grows)
+        free(c.cand)
+        free(c.touch)
+        free(c.gR)
+        free(c.gT)
+        free(c.gW)
+        free(c.sin_pos)
+        free(c.st_pos)
+        free(c.wbuf)
+        free(log_t)
+        free(log_id)
+        free(ptr)
+        raise MemoryError("emulator: out of memory allocating the neuron state")
+
+    with nogil:
+        for j in range(K):
+            ptr[j] = 0
+        for i in range(n):
+            nd = &c.nr[i]
+            if pois_ptr[i + 1] - pois_ptr[i] > 1:
+                c.multi_pois = 1
+            # per-neuron stream: splitmix64 of (seed, neuron)
+            sm = seed ^ (<uint64_t> i * 0xd1342543de82ef95ULL)
+            nd.rng = nc_splitmix(&sm)
+            nd.u = v0[i] - vinf[i]
+            nd.thr = vth[i] - vinf[i]
+            nd.ref_until = -INFINITY
+            nd.w_pois = pois_w[pois_ptr[i]] if pois_ptr[i + 1] > pois_ptr[i] else 0.0
+            if rate[i] > 0.0:
+                nd.inv_rate = 1.0 / rate[i]
+                nd.next_pois = nc_exp_rand(&nd.rng) * nd.inv_rate
+            else:
+                nd.inv_rate = INFINITY
+                nd.next_pois = INFINITY
+            c.sin_pos[i] = sin_ptr[i]
+            c.st_pos[i] = st_ptr[i]
+            nd.next_in = _next_in(&c, nd, i)
+            c.gV[i] = v0[i]
+            c.gT[i] = 0.0
+            c.gW[i] = 0.0
+            c.touch[i] = -1.0
+            sm = seed ^ (<uint64_t> i * 0x9e3779b97f4a7c15ULL) ^ 0x6a09e667f3bcc909ULL
+            c.gR[i] = nc_splitmix(&sm)
+            if v0[i] >= vth[i]:
+                _emit(&c, i, 0.0)
+
+        # the fast path: one Poisson source per neuron, no given spikes or steps, uniform tau,
+        # the polynomial frame, no suprathreshold drive (thr >= 0 everywhere)
+        fast = uniform_tau and use_poly and not c.has_extra and not c.multi_pois and not gen
+        for i in range(n):
+            if c.nr[i].thr < 0.0:
+                fast = 0
+        # homogeneous: threshold, Poisson rate and weight shared -> 32-byte neurons
+        hom = fast
+        hthr = c.nr[0].thr
+        hw = c.nr[0].w_pois
+        hir = c.nr[0].inv_rate
+        for i in range(n):
+            if c.nr[i].thr != hthr or c.nr[i].w_pois != hw or c.nr[i].inv_rate != hir:
+                hom = 0
+        if fast:
+            k = 1
+            for j in range(K * n):
+                if indptr[j + 1] - indptr[j] > k:
+                    k = indptr[j + 1] - indptr[j]
+            c.due = <int32_t *> malloc(k * sizeof(int32_t))
+            if c.due == NULL:
+                fast = 0
+                hom = 0
+        if hom:
+            c.hot = <nc_hot *> nc_alloc_neurons((n + 1) // 2)
+            if c.hot == NULL:
+                hom = 0
+            else:
+                for i in range(n):
+                    c.hot[i].u = c.nr[i].u
+                    c.hot[i].ref_until = c.nr[i].ref_until
+                    c.hot[i].next_in = c.nr[i].next_in
+                    c.hot[i].rng = c.nr[i].rng
+        while not c.err:
+            T = nwin * window
+            if T >= duration:
+                break
+            W = (nwin + 1) * window
+            if W > duration:
+                W = duration
+            c.T = T
+            # 1. deliver the arrivals of [T, W) in time order, one instant at a time (a merge
+            #    over the delay classes; equal times: lower delay class, then log order)
+            best = -1
+            best_ta = W
+            for j in range(K):
+                if ptr[j] < log_n:
+                    ta = log_t[ptr[j]] + delays[j]
+                    if ta < best_ta:
+                        best_ta = ta
+                        best = j
+            while best >= 0 and not c.err:
+                ta = best_ta
+                ng = 0
+                while best >= 0 and best_ta == ta:
+                    p = ptr[best]
+                    ptr[best] = p + 1
+                    row = best * n + log_id[p]
+                    if ng == gcap:
+                        gcap *= 2
+                        tmp = realloc(grows, gcap * sizeof(int64_t))
+                        if tmp == NULL:
+                            c.err = 1
+                            break
+                        grows = <int64_t *> tmp
+                    grows[ng] = row
+                    ng += 1
+                    c.cnt[C_REC] += indptr[row + 1] - indptr[row]
+                    best = -1
+                    best_ta = W
+                    for j in range(K):
+                        if ptr[j] < log_n:
+                            tb = log_t[ptr[j]] + delays[j]
+                            if tb < best_ta:
+                                best_ta = tb
+                                best = j
+                if c.err:
+                    break
+                if hom:
+                    _deliver_h(&c, &indptr[0], &indices[0], &weights[0], grows, ng, ta, T, hthr, hw, hir)
+                elif fast:
+                    _deliver_fast(&c, &indptr[0], &indices[0], &weights[0], grows, ng, ta, T)
+                else:
+                    _deliver_general(&c, &indptr[0], &indices[0], &weights[0], grows, ng, ta)
+            # 2. every neuron to W (own inputs < W, drift spikes < W), then rebase the frame
+            wend = nextafter(W, -INFINITY)
+            f = exp(-(W - T) * c.inv_tau0)
+            if hom:
+                for i in range(n):
+                    if c.hot[i].next_in <= wend:
+                        c.cnt[C_EXT_DISC] += _adv_h(&c, &c.hot[i], i, wend, T, c.inv_tau0, hthr, hw, hir)
+                    c.hot[i].u *= f
+            for i in range(n if not hom else 0):
+                nd = &c.nr[i]
+                if nd.next_in <= wend:
+                    if fast:
+                        c.cnt[C_EXT_DISC] += _adv_fast(&c, nd, i, wend, T, c.inv_tau0)
+                    else:
+                        _advance(&c, nd, i, wend)
+                if gen:
+                    _gdrift(&c, i, W, 1)
+                elif nd.thr < 0.0:
+                    _drift_until(&c, i, W)
+                if uniform_tau:
+                    nd.u *= f
+                else:
+                    nd.u *= exp(-(W - T) * inv_tau[i])
+            # 3. the window's spikes, sorted by (time, address), join the log
+            if c.wn > 0:
+                qsort(c.wbuf, c.wn, sizeof(nc_spike), nc_spike_cmp)
+                if log_n + c.wn > log_cap:
+                    while log_n + c.wn > log_cap:
+                        log_cap *= 2
+                    tmp = realloc(log_t, log_cap * sizeof(double))
+                    if tmp == NULL:
+                        c.err = 1
+                        break
+                    log_t = <double *> tmp
+                    tmp = realloc(log_id, log_cap * sizeof(int32_t))
+                    if tmp == NULL:
+                        c.err = 1
+                        break
+                    log_id = <int32_t *> tmp
+                for k in range(c.wn):
+                    log_t[log_n + k] = c.wbuf[k].t
+                    log_id[log_n + k] = c.wbuf[k].id
+                log_n += c.wn
+                c.wn = 0
+            nwin += 1
+
+    c.cnt[C_WINDOWS] = nwin
+    for k in range(N_COUNTERS):
+        counters[k] = c.cnt[k]
+    times = np.empty(log_n, dtype=np.float64)
+    ids = np.empty(log_n, dtype=np.int32)
+    tv = times
+    iv = ids
+    for k in range(log_n):
+        tv[k] = log_t[k]
+        iv[k] = log_id[k]
+    free(c.nr)
+    free(c.gV)
+    free(grows)
+    free(c.cand)
+    free(c.touch)
+    free(c.gR)
+    free(c.gT)
+    free(c.gW)
+    free(c.hot)
+    free(c.due)
+    free(c.sin_pos)
+    free(c.st_pos)
+    free(c.wbuf)
+    free(log_t)
+    free(log_id)
+    free(ptr)
+    if c.err:
+        raise MemoryError("emulator: out of memory while growing the spike buffers")
+    return times, ids
