@@ -19,6 +19,7 @@ from .errors import NeurochipError
 SUBCOMMANDS: dict[str, str] = {
     "lif": "neurochip._cli_lif",
     "demo": "neurochip._cli_demo",
+    "network": "neurochip._cli_network",
 }
 
 

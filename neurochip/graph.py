@@ -121,7 +121,8 @@ def _std(x: NDArray) -> float:
 def _stats(x: NDArray) -> dict[str, float]:
     if x.size == 0:
         return {"min": 0.0, "mean": 0.0, "max": 0.0, "std": 0.0}
-    return {"min": float(x.min()), "mean": float(x.mean()), "max": float(x.max()), "std": _std(x)}
+    const = bool((x == x.flat[0]).all())
+    return {"min": float(x.min()), "mean": float(x.flat[0]) if const else float(x.mean()), "max": float(x.max()), "std": _std(x)}
 
 
 def _rates(network: Network, rates_hz: float | Mapping[str, float] | None) -> NDArray[np.float64] | None:
