@@ -113,15 +113,16 @@ class InputPort:
         The Input node's (flattened) name.
     size : int
         Number of input channels.
-    targets : tuple of (population, weight_volt, mask, delay_s)
-        For each reached population: the voltage jump matrix (n_target, size), the boolean
-        matrix of connected (target, channel) pairs and the path delay (s, from Delay nodes;
-        0 when there is none: input is delivered at once).
+    targets : tuple of (population, indptr, neurons, weight_volt, delay_s)
+        For each reached path: the population, the connections in compressed columns (the
+        targets of channel ``c`` are ``neurons[indptr[c]:indptr[c + 1]]`` with the voltage
+        jumps ``weight_volt[...]``) and the path delay (s, from Delay nodes; 0 when there is
+        none: input is delivered at once).
     """
 
     name: str
     size: int
-    targets: tuple[tuple[str, NDArray[np.float64], NDArray[np.bool_], float], ...]
+    targets: tuple[tuple[str, NDArray[np.int64], NDArray[np.int64], NDArray[np.float64], float], ...]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True, eq=False)
@@ -180,13 +181,13 @@ class NIRImport:
         if c.size and (c.min() < 0 or c.max() >= port.size):
             raise InvalidParameterError(f"spike_input({name!r}): channels must be in [0, {port.size})")
         out = []
-        for pop, w, mask, delay in port.targets:
-            rows, k = np.nonzero(mask[:, c])
-            order = np.lexsort((rows, t[k]))
-            rows, k = rows[order], k[order]
-            out.append(
-                SpikeTimesInput(population=pop, times_s=t[k] + delay, neurons=rows, weight_volt=w[rows, c[k]])
-            )
+        for pop, indptr, neurons, w, delay in port.targets:
+            counts = indptr[c + 1] - indptr[c]
+            k = np.repeat(np.arange(c.size), counts)  # the input spike of each delivery
+            syn = np.arange(k.size) - np.repeat(np.cumsum(counts) - counts, counts) + indptr[c][k]
+            order = np.lexsort((neurons[syn], t[k]))
+            k, syn = k[order], syn[order]
+            out.append(SpikeTimesInput(population=pop, times_s=t[k] + delay, neurons=neurons[syn], weight_volt=w[syn]))
         return out
 
 
@@ -412,7 +413,7 @@ class _Importer:
         return out
 
 
-def _params(name: str, node: Any, t_ref: NDArray[np.float64]) -> dict[str, NDArray[np.float64]]:
+def _params(name: str, node: Any, t_ref: NDArray[np.float64], if_tau: float | None) -> dict[str, NDArray[np.float64]]:
     kind = _kind(node)
     r = _arr(name, node, "r")
     if not (r > 0).all():
@@ -428,7 +429,7 @@ def _params(name: str, node: Any, t_ref: NDArray[np.float64]) -> dict[str, NDArr
         out["e_leak_volt"] = _arr(name, node, "v_leak")
     else:  # IF
         out["c_m_farad"] = 1.0 / r
-        out["g_leak_siemens"] = np.zeros_like(r)
+        out["g_leak_siemens"] = np.zeros_like(r) if if_tau is None else out["c_m_farad"] / if_tau
         out["e_leak_volt"] = np.zeros_like(r)
     if kind == "LI":
         out["v_th_volt"] = np.full(r.size, LI_THRESHOLD_VOLT)
@@ -487,6 +488,7 @@ def from_nir(
     reset: str | None = None,
     t_ref_s: float | None = None,
     delay_s: float | None = None,
+    if_tau_s: float | None = None,
     seed: int = 0,
 ) -> NIRImport:
     """Import an NIR graph (a ``nir.NIRGraph``, or a path to an NIR file).
@@ -509,6 +511,11 @@ def from_nir(
     delay_s : float, optional
         Delay (s) of each synapse whose path has no Delay node (the emulator needs > 0).
         Default ``dt_s``, with a warning when used.
+    if_tau_s : float, optional
+        Import IF nodes as LIF neurons with this membrane time constant (s), g_L = C /
+        if_tau_s, E_L = 0: an approximation (relative error of the integral about T / if_tau_s
+        over a time T) that lets :func:`neurochip.emulator.run`, which needs a leak, run them.
+        Default None: IF nodes get g_L = 0 exactly.
     seed : int
         Seed stored in the returned Network (its synapses are explicit, so it only matters if
         you add random projections).
@@ -524,7 +531,7 @@ def from_nir(
         of the edge), ``reset="subtract"``, or invalid parameters.
     """
     if isinstance(graph, (str, Path)):
-        return read_nir(graph, dt_s=dt_s, reset=reset, t_ref_s=t_ref_s, delay_s=delay_s, seed=seed)
+        return read_nir(graph, dt_s=dt_s, reset=reset, t_ref_s=t_ref_s, delay_s=delay_s, if_tau_s=if_tau_s, seed=seed)
     nir = _nir()
     if not isinstance(graph, nir.NIRGraph):
         raise InvalidParameterError(f"graph = {type(graph).__name__}: must be a nir.NIRGraph or a path")
@@ -553,6 +560,8 @@ def from_nir(
         )
     if t_ref_s is not None and not (isinstance(t_ref_s, (int, float)) and math.isfinite(t_ref_s) and t_ref_s >= 0):
         raise InvalidParameterError(f"t_ref_s = {t_ref_s!r}: must be a finite number >= 0")
+    if if_tau_s is not None and not (isinstance(if_tau_s, (int, float)) and math.isfinite(if_tau_s) and if_tau_s > 0):
+        raise InvalidParameterError(f"if_tau_s = {if_tau_s!r}: must be a finite number > 0")
     if delay_s is not None and not (isinstance(delay_s, (int, float)) and math.isfinite(delay_s) and delay_s > 0):
         raise InvalidParameterError(f"delay_s = {delay_s!r}: must be a finite number > 0")
 
@@ -587,10 +596,12 @@ def from_nir(
         else:
             t_ref = np.zeros(n)
             t_ref_missing.append(name)
-        a = _params(name, node, t_ref)
+        a = _params(name, node, t_ref, if_tau_s)
         exact = {k: np.asarray(meta[k], dtype=np.float64).reshape(-1) for k in ("c_m_farad", "g_leak_siemens",
                  "e_leak_volt") if k in meta}  # fmt: skip
-        if len(exact) == 3 and all(v.shape == (n,) for v in exact.values()):
+        if len(exact) == 3 and all(v.shape == (n,) for v in exact.values()) and not (
+            _kind(node) == "IF" and if_tau_s is not None
+        ):
             ok = all(np.allclose(exact[k], a[k], rtol=1e-12, atol=0) for k in ("c_m_farad", "g_leak_siemens"))
             if _kind(node) != "IF":
                 ok = ok and np.array_equal(exact["e_leak_volt"], a["e_leak_volt"])
@@ -622,13 +633,18 @@ def from_nir(
         biases[target] = e.bias if e.bias.size else np.zeros(_size(target, node))
         charge_to_volt = float(dt_s) / arrays[target]["c_m_farad"]
         for t in e.terms:
-            m = np.eye(e.dim) if t.matrix is None else t.matrix
-            mask = (m != 0) if t.mask is None else t.mask
-            w = m * charge_to_volt[:, None]
+            if t.matrix is None:  # a direct edge: one to one, without building an identity matrix
+                post = pre = np.arange(e.dim)
+                wv = charge_to_volt.copy()
+            else:
+                post, pre = np.nonzero((t.matrix != 0) if t.mask is None else t.mask)
+                wv = t.matrix[post, pre] * charge_to_volt[post]
             if t.source in ports:
-                ports[t.source].append((target, w, mask, t.delay))
+                order = np.lexsort((post, pre))
+                indptr = np.zeros(_size(t.source, nodes[t.source]) + 1, np.int64)
+                np.cumsum(np.bincount(pre, minlength=indptr.size - 1), out=indptr[1:])
+                ports[t.source].append((target, indptr, post[order].astype(np.int64), wv[order], t.delay))
                 continue
-            post, pre = np.nonzero(mask)
             if t.delay > 0:
                 d = np.full(pre.size, t.delay)
             else:
@@ -636,7 +652,7 @@ def from_nir(
                 if pre.size and delay_s is None:
                     used_default.append(f"{t.source}->{target}")
             key = (t.source, target, t.layer or f"direct:{len(groups)}")
-            groups.setdefault(key, []).append((pre, post, w[post, pre], d))
+            groups.setdefault(key, []).append((pre, post, wv, d))
     for (src, dst, _), parts in groups.items():
         pre = np.concatenate([p[0] for p in parts])
         post = np.concatenate([p[1] for p in parts])

@@ -347,3 +347,18 @@ def test_export_refuses_what_nir_cannot_express():
     mixed = Network(populations=(Population(name="m", size=2, per_neuron={"g_leak_siemens": [0.0, 1e-9]}),))
     with pytest.raises(InvalidParameterError, match="mixes leaky and non-leaky"):
         to_nir(mixed)
+
+
+def test_if_nodes_run_with_the_leak_approximation_and_count_exactly():
+    # IF: dv/dt = r I; each input moves v by r * W * dt = 2 * 1500 * 1e-4 = 0.3, threshold 1, reset 0:
+    # the 4th, 8th, ... input fires (leak of tau = 1e6 s changes v by < 1e-6 over the run)
+    graph = nir.NIRGraph.from_list(nir.Linear(np.full((1, 1), 1500.0)),
+                                   nir.IF(r=np.array([2.0]), v_threshold=np.ones(1), v_reset=np.zeros(1)))  # fmt: skip
+    exact = from_nir(graph, **OPTS)
+    assert exact.network.population("if").arrays()["g_leak_siemens"][0] == 0.0
+    imp = from_nir(graph, if_tau_s=1e6, **OPTS)
+    times = np.linspace(0.001, 0.099, 37)
+    port = next(iter(imp.inputs))
+    res = run(imp.network, duration_s=0.1, inputs=imp.spike_input(port, times, np.zeros(37, int)))
+    assert res.spike_counts[0] == 37 // 4
+    np.testing.assert_array_equal(res.spike_times(0), times[3::4])
