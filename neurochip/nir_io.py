@@ -37,8 +37,8 @@ one neurochip's emulator implements; ``"subtract"`` is refused with an error); t
 period ``t_ref_s`` (NIR has none: default 0); the synaptic delay ``delay_s`` of an edge that
 has no Delay node (the emulator needs delays > 0: default one time step).
 
-Nodes: Input, Output, LIF, IF, LI, Affine, Linear, Scale, Delay and subgraphs (NIRGraph
-nodes, flattened to ``"sub.node"`` names).  CubaLIF and CubaLI (current-based synapses) are
+Nodes: Input, Output, LIF, IF, LI, Affine, Linear, Scale, Delay, Flatten (a pass-through:
+populations are flat) and subgraphs (NIRGraph nodes, flattened to ``"sub.node"`` names).  CubaLIF and CubaLI (current-based synapses) are
 refused with a clear error, as is every other node type.  LI (a leaky integrator that never
 spikes) becomes a population whose threshold is :data:`LI_THRESHOLD_VOLT`, so it receives and
 counts synaptic events but never fires; it may only feed Output nodes.
@@ -291,11 +291,11 @@ def _check_supported(name: str, node: Any) -> None:
             "current-based synapses (tau_syn) are not supported yet: neurochip's emulator has delta "
             "synapses only (a spike makes the membrane jump); use LIF/IF nodes, or approximate tau_syn -> 0",
         )  # fmt: skip
-    if kind not in _NEURONS + _LINEAR + ("Input", "Output"):
+    if kind not in _NEURONS + _LINEAR + ("Input", "Output", "Flatten"):
         raise _node_error(
             name, node,
             "unsupported node type; neurochip imports Input, Output, LIF, IF, LI, Affine, Linear, Scale, "
-            "Delay and subgraphs",
+            "Delay, Flatten and subgraphs",
         )  # fmt: skip
 
 
@@ -407,7 +407,7 @@ class _Importer:
                         mask = (m != 0) & rows[:, None]
                     terms.append(_Term(t.source, t.delay + float(value), sub, mask, t.layer))
             out = _Expr(e.dim, terms, e.bias)
-        else:  # Output, a subgraph's Input/Output: pass-through
+        else:  # Output, Flatten (neuron arrays are flat already), a subgraph's Input/Output: pass-through
             out = e
         self.memo[name] = out
         return out

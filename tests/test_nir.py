@@ -220,6 +220,23 @@ def test_feed_forward_graph_from_nir_classes_runs_and_matches_numpy(rng):
         np.testing.assert_allclose(res.spike_times(k), s, rtol=1e-9, atol=1e-12)
 
 
+def test_an_snntorch_style_graph_with_flatten_imports_with_unit_jumps():
+    # snnTorch's exporter: dt = 1e-4, tau = dt / (1 - beta), r = tau / dt, so r dt / tau = 1
+    beta, dt = 0.9, 1e-4
+    tau = dt / (1 - beta)
+    graph = nir.NIRGraph(
+        nodes={"input": nir.Input(input_type=np.array([1, 2, 3])), "flatten": nir.Flatten(input_type={"input": np.array([1, 2, 3])}, start_dim=0),
+               "fc": nir.Affine(weight=np.arange(12.0).reshape(2, 6) / 10, bias=np.zeros(2)),
+               "lif": nir.LIF(tau=np.full(2, tau), r=np.full(2, tau / dt), v_leak=np.zeros(2), v_threshold=np.ones(2)),
+               "output": nir.Output(output_type=np.array([2]))},  # fmt: skip
+        edges=[("input", "flatten"), ("flatten", "fc"), ("fc", "lif"), ("lif", "output")],
+    )
+    imp = from_nir(graph, **OPTS)
+    (stim,) = imp.spike_input("input", [0.0], [4])
+    np.testing.assert_array_equal(stim.neurons, [0, 1])
+    np.testing.assert_allclose(stim.weight_volt, [0.4, 1.0], rtol=1e-12)  # W[:, 4], unscaled
+
+
 def test_assumptions_are_warned_and_recorded():
     graph = nir.NIRGraph.from_list(nir.Affine(weight=np.eye(2), bias=np.zeros(2)), _lif(2), nir.Linear(np.eye(2)), _lif(2))
     with pytest.warns(NIRImportWarning) as rec:
