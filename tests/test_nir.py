@@ -347,6 +347,14 @@ def test_subtract_reset_li_feeding_a_neuron_and_bad_files_are_refused(tmp_path):
     )
     with pytest.raises(InvalidParameterError, match=r"'li' \(LI\): .* may only feed Output nodes"):
         from_nir(li, **OPTS)
+    loop = nir.NIRGraph(
+        nodes={"x": nir.Input(input_type=np.array([2])), "a": nir.Linear(np.eye(2)), "b": nir.Linear(np.eye(2)),
+               "lif": _lif(2)},  # fmt: skip
+        edges=[("x", "a"), ("a", "b"), ("b", "a"), ("b", "lif")],
+        type_check=False,
+    )
+    with pytest.raises(InvalidParameterError, match="algebraic loop"):
+        from_nir(loop, **OPTS)
     bad = _lif(2, v_reset=2.0)
     with pytest.raises(InvalidParameterError, match=r"'lif' \(LIF\): v_reset\[0\] = 2.0 must be < v_threshold"):
         from_nir(nir.NIRGraph.from_list(nir.Linear(np.eye(2)), bad), **OPTS)
