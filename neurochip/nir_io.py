@@ -43,13 +43,15 @@ refused with a clear error, as is every other node type.  LI (a leaky integrator
 spikes) becomes a population whose threshold is :data:`LI_THRESHOLD_VOLT`, so it receives and
 counts synaptic events but never fires; it may only feed Output nodes.
 
-Input nodes are not populations: an input spike on channel ``c`` is delivered straight to the
-neurons its Affine/Linear/Scale/Delay chain reaches, as a :class:`SpikeTimesInput` built by
-:meth:`NIRImport.spike_input`.
+Input nodes become populations of relay neurons (one per channel) that fire exactly when fed
+with the :class:`SpikeTimesInput` that :meth:`NIRImport.spike_input` builds; with
+``inputs="ports"`` they are not neurons, and an input spike is delivered straight to the
+neurons its Affine/Linear/Scale/Delay chain reaches.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import warnings
 from dataclasses import dataclass
@@ -73,16 +75,25 @@ __all__ = [
     "NIRImportWarning",
     "NIR_DEFAULT_DT_S",
     "LI_THRESHOLD_VOLT",
+    "RELAY_PARAMS",
+    "RELAY_WEIGHT_VOLT",
 ]
 
 #: Time step (s) that snnTorch's and the Lava bridge's NIR exporters assume.
 NIR_DEFAULT_DT_S = 1e-4
 #: Threshold (V) given to the neurons of an LI node: never reached.
 LI_THRESHOLD_VOLT = 1e300
+#: Parameters of the relay neurons an Input node becomes with ``inputs="populations"``: an
+#: input spike of :data:`RELAY_WEIGHT_VOLT` takes one from rest (0 V) or reset (0 V) over its
+#: 0.5 V threshold at once, so it fires exactly at the input spike's time, once per spike.
+RELAY_PARAMS = LIFParams(c_m_farad=1e-12, g_leak_siemens=1e-9, e_leak_volt=0.0, v_th_volt=0.5, v_reset_volt=0.0,
+                         t_ref_s=0.0)  # fmt: skip
+RELAY_WEIGHT_VOLT = 1.0
 #: Largest dense NIR weight matrix :func:`to_nir` writes (entries), unless told otherwise.
 MAX_DENSE_ENTRIES = 1 << 25
 
 _RESETS = ("value", "subtract")
+_LIF_FIELDS = tuple(f.name for f in dataclasses.fields(LIFParams))
 _META = "neurochip"
 
 
@@ -117,12 +128,15 @@ class InputPort:
         For each reached path: the population, the connections in compressed columns (the
         targets of channel ``c`` are ``neurons[indptr[c]:indptr[c + 1]]`` with the voltage
         jumps ``weight_volt[...]``) and the path delay (s, from Delay nodes; 0 when there is
-        none: input is delivered at once).
+        none: input is delivered at once).  Empty for a relay population.
+    population : str or None
+        The relay population the Input node became (``inputs="populations"``), else None.
     """
 
     name: str
     size: int
-    targets: tuple[tuple[str, NDArray[np.int64], NDArray[np.int64], NDArray[np.float64], float], ...]
+    targets: tuple[tuple[str, NDArray[np.int64], NDArray[np.int64], NDArray[np.float64], float], ...] = ()
+    population: str | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True, eq=False)
@@ -168,8 +182,10 @@ class NIRImport:
         Returns
         -------
         list of SpikeTimesInput
-            One per reached population: each input spike becomes, for every neuron its chain
-            reaches, a jump of the mapped weight at ``time + path delay``.
+            For a relay population: one, that makes relay neuron ``channel`` fire at each
+            spike time.  For a port: one per reached population, where each input spike
+            becomes, for every neuron its chain reaches, a jump of the mapped weight at
+            ``time + path delay``.
         """
         if name not in self.inputs:
             raise InvalidParameterError(f"input node = {name!r}: not an Input of the graph ({sorted(self.inputs)})")
@@ -180,6 +196,8 @@ class NIRImport:
             raise InvalidParameterError(f"spike_input({name!r}): times_s and channels must be 1-d of equal length")
         if c.size and (c.min() < 0 or c.max() >= port.size):
             raise InvalidParameterError(f"spike_input({name!r}): channels must be in [0, {port.size})")
+        if port.population is not None:
+            return [SpikeTimesInput(population=port.population, times_s=t, neurons=c, weight_volt=RELAY_WEIGHT_VOLT)]
         out = []
         for pop, indptr, neurons, w, delay in port.targets:
             counts = indptr[c + 1] - indptr[c]
@@ -489,6 +507,7 @@ def from_nir(
     t_ref_s: float | None = None,
     delay_s: float | None = None,
     if_tau_s: float | None = None,
+    inputs: str = "populations",
     seed: int = 0,
 ) -> NIRImport:
     """Import an NIR graph (a ``nir.NIRGraph``, or a path to an NIR file).
@@ -516,6 +535,14 @@ def from_nir(
         if_tau_s, E_L = 0: an approximation (relative error of the integral about T / if_tau_s
         over a time T) that lets :func:`neurochip.emulator.run`, which needs a leak, run them.
         Default None: IF nodes get g_L = 0 exactly.
+    inputs : {"populations", "ports"}
+        What an Input node becomes.  ``"populations"`` (default): a population of relay
+        neurons (:data:`RELAY_PARAMS`), one per channel, that fire exactly when fed by
+        :meth:`NIRImport.spike_input`; their synapses to the graph are ordinary projections
+        (so input fan-out is on-chip traffic, and a path without a Delay node gets
+        ``delay_s``).  ``"ports"``: no neurons; an input spike is delivered straight to the
+        neurons its chain reaches, at once (NIR's timing exactly).  Input nodes neurochip
+        exported as ports stay ports.
     seed : int
         Seed stored in the returned Network (its synapses are explicit, so it only matters if
         you add random projections).
@@ -531,7 +558,9 @@ def from_nir(
         of the edge), ``reset="subtract"``, or invalid parameters.
     """
     if isinstance(graph, (str, Path)):
-        return read_nir(graph, dt_s=dt_s, reset=reset, t_ref_s=t_ref_s, delay_s=delay_s, if_tau_s=if_tau_s, seed=seed)
+        return read_nir(
+            graph, dt_s=dt_s, reset=reset, t_ref_s=t_ref_s, delay_s=delay_s, if_tau_s=if_tau_s, inputs=inputs, seed=seed
+        )
     nir = _nir()
     if not isinstance(graph, nir.NIRGraph):
         raise InvalidParameterError(f"graph = {type(graph).__name__}: must be a nir.NIRGraph or a path")
@@ -562,6 +591,8 @@ def from_nir(
         raise InvalidParameterError(f"t_ref_s = {t_ref_s!r}: must be a finite number >= 0")
     if if_tau_s is not None and not (isinstance(if_tau_s, (int, float)) and math.isfinite(if_tau_s) and if_tau_s > 0):
         raise InvalidParameterError(f"if_tau_s = {if_tau_s!r}: must be a finite number > 0")
+    if inputs not in ("populations", "ports"):
+        raise InvalidParameterError(f"inputs = {inputs!r}: must be 'populations' or 'ports'")
     if delay_s is not None and not (isinstance(delay_s, (int, float)) and math.isfinite(delay_s) and delay_s > 0):
         raise InvalidParameterError(f"delay_s = {delay_s!r}: must be a finite number > 0")
 
@@ -623,9 +654,16 @@ def from_nir(
     used_default = []
     projections: list[Projection] = []
     biases: dict[str, NDArray[np.float64]] = {}
-    ports: dict[str, list] = {
-        k: [] for k, v in nodes.items() if _kind(v) == "Input" and k not in passes
-    }
+    ports: dict[str, list] = {}
+    for k, v in nodes.items():
+        if _kind(v) == "Input" and k not in passes:
+            marked = (dict(getattr(v, "metadata", None) or {}).get(_META) or {}).get("port")
+            if inputs == "ports" or marked:
+                ports[k] = []
+            else:  # a relay population
+                n = _size(k, v)
+                arrays[k] = {f: np.full(n, float(getattr(RELAY_PARAMS, f))) for f in _LIF_FIELDS}
+                biases[k] = np.zeros(n)
     groups: dict[tuple, list] = {}
     for target in neuron_names:
         node = nodes[target]
@@ -670,9 +708,11 @@ def from_nir(
             f"delay_s = {default_delay!r} s for the edges without a Delay node ({sorted(set(used_default))}); "
             "the emulator needs delays > 0"
         )
-    pops = tuple(_population(k, arrays[k], biases[k], v_inits.get(k)) for k in neuron_names)
+    pops = tuple(_population(k, arrays[k], biases[k], v_inits.get(k)) for k in nodes if k in arrays)
     network = Network(populations=pops, projections=tuple(projections), seed=seed)
-    inputs = {k: InputPort(name=k, size=_size(k, nodes[k]), targets=tuple(v)) for k, v in ports.items()}
+    ins = {k: InputPort(name=k, size=_size(k, nodes[k]), targets=tuple(v)) for k, v in ports.items()}
+    ins.update({k: InputPort(name=k, size=_size(k, v), population=k) for k, v in nodes.items()
+                if _kind(v) == "Input" and k in arrays})  # fmt: skip
     outputs = {}
     for k, v in nodes.items():
         if _kind(v) == "Output" and k not in passes:
@@ -685,7 +725,7 @@ def from_nir(
         )
     return NIRImport(
         network=network,
-        inputs=inputs,
+        inputs=ins,
         outputs=outputs,
         dt_s=float(dt_s),
         reset=reset,
@@ -862,7 +902,7 @@ def to_nir(
     for n in ins:
         size = network.population(n).size
         port = fresh(f"input_{n}")
-        nodes[port] = nir.Input(input_type={"input": np.array([size])})
+        nodes[port] = nir.Input(input_type={"input": np.array([size])}, metadata={_META: {"port": 1}})
         if not bias_done[n]:
             an = fresh(f"input_{n}__bias")
             nodes[an] = weight_node(np.eye(size), n, {})

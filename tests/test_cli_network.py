@@ -52,7 +52,7 @@ def test_info_tables_and_an_nir_file(tmp_path, capsys):
     nir.write(str(tmp_path / "g.nir"), graph)
     assert main(["network", "info", str(tmp_path / "g.nir"), "--rates", "10"]) == 0
     out, err = capsys.readouterr()
-    assert "neurons" in out and "expected traffic" in out and "30 /s" in out
+    assert "neurons" in out and "expected traffic" in out and "50 /s" in out  # 2 relay + 3 LIF neurons
     assert "warning: NIR import assumed: dt_s = 0.0001" in err
     net = Network(
         populations=(Population(name="a", size=3, params=P), Population(name="b", size=3, params=P)),

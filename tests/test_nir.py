@@ -176,7 +176,8 @@ def _reference_layer(tau, r, v_leak, v_th, v_reset, bias, arrivals, t_end):
     return spikes, margin
 
 
-def test_feed_forward_graph_from_nir_classes_runs_and_matches_numpy(rng):
+@pytest.mark.parametrize("inputs", ["populations", "ports"])
+def test_feed_forward_graph_from_nir_classes_runs_and_matches_numpy(rng, inputs):
     dt, delay, t_end = 1e-4, 1e-3, 0.08
     n_in, n1, n2 = 3, 4, 2
     tau1 = np.array([2e-3, 3e-3, 5e-3, 4e-3])
@@ -200,14 +201,20 @@ def test_feed_forward_graph_from_nir_classes_runs_and_matches_numpy(rng):
         },
         edges=[("x", "fc1"), ("fc1", "lif1"), ("lif1", "fc2"), ("fc2", "lif2"), ("lif2", "y")],
     )
-    imp = from_nir(graph, **OPTS)
+    imp = from_nir(graph, inputs=inputs, **OPTS)
     assert imp.outputs == {"y": ("lif2",)}
-    times = np.sort(rng.uniform(0, t_end, 3 * 25))
+    times = np.sort(rng.uniform(0, t_end - delay, 3 * 25))
     chans = rng.integers(0, n_in, times.size)
     res = run(imp.network, duration_s=t_end, inputs=imp.spike_input("x", times, chans))
+    # relay neurons (one per input channel) fire at the input times, then their synapses add a delay
+    lag = delay if inputs == "populations" else 0.0
+    n_relay = n_in if inputs == "populations" else 0
+    assert [p.name for p in imp.network.populations] == ["x", "lif1", "lif2"][(inputs == "ports"):]
+    for c in range(n_relay):
+        np.testing.assert_array_equal(res.spike_times(c), times[chans == c])
 
     # reference, written from NIR's equations: jump = r W dt / tau, constant current = bias
-    arr1 = [[(t, r1[i] * w1[i, c] * dt / tau1[i]) for t, c in zip(times, chans)] for i in range(n1)]
+    arr1 = [[(t + lag, r1[i] * w1[i, c] * dt / tau1[i]) for t, c in zip(times, chans)] for i in range(n1)]
     s1, m1 = _reference_layer(tau1, r1, np.zeros(n1), np.ones(n1), np.zeros(n1), b1, arr1, t_end)
     ev = sorted((t + delay, j) for j in range(n1) for t in s1[j])
     arr2 = [[(t, r2[i] * w2[i, j] * dt / tau2[i]) for t, j in ev] for i in range(n2)]
@@ -215,9 +222,11 @@ def test_feed_forward_graph_from_nir_classes_runs_and_matches_numpy(rng):
     assert min(m1, m2) > 1e-6  # no jump lands near threshold: counts are robust
     expected = np.array([s.size for s in s1 + s2])
     assert expected[:n1].min() > 0 and expected[n1:].sum() > 5  # both layers are active
-    np.testing.assert_array_equal(res.spike_counts, expected)
+    np.testing.assert_array_equal(res.spike_counts[n_relay:], expected)
+    # synapses store float32 weights (relative rounding <= 6e-8): a jump off by ~1e-8 V moves a
+    # later drift crossing (slope >= ~10 V/s here) by ~1e-9 s at most; counts are unaffected
     for k, s in enumerate(s1 + s2):
-        np.testing.assert_allclose(res.spike_times(k), s, rtol=1e-9, atol=1e-12)
+        np.testing.assert_allclose(res.spike_times(n_relay + k), s, rtol=0, atol=1e-8)
 
 
 def test_an_snntorch_style_graph_with_flatten_imports_with_unit_jumps():
@@ -231,7 +240,7 @@ def test_an_snntorch_style_graph_with_flatten_imports_with_unit_jumps():
                "output": nir.Output(output_type=np.array([2]))},  # fmt: skip
         edges=[("input", "flatten"), ("flatten", "fc"), ("fc", "lif"), ("lif", "output")],
     )
-    imp = from_nir(graph, **OPTS)
+    imp = from_nir(graph, inputs="ports", **OPTS)
     (stim,) = imp.spike_input("input", [0.0], [4])
     np.testing.assert_array_equal(stim.neurons, [0, 1])
     np.testing.assert_allclose(stim.weight_volt, [0.4, 1.0], rtol=1e-12)  # W[:, 4], unscaled
@@ -266,7 +275,7 @@ def test_mapping_of_lif_if_li_scale_and_delay():
         edges=[("x", "lif"), ("lif", "s"), ("s", "w"), ("w", "d"), ("d", "if"), ("lif", "li"), ("li", "y"),
                ("if", "y")],  # fmt: skip
     )
-    imp = from_nir(graph, **OPTS)
+    imp = from_nir(graph, inputs="ports", **OPTS)
     net = imp.network
     lif = net.population("lif").arrays()
     np.testing.assert_allclose(lif["c_m_farad"], 2e-3 / 4.0, rtol=1e-15)
@@ -307,10 +316,12 @@ def test_subgraphs_are_flattened_with_dotted_names():
         edges=[("x", "a"), ("a", "sub"), ("sub", "fc"), ("fc", "b"), ("b", "y")],
     )
     imp = from_nir(graph, **OPTS)
-    assert [p.name for p in imp.network.populations] == ["a", "sub.lif", "b"]
+    assert [p.name for p in imp.network.populations] == ["x", "a", "sub.lif", "b"]
     pre, post, w, _ = imp.network.csr().to_coo()
-    assert pre.size == 3 * 2 + 2
-    np.testing.assert_allclose(w[post < 5], 0.5, rtol=1e-6)  # r dt / tau = 1
+    assert pre.size == 3 + 3 * 2 + 2  # x -> a one to one, a -> sub.lif, sub.lif -> b
+    inner = (post >= 6) & (post < 8)
+    assert inner.sum() == 6
+    np.testing.assert_allclose(w[inner], 0.5, rtol=1e-6)  # r dt / tau = 1
 
 
 # ---------------------------------------------------------------------------------------------
@@ -381,7 +392,7 @@ def test_if_nodes_run_with_the_leak_approximation_and_count_exactly():
                                    nir.IF(r=np.array([2.0]), v_threshold=np.ones(1), v_reset=np.zeros(1)))  # fmt: skip
     exact = from_nir(graph, **OPTS)
     assert exact.network.population("if").arrays()["g_leak_siemens"][0] == 0.0
-    imp = from_nir(graph, if_tau_s=1e6, **OPTS)
+    imp = from_nir(graph, if_tau_s=1e6, inputs="ports", **OPTS)
     times = np.linspace(0.001, 0.099, 37)
     port = next(iter(imp.inputs))
     res = run(imp.network, duration_s=0.1, inputs=imp.spike_input(port, times, np.zeros(37, int)))
