@@ -47,6 +47,19 @@ Input nodes become populations of relay neurons (one per channel) that fire exac
 with the :class:`SpikeTimesInput` that :meth:`NIRImport.spike_input` builds; with
 ``inputs="ports"`` they are not neurons, and an input spike is delivered straight to the
 neurons its Affine/Linear/Scale/Delay chain reaches.
+
+Examples
+--------
+>>> import numpy as np, nir
+>>> graph = nir.NIRGraph.from_list(
+...     nir.Affine(weight=np.full((2, 3), 0.6), bias=np.zeros(2)),
+...     nir.LIF(tau=np.full(2, 1e-3), r=np.full(2, 10.0), v_leak=np.zeros(2), v_threshold=np.ones(2)))
+>>> imp = from_nir(graph, dt_s=1e-4, reset="value", t_ref_s=0.0, delay_s=1e-3)
+>>> [(p.name, p.size) for p in imp.network.populations]
+[('input', 3), ('lif', 2)]
+>>> float(imp.network.csr().weights[0])        # r W dt / tau = 10 * 0.6 * 1e-4 / 1e-3 (float32)
+0.6000000238418579
+>>> stimuli = imp.spike_input("input", times_s=[0.001, 0.002], channels=[0, 2])
 """
 
 from __future__ import annotations
