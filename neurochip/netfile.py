@@ -8,7 +8,8 @@ A network file is a NumPy ``.npz`` archive (no pickles) holding
   with, weight and delay as written) and totals;
 * ``pop<i>.bias``, ``pop<i>.v_init`` and ``pop<i>.pn.<field>``: per-neuron arrays (SI);
 * ``proj<k>.pre``, ``proj<k>.post`` (local indices), ``proj<k>.w`` (V, float32 values),
-  ``proj<k>.d`` (s): the synapses each projection was built into;
+  ``proj<k>.d`` (s, one value when the whole projection shares it): the synapses each
+  projection was built into;
 * ``csr.indptr``, ``csr.indices``, ``csr.weights``, ``csr.delays_s``: the built
   :class:`~neurochip.network.SynapseCSR`.
 
@@ -161,7 +162,8 @@ def save_network(network: Network, path: str | Path, *, compress: bool = False) 
         arrays[f"proj{k}.pre"] = pre.astype(np.int32)
         arrays[f"proj{k}.post"] = post.astype(np.int32)
         arrays[f"proj{k}.w"] = w.astype(np.float32)
-        arrays[f"proj{k}.d"] = d.astype(np.float64)
+        # one delay for the whole projection (the usual case) is stored once
+        arrays[f"proj{k}.d"] = d[:1].astype(np.float64) if d.size and (d == d[0]).all() else d.astype(np.float64)
     csr = network.csr()
     arrays.update({"csr.indptr": csr.indptr, "csr.indices": csr.indices, "csr.weights": csr.weights,
                    "csr.delays_s": csr.delays_s})  # fmt: skip
@@ -288,7 +290,11 @@ def load_network(path: str | Path) -> Network:
                                   key=f"proj{k}.pre")  # fmt: skip
             post = _array(data, f"proj{k}.post", path, (n,), np.int32)
             w = _array(data, f"proj{k}.w", path, (n,), np.float32)
-            d = _array(data, f"proj{k}.d", path, (n,), np.float64)
+            d = _get(data, f"proj{k}.d", path)
+            if d.dtype != np.float64 or d.shape not in ((n,), (1,)):
+                raise ConfigError(f"has shape {d.shape} and dtype {d.dtype}, expected float64 of shape ({n},) or (1,)",
+                                  path=path, key=f"proj{k}.d")  # fmt: skip
+            d = np.broadcast_to(d, (n,)).copy()
             sizes = {p.name: p.size for p in pops}
             for end, name, idx in (("pre", pre_name, pre), ("post", post_name, post)):
                 if name not in sizes:

@@ -483,9 +483,9 @@ def _params(name: str, node: Any, t_ref: NDArray[np.float64], if_tau: float | No
 
 
 def _population(name: str, arrays: dict[str, NDArray[np.float64]], bias: NDArray, v_init: Any) -> Population:
-    base = LIFParams(**{k: float(v[0]) for k, v in arrays.items()})
     per_neuron = {k: v for k, v in arrays.items() if not (v == v[0]).all()}
     try:
+        base = LIFParams(**{k: float(v[0]) for k, v in arrays.items()})
         return Population(
             name=name, size=int(bias.size), params=base, per_neuron=per_neuron, bias_current_amp=bias, v_init_volt=v_init
         )
