@@ -24,5 +24,9 @@ def run(args: argparse.Namespace) -> int:
     report = lif_report(params, i_min=0.0, i_max=10 * lif.rheobase(params), points=11)
     _print_report(params, report)
     plot_fi(params, report, str(out / "lif_fi.png"))
+    print("== 2. Network (build, save, NIR export and import, network info)")
+    from ._cli_network import demo_step
+
+    demo_step(out)
     print(f"plots written to {out}/")
     return 0

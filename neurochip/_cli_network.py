@@ -151,3 +151,36 @@ def _print(s: dict[str, Any]) -> None:
                 ["synaptic events", f"{t['synaptic_events_per_s']:.4g} /s"],
             ],
         )
+
+
+def demo_step(out: Path) -> None:
+    """The network step of ``neurochip demo``: build a small E/I network, save it, write it as
+    NIR, read both back and print ``network info``."""
+    from .graph import network_summary
+    from .lif import LIFParams
+    from .netfile import load_network, save_network
+    from .network import FixedInDegree, Network, Population, Projection
+    from .nir_io import read_nir, write_nir
+
+    p = LIFParams(c_m_farad=250e-12, g_leak_siemens=12.5e-9, v_th_volt=0.02, v_reset_volt=0.01, t_ref_s=2e-3)
+    net = Network(
+        populations=(Population(name="E", size=400, params=p), Population(name="I", size=100, params=p)),
+        projections=(
+            Projection(pre="E", post="E", rule=FixedInDegree(k=40), weight_volt=1e-4, delay_s=1.5e-3),
+            Projection(pre="E", post="I", rule=FixedInDegree(k=40), weight_volt=1e-4, delay_s=1.5e-3),
+            Projection(pre="I", post="E", rule=FixedInDegree(k=10), weight_volt=-5e-4, delay_s=1.5e-3),
+            Projection(pre="I", post="I", rule=FixedInDegree(k=10), weight_volt=-5e-4, delay_s=1.5e-3),
+        ),
+        seed=1,
+    )
+    save_network(net, out / "network.npz")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # NIR has no t_ref: kept in neurochip's metadata
+        write_nir(net, out / "network.nir")
+    back = load_network(out / "network.npz")
+    again = read_nir(out / "network.nir").network
+    same = back.csr().n_synapses == again.csr().n_synapses == net.csr().n_synapses
+    summary = network_summary(back, rates_hz={"E": 5.0, "I": 20.0})
+    _print({"file": str(out / "network.npz"), "format": "npz", **summary})
+    print(f"network written to {out}/network.npz and {out}/network.nir (read back: "
+          f"{'same synapses' if same else 'DIFFERENT'})")

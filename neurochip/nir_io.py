@@ -86,6 +86,7 @@ __all__ = [
     "NIRImport",
     "InputPort",
     "NIRImportWarning",
+    "NIRExportWarning",
     "NIR_DEFAULT_DT_S",
     "LI_THRESHOLD_VOLT",
     "RELAY_PARAMS",
@@ -108,6 +109,11 @@ MAX_DENSE_ENTRIES = 1 << 25
 _RESETS = ("value", "subtract")
 _LIF_FIELDS = tuple(f.name for f in dataclasses.fields(LIFParams))
 _META = "neurochip"
+
+
+class NIRExportWarning(UserWarning):
+    """An NIR export dropped something other tools will not see (a refractory period, which NIR
+    has no field for, is kept in neurochip's metadata only)."""
 
 
 class NIRImportWarning(UserWarning):
@@ -937,7 +943,7 @@ def to_nir(
         warnings.warn(
             f"NIR has no refractory period: t_ref_s of {t_ref} is kept in metadata['neurochip'] only "
             "(other tools ignore it)",
-            NIRImportWarning,
+            NIRExportWarning,
             stacklevel=2,
         )
     meta = {_META: {"dt_s": float(dt_s), "reset": "value", "version": __version__}}

@@ -24,7 +24,15 @@ from neurochip.network import (
     Population,
     Projection,
 )
-from neurochip.nir_io import LI_THRESHOLD_VOLT, NIRImportWarning, from_nir, read_nir, to_nir, write_nir
+from neurochip.nir_io import (
+    LI_THRESHOLD_VOLT,
+    NIRExportWarning,
+    NIRImportWarning,
+    from_nir,
+    read_nir,
+    to_nir,
+    write_nir,
+)
 
 OPTS = {"dt_s": 1e-4, "reset": "value", "t_ref_s": 0.0, "delay_s": 1e-3}  # nothing assumed
 
@@ -98,7 +106,7 @@ def _same(a, b, where) -> None:
 
 def test_round_trip_preserves_every_parameter_and_every_synapse(tmp_path, rng):
     net = _rich_network(rng)
-    with pytest.warns(NIRImportWarning, match="no refractory period"):
+    with pytest.warns(NIRExportWarning, match="no refractory period"):
         graph = write_nir(net, tmp_path / "net.nir")
     back = nir.read(str(tmp_path / "net.nir"))
     _graphs_equal(graph, back)  # what neurochip writes, nir.read gives back unchanged
@@ -127,14 +135,14 @@ def test_round_trip_preserves_every_parameter_and_every_synapse(tmp_path, rng):
 
 def test_reading_back_the_file_gives_the_same_network_through_read_nir(tmp_path, rng):
     net = _rich_network(rng)
-    with pytest.warns(NIRImportWarning):
+    with pytest.warns(NIRExportWarning):
         write_nir(net, tmp_path / "n.nir", dt_s=1e-3)
     imp = read_nir(tmp_path / "n.nir")
     assert imp.dt_s == 1e-3
     np.testing.assert_array_equal(_sorted_coo(imp.network), _sorted_coo(net))
     # the emulator gives the same spikes for the original and the re-imported network
     leaky = Network(populations=net.populations[:2], projections=net.projections[:3], seed=11)
-    with pytest.warns(NIRImportWarning):
+    with pytest.warns(NIRExportWarning):
         again = from_nir(to_nir(leaky)).network
     r1 = run(leaky, duration_s=0.2)
     r2 = run(again, duration_s=0.2)
@@ -398,3 +406,26 @@ def test_if_nodes_run_with_the_leak_approximation_and_count_exactly():
     res = run(imp.network, duration_s=0.1, inputs=imp.spike_input(port, times, np.zeros(37, int)))
     assert res.spike_counts[0] == 37 // 4
     np.testing.assert_array_equal(res.spike_times(0), times[3::4])
+
+
+def test_export_ports_and_their_errors(tmp_path):
+    lone = Network(populations=(Population(name="a", size=3, bias_current_amp=1e-10), Population(name="b", size=2)))
+    with pytest.warns(NIRExportWarning, match=r"t_ref_s of \['a', 'b'\]"):
+        g = to_nir(lone, dt_s=1e-3)
+    assert {k: type(v).__name__ for k, v in g.nodes.items()} == {
+        "a": "LIF", "b": "LIF", "input_a": "Input", "input_a__bias": "Affine", "input_b": "Input",
+        "output_a": "Output", "output_b": "Output",
+    }  # fmt: skip
+    np.testing.assert_array_equal(g.nodes["input_a__bias"].bias, np.full(3, 1e-10))
+    imp = from_nir(g)
+    assert [p.name for p in imp.network.populations] == ["a", "b"] and imp.network.csr().n_synapses == 0
+    np.testing.assert_array_equal(imp.network.population("a").bias_current_amp, 1e-10)
+    # a port delivers r dt / tau = dt / C per unit of input at once
+    (stim,) = imp.spike_input("input_b", [0.5], [1])
+    assert stim.population == "b" and stim.neurons.tolist() == [1]
+    assert stim.weight_volt[0] == pytest.approx(1e-3 / LIFParams().c_m_farad)
+    lone = Network(populations=(Population(name="a", size=3, bias_current_amp=1e-10, params=LIFParams(t_ref_s=0)),))
+    with pytest.raises(InvalidParameterError, match=r"population 'zz' \(in inputs/outputs\): not in the network"):
+        to_nir(lone, inputs=["zz"])
+    with pytest.raises(InvalidParameterError, match="population 'a': has a bias current but neither"):
+        to_nir(lone, inputs=[])
