@@ -337,11 +337,10 @@ def _check_supported(name: str, node: Any) -> None:
 
 
 class _Importer:
-    def __init__(self, nodes: dict, edges: list, passes: set, dt: float):
+    def __init__(self, nodes: dict, edges: list, passes: set):
         self.nodes = nodes
         self.edges = edges
         self.passes = passes
-        self.dt = dt
         self.incoming: dict[str, list[str]] = {k: [] for k in nodes}
         self.outgoing: dict[str, list[str]] = {k: [] for k in nodes}
         for a, b in edges:
@@ -623,7 +622,7 @@ def from_nir(
     passes |= {b for _, b in edges if _kind(nodes[b]) == "Input" and "." in b}
     for name, node in nodes.items():
         _check_supported(name, node)
-    imp = _Importer(nodes, edges, passes, float(dt_s))
+    imp = _Importer(nodes, edges, passes)
     for name in nodes:
         if _kind(nodes[name]) == "Input" and name not in passes and imp.incoming[name]:
             raise InvalidParameterError(f"NIR node {name!r} (Input): has incoming edges {imp.incoming[name]}")
