@@ -25,6 +25,10 @@ def run(args: argparse.Namespace) -> int:
     _print_report(params, report)
     plot_fi(params, report, str(out / "lif_fi.png"))
     _demo_circuit(out)
+    print("== 3. Network (build, save, NIR export and import, network info)")
+    from ._cli_network import demo_step
+
+    demo_step(out)
     print(f"plots written to {out}/")
     return 0
 

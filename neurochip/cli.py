@@ -21,6 +21,7 @@ SUBCOMMANDS: dict[str, str] = {
     "circuit": "neurochip._cli_circuit",
     "chip": "neurochip._cli_chip",
     "demo": "neurochip._cli_demo",
+    "network": "neurochip._cli_network",
 }
 
 

@@ -1,0 +1,186 @@
+"""``neurochip network info FILE``: size, connectivity, memory and expected traffic of a network
+file (``.npz`` written by :func:`neurochip.netfile.save_network`) or an NIR file."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import warnings
+from pathlib import Path
+from typing import Any
+
+from ._display import print_json, print_table
+from .errors import ConfigError, InvalidParameterError
+from .units import format_si, parse_quantity
+
+
+def add_parser(sub: Any) -> None:
+    p = sub.add_parser("network", help="inspect network files (.npz) and NIR graphs")
+    nsub = p.add_subparsers(dest="network_command", metavar="ACTION", parser_class=type(p))
+    info = nsub.add_parser(
+        "info",
+        help="neurons, synapses, degrees, delays, memory and expected traffic of a network",
+        description="Summarise a network file (.npz from neurochip) or an NIR graph (.nir/.h5).",
+    )
+    info.add_argument("file", metavar="FILE", help="network .npz, or an NIR HDF5 file")
+    info.add_argument(
+        "--rates",
+        metavar="HZ",
+        help="mean firing rate of every neuron (e.g. 5 or '5 Hz'), or per population: 'E=5,I=12'; "
+        "adds the expected spikes/s and synaptic events/s",
+    )
+    info.add_argument("--dt", metavar="S", help="NIR only: the exporter's time step (default 1e-4 s, warned)")
+    info.add_argument("--delay", metavar="S", help="NIR only: delay of edges without a Delay node (default dt)")
+    info.add_argument("--json", action="store_true", help="print JSON instead of tables")
+    info.set_defaults(func=run)
+    p.set_defaults(func=lambda args: (p.print_help(), 2)[1])
+
+
+def _parse_rates(text: str | None) -> Any:
+    if text is None:
+        return None
+    try:
+        if "=" not in text:
+            return parse_quantity(text, unit="Hz", name="--rates")
+        out = {}
+        for part in text.split(","):
+            name, _, value = part.partition("=")
+            if not name.strip():
+                raise InvalidParameterError(f"--rates: {part!r}: expected NAME=HZ")
+            out[name.strip()] = parse_quantity(value, unit="Hz", name=f"--rates {name.strip()}")
+        return out
+    except InvalidParameterError as exc:
+        raise ConfigError(str(exc)) from None
+
+
+def load_any(path: str, *, dt_s: float | None = None, delay_s: float | None = None) -> tuple[Any, str]:
+    """A Network from a neurochip .npz or an NIR file (told apart by content); returns the
+    network and the format name.  NIR import warnings go to stderr."""
+    p = Path(path)
+    if not p.is_file():
+        raise ConfigError("no such file", path=path)
+    with open(p, "rb") as fh:
+        magic = fh.read(8)
+    if magic.startswith(b"\x89HDF"):
+        from .nir_io import read_nir
+
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            imp = read_nir(p, dt_s=dt_s, delay_s=delay_s)
+        for w in caught:
+            print(f"warning: {w.message}", file=sys.stderr)
+        return imp.network, "nir"
+    from .netfile import load_network
+
+    return load_network(p), "npz"
+
+
+def run(args: argparse.Namespace) -> int:
+    from .graph import network_summary
+
+    rates = _parse_rates(args.rates)
+    try:
+        dt = parse_quantity(args.dt, unit="s", name="--dt") if args.dt else None
+        delay = parse_quantity(args.delay, unit="s", name="--delay") if args.delay else None
+    except InvalidParameterError as exc:
+        raise ConfigError(str(exc)) from None
+    network, kind = load_any(args.file, dt_s=dt, delay_s=delay)
+    summary = network_summary(network, rates_hz=rates)
+    summary = {"file": str(args.file), "format": kind, **summary}
+    if args.json:
+        print_json(summary)
+        return 0
+    _print(summary)
+    return 0
+
+
+def _print(s: dict[str, Any]) -> None:
+    mem = s["memory"]
+    rows = [
+        ["file", f"{s['file']} ({s['format']})"],
+        ["neurons", f"{s['n_neurons']:,}"],
+        ["synapses", f"{s['n_synapses']:,}"],
+        ["populations", str(s["n_populations"])],
+        ["delays", ", ".join(format_si(d, "s") for d in s["delays_s"]) or "-"],
+        ["synapse memory", f"{format_si(mem['synapse_bytes'], 'B')} ({mem['bytes_per_synapse']:.2f} B/synapse)"],
+        ["neuron state", format_si(mem["neuron_state_bytes"], "B")],
+    ]
+    print_table("network", ["quantity", "value"], rows)
+    print_table(
+        "populations",
+        ["name", "size", "V_th mean ± std", "tau_m", "t_ref", "bias", "per-neuron"],
+        [
+            [
+                p["name"], str(p["size"]),
+                f"{format_si(p['v_th_volt']['mean'], 'V')} ± {format_si(p['v_th_volt']['std'], 'V')}",
+                format_si(p["tau_m_s"]["mean"], "s"), format_si(p["t_ref_s"]["mean"], "s"),
+                format_si(p["bias_current_amp"]["mean"], "A"), ", ".join(p["heterogeneous"]) or "-",
+            ]
+            for p in s["populations"]
+        ],
+    )  # fmt: skip
+    if s["projections"]:
+        print_table(
+            "projections (per connected pair)",
+            ["pre -> post", "synapses", "weight mean", "weight range", "delays"],
+            [
+                [
+                    f"{p['pre']} -> {p['post']}", f"{p['n_synapses']:,}", format_si(p["weight_mean_volt"], "V"),
+                    f"{format_si(p['weight_min_volt'], 'V')} .. {format_si(p['weight_max_volt'], 'V')}",
+                    ", ".join(format_si(d, "s") for d in p["delays_s"]),
+                ]
+                for p in s["projections"]
+            ],
+        )  # fmt: skip
+    print_table(
+        "degrees (per neuron)",
+        ["", "min", "mean", "max", "std"],
+        [
+            [k.replace("_", "-"), f"{s[k]['min']:.0f}", f"{s[k]['mean']:.2f}", f"{s[k]['max']:.0f}", f"{s[k]['std']:.2f}"]
+            for k in ("in_degree", "out_degree")
+        ],
+    )
+    if "traffic" in s:
+        t = s["traffic"]
+        print_table(
+            "expected traffic",
+            ["quantity", "value"],
+            [
+                ["rates", ", ".join(f"{k}={format_si(v, 'Hz')}" for k, v in t["rates_hz"].items())],
+                ["spikes", f"{t['spikes_per_s']:.4g} /s"],
+                ["synaptic events", f"{t['synaptic_events_per_s']:.4g} /s"],
+            ],
+        )
+
+
+def demo_step(out: Path) -> None:
+    """The network step of ``neurochip demo``: build a small E/I network, save it, write it as
+    NIR, read both back and print ``network info``."""
+    from .graph import network_summary
+    from .lif import LIFParams
+    from .netfile import load_network, save_network
+    from .network import FixedInDegree, Network, Population, Projection
+    from .nir_io import read_nir, write_nir
+
+    p = LIFParams(c_m_farad=250e-12, g_leak_siemens=12.5e-9, v_th_volt=0.02, v_reset_volt=0.01, t_ref_s=2e-3)
+    net = Network(
+        populations=(Population(name="E", size=400, params=p), Population(name="I", size=100, params=p)),
+        projections=(
+            Projection(pre="E", post="E", rule=FixedInDegree(k=40), weight_volt=1e-4, delay_s=1.5e-3),
+            Projection(pre="E", post="I", rule=FixedInDegree(k=40), weight_volt=1e-4, delay_s=1.5e-3),
+            Projection(pre="I", post="E", rule=FixedInDegree(k=10), weight_volt=-5e-4, delay_s=1.5e-3),
+            Projection(pre="I", post="I", rule=FixedInDegree(k=10), weight_volt=-5e-4, delay_s=1.5e-3),
+        ),
+        seed=1,
+    )
+    save_network(net, out / "network.npz")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # NIR has no t_ref: kept in neurochip's metadata
+        write_nir(net, out / "network.nir")
+    back = load_network(out / "network.npz")
+    again = read_nir(out / "network.nir").network
+    same = back.csr().n_synapses == again.csr().n_synapses == net.csr().n_synapses
+    summary = network_summary(back, rates_hz={"E": 5.0, "I": 20.0})
+    _print({"file": str(out / "network.npz"), "format": "npz", **summary})
+    print(f"network written to {out}/network.npz and {out}/network.nir (read back: "
+          f"{'same synapses' if same else 'DIFFERENT'})")

@@ -1,0 +1,962 @@
+r"""Import and export of the Neuromorphic Intermediate Representation (NIR).
+
+Trained spiking networks from snnTorch, Norse, Sinabs, Lava-DL or Rockpool reach neurochip as
+NIR graphs (the ``nir`` package, HDF5 files).  :func:`from_nir` turns a graph into a
+:class:`~neurochip.network.Network`; :func:`to_nir` writes what neurochip can express back.
+
+The mapping (derived in docs/networks.md)
+-----------------------------------------
+NIR's LIF is :math:`\tau \dot v = (v_{leak} - v) + r I`; neurochip's is
+:math:`C \dot V = -g_L (V - E_L) + I`.  Dividing the latter by :math:`g_L` gives
+
+.. math::
+
+    C = \tau / r, \qquad g_L = 1 / r, \qquad E_L = v_{leak}, \qquad
+    V_{th} = v_{threshold}, \qquad V_{reset} = v_{reset},
+
+with NIR's voltages read as volts, ``tau`` as seconds, ``r`` as ohms and ``I`` as amperes.
+IF (:math:`\dot v = r I`) is the same with :math:`g_L = 0`, :math:`C = 1/r`.
+
+Spikes.  A step-based simulator with step :math:`\Delta t` represents a spike as a signal
+of height 1 during one step; through an Affine/Linear weight :math:`W` it is a current pulse
+of charge :math:`q = W \Delta t`, and a charge :math:`q` delivered at once makes the
+membrane jump by :math:`\Delta V = q / C = r q / \tau`.  So a synapse of NIR weight
+:math:`W_{ij}` onto neuron :math:`i` becomes a delta synapse of
+
+.. math:: w_{ij} = \frac{r_i \, W_{ij} \, \Delta t}{\tau_i} = \frac{W_{ij} \Delta t}{C_i}
+          \quad \text{(V)},
+
+(IF: :math:`r_i W_{ij} \Delta t`), and an Affine bias :math:`b_i` is a constant current,
+``bias_current_amp = b_i`` (A), not scaled by :math:`\Delta t`.  ``dt_s`` is an import
+option: snnTorch and the Lava bridge export with :math:`\Delta t = 10^{-4}` s (the default);
+``dt_s=1.0`` is the strictly continuous reading where a spike is a unit-area Dirac delta.
+
+Assumptions NIR leaves open (each one an option; :class:`NIRImportWarning` says which were
+assumed): the time step ``dt_s``; the reset (``reset="value"``: v <- v_reset, the only
+one neurochip's emulator implements; ``"subtract"`` is refused with an error); the refractory
+period ``t_ref_s`` (NIR has none: default 0); the synaptic delay ``delay_s`` of an edge that
+has no Delay node (the emulator needs delays > 0: default one time step).
+
+Nodes: Input, Output, LIF, IF, LI, Affine, Linear, Scale, Delay, Flatten (a pass-through:
+populations are flat) and subgraphs (NIRGraph nodes, flattened to ``"sub.node"`` names).  CubaLIF and CubaLI (current-based synapses) are
+refused with a clear error, as is every other node type.  LI (a leaky integrator that never
+spikes) becomes a population whose threshold is :data:`LI_THRESHOLD_VOLT`, so it receives and
+counts synaptic events but never fires; it may only feed Output nodes.
+
+Input nodes become populations of relay neurons (one per channel) that fire exactly when fed
+with the :class:`SpikeTimesInput` that :meth:`NIRImport.spike_input` builds; with
+``inputs="ports"`` they are not neurons, and an input spike is delivered straight to the
+neurons its Affine/Linear/Scale/Delay chain reaches.
+
+Examples
+--------
+>>> import numpy as np, nir
+>>> graph = nir.NIRGraph.from_list(
+...     nir.Affine(weight=np.full((2, 3), 0.6), bias=np.zeros(2)),
+...     nir.LIF(tau=np.full(2, 1e-3), r=np.full(2, 10.0), v_leak=np.zeros(2), v_threshold=np.ones(2)))
+>>> imp = from_nir(graph, dt_s=1e-4, reset="value", t_ref_s=0.0, delay_s=1e-3)
+>>> [(p.name, p.size) for p in imp.network.populations]
+[('input', 3), ('lif', 2)]
+>>> float(imp.network.csr().weights[0])        # r W dt / tau = 10 * 0.6 * 1e-4 / 1e-3 (float32)
+0.6000000238418579
+>>> stimuli = imp.spike_input("input", times_s=[0.001, 0.002], channels=[0, 2])
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from .errors import ConfigError, InvalidParameterError
+from .lif import LIFParams
+from .network import Explicit, Network, Population, Projection, SpikeTimesInput
+
+__all__ = [
+    "from_nir",
+    "read_nir",
+    "to_nir",
+    "write_nir",
+    "NIRImport",
+    "InputPort",
+    "NIRImportWarning",
+    "NIRExportWarning",
+    "NIR_DEFAULT_DT_S",
+    "LI_THRESHOLD_VOLT",
+    "RELAY_PARAMS",
+    "RELAY_WEIGHT_VOLT",
+]
+
+#: Time step (s) that snnTorch's and the Lava bridge's NIR exporters assume.
+NIR_DEFAULT_DT_S = 1e-4
+#: Threshold (V) given to the neurons of an LI node: never reached.
+LI_THRESHOLD_VOLT = 1e300
+#: Parameters of the relay neurons an Input node becomes with ``inputs="populations"``: an
+#: input spike of :data:`RELAY_WEIGHT_VOLT` takes one from rest (0 V) or reset (0 V) over its
+#: 0.5 V threshold at once, so it fires exactly at the input spike's time, once per spike.
+RELAY_PARAMS = LIFParams(c_m_farad=1e-12, g_leak_siemens=1e-9, e_leak_volt=0.0, v_th_volt=0.5, v_reset_volt=0.0,
+                         t_ref_s=0.0)  # fmt: skip
+RELAY_WEIGHT_VOLT = 1.0
+#: Largest dense NIR weight matrix :func:`to_nir` writes (entries), unless told otherwise.
+MAX_DENSE_ENTRIES = 1 << 25
+
+_RESETS = ("value", "subtract")
+_LIF_FIELDS = tuple(f.name for f in dataclasses.fields(LIFParams))
+_META = "neurochip"
+
+
+class NIRExportWarning(UserWarning):
+    """An NIR export dropped something other tools will not see (a refractory period, which NIR
+    has no field for, is kept in neurochip's metadata only)."""
+
+
+class NIRImportWarning(UserWarning):
+    """An NIR import had to assume something the graph does not say (time step, reset,
+    refractory period, delay); the message lists each assumption and the option that sets it."""
+
+
+def _nir() -> Any:
+    try:
+        import nir
+    except ImportError as exc:  # pragma: no cover - nir is a dependency
+        raise ImportError("NIR support needs the `nir` package: pip install nir") from exc
+    return nir
+
+
+# --------------------------------------------------------------------------------------------
+# import
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False)
+class InputPort:
+    """Where the spikes of one NIR Input node go.
+
+    Attributes
+    ----------
+    name : str
+        The Input node's (flattened) name.
+    size : int
+        Number of input channels.
+    targets : tuple of (population, indptr, neurons, weight_volt, delay_s)
+        For each reached path: the population, the connections in compressed columns (the
+        targets of channel ``c`` are ``neurons[indptr[c]:indptr[c + 1]]`` with the voltage
+        jumps ``weight_volt[...]``) and the path delay (s, from Delay nodes; 0 when there is
+        none: input is delivered at once).  Empty for a relay population.
+    population : str or None
+        The relay population the Input node became (``inputs="populations"``), else None.
+    """
+
+    name: str
+    size: int
+    targets: tuple[tuple[str, NDArray[np.int64], NDArray[np.int64], NDArray[np.float64], float], ...] = ()
+    population: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False)
+class NIRImport:
+    """A network imported from NIR, and how to feed and read it.
+
+    Attributes
+    ----------
+    network : Network
+        Populations named after the NIR neuron nodes (``"sub.lif"`` inside a subgraph).
+    inputs : dict of str to InputPort
+        The graph's Input nodes.
+    outputs : dict of str to tuple of str
+        Each Output node and the populations whose spikes reach it.
+    dt_s, reset, t_ref_s, delay_s
+        The values used for the import options (``t_ref_s`` is None when taken per neuron
+        from neurochip metadata).
+    assumed : tuple of str
+        The options that were assumed rather than given (also sent as a warning).
+    """
+
+    network: Network
+    inputs: dict[str, InputPort]
+    outputs: dict[str, tuple[str, ...]]
+    dt_s: float
+    reset: str
+    t_ref_s: float | None
+    delay_s: float
+    assumed: tuple[str, ...] = ()
+
+    def spike_input(self, name: str, times_s: ArrayLike, channels: ArrayLike) -> list[SpikeTimesInput]:
+        """Stimuli for :func:`neurochip.emulator.run` from spikes on an Input node.
+
+        Parameters
+        ----------
+        name : str
+            The Input node.
+        times_s : array of float
+            Spike times (s), >= 0.
+        channels : array of int
+            Input channel of each spike, in [0, size).
+
+        Returns
+        -------
+        list of SpikeTimesInput
+            For a relay population: one, that makes relay neuron ``channel`` fire at each
+            spike time.  For a port: one per reached population, where each input spike
+            becomes, for every neuron its chain reaches, a jump of the mapped weight at
+            ``time + path delay``.
+        """
+        if name not in self.inputs:
+            raise InvalidParameterError(f"input node = {name!r}: not an Input of the graph ({sorted(self.inputs)})")
+        port = self.inputs[name]
+        t = np.atleast_1d(np.asarray(times_s, dtype=np.float64))
+        c = np.atleast_1d(np.asarray(channels, dtype=np.int64))
+        if t.shape != c.shape or t.ndim != 1:
+            raise InvalidParameterError(f"spike_input({name!r}): times_s and channels must be 1-d of equal length")
+        if c.size and (c.min() < 0 or c.max() >= port.size):
+            raise InvalidParameterError(f"spike_input({name!r}): channels must be in [0, {port.size})")
+        if port.population is not None:
+            return [SpikeTimesInput(population=port.population, times_s=t, neurons=c, weight_volt=RELAY_WEIGHT_VOLT)]
+        out = []
+        for pop, indptr, neurons, w, delay in port.targets:
+            counts = indptr[c + 1] - indptr[c]
+            k = np.repeat(np.arange(c.size), counts)  # the input spike of each delivery
+            syn = np.arange(k.size) - np.repeat(np.cumsum(counts) - counts, counts) + indptr[c][k]
+            order = np.lexsort((neurons[syn], t[k]))
+            k, syn = k[order], syn[order]
+            out.append(SpikeTimesInput(population=pop, times_s=t[k] + delay, neurons=neurons[syn], weight_volt=w[syn]))
+        return out
+
+
+@dataclass(slots=True)
+class _Term:
+    source: str
+    delay: float
+    matrix: NDArray[np.float64] | None  # None: identity
+    mask: NDArray[np.bool_] | None = None  # connected pairs, when not simply matrix != 0
+    layer: str | None = None  # the first weight node on the path
+
+
+@dataclass(slots=True)
+class _Expr:
+    dim: int
+    terms: list[_Term]
+    bias: NDArray[np.float64]
+
+
+_NEURONS = ("LIF", "IF", "LI")
+_LINEAR = ("Affine", "Linear", "Scale", "Delay")
+
+
+def _kind(node: Any) -> str:
+    return type(node).__name__
+
+
+def _node_error(name: str, node: Any, text: str) -> InvalidParameterError:
+    return InvalidParameterError(f"NIR node {name!r} ({_kind(node)}): {text}")
+
+
+def _arr(name: str, node: Any, attr: str) -> NDArray[np.float64]:
+    value = getattr(node, attr)
+    arr = np.asarray(value, dtype=np.float64).reshape(-1)
+    if not np.isfinite(arr).all():
+        raise _node_error(name, node, f"{attr} contains a non-finite value")
+    return arr
+
+
+def _flatten(graph: Any, prefix: str, nodes: dict, edges: list) -> None:
+    nir = _nir()
+    for name, node in graph.nodes.items():
+        if isinstance(node, nir.NIRGraph):
+            _flatten(node, f"{prefix}{name}.", nodes, edges)
+        else:
+            nodes[prefix + name] = node
+
+    def port(end: str, kind: type, role: str, edge: tuple) -> str:
+        if end in graph.nodes and isinstance(graph.nodes[end], nir.NIRGraph):
+            sub = graph.nodes[end]
+            found = [k for k, v in sub.nodes.items() if isinstance(v, kind)]
+            if len(found) != 1:
+                raise InvalidParameterError(
+                    f"NIR edge {edge[0]!r} -> {edge[1]!r}: subgraph {prefix + end!r} has {len(found)} "
+                    f"{kind.__name__} nodes ({found}); name one in the edge as '{end}.<node>'"
+                )
+            full = f"{prefix}{end}.{found[0]}"
+        else:
+            full = prefix + end
+        if full not in nodes:
+            raise InvalidParameterError(f"NIR edge {edge[0]!r} -> {edge[1]!r}: no node {full!r} ({role})")
+        return full
+
+    for a, b in graph.edges:
+        edges.append((port(a, nir.Output, "source", (a, b)), port(b, nir.Input, "target", (a, b))))
+
+
+def _size(name: str, node: Any) -> int:
+    kind = _kind(node)
+    if kind == "Input":
+        return int(np.prod(np.asarray(node.input_type["input"])))
+    if kind in _NEURONS:
+        return int(np.asarray(node.r).size)
+    raise AssertionError(kind)  # pragma: no cover
+
+
+def _in_dim(name: str, node: Any) -> int | None:
+    kind = _kind(node)
+    if kind in ("Affine", "Linear"):
+        w = np.asarray(node.weight)
+        if w.ndim != 2:
+            raise _node_error(name, node, f"weight has shape {w.shape}: only 2-d weights (out, in) are supported")
+        return int(w.shape[1])
+    if kind == "Scale":
+        return int(np.asarray(node.scale).size)
+    if kind == "Delay":
+        return int(np.asarray(node.delay).size)
+    if kind in _NEURONS:
+        return _size(name, node)
+    if kind == "Output":
+        shape = node.output_type.get("output") if isinstance(node.output_type, dict) else None
+        return None if shape is None else int(np.prod(np.asarray(shape)))
+    return None
+
+
+def _check_supported(name: str, node: Any) -> None:
+    kind = _kind(node)
+    if kind in ("CubaLIF", "CubaLI"):
+        raise _node_error(
+            name, node,
+            "current-based synapses (tau_syn) are not supported yet: neurochip's emulator has delta "
+            "synapses only (a spike makes the membrane jump); use LIF/IF nodes, or approximate tau_syn -> 0",
+        )  # fmt: skip
+    if kind not in _NEURONS + _LINEAR + ("Input", "Output", "Flatten"):
+        raise _node_error(
+            name, node,
+            "unsupported node type; neurochip imports Input, Output, LIF, IF, LI, Affine, Linear, Scale, "
+            "Delay, Flatten and subgraphs",
+        )  # fmt: skip
+
+
+class _Importer:
+    def __init__(self, nodes: dict, edges: list, passes: set):
+        self.nodes = nodes
+        self.edges = edges
+        self.passes = passes
+        self.incoming: dict[str, list[str]] = {k: [] for k in nodes}
+        self.outgoing: dict[str, list[str]] = {k: [] for k in nodes}
+        for a, b in edges:
+            self.incoming[b].append(a)
+            self.outgoing[a].append(b)
+        self.memo: dict[str, _Expr] = {}
+        self.active: set[str] = set()
+
+    def is_source(self, name: str) -> bool:
+        node = self.nodes[name]
+        kind = _kind(node)
+        return kind in _NEURONS or (kind == "Input" and name not in self.passes)
+
+    def input_of(self, name: str) -> _Expr:
+        node = self.nodes[name]
+        dim = _in_dim(name, node)
+        total: _Expr | None = None
+        for pre in self.incoming[name]:
+            e = self.output_of(pre)
+            if dim is not None and e.dim != dim:
+                raise InvalidParameterError(
+                    f"NIR edge {pre!r} -> {name!r}: shape mismatch: {pre!r} ({_kind(self.nodes[pre])}) "
+                    f"outputs {e.dim} values, {name!r} ({_kind(node)}) takes {dim}"
+                )
+            if total is None:
+                total = _Expr(e.dim, list(e.terms), e.bias.copy())
+                dim = e.dim
+            else:
+                total.terms += e.terms
+                total.bias = total.bias + e.bias
+        if total is None:
+            return _Expr(dim or 0, [], np.zeros(dim or 0))
+        return total
+
+    def output_of(self, name: str) -> _Expr:
+        if name in self.memo:
+            return self.memo[name]
+        node = self.nodes[name]
+        kind = _kind(node)
+        if self.is_source(name):
+            if kind == "LI" and any(_kind(self.nodes[d]) != "Output" for d in self.outgoing[name]):
+                raise _node_error(
+                    name, node,
+                    "a leaky integrator outputs its membrane potential, not spikes; it may only feed "
+                    "Output nodes",
+                )  # fmt: skip
+            n = _size(name, node)
+            e = _Expr(n, [_Term(name, 0.0, None)], np.zeros(n))
+            self.memo[name] = e
+            return e
+        if name in self.active:
+            raise InvalidParameterError(
+                f"NIR node {name!r} ({kind}): lies on a loop with no neuron in it (an algebraic loop)"
+            )
+        self.active.add(name)
+        e = self.input_of(name)
+        self.active.discard(name)
+        meta = dict(getattr(node, "metadata", None) or {}).get(_META, {}) or {}
+        if kind in ("Affine", "Linear"):
+            w = np.asarray(node.weight, dtype=np.float64)
+            if not np.isfinite(w).all():
+                raise _node_error(name, node, "weight contains a non-finite value")
+            terms = []
+            for t in e.terms:
+                if t.matrix is None:
+                    mask = None
+                    if "mask" in meta:
+                        mask = np.asarray(meta["mask"]).astype(bool)
+                        if mask.shape != w.shape:
+                            raise _node_error(name, node, f"metadata mask has shape {mask.shape}, weight {w.shape}")
+                    terms.append(_Term(t.source, t.delay, w.copy(), mask, name))
+                else:
+                    terms.append(_Term(t.source, t.delay, w @ t.matrix, None, t.layer))
+            bias = w @ e.bias
+            if kind == "Affine":
+                bias = bias + _arr(name, node, "bias")
+            out = _Expr(w.shape[0], terms, bias)
+        elif kind == "Scale":
+            s = _arr(name, node, "scale")
+            terms = [
+                _Term(t.source, t.delay, np.diag(s) if t.matrix is None else s[:, None] * t.matrix, t.mask, t.layer)
+                for t in e.terms
+            ]
+            out = _Expr(e.dim, terms, s * e.bias)
+        elif kind == "Delay":
+            d = _arr(name, node, "delay")
+            if (d < 0).any():
+                raise _node_error(name, node, f"delay = {float(d.min())!r}: must be >= 0")
+            terms = []
+            for t in e.terms:
+                m = np.eye(e.dim) if t.matrix is None else t.matrix
+                for value in np.unique(d):
+                    rows = d == value
+                    if rows.all():
+                        terms.append(_Term(t.source, t.delay + float(value), m, t.mask, t.layer))
+                        continue
+                    sub = np.where(rows[:, None], m, 0.0)
+                    mask = None if t.mask is None else t.mask & rows[:, None]
+                    if mask is None:
+                        mask = (m != 0) & rows[:, None]
+                    terms.append(_Term(t.source, t.delay + float(value), sub, mask, t.layer))
+            out = _Expr(e.dim, terms, e.bias)
+        else:  # Output, Flatten (neuron arrays are flat already), a subgraph's Input/Output: pass-through
+            out = e
+        self.memo[name] = out
+        return out
+
+
+def _params(name: str, node: Any, t_ref: NDArray[np.float64], if_tau: float | None) -> dict[str, NDArray[np.float64]]:
+    kind = _kind(node)
+    r = _arr(name, node, "r")
+    if not (r > 0).all():
+        raise _node_error(name, node, f"r[{int(np.flatnonzero(~(r > 0))[0])}] = {float(r[~(r > 0)][0])!r}: must be > 0")
+    out: dict[str, NDArray[np.float64]] = {}
+    if kind in ("LIF", "LI"):
+        tau = _arr(name, node, "tau")
+        if not (tau > 0).all():
+            bad = int(np.flatnonzero(~(tau > 0))[0])
+            raise _node_error(name, node, f"tau[{bad}] = {float(tau[bad])!r}: must be > 0")
+        out["c_m_farad"] = tau / r
+        out["g_leak_siemens"] = 1.0 / r
+        out["e_leak_volt"] = _arr(name, node, "v_leak")
+    else:  # IF
+        out["c_m_farad"] = 1.0 / r
+        out["g_leak_siemens"] = np.zeros_like(r) if if_tau is None else out["c_m_farad"] / if_tau
+        out["e_leak_volt"] = np.zeros_like(r)
+    if kind == "LI":
+        out["v_th_volt"] = np.full(r.size, LI_THRESHOLD_VOLT)
+        out["v_reset_volt"] = out["e_leak_volt"].copy()
+    else:
+        out["v_th_volt"] = _arr(name, node, "v_threshold")
+        out["v_reset_volt"] = _arr(name, node, "v_reset")
+        bad = np.flatnonzero(~(out["v_reset_volt"] < out["v_th_volt"]))
+        if bad.size:
+            k = int(bad[0])
+            raise _node_error(
+                name, node,
+                f"v_reset[{k}] = {float(out['v_reset_volt'][k])!r} must be < v_threshold[{k}] = {float(out['v_th_volt'][k])!r}",
+            )  # fmt: skip
+    out["t_ref_s"] = t_ref
+    for key, arr in out.items():
+        if arr.shape != r.shape:
+            raise _node_error(name, node, f"{key}: parameter arrays have shapes {arr.shape} and {r.shape}")
+    return out
+
+
+def _population(name: str, arrays: dict[str, NDArray[np.float64]], bias: NDArray, v_init: Any) -> Population:
+    per_neuron = {k: v for k, v in arrays.items() if not (v == v[0]).all()}
+    try:
+        base = LIFParams(**{k: float(v[0]) for k, v in arrays.items()})
+        return Population(
+            name=name, size=int(bias.size), params=base, per_neuron=per_neuron, bias_current_amp=bias, v_init_volt=v_init
+        )
+    except InvalidParameterError as exc:
+        raise InvalidParameterError(f"NIR node {name!r}: {exc}") from None
+
+
+def read_nir(path: str | Path, **options: Any) -> NIRImport:
+    """Read an NIR file (HDF5) and import it; ``options`` as for :func:`from_nir`.
+
+    Raises
+    ------
+    ConfigError
+        When the file cannot be read as NIR (names the file).
+    """
+    nir = _nir()
+    try:
+        graph = nir.read(str(path))
+    except Exception as exc:  # noqa: BLE001 - nir raises many kinds on a bad file
+        raise ConfigError(f"cannot read as an NIR graph: {type(exc).__name__}: {exc}", path=str(path)) from None
+    try:
+        return from_nir(graph, **options)
+    except InvalidParameterError as exc:
+        raise InvalidParameterError(f"{path}: {exc}") from None
+
+
+def from_nir(
+    graph: Any,
+    *,
+    dt_s: float | None = None,
+    reset: str | None = None,
+    t_ref_s: float | None = None,
+    delay_s: float | None = None,
+    if_tau_s: float | None = None,
+    inputs: str = "populations",
+    seed: int = 0,
+) -> NIRImport:
+    """Import an NIR graph (a ``nir.NIRGraph``, or a path to an NIR file).
+
+    Parameters
+    ----------
+    graph : nir.NIRGraph or path
+        The graph.
+    dt_s : float, optional
+        Time step (s) the exporter used: a spike through weight W delivers the charge
+        W * dt_s.  Default: the value neurochip stored in the graph's metadata, else
+        :data:`NIR_DEFAULT_DT_S` (1e-4 s, snnTorch and the Lava bridge), with a warning.
+    reset : {"value", "subtract"}, optional
+        The reset the exporter used.  Only ``"value"`` (v <- v_reset) is supported;
+        ``"subtract"`` raises.  Default ``"value"``, with a warning unless neurochip wrote
+        the graph.
+    t_ref_s : float, optional
+        Refractory period (s) of every neuron (NIR has none).  Default: per neuron from
+        neurochip metadata, else 0 with a warning.
+    delay_s : float, optional
+        Delay (s) of each synapse whose path has no Delay node (the emulator needs > 0).
+        Default ``dt_s``, with a warning when used.
+    if_tau_s : float, optional
+        Import IF nodes as LIF neurons with this membrane time constant (s), g_L = C /
+        if_tau_s, E_L = 0: an approximation (relative error of the integral about T / if_tau_s
+        over a time T) that lets :func:`neurochip.emulator.run`, which needs a leak, run them.
+        Default None: IF nodes get g_L = 0 exactly.
+    inputs : {"populations", "ports"}
+        What an Input node becomes.  ``"populations"`` (default): a population of relay
+        neurons (:data:`RELAY_PARAMS`), one per channel, that fire exactly when fed by
+        :meth:`NIRImport.spike_input`; their synapses to the graph are ordinary projections
+        (so input fan-out is on-chip traffic, and a path without a Delay node gets
+        ``delay_s``).  ``"ports"``: no neurons; an input spike is delivered straight to the
+        neurons its chain reaches, at once (NIR's timing exactly).  Input nodes neurochip
+        exported as ports stay ports.
+    seed : int
+        Seed stored in the returned Network (its synapses are explicit, so it only matters if
+        you add random projections).
+
+    Returns
+    -------
+    NIRImport
+
+    Raises
+    ------
+    InvalidParameterError
+        On an unsupported node (naming it and its type), a shape mismatch (naming both ends
+        of the edge), ``reset="subtract"``, or invalid parameters.
+    """
+    if isinstance(graph, (str, Path)):
+        return read_nir(
+            graph, dt_s=dt_s, reset=reset, t_ref_s=t_ref_s, delay_s=delay_s, if_tau_s=if_tau_s, inputs=inputs, seed=seed
+        )
+    nir = _nir()
+    if not isinstance(graph, nir.NIRGraph):
+        raise InvalidParameterError(f"graph = {type(graph).__name__}: must be a nir.NIRGraph or a path")
+    gmeta = dict(graph.metadata or {}) if isinstance(graph.metadata, dict) else {}
+    ours = dict(gmeta.get(_META) or {})
+    assumed = []
+    if dt_s is None:
+        if "dt_s" in ours:
+            dt_s = float(ours["dt_s"])
+        else:
+            dt_s = NIR_DEFAULT_DT_S
+            assumed.append(f"dt_s = {dt_s!r} s (the snnTorch / Lava-bridge time step; a spike carries W * dt_s)")
+    if not (isinstance(dt_s, (int, float)) and math.isfinite(dt_s) and dt_s > 0):
+        raise InvalidParameterError(f"dt_s = {dt_s!r}: must be a finite number > 0")
+    if reset is None:
+        reset = "value"
+        if ours.get("reset") != "value":
+            assumed.append("reset = 'value' (v <- v_reset after a spike; NIR does not say)")
+    if reset not in _RESETS:
+        raise InvalidParameterError(f"reset = {reset!r}: must be one of {_RESETS}")
+    if reset == "subtract":
+        raise InvalidParameterError(
+            "reset = 'subtract': neurochip's neurons reset to a value (v <- v_reset); reset by subtraction "
+            "(v <- v - v_threshold) is not supported. Import with reset='value' to approximate it when the "
+            "overshoot above threshold is small"
+        )
+    if t_ref_s is not None and not (isinstance(t_ref_s, (int, float)) and math.isfinite(t_ref_s) and t_ref_s >= 0):
+        raise InvalidParameterError(f"t_ref_s = {t_ref_s!r}: must be a finite number >= 0")
+    if if_tau_s is not None and not (isinstance(if_tau_s, (int, float)) and math.isfinite(if_tau_s) and if_tau_s > 0):
+        raise InvalidParameterError(f"if_tau_s = {if_tau_s!r}: must be a finite number > 0")
+    if inputs not in ("populations", "ports"):
+        raise InvalidParameterError(f"inputs = {inputs!r}: must be 'populations' or 'ports'")
+    if delay_s is not None and not (isinstance(delay_s, (int, float)) and math.isfinite(delay_s) and delay_s > 0):
+        raise InvalidParameterError(f"delay_s = {delay_s!r}: must be a finite number > 0")
+
+    nodes: dict[str, Any] = {}
+    edges: list[tuple[str, str]] = []
+    _flatten(graph, "", nodes, edges)
+    # a subgraph's Input fed from outside and an Output feeding onwards just pass signals on
+    passes = {a for a, _ in edges if _kind(nodes[a]) == "Output"}
+    passes |= {b for _, b in edges if _kind(nodes[b]) == "Input" and "." in b}
+    for name, node in nodes.items():
+        _check_supported(name, node)
+    imp = _Importer(nodes, edges, passes)
+    for name in nodes:
+        if _kind(nodes[name]) == "Input" and name not in passes and imp.incoming[name]:
+            raise InvalidParameterError(f"NIR node {name!r} (Input): has incoming edges {imp.incoming[name]}")
+
+    neuron_names = [k for k, v in nodes.items() if _kind(v) in _NEURONS]
+    if not neuron_names:
+        raise InvalidParameterError("NIR graph: has no neuron node (LIF, IF or LI)")
+    # parameters
+    t_ref_missing = []
+    arrays: dict[str, dict[str, NDArray[np.float64]]] = {}
+    v_inits: dict[str, Any] = {}
+    for name in neuron_names:
+        node = nodes[name]
+        meta = dict(getattr(node, "metadata", None) or {}).get(_META, {}) or {}
+        n = _size(name, node)
+        if t_ref_s is not None:
+            t_ref = np.full(n, float(t_ref_s))
+        elif "t_ref_s" in meta:
+            t_ref = np.asarray(meta["t_ref_s"], dtype=np.float64).reshape(-1)
+        else:
+            t_ref = np.zeros(n)
+            t_ref_missing.append(name)
+        a = _params(name, node, t_ref, if_tau_s)
+        exact = {k: np.asarray(meta[k], dtype=np.float64).reshape(-1) for k in ("c_m_farad", "g_leak_siemens",
+                 "e_leak_volt") if k in meta}  # fmt: skip
+        if len(exact) == 3 and all(v.shape == (n,) for v in exact.values()) and not (
+            _kind(node) == "IF" and if_tau_s is not None
+        ):
+            ok = all(np.allclose(exact[k], a[k], rtol=1e-12, atol=0) for k in ("c_m_farad", "g_leak_siemens"))
+            if _kind(node) != "IF":
+                ok = ok and np.array_equal(exact["e_leak_volt"], a["e_leak_volt"])
+            if ok:  # neurochip's own exact values (NIR's tau = C/g, r = 1/g round in the last bit)
+                a.update(exact)
+            else:
+                warnings.warn(
+                    f"NIR node {name!r}: neurochip metadata disagrees with the NIR parameters; using the NIR ones",
+                    NIRImportWarning, stacklevel=2,
+                )  # fmt: skip
+        if "v_init_volt" in meta:
+            v_inits[name] = np.asarray(meta["v_init_volt"], dtype=np.float64).reshape(-1)
+        arrays[name] = a
+    if t_ref_missing:
+        assumed.append(f"t_ref_s = 0 for {t_ref_missing} (NIR has no refractory period)")
+
+    # synapses
+    default_delay = float(dt_s if delay_s is None else delay_s)
+    used_default = []
+    projections: list[Projection] = []
+    biases: dict[str, NDArray[np.float64]] = {}
+    ports: dict[str, list] = {}
+    for k, v in nodes.items():
+        if _kind(v) == "Input" and k not in passes:
+            marked = (dict(getattr(v, "metadata", None) or {}).get(_META) or {}).get("port")
+            if inputs == "ports" or marked:
+                ports[k] = []
+            else:  # a relay population
+                n = _size(k, v)
+                arrays[k] = {f: np.full(n, float(getattr(RELAY_PARAMS, f))) for f in _LIF_FIELDS}
+                biases[k] = np.zeros(n)
+    groups: dict[tuple, list] = {}
+    for target in neuron_names:
+        node = nodes[target]
+        e = imp.input_of(target)
+        biases[target] = e.bias if e.bias.size else np.zeros(_size(target, node))
+        charge_to_volt = float(dt_s) / arrays[target]["c_m_farad"]
+        for t in e.terms:
+            if t.matrix is None:  # a direct edge: one to one, without building an identity matrix
+                post = pre = np.arange(e.dim)
+                wv = charge_to_volt.copy()
+            else:
+                post, pre = np.nonzero((t.matrix != 0) if t.mask is None else t.mask)
+                wv = t.matrix[post, pre] * charge_to_volt[post]
+            if t.source in ports:
+                order = np.lexsort((post, pre))
+                indptr = np.zeros(_size(t.source, nodes[t.source]) + 1, np.int64)
+                np.cumsum(np.bincount(pre, minlength=indptr.size - 1), out=indptr[1:])
+                ports[t.source].append((target, indptr, post[order].astype(np.int64), wv[order], t.delay))
+                continue
+            if t.delay > 0:
+                d = np.full(pre.size, t.delay)
+            else:
+                d = np.full(pre.size, default_delay)
+                if pre.size and delay_s is None:
+                    used_default.append(f"{t.source}->{target}")
+            key = (t.source, target, t.layer or f"direct:{len(groups)}")
+            groups.setdefault(key, []).append((pre, post, wv, d))
+    for (src, dst, _), parts in groups.items():
+        pre = np.concatenate([p[0] for p in parts])
+        post = np.concatenate([p[1] for p in parts])
+        w = np.concatenate([p[2] for p in parts])
+        d = np.concatenate([p[3] for p in parts])
+        if pre.size == 0:
+            continue
+        projections.append(
+            Projection(
+                pre=src, post=dst, rule=Explicit(pre=pre, post=post, weight_volt=w, delay_s=d), delay_s=float(d.min())
+            )
+        )
+    if used_default:
+        assumed.append(
+            f"delay_s = {default_delay!r} s for the edges without a Delay node ({sorted(set(used_default))}); "
+            "the emulator needs delays > 0"
+        )
+    pops = tuple(_population(k, arrays[k], biases[k], v_inits.get(k)) for k in nodes if k in arrays)
+    network = Network(populations=pops, projections=tuple(projections), seed=seed)
+    ins = {k: InputPort(name=k, size=_size(k, nodes[k]), targets=tuple(v)) for k, v in ports.items()}
+    ins.update({k: InputPort(name=k, size=_size(k, v), population=k) for k, v in nodes.items()
+                if _kind(v) == "Input" and k in arrays})  # fmt: skip
+    outputs = {}
+    for k, v in nodes.items():
+        if _kind(v) == "Output" and k not in passes:
+            outputs[k] = tuple(sorted({t.source for t in imp.input_of(k).terms if t.source in arrays}))
+    if assumed:
+        warnings.warn(
+            "NIR import assumed: " + "; ".join(assumed) + " (pass these as options to from_nir to choose)",
+            NIRImportWarning,
+            stacklevel=2,
+        )
+    return NIRImport(
+        network=network,
+        inputs=ins,
+        outputs=outputs,
+        dt_s=float(dt_s),
+        reset=reset,
+        t_ref_s=float(t_ref_s) if t_ref_s is not None else (0.0 if t_ref_missing else None),
+        delay_s=default_delay,
+        assumed=tuple(assumed),
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# export
+
+
+def _layers(pre: NDArray, post: NDArray) -> NDArray[np.int64]:
+    """Rank of each synapse among the synapses of the same (pre, post) pair (0, 1, ...)."""
+    if pre.size == 0:
+        return np.zeros(0, np.int64)
+    key = pre.astype(np.int64) * (int(post.max()) + 1) + post
+    order = np.argsort(key, kind="stable")
+    sk = key[order]
+    first = np.r_[0, np.flatnonzero(np.diff(sk)) + 1]
+    starts = np.repeat(first, np.diff(np.r_[first, sk.size]))
+    rank = np.empty(pre.size, np.int64)
+    rank[order] = np.arange(sk.size) - starts
+    return rank
+
+
+def to_nir(
+    network: Network,
+    *,
+    dt_s: float = NIR_DEFAULT_DT_S,
+    inputs: tuple[str, ...] | list[str] | None = None,
+    outputs: tuple[str, ...] | list[str] | None = None,
+    max_dense_entries: int = MAX_DENSE_ENTRIES,
+) -> Any:
+    """Express a network as an NIR graph.
+
+    Each population becomes an LIF node (IF when g_L = 0) named after it; the synapses of
+    each (pre, post, delay) become a Linear node (an Affine one carrying the post
+    population's bias current on the first chain into it) followed by a Delay node.  Synapses
+    repeated between the same pair (multapses) go to further Linear nodes, so none is summed
+    away.  Parameters NIR has no field for (t_ref, the exact C and g_L, the initial V) and
+    the sparsity of zero weights go to each node's ``metadata["neurochip"]``.
+
+    Parameters
+    ----------
+    network : Network
+        Non-adapting, noise-free neurons, each population all leaky or all non-leaky.
+    dt_s : float
+        Time step the weights are scaled for (see the module docstring): W = w C / dt_s.
+    inputs : list of str, optional
+        Populations that get an Input node ``"input_<name>"`` (a port for external spikes).
+        Default: those with no incoming synapses, or all if every one has some.
+    outputs : list of str, optional
+        Populations that get an Output node ``"output_<name>"``.  Default: those with no
+        outgoing synapses, or all if every one has some.
+    max_dense_entries : int
+        Refuse to write a dense weight matrix with more entries than this (NIR is dense).
+
+    Returns
+    -------
+    nir.NIRGraph
+    """
+    nir = _nir()
+    from . import __version__
+
+    if not isinstance(network, Network):
+        raise InvalidParameterError(f"network = {type(network).__name__}: must be a neurochip Network")
+    if not (isinstance(dt_s, (int, float)) and math.isfinite(dt_s) and dt_s > 0):
+        raise InvalidParameterError(f"dt_s = {dt_s!r}: must be a finite number > 0")
+    names = [p.name for p in network.populations]
+    arrays: dict[str, dict[str, NDArray[np.float64]]] = {}
+    nodes: dict[str, Any] = {}
+    for p in network.populations:
+        if "/" in p.name:
+            raise InvalidParameterError(f"population {p.name!r}: a name with '/' cannot be an NIR node name")
+        a = p.arrays()
+        for key in ("adapt_increment_amp", "noise_sigma_volt"):
+            if (a[key] != 0).any():
+                raise InvalidParameterError(
+                    f"population {p.name!r}: {key} != 0: NIR has no spike-frequency adaptation or noise; "
+                    "export a non-adapting, noise-free network"
+                )
+        g = a["g_leak_siemens"]
+        if (g > 0).all():
+            kind = "LIF"
+        elif (g == 0).all():
+            kind = "IF"
+        else:
+            raise InvalidParameterError(
+                f"population {p.name!r}: mixes leaky and non-leaky neurons; NIR's LIF and IF are separate nodes"
+            )
+        meta = {_META: {
+            "c_m_farad": a["c_m_farad"], "g_leak_siemens": g, "e_leak_volt": a["e_leak_volt"],
+            "t_ref_s": a["t_ref_s"], "v_init_volt": p.initial_v(),
+        }}  # fmt: skip
+        if kind == "LIF":
+            nodes[p.name] = nir.LIF(
+                tau=a["c_m_farad"] / g, r=1.0 / g, v_leak=a["e_leak_volt"].copy(),
+                v_threshold=a["v_th_volt"].copy(), v_reset=a["v_reset_volt"].copy(), metadata=meta,
+            )  # fmt: skip
+        else:
+            nodes[p.name] = nir.IF(
+                r=1.0 / a["c_m_farad"], v_threshold=a["v_th_volt"].copy(), v_reset=a["v_reset_volt"].copy(), metadata=meta
+            )
+        arrays[p.name] = a
+
+    csr = network.csr()
+    pre_g, post_g, w_all, d_all = csr.to_coo()
+    starts = {p.name: network.offset(p.name) for p in network.populations}
+    bounds = np.array([starts[n] for n in names] + [network.n_neurons])
+    pre_pop = np.searchsorted(bounds, pre_g, side="right") - 1
+    post_pop = np.searchsorted(bounds, post_g, side="right") - 1
+    edges: list[tuple[str, str]] = []
+    has_in = {n: False for n in names}
+    has_out = {n: False for n in names}
+    bias_done = {n: not (arrays[n]["bias_current_amp"] != 0).any() for n in names}
+    taken = set(names)
+
+    def fresh(base: str) -> str:
+        name, k = base, 1
+        while name in taken:
+            name, k = f"{base}_{k}", k + 1
+        taken.add(name)
+        return name
+
+    def weight_node(matrix: NDArray, post: str, meta: dict) -> Any:
+        if not bias_done[post]:
+            bias_done[post] = True
+            return nir.Affine(weight=matrix, bias=arrays[post]["bias_current_amp"].copy(), metadata=meta)
+        return nir.Linear(weight=matrix, metadata=meta)
+
+    if pre_g.size:
+        key = np.lexsort((d_all, post_pop, pre_pop))
+        pre_g, post_g, w_all, d_all = pre_g[key], post_g[key], w_all[key], d_all[key]
+        pre_pop, post_pop = pre_pop[key], post_pop[key]
+        group_key = np.stack([pre_pop, post_pop, np.searchsorted(csr.delays_s, d_all)])
+        cuts = np.r_[0, np.flatnonzero(np.any(np.diff(group_key, axis=1) != 0, axis=0)) + 1, pre_g.size]
+        for s, e in zip(cuts[:-1], cuts[1:]):
+            a_name, b_name = names[pre_pop[s]], names[post_pop[s]]
+            n_pre = network.population(a_name).size
+            n_post = network.population(b_name).size
+            if n_pre * n_post > max_dense_entries:
+                raise InvalidParameterError(
+                    f"projection {a_name}->{b_name}: a dense NIR weight matrix of {n_post} x {n_pre} entries "
+                    f"exceeds max_dense_entries = {max_dense_entries}"
+                )
+            i = pre_g[s:e] - starts[a_name]
+            j = post_g[s:e] - starts[b_name]
+            w = w_all[s:e].astype(np.float64)
+            rank = _layers(i, j)
+            c_post = arrays[b_name]["c_m_farad"]
+            for layer in range(int(rank.max()) + 1):
+                sel = rank == layer
+                matrix = np.zeros((n_post, n_pre))
+                matrix[j[sel], i[sel]] = w[sel] * c_post[j[sel]] / dt_s
+                meta: dict = {}
+                if (w[sel] == 0).any():
+                    mask = np.zeros((n_post, n_pre), np.uint8)
+                    mask[j[sel], i[sel]] = 1
+                    meta = {_META: {"mask": mask}}
+                wn = fresh(f"{a_name}__{b_name}__w")
+                dn = fresh(f"{a_name}__{b_name}__d")
+                nodes[wn] = weight_node(matrix, b_name, meta)
+                nodes[dn] = nir.Delay(delay=np.full(n_post, float(d_all[s])))
+                edges += [(a_name, wn), (wn, dn), (dn, b_name)]
+            has_in[b_name] = True
+            has_out[a_name] = True
+    ins = ([n for n in names if not has_in[n]] or names) if inputs is None else list(inputs)
+    outs = ([n for n in names if not has_out[n]] or names) if outputs is None else list(outputs)
+    for n in ins + outs:
+        if n not in names:
+            raise InvalidParameterError(f"population {n!r} (in inputs/outputs): not in the network ({names})")
+    for n in ins:
+        size = network.population(n).size
+        port = fresh(f"input_{n}")
+        nodes[port] = nir.Input(input_type={"input": np.array([size])}, metadata={_META: {"port": 1}})
+        if not bias_done[n]:
+            an = fresh(f"input_{n}__bias")
+            nodes[an] = weight_node(np.eye(size), n, {})
+            edges += [(port, an), (an, n)]
+        else:
+            edges.append((port, n))
+    for n in names:
+        if not bias_done[n]:
+            raise InvalidParameterError(
+                f"population {n!r}: has a bias current but neither incoming synapses nor an input; "
+                "list it in inputs= so that the bias can ride on its input's Affine node"
+            )
+    for n in outs:
+        port = fresh(f"output_{n}")
+        nodes[port] = nir.Output(output_type={"output": np.array([network.population(n).size])})
+        edges.append((n, port))
+    t_ref = [n for n in names if (arrays[n]["t_ref_s"] > 0).any()]
+    if t_ref:
+        warnings.warn(
+            f"NIR has no refractory period: t_ref_s of {t_ref} is kept in metadata['neurochip'] only "
+            "(other tools ignore it)",
+            NIRExportWarning,
+            stacklevel=2,
+        )
+    meta = {_META: {"dt_s": float(dt_s), "reset": "value", "version": __version__}}
+    return nir.NIRGraph(nodes=nodes, edges=edges, metadata=meta, type_check=True)
+
+
+def write_nir(network: Network, path: str | Path, **options: Any) -> Any:
+    """Write a network to an NIR file (HDF5); ``options`` as for :func:`to_nir`.  Returns the
+    graph written."""
+    nir = _nir()
+    graph = to_nir(network, **options)
+    try:
+        nir.write(str(path), graph)
+    except OSError as exc:
+        raise ConfigError(f"cannot write NIR file: {exc}", path=str(path)) from None
+    return graph
+
