@@ -106,7 +106,7 @@ def test_load_validates_and_names_the_file_and_field(tmp_path, rng):
     cases = []
     bad_params = json.loads(json.dumps(header))
     bad_params["populations"][1]["params"]["c_m_farad"] = -1.0
-    cases.append(({"header": np.array(json.dumps(bad_params))}, r"bad\d.npz: populations\[1\].params: c_m_farad = -1.0"))
+    cases.append(({"header": np.array(json.dumps(bad_params))}, r"bad\d.npz: populations\[1\].params.c_m_farad = -1.0"))
     cases.append(({"pop0.pn.v_th_volt": np.zeros(3)}, r"pop0.pn.v_th_volt: has shape \(3,\), expected \(80,\)"))
     cases.append(({"proj2.w": None}, r"proj2.w: missing from the file"))
     cases.append(({"proj1.pre": np.full(np.load(good)["proj1.pre"].shape, 500, np.int32)},

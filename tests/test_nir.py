@@ -157,14 +157,21 @@ def test_reading_back_the_file_gives_the_same_network_through_read_nir(tmp_path,
 def _reference_layer(tau, r, v_leak, v_th, v_reset, bias, arrivals, t_end):
     """Exact event-driven solution of tau dv/dt = (v_leak - v) + r b with jumps, per neuron.
 
-    ``arrivals[i]`` is a time-sorted list of (t, dv).  Spike when v > v_th (drift crossings by
-    the closed form), then v = v_reset.  Returns spike times per neuron and the smallest
+    ``arrivals[i]`` is a time-sorted list of (t, dv); jumps arriving at the same instant are
+    summed before the threshold test (as in a discrete-time NIR step, and as the emulator does).
+    Spike when v > v_th (drift crossings by the closed form), then v = v_reset.  Returns spike times per neuron and the smallest
     distance |v - v_th| right after a jump (to show the comparison is not knife-edge)."""
     spikes, margin = [], math.inf
     for i in range(len(tau)):
         vinf = v_leak[i] + r[i] * bias[i]
         v, t, out = v_leak[i], 0.0, []
-        for ta, dv in [*arrivals[i], (t_end, 0.0)]:
+        merged: list[list[float]] = []
+        for ta, dv in arrivals[i]:
+            if merged and merged[-1][0] == ta:
+                merged[-1][1] += dv
+            else:
+                merged.append([ta, dv])
+        for ta, dv in [*merged, (t_end, 0.0)]:
             while vinf > v_th[i]:
                 tc = t + tau[i] * math.log((vinf - v) / (vinf - v_th[i]))
                 if tc >= ta:
