@@ -116,6 +116,24 @@ class CpuWindow:
         self.other_cpu_s = max(0.0, busy - self.own_cpu_s)
 
 
+def wait_for_quiet(max_wait_s: float, *, window_s: float = 2.0, threshold: float = 0.1) -> tuple[float, bool]:
+    """Wait until other processes use less than ``threshold`` of one core.
+
+    Samples ``/proc/stat`` over windows of ``window_s`` seconds while this
+    process sleeps. Returns the time waited and whether the machine was quiet
+    before ``max_wait_s`` ran out (the run goes ahead either way).
+    """
+    start = time.perf_counter()
+    while True:
+        with CpuWindow() as window:
+            time.sleep(window_s)
+        waited = time.perf_counter() - start
+        if window.other_cpu_s < threshold * window.wall_s:
+            return waited, True
+        if waited >= max_wait_s:
+            return waited, False
+
+
 def _peak_rss_mib(who: int = resource.RUSAGE_SELF) -> float:
     return resource.getrusage(who).ru_maxrss / 1024.0
 
@@ -368,6 +386,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--json", action="store_true", help="print one JSON object on stdout")
     parser.add_argument("--keep", action="store_true", help="keep the Brian2 standalone project directory")
     parser.add_argument(
+        "--wait-quiet",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="first wait up to SECONDS for other processes to use < 10%% of a core (0: do not wait)",
+    )
+    parser.add_argument(
         "--exact-events",
         action="store_true",
         help="NEST: also count recurrent events with each neuron's own out-degree (after timing)",
@@ -383,6 +408,8 @@ def main(argv: list[str] | None = None) -> int:
     n_inh = round(N_I_BASE * args.scale)
     if n_exc < 1 or n_inh < 1:
         raise SystemExit(f"error: --scale {args.scale} leaves no neurons in a population")
+
+    quiet_wait_s, quiet = wait_for_quiet(args.wait_quiet) if args.wait_quiet > 0 else (0.0, None)
 
     # Simulators print banners and progress on stdout: send them to stderr so
     # that stdout carries only this script's report.
@@ -435,6 +462,8 @@ def main(argv: list[str] | None = None) -> int:
     }
     report.update(result)
     report["total_wall_s"] = whole.wall_s
+    report["quiet_wait_s"] = quiet_wait_s
+    report["quiet_at_start"] = quiet
     report["cpu_seconds_of_other_processes_total"] = whole.other_cpu_s
     report["date_utc"] = started.strftime("%Y-%m-%dT%H:%M:%SZ")
     report["host"] = {
