@@ -43,7 +43,6 @@ import os
 import platform
 import resource
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -117,7 +116,7 @@ class CpuWindow:
 
 
 def wait_for_quiet(max_wait_s: float, *, window_s: float = 2.0, threshold: float = 0.1) -> tuple[float, bool]:
-    """Wait until other processes use less than ``threshold`` of one core.
+    """Wait until other processes use less than ``threshold`` cores.
 
     Samples ``/proc/stat`` over windows of ``window_s`` seconds while this
     process sleeps. Returns the time waited and whether the machine was quiet
@@ -197,7 +196,13 @@ def run_brian2(args: argparse.Namespace, n_exc: int, n_inh: int, standalone: boo
         b2.set_device("cpp_standalone", directory=workdir, build_on_run=False)
         b2.prefs.devices.cpp_standalone.openmp_threads = 0 if args.threads == 1 else args.threads
         binary_usage = os.path.join(workdir, "binary_usage.json")
-        b2.prefs.devices.cpp_standalone.run_cmd_unix = [sys.executable, "-c", _BINARY_WRAPPER, binary_usage, "./main"]
+        b2.prefs.devices.cpp_standalone.run_cmd_unix = [
+            sys.executable,
+            "-c",
+            _BINARY_WRAPPER,
+            binary_usage,
+            "./main",
+        ]
     else:
         if args.threads != 1:
             raise SystemExit("error: --sim brian2-runtime runs on one thread only (--threads 1)")
@@ -334,7 +339,9 @@ def run_nest(args: argparse.Namespace, n_exc: int, n_inh: int) -> dict[str, Any]
     recorder = nest.Create("spike_recorder")
     conn_e = {"rule": "fixed_indegree", "indegree": C_E, "allow_autapses": True, "allow_multapses": True}
     conn_i = {"rule": "fixed_indegree", "indegree": C_I, "allow_autapses": True, "allow_multapses": True}
-    nest.Connect(exc_pop, neurons, conn_e, {"synapse_model": "static_synapse", "weight": J_MV, "delay": DELAY_MS})
+    nest.Connect(
+        exc_pop, neurons, conn_e, {"synapse_model": "static_synapse", "weight": J_MV, "delay": DELAY_MS}
+    )
     nest.Connect(
         inh_pop, neurons, conn_i, {"synapse_model": "static_synapse", "weight": -G * J_MV, "delay": DELAY_MS}
     )
@@ -390,7 +397,14 @@ def build_parser() -> argparse.ArgumentParser:
         type=float,
         default=0.0,
         metavar="SECONDS",
-        help="first wait up to SECONDS for other processes to use < 10%% of a core (0: do not wait)",
+        help="first wait up to SECONDS for other processes to use less than --quiet-cores (0: do not wait)",
+    )
+    parser.add_argument(
+        "--quiet-cores",
+        type=float,
+        default=0.1,
+        metavar="CORES",
+        help="with --wait-quiet: how many cores' worth of CPU other processes may use (default 0.1)",
     )
     parser.add_argument(
         "--exact-events",
@@ -409,7 +423,9 @@ def main(argv: list[str] | None = None) -> int:
     if n_exc < 1 or n_inh < 1:
         raise SystemExit(f"error: --scale {args.scale} leaves no neurons in a population")
 
-    quiet_wait_s, quiet = wait_for_quiet(args.wait_quiet) if args.wait_quiet > 0 else (0.0, None)
+    quiet_wait_s, quiet = (
+        wait_for_quiet(args.wait_quiet, threshold=args.quiet_cores) if args.wait_quiet > 0 else (0.0, None)
+    )
 
     # Simulators print banners and progress on stdout: send them to stderr so
     # that stdout carries only this script's report.
