@@ -46,10 +46,10 @@ def main(paths: list[str]) -> int:
     else:
         lines.extend(sys.stdin)
     reports = [json.loads(line) for line in lines if line.strip()]
-    print("| " + " | ".join(title for _, title, _ in COLUMNS) + " |")
-    print("|" + "---|" * len(COLUMNS))
-    for report in reports:
-        print("| " + " | ".join(_cell(report, key, fmt) for key, _, fmt in COLUMNS) + " |")
+    print("| # | " + " | ".join(title for _, title, _ in COLUMNS) + " |")
+    print("|---|" + "---|" * len(COLUMNS))
+    for number, report in enumerate(reports, 1):
+        print(f"| {number} | " + " | ".join(_cell(report, key, fmt) for key, _, fmt in COLUMNS) + " |")
     return 0
 
 
