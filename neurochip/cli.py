@@ -20,6 +20,7 @@ SUBCOMMANDS: dict[str, str] = {
     "lif": "neurochip._cli_lif",
     "circuit": "neurochip._cli_circuit",
     "chip": "neurochip._cli_chip",
+    "map, run, report": "neurochip._cli_run",
     "demo": "neurochip._cli_demo",
     "network": "neurochip._cli_network",
 }

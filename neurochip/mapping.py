@@ -558,3 +558,35 @@ def map_synapses(
         n_synapses_crossing=crossing,
         wall_s=time.perf_counter() - t0,
     )
+
+
+def network_csr(network: Any) -> tuple[NDArray[np.int64], NDArray[np.int32]]:
+    """Plain pre -> post CSR (one row per neuron, all delays merged) of a
+    :class:`neurochip.network.Network`, for the mapper."""
+    csr = network.csr()
+    n = csr.n_neurons
+    if csr.delays_s.size == 1:
+        return csr.indptr, csr.indices
+    rows = np.repeat(np.arange(csr.indptr.size - 1, dtype=np.int64), np.diff(csr.indptr)) % n
+    order = np.argsort(rows, kind="stable")
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(np.bincount(rows, minlength=n), out=indptr[1:])
+    return indptr, csr.indices[order]
+
+
+def map_network(
+    network: Any, chip: ChipSpec, *, rates_hz: ArrayLike | None = None, options: MappingOptions | None = None
+) -> Mapping:
+    """Map a :class:`neurochip.network.Network` onto a chip (see :func:`map_synapses`).
+
+    Error messages name neurons by population (``E[12]``).
+    """
+    indptr, indices = network_csr(network)
+    offsets = np.cumsum([0] + [p.size for p in network.populations])
+    names = [p.name for p in network.populations]
+
+    def name(i: int) -> str:
+        k = int(np.searchsorted(offsets, i, side="right")) - 1
+        return f"{names[k]}[{i - offsets[k]}]"
+
+    return map_synapses(indptr, indices, chip, rates_hz=rates_hz, options=options, neuron_names=name)

@@ -1,0 +1,299 @@
+"""``neurochip map``, ``neurochip run`` and ``neurochip report``: a network on a chip."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+import numpy as np
+
+from ._display import print_json, print_table
+from .errors import ConfigError, InvalidParameterError
+from .units import format_si, parse_quantity
+
+
+def add_parser(sub: Any) -> None:
+    pm = sub.add_parser("map", help="map a network onto a chip and report capacities, hops, link loads")
+    pm.add_argument("network", metavar="NETWORK", help="network file (.npz from neurochip, or NIR .nir/.h5)")
+    pm.add_argument("--chip", default="generic", metavar="NAME|FILE", help="chip preset or spec file (default generic)")
+    pm.add_argument("--rates", metavar="HZ", help="expected rate of every neuron, to weight traffic (e.g. 20)")
+    pm.add_argument("--partitioner", choices=("metis", "block"), default="metis")
+    pm.add_argument("--json", action="store_true", help="print JSON")
+    pm.add_argument("--plot", metavar="FILE.png", help="expected link load over the mesh")
+    pm.set_defaults(func=run_map)
+
+    pr = sub.add_parser("run", help="run a network on a chip in the emulator and save the run")
+    pr.add_argument("network", metavar="NETWORK", help="network file (.npz from neurochip, or NIR .nir/.h5)")
+    pr.add_argument("--chip", default="generic", metavar="NAME|FILE")
+    pr.add_argument("--duration", default="1 s", metavar="s", help="chip time to emulate (default 1 s)")
+    pr.add_argument("--poisson", action="append", default=[], metavar="POP:RATE:WEIGHT",
+                    help="independent Poisson input to every neuron of POP, e.g. E:20kHz:0.1mV (repeatable)")
+    pr.add_argument("--dc", action="append", default=[], metavar="POP:CURRENT",
+                    help="constant extra current into every neuron of POP, e.g. E:0.5nA (repeatable)")
+    pr.add_argument("--seed", type=int, default=0, help="seed of the Poisson inputs")
+    pr.add_argument("-o", "--output", required=True, metavar="RUN.npz", help="where to write the run")
+    pr.add_argument("--json", action="store_true", help="print a JSON summary")
+    pr.set_defaults(func=run_run)
+
+    prep = sub.add_parser("report", help="energy, throughput or saturation report of a saved run")
+    prep.add_argument("kind", choices=("energy", "throughput", "saturation"))
+    prep.add_argument("run", metavar="RUN.npz")
+    prep.add_argument("--powered", choices=("all", "used"), default="all",
+                      help="cores paying static power: every core, or only those holding neurons (energy)")
+    prep.add_argument("--json", action="store_true", help="print JSON")
+    prep.add_argument("--plot", metavar="FILE.png", help="energy breakdown / traffic heat map / raster")
+    prep.set_defaults(func=run_report)
+
+
+def _q(text: str, unit: str, name: str) -> float:
+    try:
+        return parse_quantity(text, unit=unit, name=name)
+    except InvalidParameterError as exc:
+        raise ConfigError(str(exc)) from None
+
+
+def _parse_inputs(network: Any, poisson: list[str], dc: list[str]) -> list[Any]:
+    from .network import CurrentStep, PoissonInput
+
+    names = [p.name for p in network.populations]
+    out: list[Any] = []
+    for spec in poisson:
+        parts = spec.split(":")
+        if len(parts) != 3:
+            raise ConfigError(f"--poisson {spec!r}: expected POP:RATE:WEIGHT, e.g. E:20kHz:0.1mV")
+        pop, rate, weight = parts
+        if pop not in names:
+            raise ConfigError(f"--poisson {spec!r}: no population {pop!r}; the network has {names}")
+        out.append(PoissonInput(population=pop, rate_hz=_q(rate, "Hz", "--poisson rate"),
+                                weight_volt=_q(weight, "V", "--poisson weight")))
+    for spec in dc:
+        parts = spec.split(":")
+        if len(parts) != 2 or parts[0] not in names:
+            raise ConfigError(f"--dc {spec!r}: expected POP:CURRENT with POP one of {names}")
+        out.append(CurrentStep(population=parts[0], times_s=[0.0], amplitudes_amp=[_q(parts[1], "A", "--dc current")]))
+    return out
+
+
+def run_map(args: argparse.Namespace) -> int:
+    from ._cli_network import load_any
+    from .chip import load_chip
+    from .mapping import MappingOptions, map_network
+
+    network, _ = load_any(args.network)
+    chip = load_chip(args.chip)
+    rates = None
+    if args.rates:
+        rates = np.full(network.n_neurons, _q(args.rates, "Hz", "--rates"))
+    m = map_network(network, chip, rates_hz=rates, options=MappingOptions(partitioner=args.partitioner))
+    rep = m.report()
+    if args.plot:
+        plot_mesh(chip, m.link_load, args.plot, title=f"expected link load on {chip.name}",
+                  unit="packets/s" if m.rates_given else "packets per spike round")
+    if args.json:
+        print_json(rep)
+        return 0
+    print_mapping(rep)
+    return 0
+
+
+def print_mapping(rep: dict[str, Any]) -> None:
+    rows = [
+        ["chip", f"{rep['chip']} ({rep['mesh'][0]} x {rep['mesh'][1]})"],
+        ["neurons / synapses", f"{rep['n_neurons']:,} / {rep['n_synapses']:,}"],
+        ["cores used", f"{rep['cores_used']} of {rep['cores_available']}"],
+    ]
+    for k, v in rep["utilisation_max"].items():
+        rows.append([f"{k} utilisation (max core / mean used)", f"{v:.1%} / {rep['utilisation_mean_used'][k]:.1%}"])
+    rows += [
+        ["synapses crossing cores", f"{rep['fraction_synapses_crossing_cores']:.1%}"],
+        ["hops (traffic-weighted mean / max)", f"{rep['mean_hops']:.2f} / {rep['max_hops']}"],
+        ["busiest link", f"{rep['link_load_max']:.4g} " + ("packets/s" if rep["rates_given"] else "packets per spike round")],
+        ["mapping time", format_si(rep["wall_s"], "s")],
+    ]
+    if "link_utilisation_max" in rep:
+        rows.append(["busiest link / bandwidth", f"{rep['link_utilisation_max']:.2%}"])
+    print_table("mapping", ["quantity", "value"], rows)
+
+
+def run_run(args: argparse.Namespace) -> int:
+    from ._cli_network import load_any
+    from .chip import load_chip
+    from .emulator import run as emulate
+    from .mapping import map_network
+    from .report import record_run
+
+    network, _ = load_any(args.network)
+    chip = load_chip(args.chip)
+    duration = _q(args.duration, "s", "--duration")
+    inputs = _parse_inputs(network, args.poisson, args.dc)
+    mapping = map_network(network, chip)
+    if not args.json:
+        print(f"mapped {network.n_neurons:,} neurons onto {mapping.cores_used} cores of {chip.name}; "
+              f"emulating {format_si(duration, 's')} ...", flush=True)
+    result = emulate(network, duration_s=duration, inputs=inputs, seed=args.seed)
+    arrays = network.neuron_arrays()
+    offsets = np.cumsum([0] + [p.size for p in network.populations])[:-1]
+    record = record_run(result, mapping, t_ref_s=arrays["t_ref_s"],
+                        population_names=[p.name for p in network.populations], population_offsets=offsets)
+    record.save(args.output)
+    summary = {
+        "output": str(args.output),
+        "neurons": network.n_neurons,
+        "spikes": int(result.spike_counts.sum()),
+        "mean_rate_hz": result.mean_rate_hz(),
+        "duration_s": duration,
+        "wall_time_s": result.wall_time_s,
+    }
+    if args.json:
+        print_json(summary)
+    else:
+        print(f"{summary['spikes']:,} spikes, mean rate {format_si(summary['mean_rate_hz'], 'Hz')}, "
+              f"wall time {format_si(result.wall_time_s, 's')}; run written to {args.output}")
+    return 0
+
+
+def run_report(args: argparse.Namespace) -> int:
+    from .report import RunRecord
+
+    record = RunRecord.load(args.run)
+    if args.kind == "energy":
+        data = print_energy(record, powered=args.powered, as_json=args.json)
+        if args.plot:
+            plot_energy(data, args.plot)
+    elif args.kind == "throughput":
+        print_throughput(record, as_json=args.json)
+        if args.plot:
+            util = record.link_packets / (record.chip.router.link_bandwidth_hz * record.duration_s)
+            plot_mesh(record.chip, util, args.plot, title="link utilisation", unit="packets / bandwidth")
+    else:
+        print_saturation(record, as_json=args.json)
+        if args.plot:
+            plot_raster(record, args.plot)
+    if args.plot and not args.json:
+        print(f"plot written to {args.plot}")
+    return 0
+
+
+def print_energy(record: Any, *, powered: str = "all", as_json: bool = False) -> dict[str, Any]:
+    from .report import energy_report
+
+    _, data = energy_report(record, cores_powered=powered)
+    if as_json:
+        print_json(data)
+        return data
+    total = data["total_joule"]
+    rows = [[op, f"{data['counts'][op]:,.0f}", format_si(e, "J"), f"{e / total:.1%}" if total else "-"]
+            for op, e in data["by_operation_joule"].items() if data["counts"][op] or e]
+    rows.append(["static", f"{data['n_cores_powered']} cores x {format_si(data['duration_s'], 's')}",
+                 format_si(data["static_joule"], "J"), f"{data['static_joule'] / total:.1%}" if total else "-"])
+    print_table(f"energy on {data['chip']}", ["operation", "count", "energy", "share"], rows)
+    print_table("totals", ["quantity", "value"], [
+        ["dynamic (activity-proportional)", format_si(data["dynamic_joule"], "J")],
+        ["static", format_si(data["static_joule"], "J")],
+        ["total", format_si(total, "J")],
+        ["average power", format_si(data["average_power_watt"], "W")],
+        ["energy per synaptic event", format_si(data["energy_per_synaptic_event_joule"], "J")],
+        ["external stimulus events (not priced)", f"{data['external_events_unpriced']:,}"],
+    ])
+    return data
+
+
+def print_throughput(record: Any, *, as_json: bool = False) -> dict[str, Any]:
+    from .report import throughput_report
+
+    data = throughput_report(record)
+    if as_json:
+        print_json(data)
+        return data
+    print_table("throughput", ["quantity", "value"], [
+        ["spikes per second of chip time", format_si(data["spikes_per_chip_s"], "Hz")],
+        ["synaptic events per second of chip time", format_si(data["synaptic_events_per_chip_s"], "Hz")],
+        ["synaptic events per second of wall time", format_si(data["synaptic_events_per_wall_s"], "Hz")],
+        ["wall time / chip time", f"{data['real_time_factor']:.3g}"],
+        ["link utilisation (max / mean)", f"{data['link_utilisation_max']:.2%} / {data['link_utilisation_mean']:.2%}"],
+        ["dropped packets", f"{data['drops']:,}"],
+    ])
+    if data["hot_links"]:
+        print_table("busiest links", ["core (x, y)", "direction", "packets", "utilisation"], [
+            [f"{h['core']} {tuple(h['xy'])}", h["direction"], f"{h['packets']:,.0f}", f"{h['utilisation']:.2%}"]
+            for h in data["hot_links"]
+        ])
+    return data
+
+
+def print_saturation(record: Any, *, as_json: bool = False) -> dict[str, Any]:
+    from .report import saturation_report
+
+    data = saturation_report(record)
+    if as_json:
+        print_json(data)
+        return data
+    print_table("firing-rate saturation (ceiling 1/t_ref)", ["population", "mean rate", "max rate", "ceiling", "within 10 %"], [
+        [p["population"], format_si(p["mean_rate_hz"], "Hz"), format_si(p["max_rate_hz"], "Hz"),
+         format_si(p["ceiling_hz"], "Hz"), str(p["saturated_neurons"])]
+        for p in data["populations"]
+    ])
+    print(f"links at >= 90 % of bandwidth: {len(data['links_saturated'])}; dropped packets: {data['drops']}"
+          + (f" ({data['drop_cause']})" if data["drop_cause"] else ""))
+    return data
+
+
+def _pyplot() -> Any:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _save(fig: Any, path: str) -> None:
+    plt = _pyplot()
+    try:
+        fig.savefig(path)
+    except OSError as exc:
+        raise ConfigError(f"cannot write plot: {exc}", path=path) from None
+    finally:
+        plt.close(fig)
+
+
+def plot_mesh(chip: Any, per_link: np.ndarray, path: str, *, title: str, unit: str) -> None:
+    """Heat map over the mesh: each core's colour is the load of its busiest outgoing link."""
+    plt = _pyplot()
+    w, h = chip.mesh.width, chip.mesh.height
+    grid = per_link.max(axis=1).reshape(h, w)
+    fig, ax = plt.subplots(figsize=(max(5.5, 1.5 + 0.4 * w), max(4.0, 1.0 + 0.4 * h)) if w <= 24 else (8, 7), dpi=120)
+    im = ax.imshow(grid, origin="lower", cmap="magma")
+    fig.colorbar(im, ax=ax, label=f"busiest outgoing link ({unit})")
+    ax.set_xlabel("x")
+    ax.set_ylabel("y")
+    ax.set_title(title)
+    fig.tight_layout()
+    _save(fig, path)
+
+
+def plot_energy(data: dict[str, Any], path: str) -> None:
+    """Bar chart of energy by operation, with the static part."""
+    plt = _pyplot()
+    items = [(k, v) for k, v in data["by_operation_joule"].items() if v > 0] + [("static", data["static_joule"])]
+    fig, ax = plt.subplots(figsize=(6, 3.5), dpi=120)
+    ax.barh([k for k, _ in items], [v for _, v in items], color=["C0"] * (len(items) - 1) + ["C3"])
+    ax.set_xlabel("energy (J)")
+    ax.set_title(f"energy on {data['chip']}: {format_si(data['total_joule'], 'J')} in {format_si(data['duration_s'], 's')}")
+    fig.tight_layout()
+    _save(fig, path)
+
+
+def plot_raster(record: Any, path: str, *, max_neurons: int = 500) -> None:
+    """Spike raster of the first neurons, with each population's rate."""
+    plt = _pyplot()
+    ev = record.events
+    keep = ev["address"] < max_neurons
+    fig, ax = plt.subplots(figsize=(7, 4), dpi=120)
+    ax.plot(ev["time_s"][keep], ev["address"][keep], ",k")
+    ax.set_xlabel("time (s)")
+    ax.set_ylabel("neuron")
+    ax.set_xlim(0, record.duration_s)
+    ax.set_title(f"spike raster (first {min(max_neurons, record.n_neurons)} neurons)")
+    fig.tight_layout()
+    _save(fig, path)
