@@ -6,9 +6,9 @@ import math
 
 import numpy as np
 import pytest
-from neurochip.emulator import EVENT_DTYPE, _engine, run
 from scipy import stats
 
+from neurochip.emulator import EVENT_DTYPE, _engine, run
 from neurochip.errors import InvalidParameterError
 from neurochip.lif import LIFParams, firing_rate, isi, rheobase
 from neurochip.network import (
@@ -318,7 +318,6 @@ def test_docstring_examples_run():
     import doctest
 
     import neurochip.emulator as emulator_module
-
     import neurochip.network as network_module
 
     for module in (emulator_module, network_module):

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from neurochip.emulator import run
 from scipy.optimize import brentq
 
+from neurochip.emulator import run
 from neurochip.lif import siegert_rate
 
 BENCH = Path(__file__).resolve().parents[1] / "benchmarks" / "brunel.py"

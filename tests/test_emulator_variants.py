@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from neurochip.emulator import adaptive_spike_times, dc_spike_times, noisy_spike_times
 from scipy.integrate import solve_ivp
 
+from neurochip.emulator import adaptive_spike_times, dc_spike_times, noisy_spike_times
 from neurochip.errors import InvalidParameterError
 from neurochip.lif import LIFParams, isi, pif_rate, siegert_cv, siegert_rate
 
@@ -89,7 +89,6 @@ def test_variant_errors():
 @pytest.mark.parametrize(("mu_volt", "sigma_volt"), [(0.015, 0.008), (0.020, 0.003), (0.022, 0.006)])
 def test_noisy_neurons_in_a_network_match_siegert(mu_volt, sigma_volt):
     from neurochip.emulator import run
-
     from neurochip.network import Network, Population
 
     p = BASE.replace(noise_sigma_volt=sigma_volt)
@@ -110,7 +109,6 @@ def test_noisy_neurons_in_a_network_match_siegert(mu_volt, sigma_volt):
 
 def test_noisy_network_is_deterministic_and_takes_inputs():
     from neurochip.emulator import run
-
     from neurochip.network import FixedInDegree, Network, PoissonInput, Population, Projection
 
     p = BASE.replace(noise_sigma_volt=0.004)

@@ -7,8 +7,8 @@ import json
 import networkx as nx
 import numpy as np
 import pytest
-from neurochip.emulator import run
 
+from neurochip.emulator import run
 from neurochip.errors import ConfigError, InvalidParameterError
 from neurochip.graph import network_summary, neuron_graph, population_graph
 from neurochip.lif import LIFParams

@@ -10,8 +10,8 @@ import warnings
 import nir
 import numpy as np
 import pytest
-from neurochip.emulator import run
 
+from neurochip.emulator import run
 from neurochip.errors import InvalidParameterError
 from neurochip.lif import LIFParams
 from neurochip.network import (

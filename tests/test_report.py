@@ -7,10 +7,10 @@ import json
 
 import numpy as np
 import pytest
-from neurochip.emulator import run
 
 from neurochip.chip import CoreSpec, EnergySpec, load_chip
 from neurochip.cli import main
+from neurochip.emulator import run
 from neurochip.errors import ConfigError
 from neurochip.lif import LIFParams
 from neurochip.mapping import MappingOptions, map_network
