@@ -40,7 +40,15 @@ def _step(n: int, text: str) -> float:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ._cli_run import plot_energy, plot_mesh, plot_raster, print_energy, print_mapping, print_saturation, print_throughput
+    from ._cli_run import (
+        plot_energy,
+        plot_mesh,
+        plot_raster,
+        print_energy,
+        print_mapping,
+        print_saturation,
+        print_throughput,
+    )
     from .chip import load_chip
     from .emulator import run as emulate
     from .mapping import map_network
