@@ -177,7 +177,7 @@ def expected_counts(
     rates_hz : array_like, shape (n_neurons,)
     duration_s : float
     """
-    from .mapping import link_loads
+    from .mapping import packet_counts
 
     rates = np.asarray(rates_hz, dtype=np.float64)
     indptr = np.asarray(indptr, dtype=np.int64)
@@ -192,16 +192,12 @@ def expected_counts(
     spikes = rates * duration_s
     core = mapping.neuron_core
     events = np.bincount(core[indices], weights=np.repeat(spikes, np.diff(indptr)), minlength=m)
-    route_src = np.repeat(np.arange(n), np.diff(mapping.route_indptr))
-    same = mapping.route_cores == core[route_src]
-    traffic = np.zeros((m, m))
-    np.add.at(traffic, (core[route_src[~same]], mapping.route_cores[~same]), spikes[route_src[~same]])
-    loads = link_loads(traffic, chip.mesh.width, chip.mesh.height)
+    core_packets, loads = packet_counts(mapping, spikes)
     per_core = {
         "spikes": np.bincount(core, weights=spikes, minlength=m),
         "synaptic_events": events,
         "neuron_updates": events.copy(),
-        "core_packets": np.bincount(mapping.route_cores[same], weights=spikes[route_src[same]], minlength=m),
+        "core_packets": core_packets,
         "hops_ew": loads[:, 0] + loads[:, 1],
         "hops_ns": loads[:, 2] + loads[:, 3],
     }

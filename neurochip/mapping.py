@@ -560,6 +560,34 @@ def map_synapses(
     )
 
 
+def packet_counts(mapping: Mapping, spikes: ArrayLike) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Packets caused by given spike counts under the mapping's routes (multicast at the source).
+
+    Parameters
+    ----------
+    mapping : Mapping
+    spikes : array_like, shape (n_neurons,)
+        Spikes of every neuron (counts, or expected counts).
+
+    Returns
+    -------
+    core_packets : ndarray, shape (n_cores,)
+        Packets delivered within their source core, counted on that core.
+    links : ndarray, shape (n_cores, 4)
+        Packets crossing each core's outgoing links (:data:`LINKS` order) on their XY routes.
+    """
+    spikes = np.asarray(spikes, dtype=np.float64)
+    n, m = mapping.n_neurons, mapping.chip.n_cores
+    core = mapping.neuron_core
+    src = np.repeat(np.arange(n), np.diff(mapping.route_indptr))
+    dest = mapping.route_cores
+    own = dest == core[src]
+    traffic = np.zeros((m, m))
+    np.add.at(traffic, (core[src[~own]], dest[~own]), spikes[src[~own]])
+    links = link_loads(traffic, mapping.chip.mesh.width, mapping.chip.mesh.height)
+    return np.bincount(dest[own], weights=spikes[src[own]], minlength=m), links
+
+
 def network_csr(network: Any) -> tuple[NDArray[np.int64], NDArray[np.int32]]:
     """Plain pre -> post CSR (one row per neuron, all delays merged) of a
     :class:`neurochip.network.Network`, for the mapper."""

@@ -33,7 +33,7 @@ from numpy.typing import NDArray
 from .chip import ChipSpec
 from .energy import OPERATIONS, EnergyReport, OperationCounts, price
 from .errors import ConfigError, InvalidParameterError
-from .mapping import LINKS, Mapping, link_loads
+from .mapping import LINKS, Mapping, packet_counts
 
 __all__ = [
     "RunRecord",
@@ -198,19 +198,14 @@ def record_run(result: Any, mapping: Mapping, *, t_ref_s: NDArray[np.float64], p
     m = chip.n_cores
     core = mapping.neuron_core
     spikes = result.spike_counts.astype(np.float64)
-    route_src = np.repeat(np.arange(n), np.diff(mapping.route_indptr))
-    dest = mapping.route_cores
-    same = dest == core[route_src]
-    traffic = np.zeros((m, m))
-    np.add.at(traffic, (core[route_src[~same]], dest[~same]), spikes[route_src[~same]])
-    links = link_loads(traffic, chip.mesh.width, chip.mesh.height)
+    core_packets, links = packet_counts(mapping, spikes)
     received = result.rec_events_per_neuron.astype(np.float64)
     syn = np.bincount(core, weights=received, minlength=m)
     per_core = {
         "spikes": np.bincount(core, weights=spikes, minlength=m),
         "synaptic_events": syn,
         "neuron_updates": syn.copy(),
-        "core_packets": np.bincount(dest[same], weights=spikes[route_src[same]], minlength=m),
+        "core_packets": core_packets,
         "hops_ew": links[:, 0] + links[:, 1],
         "hops_ns": links[:, 2] + links[:, 3],
     }
