@@ -226,10 +226,12 @@ def neurochip_by_category(by_operation: dict[str, float]) -> dict[str, float]:
     return out
 
 
-def chip_for_comparison() -> ChipSpec:
-    """The ``generic`` preset's energy table on a 2 x 2 mesh of 128-neuron cores."""
+def chip_for_comparison(n_neurons: int, neurons_per_core: int = 128) -> ChipSpec:
+    """The ``generic`` preset's energy table and router on the smallest square mesh of
+    ``neurons_per_core``-neuron cores that holds ``n_neurons`` (2 x 2 for the default 400)."""
     chip = load_chip("generic")
-    return chip.replace(core=dataclasses.replace(chip.core, neurons=128)).with_mesh(2, 2)
+    side = max(1, math.ceil(math.sqrt(math.ceil(n_neurons / neurons_per_core))))
+    return chip.replace(core=dataclasses.replace(chip.core, neurons=neurons_per_core)).with_mesh(side, side)
 
 
 def run_neurochip(args: argparse.Namespace) -> tuple[dict[str, Any], dict[str, Any], Network, Any, list]:
@@ -239,7 +241,7 @@ def run_neurochip(args: argparse.Namespace) -> tuple[dict[str, Any], dict[str, A
 
     t0 = time.perf_counter()
     net = build_network(args.n_input, args.n_exc, args.n_inh, seed=args.seed)
-    chip = chip_for_comparison()
+    chip = chip_for_comparison(net.n_neurons, args.neurons_per_core)
     steps = input_spike_steps(args.n_input, args.timesteps, args.rate, seed=args.seed)
     inputs = neurochip_inputs(steps)
     mapping = map_network(net, chip)
@@ -316,7 +318,8 @@ def compare(args: argparse.Namespace) -> dict[str, Any]:
         "duration_s": args.timesteps * DT_S,
         "input_rate_hz": args.rate,
         "seed": args.seed,
-        "chip": "generic energy table, 2 x 2 mesh, 128 neurons per core",
+        "chip": f"generic energy table, {desc['mesh']['width']} x {desc['mesh']['height']} mesh, "
+        f"{desc['max_neurons_per_core']} neurons per core",
         "neurochip": nc,
     }
     if isinstance(sf, str):
@@ -337,7 +340,26 @@ def compare(args: argparse.Namespace) -> dict[str, Any]:
     }
     out["energy_ratio_sanafe_over_neurochip_dynamic"]["total"] = se["total"] / ne["dynamic"]
     out["wall_ratio_sanafe_over_neurochip"] = sf["sim_wall_s"] / nc["sim_wall_s"]
+    out["derived"] = sanafe_derived(sf, desc["energy"])
     return out
+
+
+def sanafe_derived(sf: dict[str, Any], energy: dict[str, float]) -> dict[str, float]:
+    """SANA-FE's categories split by the energies put into them (axon-out and dendrite cost 0).
+
+    ``network = hops + packets_sent x core_packet_joule`` and ``soma = LIF updates x
+    neuron_update_joule + neurons_fired x spike_joule`` (input somas update for free), so the hop
+    energy and the number of charged LIF updates follow from SANA-FE's own totals and counts.
+    """
+    se, c = sf["energy_joule"], sf["counts"]
+    hops_joule = se["network"] - c["packets_sent"] * energy["core_packet_joule"]
+    updates = (se["soma"] - c["neurons_fired"] * energy["spike_joule"]) / energy["neuron_update_joule"]
+    return {
+        "sanafe_hop_joule": hops_joule,
+        "sanafe_packet_joule": c["packets_sent"] * energy["core_packet_joule"],
+        "sanafe_lif_updates_charged": updates,
+        "sanafe_lif_update_joule": updates * energy["neuron_update_joule"],
+    }
 
 
 def _print(out: dict[str, Any]) -> None:
@@ -368,7 +390,18 @@ def _print(out: dict[str, Any]) -> None:
         f"spikes identical (neuron, step): {out['spikes_identical']}; only neurochip: {out['spikes_only_neurochip']}; "
         f"only SANA-FE: {out['spikes_only_sanafe']}; first differing step: {out['first_differing_step']}"
     )
-    print(f"SANA-FE's estimate of the chip's run time: {sf['chip_time_s']:.4e} s for {out['duration_s']:.3f} s of network time")
+    d, ops = out["derived"], nc["by_operation_joule"]
+    print("where the categories differ (SANA-FE split by the energies put into it):")
+    print(
+        f"  hops: neurochip {ops['hops_ew'] + ops['hops_ns']:.4e} J, SANA-FE {d['sanafe_hop_joule']:.4e} J; "
+        f"packet delivery: neurochip (own-core packets only) {ops['core_packets']:.4e} J, "
+        f"SANA-FE (every packet) {d['sanafe_packet_joule']:.4e} J"
+    )
+    print(
+        f"  neuron updates: neurochip {nc['counts']['neuron_updates']:.0f} (one per synaptic event) = "
+        f"{ops['neuron_updates']:.4e} J; SANA-FE {d['sanafe_lif_updates_charged']:.0f} (one per neuron and step "
+        f"with input or V != 0) = {d['sanafe_lif_update_joule']:.4e} J"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -378,6 +411,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--n-input", type=int, default=100)
     ap.add_argument("--n-exc", type=int, default=240)
     ap.add_argument("--n-inh", type=int, default=60)
+    ap.add_argument("--neurons-per-core", type=int, default=128, help="core size (the mesh is the smallest square that fits)")
     ap.add_argument("--seed", type=int, default=1, help="seeds the connectivity and the input trains")
     ap.add_argument(
         "--python", default=os.environ.get("NEUROCHIP_BENCH_PYTHON", ".bench-venv/bin/python"),
