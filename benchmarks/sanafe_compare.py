@@ -150,7 +150,6 @@ def sanafe_description(
 ) -> dict[str, Any]:
     """The JSON description run_sanafe.py reads: same placement, synapses, weights, inputs, energies."""
     offsets = {p.name: network.offset(p.name) for p in network.populations}
-    decay = math.exp(-DT_S / TAU_M_S)
     groups = []
     for pop in network.populations:
         lo = offsets[pop.name]
@@ -161,11 +160,15 @@ def sanafe_description(
             a = pop.arrays()
             if not (np.all(a["e_leak_volt"] == 0) and np.all(a["t_ref_s"] == 0)):
                 raise ValueError(f"population {pop.name}: SANA-FE's LIF leaks towards 0 and has no refractory hold here")
+            tau = a["c_m_farad"] / a["g_leak_siemens"]
+            for key, arr in (("v_th_volt", a["v_th_volt"]), ("v_reset_volt", a["v_reset_volt"]), ("tau_m", tau)):
+                if not np.all(arr == arr[0]):
+                    raise ValueError(f"population {pop.name}: {key} varies; one SANA-FE group takes one value")
             g.update(
                 kind="lif",
                 threshold=sanafe_threshold(float(a["v_th_volt"][0])),
                 reset=float(a["v_reset_volt"][0]) * UNITS_PER_VOLT,
-                leak_decay=decay,
+                leak_decay=math.exp(-DT_S / float(tau[0])),
             )
         groups.append(g)
     pre, post, w, _ = network.csr().to_coo()

@@ -328,9 +328,12 @@ def main(argv: list[str] | None = None) -> int:
     try:
         report = run(desc)
     except DescriptionError as exc:
-        sys.stdout.flush()
-        os.dup2(real_stdout, 1)
         print(f"error: {args.description}: {exc}", file=sys.stderr)
+        return 1
+    except Exception as exc:  # SANA-FE's own errors (e.g. HardwareMappingError: a core over capacity)
+        if type(exc).__module__ not in ("sanafe", "sanafecpp") and not isinstance(exc, RuntimeError):
+            raise
+        print(f"error: sanafe: {type(exc).__name__}: {exc}", file=sys.stderr)
         return 1
     finally:
         sys.stdout.flush()
