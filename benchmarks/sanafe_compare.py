@@ -1,0 +1,436 @@
+"""The same small LIF network, with the same energy table, on neurochip and on SANA-FE.
+
+Builds a network of three populations -- ``input`` (relay neurons that fire exactly when a given,
+seeded spike train tells them to), ``E`` and ``I`` -- maps it on a small chip (the ``generic``
+preset's energy table on a 2 x 2 mesh of 128-neuron cores), runs the neurochip emulator and
+prices the run, then describes the very same placement, synapses, weights, input spikes and
+energy table to SANA-FE (``benchmarks/peers/run_sanafe.py`` in ``.bench-venv/``, through a
+subprocess that prints one JSON object) and prints, side by side, both energies (total and by
+SANA-FE's four categories), both spike counts (and how many spikes are identical, neuron and
+step), both operation counts and both wall times.
+
+Why the two runs can agree spike for spike (see docs/sanafe.md for the whole correspondence):
+
+* the time step is dt = 2^-10 s and every synaptic delay is one step, so every input, spike and
+  arrival in neurochip falls exactly (in binary floating point) on the grid t = s dt, and all the
+  inputs a neuron receives at one instant are summed before its threshold test, as in a
+  time-stepped simulator;
+* SANA-FE's LIF soma computes V[s] = leak_decay V[s-1] + input[s] with leak_decay = exp(-dt /
+  tau_m): the exact solution of neurochip's leaky membrane (E_L = 0) between grid points;
+* the refractory period is 0 in both, the reset is hard, the threshold test is V >= V_th in
+  neurochip and V > (the double just below V_th) in SANA-FE;
+* SANA-FE truncates potentials to multiples of 1/64 of its unit and stores weights as float32:
+  the unit is 10 nV (``UNITS_PER_VOLT``), so the truncation is 0.16 nV per step.
+
+Usage::
+
+    python benchmarks/sanafe_compare.py [--timesteps 1024] [--rate 20] [--seed 1] [--json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import math
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from neurochip.chip import ChipSpec, load_chip
+from neurochip.lif import LIFParams
+from neurochip.network import FixedInDegree, Network, Population, Projection, SpikeTimesInput
+
+HERE = Path(__file__).resolve().parent
+
+DT_S = 2.0**-10  # ~0.977 ms: a power of two, so that every t = s * dt and t + dt is exact
+TAU_M_S = 20e-3
+V_TH_VOLT = 20e-3
+V_RESET_VOLT = 10e-3
+C_M_FARAD = 250e-12  # with delta synapses only tau_m = C / g_L matters
+UNITS_PER_VOLT = 1e8  # SANA-FE's potential unit: 10 nV
+RELAY_WEIGHT_VOLT = 2 * V_TH_VOLT  # one input spike makes a relay neuron fire at once
+QUIET_STEPS = 32  # the input stops this many steps before the end, so activity has died out
+
+#: (pre, post, in-degree, weight in V) of the network's projections.
+PROJECTIONS: tuple[tuple[str, str, int, float], ...] = (
+    ("input", "E", 20, 1.5e-3),
+    ("input", "I", 20, 1.5e-3),
+    ("E", "E", 24, 0.5e-3),
+    ("E", "I", 24, 0.5e-3),
+    ("I", "E", 6, -2.0e-3),
+    ("I", "I", 6, -2.0e-3),
+)
+
+# neurochip operation -> SANA-FE energy category it is charged to
+CATEGORY = {
+    "spikes": "soma",
+    "neuron_updates": "soma",
+    "neuron_updates_inactive": "soma",
+    "synaptic_events": "synapse",
+    "hops_ew": "network",
+    "hops_ns": "network",
+    "core_packets": "network",
+}
+
+
+def lif_params(*, v_reset_volt: float = V_RESET_VOLT) -> LIFParams:
+    """tau_m = 20 ms, V_th = 20 mV, E_L = 0, no refractory period."""
+    return LIFParams(
+        c_m_farad=C_M_FARAD,
+        g_leak_siemens=C_M_FARAD / TAU_M_S,
+        e_leak_volt=0.0,
+        v_th_volt=V_TH_VOLT,
+        v_reset_volt=v_reset_volt,
+        t_ref_s=0.0,
+    )
+
+
+def build_network(n_input: int = 100, n_exc: int = 240, n_inh: int = 60, *, seed: int = 1) -> Network:
+    """The three populations and :data:`PROJECTIONS`, every delay one step (``DT_S``)."""
+    pops = (
+        Population(name="input", size=n_input, params=lif_params(v_reset_volt=0.0)),
+        Population(name="E", size=n_exc, params=lif_params()),
+        Population(name="I", size=n_inh, params=lif_params()),
+    )
+    projs = tuple(
+        Projection(pre=pre, post=post, rule=FixedInDegree(k=k), weight_volt=w, delay_s=DT_S)
+        for pre, post, k, w in PROJECTIONS
+    )
+    return Network(populations=pops, projections=projs, seed=seed)
+
+
+def input_spike_steps(
+    n_input: int, timesteps: int, rate_hz: float, *, seed: int, quiet_steps: int = QUIET_STEPS
+) -> list[NDArray[np.int64]]:
+    """Seeded Bernoulli trains: input neuron ``i`` fires at the 1-based steps ``out[i]``.
+
+    Each step in ``[1, timesteps - quiet_steps]`` fires with probability ``rate_hz * DT_S``.
+    """
+    p = rate_hz * DT_S
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"rate_hz = {rate_hz}: rate x dt must be in [0, 1]")
+    active = max(0, timesteps - quiet_steps)
+    fires = np.random.default_rng(seed).random((n_input, active)) < p
+    return [np.flatnonzero(row) + 1 for row in fires]
+
+
+def neurochip_inputs(steps: list[NDArray[np.int64]]) -> list[SpikeTimesInput]:
+    """The input trains as given spikes into the relay population (at t = s dt)."""
+    neurons = np.concatenate([np.full(s.size, i, dtype=np.int64) for i, s in enumerate(steps)])
+    times = np.concatenate(steps).astype(np.float64) * DT_S
+    return [SpikeTimesInput(population="input", times_s=times, neurons=neurons, weight_volt=RELAY_WEIGHT_VOLT)]
+
+
+def tile_index(core: int, width: int, height: int) -> int:
+    """SANA-FE's tile id of neurochip's mesh index ``core = y * width + x``.
+
+    SANA-FE numbers the tiles of a ``width`` x ``height`` mesh column by column (tile
+    ``x * height + y``), found by sending one spike between every pair of tiles of a 2 x 2 mesh
+    with a distinct energy per direction.
+    """
+    x, y = core % width, core // width
+    return x * height + y
+
+
+def sanafe_threshold(v_th_volt: float) -> float:
+    """SANA-FE fires when V > threshold; neurochip when V >= V_th: the largest double below."""
+    return math.nextafter(v_th_volt * UNITS_PER_VOLT, -math.inf)
+
+
+def sanafe_description(
+    network: Network, neuron_core: NDArray[np.int32], chip: ChipSpec, steps: list[NDArray[np.int64]], timesteps: int
+) -> dict[str, Any]:
+    """The JSON description run_sanafe.py reads: same placement, synapses, weights, inputs, energies."""
+    offsets = {p.name: network.offset(p.name) for p in network.populations}
+    groups = []
+    for pop in network.populations:
+        lo = offsets[pop.name]
+        g: dict[str, Any] = {"name": pop.name, "size": pop.size, "cores": neuron_core[lo : lo + pop.size].tolist()}
+        if pop.name == "input":
+            g.update(kind="input", spike_steps=[s.tolist() for s in steps])
+        else:
+            a = pop.arrays()
+            if not (np.all(a["e_leak_volt"] == 0) and np.all(a["t_ref_s"] == 0)):
+                raise ValueError(f"population {pop.name}: SANA-FE's LIF leaks towards 0 and has no refractory hold here")
+            tau = a["c_m_farad"] / a["g_leak_siemens"]
+            for key, arr in (("v_th_volt", a["v_th_volt"]), ("v_reset_volt", a["v_reset_volt"]), ("tau_m", tau)):
+                if not np.all(arr == arr[0]):
+                    raise ValueError(f"population {pop.name}: {key} varies; one SANA-FE group takes one value")
+            g.update(
+                kind="lif",
+                threshold=sanafe_threshold(float(a["v_th_volt"][0])),
+                reset=float(a["v_reset_volt"][0]) * UNITS_PER_VOLT,
+                leak_decay=math.exp(-DT_S / float(tau[0])),
+            )
+        groups.append(g)
+    pre, post, w, _ = network.csr().to_coo()
+    bounds = np.cumsum([0] + [p.size for p in network.populations])
+    names = [p.name for p in network.populations]
+    pre_pop = np.searchsorted(bounds, pre, side="right") - 1
+    post_pop = np.searchsorted(bounds, post, side="right") - 1
+    connections = []
+    for a, pa in enumerate(names):
+        for b, pb in enumerate(names):
+            sel = (pre_pop == a) & (post_pop == b)
+            if not sel.any():
+                continue
+            pairs = np.stack([pre[sel] - bounds[a], post[sel] - bounds[b]], axis=1)
+            connections.append(
+                {
+                    "pre": pa,
+                    "post": pb,
+                    "pairs": pairs.tolist(),
+                    "weights": (w[sel].astype(np.float64) * UNITS_PER_VOLT).tolist(),
+                }
+            )
+    e = chip.energy
+    return {
+        "timesteps": int(timesteps),
+        "mesh": {"width": chip.mesh.width, "height": chip.mesh.height},
+        "max_neurons_per_core": chip.core.neurons,
+        "energy": {f.name: getattr(e, f.name) for f in dataclasses.fields(e) if f.name != "static_power_per_core_watt"},
+        "latency": {"hop_s": chip.router.hop_latency_s},
+        "groups": groups,
+        "connections": connections,
+        "processing_threads": 1,
+        "scheduler_threads": 0,
+        "timing_model": "simple",
+    }
+
+
+def spike_set(times_s: NDArray[np.float64], addresses: NDArray[np.int32], network: Network) -> set[tuple[int, str, int]]:
+    """neurochip's spikes as (step, population, local index), the relay population left out."""
+    bounds = np.cumsum([0] + [p.size for p in network.populations])
+    names = [p.name for p in network.populations]
+    steps = np.rint(np.asarray(times_s) / DT_S).astype(np.int64)
+    if not np.array_equal(steps * DT_S, np.asarray(times_s)):
+        raise ValueError("a neurochip spike is off the dt grid")
+    pops = np.searchsorted(bounds, addresses, side="right") - 1
+    return {
+        (int(s), names[p], int(a - bounds[p]))
+        for s, p, a in zip(steps, pops, np.asarray(addresses, dtype=np.int64))
+        if names[p] != "input"
+    }
+
+
+def neurochip_by_category(by_operation: dict[str, float]) -> dict[str, float]:
+    """neurochip's dynamic energy summed into SANA-FE's categories (synapse, dendrite, soma, network)."""
+    out = {"synapse": 0.0, "dendrite": 0.0, "soma": 0.0, "network": 0.0}
+    for op, joule in by_operation.items():
+        out[CATEGORY[op]] += joule
+    return out
+
+
+def chip_for_comparison(n_neurons: int, neurons_per_core: int = 128) -> ChipSpec:
+    """The ``generic`` preset's energy table and router on the smallest square mesh of
+    ``neurons_per_core``-neuron cores that holds ``n_neurons`` (2 x 2 for the default 400)."""
+    chip = load_chip("generic")
+    side = max(1, math.ceil(math.sqrt(math.ceil(n_neurons / neurons_per_core))))
+    return chip.replace(core=dataclasses.replace(chip.core, neurons=neurons_per_core)).with_mesh(side, side)
+
+
+def run_neurochip(args: argparse.Namespace) -> tuple[dict[str, Any], dict[str, Any], Network, Any, list]:
+    from neurochip.emulator import run
+    from neurochip.mapping import map_network
+    from neurochip.report import energy_report, record_run
+
+    t0 = time.perf_counter()
+    net = build_network(args.n_input, args.n_exc, args.n_inh, seed=args.seed)
+    chip = chip_for_comparison(net.n_neurons, args.neurons_per_core)
+    steps = input_spike_steps(args.n_input, args.timesteps, args.rate, seed=args.seed)
+    inputs = neurochip_inputs(steps)
+    mapping = map_network(net, chip)
+    build_s = time.perf_counter() - t0
+    duration_s = (args.timesteps + 0.5) * DT_S  # spikes at steps 1..T; arrivals after T are not counted
+    res = run(net, duration_s=duration_s, inputs=inputs, seed=args.seed)
+    t1 = time.perf_counter()
+    arrays = net.neuron_arrays()
+    offsets = np.array([net.offset(p.name) for p in net.populations], dtype=np.int64)
+    record = record_run(
+        res, mapping, t_ref_s=arrays["t_ref_s"], population_names=[p.name for p in net.populations],
+        population_offsets=offsets,
+    )  # fmt: skip
+    rep, rep_dict = energy_report(record)
+    price_s = time.perf_counter() - t1
+    spikes = spike_set(res.events["time_s"], res.events["address"], net)
+    n_routes = np.diff(mapping.route_indptr)
+    counts = record.counts
+    out = {
+        "sim": "neurochip",
+        "n_neurons": net.n_neurons,
+        "n_synapses": net.csr().n_synapses,
+        "build_and_map_s": build_s,
+        "sim_wall_s": res.wall_time_s,
+        "record_and_price_s": price_s,
+        "energy_joule": {
+            "total": rep.total_joule,
+            "dynamic": rep.dynamic_joule,
+            "static": rep.static_joule,
+            **neurochip_by_category(rep.by_operation),
+        },
+        "by_operation_joule": rep.by_operation,
+        "counts": {
+            "spikes_all": int(res.counters["spikes"]),
+            "synaptic_events": counts.total("synaptic_events"),
+            "neuron_updates": counts.total("neuron_updates"),
+            "packets": float(np.dot(res.spike_counts, n_routes)),
+            "core_packets": counts.total("core_packets"),
+            "hops": counts.total("hops_ew") + counts.total("hops_ns"),
+        },
+        "lif_spikes": len(spikes),
+        "input_spikes": int(sum(s.size for s in steps)),
+        "cores_used": rep_dict["cores_used"],
+    }
+    desc = sanafe_description(net, mapping.neuron_core, chip, steps, args.timesteps)
+    return out, desc, net, spikes, steps
+
+
+def run_sanafe(desc: dict[str, Any], python: str) -> dict[str, Any] | str:
+    """Run benchmarks/peers/run_sanafe.py in the bench environment; its JSON or why it failed."""
+    if not Path(python).exists():
+        return f"{python} not found: run `make bench-env` (SANA-FE installs into .bench-venv/)"
+    with tempfile.NamedTemporaryFile("w", suffix=".json", prefix="sanafe-desc-", delete=False) as f:
+        json.dump(desc, f)
+        path = f.name
+    try:
+        proc = subprocess.run(
+            [python, str(HERE / "peers" / "run_sanafe.py"), path], capture_output=True, text=True, check=False
+        )
+    finally:
+        os.unlink(path)
+    if proc.returncode != 0:
+        tail = proc.stderr.strip().splitlines()[-3:]
+        return f"run_sanafe.py exited with {proc.returncode}: " + " / ".join(tail)
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def compare(args: argparse.Namespace) -> dict[str, Any]:
+    nc, desc, net, nc_spikes, steps = run_neurochip(args)
+    sf = run_sanafe(desc, args.python)
+    out: dict[str, Any] = {
+        "dt_s": DT_S,
+        "timesteps": args.timesteps,
+        "duration_s": args.timesteps * DT_S,
+        "input_rate_hz": args.rate,
+        "seed": args.seed,
+        "chip": f"generic energy table, {desc['mesh']['width']} x {desc['mesh']['height']} mesh, "
+        f"{desc['max_neurons_per_core']} neurons per core",
+        "neurochip": nc,
+    }
+    if isinstance(sf, str):
+        out["sanafe"] = sf
+        return out
+    sf_spikes = {(int(s), str(g), int(i)) for s, g, i in sf.pop("spikes")}
+    both = nc_spikes & sf_spikes
+    only_nc, only_sf = nc_spikes - sf_spikes, sf_spikes - nc_spikes
+    first = min([s for s, _, _ in only_nc | only_sf], default=None)
+    out["sanafe"] = sf
+    out["spikes_identical"] = len(both)
+    out["spikes_only_neurochip"] = len(only_nc)
+    out["spikes_only_sanafe"] = len(only_sf)
+    out["first_differing_step"] = first
+    ne, se = nc["energy_joule"], sf["energy_joule"]
+    out["energy_ratio_sanafe_over_neurochip_dynamic"] = {
+        k: (se[k] / ne[k] if ne[k] > 0 else None) for k in ("total", "synapse", "soma", "network")
+    }
+    out["energy_ratio_sanafe_over_neurochip_dynamic"]["total"] = se["total"] / ne["dynamic"]
+    out["wall_ratio_sanafe_over_neurochip"] = sf["sim_wall_s"] / nc["sim_wall_s"]
+    out["derived"] = sanafe_derived(sf, desc["energy"])
+    return out
+
+
+def sanafe_derived(sf: dict[str, Any], energy: dict[str, float]) -> dict[str, float]:
+    """SANA-FE's categories split by the energies put into them (axon-out and dendrite cost 0).
+
+    ``network = hops + packets_sent x core_packet_joule`` and ``soma = LIF updates x
+    neuron_update_joule + neurons_fired x spike_joule`` (input somas update for free), so the hop
+    energy and the number of charged LIF updates follow from SANA-FE's own totals and counts.
+    """
+    se, c = sf["energy_joule"], sf["counts"]
+    hops_joule = se["network"] - c["packets_sent"] * energy["core_packet_joule"]
+    updates = (se["soma"] - c["neurons_fired"] * energy["spike_joule"]) / energy["neuron_update_joule"]
+    return {
+        "sanafe_hop_joule": hops_joule,
+        "sanafe_packet_joule": c["packets_sent"] * energy["core_packet_joule"],
+        "sanafe_lif_updates_charged": updates,
+        "sanafe_lif_update_joule": updates * energy["neuron_update_joule"],
+    }
+
+
+def _print(out: dict[str, Any]) -> None:
+    nc, sf = out["neurochip"], out["sanafe"]
+    print(
+        f"network: {nc['n_neurons']} neurons ({out['neurochip']['input_spikes']} input spikes), "
+        f"{nc['n_synapses']} synapses; {out['timesteps']} steps of {out['dt_s'] * 1e3:.4f} ms; {out['chip']}"
+    )
+    if isinstance(sf, str):
+        print(f"SANA-FE did not run: {sf}")
+        print(f"neurochip: {nc['lif_spikes']} spikes, dynamic {nc['energy_joule']['dynamic']:.4e} J, wall {nc['sim_wall_s']:.4f} s")
+        return
+    ne, se = nc["energy_joule"], sf["energy_joule"]
+    print(f"{'':28s}{'neurochip':>14s}{'SANA-FE ' + sf['version']:>16s}")
+    for key in ("synapse", "dendrite", "soma", "network"):
+        print(f"{'energy ' + key + ' (J)':28s}{ne[key]:14.4e}{se[key]:16.4e}")
+    print(f"{'energy dynamic total (J)':28s}{ne['dynamic']:14.4e}{se['total']:16.4e}")
+    print(f"{'energy static (J)':28s}{ne['static']:14.4e}{'(not modelled)':>16s}")
+    print(f"{'energy total (J)':28s}{ne['total']:14.4e}{se['total']:16.4e}")
+    print(f"{'spikes E+I':28s}{nc['lif_spikes']:14d}{sf['lif_spikes']:16d}")
+    print(f"{'spikes incl. input':28s}{nc['counts']['spikes_all']:14d}{sf['counts']['neurons_fired']:16d}")
+    print(f"{'synaptic events':28s}{nc['counts']['synaptic_events']:14.0f}{sf['counts']['spikes_processed']:16d}")
+    print(f"{'neuron updates':28s}{nc['counts']['neuron_updates']:14.0f}{sf['counts']['neurons_updated']:16d}")
+    print(f"{'packets':28s}{nc['counts']['packets']:14.0f}{sf['counts']['packets_sent']:16d}")
+    print(f"{'simulation wall (s)':28s}{nc['sim_wall_s']:14.4f}{sf['sim_wall_s']:16.4f}")
+    print(f"{'build/map + load wall (s)':28s}{nc['build_and_map_s']:14.4f}{sf['build_s'] + sf['load_s']:16.4f}")
+    print(
+        f"spikes identical (neuron, step): {out['spikes_identical']}; only neurochip: {out['spikes_only_neurochip']}; "
+        f"only SANA-FE: {out['spikes_only_sanafe']}; first differing step: {out['first_differing_step']}"
+    )
+    d, ops = out["derived"], nc["by_operation_joule"]
+    print("where the categories differ (SANA-FE split by the energies put into it):")
+    print(
+        f"  hops: neurochip {ops['hops_ew'] + ops['hops_ns']:.4e} J, SANA-FE {d['sanafe_hop_joule']:.4e} J; "
+        f"packet delivery: neurochip (own-core packets only) {ops['core_packets']:.4e} J, "
+        f"SANA-FE (every packet) {d['sanafe_packet_joule']:.4e} J"
+    )
+    print(
+        f"  neuron updates: neurochip {nc['counts']['neuron_updates']:.0f} (one per synaptic event) = "
+        f"{ops['neuron_updates']:.4e} J; SANA-FE {d['sanafe_lif_updates_charged']:.0f} (one per neuron and step "
+        f"with input or V != 0) = {d['sanafe_lif_update_joule']:.4e} J"
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--timesteps", type=int, default=1024, help="time-steps of 2^-10 s (default 1024, ~1 s)")
+    ap.add_argument("--rate", type=float, default=20.0, help="rate of each input neuron (Hz)")
+    ap.add_argument("--n-input", type=int, default=100)
+    ap.add_argument("--n-exc", type=int, default=240)
+    ap.add_argument("--n-inh", type=int, default=60)
+    ap.add_argument("--neurons-per-core", type=int, default=128, help="core size (the mesh is the smallest square that fits)")
+    ap.add_argument("--seed", type=int, default=1, help="seeds the connectivity and the input trains")
+    ap.add_argument(
+        "--python", default=os.environ.get("NEUROCHIP_BENCH_PYTHON", ".bench-venv/bin/python"),
+        help="the bench environment's Python (with sanafe)",
+    )  # fmt: skip
+    ap.add_argument("--json", action="store_true", help="print one JSON object")
+    args = ap.parse_args(argv)
+    if args.timesteps <= QUIET_STEPS:
+        ap.error(f"--timesteps must be > {QUIET_STEPS}")
+    out = compare(args)
+    if args.json:
+        print(json.dumps(out))
+    else:
+        _print(out)
+    return 0 if not isinstance(out["sanafe"], str) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
