@@ -141,6 +141,7 @@ class _Server:
             env=env,
             cwd=self.workdir,
         )
+        atexit.register(self.close)  # end the helper cleanly when the caller exits
 
     def alive(self) -> bool:
         return self.proc.poll() is None
@@ -168,6 +169,9 @@ class _Server:
             self.proc.wait(timeout=5)
         except Exception:  # noqa: BLE001 - last resort below
             self.proc.kill()
+            self.proc.wait(timeout=5)
+        if self.proc.stdout:
+            self.proc.stdout.close()
 
 
 def _send(stream: Any, obj: Any) -> None:
