@@ -606,7 +606,8 @@ def run_convert(args: argparse.Namespace) -> int:
         **{
             m: {k: v for k, v in rep[m].items() if k != "conversion"}
             | {"offset_amp": [ly.offset_amp for ly in rep[m]["conversion"].layers],
-               "gain_amp": [ly.gain_amp for ly in rep[m]["conversion"].layers]}  # fmt: skip
+               "gain_amp": [ly.gain_amp for ly in rep[m]["conversion"].layers],
+               "overshoot_volt": [ly.overshoot_volt for ly in rep[m]["conversion"].layers]}  # fmt: skip
             for m in ("pif", "lif")
         },
     }

@@ -22,7 +22,10 @@ they pick :math:`I_0` and :math:`\kappa_l`:
   :math:`f(I_0 + \kappa_l z) \approx \lambda_l \max(0, z)` in least squares over the layer's
   pre-activations on calibration data, with the true f-I curve (leak, rheobase and
   refractory saturation included).  :math:`I_0` near the rheobase puts the ReLU's knee where
-  the neuron starts to fire.
+  the neuron starts to fire.  Since each spike of a delta-synapse neuron is triggered by a
+  jump that overshoots the threshold, and the excess is lost at the reset, the fit uses the
+  f-I curve with the reset lowered by the mean overshoot (a few fixed-point rounds, see
+  :func:`convert`).
 
 Layer scales :math:`\lambda_l = r_{max} / \max a^{(l)}` (the largest activation of the
 calibration data maps to ``max_rate_hz``): the data-based weight normalisation.  Inputs
@@ -116,13 +119,15 @@ def train_mlp(
 @dataclass(frozen=True, slots=True, kw_only=True, eq=False)
 class ConvertedLayer:
     """One converted layer: synaptic weights (V) of shape (n_out, n_in), bias currents (A),
-    the layer's rate scale lambda (Hz per unit activation), offset I0 (A) and gain kappa (A)."""
+    the layer's rate scale lambda (Hz per unit activation), offset I0 (A), gain kappa (A) and
+    the overshoot delta (V) the LIF-aware fit assumed (0 for PIF-style)."""
 
     weight_volt: NDArray[np.float64]
     bias_amp: NDArray[np.float64]
     rate_scale_hz: float
     offset_amp: float
     gain_amp: float
+    overshoot_volt: float = 0.0
 
 
 @dataclass(frozen=True, slots=True, kw_only=True, eq=False)
@@ -139,7 +144,7 @@ class Conversion:
         r = np.asarray(x, dtype=np.float64) * self.input_scale_hz
         for layer in self.layers:
             current = self.params.c_m_farad * r @ layer.weight_volt.T + layer.bias_amp
-            r = np.asarray(firing_rate(self.params, current))
+            r = np.asarray(firing_rate(_with_overshoot(self.params, layer.overshoot_volt), current))
         return r
 
     def network(self, n_copies: int = 1) -> Any:
@@ -172,6 +177,24 @@ class Conversion:
         return Network(populations=tuple(pops), projections=tuple(projs))
 
 
+def _with_overshoot(params: LIFParams, overshoot_volt: float) -> LIFParams:
+    """The neuron as the rate model sees it when each spike wastes ``overshoot_volt`` above
+    threshold: the same rheobase, a reset that far lower."""
+    if overshoot_volt == 0.0:
+        return params
+    return params.replace(v_reset_volt=params.v_reset_volt - overshoot_volt)
+
+
+def _mean_overshoot(weight_volt: NDArray[np.float64], pre_rates_hz: NDArray[np.float64]) -> float:
+    """Mean overshoot above threshold when spikes are triggered by jumps: a jump w lands the
+    membrane uniformly in [V_th, V_th + w), so on average w/2 above, and jump w triggers a
+    share of spikes proportional to its rate times w: delta = sum r w^2 / (2 sum r w) over the
+    excitatory synapses and the calibration samples."""
+    w = np.maximum(weight_volt, 0.0)
+    den = float((pre_rates_hz @ w.T).sum())
+    return 0.0 if den == 0 else float((pre_rates_hz @ (w**2).T).sum()) / (2.0 * den)
+
+
 def _fit_offset_gain(params: LIFParams, z: NDArray[np.float64], rate_scale: float) -> tuple[float, float]:
     """I0, kappa minimising sum (f(I0 + kappa z) - rate_scale max(0, z))^2 over the samples z."""
     from scipy.optimize import least_squares
@@ -195,7 +218,13 @@ def _fit_offset_gain(params: LIFParams, z: NDArray[np.float64], rate_scale: floa
 
 
 def convert(
-    mlp: MLP, params: LIFParams, x_calibration: ArrayLike, *, method: str = "lif", max_rate_hz: float | None = None
+    mlp: MLP,
+    params: LIFParams,
+    x_calibration: ArrayLike,
+    *,
+    method: str = "lif",
+    max_rate_hz: float | None = None,
+    overshoot_iterations: int = 3,
 ) -> Conversion:
     """Convert a ReLU MLP into LIF neurons (``method`` ``"lif"`` or ``"pif"``; see the module docstring).
 
@@ -209,6 +238,13 @@ def convert(
     max_rate_hz : float, optional
         Rate of the largest calibration activation of every layer (default 0.4 / t_ref, or
         200 Hz without a refractory period).
+    overshoot_iterations : int
+        LIF-aware only: rounds of the overshoot correction.  With delta synapses a spike is
+        triggered by a jump that lands above threshold, and the excess is lost at the reset;
+        the fit then uses the f-I curve of a neuron whose reset is lower by the mean
+        overshoot delta (:func:`_mean_overshoot`, from the converted weights and the
+        calibration rates), which changes the weights, hence delta: a few fixed-point rounds.
+        0 fits the plain f-I curve.
     """
     if method not in ("lif", "pif"):
         raise InvalidParameterError(f"method = {method!r}: must be 'lif' or 'pif'")
@@ -230,11 +266,15 @@ def convert(
     layers = []
     for k, (w, b) in enumerate(zip(mlp.weights, mlp.biases)):
         lam_in, lam = scales[k], scales[k + 1]
+        delta = 0.0
         if method == "pif":
             i0, kappa = 0.0, lam * params.c_m_farad * dv
         else:
             z = (acts[k] @ w.T + b).ravel()
             i0, kappa = _fit_offset_gain(params, z, lam)
+            for _ in range(overshoot_iterations):
+                delta = _mean_overshoot(kappa * w / (params.c_m_farad * lam_in), acts[k] * lam_in)
+                i0, kappa = _fit_offset_gain(_with_overshoot(params, delta), z, lam)
         layers.append(
             ConvertedLayer(
                 weight_volt=kappa * w / (params.c_m_farad * lam_in),
@@ -242,6 +282,7 @@ def convert(
                 rate_scale_hz=lam,
                 offset_amp=i0,
                 gain_amp=kappa,
+                overshoot_volt=delta,
             )
         )
     return Conversion(method=method, params=params, input_scale_hz=scales[0], layers=tuple(layers))
