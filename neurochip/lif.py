@@ -812,9 +812,27 @@ def markov_channel_cv(
     the conductance noise that :func:`channel_noise_sigma` approximates by white noise; there
     is no diffusion approximation here.
 
+    Parameters
+    ----------
+    params : LIFParams
+        A leaky neuron (its noise field is not used).
+    current : float
+        Constant input current (A).
+    n_channels, open_probability, channel_tau_s
+        As in :func:`channel_noise_sigma`.
+    n_neurons : int
+        Independent neurons simulated side by side (their intervals are pooled).
+    duration_s : float, optional
+        Simulated time (default 100 tau_m).
+    dt_s : float, optional
+        Step (default min(tau_c, tau_m) / 20); spike times are on this grid.
+    seed : int
+        Seed of the binomial draws.
+
     Returns
     -------
     (cv, rate_hz, n_intervals)
+        Pooled ISI CV, 1 / mean ISI, and the number of intervals.
     """
     if params.g_leak_siemens == 0:
         raise InvalidParameterError("markov_channel_cv: needs a leak (g_leak_siemens > 0); got 0")
@@ -824,15 +842,15 @@ def markov_channel_cv(
     n, p = int(n_channels), float(open_probability)
     dt = min(channel_tau_s, params.tau_m_s) / 20 if dt_s is None else float(dt_s)
     if duration_s is None:
-        duration_s = 400 * float(isi(params, current)) if math.isfinite(float(isi(params, current))) else 400 * params.tau_m_s
-        duration_s = max(duration_s / n_neurons * 10, 50 * params.tau_m_s)
+        duration_s = 100 * params.tau_m_s
+    if not (math.isfinite(duration_s) and duration_s > 0 and dt > 0):
+        raise InvalidParameterError(f"duration_s = {duration_s!r}, dt_s = {dt!r}: must be > 0")
     gamma = params.g_leak_siemens / (n * p)
     q = -math.expm1(-dt / channel_tau_s)
     n_open = rng.binomial(n, p, size=n_neurons)
     v = np.full(n_neurons, params.v_reset_volt)
     hold_until = np.zeros(n_neurons)
     last = np.full(n_neurons, np.nan)
-    intervals: list[NDArray[np.float64]] = []
     sums = np.zeros(n_neurons)
     sq = np.zeros(n_neurons)
     counts = np.zeros(n_neurons, dtype=np.int64)
@@ -859,7 +877,6 @@ def markov_channel_cv(
         opened = rng.binomial(n - n_open, p * q)
         closed = rng.binomial(n_open, (1 - p) * q)
         n_open = n_open + opened - closed
-    del intervals
     total = counts.sum()
     if total < 2:
         return math.nan, 0.0, int(total)

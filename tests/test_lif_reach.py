@@ -195,6 +195,6 @@ def test_markov_channels_without_noise_fire_like_the_deterministic_neuron():
     # p = 1: every channel always open, no fluctuation: the rate is the closed-form DC rate
     current = 1.5 * lif.rheobase(PN)
     cv, rate, _ = lif.markov_channel_cv(PN, current, n_channels=50, open_probability=1.0, channel_tau_s=1e-3,
-                                        n_neurons=5, duration_s=0.5, dt_s=1e-6)  # fmt: skip
+                                        n_neurons=5, duration_s=0.1, dt_s=2e-6)  # fmt: skip
     assert rate == pytest.approx(lif.firing_rate(PN, current), rel=2e-3)  # spike times on a 1 us grid
     assert cv < 1e-2
