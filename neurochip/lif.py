@@ -45,6 +45,13 @@ __all__ = [
     "min_pulse_amplitude",
     "chronaxie",
     "channel_noise_sigma",
+    "measure_phase_response",
+    "pulse_fires",
+    "measure_min_pulse_amplitude",
+    "spice_min_pulse_amplitude",
+    "isi_cv",
+    "measure_channel_noise_cv",
+    "markov_channel_cv",
 ]
 
 
@@ -599,3 +606,280 @@ def channel_noise_sigma(
         raise InvalidParameterError.of("channel_tau_s", channel_tau_s, "must be > 0")
     sigma_i = params.g_leak_siemens * abs(driving_force_volt) * math.sqrt((1 - open_probability) / (n_channels * open_probability))
     return params.r_leak_ohm * sigma_i * math.sqrt(2 * channel_tau_s / params.tau_m_s)
+
+
+# --------------------------------------------------------------------------------------------
+# Measurements of the closed forms above on independent engines: the compiled emulator, a
+# direct simulation of N Markov channels, and ngspice.  The engines are imported inside the
+# functions, so ``import neurochip`` stays light.
+
+
+def measure_phase_response(
+    params: LIFParams, current: float, phase: ArrayLike, kick_volt: float
+) -> NDArray[np.float64]:
+    r"""The PRC measured in the emulator: one tonically firing neuron per phase, each kicked once.
+
+    Every neuron starts at :math:`V_{reset}` under the DC ``current``.  A first run without kicks
+    gives the emulator's own first spike :math:`t_1` and period :math:`T = t_2 - t_1`; then neuron
+    k receives a kick of ``kick_volt`` (a :class:`~neurochip.network.SpikeTimesInput`) at
+    :math:`t_1 + \varphi_k T`, and the advance is :math:`(t_1 + T - t_2^{(k)}) / T`, with
+    :math:`t_2^{(k)}` its perturbed second spike.  Kicks that arrive during the refractory hold
+    are discarded by the emulator, as in the closed form :func:`phase_response`.
+
+    Returns
+    -------
+    ndarray
+        Phase advance per phase, in units of the measured period.
+    """
+    from .emulator import run
+    from .network import Network, Population, SpikeTimesInput
+
+    _no_adaptation(params, "measure_phase_response")
+    phi = np.atleast_1d(np.asarray(phase, dtype=np.float64))
+    if np.any((phi < 0) | (phi >= 1)):
+        raise InvalidParameterError("phase: must be in [0, 1)")
+    if not math.isfinite(float(isi(params, current))):
+        raise InvalidParameterError(f"measure_phase_response: current = {current!r} A is not above rheobase")
+    clean = params.replace(noise_sigma_volt=0.0)
+    pop = Population(name="n", size=phi.size, params=clean, bias_current_amp=float(current),
+                     v_init_volt=clean.v_reset_volt)  # fmt: skip
+    net = Network(populations=(pop,))
+    t_guess = float(isi(clean, current))
+    base = run(net, duration_s=3.5 * t_guess).events
+    t0 = base["time_s"][base["address"] == 0]
+    if t0.size < 3:
+        raise InvalidParameterError("measure_phase_response: the unperturbed neuron fired fewer than 3 spikes")
+    t1, period = float(t0[0]), float(t0[1] - t0[0])
+    kicks = SpikeTimesInput(population="n", times_s=t1 + phi * period, neurons=np.arange(phi.size),
+                            weight_volt=float(kick_volt))  # fmt: skip
+    ev = run(net, duration_s=t1 + 2.5 * period, inputs=[kicks]).events
+    out = np.empty(phi.size)
+    for k in range(phi.size):
+        t = ev["time_s"][ev["address"] == k]
+        t = t[t > t1]
+        out[k] = (t1 + period - t[0]) / period
+    return out
+
+
+def pulse_fires(params: LIFParams, amplitude_amp: float, width_s: float) -> bool:
+    """Does one rectangular current pulse from rest make the emulated neuron fire?
+
+    The neuron starts at E_L with no bias; a :class:`~neurochip.network.CurrentStep` turns
+    ``amplitude_amp`` on at 0 and off at ``width_s``; the run lasts ``width_s + 5 tau_m``.
+    """
+    from .emulator import run
+    from .network import CurrentStep, Network, Population
+
+    clean = params.replace(noise_sigma_volt=0.0)
+    net = Network(populations=(Population(name="n", size=1, params=clean),))
+    step = CurrentStep(population="n", times_s=[0.0, width_s], amplitudes_amp=[amplitude_amp, 0.0])
+    tail = 5 * params.tau_m_s if math.isfinite(params.tau_m_s) else width_s
+    res = run(net, duration_s=width_s + tail, inputs=[step])
+    return bool(res.spike_counts[0] > 0)
+
+
+def _bisect(fires: Any, low: float, high: float, rel_tol: float) -> float:
+    """Smallest amplitude that fires, to ``rel_tol``, given ``fires(low)`` false, ``fires(high)`` true."""
+    if fires(low) or not fires(high):
+        raise InvalidParameterError(f"bisection: need no spike at {low!r} A and a spike at {high!r} A")
+    while high - low > rel_tol * high:
+        mid = 0.5 * (low + high)
+        if fires(mid):
+            high = mid
+        else:
+            low = mid
+    return high
+
+
+def measure_min_pulse_amplitude(params: LIFParams, width_s: float, *, rel_tol: float = 1e-6) -> float:
+    """Minimum pulse amplitude that fires the emulated neuron (bisection on :func:`pulse_fires`).
+
+    The bracket is [0.5, 2] x the closed form :func:`min_pulse_amplitude` (widened if needed),
+    the result the smallest amplitude found to fire, to ``rel_tol``.
+    """
+    guess = float(min_pulse_amplitude(params, width_s))
+    low, high = 0.5 * guess, 2.0 * guess
+    while pulse_fires(params, low, width_s):
+        low /= 2
+    while not pulse_fires(params, high, width_s):
+        high *= 2
+    return _bisect(lambda a: pulse_fires(params, a, width_s), low, high, rel_tol)
+
+
+def spice_min_pulse_amplitude(
+    circuit: str,
+    width_s: float,
+    *,
+    lif_params: LIFParams,
+    rel_tol: float = 2e-3,
+    params: dict | None = None,
+) -> float:
+    """Minimum pulse amplitude that fires a neuron netlist in ngspice (bisection).
+
+    Each trial is one transient run from the circuit's rest state: a single pulse of
+    ``width_s`` (``Stimulus(kind="pulse")`` whose period outlasts the run) starting at 1 us,
+    then 5 x ``width_s`` (at least 200 us) to see whether a spike follows.
+
+    Parameters
+    ----------
+    circuit : str
+        A shipped circuit name or a netlist path (see :func:`neurochip.circuit.simulate`).
+    width_s : float
+        Pulse width in s.
+    lif_params : LIFParams
+        The circuit's fitted LIF parameters (:func:`neurochip.circuit.fit_lif`).  They give the
+        first guess (the closed form :func:`min_pulse_amplitude`; the bracket is [0.5, 2] x the
+        guess, widened if needed) and the spike criterion: a spike is a rise above
+        (E_L + V_th)/2 followed by a reset below (V_reset + E_L)/2.  A subthreshold response
+        never falls below E_L, so it cannot pass for a spike (this needs V_reset < E_L).
+    """
+    from .circuit import simulate
+    from .circuit.simulate import Stimulus
+
+    lp = lif_params
+    if not lp.v_reset_volt < lp.e_leak_volt < lp.v_th_volt:
+        raise InvalidParameterError(
+            "spice_min_pulse_amplitude: the spike criterion needs v_reset_volt < e_leak_volt < v_th_volt"
+        )
+    high_level = 0.5 * (lp.e_leak_volt + lp.v_th_volt)
+    low_level = 0.5 * (lp.v_reset_volt + lp.e_leak_volt)
+    delay = 1e-6
+    duration = delay + width_s + max(5 * width_s, 2e-4)
+
+    def fires(amp: float) -> bool:
+        stim = Stimulus(kind="pulse", amplitude_amp=amp, delay_s=delay, width_s=width_s, period_s=10 * duration)
+        trace = simulate(circuit, stim, duration, params=params)
+        return trace.spike_times(high_volt=high_level, low_volt=low_level).size > 0
+
+    guess_amp = float(min_pulse_amplitude(lp, width_s))
+    low, high = 0.5 * guess_amp, 2.0 * guess_amp
+    while fires(low):
+        low /= 2
+    while not fires(high):
+        high *= 2
+    return _bisect(fires, low, high, rel_tol)
+
+
+def isi_cv(spike_times_s: ArrayLike) -> float:
+    """Coefficient of variation (std/mean) of the intervals of one spike train (nan below 3 spikes)."""
+    t = np.asarray(spike_times_s, dtype=np.float64)
+    if t.size < 3:
+        return math.nan
+    d = np.diff(t)
+    return float(d.std() / d.mean())
+
+
+def measure_channel_noise_cv(
+    params: LIFParams, current: float, sigma_volt: float, *, n_spikes: int = 2000, seed: int = 0
+) -> tuple[float, int]:
+    """ISI CV of the emulator's noisy neuron (``noisy_spike_times``) with noise ``sigma_volt``.
+
+    Runs long enough for about ``n_spikes`` spikes (from the Siegert rate); returns the CV and
+    the number of intervals.
+    """
+    from .emulator import noisy_spike_times
+
+    p = params.replace(noise_sigma_volt=float(sigma_volt))
+    rate = float(siegert_rate(p, current))
+    if not rate > 0:
+        raise InvalidParameterError(f"measure_channel_noise_cv: predicted rate is 0 at sigma = {sigma_volt!r} V")
+    t = noisy_spike_times(p, current, duration_s=n_spikes / rate, seed=seed)
+    return isi_cv(t), max(t.size - 1, 0)
+
+
+def markov_channel_cv(
+    params: LIFParams,
+    current: float,
+    *,
+    n_channels: int,
+    open_probability: float,
+    channel_tau_s: float,
+    n_neurons: int = 200,
+    duration_s: float | None = None,
+    dt_s: float | None = None,
+    seed: int = 0,
+) -> tuple[float, float, int]:
+    r"""ISI CV and rate of LIF neurons whose leak is N explicit two-state Markov channels.
+
+    Each neuron's leak conductance is :math:`\gamma\,n_o(t)`, :math:`\gamma = g_L/(N p)`, with
+    :math:`n_o` the number of open channels.  Channels open at rate :math:`\alpha = p/\tau_c`
+    and close at :math:`\beta = (1-p)/\tau_c`; over a step dt the exact per-channel transition
+    probabilities are :math:`p(1 - e^{-dt/\tau_c})` (closed -> open) and
+    :math:`(1-p)(1 - e^{-dt/\tau_c})` (open -> closed), so the open count is updated by two
+    binomial draws.  With the conductance held over the step, the membrane moves exactly:
+    :math:`V \leftarrow V_\infty + (V - V_\infty) e^{-g\,dt/C}`, :math:`V_\infty = E_L + I/g`;
+    a spike is the step whose end is above threshold, then reset and hold as usual.  This is
+    the conductance noise that :func:`channel_noise_sigma` approximates by white noise; there
+    is no diffusion approximation here.
+
+    Parameters
+    ----------
+    params : LIFParams
+        A leaky neuron (its noise field is not used).
+    current : float
+        Constant input current (A).
+    n_channels, open_probability, channel_tau_s
+        As in :func:`channel_noise_sigma`.
+    n_neurons : int
+        Independent neurons simulated side by side (their intervals are pooled).
+    duration_s : float, optional
+        Simulated time (default 100 tau_m).
+    dt_s : float, optional
+        Step (default min(tau_c, tau_m) / 20); spike times are on this grid.
+    seed : int
+        Seed of the binomial draws.
+
+    Returns
+    -------
+    (cv, rate_hz, n_intervals)
+        Pooled ISI CV, 1 / mean ISI, and the number of intervals.
+    """
+    if params.g_leak_siemens == 0:
+        raise InvalidParameterError("markov_channel_cv: needs a leak (g_leak_siemens > 0); got 0")
+    channel_noise_sigma(params, n_channels=n_channels, open_probability=open_probability,
+                        channel_tau_s=channel_tau_s, driving_force_volt=1.0)  # validates  # fmt: skip
+    rng = np.random.default_rng(seed)
+    n, p = int(n_channels), float(open_probability)
+    dt = min(channel_tau_s, params.tau_m_s) / 20 if dt_s is None else float(dt_s)
+    if duration_s is None:
+        duration_s = 100 * params.tau_m_s
+    if not (math.isfinite(duration_s) and duration_s > 0 and dt > 0):
+        raise InvalidParameterError(f"duration_s = {duration_s!r}, dt_s = {dt!r}: must be > 0")
+    gamma = params.g_leak_siemens / (n * p)
+    q = -math.expm1(-dt / channel_tau_s)
+    n_open = rng.binomial(n, p, size=n_neurons)
+    v = np.full(n_neurons, params.v_reset_volt)
+    hold_until = np.zeros(n_neurons)
+    last = np.full(n_neurons, np.nan)
+    sums = np.zeros(n_neurons)
+    sq = np.zeros(n_neurons)
+    counts = np.zeros(n_neurons, dtype=np.int64)
+    n_steps = int(round(duration_s / dt))
+    for k in range(n_steps):
+        t = (k + 1) * dt
+        g = np.maximum(gamma * n_open, 1e-30)
+        vinf = params.e_leak_volt + current / g
+        v_new = vinf + (v - vinf) * np.exp(-g * dt / params.c_m_farad)
+        active = hold_until <= t - dt
+        v = np.where(active, v_new, params.v_reset_volt)
+        spk = active & (v >= params.v_th_volt)
+        if spk.any():
+            idx = np.flatnonzero(spk)
+            prev = last[idx]
+            ok = ~np.isnan(prev)
+            d = t - prev[ok]
+            sums[idx[ok]] += d
+            sq[idx[ok]] += d * d
+            counts[idx[ok]] += 1
+            last[idx] = t
+            v[idx] = params.v_reset_volt
+            hold_until[idx] = t + params.t_ref_s
+        opened = rng.binomial(n - n_open, p * q)
+        closed = rng.binomial(n_open, (1 - p) * q)
+        n_open = n_open + opened - closed
+    total = counts.sum()
+    if total < 2:
+        return math.nan, 0.0, int(total)
+    mean = sums.sum() / total
+    var = sq.sum() / total - mean * mean
+    return float(math.sqrt(max(var, 0.0)) / mean), float(1.0 / mean), int(total)
