@@ -30,14 +30,20 @@ _PARAM_FLAGS = {
 }
 
 
-def add_param_flags(parser: argparse.ArgumentParser) -> None:
+def add_param_flags(parser: argparse.ArgumentParser, *, inherit: bool = False) -> None:
     """Flags for LIF parameters (``--c-m 1pF`` ...) and ``--config FILE.toml``."""
     group = parser.add_argument_group("neuron parameters (SI prefixes accepted: 1pF, 20ms)")
-    group.add_argument("--config", metavar="FILE.toml", help="read parameters from the [lif] table of a TOML file")
+    group.add_argument(
+        "--config",
+        metavar="FILE.toml",
+        help="read parameters from the [lif] table of a TOML file",
+        **({"default": argparse.SUPPRESS} if inherit else {}),
+    )
     for flag, (field, unit) in _PARAM_FLAGS.items():
         default = getattr(lif.LIFParams(), field, None) if field != "r_leak_ohm" else None
         hint = f" (default {format_si(default, unit)})" if default is not None else ""
-        group.add_argument(flag, metavar=unit, dest=field, help=f"{field}{hint}")
+        extra = {"default": argparse.SUPPRESS} if inherit else {}
+        group.add_argument(flag, metavar=unit, dest=field, help=f"{field}{hint}", **extra)
 
 
 def params_from_args(args: argparse.Namespace) -> lif.LIFParams:
@@ -218,9 +224,10 @@ def _qlist(value: str, unit: str, flag: str) -> np.ndarray:
 
 
 def _common(p: argparse.ArgumentParser) -> None:
-    add_param_flags(p)
-    p.add_argument("--json", action="store_true", help="print JSON instead of tables")
-    p.add_argument("--plot", metavar="FILE.png", help="draw the figure of this subcommand")
+    # SUPPRESS: a flag given before the subcommand (``lif --c-m 2pF prc``) is kept, not reset
+    add_param_flags(p, inherit=True)
+    p.add_argument("--json", action="store_true", default=argparse.SUPPRESS, help="print JSON instead of tables")
+    p.add_argument("--plot", metavar="FILE.png", default=argparse.SUPPRESS, help="draw the figure of this subcommand")
 
 
 def add_reach_subcommands(parent: argparse.ArgumentParser) -> None:

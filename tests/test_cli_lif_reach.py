@@ -98,3 +98,13 @@ def test_convert_prints_both_errors_and_writes_nir(capsys, tmp_path):
 def test_plain_lif_report_still_works(capsys):
     code, out, _ = run_cli(capsys, "lif", "--current", "1nA", "--json")
     assert code == 0 and json.loads(out)["isi_s"] == pytest.approx(lif.isi(lif.LIFParams(), 1e-9))
+
+
+def test_neuron_flags_before_the_subcommand_are_kept(capsys):
+    import json
+
+    from neurochip.cli import main
+
+    assert main(["lif", "--c-m", "2pF", "--json", "prc", "--phases", "4"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["params"]["c_m_farad"] == 2e-12

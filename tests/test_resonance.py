@@ -60,7 +60,6 @@ def test_stochastic_resonance_peak_at_intermediate_noise():
 
 def test_noise_free_neuron_does_not_fire_under_the_drive():
     from neurochip.emulator import run
-
     from neurochip.network import CurrentStep, Network, Population
 
     t, a = resonance.sinusoid_steps(0.8 * lif.rheobase(P), 0.15 * lif.rheobase(P), 10.0, 2.0)
