@@ -558,3 +558,27 @@ def map_synapses(
         n_synapses_crossing=crossing,
         wall_s=time.perf_counter() - t0,
     )
+
+
+def map_network(
+    network: Any, chip: ChipSpec, *, rates_hz: ArrayLike | None = None, options: MappingOptions | None = None
+) -> Mapping:
+    """Map a :class:`neurochip.network.Network` onto a chip (:func:`map_synapses` on its
+    synapses, every delay class merged into one pre -> post row per neuron).
+
+    Parameters
+    ----------
+    network : Network
+    chip : ChipSpec
+    rates_hz : array_like, shape (n_neurons,), optional
+        Expected firing rates (weights the partition and gives link loads in packets/s).
+    options : MappingOptions, optional
+    """
+    csr = network.csr()
+    n = csr.n_neurons
+    rows = csr.indptr.size - 1
+    pre = np.repeat(np.arange(rows, dtype=np.int64) % n, np.diff(csr.indptr))
+    order = np.argsort(pre, kind="stable")
+    indices = csr.indices[order]
+    indptr = np.r_[0, np.cumsum(np.bincount(pre, minlength=n))].astype(np.int64)
+    return map_synapses(indptr, indices, chip, rates_hz=rates_hz, options=options)
