@@ -264,6 +264,8 @@ def run(
         )  # fmt: skip
         wall = time.perf_counter() - t0
         counters = {name: int(v) for name, v in zip(_engine.counter_names(), cvec)}
+        if tables is not None:  # routed: counted per delivered sub-row, not in the kernel
+            counters["rec_events"] = int(np.dot(tables["sub_delivered"], np.diff(tables["sub_indptr"])))
         counters["neuron_updates"] = (
             counters["rec_events"] - counters["rec_discarded"] + counters["ext_events"]
             - counters["ext_discarded"] + counters["spikes"] + counters["current_steps"]

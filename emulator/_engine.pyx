@@ -19,6 +19,7 @@ Exact, continuous-time, conservative windows of the minimum delay (docs/emulator
 
 from libc.math cimport exp, expm1, log, log1p, sqrt, cos, fabs, nextafter, INFINITY, M_PI
 from libc.stdlib cimport malloc, free, realloc, qsort
+from libc.string cimport memmove
 from libc.stdint cimport uint64_t, int64_t, int32_t
 
 import numpy as np
@@ -814,6 +815,8 @@ cdef void _deliver_h(Ctx *c, const int64_t *indptr, const int32_t *indices, cons
     for g in range(nrows):
         s0 = indptr[rows[g]]
         s1 = indptr[rows[g] + 1]
+        for s in range(s0, s0 + 16 if s0 + 16 < s1 else s1):  # the row's first targets
+            NC_PREFETCH(&hs[indices[s]])
         m = 0
         for s in range(s0, s1):
             i = indices[s]
@@ -1255,6 +1258,20 @@ cdef void _rt_spikes(Rt *r, const double *ts, const int32_t *ids, int64_t m, con
 
 
 
+cdef void _pend_isort(nc_pend *pd, int64_t m) noexcept nogil:
+    """Insertion sort by (t, s): with one delay class the router hands packets over in time
+    order, so only equal times can be out of (t, s) order and this costs O(m)."""
+    cdef int64_t q, k
+    cdef nc_pend x
+    for q in range(1, m):
+        x = pd[q]
+        k = q
+        while k > 0 and (pd[k - 1].t > x.t or (pd[k - 1].t == x.t and pd[k - 1].s > x.s)):
+            pd[k] = pd[k - 1]
+            k -= 1
+        pd[k] = x
+
+
 cdef inline void _pend_swap(nc_pend *pd, int64_t a, int64_t b) noexcept nogil:
     cdef nc_pend x = pd[a]
     pd[a] = pd[b]
@@ -1694,14 +1711,28 @@ def run_lif(
             # 1r. routed: the pending arrivals of [T, W), sorted by (time, subrow), one instant
             #     at a time (the router delivered them at the end of an earlier window)
             if routed:
+                # usually already sorted (one delay class: the router hands packets over in
+                # time order); otherwise the due ones are moved to the front and sorted
                 nd_now = 0
-                for q in range(rt.dn):
-                    if rt.pd[q].t < W:
-                        if q != nd_now:
-                            _pend_swap(rt.pd, q, nd_now)
+                if K == 1:
+                    _pend_isort(rt.pd, rt.dn)
+                for q in range(1 if K > 1 else rt.dn, rt.dn):
+                    if rt.pd[q - 1].t > rt.pd[q].t or (rt.pd[q - 1].t == rt.pd[q].t
+                                                       and rt.pd[q - 1].s > rt.pd[q].s):
+                        nd_now = -1
+                        break
+                if nd_now == 0:
+                    while nd_now < rt.dn and rt.pd[nd_now].t < W:
                         nd_now += 1
-                if nd_now > 1:
-                    qsort(rt.pd, nd_now, sizeof(nc_pend), nc_pend_cmp)
+                else:
+                    nd_now = 0
+                    for q in range(rt.dn):
+                        if rt.pd[q].t < W:
+                            if q != nd_now:
+                                _pend_swap(rt.pd, q, nd_now)
+                            nd_now += 1
+                    if nd_now > 1:
+                        qsort(rt.pd, nd_now, sizeof(nc_pend), nc_pend_cmp)
                 q = 0
                 while q < nd_now and not c.err:
                     ta = rt.pd[q].t
@@ -1719,7 +1750,6 @@ def run_lif(
                         grows[ng] = row
                         ng += 1
                         r_deliv[row] += 1
-                        c.cnt[C_REC] += xindptr[row + 1] - xindptr[row]
                     if c.err:
                         break
                     if hom:
@@ -1730,8 +1760,7 @@ def run_lif(
                         _deliver_general(&c, xindptr, xindices, xweights, grows, ng, ta)
                 # drop the delivered ones (the rest keep their order: sorted again when due)
                 if nd_now > 0:
-                    for q in range(nd_now, rt.dn):
-                        rt.pd[q - nd_now] = rt.pd[q]
+                    memmove(rt.pd, rt.pd + nd_now, (rt.dn - nd_now) * sizeof(nc_pend))
                     rt.dn -= nd_now
             # 1. deliver the arrivals of [T, W) in time order, one instant at a time (a merge
             #    over the delay classes; equal times: lower delay class, then log order)
