@@ -1093,7 +1093,6 @@ cdef void _rt_try(Rt *r, int64_t link, double t) noexcept nogil:
                 return
             r.occ[nxt] += 1
     r.busy[link] = 1
-    r.busy_s[link] += r.ser
     _rt_push(r, t + r.ser, link * 2 + EV_END)
 
 
@@ -1165,6 +1164,7 @@ cdef void _rt_event(Rt *r, RtEv ev) noexcept nogil:
         r.qhead[id_] = r.pnext[p]
         r.qlen[id_] -= 1
         r.busy[id_] = 0
+        r.busy_s[id_] += r.ser
         r.lc[L_PACKETS * r.nlinks + id_] += 1
         if (id_ & 3) < 2:
             r.rc[R_HOPS_EW * r.ncores + (id_ >> 2)] += 1
