@@ -1256,8 +1256,6 @@ cdef void _rt_spikes(Rt *r, const double *ts, const int32_t *ids, int64_t m, con
     _rt_advance(r, w_end)
 
 
-
-
 cdef void _pend_isort(nc_pend *pd, int64_t m) noexcept nogil:
     """Insertion sort by (t, s): with one delay class the router hands packets over in time
     order, so only equal times can be out of (t, s) order and this costs O(m)."""
