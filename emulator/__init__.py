@@ -240,8 +240,10 @@ def run(
             )
 
         t0 = time.perf_counter()
+        c0 = time.process_time()
         times, ids, counts, counters = run_reference(prep, csr, duration_s, int(seed), route=tables)
         wall = time.perf_counter() - t0
+        cpu = time.process_time() - c0
         window = math.nan
     else:
         window = _window(prep, csr.delays_s, duration_s)
@@ -250,6 +252,7 @@ def run(
         cvec = np.zeros(len(_engine.counter_names()), np.int64)
         vinf = prep.vinf.copy()
         t0 = time.perf_counter()
+        c0 = time.process_time()
         times, ids = _engine.run_lif(
             prep.inv_tau, vinf, prep.vth, prep.vreset, prep.tref, prep.v0,
             prep.rate, prep.pois_ptr, prep.pois_cum, prep.pois_w,
@@ -263,6 +266,7 @@ def run(
             tables,
         )  # fmt: skip
         wall = time.perf_counter() - t0
+        cpu = time.process_time() - c0
         counters = {name: int(v) for name, v in zip(_engine.counter_names(), cvec)}
         if tables is not None:  # routed: counted per delivered sub-row, not in the kernel
             counters["rec_events"] = int(np.dot(tables["sub_delivered"], np.diff(tables["sub_indptr"])))
@@ -293,7 +297,12 @@ def run(
         backend=backend,
         seed=int(seed),
         window_s=window,
-        params={"n_neurons": prep.n, "n_synapses": csr.n_synapses, "delays_s": csr.delays_s.tolist()},
+        params={
+            "n_neurons": prep.n,
+            "n_synapses": csr.n_synapses,
+            "delays_s": csr.delays_s.tolist(),
+            "cpu_time_s": cpu,  # process CPU time of the simulation proper (robust on a shared machine)
+        },
         routing=routing,
     )
 
