@@ -900,6 +900,7 @@ cdef struct RtEv:
 cdef struct Rt:
     int64_t ncores
     int64_t width
+    int64_t *xcol       # x coordinate of each core (no division per hop)
     int64_t nlinks
     double hop
     double ser
@@ -1041,7 +1042,7 @@ cdef inline void _rt_free(Rt *r, int64_t p) noexcept nogil:
 
 cdef inline int64_t _rt_link(Rt *r, int64_t at, int64_t dst) noexcept nogil:
     """The XY output link at router ``at`` towards core ``dst`` (-1: arrived)."""
-    cdef int64_t w = r.width, x0 = at % w, x1 = dst % w
+    cdef int64_t x0 = r.xcol[at], x1 = r.xcol[dst]
     if x1 > x0:
         return at * 4
     if x1 < x0:
@@ -1310,6 +1311,7 @@ cdef void _rt_init(Rt *r, dict route, const int32_t *rcore, const int64_t *rsub_
     r.busy = <char *> malloc(r.nlinks)
     r.blocked = <char *> malloc(r.nlinks)
     r.ihead = <int64_t *> malloc(r.ncores * sizeof(int64_t))
+    r.xcol = <int64_t *> malloc(r.ncores * sizeof(int64_t))
     r.itail = <int64_t *> malloc(r.ncores * sizeof(int64_t))
     r.hcap = 1024
     r.hn = 0
@@ -1326,7 +1328,7 @@ cdef void _rt_init(Rt *r, dict route, const int32_t *rcore, const int64_t *rsub_
     r.lat_n = 0
     if (r.pt0 == NULL or r.pent == NULL or r.pcur == NULL or r.pnext == NULL or r.qhead == NULL
             or r.qtail == NULL or r.qlen == NULL or r.occ == NULL or r.busy == NULL
-            or r.blocked == NULL or r.ihead == NULL or r.itail == NULL or r.hp == NULL
+            or r.blocked == NULL or r.ihead == NULL or r.itail == NULL or r.hp == NULL or r.xcol == NULL
             or r.pd == NULL or r.lat == NULL):
         r.err = 1
         return
@@ -1342,6 +1344,7 @@ cdef void _rt_init(Rt *r, dict route, const int32_t *rcore, const int64_t *rsub_
     for k in range(r.ncores):
         r.ihead[k] = -1
         r.itail[k] = -1
+        r.xcol[k] = k % r.width
 
 
 cdef void _rt_finish(Rt *r, dict route):
@@ -1383,6 +1386,7 @@ cdef void _rt_release(Rt *r) noexcept:
     free(r.blocked)
     free(r.ihead)
     free(r.itail)
+    free(r.xcol)
     free(r.hp)
     free(r.pd)
     free(r.lat)
