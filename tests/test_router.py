@@ -207,14 +207,23 @@ def test_full_buffer_drops_or_waits():
 # ---- exactness against the unrouted engine ---------------------------------------------------------
 
 
-def _random_net(rng, n=60, k=8):
+def _random_net(rng, n=60, k=8, variant="homogeneous"):
+    """Random synapses with three delay values; ``variant`` picks the engine's delivery path:
+    homogeneous (shared threshold), fast (per-neuron thresholds) or general (adaptive)."""
     pre = np.repeat(np.arange(n), k)
     post = rng.integers(0, n, n * k)
     w = rng.normal(0.05, 0.1, n * k)
     d = rng.choice([0.5e-3, 1e-3, 1.7e-3], n * k)
     p = LIFParams(c_m_farad=1e-12, g_leak_siemens=1e-10, v_th_volt=0.5, t_ref_s=2e-3)
+    per = {}
+    if variant == "fast":
+        per = {"v_th_volt": rng.uniform(0.4, 0.6, n)}
+    elif variant == "general":
+        p = LIFParams(
+            c_m_farad=1e-12, g_leak_siemens=1e-10, v_th_volt=0.5, t_ref_s=2e-3, adapt_increment_amp=2e-12
+        )
     return Network(
-        populations=(Population(name="n", size=n, params=p),),
+        populations=(Population(name="n", size=n, params=p, per_neuron=per),),
         projections=(
             Projection(pre="n", post="n", rule=Explicit(pre=pre, post=post, weight_volt=w, delay_s=d)),
         ),
@@ -371,13 +380,22 @@ def test_map_network_and_chip_argument():
 
 
 @pytest.mark.parametrize(
-    "seed,bp,bw", [(1, True, 2e4), (2, False, 2e4), (3, True, 1e6), (4, False, 5e3), (5, True, 5e3)]
+    "seed,bp,bw,variant",
+    [
+        (1, True, 2e4, "homogeneous"),
+        (2, False, 2e4, "homogeneous"),
+        (3, True, 1e6, "homogeneous"),
+        (4, False, 5e3, "homogeneous"),
+        (5, True, 5e3, "homogeneous"),
+        (6, True, 2e4, "fast"),
+        (7, False, 5e3, "general"),
+    ],
 )
-def test_routed_parity_with_the_reference_backend(seed, bp, bw):
+def test_routed_parity_with_the_reference_backend(seed, bp, bw, variant):
     """The plain-Python router (global event queue) and the engine's (windows) agree spike for
     spike and counter for counter, with queueing, backpressure and drops."""
     rng = np.random.default_rng(seed)
-    net = _random_net(rng, n=40, k=10)
+    net = _random_net(rng, n=40, k=10, variant=variant)
     chip = _chip(3, 2, bw=bw, hop=2e-5, depth=3, bp=bp)
     m = _mapping(net, chip, rng.integers(0, 6, 40))
     inputs = [PoissonInput(population="n", rate_hz=900.0, weight_volt=0.15)]
