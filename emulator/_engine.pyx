@@ -901,6 +901,8 @@ cdef struct Rt:
     int64_t ncores
     int64_t width
     int64_t *xcol       # x coordinate of each core (no division per hop)
+    double t_end        # end of the run: packets arriving later stay in flight
+    int64_t late        # packets on their last hop at the end
     int64_t nlinks
     double hop
     double ser
@@ -1172,8 +1174,18 @@ cdef void _rt_event(Rt *r, RtEv ev) noexcept nogil:
         else:
             r.rc[R_HOPS_NS * r.ncores + (id_ >> 2)] += 1
         far = _rt_far(r, id_)
-        r.pcur[p] = <int32_t> far
-        _rt_push(r, t + r.hop, p * 2 + EV_ARRIVE)
+        if far == r.rcore[r.pent[p]]:
+            # last hop: nothing can change its arrival any more, so deliver now (the same
+            # result as an arrival event at t + hop, without the event)
+            if t + r.hop < r.t_end:
+                r.rc[R_PK_IN * r.ncores + far] += 1
+                _rt_deliver(r, p, t + r.hop)
+            else:
+                r.late += 1
+            _rt_free(r, p)
+        else:
+            r.pcur[p] = <int32_t> far
+            _rt_push(r, t + r.hop, p * 2 + EV_ARRIVE)
         _rt_try(r, id_, t)
         if r.bp:
             r.occ[id_] -= 1
@@ -1298,6 +1310,8 @@ cdef void _rt_init(Rt *r, dict route, const int32_t *rcore, const int64_t *rsub_
     r.lc = lc
     r.busy_s = busy_s
     r.err = 0
+    r.t_end = INFINITY
+    r.late = 0
     r.pcap = 1024
     r.pfree = 0
     r.pt0 = <double *> malloc(r.pcap * sizeof(double))
@@ -1367,7 +1381,7 @@ cdef void _rt_finish(Rt *r, dict route):
     route["latency_sum_s"] = r.lat_sum
     route["latency_max_s"] = r.lat_max
     route["latency_count"] = r.lat_n
-    route["packets_in_flight"] = flying
+    route["packets_in_flight"] = flying + r.late
     route["packets_queued"] = queued
     route["packets_waiting_at_source"] = waiting
     route["pending_arrivals"] = r.dn
@@ -1619,6 +1633,7 @@ def run_lif(
         xweights = &s_weights[0]
         _rt_init(&rt, route, &r_rcore[0], &r_rsub_ptr[0], &r_rsub[0], &r_cls[0], &delays[0],
                  &r_rc[0], &r_lc[0], &r_busy[0])
+        rt.t_end = duration
         if rt.err:
             _rt_release(&rt)
             free(c.nr)
