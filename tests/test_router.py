@@ -419,3 +419,40 @@ def test_routed_parity_with_the_reference_backend(seed, bp, bw, variant):
         assert a.drops > 0
     if bp and bw <= 5e3:
         assert a.end_state["packets_waiting_at_source"] > 0  # the source stalled
+
+
+def test_operation_counts_match_expected_counts_at_the_run_s_spike_counts(rng):
+    """neurochip.energy.expected_counts (rates x structure, XY link loads by difference arrays)
+    at the rates the run actually had gives the run's counts exactly, once every packet has
+    arrived: an independent check of the router's hop and packet accounting on a 3x3 mesh."""
+    from neurochip.energy import expected_counts
+
+    net = _random_net(rng, n=45, k=6)
+    chip = _chip(3, 3, bw=1e5, hop=1e-5)
+    m = _mapping(net, chip, rng.integers(0, 9, 45))
+    times = np.sort(rng.uniform(0.0, 0.05, 120))
+    drive = [
+        SpikeTimesInput(population="n", times_s=times, neurons=rng.integers(0, 45, 120), weight_volt=1.0)
+    ]
+    duration = 0.2  # activity stops long before the end: nothing left in the network
+    res = run(net, duration_s=duration, inputs=drive, mapping=m)
+    rs = res.routing
+    assert res.counters["spikes"] > 100 and res.events["time_s"].max() < 0.15
+    assert sum(rs.end_state.values()) == 0
+    csr = net.csr()
+    n = csr.n_neurons
+    pre = np.repeat(np.arange(csr.indptr.size - 1) % n, np.diff(csr.indptr))
+    order = np.argsort(pre, kind="stable")
+    indptr = np.r_[0, np.cumsum(np.bincount(pre, minlength=n))]
+    want = expected_counts(m, indptr, csr.indices[order], res.spike_counts / duration, duration).per_core
+    got = res.operation_counts().per_core
+    assert got["hops_ew"].sum() + got["hops_ns"].sum() > 100
+    for op in ("spikes", "synaptic_events", "hops_ew", "hops_ns", "core_packets"):
+        np.testing.assert_allclose(got[op], want[op], rtol=1e-12, atol=1e-9, err_msg=op)
+    # the latency distribution: at least one hop's worth for remote packets, 0 for own-core ones
+    lat = rs.latency_s
+    assert lat.size == rs.packets_delivered and (lat == 0).sum() == got["core_packets"].sum()
+    assert lat[lat > 0].min() >= 1e-5 + 1e-5 - 1e-15
+    counts, edges = rs.latency_histogram(10)
+    assert counts.sum() == lat.size and edges[-1] == pytest.approx(lat.max())
+    assert rs.latency_percentiles([100])[100.0] == pytest.approx(rs.latency_max_s)
