@@ -902,6 +902,7 @@ cdef struct Rt:
     int64_t width
     int64_t *xcol       # x coordinate of each core (no division per hop)
     double t_end        # end of the run: packets arriving later stay in flight
+    int64_t nclass      # number of delay values
     int64_t late        # packets on their last hop at the end
     int64_t nlinks
     double hop
@@ -1127,7 +1128,7 @@ cdef void _rt_deliver(Rt *r, int64_t p, double t) noexcept nogil:
             r.pd = <nc_pend *> a
             r.dcap *= 2
         s = r.rsub[k]
-        r.pd[r.dn].t = t + r.delays[r.sub_cls[s]]
+        r.pd[r.dn].t = t + (r.delays[r.sub_cls[s]] if r.nclass > 1 else r.delays[0])
         r.pd[r.dn].s = s
         r.dn += 1
 
@@ -1311,6 +1312,7 @@ cdef void _rt_init(Rt *r, dict route, const int32_t *rcore, const int64_t *rsub_
     r.busy_s = busy_s
     r.err = 0
     r.t_end = INFINITY
+    r.nclass = 2
     r.late = 0
     r.pcap = 1024
     r.pfree = 0
@@ -1634,6 +1636,7 @@ def run_lif(
         _rt_init(&rt, route, &r_rcore[0], &r_rsub_ptr[0], &r_rsub[0], &r_cls[0], &delays[0],
                  &r_rc[0], &r_lc[0], &r_busy[0])
         rt.t_end = duration
+        rt.nclass = K
         if rt.err:
             _rt_release(&rt)
             free(c.nr)
