@@ -12,9 +12,16 @@ second, peak memory and bytes per synapse, and the CPU time other processes used
 (from /proc/stat: the machine may be shared).  ``--compare`` runs the peers (Brian2, NEST) of
 benchmarks/peers/run_peer.py in their own environment and prints their figures and the ratios.
 
+``--chip NAME`` also runs the network through the router of chip preset NAME with cores
+of 1,024 neurons (fan-in and fan-out raised to hold Brunel's in-degrees; the preset's mesh,
+router and energy table kept), alternating routed and unrouted runs ``--repeat`` times, and
+prints the routing overhead (wall and CPU time of the simulation proper), the latency, link
+utilisation and the energy of the routed run.
+
 Usage::
 
     python benchmarks/brunel.py [--scale 1.0] [--duration 1.0] [--seed 1] [--json] [--compare]
+    python benchmarks/brunel.py --chip generic [--repeat 3]
 """
 
 from __future__ import annotations
@@ -133,6 +140,71 @@ def run_benchmark(scale: float, duration_s: float, seed: int) -> dict:
     }
 
 
+def brunel_chip(name: str, n_neurons: int):
+    """Chip preset ``name`` with cores of 1,024 neurons able to hold Brunel's in-degrees."""
+    from neurochip.chip import CoreSpec, load_chip
+
+    chip = load_chip(name)
+    per_core = 1024
+    if chip.n_cores * per_core < n_neurons:
+        raise SystemExit(f"--chip {name}: {chip.n_cores} cores x {per_core} neurons < {n_neurons} neurons")
+    return chip.replace(core=CoreSpec(neurons=per_core, fan_in=per_core * (C_E + C_I), fan_out=per_core * chip.n_cores))
+
+
+def run_routing_benchmark(chip_name: str, scale: float, duration_s: float, seed: int, repeat: int) -> dict:
+    """Routed vs. unrouted runs, alternated; the figures of the routed one."""
+    from neurochip.emulator import run
+
+    from neurochip.energy import price
+    from neurochip.mapping import MappingOptions, map_network
+
+    net, inputs = brunel_network(scale, seed=seed)
+    chip = brunel_chip(chip_name, net.n_neurons)
+    t0 = time.perf_counter()
+    # a random network: every balanced partition cuts the same expected traffic
+    mapping = map_network(net, chip, options=MappingOptions(partitioner="block"))
+    map_s = time.perf_counter() - t0
+    plain_w, plain_c, routed_w, routed_c = [], [], [], []
+    res = plain = None
+    for _ in range(repeat):
+        res = run(net, duration_s=duration_s, inputs=inputs, seed=seed, mapping=mapping, record=False)
+        routed_w.append(res.wall_time_s)
+        routed_c.append(res.params["cpu_time_s"])
+        plain = run(net, duration_s=duration_s, inputs=inputs, seed=seed, record=False)
+        plain_w.append(plain.wall_time_s)
+        plain_c.append(plain.params["cpu_time_s"])
+    rs = res.routing
+    rep = price(res.operation_counts(), chip)
+    util = rs.per_link["utilisation"]
+    return {
+        "chip": chip_name,
+        "mesh": [chip.mesh.width, chip.mesh.height],
+        "cores_used": mapping.cores_used,
+        "n_neurons": net.n_neurons,
+        "duration_s": duration_s,
+        "map_s": map_s,
+        "plain_wall_s": min(plain_w),
+        "routed_wall_s": min(routed_w),
+        "plain_cpu_s": min(plain_c),
+        "routed_cpu_s": min(routed_c),
+        "overhead_wall": min(routed_w) / min(plain_w) - 1.0,
+        "overhead_cpu": min(routed_c) / min(plain_c) - 1.0,
+        "all_wall_plain": plain_w,
+        "all_wall_routed": routed_w,
+        "mean_rate_plain_hz": plain.mean_rate_hz(),
+        "mean_rate_routed_hz": res.mean_rate_hz(),
+        "packets": int(rs.per_core["packets_out"].sum()),
+        "core_packets": int(rs.per_core["core_packets"].sum()),
+        "hops": int(rs.per_core["hops_ew"].sum() + rs.per_core["hops_ns"].sum()),
+        "drops": rs.drops,
+        "latency_mean_s": rs.latency_mean_s,
+        "latency_max_s": rs.latency_max_s,
+        "link_utilisation_max": float(util.max()),
+        "energy_dynamic_joule": rep.dynamic_joule,
+        "energy_total_joule": rep.total_joule,
+    }
+
+
 def run_peer(sim: str, scale: float) -> dict | str:
     """Run one peer through benchmarks/peers/run_peer.py; its JSON, or why it could not run."""
     script = HERE / "peers" / "run_peer.py"
@@ -171,9 +243,28 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--json", action="store_true", help="print one JSON object")
     ap.add_argument("--compare", action="store_true", help="also run the Brian2 and NEST peers")
+    ap.add_argument("--chip", help="chip preset: run through its router and print the overhead")
+    ap.add_argument("--repeat", type=int, default=3, help="routed/unrouted run pairs with --chip")
     args = ap.parse_args(argv)
     if not args.scale > 0:
         ap.error("--scale must be > 0")
+    if args.chip:
+        r = run_routing_benchmark(args.chip, args.scale, args.duration, args.seed, max(1, args.repeat))
+        if args.json:
+            print(json.dumps(r))
+            return 0
+        print(f"Brunel (2000) model A, scale {args.scale}, {r['n_neurons']:,} neurons, {args.duration} s, routed on "
+              f"{args.chip} ({r['mesh'][0]}x{r['mesh'][1]} mesh, {r['cores_used']} cores of 1,024 neurons used)")
+        print(f"  mapping               {r['map_s']:.2f} s")
+        print(f"  unrouted              wall {r['plain_wall_s']:.2f} s  cpu {r['plain_cpu_s']:.2f} s  (best of {args.repeat})")
+        print(f"  routed                wall {r['routed_wall_s']:.2f} s  cpu {r['routed_cpu_s']:.2f} s")
+        print(f"  routing overhead      wall {100 * r['overhead_wall']:+.1f} %  cpu {100 * r['overhead_cpu']:+.1f} %")
+        print(f"  mean rate             {r['mean_rate_routed_hz']:.2f} Hz routed, {r['mean_rate_plain_hz']:.2f} Hz unrouted")
+        print(f"  packets               {r['packets']:,} ({r['core_packets']:,} own-core), {r['hops']:,} hops, {r['drops']} dropped")
+        print(f"  network latency       mean {r['latency_mean_s'] * 1e9:.1f} ns, max {r['latency_max_s'] * 1e9:.1f} ns")
+        print(f"  link utilisation max  {r['link_utilisation_max']:.4f}")
+        print(f"  energy                {r['energy_dynamic_joule'] * 1e3:.3f} mJ dynamic, {r['energy_total_joule'] * 1e3:.3f} mJ total")
+        return 0
     fig = run_benchmark(args.scale, args.duration, args.seed)
     peers: dict[str, dict | str] = {}
     if args.compare:

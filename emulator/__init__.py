@@ -21,6 +21,7 @@ from numpy.typing import NDArray
 from ..errors import InvalidParameterError
 from ..lif import LIFParams
 from ..network import Network
+from ._routing import RoutingStats
 
 try:
     from . import _core, _engine, _single
@@ -38,6 +39,7 @@ __all__ = [
     "EmulationResult",
     "EVENT_DTYPE",
     "BACKENDS",
+    "RoutingStats",
 ]
 
 #: dtype of the address-event log: spike time (s) and global neuron address.
@@ -80,6 +82,14 @@ class EmulationResult:
     seed: int
     window_s: float
     params: dict[str, Any] = field(default_factory=dict)
+    routing: RoutingStats | None = None
+
+    def operation_counts(self) -> Any:
+        """The run's :class:`neurochip.energy.OperationCounts` (needs a routed run:
+        ``run(..., chip=...)``); ``neurochip.energy.price(counts, chip)`` gives its energy."""
+        if self.routing is None:
+            raise InvalidParameterError("operation_counts: the run was not routed; pass chip= (and mapping=) to run()")
+        return self.routing.operation_counts()
 
     @property
     def n_neurons(self) -> int:
@@ -144,6 +154,8 @@ def run(
     backend: str = "cython",
     record: bool = True,
     noise_dt_fraction: float = 1e-3,
+    chip: Any = None,
+    mapping: Any = None,
 ) -> EmulationResult:
     """Emulate a network of LIF neurons, exactly and event by event.
 
@@ -166,6 +178,15 @@ def run(
     noise_dt_fraction : float
         Substep of the noisy neurons' Ornstein-Uhlenbeck path, as a fraction of their tau_m
         (see :func:`noisy_spike_times` for the method and its error).
+    chip : ChipSpec, optional
+        Route every spike through this chip's network on chip (docs/emulator.md, "Routing"):
+        one packet per destination core, XY routes, per-hop latency, link serialisation,
+        finite FIFOs; synaptic arrivals are delayed by the network latency.  Without
+        ``mapping`` the network is mapped first (:func:`neurochip.mapping.map_network`).
+    mapping : Mapping, optional
+        Where the neurons sit and the routing tables (its chip is used when ``chip`` is not
+        given).  The result's ``routing`` holds the router's statistics, and
+        ``result.operation_counts()`` the counts to price.
 
     Returns
     -------
@@ -199,6 +220,17 @@ def run(
     csr = network.csr()
     if not (isinstance(noise_dt_fraction, (int, float)) and 0 < noise_dt_fraction <= 0.1):
         raise InvalidParameterError(f"noise_dt_fraction = {noise_dt_fraction!r}: must be in (0, 0.1]")
+    tables = None
+    if chip is not None or mapping is not None:
+        from ._routing import routing_tables
+
+        if mapping is None:
+            from ..mapping import map_network
+
+            mapping = map_network(network, chip)
+        elif chip is not None and mapping.chip != chip:
+            raise InvalidParameterError("mapping: was made for another chip than chip=")
+        tables = routing_tables(csr, mapping, keep_latency=record)
     if backend == "reference":
         from ._reference import run_reference
 
@@ -208,8 +240,10 @@ def run(
             )
 
         t0 = time.perf_counter()
-        times, ids, counts, counters = run_reference(prep, csr, duration_s, int(seed))
+        c0 = time.process_time()
+        times, ids, counts, counters = run_reference(prep, csr, duration_s, int(seed), route=tables)
         wall = time.perf_counter() - t0
+        cpu = time.process_time() - c0
         window = math.nan
     else:
         window = _window(prep, csr.delays_s, duration_s)
@@ -218,6 +252,7 @@ def run(
         cvec = np.zeros(len(_engine.counter_names()), np.int64)
         vinf = prep.vinf.copy()
         t0 = time.perf_counter()
+        c0 = time.process_time()
         times, ids = _engine.run_lif(
             prep.inv_tau, vinf, prep.vth, prep.vreset, prep.tref, prep.v0,
             prep.rate, prep.pois_ptr, prep.pois_cum, prep.pois_w,
@@ -228,14 +263,26 @@ def run(
             counts, cvec,
             prep.cm, prep.binc, prep.inv_tau_w, int(prep.gen),
             prep.sigma, np.ascontiguousarray(noise_dt_fraction / np.where(prep.inv_tau > 0, prep.inv_tau, 1.0)),
+            tables,
         )  # fmt: skip
         wall = time.perf_counter() - t0
+        cpu = time.process_time() - c0
         counters = {name: int(v) for name, v in zip(_engine.counter_names(), cvec)}
+        if tables is not None:  # routed: counted per delivered sub-row, not in the kernel
+            counters["rec_events"] = int(np.dot(tables["sub_delivered"], np.diff(tables["sub_indptr"])))
         counters["neuron_updates"] = (
             counters["rec_events"] - counters["rec_discarded"] + counters["ext_events"]
             - counters["ext_discarded"] + counters["spikes"] + counters["current_steps"]
         )  # fmt: skip
-    rec_in = _received(csr, times, ids, duration_s)
+    routing = None
+    if tables is None:
+        rec_in = _received(csr, times, ids, duration_s)
+    else:
+        from ._routing import routing_stats
+
+        rec_in = np.zeros(prep.n, np.int64)
+        _engine.received(tables["sub_indptr"], tables["sub_indices"], tables["sub_delivered"], prep.n, rec_in)
+        routing = routing_stats(tables, mapping, ids, duration_s)
     events = np.empty(times.size if record else 0, dtype=EVENT_DTYPE)
     if record:
         events["time_s"] = times
@@ -250,7 +297,13 @@ def run(
         backend=backend,
         seed=int(seed),
         window_s=window,
-        params={"n_neurons": prep.n, "n_synapses": csr.n_synapses, "delays_s": csr.delays_s.tolist()},
+        params={
+            "n_neurons": prep.n,
+            "n_synapses": csr.n_synapses,
+            "delays_s": csr.delays_s.tolist(),
+            "cpu_time_s": cpu,  # process CPU time of the simulation proper (robust on a shared machine)
+        },
+        routing=routing,
     )
 
 

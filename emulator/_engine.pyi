@@ -1,3 +1,5 @@
+from typing import Any
+
 import numpy as np
 from numpy.typing import NDArray
 
@@ -61,4 +63,5 @@ def run_lif(
     gen: int,
     sigma: NDArray[np.float64],
     noise_dt: NDArray[np.float64],
+    route: dict[str, Any] | None = None,
 ) -> tuple[NDArray[np.float64], NDArray[np.int32]]: ...

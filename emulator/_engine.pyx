@@ -19,6 +19,7 @@ Exact, continuous-time, conservative windows of the minimum delay (docs/emulator
 
 from libc.math cimport exp, expm1, log, log1p, sqrt, cos, fabs, nextafter, INFINITY, M_PI
 from libc.stdlib cimport malloc, free, realloc, qsort
+from libc.string cimport memmove
 from libc.stdint cimport uint64_t, int64_t, int32_t
 
 import numpy as np
@@ -814,6 +815,8 @@ cdef void _deliver_h(Ctx *c, const int64_t *indptr, const int32_t *indices, cons
     for g in range(nrows):
         s0 = indptr[rows[g]]
         s1 = indptr[rows[g] + 1]
+        for s in range(s0, s0 + 16 if s0 + 16 < s1 else s1):  # the row's first targets
+            NC_PREFETCH(&hs[indices[s]])
         m = 0
         for s in range(s0, s1):
             i = indices[s]
@@ -847,6 +850,562 @@ cdef void _deliver_h(Ctx *c, const int64_t *indptr, const int32_t *indices, cons
             _emit_h(c, h, i, ta)
     c.cnt[C_REC_DISC] += disc
     c.cnt[C_EXT_DISC] += edisc
+
+
+# ---- the router (docs/emulator.md, "Routing") ---------------------------------------------------
+# One AER packet per (spike, destination core), XY dimension-order routing on the mesh, a FIFO of
+# ``depth`` packets per outgoing link (link = core * 4 + direction: east, west, north (+y), south),
+# serialisation 1/bandwidth per packet and link, then ``hop`` s to the next router.  A discrete-
+# event simulation with its own heap, advanced window by window up to the window's end.
+
+cdef extern from *:
+    """
+    typedef struct { double t; int64_t s; } nc_pend;
+    static int nc_pend_cmp(const void *a, const void *b) {
+        const nc_pend *x = (const nc_pend *)a, *y = (const nc_pend *)b;
+        if (x->t < y->t) return -1;
+        if (x->t > y->t) return 1;
+        return (x->s > y->s) - (x->s < y->s);
+    }
+    """
+    ctypedef struct nc_pend:
+        double t
+        int64_t s
+    int nc_pend_cmp(const void *a, const void *b) noexcept nogil
+
+
+cdef enum:
+    EV_END = 0         # the head packet of a link finishes its serialisation
+    EV_ARRIVE = 1      # a packet reaches a router (after a hop)
+    R_PK_OUT = 0       # per-core counters (index * ncores + core)
+    R_PK_IN = 1
+    R_CORE_PK = 2
+    R_HOPS_EW = 3
+    R_HOPS_NS = 4
+    R_DROP_INJ = 5
+    N_RCORE = 6
+    L_PACKETS = 0      # per-link counters (index * nlinks + link)
+    L_PEAK = 1
+    L_DROP_FULL = 2
+    L_DROP_INJ = 3
+    N_RLINK = 4
+
+
+cdef struct RtEv:
+    double t
+    int64_t seq
+    int64_t code      # id * 2 + kind
+
+
+cdef struct Rt:
+    int64_t ncores
+    int64_t width
+    int64_t *xcol       # x coordinate of each core (no division per hop)
+    double t_end        # end of the run: packets arriving later stay in flight
+    int64_t nclass      # number of delay values
+    int64_t late        # packets on their last hop at the end
+    int64_t nlinks
+    double hop
+    double ser
+    int64_t depth
+    int bp
+    # packets (a pool with a free list)
+    int64_t pcap
+    int64_t pfree
+    double *pt0
+    int64_t *pent       # route entry (source neuron's destination)
+    int32_t *pcur       # router the packet is at / heading to
+    int64_t *pnext      # next packet in the same queue, or the free list
+    # links
+    int64_t *qhead
+    int64_t *qtail
+    int64_t *qlen
+    int64_t *occ        # qlen + packets in flight to this link (credits, backpressure)
+    char *busy
+    char *blocked
+    double *busy_s
+    # injection queues (backpressure: packets waiting at their source core)
+    int64_t *ihead
+    int64_t *itail
+    # heap
+    RtEv *hp
+    int64_t hn
+    int64_t hcap
+    int64_t seq
+    # routing tables
+    const int32_t *rcore
+    const int64_t *rsub_ptr
+    const int64_t *rsub
+    const int32_t *sub_cls
+    const double *delays
+    int64_t *rc        # per-core counters
+    int64_t *lc        # per-link counters
+    # pending deliveries (time, subrow)
+    nc_pend *pd
+    int64_t dn
+    int64_t dcap
+    # latency log
+    double *lat
+    int64_t ln
+    int64_t lcap
+    int keep_lat
+    double lat_sum
+    double lat_max
+    int64_t lat_n
+    int err
+
+
+cdef inline int _rt_less(RtEv *a, RtEv *b) noexcept nogil:
+    return a.t < b.t or (a.t == b.t and a.seq < b.seq)
+
+
+cdef void _rt_push(Rt *r, double t, int64_t code) noexcept nogil:
+    cdef int64_t k, p
+    cdef RtEv ev
+    cdef void *tmp
+    if r.hn == r.hcap:
+        tmp = realloc(r.hp, 2 * r.hcap * sizeof(RtEv))
+        if tmp == NULL:
+            r.err = 1
+            return
+        r.hp = <RtEv *> tmp
+        r.hcap *= 2
+    ev.t = t
+    ev.seq = r.seq
+    ev.code = code
+    r.seq += 1
+    k = r.hn
+    r.hn += 1
+    while k > 0:
+        p = (k - 1) >> 1
+        if not _rt_less(&ev, &r.hp[p]):
+            break
+        r.hp[k] = r.hp[p]
+        k = p
+    r.hp[k] = ev
+
+
+cdef RtEv _rt_pop(Rt *r) noexcept nogil:
+    cdef RtEv top = r.hp[0], last
+    cdef int64_t k = 0, ch
+    r.hn -= 1
+    last = r.hp[r.hn]
+    while True:
+        ch = 2 * k + 1
+        if ch >= r.hn:
+            break
+        if ch + 1 < r.hn and _rt_less(&r.hp[ch + 1], &r.hp[ch]):
+            ch += 1
+        if not _rt_less(&r.hp[ch], &last):
+            break
+        r.hp[k] = r.hp[ch]
+        k = ch
+    if r.hn > 0:
+        r.hp[k] = last
+    return top
+
+
+cdef int64_t _rt_new(Rt *r) noexcept nogil:
+    cdef int64_t p, k, old
+    cdef void *a
+    cdef void *b
+    cdef void *d
+    cdef void *e
+    if r.pfree < 0:
+        old = r.pcap
+        a = realloc(r.pt0, 2 * old * sizeof(double))
+        if a != NULL:
+            r.pt0 = <double *> a
+        b = realloc(r.pent, 2 * old * sizeof(int64_t))
+        if b != NULL:
+            r.pent = <int64_t *> b
+        d = realloc(r.pcur, 2 * old * sizeof(int32_t))
+        if d != NULL:
+            r.pcur = <int32_t *> d
+        e = realloc(r.pnext, 2 * old * sizeof(int64_t))
+        if e != NULL:
+            r.pnext = <int64_t *> e
+        if a == NULL or b == NULL or d == NULL or e == NULL:
+            r.err = 1
+            return -1
+        r.pcap = 2 * old
+        for k in range(old, r.pcap):
+            r.pnext[k] = k + 1 if k + 1 < r.pcap else -1
+        r.pfree = old
+    p = r.pfree
+    r.pfree = r.pnext[p]
+    r.pnext[p] = -1
+    return p
+
+
+cdef inline void _rt_free(Rt *r, int64_t p) noexcept nogil:
+    r.pnext[p] = r.pfree
+    r.pfree = p
+
+
+cdef inline int64_t _rt_link(Rt *r, int64_t at, int64_t dst) noexcept nogil:
+    """The XY output link at router ``at`` towards core ``dst`` (-1: arrived)."""
+    cdef int64_t x0 = r.xcol[at], x1 = r.xcol[dst]
+    if x1 > x0:
+        return at * 4
+    if x1 < x0:
+        return at * 4 + 1
+    if dst > at:
+        return at * 4 + 2
+    if dst < at:
+        return at * 4 + 3
+    return -1
+
+
+cdef inline int64_t _rt_far(Rt *r, int64_t link) noexcept nogil:
+    """The router at the far end of a link."""
+    cdef int64_t at = link >> 2, d = link & 3
+    if d == 0:
+        return at + 1
+    if d == 1:
+        return at - 1
+    if d == 2:
+        return at + r.width
+    return at - r.width
+
+
+cdef inline void _rt_enqueue(Rt *r, int64_t link, int64_t p) noexcept nogil:
+    r.pnext[p] = -1
+    if r.qlen[link] == 0:
+        r.qhead[link] = p
+    else:
+        r.pnext[r.qtail[link]] = p
+    r.qtail[link] = p
+    r.qlen[link] += 1
+    if r.qlen[link] > r.lc[L_PEAK * r.nlinks + link]:
+        r.lc[L_PEAK * r.nlinks + link] = r.qlen[link]
+
+
+cdef void _rt_try(Rt *r, int64_t link, double t) noexcept nogil:
+    """Start serialising the head packet of a link if the link is idle (and, with
+    backpressure, the next buffer has room: its slot is reserved now)."""
+    cdef int64_t p, nxt
+    if r.busy[link] or r.qlen[link] == 0:
+        return
+    p = r.qhead[link]
+    r.blocked[link] = 0
+    if r.bp:
+        nxt = _rt_link(r, _rt_far(r, link), r.rcore[r.pent[p]])
+        if nxt >= 0:
+            if r.occ[nxt] >= r.depth:
+                r.blocked[link] = 1
+                return
+            r.occ[nxt] += 1
+    r.busy[link] = 1
+    _rt_push(r, t + r.ser, link * 2 + EV_END)
+
+
+cdef void _rt_deliver(Rt *r, int64_t p, double t) noexcept nogil:
+    """A packet reached its destination core at t: its synapses there become pending arrivals."""
+    cdef int64_t e = r.pent[p], k, s
+    cdef void *a
+    cdef double lat = t - r.pt0[p]
+    r.lat_n += 1
+    r.lat_sum += lat
+    if lat > r.lat_max:
+        r.lat_max = lat
+    if r.keep_lat:
+        if r.ln == r.lcap:
+            a = realloc(r.lat, 2 * r.lcap * sizeof(double))
+            if a == NULL:
+                r.err = 1
+                return
+            r.lat = <double *> a
+            r.lcap *= 2
+        r.lat[r.ln] = lat
+        r.ln += 1
+    for k in range(r.rsub_ptr[e], r.rsub_ptr[e + 1]):
+        if r.dn == r.dcap:
+            a = realloc(r.pd, 2 * r.dcap * sizeof(nc_pend))
+            if a == NULL:
+                r.err = 1
+                return
+            r.pd = <nc_pend *> a
+            r.dcap *= 2
+        s = r.rsub[k]
+        r.pd[r.dn].t = t + (r.delays[r.sub_cls[s]] if r.nclass > 1 else r.delays[0])
+        r.pd[r.dn].s = s
+        r.dn += 1
+
+
+cdef void _rt_wake(Rt *r, int64_t link, double t) noexcept nogil:
+    """A slot of ``link`` freed (backpressure): retry, in a fixed order, the source core's
+    injection queue, then the links into this router whose head waits for it."""
+    cdef int64_t at = link >> 2, up, p, hl, w = r.width
+    cdef int64_t ups[4]
+    cdef int k
+    # injection queue of this core: its head first (FIFO, head-of-line blocking)
+    while r.ihead[at] >= 0:
+        p = r.ihead[at]
+        hl = _rt_link(r, at, r.rcore[r.pent[p]])
+        if r.occ[hl] >= r.depth:
+            break
+        r.ihead[at] = r.pnext[p]
+        r.occ[hl] += 1
+        _rt_enqueue(r, hl, p)
+        _rt_try(r, hl, t)
+    # links arriving here: west neighbour's east link, east neighbour's west link, ...
+    ups[0] = (at - 1) * 4 if at % w > 0 else -1
+    ups[1] = (at + 1) * 4 + 1 if at % w < w - 1 else -1
+    ups[2] = (at - w) * 4 + 2 if at - w >= 0 else -1
+    ups[3] = (at + w) * 4 + 3 if at + w < r.ncores else -1
+    for k in range(4):
+        up = ups[k]
+        if up >= 0 and r.blocked[up]:
+            _rt_try(r, up, t)
+
+
+cdef void _rt_event(Rt *r, RtEv ev) noexcept nogil:
+    cdef int64_t kind = ev.code & 1, id_ = ev.code >> 1, p, nxt, far
+    cdef double t = ev.t
+    if kind == EV_END:
+        p = r.qhead[id_]
+        r.qhead[id_] = r.pnext[p]
+        r.qlen[id_] -= 1
+        r.busy[id_] = 0
+        r.busy_s[id_] += r.ser
+        r.lc[L_PACKETS * r.nlinks + id_] += 1
+        if (id_ & 3) < 2:
+            r.rc[R_HOPS_EW * r.ncores + (id_ >> 2)] += 1
+        else:
+            r.rc[R_HOPS_NS * r.ncores + (id_ >> 2)] += 1
+        far = _rt_far(r, id_)
+        if far == r.rcore[r.pent[p]]:
+            # last hop: nothing can change its arrival any more, so deliver now (the same
+            # result as an arrival event at t + hop, without the event)
+            if t + r.hop < r.t_end:
+                r.rc[R_PK_IN * r.ncores + far] += 1
+                _rt_deliver(r, p, t + r.hop)
+            else:
+                r.late += 1
+            _rt_free(r, p)
+        else:
+            r.pcur[p] = <int32_t> far
+            _rt_push(r, t + r.hop, p * 2 + EV_ARRIVE)
+        _rt_try(r, id_, t)
+        if r.bp:
+            r.occ[id_] -= 1
+            _rt_wake(r, id_, t)
+    else:
+        p = id_
+        nxt = _rt_link(r, r.pcur[p], r.rcore[r.pent[p]])
+        if nxt < 0:
+            r.rc[R_PK_IN * r.ncores + r.pcur[p]] += 1
+            _rt_deliver(r, p, t)
+            _rt_free(r, p)
+            return
+        if not r.bp and r.qlen[nxt] >= r.depth:
+            r.lc[L_DROP_FULL * r.nlinks + nxt] += 1
+            _rt_free(r, p)
+            return
+        _rt_enqueue(r, nxt, p)
+        _rt_try(r, nxt, t)
+
+
+cdef void _rt_inject(Rt *r, int64_t src_core, double t, int64_t e) noexcept nogil:
+    """Packet of route entry e (a spike at t) leaves its source core."""
+    cdef int64_t dst = r.rcore[e], link, p
+    r.rc[R_PK_OUT * r.ncores + src_core] += 1
+    if dst == src_core:
+        r.rc[R_CORE_PK * r.ncores + src_core] += 1
+        r.rc[R_PK_IN * r.ncores + src_core] += 1
+        p = _rt_new(r)
+        if p < 0:
+            return
+        r.pt0[p] = t
+        r.pent[p] = e
+        _rt_deliver(r, p, t)
+        _rt_free(r, p)
+        return
+    link = _rt_link(r, src_core, dst)
+    if not r.bp and r.qlen[link] >= r.depth:
+        r.lc[L_DROP_INJ * r.nlinks + link] += 1
+        r.rc[R_DROP_INJ * r.ncores + src_core] += 1
+        return
+    p = _rt_new(r)
+    if p < 0:
+        return
+    r.pt0[p] = t
+    r.pent[p] = e
+    r.pcur[p] = <int32_t> src_core
+    if r.bp:
+        if r.ihead[src_core] >= 0 or r.occ[link] >= r.depth:
+            # wait at the source, behind any packet already waiting there
+            r.pnext[p] = -1
+            if r.ihead[src_core] < 0:
+                r.ihead[src_core] = p
+            else:
+                r.pnext[r.itail[src_core]] = p
+            r.itail[src_core] = p
+            return
+        r.occ[link] += 1
+    _rt_enqueue(r, link, p)
+    _rt_try(r, link, t)
+
+
+cdef void _rt_advance(Rt *r, double t_until) noexcept nogil:
+    """Process every router event at a time < t_until."""
+    while r.hn > 0 and r.hp[0].t < t_until and not r.err:
+        _rt_event(r, _rt_pop(r))
+
+
+cdef void _rt_spikes(Rt *r, const double *ts, const int32_t *ids, int64_t m, const int32_t *ncore,
+                     const int64_t *rptr, double w_end) noexcept nogil:
+    """Inject the packets of m spikes (sorted by time), then advance the router to w_end.
+    Router events at a spike's time go before its injection."""
+    cdef int64_t k, e, i
+    cdef double t
+    for k in range(m):
+        t = ts[k]
+        i = ids[k]
+        while r.hn > 0 and r.hp[0].t <= t and not r.err:
+            _rt_event(r, _rt_pop(r))
+        for e in range(rptr[i], rptr[i + 1]):
+            _rt_inject(r, ncore[i], t, e)
+    _rt_advance(r, w_end)
+
+
+cdef void _pend_isort(nc_pend *pd, int64_t m) noexcept nogil:
+    """Insertion sort by (t, s): with one delay class the router hands packets over in time
+    order, so only equal times can be out of (t, s) order and this costs O(m)."""
+    cdef int64_t q, k
+    cdef nc_pend x
+    for q in range(1, m):
+        x = pd[q]
+        k = q
+        while k > 0 and (pd[k - 1].t > x.t or (pd[k - 1].t == x.t and pd[k - 1].s > x.s)):
+            pd[k] = pd[k - 1]
+            k -= 1
+        pd[k] = x
+
+
+cdef inline void _pend_swap(nc_pend *pd, int64_t a, int64_t b) noexcept nogil:
+    cdef nc_pend x = pd[a]
+    pd[a] = pd[b]
+    pd[b] = x
+
+
+cdef void _rt_init(Rt *r, dict route, const int32_t *rcore, const int64_t *rsub_ptr,
+                   const int64_t *rsub, const int32_t *sub_cls, const double *delays,
+                   int64_t *rc, int64_t *lc, double *busy_s):
+    cdef int64_t k
+    r.ncores = route["n_cores"]
+    r.width = route["width"]
+    r.nlinks = 4 * r.ncores
+    r.hop = route["hop_latency_s"]
+    r.ser = 1.0 / <double> route["link_bandwidth_hz"]
+    r.depth = route["buffer_depth"]
+    r.bp = 1 if route["backpressure"] else 0
+    r.keep_lat = 1 if route["keep_latency"] else 0
+    r.rcore = rcore
+    r.rsub_ptr = rsub_ptr
+    r.rsub = rsub
+    r.sub_cls = sub_cls
+    r.delays = delays
+    r.rc = rc
+    r.lc = lc
+    r.busy_s = busy_s
+    r.err = 0
+    r.t_end = INFINITY
+    r.nclass = 2
+    r.late = 0
+    r.pcap = 1024
+    r.pfree = 0
+    r.pt0 = <double *> malloc(r.pcap * sizeof(double))
+    r.pent = <int64_t *> malloc(r.pcap * sizeof(int64_t))
+    r.pcur = <int32_t *> malloc(r.pcap * sizeof(int32_t))
+    r.pnext = <int64_t *> malloc(r.pcap * sizeof(int64_t))
+    r.qhead = <int64_t *> malloc(r.nlinks * sizeof(int64_t))
+    r.qtail = <int64_t *> malloc(r.nlinks * sizeof(int64_t))
+    r.qlen = <int64_t *> malloc(r.nlinks * sizeof(int64_t))
+    r.occ = <int64_t *> malloc(r.nlinks * sizeof(int64_t))
+    r.busy = <char *> malloc(r.nlinks)
+    r.blocked = <char *> malloc(r.nlinks)
+    r.ihead = <int64_t *> malloc(r.ncores * sizeof(int64_t))
+    r.xcol = <int64_t *> malloc(r.ncores * sizeof(int64_t))
+    r.itail = <int64_t *> malloc(r.ncores * sizeof(int64_t))
+    r.hcap = 1024
+    r.hn = 0
+    r.seq = 0
+    r.hp = <RtEv *> malloc(r.hcap * sizeof(RtEv))
+    r.dcap = 1024
+    r.dn = 0
+    r.pd = <nc_pend *> malloc(r.dcap * sizeof(nc_pend))
+    r.lcap = 1024
+    r.ln = 0
+    r.lat = <double *> malloc(r.lcap * sizeof(double))
+    r.lat_sum = 0.0
+    r.lat_max = 0.0
+    r.lat_n = 0
+    if (r.pt0 == NULL or r.pent == NULL or r.pcur == NULL or r.pnext == NULL or r.qhead == NULL
+            or r.qtail == NULL or r.qlen == NULL or r.occ == NULL or r.busy == NULL
+            or r.blocked == NULL or r.ihead == NULL or r.itail == NULL or r.hp == NULL or r.xcol == NULL
+            or r.pd == NULL or r.lat == NULL):
+        r.err = 1
+        return
+    for k in range(r.pcap):
+        r.pnext[k] = k + 1 if k + 1 < r.pcap else -1
+    for k in range(r.nlinks):
+        r.qhead[k] = -1
+        r.qtail[k] = -1
+        r.qlen[k] = 0
+        r.occ[k] = 0
+        r.busy[k] = 0
+        r.blocked[k] = 0
+    for k in range(r.ncores):
+        r.ihead[k] = -1
+        r.itail[k] = -1
+        r.xcol[k] = k % r.width
+
+
+cdef void _rt_finish(Rt *r, dict route):
+    """Copy the latency log and the end state (packets still in the network) to ``route``."""
+    cdef int64_t k, p, waiting = 0, queued = 0, flying = 0
+    lat = np.empty(r.ln, dtype=np.float64)
+    cdef double[::1] lv = lat
+    for k in range(r.ln):
+        lv[k] = r.lat[k]
+    for k in range(r.ncores):
+        p = r.ihead[k]
+        while p >= 0:
+            waiting += 1
+            p = r.pnext[p]
+    for k in range(r.nlinks):
+        queued += r.qlen[k]
+    for k in range(r.hn):
+        flying += r.hp[k].code & 1
+    route["latency"] = lat
+    route["latency_sum_s"] = r.lat_sum
+    route["latency_max_s"] = r.lat_max
+    route["latency_count"] = r.lat_n
+    route["packets_in_flight"] = flying + r.late
+    route["packets_queued"] = queued
+    route["packets_waiting_at_source"] = waiting
+    route["pending_arrivals"] = r.dn
+
+
+cdef void _rt_release(Rt *r) noexcept:
+    free(r.pt0)
+    free(r.pent)
+    free(r.pcur)
+    free(r.pnext)
+    free(r.qhead)
+    free(r.qtail)
+    free(r.qlen)
+    free(r.occ)
+    free(r.busy)
+    free(r.blocked)
+    free(r.ihead)
+    free(r.itail)
+    free(r.xcol)
+    free(r.hp)
+    free(r.pd)
+    free(r.lat)
 
 
 def poisson_train(uint64_t seed, int64_t neuron, double rate, const double[::1] cum, double duration):
@@ -940,10 +1499,14 @@ def run_lif(
     uint64_t seed, double duration, double window, int uniform_tau, int use_poly,
     int64_t[::1] spike_count, int64_t[::1] counters,
     const double[::1] cm, const double[::1] binc, const double[::1] inv_tau_w, int gen,
-    const double[::1] sigma, const double[::1] noise_dt,
+    const double[::1] sigma, const double[::1] noise_dt, dict route=None,
 ):
     """Run the LIF network; returns (spike times float64, spike addresses int32), sorted by
-    (time, address).  ``vinf`` is modified (current steps).  See the module docstring."""
+    (time, address).  ``vinf`` is modified (current steps).  See the module docstring.
+
+    ``route`` (optional) runs every spike through the router: a dict of the routing tables and
+    router parameters (see neurochip.emulator._routing_tables); its output arrays are filled
+    in and the latency log is stored under ``"latency"``."""
     cdef Ctx c
     cdef int64_t n = inv_tau.shape[0], K = delays.shape[0], i, j, k, best, p, row
     cdef int64_t log_n = 0, log_cap = 1024, nwin = 0
@@ -961,6 +1524,26 @@ def run_lif(
     cdef void *tmp
     cdef double[::1] tv
     cdef int32_t[::1] iv
+    # routing
+    cdef Rt rt
+    cdef int routed = route is not None
+    cdef const int32_t[::1] r_ncore
+    cdef const int64_t[::1] r_ptr
+    cdef const int64_t[::1] s_indptr
+    cdef const int32_t[::1] s_indices
+    cdef const float[::1] s_weights
+    cdef int64_t[::1] r_deliv
+    cdef int64_t[::1] r_rc
+    cdef int64_t[::1] r_lc
+    cdef double[::1] r_busy
+    cdef const int32_t[::1] r_rcore
+    cdef const int64_t[::1] r_rsub_ptr
+    cdef const int64_t[::1] r_rsub
+    cdef const int32_t[::1] r_cls
+    cdef const int64_t *xindptr = &indptr[0]
+    cdef const int32_t *xindices = &indices[0]
+    cdef const float *xweights = &weights[0]
+    cdef int64_t q, nd_now, log0
 
     nc_zig_init()
     c.n = n
@@ -1032,6 +1615,45 @@ def run_lif(
         free(log_id)
         free(ptr)
         raise MemoryError("emulator: out of memory allocating the neuron state")
+
+    if routed:
+        r_ncore = route["neuron_core"]
+        r_ptr = route["route_indptr"]
+        r_rcore = route["route_cores"]
+        r_rsub_ptr = route["entry_sub_ptr"]
+        r_rsub = route["entry_sub"]
+        r_cls = route["sub_class"]
+        s_indptr = route["sub_indptr"]
+        s_indices = route["sub_indices"]
+        s_weights = route["sub_weights"]
+        r_deliv = route["sub_delivered"]
+        r_rc = route["core_counters"]
+        r_lc = route["link_counters"]
+        r_busy = route["link_busy_s"]
+        xindptr = &s_indptr[0]
+        xindices = &s_indices[0]
+        xweights = &s_weights[0]
+        _rt_init(&rt, route, &r_rcore[0], &r_rsub_ptr[0], &r_rsub[0], &r_cls[0], &delays[0],
+                 &r_rc[0], &r_lc[0], &r_busy[0])
+        rt.t_end = duration
+        rt.nclass = K
+        if rt.err:
+            _rt_release(&rt)
+            free(c.nr)
+            free(c.gV)
+            free(grows)
+            free(c.cand)
+            free(c.touch)
+            free(c.gR)
+            free(c.gT)
+            free(c.gW)
+            free(c.sin_pos)
+            free(c.st_pos)
+            free(c.wbuf)
+            free(log_t)
+            free(log_id)
+            free(ptr)
+            raise MemoryError("emulator: out of memory allocating the router state")
 
     with nogil:
         for j in range(K):
@@ -1106,11 +1728,65 @@ def run_lif(
             if W > duration:
                 W = duration
             c.T = T
+            # 1r. routed: the pending arrivals of [T, W), sorted by (time, subrow), one instant
+            #     at a time (the router delivered them at the end of an earlier window)
+            if routed:
+                # usually already sorted (one delay class: the router hands packets over in
+                # time order); otherwise the due ones are moved to the front and sorted
+                nd_now = 0
+                if K == 1:
+                    _pend_isort(rt.pd, rt.dn)
+                for q in range(1 if K > 1 else rt.dn, rt.dn):
+                    if rt.pd[q - 1].t > rt.pd[q].t or (rt.pd[q - 1].t == rt.pd[q].t
+                                                       and rt.pd[q - 1].s > rt.pd[q].s):
+                        nd_now = -1
+                        break
+                if nd_now == 0:
+                    while nd_now < rt.dn and rt.pd[nd_now].t < W:
+                        nd_now += 1
+                else:
+                    nd_now = 0
+                    for q in range(rt.dn):
+                        if rt.pd[q].t < W:
+                            if q != nd_now:
+                                _pend_swap(rt.pd, q, nd_now)
+                            nd_now += 1
+                    if nd_now > 1:
+                        qsort(rt.pd, nd_now, sizeof(nc_pend), nc_pend_cmp)
+                q = 0
+                while q < nd_now and not c.err:
+                    ta = rt.pd[q].t
+                    ng = 0
+                    while q < nd_now and rt.pd[q].t == ta:
+                        row = rt.pd[q].s
+                        q += 1
+                        if ng == gcap:
+                            gcap *= 2
+                            tmp = realloc(grows, gcap * sizeof(int64_t))
+                            if tmp == NULL:
+                                c.err = 1
+                                break
+                            grows = <int64_t *> tmp
+                        grows[ng] = row
+                        ng += 1
+                        r_deliv[row] += 1
+                    if c.err:
+                        break
+                    if hom:
+                        _deliver_h(&c, xindptr, xindices, xweights, grows, ng, ta, T, hthr, hw, hir)
+                    elif fast:
+                        _deliver_fast(&c, xindptr, xindices, xweights, grows, ng, ta, T)
+                    else:
+                        _deliver_general(&c, xindptr, xindices, xweights, grows, ng, ta)
+                # drop the delivered ones (the rest keep their order: sorted again when due)
+                if nd_now > 0:
+                    memmove(rt.pd, rt.pd + nd_now, (rt.dn - nd_now) * sizeof(nc_pend))
+                    rt.dn -= nd_now
             # 1. deliver the arrivals of [T, W) in time order, one instant at a time (a merge
             #    over the delay classes; equal times: lower delay class, then log order)
             best = -1
             best_ta = W
-            for j in range(K):
+            for j in range(K if not routed else 0):
                 if ptr[j] < log_n:
                     ta = log_t[ptr[j]] + delays[j]
                     if ta < best_ta:
@@ -1173,6 +1849,7 @@ def run_lif(
                 else:
                     nd.u *= exp(-(W - T) * inv_tau[i])
             # 3. the window's spikes, sorted by (time, address), join the log
+            log0 = log_n
             if c.wn > 0:
                 qsort(c.wbuf, c.wn, sizeof(nc_spike), nc_spike_cmp)
                 if log_n + c.wn > log_cap:
@@ -1193,6 +1870,12 @@ def run_lif(
                     log_id[log_n + k] = c.wbuf[k].id
                 log_n += c.wn
                 c.wn = 0
+            # 4. routed: the window's spikes enter the router, which runs to W (arrivals at
+            #    t < W are delivered at t + d >= T + D > W: in a later window)
+            if routed:
+                _rt_spikes(&rt, log_t + log0, log_id + log0, log_n - log0, &r_ncore[0], &r_ptr[0], W)
+                if rt.err:
+                    c.err = 1
             nwin += 1
 
     c.cnt[C_WINDOWS] = nwin
@@ -1221,6 +1904,9 @@ def run_lif(
     free(log_t)
     free(log_id)
     free(ptr)
+    if routed:
+        _rt_finish(&rt, route)
+        _rt_release(&rt)
     if c.err:
         raise MemoryError("emulator: out of memory while growing the spike buffers")
     return times, ids

@@ -35,8 +35,10 @@ from ._prepare import Prepared
 _DRIFT, _STEP, _GIVEN, _POISSON, _REC = 0, 1, 2, 3, 4
 
 
-def run_reference(prep: Prepared, csr: SynapseCSR, duration_s: float, seed: int) -> tuple:
-    """Run; returns (times, ids, spike_count, counters dict)."""
+def run_reference(prep: Prepared, csr: SynapseCSR, duration_s: float, seed: int, route: dict | None = None) -> tuple:
+    """Run; returns (times, ids, spike_count, counters dict).  With ``route`` (the routing
+    tables of neurochip.emulator._routing) every spike goes through the router (_Router) and
+    the tables' output arrays are filled in."""
     n = prep.n
     with np.errstate(divide="ignore"):
         tau = 1.0 / prep.inv_tau
@@ -63,6 +65,35 @@ def run_reference(prep: Prepared, csr: SynapseCSR, duration_s: float, seed: int)
             for seq, (t, j) in enumerate(zip(times.tolist(), src.tolist())):
                 heapq.heappush(heap, (t, _POISSON, i, seq, float(prep.pois_w[lo + j])))
     spikes: list[tuple[float, int]] = []
+    syn_idx, syn_w = csr.indices, csr.weights
+    router = None
+    pend: list[int] = []  # neurons that spiked at t_pend, not yet injected
+    t_pend = [0.0]
+    late = [0]  # routed arrivals due at or after the end
+    if route is not None:
+        syn_idx, syn_w = route["sub_indices"], route["sub_weights"]
+        sub_ptr = route["sub_indptr"]
+
+        def sub_event(ta: float, sub: int) -> None:
+            if ta >= duration_s:
+                late[0] += 1
+                return
+            route["sub_delivered"][sub] += 1
+            for s in range(sub_ptr[sub], sub_ptr[sub + 1]):
+                heapq.heappush(heap, (ta, _REC, sub, 0.0, 0, s))
+
+        router = _Router(route, csr.delays_s, sub_event)
+
+    def inject_pending() -> None:
+        """The spikes of one instant enter the router in address order, after the router's
+        own events at that instant (the engine's order)."""
+        while router.top() <= t_pend[0]:
+            router.pop_event()
+        src_core = route["neuron_core"]
+        for i in sorted(pend):
+            for e in range(route["route_indptr"][i], route["route_indptr"][i + 1]):
+                router.inject(int(src_core[i]), t_pend[0], e)
+        pend.clear()
 
     def value(i: int, t: float) -> float:
         if prep.gen:
@@ -95,6 +126,11 @@ def run_reference(prep: Prepared, csr: SynapseCSR, duration_s: float, seed: int)
         w_ad[i] = (w_ad[i] * math.exp(-b * (t - t_last[i])) + prep.binc[i]) * math.exp(-b * prep.tref[i])
         v[i] = prep.vreset[i]
         t_last[i] = ref_until[i]
+        if router is not None:
+            pend.append(i)
+            t_pend[0] = t
+            schedule_drift(i)
+            return
         for j, d in enumerate(csr.delays_s):
             row = j * n + i
             for s in range(csr.indptr[row], csr.indptr[row + 1]):
@@ -121,7 +157,17 @@ def run_reference(prep: Prepared, csr: SynapseCSR, duration_s: float, seed: int)
         else:
             schedule_drift(i)
 
-    while heap:
+    while True:
+        if router is not None:
+            t_next = heap[0][0] if heap else math.inf
+            if pend and t_next > t_pend[0]:
+                inject_pending()
+                continue
+            if router.top() < min(t_next, duration_s):
+                router.pop_event()
+                continue
+        if not heap:
+            break
         ev = heapq.heappop(heap)
         t, kind = ev[0], ev[1]
         if kind == _DRIFT:
@@ -152,13 +198,13 @@ def run_reference(prep: Prepared, csr: SynapseCSR, duration_s: float, seed: int)
             touched: dict[int, None] = {}
             for g in group:
                 s = g[5]
-                i = int(csr.indices[s])
+                i = int(syn_idx[s])
                 cnt["rec_events"] += 1
                 if t < ref_until[i]:
                     cnt["rec_discarded"] += 1
                     continue
                 move(i, t)
-                v[i] += float(csr.weights[s])
+                v[i] += float(syn_w[s])
                 cnt["neuron_updates"] += 1
                 touched[i] = None
             for i in touched:
@@ -167,6 +213,8 @@ def run_reference(prep: Prepared, csr: SynapseCSR, duration_s: float, seed: int)
                 else:
                     schedule_drift(i)
 
+    if router is not None:
+        router.finish(late[0])
     spikes.sort()
     times = np.array([s[0] for s in spikes], dtype=np.float64)
     ids = np.array([s[1] for s in spikes], dtype=np.int32)
@@ -207,3 +255,161 @@ def _general_crossing(prep: Prepared, drive, v, w_ad, i: int, horizon: float) ->
     if f(horizon) >= 0:
         return brentq(f, t_max, horizon, xtol=1e-18, rtol=4 * np.finfo(float).eps)
     return None
+
+
+class _Router:
+    """The router of docs/emulator.md ("Routing"), written plainly: the same discrete-event
+    model as the engine's (same event order: (time, push order)), filling the same arrays."""
+
+    def __init__(self, tables: dict, delays: np.ndarray, sub_event) -> None:
+        self.tb = tables
+        self.m = int(tables["n_cores"])
+        self.w = int(tables["width"])
+        self.hop = float(tables["hop_latency_s"])
+        self.ser = 1.0 / float(tables["link_bandwidth_hz"])
+        self.depth = int(tables["buffer_depth"])
+        self.bp = bool(tables["backpressure"])
+        self.rcore = tables["route_cores"]
+        self.delays = delays
+        self.sub_event = sub_event  # callback(time, sub-row)
+        nl = 4 * self.m
+        self.queue: list[list[dict]] = [[] for _ in range(nl)]
+        self.occ = [0] * nl
+        self.busy = [False] * nl
+        self.blocked = [False] * nl
+        self.inj: list[list[dict]] = [[] for _ in range(self.m)]
+        self.heap: list[tuple] = []
+        self.seq = 0
+        self.cc = tables["core_counters"].reshape(6, self.m)
+        self.lc = tables["link_counters"].reshape(4, nl)
+        self.latency: list[float] = []
+
+    def top(self) -> float:
+        return self.heap[0][0] if self.heap else math.inf
+
+    def _push(self, t: float, kind: int, item) -> None:
+        heapq.heappush(self.heap, (t, self.seq, kind, item))
+        self.seq += 1
+
+    def _link(self, at: int, dst: int) -> int:
+        x0, x1 = at % self.w, dst % self.w
+        if x1 != x0:
+            return at * 4 + (0 if x1 > x0 else 1)
+        if dst != at:
+            return at * 4 + (2 if dst > at else 3)
+        return -1
+
+    def _far(self, link: int) -> int:
+        at, d = divmod(link, 4)
+        return at + (1, -1, self.w, -self.w)[d]
+
+    def _enqueue(self, link: int, p: dict) -> None:
+        self.queue[link].append(p)
+        self.lc[1, link] = max(self.lc[1, link], len(self.queue[link]))
+
+    def _try(self, link: int, t: float) -> None:
+        if self.busy[link] or not self.queue[link]:
+            return
+        p = self.queue[link][0]
+        self.blocked[link] = False
+        if self.bp:
+            nxt = self._link(self._far(link), int(self.rcore[p["e"]]))
+            if nxt >= 0:
+                if self.occ[nxt] >= self.depth:
+                    self.blocked[link] = True
+                    return
+                self.occ[nxt] += 1
+        self.busy[link] = True
+        self._push(t + self.ser, 0, link)
+
+    def _deliver(self, p: dict, t: float) -> None:
+        lat = t - p["t0"]
+        self.latency.append(lat)
+        e = p["e"]
+        for k in range(self.tb["entry_sub_ptr"][e], self.tb["entry_sub_ptr"][e + 1]):
+            s = int(self.tb["entry_sub"][k])
+            self.sub_event(t + self.delays[self.tb["sub_class"][s]], s)
+
+    def _wake(self, link: int, t: float) -> None:
+        at = link // 4
+        while self.inj[at]:
+            p = self.inj[at][0]
+            hl = self._link(at, int(self.rcore[p["e"]]))
+            if self.occ[hl] >= self.depth:
+                break
+            self.inj[at].pop(0)
+            self.occ[hl] += 1
+            self._enqueue(hl, p)
+            self._try(hl, t)
+        w = self.w
+        ups = (
+            (at - 1) * 4 if at % w > 0 else -1,
+            (at + 1) * 4 + 1 if at % w < w - 1 else -1,
+            (at - w) * 4 + 2 if at - w >= 0 else -1,
+            (at + w) * 4 + 3 if at + w < self.m else -1,
+        )
+        for up in ups:
+            if up >= 0 and self.blocked[up]:
+                self._try(up, t)
+
+    def pop_event(self) -> None:
+        t, _, kind, item = heapq.heappop(self.heap)
+        if kind == 0:  # end of a serialisation on link `item`
+            link = item
+            p = self.queue[link].pop(0)
+            self.busy[link] = False
+            self.tb["link_busy_s"][link] += self.ser
+            self.lc[0, link] += 1
+            self.cc[3 if link % 4 < 2 else 4, link // 4] += 1
+            p["at"] = self._far(link)
+            self._push(t + self.hop, 1, p)
+            self._try(link, t)
+            if self.bp:
+                self.occ[link] -= 1
+                self._wake(link, t)
+            return
+        p = item
+        nxt = self._link(p["at"], int(self.rcore[p["e"]]))
+        if nxt < 0:
+            self.cc[1, p["at"]] += 1
+            self._deliver(p, t)
+            return
+        if not self.bp and len(self.queue[nxt]) >= self.depth:
+            self.lc[2, nxt] += 1
+            return
+        self._enqueue(nxt, p)
+        self._try(nxt, t)
+
+    def inject(self, src: int, t: float, e: int) -> None:
+        dst = int(self.rcore[e])
+        self.cc[0, src] += 1
+        p = {"t0": t, "e": e, "at": src}
+        if dst == src:
+            self.cc[2, src] += 1
+            self.cc[1, src] += 1
+            self._deliver(p, t)
+            return
+        link = self._link(src, dst)
+        if not self.bp and len(self.queue[link]) >= self.depth:
+            self.lc[3, link] += 1
+            self.cc[5, src] += 1
+            return
+        if self.bp:
+            if self.inj[src] or self.occ[link] >= self.depth:
+                self.inj[src].append(p)
+                return
+            self.occ[link] += 1
+        self._enqueue(link, p)
+        self._try(link, t)
+
+    def finish(self, pending_arrivals: int) -> None:
+        tb = self.tb
+        lat = np.array(self.latency, dtype=np.float64)
+        tb["latency"] = lat if tb["keep_latency"] else np.zeros(0)
+        tb["latency_sum_s"] = float(np.sum(lat)) if lat.size else 0.0
+        tb["latency_max_s"] = float(lat.max()) if lat.size else 0.0
+        tb["latency_count"] = int(lat.size)
+        tb["packets_in_flight"] = sum(1 for ev in self.heap if ev[2] == 1)
+        tb["packets_queued"] = sum(len(q) for q in self.queue)
+        tb["packets_waiting_at_source"] = sum(len(q) for q in self.inj)
+        tb["pending_arrivals"] = pending_arrivals
