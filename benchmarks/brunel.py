@@ -154,7 +154,6 @@ def brunel_chip(name: str, n_neurons: int):
 def run_routing_benchmark(chip_name: str, scale: float, duration_s: float, seed: int, repeat: int) -> dict:
     """Routed vs. unrouted runs, alternated; the figures of the routed one."""
     from neurochip.emulator import run
-
     from neurochip.energy import price
     from neurochip.mapping import MappingOptions, map_network
 

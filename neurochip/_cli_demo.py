@@ -7,7 +7,7 @@
    neurochip file and as NIR);
 4. mapped onto the default chip (``generic``), whose energy table takes the circuit's measured
    energy per spike and static power for its neurons;
-5. run in the emulator under Poisson drive;
+5. run in the emulator under Poisson drive, spikes routed as packets over the chip's mesh;
 6. energy, throughput and saturation reports, and plots in the output folder.
 """
 
@@ -97,8 +97,8 @@ def run(args: argparse.Namespace) -> int:
     mapping = map_network(net, chip)
     print_mapping(mapping.report())
 
-    _step(5, f"Emulate {format_si(args.duration, 's')} of chip time (exact, event-driven)")
-    res = emulate(net, duration_s=args.duration, inputs=drive, seed=1)
+    _step(5, f"Emulate {format_si(args.duration, 's')} of chip time (exact, event-driven, spikes routed as packets)")
+    res = emulate(net, duration_s=args.duration, inputs=drive, seed=1, chip=chip, mapping=mapping)
     print(f"{int(res.spike_counts.sum()):,} spikes, mean rate {format_si(res.mean_rate_hz(), 'Hz')} "
           f"(ceiling 1/t_ref = {format_si(lif.saturation_rate(p), 'Hz')}), "
           f"{res.counters['rec_events']:,} synaptic events in {format_si(res.wall_time_s, 's')} of wall time")

@@ -31,6 +31,8 @@ def add_parser(sub: Any) -> None:
     pr.add_argument("--dc", action="append", default=[], metavar="POP:CURRENT",
                     help="constant extra current into every neuron of POP, e.g. E:0.5nA (repeatable)")
     pr.add_argument("--seed", type=int, default=0, help="seed of the Poisson inputs")
+    pr.add_argument("--no-route", action="store_true",
+                    help="count packets from the spikes without timing them through the routers (faster)")
     pr.add_argument("-o", "--output", required=True, metavar="RUN.npz", help="where to write the run")
     pr.add_argument("--json", action="store_true", help="print a JSON summary")
     pr.set_defaults(func=run_run)
@@ -130,7 +132,10 @@ def run_run(args: argparse.Namespace) -> int:
     if not args.json:
         print(f"mapped {network.n_neurons:,} neurons onto {mapping.cores_used} cores of {chip.name}; "
               f"emulating {format_si(duration, 's')} ...", flush=True)
-    result = emulate(network, duration_s=duration, inputs=inputs, seed=args.seed)
+    if args.no_route:
+        result = emulate(network, duration_s=duration, inputs=inputs, seed=args.seed)
+    else:
+        result = emulate(network, duration_s=duration, inputs=inputs, seed=args.seed, chip=chip, mapping=mapping)
     arrays = network.neuron_arrays()
     offsets = np.cumsum([0] + [p.size for p in network.populations])[:-1]
     record = record_run(result, mapping, t_ref_s=arrays["t_ref_s"],
@@ -212,7 +217,11 @@ def print_throughput(record: Any, *, as_json: bool = False) -> dict[str, Any]:
         ["wall time / chip time", f"{data['real_time_factor']:.3g}"],
         ["link utilisation (max / mean)", f"{data['link_utilisation_max']:.2%} / {data['link_utilisation_mean']:.2%}"],
         ["dropped packets", f"{data['drops']:,}"],
-    ])
+    ] + ([["network latency (mean / p99 / max)",
+           " / ".join(format_si(data["latency_s"][k], "s") for k in ("mean", "p99", "max"))]]
+         if data["latency_s"] else [])
+      + ([["deepest link queue", f"{data['peak_queue_max']} packets"]] if data["peak_queue_max"] is not None else [])
+      + [["packets timed through routers", "yes" if data["routed"] else "no (counted from spikes)"]])
     if data["hot_links"]:
         print_table("busiest links", ["core (x, y)", "direction", "packets", "utilisation"], [
             [f"{h['core']} {tuple(h['xy'])}", h["direction"], f"{h['packets']:,.0f}", f"{h['utilisation']:.2%}"]

@@ -11,9 +11,11 @@ reports read it:
 - **saturation**: neurons within 10 % of their ceiling 1/t_ref, links at >= 90 % of their
   bandwidth, dropped packets.
 
-Counting.  Each spike of neuron ``i`` sends one packet to each core of its routing table; a packet
-to its own core is a ``core_packet``, any other crosses the links of its XY route (one hop counted
-on the core whose outgoing link it leaves by).  Each recurrent synaptic event the neuron's
+Counting.  A run routed through the chip (``neurochip.emulator.run(..., chip=, mapping=)``) carries
+the router's own counters, latencies and drops; otherwise the counts are derived from the spikes:
+each spike of neuron ``i`` sends one packet to each core of its routing table; a packet to its own
+core is a ``core_packet``, any other crosses the links of its XY route (one hop counted on the core
+whose outgoing link it leaves by).  Each recurrent synaptic event the neuron's
 targets receive (including those discarded during a refractory hold, since the synapse was
 still read) counts as a synaptic event and a neuron update on the target's core.  External
 stimulus events come from off chip and are reported, not priced.
@@ -76,6 +78,16 @@ class RunRecord:
         Packets dropped at full buffers (0 when the run was not routed with dropping buffers).
     population_names : list of str; population_offsets : int64 array
         Populations, for per-population rates.
+    routed : bool
+        Whether the packets were timed through the chip's routers (latency, serialisation,
+        buffers); otherwise only counted.
+    drops_by_cause : dict
+        ``buffer_full`` / ``injection_full`` drop counts (routed runs).
+    latency_s : dict
+        Network latency of delivered packets: ``mean``, ``max``, ``p50``, ``p90``, ``p99``
+        (routed, recorded runs).
+    peak_queue : int array (n_cores, 4), optional
+        Most packets queued at once in each link's FIFO (routed runs).
     """
 
     chip: ChipSpec
@@ -91,6 +103,10 @@ class RunRecord:
     drops: int = 0
     population_names: list[str] = field(default_factory=list)
     population_offsets: NDArray[np.int64] = field(default_factory=lambda: np.zeros(1, np.int64))
+    routed: bool = False
+    drops_by_cause: dict[str, int] = field(default_factory=dict)
+    latency_s: dict[str, float] = field(default_factory=dict)
+    peak_queue: NDArray[np.int64] | None = None
 
     @property
     def n_neurons(self) -> int:
@@ -111,6 +127,9 @@ class RunRecord:
             "external_events": int(self.external_events),
             "drops": int(self.drops),
             "population_names": list(self.population_names),
+            "routed": bool(self.routed),
+            "drops_by_cause": dict(self.drops_by_cause),
+            "latency_s": dict(self.latency_s),
         }
         arrays = {f"count_{op}": np.asarray(v, dtype=np.float64) for op, v in self.counts.per_core.items()}
         try:
@@ -124,6 +143,7 @@ class RunRecord:
                 event_address=self.events["address"] if self.events.size else np.zeros(0, np.int32),
                 link_packets=self.link_packets,
                 population_offsets=self.population_offsets,
+                peak_queue=self.peak_queue if self.peak_queue is not None else np.zeros(0, np.int64),
                 **arrays,
             )
         except OSError as exc:
@@ -174,6 +194,10 @@ class RunRecord:
                 drops=int(header.get("drops", 0)),
                 population_names=list(header.get("population_names", [])),
                 population_offsets=np.array(data["population_offsets"]),
+                routed=bool(header.get("routed", False)),
+                drops_by_cause={k: int(v) for k, v in header.get("drops_by_cause", {}).items()},
+                latency_s={k: float(v) for k, v in header.get("latency_s", {}).items()},
+                peak_queue=np.array(data["peak_queue"]) if "peak_queue" in data and data["peak_queue"].size else None,
             )
 
 
@@ -198,17 +222,33 @@ def record_run(result: Any, mapping: Mapping, *, t_ref_s: NDArray[np.float64], p
     m = chip.n_cores
     core = mapping.neuron_core
     spikes = result.spike_counts.astype(np.float64)
-    core_packets, links = packet_counts(mapping, spikes)
-    received = result.rec_events_per_neuron.astype(np.float64)
-    syn = np.bincount(core, weights=received, minlength=m)
-    per_core = {
-        "spikes": np.bincount(core, weights=spikes, minlength=m),
-        "synaptic_events": syn,
-        "neuron_updates": syn.copy(),
-        "core_packets": core_packets,
-        "hops_ew": links[:, 0] + links[:, 1],
-        "hops_ns": links[:, 2] + links[:, 3],
-    }
+    routing = getattr(result, "routing", None)
+    extra: dict[str, Any] = {}
+    if routing is not None:
+        counts = routing.operation_counts()
+        links = np.asarray(routing.per_link["packets"], dtype=np.float64)
+        pct = routing.latency_percentiles((50, 90, 99))
+        extra = {
+            "routed": True,
+            "drops": routing.drops,
+            "drops_by_cause": routing.drops_by_cause,
+            "latency_s": {"mean": routing.latency_mean_s, "max": routing.latency_max_s,
+                          "p50": pct[50.0], "p90": pct[90.0], "p99": pct[99.0]},
+            "peak_queue": np.asarray(routing.per_link["peak_queue"], dtype=np.int64),
+        }
+    else:
+        core_packets, links = packet_counts(mapping, spikes)
+        received = result.rec_events_per_neuron.astype(np.float64)
+        syn = np.bincount(core, weights=received, minlength=m)
+        per_core = {
+            "spikes": np.bincount(core, weights=spikes, minlength=m),
+            "synaptic_events": syn,
+            "neuron_updates": syn.copy(),
+            "core_packets": core_packets,
+            "hops_ew": links[:, 0] + links[:, 1],
+            "hops_ns": links[:, 2] + links[:, 3],
+        }
+        counts = OperationCounts(duration_s=float(result.duration_s), per_core=per_core)
     names = population_names or ["all"]
     offsets = population_offsets if population_offsets is not None else np.array([0, n], dtype=np.int64)
     return RunRecord(
@@ -219,12 +259,12 @@ def record_run(result: Any, mapping: Mapping, *, t_ref_s: NDArray[np.float64], p
         t_ref_s=np.asarray(t_ref_s, dtype=np.float64),
         spike_counts=result.spike_counts.copy(),
         events=result.events,
-        counts=OperationCounts(duration_s=float(result.duration_s), per_core=per_core),
+        counts=counts,
         link_packets=links,
         external_events=int(result.counters.get("ext_events", 0)),
-        drops=0,
         population_names=list(names),
         population_offsets=np.asarray(offsets, dtype=np.int64),
+        **extra,
     )
 
 
@@ -291,6 +331,9 @@ def throughput_report(record: RunRecord, *, top: int = 5) -> dict[str, Any]:
         "hot_links": hot_links,
         "hot_cores": hot_cores,
         "drops": record.drops,
+        "routed": record.routed,
+        "latency_s": dict(record.latency_s),
+        "peak_queue_max": int(record.peak_queue.max()) if record.peak_queue is not None and record.peak_queue.size else None,
     }
 
 
@@ -319,7 +362,8 @@ def saturation_report(record: RunRecord) -> dict[str, Any]:
             )
     drop_cause = None
     if record.drops:
-        drop_cause = "full link buffers with dropping (backpressure = false) routers"
+        causes = ", ".join(f"{k}: {v}" for k, v in record.drops_by_cause.items() if v)
+        drop_cause = f"full link buffers with dropping (backpressure = false) routers ({causes})"
     return {
         "neurons_saturated": int(sat_neurons.size),
         "neurons_saturated_fraction": sat_neurons.size / max(record.n_neurons, 1),

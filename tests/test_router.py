@@ -7,9 +7,9 @@ import math
 
 import numpy as np
 import pytest
-from neurochip.emulator import run
 
 from neurochip.chip import CoreSpec, EnergySpec, MeshSpec, RouterSpec, load_chip
+from neurochip.emulator import run
 from neurochip.energy import OPERATIONS, price
 from neurochip.errors import InvalidParameterError, MappingError
 from neurochip.lif import LIFParams
