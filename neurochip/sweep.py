@@ -341,14 +341,16 @@ def sweep_from_dict(data: dict[str, Any], *, source: str | None = None) -> Sweep
     for k, raw in data.get("grid", {}).items():
         axes.append(((k,), [(v,) for v in _values_of(raw, f"grid.{k}", src)]))
     zipped = data.get("zip", {})
-    if zipped:
-        cols = {k: _values_of(raw, f"zip.{k}", src) for k, raw in zipped.items()}
-        lengths = {len(v) for v in cols.values()}
-        if len(lengths) > 1:
-            first = next(iter(cols))
-            odd = next(k for k in cols if len(cols[k]) != len(cols[first]))
-            raise ConfigError(f"{len(cols[odd])} values, but zip.{first} has {len(cols[first])}: zipped lists must have "
-                              "equal lengths", path=src, key=f"zip.{odd}")
+    plain = {k: v for k, v in zipped.items() if not (isinstance(v, dict) and "from" not in v)}
+    groups = [("zip", plain)] if plain else []
+    groups += [(f"zip.{k}", v) for k, v in zipped.items() if k not in plain]
+    for prefix, group in groups:
+        cols = {k: _values_of(raw, f"{prefix}.{k}", src) for k, raw in group.items()}
+        first = next(iter(cols))
+        odd = next((k for k in cols if len(cols[k]) != len(cols[first])), None)
+        if odd is not None:
+            raise ConfigError(f"{len(cols[odd])} values, but {prefix}.{first} has {len(cols[first])}: zipped lists must "
+                              "have equal lengths", path=src, key=f"{prefix}.{odd}")
         axes.append((tuple(cols), list(zip(*cols.values()))))
     random: dict[str, tuple[Any, ...]] = {}
     for k, raw in data.get("random", {}).items():
@@ -376,11 +378,12 @@ def sweep_from_dict(data: dict[str, Any], *, source: str | None = None) -> Sweep
     if not isinstance(seed, int) or seed < 0:
         raise ConfigError(f"seed = {seed!r}: must be an integer >= 0", path=src, key="sweep.seed")
     seen: dict[str, str] = {}
-    for table in ("fixed", "grid", "zip", "random"):
-        for k in data.get(table, {}):
-            if k in seen:
-                raise ConfigError(f"also given in [{seen[k]}]", path=src, key=f"{table}.{k}")
-            seen[k] = table
+    named = [("fixed", k) for k in fixed] + [("grid", k) for k in data.get("grid", {})]
+    named += [(prefix, k) for prefix, group in groups for k in group] + [("random", k) for k in random]
+    for table, k in named:
+        if k in seen:
+            raise ConfigError(f"also given in [{seen[k]}]", path=src, key=f"{table}.{k}")
+        seen[k] = table
     spec = SweepSpec(name=str(head.get("name", "sweep")), fixed=fixed, axes=axes, random=random, samples=samples,
                      seed=seed, cache_dir=head.get("cache_dir"), source=source)
     points = spec.points()
@@ -675,13 +678,32 @@ def _fmt(v: Any) -> str:
     return f"{v:.3g}" if isinstance(v, float) else str(v)
 
 
-def _figure(n: int = 1) -> Any:
+def _design_columns(rows: list[dict[str, Any]]) -> list[str]:
+    """The inputs that vary, less those fixed by an earlier one (the rest of a ``[zip]`` axis)."""
+    kept: list[str] = []
+    for c in input_columns(rows):
+        if len({r[c] for r in rows}) < 2:
+            continue
+        if any(len({(r[k], r[c]) for r in rows}) == len({r[k] for r in rows}) for k in kept):
+            continue
+        kept.append(c)
+    return kept
+
+
+def _logx(ax: Any, rows: list[dict[str, Any]], x: str) -> None:
+    """Log x axis when the values are positive and span a decade or more."""
+    xs = [r[x] for r in rows if isinstance(r[x], (int, float))]
+    if xs and min(xs) > 0 and max(xs) >= 10 * min(xs):
+        ax.set_xscale("log")
+
+
+def _figure(n: int = 1, width: float = 5.2) -> Any:
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(1, n, figsize=(5.2 * n, 3.8), squeeze=False)
+    fig, axes = plt.subplots(1, n, figsize=(width * n, 3.8), squeeze=False)
     return plt, fig, list(axes[0])
 
 
@@ -727,6 +749,8 @@ def plot_energy(rows: list[dict[str, Any]], out: str | Path, *, x: str = "input_
         a1.plot(xs, [r["power_static_watt"] for r in group], ls="--", color=line.get_color(), label="static" + tag)
         a1.plot(xs, [r["power_total_watt"] for r in group], ls=":", color=line.get_color(), label="total" + tag)
         a2.plot(xs, [r["energy_per_synaptic_event_joule"] for r in group], marker="o", ms=3, label=label or None)
+    _logx(a1, ok, x)
+    _logx(a2, ok, x)
     a1.set_xlabel(x)
     a1.set_ylabel("power (W)")
     a1.set_yscale("log")
@@ -752,6 +776,7 @@ def plot_rate(rows: list[dict[str, Any]], out: str | Path, *, x: str = "input_ra
         (line,) = ax.plot(xs, [r["rate_mean_hz"] for r in group], marker="o", ms=3, label="mean rate" + tag)
         ax.plot(xs, [r["rate_max_hz"] for r in group], ls="--", color=line.get_color(), label="max rate" + tag)
         ax.plot(xs, [r["rate_ceiling_hz"] for r in group], ls=":", color=line.get_color(), label="ceiling 1/t_ref" + tag)
+    _logx(ax, ok, x)
     ax.set_xlabel(x)
     ax.set_ylabel("firing rate (Hz)")
     ax.legend(fontsize=7)
@@ -765,6 +790,7 @@ def plot_links(rows: list[dict[str, Any]], out: str | Path, *, x: str = "input_r
     plt, fig, (ax,) = _figure()
     _lines(ax, ok, x, "link_utilisation_max", color)
     ax.axhline(1.0, color="k", ls="--", lw=1, label="link bandwidth (utilisation = 1)")
+    _logx(ax, ok, x)
     ax.set_xlabel(x)
     ax.set_ylabel("peak link utilisation (offered / bandwidth)")
     ax.set_yscale("log")
@@ -785,9 +811,9 @@ def plot_pareto(rows: list[dict[str, Any]], out: str | Path, *, x: str = "energy
     if maximize_y is None:
         maximize_y = "throughput" in y or y.endswith("per_s")
     if label is None:
-        label = [c for c in input_columns(rows) if len({r[c] for r in rows}) > 1]
+        label = _design_columns(rows)
     front = pareto_front([r[x] for r in ok], [r[y] for r in ok], maximize_y=maximize_y)
-    plt, fig, (ax,) = _figure()
+    plt, fig, (ax,) = _figure(width=7.5)
     for text, group in _groups(ok, color):
         ax.scatter([r[x] for r in group], [r[y] for r in group], s=14, alpha=0.6, label=text or "designs")
     fx = [ok[i][x] for i in front]
@@ -795,7 +821,8 @@ def plot_pareto(rows: list[dict[str, Any]], out: str | Path, *, x: str = "energy
     ax.plot(fx, fy, "k-", lw=1, marker="o", mfc="none", ms=8, label="Pareto front")
     for i in front:
         text = ", ".join(f"{c.rsplit('.', 1)[-1]}={_fmt(ok[i][c])}" for c in label)
-        ax.annotate(text, (ok[i][x], ok[i][y]), fontsize=6, xytext=(4, 4), textcoords="offset points")
+        ax.annotate(text, (ok[i][x], ok[i][y]), fontsize=7, xytext=(6, 2), textcoords="offset points",
+                    annotation_clip=False)
     ax.set_xlabel(x)
     ax.set_ylabel(y + (" (higher is better)" if maximize_y else ""))
     ax.legend(fontsize=7)
