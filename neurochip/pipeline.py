@@ -147,9 +147,9 @@ def _split(point: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
 def _circuit_name(groups: dict[str, dict[str, Any]]) -> str | None:
     name = groups["circuit"].get("")
     if name is None or (isinstance(name, str) and name.lower() == "none"):
-        if len(groups["circuit"]) > 1 or groups["fit"]:
-            extra = next(k for k in list(groups["circuit"]) + list(groups["fit"]) if k)
-            raise InvalidParameterError(f"circuit.{extra} / fit.{extra} given but no 'circuit' to fit")
+        extra = [f"circuit.{k}" for k in groups["circuit"] if k] + [f"fit.{k}" for k in groups["fit"]]
+        if extra:
+            raise InvalidParameterError(f"{extra[0]} given but no 'circuit' to fit")
         return None
     if not isinstance(name, str):
         raise InvalidParameterError(f"circuit = {name!r}: must be a circuit name or a netlist path")
