@@ -572,6 +572,7 @@ def run_sweep(
     columns = _columns(spec)
     done: set[str] = set()
     if table.is_file() and table.stat().st_size > 0:
+        _drop_partial_line(table)
         with table.open(newline="") as fh:
             reader = csv.DictReader(fh)
             if reader.fieldnames != columns:
@@ -631,6 +632,13 @@ def run_sweep(
         pq.write_table(pa.Table.from_pylist(rows), out)
     return SweepSummary(table=str(out), points=len(points), skipped=len(points) - len(todo), ran=len(todo),
                         failed=sorted(failed), fits=len(fits), wall_time_s=time.perf_counter() - t0)
+
+
+def _drop_partial_line(table: Path) -> None:
+    """Cut a last row left half-written by a killed run (the file then ends without a newline)."""
+    data = table.read_bytes()
+    if data and not data.endswith(b"\n"):
+        table.write_bytes(data[: data.rfind(b"\n") + 1])
 
 
 def _cell(v: Any) -> Any:
