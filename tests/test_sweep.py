@@ -223,3 +223,44 @@ def test_energy_per_event_falls_and_links_saturate_with_input(tmp_path):
     assert all(a > b for a, b in itertools.pairwise(e)) and all(a < b for a, b in itertools.pairwise(u))
     assert u[-1] > 1  # offered load beyond the link bandwidth
     assert all(math.isfinite(v) for v in e)
+
+
+@pytest.mark.slow
+def test_a_killed_sweep_resumes_and_ends_with_the_full_table(tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    text = SPEC.format(w=4).replace('num = 3', 'num = 6')  # 24 points
+    spec_path = _write(tmp_path, text)
+    out = tmp_path / "r.csv"
+    cmd = [sys.executable, "-m", "neurochip", "sweep", str(spec_path), "-o", str(out), "--workers", "0", "--no-progress"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and (not out.exists() or out.read_text().count("\n") < 4):
+        time.sleep(0.05)
+    assert proc.poll() is None, "the sweep ended before it could be killed"
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    rows_before = len(read_table(out))
+    assert 3 <= rows_before < 24
+    assert main(["sweep", str(spec_path), "-o", str(out), "--workers", "0", "--no-progress", "--json"]) == 0
+    rows = read_table(out)
+    assert [r["point_index"] for r in rows] == list(range(24))
+    clean = tmp_path / "clean.csv"
+    run_sweep(load_sweep(spec_path), clean, n_workers=0, progress=False)
+    assert _strip_wall(rows) == _strip_wall(read_table(clean))
+
+
+@pytest.mark.slow
+def test_a_sweep_on_an_existing_scheduler(tmp_path):
+    from dask.distributed import LocalCluster
+
+    spec = load_sweep(_write(tmp_path, SPEC.format(w=4)))
+    run_sweep(spec, tmp_path / "serial.csv", n_workers=0, progress=False)
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0") as cluster:
+        s = run_sweep(spec, tmp_path / "remote.csv", scheduler=cluster.scheduler_address, progress=False)
+    assert s.ran == 12 and not s.failed
+    assert _strip_wall(read_table(tmp_path / "remote.csv")) == _strip_wall(read_table(tmp_path / "serial.csv"))
