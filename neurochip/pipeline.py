@@ -246,8 +246,10 @@ def _chip(groups: dict[str, dict[str, Any]], fit: dict[str, Any] | None) -> Any:
             raise InvalidParameterError(f"unknown parameter {key!r}: {table} fields are {', '.join(names)}")
         current = getattr(sub, fname)
         if isinstance(current, bool):
-            v: Any = bool(value)
-        elif isinstance(current, int) or fname in ("neurons", "width", "height", "buffer_depth"):
+            if not isinstance(value, bool):
+                raise InvalidParameterError(f"{key} = {value!r}: must be true or false")
+            v: Any = value
+        elif "int" in str(names[fname].type):
             num = _number(key, value)
             if num != int(num):
                 raise InvalidParameterError(f"{key} = {value!r}: must be an integer")
