@@ -16,6 +16,8 @@ def add_parser(sub: Any) -> None:
     p = sub.add_parser(
         "sweep",
         help="run a design-space sweep on Dask, or plot one (`sweep plot TABLE`)",
+        usage="neurochip sweep SPEC.toml -o TABLE.csv [--workers N | --scheduler ADDRESS] [--cache-dir DIR]\n"
+        "       neurochip sweep plot TABLE.csv -o PLOT.png [--kind KIND] [--x COL] [--y COL] [--color COL]",
         description="`neurochip sweep SPEC.toml -o results.csv` runs every point of a sweep spec (format: "
         "docs/sweeps.md) and streams one row per point to the table; points already in it are skipped, so "
         "an interrupted sweep resumes. `neurochip sweep plot results.csv --x COL --y COL -o plot.png` "
