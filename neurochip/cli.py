@@ -23,6 +23,7 @@ SUBCOMMANDS: dict[str, str] = {
     "map, run, report": "neurochip._cli_run",
     "demo": "neurochip._cli_demo",
     "network": "neurochip._cli_network",
+    "sweep": "neurochip._cli_sweep",
 }
 
 

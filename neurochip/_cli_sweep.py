@@ -1,0 +1,104 @@
+"""``neurochip sweep``: design-space sweeps on Dask, and plots of their result tables.
+
+``neurochip sweep SPEC.toml -o results.csv`` runs a sweep (resuming when the table exists);
+``neurochip sweep plot results.csv --x COL --y COL -o plot.png`` draws one.
+"""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+KINDS = ("xy", "energy", "rate", "links", "pareto")
+
+
+def add_parser(sub: Any) -> None:
+    p = sub.add_parser(
+        "sweep",
+        help="run a design-space sweep on Dask, or plot one (`sweep plot TABLE`)",
+        usage="neurochip sweep SPEC.toml -o TABLE.csv [--workers N | --scheduler ADDRESS] [--cache-dir DIR]\n"
+        "       neurochip sweep plot TABLE.csv -o PLOT.png [--kind KIND] [--x COL] [--y COL] [--color COL]",
+        description="`neurochip sweep SPEC.toml -o results.csv` runs every point of a sweep spec (format: "
+        "docs/sweeps.md) and streams one row per point to the table; points already in it are skipped, so "
+        "an interrupted sweep resumes. `neurochip sweep plot results.csv --x COL --y COL -o plot.png` "
+        "draws a table.",
+    )
+    p.add_argument("target", nargs="+", metavar="SPEC.toml | plot TABLE",
+                   help="a sweep spec to run, or `plot` and a result table")
+    p.add_argument("-o", "--out", required=True, metavar="FILE",
+                   help="result table (.csv, or .parquet with pyarrow) or, for `plot`, the .png")
+    run = p.add_argument_group("running")
+    run.add_argument("--scheduler", metavar="ADDRESS", help="address of an existing Dask scheduler (tcp://host:8786)")
+    run.add_argument("--workers", type=int, metavar="N",
+                     help="worker processes of the local cluster (default: the CPU count; 0: serial, no Dask)")
+    run.add_argument("--cache-dir", metavar="DIR", help="circuit fit cache (default: the spec's, else .neurochip-cache)")
+    run.add_argument("--no-progress", action="store_true", help="no progress bar")
+    run.add_argument("--json", action="store_true", help="print the summary as JSON")
+    plot = p.add_argument_group("plotting")
+    plot.add_argument("--kind", choices=KINDS, default="xy",
+                      help="xy: --y against --x; energy: power (dynamic, static) and energy per synaptic event; "
+                      "rate: firing rate with the 1/t_ref ceiling; links: peak link utilisation with the bandwidth "
+                      "ceiling; pareto: the Pareto front of --x (energy) against --y (latency or throughput)")
+    plot.add_argument("--x", metavar="COL", help="x column")
+    plot.add_argument("--y", metavar="COL", help="y column (xy, pareto)")
+    plot.add_argument("--color", metavar="COL", help="one line (or colour) per value of this column")
+    plot.add_argument("--label", metavar="COL", action="append", help="pareto: columns labelling the front (repeatable)")
+    plot.add_argument("--logx", action="store_true", help="log x axis (xy)")
+    plot.add_argument("--logy", action="store_true", help="log y axis (xy)")
+    p.set_defaults(func=run_cmd)
+
+
+def run_cmd(args: argparse.Namespace) -> int:
+    from .errors import ConfigError
+
+    if args.target[0] == "plot":
+        if len(args.target) != 2:
+            raise ConfigError("usage: neurochip sweep plot TABLE --x COL --y COL [--color COL] -o PLOT.png")
+        return _plot(args, args.target[1])
+    if len(args.target) != 1:
+        raise ConfigError(f"one sweep spec expected, got {len(args.target)}: {' '.join(args.target)}")
+    return _run(args, args.target[0])
+
+
+def _run(args: argparse.Namespace, spec_path: str) -> int:
+    from ._display import print_json
+    from .errors import InvalidParameterError
+    from .sweep import load_sweep, run_sweep
+
+    if args.workers is not None and args.workers < 0:
+        raise InvalidParameterError(f"--workers {args.workers}: must be >= 0")
+    spec = load_sweep(spec_path)
+    summary = run_sweep(spec, args.out, scheduler=args.scheduler, n_workers=args.workers, cache_dir=args.cache_dir,
+                        progress=not args.no_progress and not args.json)
+    if args.json:
+        print_json({"table": summary.table, "points": summary.points, "skipped": summary.skipped, "ran": summary.ran,
+                    "failed": [{"point_index": k, "error": e} for k, e in summary.failed], "circuit_fits": summary.fits,
+                    "wall_time_s": summary.wall_time_s})
+    else:
+        print(f"sweep {spec.name}: {summary.points} points, {summary.skipped} already in {summary.table}, "
+              f"{summary.ran} run ({summary.fits} circuit fits), {len(summary.failed)} failed, "
+              f"{summary.wall_time_s:.1f} s")
+        for k, err in summary.failed[:10]:
+            print(f"  point {k}: {err}")
+    return 0
+
+
+def _plot(args: argparse.Namespace, table: str) -> int:
+    from .errors import ConfigError
+    from .sweep import plot_energy, plot_links, plot_pareto, plot_rate, plot_xy, read_table
+
+    rows = read_table(table)
+    kind = args.kind
+    if kind == "xy":
+        if not (args.x and args.y):
+            raise ConfigError("sweep plot: --x COL and --y COL are required (or choose a --kind)")
+        plot_xy(rows, args.x, args.y, args.out, color=args.color, logx=args.logx, logy=args.logy)
+    elif kind == "pareto":
+        front = plot_pareto(rows, args.out, x=args.x or "energy_per_synaptic_event_joule", y=args.y or "latency_mean_s",
+                            color=args.color, label=args.label)
+        print(f"Pareto front: {len(front)} of {len(rows)} points (point_index {', '.join(str(r['point_index']) for r in front)})")
+    else:
+        draw = {"energy": plot_energy, "rate": plot_rate, "links": plot_links}[kind]
+        draw(rows, args.out, x=args.x or "input_rate_hz", color=args.color)
+    print(f"plot written to {args.out}")
+    return 0
