@@ -31,6 +31,8 @@ name                            meaning (default)
 ``run.duration_s``              chip time emulated (0.05 s)
 ``run.seed``                    emulator seed (1)
 ``run.cores_powered``           ``"all"`` or ``"used"``: which cores pay static power ("all")
+``run.route``                   true: spikes timed as packets through the routers (latency,
+                                serialisation, FIFOs, drops); false: packets only counted (true)
 ``mapping.partitioner``         ``"metis"`` or ``"block"`` ("metis")
 ==============================  ===============================================================
 
@@ -78,7 +80,7 @@ NETWORK_DEFAULTS: dict[str, float] = {
     "delay_fraction": 0.1, "seed": 1,
 }  # fmt: skip
 STIMULUS_KEYS = ("rate_hz", "weight_fraction")
-RUN_DEFAULTS: dict[str, Any] = {"duration_s": 0.05, "seed": 1, "cores_powered": "all"}
+RUN_DEFAULTS: dict[str, Any] = {"duration_s": 0.05, "seed": 1, "cores_powered": "all", "route": True}
 MAPPING_KEYS = ("partitioner",)
 _INT_KEYS = {"n_exc", "n_inh", "k_exc", "k_inh", "seed"}
 
@@ -95,7 +97,7 @@ OUTPUT_COLUMNS: tuple[str, ...] = (
     "energy_per_synaptic_event_joule",
     "throughput_synaptic_events_per_s", "spikes_per_s",
     "link_bandwidth_hz", "link_utilisation_max", "link_utilisation_mean", "links_saturated", "drops",
-    "mean_hops", "latency_mean_s",
+    "mean_hops", "latency_mean_s", "latency_max_s", "routed",
     "synaptic_events_per_wall_s", "wall_time_s",
 )  # fmt: skip
 
@@ -308,6 +310,8 @@ def _run_values(groups: dict[str, dict[str, Any]]) -> dict[str, Any]:
     if not out["duration_s"] > 0:
         raise InvalidParameterError(f"run.duration_s = {out['duration_s']!r}: must be > 0")
     out["seed"] = int(out["seed"])
+    if not isinstance(out["route"], bool):
+        raise InvalidParameterError(f"run.route = {out['route']!r}: must be true or false")
     if out["cores_powered"] not in ("all", "used"):
         raise InvalidParameterError(f"run.cores_powered = {out['cores_powered']!r}: must be 'all' or 'used'")
     return out
@@ -378,14 +382,15 @@ def run_point(point: Mapping[str, Any], *, cache_dir: str | Path | None = None) 
     net, drive, rate_in, drive_rel = _network(p, nv)
     mopts = MappingOptions(**groups["mapping"]) if groups["mapping"] else None
     mapping = map_network(net, chip, options=mopts)
-    res = emulate(net, duration_s=rv["duration_s"], inputs=drive, seed=rv["seed"], record=False)
+    routed = {"chip": chip, "mapping": mapping} if rv["route"] else {}
+    res = emulate(net, duration_s=rv["duration_s"], inputs=drive, seed=rv["seed"], record=False, **routed)
     offsets = np.array([0, nv["n_exc"]]) if nv["n_inh"] > 0 else np.array([0])
     names = ["E", "I"] if nv["n_inh"] > 0 else ["E"]
     record = record_run(res, mapping, t_ref_s=net.neuron_arrays()["t_ref_s"], population_names=names,
                         population_offsets=offsets)
     rep, _ = energy_report(record, cores_powered=rv["cores_powered"])
     t = record.duration_s
-    util = record.link_packets / (chip.router.link_bandwidth_hz * t)
+    util = record.link_packets / (chip.router.link_bandwidth_hz * t)  # timed runs: busy time / t
     hops = record.counts.total("hops_ew") + record.counts.total("hops_ns")
     n_routes = np.diff(mapping.route_indptr).astype(np.float64)
     packets = float(np.dot(record.spike_counts.astype(np.float64), n_routes))
@@ -427,7 +432,10 @@ def run_point(point: Mapping[str, Any], *, cache_dir: str | Path | None = None) 
         "links_saturated": int(np.count_nonzero(util >= LINK_SATURATION)),
         "drops": int(record.drops),
         "mean_hops": mean_hops,
-        "latency_mean_s": mean_hops * chip.router.hop_latency_s,
+        "latency_mean_s": (record.latency_s.get("mean", math.nan) if record.routed
+                           else mean_hops * chip.router.hop_latency_s),
+        "latency_max_s": record.latency_s.get("max", math.nan) if record.routed else math.nan,
+        "routed": record.routed,
         "synaptic_events_per_wall_s": syn / res.wall_time_s if res.wall_time_s > 0 else math.inf,
         "wall_time_s": wall,
     }

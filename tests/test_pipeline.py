@@ -40,14 +40,25 @@ def test_powering_only_the_used_cores():
 
 
 def test_chip_fields_by_dotted_path_change_only_what_they_name():
-    base = run_point({**SMALL, "core.neurons": 16})
-    half = run_point({**SMALL, "core.neurons": 16, "chip.router.link_bandwidth_hz": 5e7})
+    # packets counted, not timed: the spikes cannot depend on the router's figures
+    base = run_point({**SMALL, "core.neurons": 16, "run.route": False})
+    half = run_point({**SMALL, "core.neurons": 16, "chip.router.link_bandwidth_hz": 5e7, "run.route": False})
     # identical counts; utilisation = packets / (bandwidth x duration) doubles when the bandwidth halves
     assert half["spikes"] == base["spikes"] and half["synaptic_events"] == base["synaptic_events"]
     assert half["link_utilisation_max"] == pytest.approx(2 * base["link_utilisation_max"], rel=1e-12)
-    slow = run_point({**SMALL, "core.neurons": 16, "router.hop_latency_s": "20 ns"})
+    slow = run_point({**SMALL, "core.neurons": 16, "router.hop_latency_s": "20 ns", "run.route": False})
     assert slow["latency_mean_s"] == pytest.approx(2 * base["latency_mean_s"], rel=1e-12)
     assert slow["mean_hops"] == base["mean_hops"]
+    assert not base["routed"]
+
+
+def test_routed_point_times_packets():
+    fast = run_point({**SMALL, "core.neurons": 16})
+    slow = run_point({**SMALL, "core.neurons": 16, "router.hop_latency_s": "1 us"})
+    assert fast["routed"] and slow["routed"]
+    # remote packets cross at least one hop of 1 us instead of 10 ns (own-core packets: 0 s)
+    assert slow["latency_mean_s"] > 20 * fast["latency_mean_s"]
+    assert slow["link_utilisation_max"] <= 1.0
 
 
 def test_firing_of_unconnected_neurons_matches_a_dead_time_poisson_process():
