@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from ._display import print_json, print_table
+from ._display import print_json, print_table, save_figure
 from .errors import ConfigError, InvalidParameterError
 from .units import format_si, parse_quantity
 
@@ -222,12 +222,7 @@ def plot_fit(res: Any, path: str) -> None:
     ax.legend(loc="lower right")
     ax.grid(alpha=0.3)
     fig.tight_layout()
-    try:
-        fig.savefig(path)
-    except OSError as exc:
-        raise ConfigError(f"cannot write plot: {exc}", path=path) from None
-    finally:
-        plt.close(fig)
+    save_figure(fig, path)
 
 
 def _plot_trace(trace: Any, spikes: Any, path: str) -> None:
@@ -245,12 +240,7 @@ def _plot_trace(trace: Any, spikes: Any, path: str) -> None:
     a2.set_ylabel("supply power (µW)")
     a2.set_xlabel("time (ms)")
     fig.tight_layout()
-    try:
-        fig.savefig(path)
-    except OSError as exc:
-        raise ConfigError(f"cannot write plot: {exc}", path=path) from None
-    finally:
-        plt.close(fig)
+    save_figure(fig, path)
 
 
 def run_montecarlo(args: argparse.Namespace) -> int:

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from . import lif
-from ._display import print_json, print_table
+from ._display import print_json, print_table, save_figure
 from .errors import ConfigError, InvalidParameterError
 from .units import format_si, parse_quantity
 
@@ -196,12 +196,7 @@ def plot_fi(params: lif.LIFParams, report: dict[str, Any], path: str) -> None:
     ax.legend(loc="lower right")
     ax.grid(alpha=0.3)
     fig.tight_layout()
-    try:
-        fig.savefig(path)
-    except OSError as exc:
-        raise ConfigError(f"cannot write plot: {exc}", path=path) from None
-    finally:
-        plt.close(fig)
+    save_figure(fig, path)
 
 
 
@@ -291,15 +286,9 @@ def add_reach_subcommands(parent: argparse.ArgumentParser) -> None:
 
 
 def _save(fig: Any, path: str) -> None:
-    import matplotlib.pyplot as plt
 
     fig.tight_layout()
-    try:
-        fig.savefig(path)
-    except OSError as exc:
-        raise ConfigError(f"cannot write plot: {exc}", path=path) from None
-    finally:
-        plt.close(fig)
+    save_figure(fig, path)
 
 
 def _fig(ncols: int = 1) -> tuple[Any, Any]:

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from ._display import print_json, print_table
+from ._display import print_json, print_table, pyplot, save_figure
 from .errors import ConfigError, InvalidParameterError
 from .units import format_si, parse_quantity
 
@@ -247,28 +247,9 @@ def print_saturation(record: Any, *, as_json: bool = False) -> dict[str, Any]:
     return data
 
 
-def _pyplot() -> Any:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
-
-
-def _save(fig: Any, path: str) -> None:
-    plt = _pyplot()
-    try:
-        fig.savefig(path)
-    except OSError as exc:
-        raise ConfigError(f"cannot write plot: {exc}", path=path) from None
-    finally:
-        plt.close(fig)
-
-
 def plot_mesh(chip: Any, per_link: np.ndarray, path: str, *, title: str, unit: str) -> None:
     """Heat map over the mesh: each core's colour is the load of its busiest outgoing link."""
-    plt = _pyplot()
+    plt = pyplot()
     w, h = chip.mesh.width, chip.mesh.height
     grid = per_link.max(axis=1).reshape(h, w)
     fig, ax = plt.subplots(figsize=(max(5.5, 1.5 + 0.4 * w), max(4.0, 1.0 + 0.4 * h)) if w <= 24 else (8, 7), dpi=120)
@@ -278,24 +259,24 @@ def plot_mesh(chip: Any, per_link: np.ndarray, path: str, *, title: str, unit: s
     ax.set_ylabel("y")
     ax.set_title(title)
     fig.tight_layout()
-    _save(fig, path)
+    save_figure(fig, path)
 
 
 def plot_energy(data: dict[str, Any], path: str) -> None:
     """Bar chart of energy by operation, with the static part."""
-    plt = _pyplot()
+    plt = pyplot()
     items = [(k, v) for k, v in data["by_operation_joule"].items() if v > 0] + [("static", data["static_joule"])]
     fig, ax = plt.subplots(figsize=(6, 3.5), dpi=120)
     ax.barh([k for k, _ in items], [v for _, v in items], color=["C0"] * (len(items) - 1) + ["C3"])
     ax.set_xlabel("energy (J)")
     ax.set_title(f"energy on {data['chip']}: {format_si(data['total_joule'], 'J')} in {format_si(data['duration_s'], 's')}")
     fig.tight_layout()
-    _save(fig, path)
+    save_figure(fig, path)
 
 
 def plot_raster(record: Any, path: str, *, max_neurons: int = 500) -> None:
     """Spike raster of the first neurons, with each population's rate."""
-    plt = _pyplot()
+    plt = pyplot()
     ev = record.events
     keep = ev["address"] < max_neurons
     fig, ax = plt.subplots(figsize=(7, 4), dpi=120)
@@ -305,4 +286,4 @@ def plot_raster(record: Any, path: str, *, max_neurons: int = 500) -> None:
     ax.set_xlim(0, record.duration_s)
     ax.set_title(f"spike raster (first {min(max_neurons, record.n_neurons)} neurons)")
     fig.tight_layout()
-    _save(fig, path)
+    save_figure(fig, path)

@@ -44,3 +44,26 @@ def print_table(title: str, columns: list[str], rows: list[list[str]]) -> None:
     for row in rows:
         table.add_row(*row)
     Console().print(table)
+
+
+def pyplot() -> Any:
+    """matplotlib.pyplot on the non-interactive Agg backend (imported on first use)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def save_figure(fig: Any, path: str) -> None:
+    """Write a figure to ``path`` and close it; an unwritable path is a ConfigError naming it."""
+    from .errors import ConfigError
+
+    plt = pyplot()
+    try:
+        fig.savefig(path)
+    except OSError as exc:
+        raise ConfigError(f"cannot write plot: {exc}", path=str(path)) from None
+    finally:
+        plt.close(fig)
