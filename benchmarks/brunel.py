@@ -58,8 +58,11 @@ def nu_thr_hz() -> float:
     return V_TH_VOLT / (J_VOLT * C_E * TAU_M_S)
 
 
-def brunel_network(scale: float = 1.0, *, seed: int = 1) -> tuple[Network, list]:
-    """The network and its inputs (external Poisson drive at 2 nu_thr)."""
+def brunel_network(
+    scale: float = 1.0, *, seed: int = 1, g: float = G_REL, eta: float = 2.0
+) -> tuple[Network, list]:
+    """The network and its inputs (external Poisson drive at eta x nu_thr, default 2; relative
+    inhibition g, default 5)."""
     n_e = max(1, round(10_000 * scale))
     n_i = max(1, round(2_500 * scale))
     params = LIFParams(
@@ -75,11 +78,11 @@ def brunel_network(scale: float = 1.0, *, seed: int = 1) -> tuple[Network, list]
     inh = Population(name="I", size=n_i, params=params, v_init_volt=rng.uniform(0, V_TH_VOLT, n_i))
     projections = tuple(
         Projection(pre=pre, post=post, rule=FixedInDegree(k=k), weight_volt=w, delay_s=DELAY_S)
-        for pre, k, w in (("E", C_E, J_VOLT), ("I", C_I, -G_REL * J_VOLT))
+        for pre, k, w in (("E", C_E, J_VOLT), ("I", C_I, -g * J_VOLT))
         for post in ("E", "I")
     )
     net = Network(populations=(exc, inh), projections=projections, seed=seed)
-    rate_ext = C_E * 2.0 * nu_thr_hz()
+    rate_ext = C_E * eta * nu_thr_hz()
     inputs = [PoissonInput(population=p, rate_hz=rate_ext, weight_volt=J_VOLT) for p in ("E", "I")]
     return net, inputs
 
@@ -101,12 +104,12 @@ def _own_cpu_s() -> float:
     return r.ru_utime + r.ru_stime
 
 
-def run_benchmark(scale: float, duration_s: float, seed: int) -> dict:
+def run_benchmark(scale: float, duration_s: float, seed: int, *, g: float = G_REL, eta: float = 2.0) -> dict:
     """Build and run once; return the figures."""
     from neurochip.emulator import run
 
     t0 = time.perf_counter()
-    net, inputs = brunel_network(scale, seed=seed)
+    net, inputs = brunel_network(scale, seed=seed, g=g, eta=eta)
     csr = net.csr()
     build_s = time.perf_counter() - t0
     busy0, own0 = _proc_stat_busy_s(), _own_cpu_s()
@@ -244,7 +247,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--compare", action="store_true", help="also run the Brian2 and NEST peers")
     ap.add_argument("--chip", help="chip preset: run through its router and print the overhead")
     ap.add_argument("--repeat", type=int, default=3, help="routed/unrouted run pairs with --chip")
+    ap.add_argument("--g", type=float, default=G_REL, help="relative inhibition g (default 5; Brunel's AI state B: 6)")
+    ap.add_argument("--eta", type=float, default=2.0,
+                    help="external drive nu_ext / nu_thr (default 2; Brunel's AI state B: 4)")
     args = ap.parse_args(argv)
+    if (args.g != G_REL or args.eta != 2.0) and (args.compare or args.chip):
+        ap.error("--g/--eta change the network: the peers and --chip run the default model A only")
     if not args.scale > 0:
         ap.error("--scale must be > 0")
     if args.chip:
@@ -264,7 +272,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  link utilisation max  {r['link_utilisation_max']:.4f}")
         print(f"  energy                {r['energy_dynamic_joule'] * 1e3:.3f} mJ dynamic, {r['energy_total_joule'] * 1e3:.3f} mJ total")
         return 0
-    fig = run_benchmark(args.scale, args.duration, args.seed)
+    fig = run_benchmark(args.scale, args.duration, args.seed, g=args.g, eta=args.eta)
     peers: dict[str, dict | str] = {}
     if args.compare:
         if not (HERE / "peers" / "run_peer.py").exists():
