@@ -55,6 +55,7 @@ def test_lif_aware_conversion_beats_pif_style_in_the_emulator(mlp):
 
 def test_converted_network_exports_to_nir(mlp, tmp_path):
     import nir  # noqa: F401 - a dependency of neurochip: its absence is a failure, not a skip
+
     from neurochip.nir_io import to_nir
 
     conv = conversion.convert(mlp, P, task()[0], method="lif")
