@@ -1487,6 +1487,26 @@ def received(const int64_t[::1] indptr, const int32_t[::1] indices, const int64_
                     out[indices[s]] += d
 
 
+cdef void _free_state(Ctx *c, int64_t *grows, double *log_t, int32_t *log_id, int64_t *ptr) noexcept nogil:
+    """Free the run's neuron state and buffers (every pointer is NULL or owned; free(NULL) is a no-op)."""
+    free(c.nr)
+    free(c.gV)
+    free(grows)
+    free(c.cand)
+    free(c.touch)
+    free(c.gR)
+    free(c.gT)
+    free(c.gW)
+    free(c.hot)
+    free(c.due)
+    free(c.sin_pos)
+    free(c.st_pos)
+    free(c.wbuf)
+    free(log_t)
+    free(log_id)
+    free(ptr)
+
+
 def run_lif(
     const double[::1] inv_tau, double[::1] vinf, const double[::1] vth, const double[::1] vreset,
     const double[::1] tref, const double[::1] v0,
@@ -1600,20 +1620,7 @@ def run_lif(
     if (c.nr == NULL or c.cand == NULL or grows == NULL or c.touch == NULL or c.gR == NULL
             or c.gV == NULL or c.gT == NULL or c.gW == NULL or c.sin_pos == NULL
             or c.st_pos == NULL or c.wbuf == NULL or log_t == NULL or log_id == NULL or ptr == NULL):
-        free(c.nr)
-        free(c.gV)
-        free(grows)
-        free(c.cand)
-        free(c.touch)
-        free(c.gR)
-        free(c.gT)
-        free(c.gW)
-        free(c.sin_pos)
-        free(c.st_pos)
-        free(c.wbuf)
-        free(log_t)
-        free(log_id)
-        free(ptr)
+        _free_state(&c, grows, log_t, log_id, ptr)
         raise MemoryError("emulator: out of memory allocating the neuron state")
 
     if routed:
@@ -1639,20 +1646,7 @@ def run_lif(
         rt.nclass = K
         if rt.err:
             _rt_release(&rt)
-            free(c.nr)
-            free(c.gV)
-            free(grows)
-            free(c.cand)
-            free(c.touch)
-            free(c.gR)
-            free(c.gT)
-            free(c.gW)
-            free(c.sin_pos)
-            free(c.st_pos)
-            free(c.wbuf)
-            free(log_t)
-            free(log_id)
-            free(ptr)
+            _free_state(&c, grows, log_t, log_id, ptr)
             raise MemoryError("emulator: out of memory allocating the router state")
 
     with nogil:
@@ -1888,22 +1882,7 @@ def run_lif(
     for k in range(log_n):
         tv[k] = log_t[k]
         iv[k] = log_id[k]
-    free(c.nr)
-    free(c.gV)
-    free(grows)
-    free(c.cand)
-    free(c.touch)
-    free(c.gR)
-    free(c.gT)
-    free(c.gW)
-    free(c.hot)
-    free(c.due)
-    free(c.sin_pos)
-    free(c.st_pos)
-    free(c.wbuf)
-    free(log_t)
-    free(log_id)
-    free(ptr)
+    _free_state(&c, grows, log_t, log_id, ptr)
     if routed:
         _rt_finish(&rt, route)
         _rt_release(&rt)
