@@ -249,16 +249,7 @@ def counter_names():
 # with a = g_L / C, b = 1 / tau_w, w(t) = w e^{-b dt}.  V' changes sign at most once, so the
 # first threshold crossing is bracketed and refined as in _single.adaptive_spike_times.
 
-cdef inline double _phi(double d, double t) noexcept nogil:
-    if fabs(d * t) < 1e-300:
-        return t
-    return expm1(d * t) / d
-
-
-cdef inline double _log1p_over(double z, double d) noexcept nogil:
-    if fabs(z * d) < 1e-300:
-        return z
-    return log1p(z * d) / d
+include "_adaptive_math.pxi"
 
 
 cdef inline double _gv(Ctx *c, int64_t i, double dt) noexcept nogil:

@@ -33,18 +33,7 @@ cdef struct Adapt:
     double vth
 
 
-cdef inline double _phi(double d, double t) noexcept nogil:
-    """expm1(d t) / d, continuous at d = 0 (= t)."""
-    if fabs(d * t) < 1e-300:
-        return t
-    return expm1(d * t) / d
-
-
-cdef inline double _log1p_over(double z, double d) noexcept nogil:
-    """log1p(z d) / d, continuous at d = 0 (= z)."""
-    if fabs(z * d) < 1e-300:
-        return z
-    return log1p(z * d) / d
+include "_adaptive_math.pxi"
 
 
 cdef inline double _v(Adapt *p, double v0, double w0, double t) noexcept nogil:
