@@ -18,7 +18,7 @@ extensions = [
         [str(pyx.relative_to(HERE))],
         include_dirs=[numpy.get_include()],
         define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
-        extra_compile_args=["-O3"],
+        extra_compile_args=["-O3", "-falign-functions=64", "-falign-loops=32"],
     )
     for pyx in sorted((HERE / "emulator").glob("*.pyx"))
 ]

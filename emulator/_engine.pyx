@@ -20,7 +20,7 @@ Exact, continuous-time, conservative windows of the minimum delay (docs/emulator
 from libc.math cimport exp, expm1, log, log1p, sqrt, cos, fabs, nextafter, INFINITY, M_PI
 from libc.stdlib cimport malloc, free, realloc, qsort
 from libc.string cimport memmove
-from libc.stdint cimport uint64_t, int64_t, int32_t
+from libc.stdint cimport uint64_t, int64_t, int32_t, INT64_MAX
 
 import numpy as np
 
@@ -852,6 +852,13 @@ cdef void _deliver_h(Ctx *c, const int64_t *indptr, const int32_t *indices, cons
 cdef extern from *:
     """
     typedef struct { double t; int64_t s; } nc_pend;
+    typedef struct {      /* a routing-table entry, what a packet needs in one cache line */
+        int64_t sub0;     /* its first sub-row in entry_sub */
+        int64_t s;        /* its sub-row when it has exactly one (the usual case) */
+        int64_t delivered;  /* packets delivered */
+        int32_t nsub;
+        int32_t dst;      /* destination core */
+    } nc_entry;
     static int nc_pend_cmp(const void *a, const void *b) {
         const nc_pend *x = (const nc_pend *)a, *y = (const nc_pend *)b;
         if (x->t < y->t) return -1;
@@ -862,6 +869,12 @@ cdef extern from *:
     ctypedef struct nc_pend:
         double t
         int64_t s
+    ctypedef struct nc_entry:
+        int64_t sub0
+        int64_t s
+        int64_t delivered
+        int32_t nsub
+        int32_t dst
     int nc_pend_cmp(const void *a, const void *b) noexcept nogil
 
 
@@ -915,6 +928,16 @@ cdef struct Rt:
     char *busy
     char *blocked
     double *busy_s
+    # the end of the current serialisation of each busy link: its time, its place in the event
+    # order (sequence number), whether it is virtual (not in the heap: nothing waits for it, so
+    # it is applied when the link is next looked at) and whether its packet is on its last hop
+    double *bend
+    int64_t *eseq
+    char *vend
+    char *lasthop
+    # the event being processed (time, sequence): virtual ends before it have happened
+    double now_t
+    int64_t now_seq
     # injection queues (backpressure: packets waiting at their source core)
     int64_t *ihead
     int64_t *itail
@@ -924,8 +947,8 @@ cdef struct Rt:
     int64_t hcap
     int64_t seq
     # routing tables
-    const int32_t *rcore
-    const int64_t *rsub_ptr
+    nc_entry *ent
+    int64_t nent
     const int64_t *rsub
     const int32_t *sub_cls
     const double *delays
@@ -950,7 +973,12 @@ cdef inline int _rt_less(RtEv *a, RtEv *b) noexcept nogil:
     return a.t < b.t or (a.t == b.t and a.seq < b.seq)
 
 
-cdef void _rt_push(Rt *r, double t, int64_t code) noexcept nogil:
+cdef inline void _rt_push(Rt *r, double t, int64_t code) noexcept nogil:
+    _rt_push_key(r, t, r.seq, code)
+    r.seq += 1
+
+
+cdef void _rt_push_key(Rt *r, double t, int64_t seq, int64_t code) noexcept nogil:
     cdef int64_t k, p
     cdef RtEv ev
     cdef void *tmp
@@ -962,9 +990,8 @@ cdef void _rt_push(Rt *r, double t, int64_t code) noexcept nogil:
         r.hp = <RtEv *> tmp
         r.hcap *= 2
     ev.t = t
-    ev.seq = r.seq
+    ev.seq = seq
     ev.code = code
-    r.seq += 1
     k = r.hn
     r.hn += 1
     while k > 0:
@@ -1060,7 +1087,44 @@ cdef inline int64_t _rt_far(Rt *r, int64_t link) noexcept nogil:
     return at - r.width
 
 
+cdef inline void _rt_end_effects(Rt *r, int64_t link) noexcept nogil:
+    """The head packet of ``link`` finishes its serialisation: it leaves the FIFO (it was sent
+    on when the serialisation started; on its last hop it is freed now)."""
+    cdef int64_t p = r.qhead[link]
+    r.qlen[link] -= 1
+    r.qhead[link] = r.pnext[p] if r.qlen[link] > 0 else -1
+    r.busy[link] = 0
+    r.busy_s[link] += r.ser
+    r.lc[L_PACKETS * r.nlinks + link] += 1
+    if (link & 3) < 2:
+        r.rc[R_HOPS_EW * r.ncores + (link >> 2)] += 1
+    else:
+        r.rc[R_HOPS_NS * r.ncores + (link >> 2)] += 1
+    if r.lasthop[link]:
+        _rt_free(r, p)
+
+
+cdef inline void _rt_sync(Rt *r, int64_t link) noexcept nogil:
+    """Apply the virtual end of ``link`` if it comes before the current event."""
+    if r.vend[link] and (r.bend[link] < r.now_t
+                         or (r.bend[link] == r.now_t and r.eseq[link] < r.now_seq)):
+        r.vend[link] = 0
+        _rt_end_effects(r, link)
+        if r.bp:
+            r.occ[link] -= 1
+
+
+cdef inline void _rt_real(Rt *r, int64_t link) noexcept nogil:
+    """Something now waits for the end of ``link``'s serialisation (a packet behind it, or a
+    slot of its FIFO): put that end in the event list, in its place in the order."""
+    if r.vend[link]:
+        r.vend[link] = 0
+        _rt_push_key(r, r.bend[link], r.eseq[link], link * 2 + EV_END)
+
+
 cdef inline void _rt_enqueue(Rt *r, int64_t link, int64_t p) noexcept nogil:
+    if r.vend[link]:
+        _rt_real(r, link)
     r.pnext[p] = -1
     if r.qlen[link] == 0:
         r.qhead[link] = p
@@ -1075,20 +1139,44 @@ cdef inline void _rt_enqueue(Rt *r, int64_t link, int64_t p) noexcept nogil:
 cdef void _rt_try(Rt *r, int64_t link, double t) noexcept nogil:
     """Start serialising the head packet of a link if the link is idle (and, with
     backpressure, the next buffer has room: its slot is reserved now)."""
-    cdef int64_t p, nxt
+    cdef int64_t p, nxt, far
+    cdef double te
+    _rt_sync(r, link)
     if r.busy[link] or r.qlen[link] == 0:
         return
     p = r.qhead[link]
     r.blocked[link] = 0
-    if r.bp:
-        nxt = _rt_link(r, _rt_far(r, link), r.rcore[r.pent[p]])
-        if nxt >= 0:
-            if r.occ[nxt] >= r.depth:
-                r.blocked[link] = 1
-                return
-            r.occ[nxt] += 1
+    far = _rt_far(r, link)
+    nxt = _rt_link(r, far, r.ent[r.pent[p]].dst)
+    if r.bp and nxt >= 0:
+        _rt_sync(r, nxt)
+        if r.occ[nxt] >= r.depth:
+            r.blocked[link] = 1
+            _rt_real(r, nxt)
+            return
+        r.occ[nxt] += 1
+    # start: the end of the serialisation takes its place in the order now; the packet's
+    # arrival at the next router is scheduled right after it (on the last hop, nothing can
+    # change that arrival any more, so the packet is delivered now, without an event)
+    te = t + r.ser
     r.busy[link] = 1
-    _rt_push(r, t + r.ser, link * 2 + EV_END)
+    r.bend[link] = te
+    r.eseq[link] = r.seq
+    r.seq += 1
+    r.lasthop[link] = nxt < 0
+    if nxt < 0:
+        if te + r.hop < r.t_end:
+            r.rc[R_PK_IN * r.ncores + far] += 1
+            _rt_deliver(r, p, te + r.hop)
+        else:
+            r.late += 1
+    else:
+        r.pcur[p] = <int32_t> far
+        _rt_push(r, te + r.hop, p * 2 + EV_ARRIVE)
+    # the end is real only if something already waits for it
+    r.vend[link] = 1
+    if r.qlen[link] > 1 or (r.bp and r.occ[link] >= r.depth):
+        _rt_real(r, link)
 
 
 cdef void _rt_deliver(Rt *r, int64_t p, double t) noexcept nogil:
@@ -1096,6 +1184,7 @@ cdef void _rt_deliver(Rt *r, int64_t p, double t) noexcept nogil:
     cdef int64_t e = r.pent[p], k, s
     cdef void *a
     cdef double lat = t - r.pt0[p]
+    cdef nc_entry *en = &r.ent[e]
     r.lat_n += 1
     r.lat_sum += lat
     if lat > r.lat_max:
@@ -1110,14 +1199,20 @@ cdef void _rt_deliver(Rt *r, int64_t p, double t) noexcept nogil:
             r.lcap *= 2
         r.lat[r.ln] = lat
         r.ln += 1
-    for k in range(r.rsub_ptr[e], r.rsub_ptr[e + 1]):
-        if r.dn == r.dcap:
-            a = realloc(r.pd, 2 * r.dcap * sizeof(nc_pend))
-            if a == NULL:
-                r.err = 1
-                return
-            r.pd = <nc_pend *> a
-            r.dcap *= 2
+    en.delivered += 1
+    if r.dn + en.nsub > r.dcap:
+        a = realloc(r.pd, 2 * (r.dcap + en.nsub) * sizeof(nc_pend))
+        if a == NULL:
+            r.err = 1
+            return
+        r.pd = <nc_pend *> a
+        r.dcap = 2 * (r.dcap + en.nsub)
+    if en.nsub == 1:
+        r.pd[r.dn].t = t + (r.delays[r.sub_cls[en.s]] if r.nclass > 1 else r.delays[0])
+        r.pd[r.dn].s = en.s
+        r.dn += 1
+        return
+    for k in range(en.sub0, en.sub0 + en.nsub):
         s = r.rsub[k]
         r.pd[r.dn].t = t + (r.delays[r.sub_cls[s]] if r.nclass > 1 else r.delays[0])
         r.pd[r.dn].s = s
@@ -1133,8 +1228,10 @@ cdef void _rt_wake(Rt *r, int64_t link, double t) noexcept nogil:
     # injection queue of this core: its head first (FIFO, head-of-line blocking)
     while r.ihead[at] >= 0:
         p = r.ihead[at]
-        hl = _rt_link(r, at, r.rcore[r.pent[p]])
+        hl = _rt_link(r, at, r.ent[r.pent[p]].dst)
+        _rt_sync(r, hl)
         if r.occ[hl] >= r.depth:
+            _rt_real(r, hl)
             break
         r.ihead[at] = r.pnext[p]
         r.occ[hl] += 1
@@ -1152,44 +1249,21 @@ cdef void _rt_wake(Rt *r, int64_t link, double t) noexcept nogil:
 
 
 cdef void _rt_event(Rt *r, RtEv ev) noexcept nogil:
-    cdef int64_t kind = ev.code & 1, id_ = ev.code >> 1, p, nxt, far
+    cdef int64_t kind = ev.code & 1, id_ = ev.code >> 1, p, nxt
     cdef double t = ev.t
+    r.now_t = t
+    r.now_seq = ev.seq
     if kind == EV_END:
-        p = r.qhead[id_]
-        r.qhead[id_] = r.pnext[p]
-        r.qlen[id_] -= 1
-        r.busy[id_] = 0
-        r.busy_s[id_] += r.ser
-        r.lc[L_PACKETS * r.nlinks + id_] += 1
-        if (id_ & 3) < 2:
-            r.rc[R_HOPS_EW * r.ncores + (id_ >> 2)] += 1
-        else:
-            r.rc[R_HOPS_NS * r.ncores + (id_ >> 2)] += 1
-        far = _rt_far(r, id_)
-        if far == r.rcore[r.pent[p]]:
-            # last hop: nothing can change its arrival any more, so deliver now (the same
-            # result as an arrival event at t + hop, without the event)
-            if t + r.hop < r.t_end:
-                r.rc[R_PK_IN * r.ncores + far] += 1
-                _rt_deliver(r, p, t + r.hop)
-            else:
-                r.late += 1
-            _rt_free(r, p)
-        else:
-            r.pcur[p] = <int32_t> far
-            _rt_push(r, t + r.hop, p * 2 + EV_ARRIVE)
+        _rt_end_effects(r, id_)
         _rt_try(r, id_, t)
         if r.bp:
             r.occ[id_] -= 1
             _rt_wake(r, id_, t)
     else:
         p = id_
-        nxt = _rt_link(r, r.pcur[p], r.rcore[r.pent[p]])
-        if nxt < 0:
-            r.rc[R_PK_IN * r.ncores + r.pcur[p]] += 1
-            _rt_deliver(r, p, t)
-            _rt_free(r, p)
-            return
+        # (never the destination: a packet on its last hop is delivered when it is sent)
+        nxt = _rt_link(r, r.pcur[p], r.ent[r.pent[p]].dst)
+        _rt_sync(r, nxt)
         if not r.bp and r.qlen[nxt] >= r.depth:
             r.lc[L_DROP_FULL * r.nlinks + nxt] += 1
             _rt_free(r, p)
@@ -1200,7 +1274,7 @@ cdef void _rt_event(Rt *r, RtEv ev) noexcept nogil:
 
 cdef void _rt_inject(Rt *r, int64_t src_core, double t, int64_t e) noexcept nogil:
     """Packet of route entry e (a spike at t) leaves its source core."""
-    cdef int64_t dst = r.rcore[e], link, p
+    cdef int64_t dst = r.ent[e].dst, link, p
     r.rc[R_PK_OUT * r.ncores + src_core] += 1
     if dst == src_core:
         r.rc[R_CORE_PK * r.ncores + src_core] += 1
@@ -1214,6 +1288,9 @@ cdef void _rt_inject(Rt *r, int64_t src_core, double t, int64_t e) noexcept nogi
         _rt_free(r, p)
         return
     link = _rt_link(r, src_core, dst)
+    r.now_t = t
+    r.now_seq = INT64_MAX
+    _rt_sync(r, link)
     if not r.bp and r.qlen[link] >= r.depth:
         r.lc[L_DROP_INJ * r.nlinks + link] += 1
         r.rc[R_DROP_INJ * r.ncores + src_core] += 1
@@ -1227,6 +1304,8 @@ cdef void _rt_inject(Rt *r, int64_t src_core, double t, int64_t e) noexcept nogi
     if r.bp:
         if r.ihead[src_core] >= 0 or r.occ[link] >= r.depth:
             # wait at the source, behind any packet already waiting there
+            if r.ihead[src_core] < 0:
+                _rt_real(r, link)
             r.pnext[p] = -1
             if r.ihead[src_core] < 0:
                 r.ihead[src_core] = p
@@ -1281,8 +1360,8 @@ cdef inline void _pend_swap(nc_pend *pd, int64_t a, int64_t b) noexcept nogil:
     pd[b] = x
 
 
-cdef void _rt_init(Rt *r, dict route, const int32_t *rcore, const int64_t *rsub_ptr,
-                   const int64_t *rsub, const int32_t *sub_cls, const double *delays,
+cdef void _rt_init(Rt *r, dict route, const int32_t *rcore, int64_t nent,
+                   const int64_t *rsub_ptr, const int64_t *rsub, const int32_t *sub_cls, const double *delays,
                    int64_t *rc, int64_t *lc, double *busy_s):
     cdef int64_t k
     r.ncores = route["n_cores"]
@@ -1293,8 +1372,15 @@ cdef void _rt_init(Rt *r, dict route, const int32_t *rcore, const int64_t *rsub_
     r.depth = route["buffer_depth"]
     r.bp = 1 if route["backpressure"] else 0
     r.keep_lat = 1 if route["keep_latency"] else 0
-    r.rcore = rcore
-    r.rsub_ptr = rsub_ptr
+    r.nent = nent
+    r.ent = <nc_entry *> malloc((nent + 1) * sizeof(nc_entry))
+    if r.ent != NULL:
+        for k in range(nent):
+            r.ent[k].sub0 = rsub_ptr[k]
+            r.ent[k].nsub = <int32_t> (rsub_ptr[k + 1] - rsub_ptr[k])
+            r.ent[k].s = rsub[rsub_ptr[k]] if rsub_ptr[k + 1] > rsub_ptr[k] else -1
+            r.ent[k].dst = rcore[k]
+            r.ent[k].delivered = 0
     r.rsub = rsub
     r.sub_cls = sub_cls
     r.delays = delays
@@ -1317,6 +1403,12 @@ cdef void _rt_init(Rt *r, dict route, const int32_t *rcore, const int64_t *rsub_
     r.occ = <int64_t *> malloc(r.nlinks * sizeof(int64_t))
     r.busy = <char *> malloc(r.nlinks)
     r.blocked = <char *> malloc(r.nlinks)
+    r.bend = <double *> malloc(r.nlinks * sizeof(double))
+    r.eseq = <int64_t *> malloc(r.nlinks * sizeof(int64_t))
+    r.vend = <char *> malloc(r.nlinks)
+    r.lasthop = <char *> malloc(r.nlinks)
+    r.now_t = -INFINITY
+    r.now_seq = 0
     r.ihead = <int64_t *> malloc(r.ncores * sizeof(int64_t))
     r.xcol = <int64_t *> malloc(r.ncores * sizeof(int64_t))
     r.itail = <int64_t *> malloc(r.ncores * sizeof(int64_t))
@@ -1336,7 +1428,9 @@ cdef void _rt_init(Rt *r, dict route, const int32_t *rcore, const int64_t *rsub_
     if (r.pt0 == NULL or r.pent == NULL or r.pcur == NULL or r.pnext == NULL or r.qhead == NULL
             or r.qtail == NULL or r.qlen == NULL or r.occ == NULL or r.busy == NULL
             or r.blocked == NULL or r.ihead == NULL or r.itail == NULL or r.hp == NULL or r.xcol == NULL
-            or r.pd == NULL or r.lat == NULL):
+            or r.pd == NULL or r.lat == NULL or r.ent == NULL
+            or r.bend == NULL or r.eseq == NULL or r.vend == NULL
+            or r.lasthop == NULL):
         r.err = 1
         return
     for k in range(r.pcap):
@@ -1348,13 +1442,17 @@ cdef void _rt_init(Rt *r, dict route, const int32_t *rcore, const int64_t *rsub_
         r.occ[k] = 0
         r.busy[k] = 0
         r.blocked[k] = 0
+        r.vend[k] = 0
+        r.lasthop[k] = 0
+        r.bend[k] = 0.0
+        r.eseq[k] = 0
     for k in range(r.ncores):
         r.ihead[k] = -1
         r.itail[k] = -1
         r.xcol[k] = k % r.width
 
 
-cdef void _rt_finish(Rt *r, dict route):
+cdef void _rt_finish(Rt *r, dict route, int64_t *deliv):
     """Copy the latency log and the end state (packets still in the network) to ``route``."""
     cdef int64_t k, p, waiting = 0, queued = 0, flying = 0
     lat = np.empty(r.ln, dtype=np.float64)
@@ -1366,18 +1464,34 @@ cdef void _rt_finish(Rt *r, dict route):
         while p >= 0:
             waiting += 1
             p = r.pnext[p]
+    # the ends of serialisation before the end of the run have happened (events at t < t_end)
+    r.now_t = r.t_end
+    r.now_seq = -1
     for k in range(r.nlinks):
+        _rt_sync(r, k)
         queued += r.qlen[k]
+    # on a hop: arrivals still scheduled (last hops: counted when sent), less the packets still
+    # being serialised, whose arrival is already scheduled
+    flying = r.late
     for k in range(r.hn):
         flying += r.hp[k].code & 1
+    for k in range(r.nlinks):
+        flying -= r.busy[k]
     route["latency"] = lat
     route["latency_sum_s"] = r.lat_sum
     route["latency_max_s"] = r.lat_max
     route["latency_count"] = r.lat_n
-    route["packets_in_flight"] = flying + r.late
+    route["packets_in_flight"] = flying
     route["packets_queued"] = queued
     route["packets_waiting_at_source"] = waiting
     route["pending_arrivals"] = r.dn
+    # sub-rows delivered: every packet delivered to an entry's core fans out to each of its
+    # sub-rows, less the arrivals still pending at the end
+    for k in range(r.nent):
+        for p in range(r.ent[k].sub0, r.ent[k].sub0 + r.ent[k].nsub):
+            deliv[r.rsub[p]] += r.ent[k].delivered
+    for k in range(r.dn):
+        deliv[r.pd[k].s] -= 1
 
 
 cdef void _rt_release(Rt *r) noexcept:
@@ -1391,11 +1505,16 @@ cdef void _rt_release(Rt *r) noexcept:
     free(r.occ)
     free(r.busy)
     free(r.blocked)
+    free(r.bend)
+    free(r.eseq)
+    free(r.vend)
+    free(r.lasthop)
     free(r.ihead)
     free(r.itail)
     free(r.xcol)
     free(r.hp)
     free(r.pd)
+    free(r.ent)
     free(r.lat)
 
 
@@ -1554,7 +1673,7 @@ def run_lif(
     cdef const int64_t *xindptr = &indptr[0]
     cdef const int32_t *xindices = &indices[0]
     cdef const float *xweights = &weights[0]
-    cdef int64_t q, nd_now, log0
+    cdef int64_t q, nd_now, log0, s0, s1
 
     nc_zig_init()
     c.n = n
@@ -1631,7 +1750,7 @@ def run_lif(
         xindptr = &s_indptr[0]
         xindices = &s_indices[0]
         xweights = &s_weights[0]
-        _rt_init(&rt, route, &r_rcore[0], &r_rsub_ptr[0], &r_rsub[0], &r_cls[0], &delays[0],
+        _rt_init(&rt, route, &r_rcore[0], r_rcore.shape[0], &r_rsub_ptr[0], &r_rsub[0], &r_cls[0], &delays[0],
                  &r_rc[0], &r_lc[0], &r_busy[0])
         rt.t_end = duration
         rt.nclass = K
@@ -1754,9 +1873,21 @@ def run_lif(
                             grows = <int64_t *> tmp
                         grows[ng] = row
                         ng += 1
-                        r_deliv[row] += 1
                     if c.err:
                         break
+                    # a spike reaches each core as its own short row (~100 targets) stored apart
+                    # from the others, so the start of every row would miss the cache: a
+                    # prefetch pipeline over the coming arrivals (row pointers 16 places on,
+                    # targets and weights 8 on)
+                    if q + 16 < nd_now:
+                        NC_PREFETCH(<void *> &xindptr[rt.pd[q + 16].s])
+                    if q + 8 < nd_now:
+                        s0 = xindptr[rt.pd[q + 8].s]
+                        s1 = xindptr[rt.pd[q + 8].s + 1]
+                        while s0 < s1:
+                            NC_PREFETCH(<void *> &xindices[s0])
+                            NC_PREFETCH(<void *> &xweights[s0])
+                            s0 += 16
                     if hom:
                         _deliver_h(&c, xindptr, xindices, xweights, grows, ng, ta, T, hthr, hw, hir)
                     elif fast:
@@ -1875,7 +2006,7 @@ def run_lif(
         iv[k] = log_id[k]
     _free_state(&c, grows, log_t, log_id, ptr)
     if routed:
-        _rt_finish(&rt, route)
+        _rt_finish(&rt, route, &r_deliv[0])
         _rt_release(&rt)
     if c.err:
         raise MemoryError("emulator: out of memory while growing the spike buffers")

@@ -320,7 +320,10 @@ class _Router:
                     return
                 self.occ[nxt] += 1
         self.busy[link] = True
+        # the end of the serialisation, then the arrival at the next router, scheduled now
         self._push(t + self.ser, 0, link)
+        p["at"] = self._far(link)
+        self._push(t + self.ser + self.hop, 1, p)
 
     def _deliver(self, p: dict, t: float) -> None:
         lat = t - p["t0"]
@@ -356,13 +359,11 @@ class _Router:
         t, _, kind, item = heapq.heappop(self.heap)
         if kind == 0:  # end of a serialisation on link `item`
             link = item
-            p = self.queue[link].pop(0)
+            self.queue[link].pop(0)
             self.busy[link] = False
             self.tb["link_busy_s"][link] += self.ser
             self.lc[0, link] += 1
             self.cc[3 if link % 4 < 2 else 4, link // 4] += 1
-            p["at"] = self._far(link)
-            self._push(t + self.hop, 1, p)
             self._try(link, t)
             if self.bp:
                 self.occ[link] -= 1
@@ -409,7 +410,8 @@ class _Router:
         tb["latency_sum_s"] = float(np.sum(lat)) if lat.size else 0.0
         tb["latency_max_s"] = float(lat.max()) if lat.size else 0.0
         tb["latency_count"] = int(lat.size)
-        tb["packets_in_flight"] = sum(1 for ev in self.heap if ev[2] == 1)
+        # on a hop: scheduled arrivals, less those of the packets still being serialised
+        tb["packets_in_flight"] = sum(1 for ev in self.heap if ev[2] == 1) - sum(self.busy)
         tb["packets_queued"] = sum(len(q) for q in self.queue)
         tb["packets_waiting_at_source"] = sum(len(q) for q in self.inj)
         tb["pending_arrivals"] = pending_arrivals
