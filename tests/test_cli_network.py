@@ -10,9 +10,9 @@ import pytest
 
 from neurochip.cli import main
 from neurochip.lif import LIFParams
-from neurochip.netfile import save_network
 from neurochip.network import FixedInDegree, Network, OneToOne, Population, Projection
-from neurochip.nir_io import write_nir
+from neurochip.network.files import save_network
+from neurochip.network.nir_io import write_nir
 
 P = LIFParams(c_m_farad=250e-12, g_leak_siemens=12.5e-9, v_th_volt=0.02, v_reset_volt=0.01, t_ref_s=0.0)
 

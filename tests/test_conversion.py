@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from neurochip import conversion
 from neurochip.errors import InvalidParameterError
 from neurochip.lif import LIFParams
+from neurochip.studies import conversion
 
 P = LIFParams(c_m_farad=1e-12, g_leak_siemens=5e-11, e_leak_volt=0.0, v_th_volt=0.02, v_reset_volt=0.0, t_ref_s=1e-3)
 
@@ -56,7 +56,7 @@ def test_lif_aware_conversion_beats_pif_style_in_the_emulator(mlp):
 def test_converted_network_exports_to_nir(mlp, tmp_path):
     import nir  # noqa: F401 - a dependency of neurochip: its absence is a failure, not a skip
 
-    from neurochip.nir_io import to_nir
+    from neurochip.network.nir_io import to_nir
 
     conv = conversion.convert(mlp, P, task()[0], method="lif")
     with pytest.warns(Warning, match="refractory"):

@@ -10,9 +10,7 @@ import pytest
 
 from neurochip.emulator import run
 from neurochip.errors import ConfigError, InvalidParameterError
-from neurochip.graph import network_summary, neuron_graph, population_graph
 from neurochip.lif import LIFParams
-from neurochip.netfile import load_network, population_from_montecarlo, read_header, save_network
 from neurochip.network import (
     NEURON_FIELDS,
     AllToAll,
@@ -24,6 +22,8 @@ from neurochip.network import (
     Population,
     Projection,
 )
+from neurochip.network.files import load_network, population_from_montecarlo, read_header, save_network
+from neurochip.network.graph import network_summary, neuron_graph, population_graph
 
 BASE = LIFParams(c_m_farad=200e-12, g_leak_siemens=10e-9, e_leak_volt=0.0, v_th_volt=0.02, v_reset_volt=0.01,
                  t_ref_s=2e-3)  # fmt: skip

@@ -24,7 +24,7 @@ from neurochip.network import (
     Population,
     Projection,
 )
-from neurochip.nir_io import (
+from neurochip.network.nir_io import (
     LI_THRESHOLD_VOLT,
     NIRExportWarning,
     NIRImportWarning,

@@ -12,7 +12,7 @@ from neurochip import lif
 from neurochip.chip import load_chip
 from neurochip.circuit import load_circuit, spice_available
 from neurochip.errors import InvalidParameterError, MappingError
-from neurochip.pipeline import OUTPUT_COLUMNS, check_point, fit_key, run_point
+from neurochip.sweep.point import OUTPUT_COLUMNS, check_point, fit_key, run_point
 
 SMALL = {"network.n_exc": 40, "network.n_inh": 10, "network.k_exc": 8, "network.k_inh": 2, "run.duration_s": 0.02}
 

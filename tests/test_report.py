@@ -14,7 +14,6 @@ from neurochip.emulator import run
 from neurochip.errors import ConfigError
 from neurochip.lif import LIFParams
 from neurochip.mapping import MappingOptions, map_network
-from neurochip.netfile import save_network
 from neurochip.network import (
     Explicit,
     FixedInDegree,
@@ -24,6 +23,7 @@ from neurochip.network import (
     Projection,
     SpikeTimesInput,
 )
+from neurochip.network.files import save_network
 from neurochip.report import RunRecord, energy_report, record_run, saturation_report, throughput_report
 
 P = LIFParams(c_m_farad=1e-12, g_leak_siemens=1e-9, v_th_volt=0.5, v_reset_volt=0.0, t_ref_s=1e-3)

@@ -5,9 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from neurochip import lif, resonance
+from neurochip import lif
 from neurochip.errors import InvalidParameterError
 from neurochip.lif import LIFParams
+from neurochip.studies import resonance
 
 P = LIFParams(c_m_farad=1e-12, g_leak_siemens=1e-10, e_leak_volt=0.0, v_th_volt=0.02, v_reset_volt=0.01, t_ref_s=2e-3)
 

@@ -8,9 +8,9 @@ from typing import Any
 
 import numpy as np
 
-from ._display import print_json, print_table, save_figure
-from .errors import ConfigError, InvalidParameterError
-from .units import format_si, parse_quantity
+from .._display import print_json, print_table, save_figure
+from ..errors import ConfigError, InvalidParameterError
+from ..units import format_si, parse_quantity
 
 
 def add_parser(sub: Any) -> None:
@@ -79,7 +79,7 @@ def _q(value: str, unit: str, flag: str) -> float:
 
 
 def run_list(args: argparse.Namespace) -> int:
-    from .circuit import list_circuits, load_circuit
+    from ..circuit import list_circuits, load_circuit
 
     data = {}
     for name in list_circuits():
@@ -102,8 +102,8 @@ def run_list(args: argparse.Namespace) -> int:
 
 
 def run_simulate(args: argparse.Namespace) -> int:
-    from .circuit import detect_spikes, energy_per_spike, simulate
-    from .circuit.simulate import _integrate
+    from ..circuit import detect_spikes, energy_per_spike, simulate
+    from ..circuit.simulate import _integrate
 
     current = _q(args.current, "A", "--current")
     duration = _q(args.duration, "s", "--duration")
@@ -143,7 +143,7 @@ def run_simulate(args: argparse.Namespace) -> int:
 
 
 def run_fit(args: argparse.Namespace) -> int:
-    from .circuit import FitOptions, fit_lif
+    from ..circuit import FitOptions, fit_lif
 
     res = fit_lif(args.circuit, params=_overrides(args.set), options=FitOptions(n_sweep=args.points))
     if args.output:
@@ -203,7 +203,7 @@ def plot_fit(res: Any, path: str) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from . import lif
+    from .. import lif
 
     i_hi = res.sweep_current_amp[-1] * 1.1
     if math.isfinite(res.saturation_current_amp):
@@ -244,7 +244,7 @@ def _plot_trace(trace: Any, spikes: Any, path: str) -> None:
 
 
 def run_montecarlo(args: argparse.Namespace) -> int:
-    from .circuit.montecarlo import run_montecarlo as mc
+    from ..circuit.montecarlo import run_montecarlo as mc
 
     res = mc(args.circuit, args.n, seed=args.seed, scheduler=args.scheduler, n_workers=args.workers,
              progress=not args.json)

@@ -21,8 +21,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from .errors import InvalidParameterError
-from .network import NEURON_FIELDS, Network
+from ..errors import InvalidParameterError
+from .model import NEURON_FIELDS, Network
 
 __all__ = ["population_graph", "neuron_graph", "network_summary", "population_of"]
 

@@ -1,6 +1,6 @@
 """The ``neurochip`` command: a thin driver over the public API.
 
-Each subcommand lives in a module ``neurochip._cli_<name>`` with ``add_parser(subparsers)``
+Each subcommand lives in a module ``neurochip.cli.<name>`` with ``add_parser(subparsers)``
 that registers its parser and sets ``func(args) -> int``.  This module only dispatches, and is
 the one place that turns a :class:`~neurochip.errors.NeurochipError` into ``error: ...`` on
 stderr with exit status 1 (usage errors exit 2).
@@ -13,17 +13,17 @@ import importlib
 import sys
 from collections.abc import Sequence
 
-from .errors import NeurochipError
+from ..errors import NeurochipError
 
 # name -> module holding ``add_parser``; a plain dict, in the order shown by --help.
 SUBCOMMANDS: dict[str, str] = {
-    "lif": "neurochip._cli_lif",
-    "circuit": "neurochip._cli_circuit",
-    "chip": "neurochip._cli_chip",
-    "map, run, report": "neurochip._cli_run",
-    "demo": "neurochip._cli_demo",
-    "network": "neurochip._cli_network",
-    "sweep": "neurochip._cli_sweep",
+    "lif": "neurochip.cli.lif",
+    "circuit": "neurochip.cli.circuit",
+    "chip": "neurochip.cli.chip",
+    "map, run, report": "neurochip.cli.run",
+    "demo": "neurochip.cli.demo",
+    "network": "neurochip.cli.network",
+    "sweep": "neurochip.cli.sweep",
 }
 
 
@@ -36,7 +36,7 @@ class _Parser(argparse.ArgumentParser):
 
 def build_parser() -> argparse.ArgumentParser:
     """The full argument parser (used by :func:`main` and by the CLI reference in docs/)."""
-    from . import __version__
+    from .. import __version__
 
     parser = _Parser(
         prog="neurochip",

@@ -67,10 +67,10 @@ from typing import Any
 
 import numpy as np
 
-from . import lif
-from ._spec import unit_of
-from .errors import InvalidParameterError
-from .units import parse_quantity
+from .. import lif
+from .._spec import unit_of
+from ..errors import InvalidParameterError
+from ..units import parse_quantity
 
 __all__ = ["run_point", "OUTPUT_COLUMNS", "fit_key", "cached_fit", "check_point", "circuit_inputs"]
 
@@ -159,7 +159,7 @@ def _circuit_name(groups: dict[str, dict[str, Any]]) -> str | None:
 
 
 def _fit_options(values: Mapping[str, Any]) -> Any:
-    from .circuit import FitOptions
+    from ..circuit import FitOptions
 
     known = {f.name: f for f in dataclasses.fields(FitOptions) if f.name != "solver"}
     kwargs: dict[str, Any] = {}
@@ -185,7 +185,7 @@ def fit_key(circuit: str, overrides: Mapping[str, Any], fit_options: Mapping[str
 
     Two spellings of one value (``"1pF"`` and ``1e-12``) give the same key.
     """
-    from .circuit import load_circuit
+    from ..circuit import load_circuit
 
     template = load_circuit(circuit)
     resolved = template.resolve(overrides)
@@ -201,7 +201,7 @@ def cached_fit(
 ) -> dict[str, Any]:
     """The fitted summary of a circuit (LIFParams dict, energy per spike, static power), from the
     cache when present, else fitted with ngspice and written to the cache (atomically)."""
-    from .circuit import fit_lif
+    from ..circuit import fit_lif
 
     path = None
     if cache_dir is not None:
@@ -226,7 +226,7 @@ def cached_fit(
 
 
 def _chip(groups: dict[str, dict[str, Any]], fit: dict[str, Any] | None) -> Any:
-    from .chip import load_chip
+    from ..chip import load_chip
 
     name = groups["chip"].get("", "generic")
     chip = load_chip(name)
@@ -269,7 +269,7 @@ def check_point(point: Mapping[str, Any]) -> None:
     groups = _split(point)
     name = _circuit_name(groups)
     if name is not None:
-        from .circuit import load_circuit
+        from ..circuit import load_circuit
 
         load_circuit(name).resolve({k: v for k, v in groups["circuit"].items() if k})
         _fit_options(groups["fit"])
@@ -318,7 +318,7 @@ def _run_values(groups: dict[str, dict[str, Any]]) -> dict[str, Any]:
 
 
 def _network(p: lif.LIFParams, nv: dict[str, Any]) -> tuple[Any, list[Any], float, float]:
-    from .network import FixedInDegree, Network, PoissonInput, Population, Projection
+    from ..network import FixedInDegree, Network, PoissonInput, Population, Projection
 
     gap = p.v_th_volt - p.e_leak_volt
     tau = p.tau_m_s
@@ -367,9 +367,9 @@ def run_point(point: Mapping[str, Any], *, cache_dir: str | Path | None = None) 
     MappingError, SimulationError
         From the stages themselves.
     """
-    from .emulator import run as emulate
-    from .mapping import MappingOptions, map_network
-    from .report import LINK_SATURATION, energy_report, record_run
+    from ..emulator import run as emulate
+    from ..mapping import MappingOptions, map_network
+    from ..report import LINK_SATURATION, energy_report, record_run
 
     t0 = time.perf_counter()
     groups = _split(point)

@@ -35,8 +35,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from .errors import InvalidParameterError
-from .lif import LIFParams
+from ..errors import InvalidParameterError
+from ..lif import LIFParams
 
 __all__ = [
     "Population",
@@ -515,7 +515,7 @@ class Network:
         """Connect every projection, then a compiled two-pass counting sort (count the rows,
         fill them in projection order): temporaries are the int32 (pre, post) pairs plus
         per-synapse weights or delay classes only where a projection has them."""
-        from .emulator import _engine  # the counting sort is compiled
+        from ..emulator import _engine  # the counting sort is compiled
 
         n = self.n_neurons
         root = self.seed if isinstance(self.seed, np.random.Generator) else np.random.default_rng(self.seed)

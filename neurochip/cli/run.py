@@ -7,9 +7,9 @@ from typing import Any
 
 import numpy as np
 
-from ._display import print_json, print_table, pyplot, save_figure
-from .errors import ConfigError, InvalidParameterError
-from .units import format_si, parse_quantity
+from .._display import print_json, print_table, pyplot, save_figure
+from ..errors import ConfigError, InvalidParameterError
+from ..units import format_si, parse_quantity
 
 
 def add_parser(sub: Any) -> None:
@@ -55,7 +55,7 @@ def _q(text: str, unit: str, name: str) -> float:
 
 
 def _parse_inputs(network: Any, poisson: list[str], dc: list[str]) -> list[Any]:
-    from .network import CurrentStep, PoissonInput
+    from ..network import CurrentStep, PoissonInput
 
     names = [p.name for p in network.populations]
     out: list[Any] = []
@@ -77,9 +77,9 @@ def _parse_inputs(network: Any, poisson: list[str], dc: list[str]) -> list[Any]:
 
 
 def run_map(args: argparse.Namespace) -> int:
-    from ._cli_network import load_any
-    from .chip import load_chip
-    from .mapping import MappingOptions, map_network
+    from ..chip import load_chip
+    from ..mapping import MappingOptions, map_network
+    from .network import load_any
 
     network, _ = load_any(args.network)
     chip = load_chip(args.chip)
@@ -118,11 +118,11 @@ def print_mapping(rep: dict[str, Any]) -> None:
 
 
 def run_run(args: argparse.Namespace) -> int:
-    from ._cli_network import load_any
-    from .chip import load_chip
-    from .emulator import run as emulate
-    from .mapping import map_network
-    from .report import record_run
+    from ..chip import load_chip
+    from ..emulator import run as emulate
+    from ..mapping import map_network
+    from ..report import record_run
+    from .network import load_any
 
     network, _ = load_any(args.network)
     chip = load_chip(args.chip)
@@ -158,7 +158,7 @@ def run_run(args: argparse.Namespace) -> int:
 
 
 def run_report(args: argparse.Namespace) -> int:
-    from .report import RunRecord
+    from ..report import RunRecord
 
     record = RunRecord.load(args.run)
     if args.kind == "energy":
@@ -180,7 +180,7 @@ def run_report(args: argparse.Namespace) -> int:
 
 
 def print_energy(record: Any, *, powered: str = "all", as_json: bool = False) -> dict[str, Any]:
-    from .report import energy_report
+    from ..report import energy_report
 
     _, data = energy_report(record, cores_powered=powered)
     if as_json:
@@ -204,7 +204,7 @@ def print_energy(record: Any, *, powered: str = "all", as_json: bool = False) ->
 
 
 def print_throughput(record: Any, *, as_json: bool = False) -> dict[str, Any]:
-    from .report import throughput_report
+    from ..report import throughput_report
 
     data = throughput_report(record)
     if as_json:
@@ -231,7 +231,7 @@ def print_throughput(record: Any, *, as_json: bool = False) -> dict[str, Any]:
 
 
 def print_saturation(record: Any, *, as_json: bool = False) -> dict[str, Any]:
-    from .report import saturation_report
+    from ..report import saturation_report
 
     data = saturation_report(record)
     if as_json:

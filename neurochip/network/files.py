@@ -42,9 +42,9 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from .errors import ConfigError, InvalidParameterError
-from .lif import LIFParams
-from .network import (
+from ..errors import ConfigError, InvalidParameterError
+from ..lif import LIFParams
+from .model import (
     AllToAll,
     Explicit,
     FixedInDegree,

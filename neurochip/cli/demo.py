@@ -22,9 +22,9 @@ from typing import Any
 
 import numpy as np
 
-from . import lif
-from ._cli_lif import _print_report, lif_report, plot_fi
-from .units import format_si
+from .. import lif
+from ..units import format_si
+from .lif import _print_report, lif_report, plot_fi
 
 
 def add_parser(sub: Any) -> None:
@@ -40,7 +40,13 @@ def _step(n: int, text: str) -> float:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ._cli_run import (
+    from ..chip import load_chip
+    from ..emulator import run as emulate
+    from ..mapping import map_network
+    from ..network import FixedInDegree, Network, PoissonInput, Population, Projection
+    from ..network.files import save_network
+    from ..report import record_run
+    from .run import (
         plot_energy,
         plot_mesh,
         plot_raster,
@@ -49,12 +55,6 @@ def run(args: argparse.Namespace) -> int:
         print_saturation,
         print_throughput,
     )
-    from .chip import load_chip
-    from .emulator import run as emulate
-    from .mapping import map_network
-    from .netfile import save_network
-    from .network import FixedInDegree, Network, PoissonInput, Population, Projection
-    from .report import record_run
 
     t_start = time.perf_counter()
     out = Path(args.out)
@@ -73,7 +73,7 @@ def run(args: argparse.Namespace) -> int:
     _step(3, "Network: 800 excitatory + 200 inhibitory neurons with the fitted parameters")
     net, drive = _default_network(p, Network, Population, Projection, FixedInDegree, PoissonInput)
     save_network(net, out / "network.npz")
-    from .nir_io import write_nir
+    from ..network.nir_io import write_nir
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # NIR has no t_ref: neurochip keeps it in the node metadata
@@ -121,8 +121,8 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _fit_circuit(out: Path) -> Any:
-    from ._cli_circuit import plot_fit, print_fit
-    from .circuit import FitOptions, fit_lif, spice_available
+    from ..circuit import FitOptions, fit_lif, spice_available
+    from .circuit import plot_fit, print_fit
 
     if not spice_available():
         print("ngspice's shared library is not available: the demo goes on with the default LIFParams "

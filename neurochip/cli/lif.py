@@ -13,10 +13,10 @@ from typing import Any
 
 import numpy as np
 
-from . import lif
-from ._display import print_json, print_table, save_figure
-from .errors import ConfigError, InvalidParameterError
-from .units import format_si, parse_quantity
+from .. import lif
+from .._display import print_json, print_table, save_figure
+from ..errors import ConfigError, InvalidParameterError
+from ..units import format_si, parse_quantity
 
 # flag -> (LIFParams field, unit)
 _PARAM_FLAGS = {
@@ -450,7 +450,7 @@ def strength_duration_report(params: lif.LIFParams, widths: np.ndarray, *, spice
     """Closed-form, emulator (and ngspice) minimum pulse amplitudes per width."""
     rep: dict[str, Any] = {"widths_s": widths}
     if spice:
-        from .circuit import fit_lif
+        from ..circuit import fit_lif
 
         params = fit_lif("lif_behavioral").params
         rep["circuit"] = "lif_behavioral"
@@ -477,7 +477,7 @@ def run_strength_duration(args: argparse.Namespace) -> int:
             scale = 1e-4  # lif_behavioral's tau_m by construction
         widths = scale * np.geomspace(0.05, 5, 8)
     if args.spice:
-        from .circuit import spice_available
+        from ..circuit import spice_available
 
         if not spice_available():
             raise ConfigError("--spice: ngspice is not available (see docs/install.md)")
@@ -522,7 +522,7 @@ def run_strength_duration(args: argparse.Namespace) -> int:
 
 
 def run_resonance(args: argparse.Namespace) -> int:
-    from . import resonance
+    from ..studies import resonance
 
     params = params_from_args(args)
     if params.g_leak_siemens == 0:
@@ -576,7 +576,7 @@ def synthetic_task(seed: int = 0, n: int = 400) -> tuple[np.ndarray, np.ndarray]
 
 
 def run_convert(args: argparse.Namespace) -> int:
-    from . import conversion
+    from ..studies import conversion
 
     params = params_from_args(args)
     duration = _q(args.duration, "s", "--duration")
@@ -591,7 +591,7 @@ def run_convert(args: argparse.Namespace) -> int:
     except InvalidParameterError as exc:
         raise ConfigError(str(exc)) from None
     if args.nir:
-        from .nir_io import write_nir
+        from ..network.nir_io import write_nir
 
         write_nir(rep["lif"]["conversion"].network(1), args.nir)
     out = {

@@ -5,7 +5,7 @@ existing scheduler.  ngspice keeps one simulator instance per process, so circui
 worker *processes* (one thread each).  Failures are recorded with their message, never dropped.
 
 :func:`load_sweep` reads a sweep spec (TOML; the format is in ``docs/sweeps.md``),
-:func:`run_sweep` runs its points through :func:`neurochip.pipeline.run_point` and streams one
+:func:`run_sweep` runs its points through :func:`neurochip.sweep.point.run_point` and streams one
 row per point to a CSV (or Parquet) table, so an interrupted sweep resumes where it stopped;
 :func:`read_table` reads the table back and the ``plot_*`` functions draw it.
 
@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .errors import InvalidParameterError
+from ..errors import InvalidParameterError
 
 __all__ = [
     "Outcome",
@@ -206,7 +206,7 @@ class SweepSpec:
     ----------
     name : str
     fixed : dict
-        Parameters shared by every point (see :mod:`neurochip.pipeline` for the names).
+        Parameters shared by every point (see :mod:`neurochip.sweep.point` for the names).
     axes : list of (names, rows)
         Grid axes: each a tuple of parameter names and a list of value tuples, one per step
         (a ``[zip]`` axis varies several names together).  The grid is their product.
@@ -269,7 +269,7 @@ class SweepSpec:
 
 def _value(v: Any) -> Any:
     """A TOML value as a number when it is one (``"10 ns"`` -> 1e-08), else unchanged."""
-    from .units import parse_quantity
+    from ..units import parse_quantity
 
     if isinstance(v, bool) or not isinstance(v, str):
         return v
@@ -282,7 +282,7 @@ def _value(v: Any) -> Any:
 def _range(table: dict[str, Any], where: str, source: str) -> list[Any]:
     import numpy as np
 
-    from .errors import ConfigError
+    from ..errors import ConfigError
 
     unknown = set(table) - {"from", "to", "num", "scale"}
     if unknown or not {"from", "to", "num"} <= set(table):
@@ -303,7 +303,7 @@ def _range(table: dict[str, Any], where: str, source: str) -> list[Any]:
 
 
 def _values_of(raw: Any, where: str, source: str) -> list[Any]:
-    from .errors import ConfigError
+    from ..errors import ConfigError
 
     if isinstance(raw, dict):
         return _range(raw, where, source)
@@ -318,8 +318,8 @@ def _values_of(raw: Any, where: str, source: str) -> list[Any]:
 
 def sweep_from_dict(data: dict[str, Any], *, source: str | None = None) -> SweepSpec:
     """Build a :class:`SweepSpec` from the TOML layout; errors name the file and the key."""
-    from .errors import ConfigError
-    from .pipeline import check_point
+    from ..errors import ConfigError
+    from .point import check_point
 
     src = source or "<sweep>"
     unknown = set(data) - {"sweep", "fixed", "grid", "zip", "random"}
@@ -406,7 +406,7 @@ def load_sweep(path: str | Path) -> SweepSpec:
     ConfigError
         Naming the file and the key of a bad table, value or parameter name.
     """
-    from ._spec import load_toml
+    from .._spec import load_toml
 
     return sweep_from_dict(load_toml(path), source=str(path))
 
@@ -422,7 +422,7 @@ def point_id(point: dict[str, Any]) -> str:
 
 
 def _columns(spec: SweepSpec) -> list[str]:
-    from .pipeline import OUTPUT_COLUMNS
+    from .point import OUTPUT_COLUMNS
 
     return ["point_index", "point_id", *spec.input_names, *OUTPUT_COLUMNS]
 
@@ -433,7 +433,7 @@ def _csv_of(out: Path) -> Path:
 
 
 def _check_format(out: Path) -> None:
-    from .errors import ConfigError
+    from ..errors import ConfigError
 
     suffix = out.suffix.lower()
     if suffix not in (".csv", ".parquet"):
@@ -469,7 +469,7 @@ def read_table(path: str | Path) -> list[dict[str, Any]]:
     """
     import csv
 
-    from .errors import ConfigError
+    from ..errors import ConfigError
 
     p = Path(path)
     if not p.is_file():
@@ -496,7 +496,7 @@ def input_columns(rows: list[dict[str, Any]]) -> list[str]:
 
 
 def _fit_job(job: tuple[str, dict[str, Any], dict[str, Any], str]) -> str:
-    from .pipeline import cached_fit
+    from .point import cached_fit
 
     circuit, overrides, options, cache_dir = job
     cached_fit(circuit, overrides, options, cache_dir)
@@ -504,7 +504,7 @@ def _fit_job(job: tuple[str, dict[str, Any], dict[str, Any], str]) -> str:
 
 
 def _point_job(job: tuple[dict[str, Any], str | None, str | None]) -> dict[str, Any]:
-    from .pipeline import run_point
+    from .point import run_point
 
     point, cache_dir, fit_error = job
     if fit_error is not None:
@@ -561,8 +561,8 @@ def run_sweep(
     import csv
     import time
 
-    from .errors import ConfigError
-    from .pipeline import circuit_inputs, fit_key
+    from ..errors import ConfigError
+    from .point import circuit_inputs, fit_key
 
     t0 = time.perf_counter()
     out = Path(out)
@@ -665,7 +665,7 @@ def pareto_front(x: Sequence[float], y: Sequence[float], *, maximize_y: bool = F
 
 
 def _ok_rows(rows: list[dict[str, Any]], *cols: str) -> list[dict[str, Any]]:
-    from .errors import ConfigError
+    from ..errors import ConfigError
 
     if not rows:
         raise ConfigError("the table has no rows")

@@ -74,9 +74,9 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from .errors import ConfigError, InvalidParameterError
-from .lif import LIFParams
-from .network import Explicit, Network, Population, Projection, SpikeTimesInput
+from ..errors import ConfigError, InvalidParameterError
+from ..lif import LIFParams
+from .model import Explicit, Network, Population, Projection, SpikeTimesInput
 
 __all__ = [
     "from_nir",
@@ -808,7 +808,7 @@ def to_nir(
     nir.NIRGraph
     """
     nir = _nir()
-    from . import __version__
+    from .. import __version__
 
     if not isinstance(network, Network):
         raise InvalidParameterError(f"network = {type(network).__name__}: must be a neurochip Network")

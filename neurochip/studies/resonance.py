@@ -31,8 +31,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from .errors import InvalidParameterError
-from .lif import LIFParams, rheobase
+from ..errors import InvalidParameterError
+from ..lif import LIFParams, rheobase
 
 __all__ = ["ResonanceResult", "sinusoid_steps", "spike_train_snr", "vector_strength", "resonance_curve"]
 
@@ -172,8 +172,8 @@ def resonance_curve(
     noise_dt_fraction : float
         Substep of the noise path as a fraction of tau_m (see ``neurochip.emulator.run``).
     """
-    from .emulator import run
-    from .network import CurrentStep, Network, Population
+    from ..emulator import run
+    from ..network import CurrentStep, Network, Population
 
     if params.g_leak_siemens == 0 or params.is_adapting:
         raise InvalidParameterError("resonance_curve: needs a leaky, non-adapting neuron")

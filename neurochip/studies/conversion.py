@@ -42,8 +42,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from .errors import InvalidParameterError
-from .lif import LIFParams, firing_rate, rheobase
+from ..errors import InvalidParameterError
+from ..lif import LIFParams, firing_rate, rheobase
 
 __all__ = [
     "MLP",
@@ -152,7 +152,7 @@ class Conversion:
         per layer (``l1``, ``l2``, ...), ``n_copies`` independent copies side by side (one per
         input sample), connected by block-diagonal :class:`~neurochip.network.Explicit`
         projections with a 1 ms delay."""
-        from .network import Explicit, Network, Population, Projection
+        from ..network import Explicit, Network, Population, Projection
 
         sizes = [self.layers[0].weight_volt.shape[1]] + [ly.weight_volt.shape[0] for ly in self.layers]
         relay = self.params.replace(t_ref_s=0.0)
@@ -297,8 +297,8 @@ def simulate_converted(
     Input k of sample s is a regular train of rate ``input_scale_hz * x[s, k]`` (first spike at
     a random phase, seeded) into a relay neuron that fires once per input spike.
     """
-    from .emulator import run
-    from .network import SpikeTimesInput
+    from ..emulator import run
+    from ..network import SpikeTimesInput
 
     x = np.asarray(x, dtype=np.float64)
     n_samples, n_in = x.shape

@@ -5,9 +5,9 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from . import chip as chipmod
-from ._display import print_json, print_table
-from .units import format_si
+from .. import chip as chipmod
+from .._display import print_json, print_table
+from ..units import format_si
 
 _UNITS = {"joule": "J", "watt": "W", "s": "s", "hz": "Hz"}
 

@@ -49,7 +49,7 @@ def add_parser(sub: Any) -> None:
 
 
 def run_cmd(args: argparse.Namespace) -> int:
-    from .errors import ConfigError
+    from ..errors import ConfigError
 
     if args.target[0] == "plot":
         if len(args.target) != 2:
@@ -61,9 +61,9 @@ def run_cmd(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace, spec_path: str) -> int:
-    from ._display import print_json
-    from .errors import InvalidParameterError
-    from .sweep import load_sweep, run_sweep
+    from .._display import print_json
+    from ..errors import InvalidParameterError
+    from ..sweep import load_sweep, run_sweep
 
     if args.workers is not None and args.workers < 0:
         raise InvalidParameterError(f"--workers {args.workers}: must be >= 0")
@@ -84,8 +84,8 @@ def _run(args: argparse.Namespace, spec_path: str) -> int:
 
 
 def _plot(args: argparse.Namespace, table: str) -> int:
-    from .errors import ConfigError
-    from .sweep import plot_energy, plot_links, plot_pareto, plot_rate, plot_xy, read_table
+    from ..errors import ConfigError
+    from ..sweep import plot_energy, plot_links, plot_pareto, plot_rate, plot_xy, read_table
 
     rows = read_table(table)
     kind = args.kind

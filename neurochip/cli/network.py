@@ -1,5 +1,5 @@
 """``neurochip network info FILE``: size, connectivity, memory and expected traffic of a network
-file (``.npz`` written by :func:`neurochip.netfile.save_network`) or an NIR file."""
+file (``.npz`` written by :func:`neurochip.network.files.save_network`) or an NIR file."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-from ._display import print_json, print_table
-from .errors import ConfigError, InvalidParameterError
-from .units import format_si, parse_quantity
+from .._display import print_json, print_table
+from ..errors import ConfigError, InvalidParameterError
+from ..units import format_si, parse_quantity
 
 
 def add_parser(sub: Any) -> None:
@@ -62,7 +62,7 @@ def load_any(path: str, *, dt_s: float | None = None, delay_s: float | None = No
     with open(p, "rb") as fh:
         magic = fh.read(8)
     if magic.startswith(b"\x89HDF"):
-        from .nir_io import read_nir
+        from ..network.nir_io import read_nir
 
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
@@ -70,13 +70,13 @@ def load_any(path: str, *, dt_s: float | None = None, delay_s: float | None = No
         for w in caught:
             print(f"warning: {w.message}", file=sys.stderr)
         return imp.network, "nir"
-    from .netfile import load_network
+    from ..network.files import load_network
 
     return load_network(p), "npz"
 
 
 def run(args: argparse.Namespace) -> int:
-    from .graph import network_summary
+    from ..network.graph import network_summary
 
     rates = _parse_rates(args.rates)
     try:
@@ -156,11 +156,11 @@ def _print(s: dict[str, Any]) -> None:
 def demo_step(out: Path) -> None:
     """The network step of ``neurochip demo``: build a small E/I network, save it, write it as
     NIR, read both back and print ``network info``."""
-    from .graph import network_summary
-    from .lif import LIFParams
-    from .netfile import load_network, save_network
-    from .network import FixedInDegree, Network, Population, Projection
-    from .nir_io import read_nir, write_nir
+    from ..lif import LIFParams
+    from ..network import FixedInDegree, Network, Population, Projection
+    from ..network.files import load_network, save_network
+    from ..network.graph import network_summary
+    from ..network.nir_io import read_nir, write_nir
 
     p = LIFParams(c_m_farad=250e-12, g_leak_siemens=12.5e-9, v_th_volt=0.02, v_reset_volt=0.01, t_ref_s=2e-3)
     net = Network(
