@@ -1,7 +1,8 @@
 """Build of the compiled emulator core.
 
 Package layout and metadata are in pyproject.toml.  Here: every ``emulator/*.pyx`` is compiled
-into ``neurochip.emulator.<name>`` (the emulator/ folder is installed as the package
+into ``neurochip.emulator.<name>``, and ``neurochip/network/_csr.pyx`` into the network model's
+counting sort (the emulator/ folder is installed as the package
 ``neurochip.emulator``, so nothing called ``emulator`` lands at the top of site-packages).
 """
 
@@ -21,6 +22,13 @@ extensions = [
         extra_compile_args=["-O3", "-falign-functions=64", "-falign-loops=32"],
     )
     for pyx in sorted((HERE / "emulator").glob("*.pyx"))
+] + [
+    # the network model's counting sort (synapse rows): compiled, but no part of the emulator
+    Extension(
+        "neurochip.network._csr",
+        ["neurochip/network/_csr.pyx"],
+        extra_compile_args=["-O3"],
+    )
 ]
 
 setup(

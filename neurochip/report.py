@@ -112,6 +112,11 @@ class RunRecord:
     def n_neurons(self) -> int:
         return int(self.spike_counts.size)
 
+    def link_utilisation(self) -> NDArray[np.float64]:
+        """Busy fraction of every link over the run, shape (n_cores, 4): packets over the link's
+        bandwidth times the chip time (for timed runs, the time each link spent serialising)."""
+        return self.link_packets / (self.chip.router.link_bandwidth_hz * self.duration_s)
+
     def rates_hz(self) -> NDArray[np.float64]:
         """Firing rate of every neuron over the run."""
         return self.spike_counts / self.duration_s
@@ -344,7 +349,7 @@ def saturation_report(record: RunRecord) -> dict[str, Any]:
         ceiling = np.where(record.t_ref_s > 0, 1.0 / record.t_ref_s, np.inf)
     frac = np.where(np.isfinite(ceiling), rates / ceiling, 0.0)
     sat_neurons = np.flatnonzero(frac >= SATURATION_FRACTION)
-    util = record.link_packets / (record.chip.router.link_bandwidth_hz * record.duration_s)
+    util = record.link_utilisation()
     sat_links = np.argwhere(util >= LINK_SATURATION)
     pops = []
     offs = record.population_offsets

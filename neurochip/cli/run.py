@@ -119,9 +119,8 @@ def print_mapping(rep: dict[str, Any]) -> None:
 
 def run_run(args: argparse.Namespace) -> int:
     from ..chip import load_chip
-    from ..emulator import run as emulate
     from ..mapping import map_network
-    from ..report import record_run
+    from ..onchip import run_on_chip
     from .network import load_any
 
     network, _ = load_any(args.network)
@@ -132,28 +131,22 @@ def run_run(args: argparse.Namespace) -> int:
     if not args.json:
         print(f"mapped {network.n_neurons:,} neurons onto {mapping.cores_used} cores of {chip.name}; "
               f"emulating {format_si(duration, 's')} ...", flush=True)
-    if args.no_route:
-        result = emulate(network, duration_s=duration, inputs=inputs, seed=args.seed)
-    else:
-        result = emulate(network, duration_s=duration, inputs=inputs, seed=args.seed, chip=chip, mapping=mapping)
-    arrays = network.neuron_arrays()
-    offsets = np.cumsum([0] + [p.size for p in network.populations])[:-1]
-    record = record_run(result, mapping, t_ref_s=arrays["t_ref_s"],
-                        population_names=[p.name for p in network.populations], population_offsets=offsets)
+    record = run_on_chip(network, chip, duration_s=duration, inputs=inputs, seed=args.seed, mapping=mapping,
+                         route=not args.no_route)
     record.save(args.output)
     summary = {
         "output": str(args.output),
         "neurons": network.n_neurons,
-        "spikes": int(result.spike_counts.sum()),
-        "mean_rate_hz": result.mean_rate_hz(),
+        "spikes": int(record.spike_counts.sum()),
+        "mean_rate_hz": float(record.rates_hz().mean()),
         "duration_s": duration,
-        "wall_time_s": result.wall_time_s,
+        "wall_time_s": record.wall_time_s,
     }
     if args.json:
         print_json(summary)
     else:
         print(f"{summary['spikes']:,} spikes, mean rate {format_si(summary['mean_rate_hz'], 'Hz')}, "
-              f"wall time {format_si(result.wall_time_s, 's')}; run written to {args.output}")
+              f"wall time {format_si(record.wall_time_s, 's')}; run written to {args.output}")
     return 0
 
 
@@ -168,7 +161,7 @@ def run_report(args: argparse.Namespace) -> int:
     elif args.kind == "throughput":
         print_throughput(record, as_json=args.json)
         if args.plot:
-            util = record.link_packets / (record.chip.router.link_bandwidth_hz * record.duration_s)
+            util = record.link_utilisation()
             plot_mesh(record.chip, util, args.plot, title="link utilisation", unit="packets / bandwidth")
     else:
         print_saturation(record, as_json=args.json)

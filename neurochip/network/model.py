@@ -38,6 +38,14 @@ from numpy.typing import ArrayLike, NDArray
 from ..errors import InvalidParameterError
 from ..lif import LIFParams
 
+try:
+    from . import _csr
+except ImportError as exc:  # pragma: no cover - depends on the build
+    raise ImportError(
+        "neurochip.network's compiled counting sort (_csr) is not built; run `make install` "
+        "(or `pip install -e .`) in the repository to compile it"
+    ) from exc
+
 __all__ = [
     "Population",
     "FixedInDegree",
@@ -512,11 +520,9 @@ class Network:
         return self._cache["csr"]
 
     def _build(self) -> SynapseCSR:
-        """Connect every projection, then a compiled two-pass counting sort (count the rows,
+        """Connect every projection, then a two-pass counting sort (compiled, in ``_csr``) (count the rows,
         fill them in projection order): temporaries are the int32 (pre, post) pairs plus
         per-synapse weights or delay classes only where a projection has them."""
-        from ..emulator import _engine  # the counting sort is compiled
-
         n = self.n_neurons
         root = self.seed if isinstance(self.seed, np.random.Generator) else np.random.default_rng(self.seed)
         children = root.spawn(len(self.projections)) if self.projections else []
@@ -565,7 +571,7 @@ class Network:
         n_rows = table.size * n
         counts = np.zeros(n_rows, np.int64)
         for pre, _, _, _, cls, cls0, pre_off, _ in prepared:
-            _engine.csr_count(pre, cls, cls0, n, pre_off, counts)
+            _csr.count_rows(pre, cls, cls0, n, pre_off, counts)
         indptr = np.zeros(n_rows + 1, np.int64)
         np.cumsum(counts, out=indptr[1:])
         del counts
@@ -574,7 +580,7 @@ class Network:
         weights = np.empty(total, np.float32)
         pos = indptr[:-1].copy()
         for pre, post, w, w0, cls, cls0, pre_off, post_off in prepared:
-            _engine.csr_fill(pre, post, w, w0, cls, cls0, n, pre_off, post_off, pos, indices, weights)
+            _csr.fill_rows(pre, post, w, w0, cls, cls0, n, pre_off, post_off, pos, indices, weights)
         return SynapseCSR(n_neurons=n, indptr=indptr, indices=indices, weights=weights, delays_s=table)
 
     def to_networkx(self) -> Any:

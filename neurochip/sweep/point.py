@@ -227,16 +227,13 @@ def cached_fit(
 
 def _chip(groups: dict[str, dict[str, Any]], fit: dict[str, Any] | None) -> Any:
     from ..chip import load_chip
+    from ..onchip import with_neuron_circuit
 
     name = groups["chip"].get("", "generic")
     chip = load_chip(name)
     if fit is not None:
-        energy = dataclasses.replace(
-            chip.energy,
-            spike_joule=fit["energy_per_spike_joule"],
-            static_power_per_core_watt=chip.energy.static_power_per_core_watt + chip.core.neurons * fit["static_power_watt"],
-        )
-        chip = dataclasses.replace(chip, energy=energy)
+        chip = with_neuron_circuit(chip, energy_per_spike_joule=fit["energy_per_spike_joule"],
+                                   static_power_watt=fit["static_power_watt"], circuit=str(fit.get("circuit", "circuit")))
     changes: dict[str, dict[str, Any]] = {}
     for key, value in groups["chip"].items():
         if not key:
@@ -318,31 +315,17 @@ def _run_values(groups: dict[str, dict[str, Any]]) -> dict[str, Any]:
 
 
 def _network(p: lif.LIFParams, nv: dict[str, Any]) -> tuple[Any, list[Any], float, float]:
-    from ..network import FixedInDegree, Network, PoissonInput, Population, Projection
+    from ..examples import ei_network
 
-    gap = p.v_th_volt - p.e_leak_volt
-    tau = p.tau_m_s
-    j = nv["j_fraction"] * gap
-    delay = max(nv["delay_fraction"] * tau, 1e-9)
-    pops = [Population(name="E", size=nv["n_exc"], params=p)]
-    if nv["n_inh"] > 0:
-        pops.append(Population(name="I", size=nv["n_inh"], params=p))
-    names = [q.name for q in pops]
-    projections = []
-    for post in names:
-        if nv["k_exc"] > 0:
-            projections.append(Projection(pre="E", post=post, rule=FixedInDegree(k=min(nv["k_exc"], nv["n_exc"])),
-                                          weight_volt=j, delay_s=delay))
-        if "I" in names and nv["k_inh"] > 0:
-            projections.append(Projection(pre="I", post=post, rule=FixedInDegree(k=min(nv["k_inh"], nv["n_inh"])),
-                                          weight_volt=-nv["g"] * j, delay_s=delay))
-    net = Network(populations=tuple(pops), projections=tuple(projections), seed=nv["seed"])
     w_frac = nv.get("stimulus.weight_fraction", 0.05)
-    j_ext = w_frac * gap
-    rate = nv.get("stimulus.rate_hz", 1.2 / (w_frac * tau))
-    drive = [PoissonInput(population=name, rate_hz=rate, weight_volt=j_ext) for name in names]
+    net, drive = ei_network(
+        p, n_exc=nv["n_exc"], n_inh=nv["n_inh"], k_exc=nv["k_exc"], k_inh=nv["k_inh"], j_fraction=nv["j_fraction"],
+        g=nv["g"], delay_fraction=nv["delay_fraction"], input_weight_fraction=w_frac,
+        input_rate_hz=nv.get("stimulus.rate_hz"), seed=nv["seed"],
+    )
+    rate = float(drive[0].rate_hz[0])
     # mean input relative to the threshold gap: rate x weight x tau_m / (V_th - E_L)
-    return net, drive, float(rate), float(rate * j_ext * tau / gap)
+    return net, drive, rate, rate * w_frac * p.tau_m_s
 
 
 def run_point(point: Mapping[str, Any], *, cache_dir: str | Path | None = None) -> dict[str, Any]:
@@ -367,9 +350,9 @@ def run_point(point: Mapping[str, Any], *, cache_dir: str | Path | None = None) 
     MappingError, SimulationError
         From the stages themselves.
     """
-    from ..emulator import run as emulate
     from ..mapping import MappingOptions, map_network
-    from ..report import LINK_SATURATION, energy_report, record_run
+    from ..onchip import run_on_chip
+    from ..report import LINK_SATURATION, energy_report
 
     t0 = time.perf_counter()
     groups = _split(point)
@@ -382,15 +365,11 @@ def run_point(point: Mapping[str, Any], *, cache_dir: str | Path | None = None) 
     net, drive, rate_in, drive_rel = _network(p, nv)
     mopts = MappingOptions(**groups["mapping"]) if groups["mapping"] else None
     mapping = map_network(net, chip, options=mopts)
-    routed = {"chip": chip, "mapping": mapping} if rv["route"] else {}
-    res = emulate(net, duration_s=rv["duration_s"], inputs=drive, seed=rv["seed"], record=False, **routed)
-    offsets = np.array([0, nv["n_exc"]]) if nv["n_inh"] > 0 else np.array([0])
-    names = ["E", "I"] if nv["n_inh"] > 0 else ["E"]
-    record = record_run(res, mapping, t_ref_s=net.neuron_arrays()["t_ref_s"], population_names=names,
-                        population_offsets=offsets)
+    record = run_on_chip(net, chip, duration_s=rv["duration_s"], inputs=drive, seed=rv["seed"], mapping=mapping,
+                         route=rv["route"], record_events=False)
     rep, _ = energy_report(record, cores_powered=rv["cores_powered"])
     t = record.duration_s
-    util = record.link_packets / (chip.router.link_bandwidth_hz * t)  # timed runs: busy time / t
+    util = record.link_utilisation()
     hops = record.counts.total("hops_ew") + record.counts.total("hops_ns")
     n_routes = np.diff(mapping.route_indptr).astype(np.float64)
     packets = float(np.dot(record.spike_counts.astype(np.float64), n_routes))
@@ -436,6 +415,6 @@ def run_point(point: Mapping[str, Any], *, cache_dir: str | Path | None = None) 
                            else mean_hops * chip.router.hop_latency_s),
         "latency_max_s": record.latency_s.get("max", math.nan) if record.routed else math.nan,
         "routed": record.routed,
-        "synaptic_events_per_wall_s": syn / res.wall_time_s if res.wall_time_s > 0 else math.inf,
+        "synaptic_events_per_wall_s": syn / record.wall_time_s if record.wall_time_s > 0 else math.inf,
         "wall_time_s": wall,
     }
