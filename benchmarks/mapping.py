@@ -21,21 +21,15 @@ import time
 import numpy as np
 
 from neurochip.chip import CoreSpec, load_chip
+from neurochip.examples import brunel_network
 from neurochip.mapping import MappingOptions, map_synapses
 
 
 def brunel_csr(scale: float, seed: int) -> tuple[np.ndarray, np.ndarray, int]:
-    rng = np.random.default_rng(seed)
-    n_e, n_i = int(10_000 * scale), int(2_500 * scale)
-    n = n_e + n_i
-    pre = np.concatenate(
-        [rng.integers(0, n_e, (n, 1000), dtype=np.int32), rng.integers(n_e, n, (n, 250), dtype=np.int32)], axis=1
-    ).ravel()
-    post = np.repeat(np.arange(n, dtype=np.int32), 1250)
-    order = np.argsort(pre, kind="stable")
-    indptr = np.zeros(n + 1, np.int64)
-    np.cumsum(np.bincount(pre, minlength=n), out=indptr[1:])
-    return indptr, post[order], n
+    """Synapse rows of Brunel's network (neurochip.examples.brunel_network: one delay, so one
+    row per neuron)."""
+    csr = brunel_network(scale, seed=seed)[0].csr()
+    return csr.indptr, csr.indices, csr.n_neurons
 
 
 def main() -> None:

@@ -300,7 +300,7 @@ def throughput_report(record: RunRecord, *, top: int = 5) -> dict[str, Any]:
     syn = record.counts.total("synaptic_events")
     hops = record.counts.total("hops_ew") + record.counts.total("hops_ns")
     bw = record.chip.router.link_bandwidth_hz
-    util = record.link_packets / (bw * t)
+    util = record.link_utilisation()
     order = np.argsort(-util, axis=None)[:top]
     w = record.chip.mesh.width
     hot_links = [
