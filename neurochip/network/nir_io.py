@@ -76,6 +76,20 @@ from numpy.typing import ArrayLike, NDArray
 
 from ..errors import ConfigError, InvalidParameterError
 from ..lif import LIFParams
+from ._nir_graph import Importer, flatten
+from ._nir_nodes import (
+    LI_THRESHOLD_VOLT,
+    META,
+    handler,
+    kind,
+    neuron_arrays,
+    neuron_kinds,
+    nir_module,
+    node_meta,
+    node_size,
+)
+from ._nir_nodes import role as _role
+from ._nir_nodes import write_node as _write_node
 from .model import Explicit, Network, Population, Projection, SpikeTimesInput
 
 __all__ = [
@@ -95,8 +109,6 @@ __all__ = [
 
 #: Time step (s) that snnTorch's and the Lava bridge's NIR exporters assume.
 NIR_DEFAULT_DT_S = 1e-4
-#: Threshold (V) given to the neurons of an LI node: never reached.
-LI_THRESHOLD_VOLT = 1e300
 #: Parameters of the relay neurons an Input node becomes with ``inputs="populations"``: an
 #: input spike of :data:`RELAY_WEIGHT_VOLT` takes one from rest (0 V) or reset (0 V) over its
 #: 0.5 V threshold at once, so it fires exactly at the input spike's time, once per spike.
@@ -108,7 +120,6 @@ MAX_DENSE_ENTRIES = 1 << 25
 
 _RESETS = ("value", "subtract")
 _LIF_FIELDS = tuple(f.name for f in dataclasses.fields(LIFParams))
-_META = "neurochip"
 
 
 class NIRExportWarning(UserWarning):
@@ -119,14 +130,6 @@ class NIRExportWarning(UserWarning):
 class NIRImportWarning(UserWarning):
     """An NIR import had to assume something the graph does not say (time step, reset,
     refractory period, delay); the message lists each assumption and the option that sets it."""
-
-
-def _nir() -> Any:
-    try:
-        import nir
-    except ImportError as exc:  # pragma: no cover - nir is a dependency
-        raise ImportError("NIR support needs the `nir` package: pip install nir") from exc
-    return nir
 
 
 # --------------------------------------------------------------------------------------------
@@ -228,265 +231,6 @@ class NIRImport:
         return out
 
 
-@dataclass(slots=True)
-class _Term:
-    source: str
-    delay: float
-    matrix: NDArray[np.float64] | None  # None: identity
-    mask: NDArray[np.bool_] | None = None  # connected pairs, when not simply matrix != 0
-    layer: str | None = None  # the first weight node on the path
-
-
-@dataclass(slots=True)
-class _Expr:
-    dim: int
-    terms: list[_Term]
-    bias: NDArray[np.float64]
-
-
-_NEURONS = ("LIF", "IF", "LI")
-_LINEAR = ("Affine", "Linear", "Scale", "Delay")
-
-
-def _kind(node: Any) -> str:
-    return type(node).__name__
-
-
-def _node_error(name: str, node: Any, text: str) -> InvalidParameterError:
-    return InvalidParameterError(f"NIR node {name!r} ({_kind(node)}): {text}")
-
-
-def _arr(name: str, node: Any, attr: str) -> NDArray[np.float64]:
-    value = getattr(node, attr)
-    arr = np.asarray(value, dtype=np.float64).reshape(-1)
-    if not np.isfinite(arr).all():
-        raise _node_error(name, node, f"{attr} contains a non-finite value")
-    return arr
-
-
-def _flatten(graph: Any, prefix: str, nodes: dict, edges: list) -> None:
-    nir = _nir()
-    for name, node in graph.nodes.items():
-        if isinstance(node, nir.NIRGraph):
-            _flatten(node, f"{prefix}{name}.", nodes, edges)
-        else:
-            nodes[prefix + name] = node
-
-    def port(end: str, kind: type, role: str, edge: tuple) -> str:
-        if end in graph.nodes and isinstance(graph.nodes[end], nir.NIRGraph):
-            sub = graph.nodes[end]
-            found = [k for k, v in sub.nodes.items() if isinstance(v, kind)]
-            if len(found) != 1:
-                raise InvalidParameterError(
-                    f"NIR edge {edge[0]!r} -> {edge[1]!r}: subgraph {prefix + end!r} has {len(found)} "
-                    f"{kind.__name__} nodes ({found}); name one in the edge as '{end}.<node>'"
-                )
-            full = f"{prefix}{end}.{found[0]}"
-        else:
-            full = prefix + end
-        if full not in nodes:
-            raise InvalidParameterError(f"NIR edge {edge[0]!r} -> {edge[1]!r}: no node {full!r} ({role})")
-        return full
-
-    for a, b in graph.edges:
-        edges.append((port(a, nir.Output, "source", (a, b)), port(b, nir.Input, "target", (a, b))))
-
-
-def _size(name: str, node: Any) -> int:
-    kind = _kind(node)
-    if kind == "Input":
-        return int(np.prod(np.asarray(node.input_type["input"])))
-    if kind in _NEURONS:
-        return int(np.asarray(node.r).size)
-    raise AssertionError(kind)  # pragma: no cover
-
-
-def _in_dim(name: str, node: Any) -> int | None:
-    kind = _kind(node)
-    if kind in ("Affine", "Linear"):
-        w = np.asarray(node.weight)
-        if w.ndim != 2:
-            raise _node_error(name, node, f"weight has shape {w.shape}: only 2-d weights (out, in) are supported")
-        return int(w.shape[1])
-    if kind == "Scale":
-        return int(np.asarray(node.scale).size)
-    if kind == "Delay":
-        return int(np.asarray(node.delay).size)
-    if kind in _NEURONS:
-        return _size(name, node)
-    if kind == "Output":
-        shape = node.output_type.get("output") if isinstance(node.output_type, dict) else None
-        return None if shape is None else int(np.prod(np.asarray(shape)))
-    return None
-
-
-def _check_supported(name: str, node: Any) -> None:
-    kind = _kind(node)
-    if kind in ("CubaLIF", "CubaLI"):
-        raise _node_error(
-            name, node,
-            "current-based synapses (tau_syn) are not supported yet: neurochip's emulator has delta "
-            "synapses only (a spike makes the membrane jump); use LIF/IF nodes, or approximate tau_syn -> 0",
-        )  # fmt: skip
-    if kind not in _NEURONS + _LINEAR + ("Input", "Output", "Flatten"):
-        raise _node_error(
-            name, node,
-            "unsupported node type; neurochip imports Input, Output, LIF, IF, LI, Affine, Linear, Scale, "
-            "Delay, Flatten and subgraphs",
-        )  # fmt: skip
-
-
-class _Importer:
-    def __init__(self, nodes: dict, edges: list, passes: set):
-        self.nodes = nodes
-        self.edges = edges
-        self.passes = passes
-        self.incoming: dict[str, list[str]] = {k: [] for k in nodes}
-        self.outgoing: dict[str, list[str]] = {k: [] for k in nodes}
-        for a, b in edges:
-            self.incoming[b].append(a)
-            self.outgoing[a].append(b)
-        self.memo: dict[str, _Expr] = {}
-        self.active: set[str] = set()
-
-    def is_source(self, name: str) -> bool:
-        node = self.nodes[name]
-        kind = _kind(node)
-        return kind in _NEURONS or (kind == "Input" and name not in self.passes)
-
-    def input_of(self, name: str) -> _Expr:
-        node = self.nodes[name]
-        dim = _in_dim(name, node)
-        total: _Expr | None = None
-        for pre in self.incoming[name]:
-            e = self.output_of(pre)
-            if dim is not None and e.dim != dim:
-                raise InvalidParameterError(
-                    f"NIR edge {pre!r} -> {name!r}: shape mismatch: {pre!r} ({_kind(self.nodes[pre])}) "
-                    f"outputs {e.dim} values, {name!r} ({_kind(node)}) takes {dim}"
-                )
-            if total is None:
-                total = _Expr(e.dim, list(e.terms), e.bias.copy())
-                dim = e.dim
-            else:
-                total.terms += e.terms
-                total.bias = total.bias + e.bias
-        if total is None:
-            return _Expr(dim or 0, [], np.zeros(dim or 0))
-        return total
-
-    def output_of(self, name: str) -> _Expr:
-        if name in self.memo:
-            return self.memo[name]
-        node = self.nodes[name]
-        kind = _kind(node)
-        if self.is_source(name):
-            if kind == "LI" and any(_kind(self.nodes[d]) != "Output" for d in self.outgoing[name]):
-                raise _node_error(
-                    name, node,
-                    "a leaky integrator outputs its membrane potential, not spikes; it may only feed "
-                    "Output nodes",
-                )  # fmt: skip
-            n = _size(name, node)
-            e = _Expr(n, [_Term(name, 0.0, None)], np.zeros(n))
-            self.memo[name] = e
-            return e
-        if name in self.active:
-            raise InvalidParameterError(
-                f"NIR node {name!r} ({kind}): lies on a loop with no neuron in it (an algebraic loop)"
-            )
-        self.active.add(name)
-        e = self.input_of(name)
-        self.active.discard(name)
-        meta = dict(getattr(node, "metadata", None) or {}).get(_META, {}) or {}
-        if kind in ("Affine", "Linear"):
-            w = np.asarray(node.weight, dtype=np.float64)
-            if not np.isfinite(w).all():
-                raise _node_error(name, node, "weight contains a non-finite value")
-            terms = []
-            for t in e.terms:
-                if t.matrix is None:
-                    mask = None
-                    if "mask" in meta:
-                        mask = np.asarray(meta["mask"]).astype(bool)
-                        if mask.shape != w.shape:
-                            raise _node_error(name, node, f"metadata mask has shape {mask.shape}, weight {w.shape}")
-                    terms.append(_Term(t.source, t.delay, w.copy(), mask, name))
-                else:
-                    terms.append(_Term(t.source, t.delay, w @ t.matrix, None, t.layer))
-            bias = w @ e.bias
-            if kind == "Affine":
-                bias = bias + _arr(name, node, "bias")
-            out = _Expr(w.shape[0], terms, bias)
-        elif kind == "Scale":
-            s = _arr(name, node, "scale")
-            terms = [
-                _Term(t.source, t.delay, np.diag(s) if t.matrix is None else s[:, None] * t.matrix, t.mask, t.layer)
-                for t in e.terms
-            ]
-            out = _Expr(e.dim, terms, s * e.bias)
-        elif kind == "Delay":
-            d = _arr(name, node, "delay")
-            if (d < 0).any():
-                raise _node_error(name, node, f"delay = {float(d.min())!r}: must be >= 0")
-            terms = []
-            for t in e.terms:
-                m = np.eye(e.dim) if t.matrix is None else t.matrix
-                for value in np.unique(d):
-                    rows = d == value
-                    if rows.all():
-                        terms.append(_Term(t.source, t.delay + float(value), m, t.mask, t.layer))
-                        continue
-                    sub = np.where(rows[:, None], m, 0.0)
-                    mask = None if t.mask is None else t.mask & rows[:, None]
-                    if mask is None:
-                        mask = (m != 0) & rows[:, None]
-                    terms.append(_Term(t.source, t.delay + float(value), sub, mask, t.layer))
-            out = _Expr(e.dim, terms, e.bias)
-        else:  # Output, Flatten (neuron arrays are flat already), a subgraph's Input/Output: pass-through
-            out = e
-        self.memo[name] = out
-        return out
-
-
-def _params(name: str, node: Any, t_ref: NDArray[np.float64], if_tau: float | None) -> dict[str, NDArray[np.float64]]:
-    kind = _kind(node)
-    r = _arr(name, node, "r")
-    if not (r > 0).all():
-        raise _node_error(name, node, f"r[{int(np.flatnonzero(~(r > 0))[0])}] = {float(r[~(r > 0)][0])!r}: must be > 0")
-    out: dict[str, NDArray[np.float64]] = {}
-    if kind in ("LIF", "LI"):
-        tau = _arr(name, node, "tau")
-        if not (tau > 0).all():
-            bad = int(np.flatnonzero(~(tau > 0))[0])
-            raise _node_error(name, node, f"tau[{bad}] = {float(tau[bad])!r}: must be > 0")
-        out["c_m_farad"] = tau / r
-        out["g_leak_siemens"] = 1.0 / r
-        out["e_leak_volt"] = _arr(name, node, "v_leak")
-    else:  # IF
-        out["c_m_farad"] = 1.0 / r
-        out["g_leak_siemens"] = np.zeros_like(r) if if_tau is None else out["c_m_farad"] / if_tau
-        out["e_leak_volt"] = np.zeros_like(r)
-    if kind == "LI":
-        out["v_th_volt"] = np.full(r.size, LI_THRESHOLD_VOLT)
-        out["v_reset_volt"] = out["e_leak_volt"].copy()
-    else:
-        out["v_th_volt"] = _arr(name, node, "v_threshold")
-        out["v_reset_volt"] = _arr(name, node, "v_reset")
-        bad = np.flatnonzero(~(out["v_reset_volt"] < out["v_th_volt"]))
-        if bad.size:
-            k = int(bad[0])
-            raise _node_error(
-                name, node,
-                f"v_reset[{k}] = {float(out['v_reset_volt'][k])!r} must be < v_threshold[{k}] = {float(out['v_th_volt'][k])!r}",
-            )  # fmt: skip
-    out["t_ref_s"] = t_ref
-    for key, arr in out.items():
-        if arr.shape != r.shape:
-            raise _node_error(name, node, f"{key}: parameter arrays have shapes {arr.shape} and {r.shape}")
-    return out
-
-
 def _population(name: str, arrays: dict[str, NDArray[np.float64]], bias: NDArray, v_init: Any) -> Population:
     per_neuron = {k: v for k, v in arrays.items() if not (v == v[0]).all()}
     try:
@@ -506,7 +250,7 @@ def read_nir(path: str | Path, **options: Any) -> NIRImport:
     ConfigError
         When the file cannot be read as NIR (names the file).
     """
-    nir = _nir()
+    nir = nir_module()
     try:
         graph = nir.read(str(path))
     except Exception as exc:  # noqa: BLE001 - nir raises many kinds on a bad file
@@ -579,11 +323,11 @@ def from_nir(
         return read_nir(
             graph, dt_s=dt_s, reset=reset, t_ref_s=t_ref_s, delay_s=delay_s, if_tau_s=if_tau_s, inputs=inputs, seed=seed
         )
-    nir = _nir()
+    nir = nir_module()
     if not isinstance(graph, nir.NIRGraph):
         raise InvalidParameterError(f"graph = {type(graph).__name__}: must be a nir.NIRGraph or a path")
     gmeta = dict(graph.metadata or {}) if isinstance(graph.metadata, dict) else {}
-    ours = dict(gmeta.get(_META) or {})
+    ours = dict(gmeta.get(META) or {})
     assumed = []
     if dt_s is None:
         if "dt_s" in ours:
@@ -614,30 +358,29 @@ def from_nir(
     if delay_s is not None and not (isinstance(delay_s, (int, float)) and math.isfinite(delay_s) and delay_s > 0):
         raise InvalidParameterError(f"delay_s = {delay_s!r}: must be a finite number > 0")
 
-    nodes: dict[str, Any] = {}
-    edges: list[tuple[str, str]] = []
-    _flatten(graph, "", nodes, edges)
+    nodes, edges = flatten(graph)
     # a subgraph's Input fed from outside and an Output feeding onwards just pass signals on
-    passes = {a for a, _ in edges if _kind(nodes[a]) == "Output"}
-    passes |= {b for _, b in edges if _kind(nodes[b]) == "Input" and "." in b}
+    passes = {a for a, _ in edges if _role(nodes[a]) == "output"}
+    passes |= {b for _, b in edges if _role(nodes[b]) == "input" and "." in b}
     for name, node in nodes.items():
-        _check_supported(name, node)
-    imp = _Importer(nodes, edges, passes)
-    for name in nodes:
-        if _kind(nodes[name]) == "Input" and name not in passes and imp.incoming[name]:
-            raise InvalidParameterError(f"NIR node {name!r} (Input): has incoming edges {imp.incoming[name]}")
+        handler(name, node)  # raises on an unsupported node, naming it and its type
+    imp = Importer(nodes, edges, passes)
+    for name, node in nodes.items():
+        if _role(node) == "input" and name not in passes and imp.incoming[name]:
+            raise InvalidParameterError(f"NIR node {name!r} ({kind(node)}): has incoming edges {imp.incoming[name]}")
 
-    neuron_names = [k for k, v in nodes.items() if _kind(v) in _NEURONS]
+    neuron_names = [k for k, v in nodes.items() if _role(v) == "neuron"]
     if not neuron_names:
-        raise InvalidParameterError("NIR graph: has no neuron node (LIF, IF or LI)")
+        *most, last = neuron_kinds()
+        raise InvalidParameterError(f"NIR graph: has no neuron node ({', '.join(most)} or {last})")
     # parameters
     t_ref_missing = []
     arrays: dict[str, dict[str, NDArray[np.float64]]] = {}
     v_inits: dict[str, Any] = {}
     for name in neuron_names:
         node = nodes[name]
-        meta = dict(getattr(node, "metadata", None) or {}).get(_META, {}) or {}
-        n = _size(name, node)
+        meta = node_meta(node)
+        n = node_size(name, node)
         if t_ref_s is not None:
             t_ref = np.full(n, float(t_ref_s))
         elif "t_ref_s" in meta:
@@ -645,25 +388,12 @@ def from_nir(
         else:
             t_ref = np.zeros(n)
             t_ref_missing.append(name)
-        a = _params(name, node, t_ref, if_tau_s)
-        exact = {k: np.asarray(meta[k], dtype=np.float64).reshape(-1) for k in ("c_m_farad", "g_leak_siemens",
-                 "e_leak_volt") if k in meta}  # fmt: skip
-        if len(exact) == 3 and all(v.shape == (n,) for v in exact.values()) and not (
-            _kind(node) == "IF" and if_tau_s is not None
-        ):
-            ok = all(np.allclose(exact[k], a[k], rtol=1e-12, atol=0) for k in ("c_m_farad", "g_leak_siemens"))
-            if _kind(node) != "IF":
-                ok = ok and np.array_equal(exact["e_leak_volt"], a["e_leak_volt"])
-            if ok:  # neurochip's own exact values (NIR's tau = C/g, r = 1/g round in the last bit)
-                a.update(exact)
-            else:
-                warnings.warn(
-                    f"NIR node {name!r}: neurochip metadata disagrees with the NIR parameters; using the NIR ones",
-                    NIRImportWarning, stacklevel=2,
-                )  # fmt: skip
+        notes: list[str] = []
+        arrays[name] = neuron_arrays(name, node, t_ref, if_tau_s, notes)
+        for text in notes:
+            warnings.warn(text, NIRImportWarning, stacklevel=2)
         if "v_init_volt" in meta:
             v_inits[name] = np.asarray(meta["v_init_volt"], dtype=np.float64).reshape(-1)
-        arrays[name] = a
     if t_ref_missing:
         assumed.append(f"t_ref_s = 0 for {t_ref_missing} (NIR has no refractory period)")
 
@@ -674,19 +404,19 @@ def from_nir(
     biases: dict[str, NDArray[np.float64]] = {}
     ports: dict[str, list] = {}
     for k, v in nodes.items():
-        if _kind(v) == "Input" and k not in passes:
-            marked = (dict(getattr(v, "metadata", None) or {}).get(_META) or {}).get("port")
+        if _role(v) == "input" and k not in passes:
+            marked = node_meta(v).get("port")
             if inputs == "ports" or marked:
                 ports[k] = []
             else:  # a relay population
-                n = _size(k, v)
+                n = node_size(k, v)
                 arrays[k] = {f: np.full(n, float(getattr(RELAY_PARAMS, f))) for f in _LIF_FIELDS}
                 biases[k] = np.zeros(n)
     groups: dict[tuple, list] = {}
     for target in neuron_names:
         node = nodes[target]
         e = imp.input_of(target)
-        biases[target] = e.bias if e.bias.size else np.zeros(_size(target, node))
+        biases[target] = e.bias if e.bias.size else np.zeros(node_size(target, node))
         charge_to_volt = float(dt_s) / arrays[target]["c_m_farad"]
         for t in e.terms:
             if t.matrix is None:  # a direct edge: one to one, without building an identity matrix
@@ -697,7 +427,7 @@ def from_nir(
                 wv = t.matrix[post, pre] * charge_to_volt[post]
             if t.source in ports:
                 order = np.lexsort((post, pre))
-                indptr = np.zeros(_size(t.source, nodes[t.source]) + 1, np.int64)
+                indptr = np.zeros(node_size(t.source, nodes[t.source]) + 1, np.int64)
                 np.cumsum(np.bincount(pre, minlength=indptr.size - 1), out=indptr[1:])
                 ports[t.source].append((target, indptr, post[order].astype(np.int64), wv[order], t.delay))
                 continue
@@ -728,12 +458,12 @@ def from_nir(
         )
     pops = tuple(_population(k, arrays[k], biases[k], v_inits.get(k)) for k in nodes if k in arrays)
     network = Network(populations=pops, projections=tuple(projections), seed=seed)
-    ins = {k: InputPort(name=k, size=_size(k, nodes[k]), targets=tuple(v)) for k, v in ports.items()}
-    ins.update({k: InputPort(name=k, size=_size(k, v), population=k) for k, v in nodes.items()
-                if _kind(v) == "Input" and k in arrays})  # fmt: skip
+    ins = {k: InputPort(name=k, size=node_size(k, nodes[k]), targets=tuple(v)) for k, v in ports.items()}
+    ins.update({k: InputPort(name=k, size=node_size(k, v), population=k) for k, v in nodes.items()
+                if _role(v) == "input" and k in arrays})  # fmt: skip
     outputs = {}
     for k, v in nodes.items():
-        if _kind(v) == "Output" and k not in passes:
+        if _role(v) == "output" and k not in passes:
             outputs[k] = tuple(sorted({t.source for t in imp.input_of(k).terms if t.source in arrays}))
     if assumed:
         warnings.warn(
@@ -807,7 +537,7 @@ def to_nir(
     -------
     nir.NIRGraph
     """
-    nir = _nir()
+    nir = nir_module()
     from .. import __version__
 
     if not isinstance(network, Network):
@@ -827,27 +557,14 @@ def to_nir(
                     f"population {p.name!r}: {key} != 0: NIR has no spike-frequency adaptation or noise; "
                     "export a non-adapting, noise-free network"
                 )
-        g = a["g_leak_siemens"]
-        if (g > 0).all():
-            kind = "LIF"
-        elif (g == 0).all():
-            kind = "IF"
-        else:
-            raise InvalidParameterError(
-                f"population {p.name!r}: mixes leaky and non-leaky neurons; NIR's LIF and IF are separate nodes"
-            )
-        meta = {_META: {
-            "c_m_farad": a["c_m_farad"], "g_leak_siemens": g, "e_leak_volt": a["e_leak_volt"],
+        meta = {META: {
+            "c_m_farad": a["c_m_farad"], "g_leak_siemens": a["g_leak_siemens"], "e_leak_volt": a["e_leak_volt"],
             "t_ref_s": a["t_ref_s"], "v_init_volt": p.initial_v(),
         }}  # fmt: skip
-        if kind == "LIF":
-            nodes[p.name] = nir.LIF(
-                tau=a["c_m_farad"] / g, r=1.0 / g, v_leak=a["e_leak_volt"].copy(),
-                v_threshold=a["v_th_volt"].copy(), v_reset=a["v_reset_volt"].copy(), metadata=meta,
-            )  # fmt: skip
-        else:
-            nodes[p.name] = nir.IF(
-                r=1.0 / a["c_m_farad"], v_threshold=a["v_th_volt"].copy(), v_reset=a["v_reset_volt"].copy(), metadata=meta
+        nodes[p.name] = _write_node("population", arrays=a, metadata=meta)  # LIF, or IF when g_L = 0
+        if nodes[p.name] is None:
+            raise InvalidParameterError(
+                f"population {p.name!r}: mixes leaky and non-leaky neurons; NIR's LIF and IF are separate nodes"
             )
         arrays[p.name] = a
 
@@ -873,8 +590,8 @@ def to_nir(
     def weight_node(matrix: NDArray, post: str, meta: dict) -> Any:
         if not bias_done[post]:
             bias_done[post] = True
-            return nir.Affine(weight=matrix, bias=arrays[post]["bias_current_amp"].copy(), metadata=meta)
-        return nir.Linear(weight=matrix, metadata=meta)
+            return _write_node("biased weights", weight=matrix, bias=arrays[post]["bias_current_amp"].copy(), metadata=meta)
+        return _write_node("weights", weight=matrix, metadata=meta)
 
     if pre_g.size:
         key = np.lexsort((d_all, post_pop, pre_pop))
@@ -904,11 +621,11 @@ def to_nir(
                 if (w[sel] == 0).any():
                     mask = np.zeros((n_post, n_pre), np.uint8)
                     mask[j[sel], i[sel]] = 1
-                    meta = {_META: {"mask": mask}}
+                    meta = {META: {"mask": mask}}
                 wn = fresh(f"{a_name}__{b_name}__w")
                 dn = fresh(f"{a_name}__{b_name}__d")
                 nodes[wn] = weight_node(matrix, b_name, meta)
-                nodes[dn] = nir.Delay(delay=np.full(n_post, float(d_all[s])))
+                nodes[dn] = _write_node("delay", delay=np.full(n_post, float(d_all[s])))
                 edges += [(a_name, wn), (wn, dn), (dn, b_name)]
             has_in[b_name] = True
             has_out[a_name] = True
@@ -920,7 +637,7 @@ def to_nir(
     for n in ins:
         size = network.population(n).size
         port = fresh(f"input_{n}")
-        nodes[port] = nir.Input(input_type={"input": np.array([size])}, metadata={_META: {"port": 1}})
+        nodes[port] = _write_node("input", size=size, metadata={META: {"port": 1}})
         if not bias_done[n]:
             an = fresh(f"input_{n}__bias")
             nodes[an] = weight_node(np.eye(size), n, {})
@@ -935,7 +652,7 @@ def to_nir(
             )
     for n in outs:
         port = fresh(f"output_{n}")
-        nodes[port] = nir.Output(output_type={"output": np.array([network.population(n).size])})
+        nodes[port] = _write_node("output", size=network.population(n).size)
         edges.append((n, port))
     t_ref = [n for n in names if (arrays[n]["t_ref_s"] > 0).any()]
     if t_ref:
@@ -945,14 +662,14 @@ def to_nir(
             NIRExportWarning,
             stacklevel=2,
         )
-    meta = {_META: {"dt_s": float(dt_s), "reset": "value", "version": __version__}}
+    meta = {META: {"dt_s": float(dt_s), "reset": "value", "version": __version__}}
     return nir.NIRGraph(nodes=nodes, edges=edges, metadata=meta, type_check=True)
 
 
 def write_nir(network: Network, path: str | Path, **options: Any) -> Any:
     """Write a network to an NIR file (HDF5); ``options`` as for :func:`to_nir`.  Returns the
     graph written."""
-    nir = _nir()
+    nir = nir_module()
     graph = to_nir(network, **options)
     try:
         nir.write(str(path), graph)

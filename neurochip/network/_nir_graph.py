@@ -1,0 +1,131 @@
+"""The walk over an NIR graph that :func:`neurochip.network.nir_io.from_nir` imports.
+
+Subgraphs are flattened (``"sub.node"`` names); then, for every node, what reaches it is
+composed along the chains of non-spiking nodes back to the spiking sources: terms of (source,
+delay, matrix) and a bias current.  What each node type does is asked of the table
+:data:`~neurochip.network._nir_nodes.NODES`; nothing here depends on a node type.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..errors import InvalidParameterError
+from ._nir_nodes import NODES, _Expr, _Term, kind, nir_module, node_error, node_meta, role
+
+
+def flatten(graph: Any, prefix: str = "") -> tuple[dict[str, Any], list[tuple[str, str]]]:
+    """The nodes (by flattened name) and the edges of ``graph``, subgraphs inlined.
+
+    An edge into a subgraph goes to its single Input node, an edge out of one leaves from its
+    single Output node (an edge may name one as ``"sub.node"`` when there are several).
+    """
+    nodes: dict[str, Any] = {}
+    edges: list[tuple[str, str]] = []
+    _flatten(graph, prefix, nodes, edges)
+    return nodes, edges
+
+
+def _flatten(graph: Any, prefix: str, nodes: dict, edges: list) -> None:
+    nir = nir_module()
+    for name, node in graph.nodes.items():
+        if isinstance(node, nir.NIRGraph):
+            _flatten(node, f"{prefix}{name}.", nodes, edges)
+        else:
+            nodes[prefix + name] = node
+
+    def port(end: str, want: str, side: str, edge: tuple) -> str:
+        if end in graph.nodes and isinstance(graph.nodes[end], nir.NIRGraph):
+            sub = graph.nodes[end]
+            found = [k for k, v in sub.nodes.items() if role(v) == want]
+            if len(found) != 1:
+                raise InvalidParameterError(
+                    f"NIR edge {edge[0]!r} -> {edge[1]!r}: subgraph {prefix + end!r} has {len(found)} "
+                    f"{want.capitalize()} nodes ({found}); name one in the edge as '{end}.<node>'"
+                )
+            full = f"{prefix}{end}.{found[0]}"
+        else:
+            full = prefix + end
+        if full not in nodes:
+            raise InvalidParameterError(f"NIR edge {edge[0]!r} -> {edge[1]!r}: no node {full!r} ({side})")
+        return full
+
+    for a, b in graph.edges:
+        edges.append((port(a, "output", "source", (a, b)), port(b, "input", "target", (a, b))))
+
+
+class Importer:
+    """What reaches each node of a flattened graph (every node's type must be in the table).
+
+    ``passes`` are the Input and Output nodes that only pass signals on (a subgraph's Input fed
+    from outside, an Output feeding onwards).
+    """
+
+    def __init__(self, nodes: dict[str, Any], edges: list[tuple[str, str]], passes: set[str]):
+        self.nodes = nodes
+        self.passes = passes
+        self.incoming: dict[str, list[str]] = {k: [] for k in nodes}
+        self.outgoing: dict[str, list[str]] = {k: [] for k in nodes}
+        for a, b in edges:
+            self.incoming[b].append(a)
+            self.outgoing[a].append(b)
+        self.memo: dict[str, _Expr] = {}
+        self.active: set[str] = set()
+
+    def handler(self, name: str) -> Any:
+        return NODES[kind(self.nodes[name])]
+
+    def is_source(self, name: str) -> bool:
+        """Whether the node's spikes start chains: a neuron, or an Input that is not a pass."""
+        r = self.handler(name).role
+        return r == "neuron" or (r == "input" and name not in self.passes)
+
+    def input_of(self, name: str) -> _Expr:
+        """The sum of what the node's incoming edges carry (shapes checked)."""
+        node = self.nodes[name]
+        dim = self.handler(name).in_dim(name, node)
+        total: _Expr | None = None
+        for pre in self.incoming[name]:
+            e = self.output_of(pre)
+            if dim is not None and e.dim != dim:
+                raise InvalidParameterError(
+                    f"NIR edge {pre!r} -> {name!r}: shape mismatch: {pre!r} ({kind(self.nodes[pre])}) "
+                    f"outputs {e.dim} values, {name!r} ({kind(node)}) takes {dim}"
+                )
+            if total is None:
+                total = _Expr(e.dim, list(e.terms), e.bias.copy())
+                dim = e.dim
+            else:
+                total.terms += e.terms
+                total.bias = total.bias + e.bias
+        if total is None:
+            return _Expr(dim or 0, [], np.zeros(dim or 0))
+        return total
+
+    def output_of(self, name: str) -> _Expr:
+        """What leaves the node: itself for a source, else its chain applied to its input."""
+        if name in self.memo:
+            return self.memo[name]
+        node = self.nodes[name]
+        h = self.handler(name)
+        if self.is_source(name):
+            if not h.spikes and any(role(self.nodes[d]) != "output" for d in self.outgoing[name]):
+                raise node_error(
+                    name, node,
+                    "a leaky integrator outputs its membrane potential, not spikes; it may only feed "
+                    "Output nodes",
+                )  # fmt: skip
+            n = h.size(name, node)
+            e = _Expr(n, [_Term(name, 0.0, None)], np.zeros(n))
+            self.memo[name] = e
+            return e
+        if name in self.active:
+            raise node_error(name, node, "lies on a loop with no neuron in it (an algebraic loop)")
+        self.active.add(name)
+        e = self.input_of(name)
+        self.active.discard(name)
+        out = h.chain(name, node, e, node_meta(node))
+        self.memo[name] = out
+        return out

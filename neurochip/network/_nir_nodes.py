@@ -1,0 +1,420 @@
+r"""The NIR node types neurochip reads and writes: one table, :data:`NODES`.
+
+Each entry maps a ``nir`` class name to a :class:`NodeHandler` that says what the node is to
+neurochip (its role), how to read it and how to write it.  The importer and the exporter in
+:mod:`neurochip.network.nir_io` (and the graph walk in :mod:`._nir_graph`) ask the table and
+never branch on a node type themselves, so supporting one more node type is one entry here plus
+its functions.  Roles:
+
+``"neuron"``
+    Becomes a population (``size``, ``params``); a source of spikes (unless ``spikes`` is
+    False: it may then only feed Output nodes).
+``"input"``
+    An Input node: a relay population or a port (``size``); inside a subgraph and fed from
+    outside, a pass-through.
+``"output"``
+    An Output node: collects the populations that reach it; feeding onwards, a pass-through.
+``"chain"``
+    A node between spiking nodes; ``chain`` says what comes out given what goes in (an
+    :class:`_Expr`: terms of source, delay and matrix, plus a bias current).
+
+For the exporter, ``writes`` names what a handler writes (a population, weights with or without
+a bias, a delay, an input or output port) and ``write`` builds the ``nir`` node; ``accepts``
+picks among several handlers that write the same thing (LIF for leaky populations, IF for
+non-leaky ones).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from ..errors import InvalidParameterError
+
+#: Threshold (V) given to the neurons of an LI node: never reached.
+LI_THRESHOLD_VOLT = 1e300
+#: Key of neurochip's own entries in a node's or a graph's ``metadata``.
+META = "neurochip"
+#: Node types refused with a reason of their own (every other unknown type gets the generic one).
+_CUBA = (
+    "current-based synapses (tau_syn) are not supported yet: neurochip's emulator has delta synapses only "
+    "(a spike makes the membrane jump); use LIF/IF nodes, or approximate tau_syn -> 0"
+)
+REFUSED = {"CubaLIF": _CUBA, "CubaLI": _CUBA}
+
+Arrays = dict[str, NDArray[np.float64]]
+
+
+def nir_module() -> Any:
+    """The ``nir`` package, imported on first use (``import neurochip`` does not load it)."""
+    try:
+        import nir
+    except ImportError as exc:  # pragma: no cover - nir is a dependency
+        raise ImportError("NIR support needs the `nir` package: pip install nir") from exc
+    return nir
+
+
+def kind(node: Any) -> str:
+    """The node's type name, the key of :data:`NODES`."""
+    return type(node).__name__
+
+
+def node_error(name: str, node: Any, text: str) -> InvalidParameterError:
+    """``NIR node 'name' (Type): text``."""
+    return InvalidParameterError(f"NIR node {name!r} ({kind(node)}): {text}")
+
+
+def node_meta(node: Any) -> dict:
+    """neurochip's entries in a node's metadata (empty when there are none)."""
+    return dict(getattr(node, "metadata", None) or {}).get(META, {}) or {}
+
+
+def _arr(name: str, node: Any, attr: str) -> NDArray[np.float64]:
+    arr = np.asarray(getattr(node, attr), dtype=np.float64).reshape(-1)
+    if not np.isfinite(arr).all():
+        raise node_error(name, node, f"{attr} contains a non-finite value")
+    return arr
+
+
+# --------------------------------------------------------------------------------------------
+# chains: what flows along the edges between spiking nodes
+
+
+@dataclass(slots=True)
+class _Term:
+    source: str
+    delay: float
+    matrix: NDArray[np.float64] | None  # None: identity
+    mask: NDArray[np.bool_] | None = None  # connected pairs, when not simply matrix != 0
+    layer: str | None = None  # the first weight node on the path
+
+
+@dataclass(slots=True)
+class _Expr:
+    dim: int
+    terms: list[_Term]
+    bias: NDArray[np.float64]
+
+
+def _pass(name: str, node: Any, e: _Expr, meta: dict) -> _Expr:
+    return e
+
+
+def _linear(name: str, node: Any, e: _Expr, meta: dict) -> _Expr:
+    """I = W x: the matrices multiply, the bias goes through W."""
+    w = np.asarray(node.weight, dtype=np.float64)
+    if not np.isfinite(w).all():
+        raise node_error(name, node, "weight contains a non-finite value")
+    terms = []
+    for t in e.terms:
+        if t.matrix is None:
+            mask = None
+            if "mask" in meta:
+                mask = np.asarray(meta["mask"]).astype(bool)
+                if mask.shape != w.shape:
+                    raise node_error(name, node, f"metadata mask has shape {mask.shape}, weight {w.shape}")
+            terms.append(_Term(t.source, t.delay, w.copy(), mask, name))
+        else:
+            terms.append(_Term(t.source, t.delay, w @ t.matrix, None, t.layer))
+    return _Expr(w.shape[0], terms, w @ e.bias)
+
+
+def _affine(name: str, node: Any, e: _Expr, meta: dict) -> _Expr:
+    """I = W x + b: the bias is a constant current."""
+    out = _linear(name, node, e, meta)
+    out.bias = out.bias + _arr(name, node, "bias")
+    return out
+
+
+def _scale(name: str, node: Any, e: _Expr, meta: dict) -> _Expr:
+    s = _arr(name, node, "scale")
+    terms = [
+        _Term(t.source, t.delay, np.diag(s) if t.matrix is None else s[:, None] * t.matrix, t.mask, t.layer)
+        for t in e.terms
+    ]
+    return _Expr(e.dim, terms, s * e.bias)
+
+
+def _delay(name: str, node: Any, e: _Expr, meta: dict) -> _Expr:
+    """Each distinct delay value splits the path (rows of the matrix) so that a synapse's delay is
+    the sum of the Delay nodes along it."""
+    d = _arr(name, node, "delay")
+    if (d < 0).any():
+        raise node_error(name, node, f"delay = {float(d.min())!r}: must be >= 0")
+    terms = []
+    for t in e.terms:
+        m = np.eye(e.dim) if t.matrix is None else t.matrix
+        for value in np.unique(d):
+            rows = d == value
+            if rows.all():
+                terms.append(_Term(t.source, t.delay + float(value), m, t.mask, t.layer))
+                continue
+            sub = np.where(rows[:, None], m, 0.0)
+            mask = None if t.mask is None else t.mask & rows[:, None]
+            if mask is None:
+                mask = (m != 0) & rows[:, None]
+            terms.append(_Term(t.source, t.delay + float(value), sub, mask, t.layer))
+    return _Expr(e.dim, terms, e.bias)
+
+
+# --------------------------------------------------------------------------------------------
+# sizes: how many values a node takes in (None: any) and how many neurons or channels it has
+
+
+def _no_dim(name: str, node: Any) -> int | None:
+    return None
+
+
+def _input_size(name: str, node: Any) -> int:
+    return int(np.prod(np.asarray(node.input_type["input"])))
+
+
+def _neuron_size(name: str, node: Any) -> int:
+    return int(np.asarray(node.r).size)
+
+
+def _output_dim(name: str, node: Any) -> int | None:
+    shape = node.output_type.get("output") if isinstance(node.output_type, dict) else None
+    return None if shape is None else int(np.prod(np.asarray(shape)))
+
+
+def _weight_dim(name: str, node: Any) -> int:
+    w = np.asarray(node.weight)
+    if w.ndim != 2:
+        raise node_error(name, node, f"weight has shape {w.shape}: only 2-d weights (out, in) are supported")
+    return int(w.shape[1])
+
+
+def _vector_dim(attr: str) -> Callable[[str, Any], int]:
+    return lambda name, node: int(np.asarray(getattr(node, attr)).size)
+
+
+# --------------------------------------------------------------------------------------------
+# neuron parameters (see the mapping in nir_io's docstring): each returns the LIFParams arrays
+# but t_ref_s, in the order c_m, g_leak, e_leak, v_th, v_reset
+
+
+def _positive_r(name: str, node: Any) -> NDArray[np.float64]:
+    r = _arr(name, node, "r")
+    if not (r > 0).all():
+        raise node_error(name, node, f"r[{int(np.flatnonzero(~(r > 0))[0])}] = {float(r[~(r > 0)][0])!r}: must be > 0")
+    return r
+
+
+def _leaky(name: str, node: Any) -> Arrays:
+    """tau dv/dt = (v_leak - v) + r I:  C = tau / r, g_L = 1 / r, E_L = v_leak."""
+    r = _positive_r(name, node)
+    tau = _arr(name, node, "tau")
+    if not (tau > 0).all():
+        bad = int(np.flatnonzero(~(tau > 0))[0])
+        raise node_error(name, node, f"tau[{bad}] = {float(tau[bad])!r}: must be > 0")
+    return {"c_m_farad": tau / r, "g_leak_siemens": 1.0 / r, "e_leak_volt": _arr(name, node, "v_leak")}
+
+
+def _with_threshold(name: str, node: Any, out: Arrays) -> Arrays:
+    out["v_th_volt"] = _arr(name, node, "v_threshold")
+    out["v_reset_volt"] = _arr(name, node, "v_reset")
+    bad = np.flatnonzero(~(out["v_reset_volt"] < out["v_th_volt"]))
+    if bad.size:
+        k = int(bad[0])
+        raise node_error(
+            name, node,
+            f"v_reset[{k}] = {float(out['v_reset_volt'][k])!r} must be < v_threshold[{k}] = {float(out['v_th_volt'][k])!r}",
+        )  # fmt: skip
+    return out
+
+
+def _lif_params(name: str, node: Any, if_tau_s: float | None) -> tuple[Arrays, tuple[str, ...] | None]:
+    return _with_threshold(name, node, _leaky(name, node)), ("e_leak_volt",)
+
+
+def _li_params(name: str, node: Any, if_tau_s: float | None) -> tuple[Arrays, tuple[str, ...] | None]:
+    out = _leaky(name, node)
+    out["v_th_volt"] = np.full(out["g_leak_siemens"].size, LI_THRESHOLD_VOLT)  # never fires
+    out["v_reset_volt"] = out["e_leak_volt"].copy()
+    return out, ("e_leak_volt",)
+
+
+def _if_params(name: str, node: Any, if_tau_s: float | None) -> tuple[Arrays, tuple[str, ...] | None]:
+    """dv/dt = r I: C = 1 / r, g_L = 0 (or C / if_tau_s, an approximation), E_L = 0.  neurochip's
+    exact C, g_L and E_L (E_L is free when g_L = 0) apply unless if_tau_s changes g_L."""
+    r = _positive_r(name, node)
+    c = 1.0 / r
+    out = {"c_m_farad": c, "g_leak_siemens": np.zeros_like(r) if if_tau_s is None else c / if_tau_s,
+           "e_leak_volt": np.zeros_like(r)}  # fmt: skip
+    return _with_threshold(name, node, out), (() if if_tau_s is None else None)
+
+
+def neuron_arrays(
+    name: str, node: Any, t_ref: NDArray[np.float64], if_tau_s: float | None, notes: list[str]
+) -> Arrays:
+    """The LIFParams arrays of a neuron node, with neurochip's exact C, g_L and E_L from the
+    node's metadata when they agree with the NIR fields (NIR's tau = C/g, r = 1/g round in the
+    last bit); a disagreement is appended to ``notes`` (a warning)."""
+    out, exact_equal = NODES[kind(node)].params(name, node, if_tau_s)
+    out["t_ref_s"] = t_ref
+    shape = out["g_leak_siemens"].shape  # that of r
+    for key, arr in out.items():
+        if arr.shape != shape:
+            raise node_error(name, node, f"{key}: parameter arrays have shapes {arr.shape} and {shape}")
+    meta = node_meta(node)
+    exact = {k: np.asarray(meta[k], dtype=np.float64).reshape(-1) for k in ("c_m_farad", "g_leak_siemens",
+             "e_leak_volt") if k in meta}  # fmt: skip
+    if exact_equal is None or len(exact) != 3 or any(v.shape != shape for v in exact.values()):
+        return out
+    ok = all(np.allclose(exact[k], out[k], rtol=1e-12, atol=0) for k in ("c_m_farad", "g_leak_siemens"))
+    ok = ok and all(np.array_equal(exact[k], out[k]) for k in exact_equal)
+    if ok:
+        out.update(exact)
+    else:
+        notes.append(f"NIR node {name!r}: neurochip metadata disagrees with the NIR parameters; using the NIR ones")
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# writers (export)
+
+
+def _is_leaky(*, arrays: Arrays, metadata: dict) -> bool:
+    return bool((arrays["g_leak_siemens"] > 0).all())
+
+
+def _is_perfect(*, arrays: Arrays, metadata: dict) -> bool:
+    return bool((arrays["g_leak_siemens"] == 0).all())
+
+
+def _write_lif(*, arrays: Arrays, metadata: dict) -> Any:
+    a, g = arrays, arrays["g_leak_siemens"]
+    return nir_module().LIF(
+        tau=a["c_m_farad"] / g, r=1.0 / g, v_leak=a["e_leak_volt"].copy(),
+        v_threshold=a["v_th_volt"].copy(), v_reset=a["v_reset_volt"].copy(), metadata=metadata,
+    )  # fmt: skip
+
+
+def _write_if(*, arrays: Arrays, metadata: dict) -> Any:
+    a = arrays
+    return nir_module().IF(
+        r=1.0 / a["c_m_farad"], v_threshold=a["v_th_volt"].copy(), v_reset=a["v_reset_volt"].copy(), metadata=metadata
+    )
+
+
+def _write_affine(*, weight: NDArray, bias: NDArray, metadata: dict) -> Any:
+    return nir_module().Affine(weight=weight, bias=bias, metadata=metadata)
+
+
+def _write_linear(*, weight: NDArray, metadata: dict) -> Any:
+    return nir_module().Linear(weight=weight, metadata=metadata)
+
+
+def _write_delay(*, delay: NDArray) -> Any:
+    return nir_module().Delay(delay=delay)
+
+
+def _write_input(*, size: int, metadata: dict) -> Any:
+    return nir_module().Input(input_type={"input": np.array([size])}, metadata=metadata)
+
+
+def _write_output(*, size: int) -> Any:
+    return nir_module().Output(output_type={"output": np.array([size])})
+
+
+# --------------------------------------------------------------------------------------------
+# the table
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class NodeHandler:
+    """How neurochip reads and writes one NIR node type (an entry of :data:`NODES`).
+
+    Attributes
+    ----------
+    role : {"neuron", "input", "output", "chain"}
+        What the node is to neurochip (see the module docstring).
+    in_dim : callable (name, node) -> int or None
+        How many values the node takes in; None when it takes any number.
+    size : callable (name, node) -> int, optional
+        Neuron and Input nodes: number of neurons or channels.
+    chain : callable (name, node, expr, metadata) -> expr
+        Chain nodes: what comes out, given what goes in; a pass-through by default.
+    params : callable (name, node, if_tau_s) -> (arrays, exact), optional
+        Neuron nodes: the LIFParams arrays but ``t_ref_s`` (SI units), and which of them must
+        equal neurochip's metadata, beyond C and g_L, for its exact values to be used (None:
+        never use them).
+    spikes : bool
+        Neuron nodes: False when the node outputs a potential, not spikes.
+    writes : str, optional
+        What :func:`~neurochip.network.nir_io.to_nir` writes with this node type:
+        ``"population"``, ``"biased weights"``, ``"weights"``, ``"delay"``, ``"input"`` or
+        ``"output"``.
+    accepts : callable (**fields) -> bool, optional
+        Among the handlers that write the same thing, whether this one can express ``fields``.
+    write : callable (**fields) -> nir node, optional
+        Builds the node.
+    """
+
+    role: str
+    in_dim: Callable[[str, Any], int | None] = _no_dim
+    size: Callable[[str, Any], int] | None = None
+    chain: Callable[[str, Any, _Expr, dict], _Expr] = _pass
+    params: Callable[[str, Any, float | None], tuple[Arrays, tuple[str, ...] | None]] | None = None
+    spikes: bool = True
+    writes: str | None = None
+    accepts: Callable[..., bool] | None = None
+    write: Callable[..., Any] | None = None
+
+
+#: The supported NIR node types, in the order error messages list them (subgraphs, ``NIRGraph``
+#: nodes, are flattened before the table is asked).
+NODES: dict[str, NodeHandler] = {
+    "Input": NodeHandler(role="input", size=_input_size, writes="input", write=_write_input),
+    "Output": NodeHandler(role="output", in_dim=_output_dim, writes="output", write=_write_output),
+    "LIF": NodeHandler(role="neuron", in_dim=_neuron_size, size=_neuron_size, params=_lif_params,
+                       writes="population", accepts=_is_leaky, write=_write_lif),  # fmt: skip
+    "IF": NodeHandler(role="neuron", in_dim=_neuron_size, size=_neuron_size, params=_if_params,
+                      writes="population", accepts=_is_perfect, write=_write_if),  # fmt: skip
+    "LI": NodeHandler(role="neuron", in_dim=_neuron_size, size=_neuron_size, params=_li_params, spikes=False),
+    "Affine": NodeHandler(role="chain", in_dim=_weight_dim, chain=_affine, writes="biased weights",
+                          write=_write_affine),  # fmt: skip
+    "Linear": NodeHandler(role="chain", in_dim=_weight_dim, chain=_linear, writes="weights", write=_write_linear),
+    "Scale": NodeHandler(role="chain", in_dim=_vector_dim("scale"), chain=_scale),
+    "Delay": NodeHandler(role="chain", in_dim=_vector_dim("delay"), chain=_delay, writes="delay", write=_write_delay),
+    "Flatten": NodeHandler(role="chain"),  # neurochip's populations are flat already
+}
+
+
+def role(node: Any) -> str | None:
+    """The node's role, None for a type that is not in :data:`NODES`."""
+    handler = NODES.get(kind(node))
+    return None if handler is None else handler.role
+
+
+def handler(name: str, node: Any) -> NodeHandler:
+    """The node's entry in :data:`NODES`; an unsupported type raises, naming the node and its type."""
+    found = NODES.get(kind(node))
+    if found is None:
+        text = REFUSED.get(kind(node), f"unsupported node type; neurochip imports {', '.join(NODES)} and subgraphs")
+        raise node_error(name, node, text)
+    return found
+
+
+def node_size(name: str, node: Any) -> int:
+    """Number of neurons (a neuron node) or channels (an Input node)."""
+    return NODES[kind(node)].size(name, node)
+
+
+def neuron_kinds() -> list[str]:
+    """The node types that become populations."""
+    return [k for k, h in NODES.items() if h.role == "neuron"]
+
+
+def write_node(writes: str, **fields: Any) -> Any:
+    """The node written by the first handler that writes ``writes`` and accepts ``fields``; None
+    when none does."""
+    for h in NODES.values():
+        if h.writes == writes and h.write is not None and (h.accepts is None or h.accepts(**fields)):
+            return h.write(**fields)
+    return None
