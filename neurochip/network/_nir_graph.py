@@ -11,9 +11,11 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 from ..errors import InvalidParameterError
-from ._nir_nodes import NODES, _Expr, _Term, kind, nir_module, node_error, node_meta, role
+from ._nir_nodes import NODES, _Expr, _Term, kind, nir_module, node_error, node_meta, node_size, role
+from .model import Explicit, Projection
 
 
 def flatten(graph: Any, prefix: str = "") -> tuple[dict[str, Any], list[tuple[str, str]]]:
@@ -129,3 +131,54 @@ class Importer:
         out = h.chain(name, node, e, node_meta(node))
         self.memo[name] = out
         return out
+
+    def synapses(
+        self,
+        c_m_farad: dict[str, NDArray[np.float64]],
+        ports: dict[str, list],
+        biases: dict[str, NDArray[np.float64]],
+        *,
+        dt_s: float,
+        delay_s: float,
+        used_default: list[str],
+    ) -> list[Projection]:
+        """The projections into the neuron nodes (keys of ``c_m_farad``, their capacitance in F).
+
+        A weight W becomes a jump of W dt_s / C (V).  Terms from an Input node in ``ports`` go
+        to its list of (target, indptr, neurons, weight_volt, delay_s) instead; each neuron
+        node's bias current (A) goes to ``biases``; a path without a Delay node gets
+        ``delay_s`` (s) and is named in ``used_default``.
+        """
+        groups: dict[tuple, list] = {}
+        for target, c_m in c_m_farad.items():
+            e = self.input_of(target)
+            biases[target] = e.bias if e.bias.size else np.zeros(node_size(target, self.nodes[target]))
+            charge_to_volt = dt_s / c_m
+            for t in e.terms:
+                if t.matrix is None:  # a direct edge: one to one, without building an identity matrix
+                    post = pre = np.arange(e.dim)
+                    wv = charge_to_volt.copy()
+                else:
+                    post, pre = np.nonzero((t.matrix != 0) if t.mask is None else t.mask)
+                    wv = t.matrix[post, pre] * charge_to_volt[post]
+                if t.source in ports:
+                    order = np.lexsort((post, pre))
+                    indptr = np.zeros(node_size(t.source, self.nodes[t.source]) + 1, np.int64)
+                    np.cumsum(np.bincount(pre, minlength=indptr.size - 1), out=indptr[1:])
+                    ports[t.source].append((target, indptr, post[order].astype(np.int64), wv[order], t.delay))
+                    continue
+                if t.delay > 0:
+                    d = np.full(pre.size, t.delay)
+                else:
+                    d = np.full(pre.size, delay_s)
+                    if pre.size:
+                        used_default.append(f"{t.source}->{target}")
+                key = (t.source, target, t.layer or f"direct:{len(groups)}")
+                groups.setdefault(key, []).append((pre, post, wv, d))
+        projections = []
+        for (src, dst, _), parts in groups.items():
+            pre, post, w, d = (np.concatenate([p[i] for p in parts]) for i in range(4))
+            if pre.size:
+                rule = Explicit(pre=pre, post=post, weight_volt=w, delay_s=d)
+                projections.append(Projection(pre=src, post=dst, rule=rule, delay_s=float(d.min())))
+        return projections

@@ -90,7 +90,7 @@ from ._nir_nodes import (
 )
 from ._nir_nodes import role as _role
 from ._nir_nodes import write_node as _write_node
-from .model import Explicit, Network, Population, Projection, SpikeTimesInput
+from .model import Network, Population, SpikeTimesInput
 
 __all__ = [
     "from_nir",
@@ -399,8 +399,7 @@ def from_nir(
 
     # synapses
     default_delay = float(dt_s if delay_s is None else delay_s)
-    used_default = []
-    projections: list[Projection] = []
+    used_default: list[str] = []
     biases: dict[str, NDArray[np.float64]] = {}
     ports: dict[str, list] = {}
     for k, v in nodes.items():
@@ -412,46 +411,9 @@ def from_nir(
                 n = node_size(k, v)
                 arrays[k] = {f: np.full(n, float(getattr(RELAY_PARAMS, f))) for f in _LIF_FIELDS}
                 biases[k] = np.zeros(n)
-    groups: dict[tuple, list] = {}
-    for target in neuron_names:
-        node = nodes[target]
-        e = imp.input_of(target)
-        biases[target] = e.bias if e.bias.size else np.zeros(node_size(target, node))
-        charge_to_volt = float(dt_s) / arrays[target]["c_m_farad"]
-        for t in e.terms:
-            if t.matrix is None:  # a direct edge: one to one, without building an identity matrix
-                post = pre = np.arange(e.dim)
-                wv = charge_to_volt.copy()
-            else:
-                post, pre = np.nonzero((t.matrix != 0) if t.mask is None else t.mask)
-                wv = t.matrix[post, pre] * charge_to_volt[post]
-            if t.source in ports:
-                order = np.lexsort((post, pre))
-                indptr = np.zeros(node_size(t.source, nodes[t.source]) + 1, np.int64)
-                np.cumsum(np.bincount(pre, minlength=indptr.size - 1), out=indptr[1:])
-                ports[t.source].append((target, indptr, post[order].astype(np.int64), wv[order], t.delay))
-                continue
-            if t.delay > 0:
-                d = np.full(pre.size, t.delay)
-            else:
-                d = np.full(pre.size, default_delay)
-                if pre.size and delay_s is None:
-                    used_default.append(f"{t.source}->{target}")
-            key = (t.source, target, t.layer or f"direct:{len(groups)}")
-            groups.setdefault(key, []).append((pre, post, wv, d))
-    for (src, dst, _), parts in groups.items():
-        pre = np.concatenate([p[0] for p in parts])
-        post = np.concatenate([p[1] for p in parts])
-        w = np.concatenate([p[2] for p in parts])
-        d = np.concatenate([p[3] for p in parts])
-        if pre.size == 0:
-            continue
-        projections.append(
-            Projection(
-                pre=src, post=dst, rule=Explicit(pre=pre, post=post, weight_volt=w, delay_s=d), delay_s=float(d.min())
-            )
-        )
-    if used_default:
+    c_m = {k: arrays[k]["c_m_farad"] for k in neuron_names}
+    projections = imp.synapses(c_m, ports, biases, dt_s=float(dt_s), delay_s=default_delay, used_default=used_default)
+    if used_default and delay_s is None:
         assumed.append(
             f"delay_s = {default_delay!r} s for the edges without a Delay node ({sorted(set(used_default))}); "
             "the emulator needs delays > 0"
