@@ -1,9 +1,12 @@
-"""The walk over an NIR graph that :func:`neurochip.network.nir_io.from_nir` imports.
+"""The graph-level work of NIR import and export (:mod:`neurochip.network.nir_io`).
 
-Subgraphs are flattened (``"sub.node"`` names); then, for every node, what reaches it is
-composed along the chains of non-spiking nodes back to the spiking sources: terms of (source,
-delay, matrix) and a bias current.  What each node type does is asked of the table
-:data:`~neurochip.network._nir_nodes.NODES`; nothing here depends on a node type.
+Import (:func:`flatten`, :class:`Importer`): subgraphs are flattened (``"sub.node"`` names);
+then, for every node, what reaches it is composed along the chains of non-spiking nodes back to
+the spiking sources (terms of source, delay and matrix, and a bias current), and the chains into
+each population become its synapses.  Export (:class:`Exporter`): a network's synapses become
+chains of weight and delay nodes between the population nodes.  What each node type does is
+asked of the table :data:`~neurochip.network._nir_nodes.NODES`; nothing here depends on a node
+type.
 """
 
 from __future__ import annotations
@@ -14,8 +17,21 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ..errors import InvalidParameterError
-from ._nir_nodes import NODES, _Expr, _Term, kind, nir_module, node_error, node_meta, node_size, role
-from .model import Explicit, Projection
+from ._nir_nodes import (
+    META,
+    NODES,
+    Arrays,
+    _Expr,
+    _Term,
+    kind,
+    nir_module,
+    node_error,
+    node_meta,
+    node_size,
+    role,
+)
+from ._nir_nodes import write_node as _write_node
+from .model import Explicit, Network, Projection
 
 
 def flatten(graph: Any, prefix: str = "") -> tuple[dict[str, Any], list[tuple[str, str]]]:
@@ -182,3 +198,122 @@ class Importer:
                 rule = Explicit(pre=pre, post=post, weight_volt=w, delay_s=d)
                 projections.append(Projection(pre=src, post=dst, rule=rule, delay_s=float(d.min())))
         return projections
+
+
+# --------------------------------------------------------------------------------------------
+# export
+
+
+def _layers(pre: NDArray, post: NDArray) -> NDArray[np.int64]:
+    """Rank of each synapse among the synapses of the same (pre, post) pair (0, 1, ...)."""
+    if pre.size == 0:
+        return np.zeros(0, np.int64)
+    key = pre.astype(np.int64) * (int(post.max()) + 1) + post
+    order = np.argsort(key, kind="stable")
+    sk = key[order]
+    first = np.r_[0, np.flatnonzero(np.diff(sk)) + 1]
+    starts = np.repeat(first, np.diff(np.r_[first, sk.size]))
+    rank = np.empty(pre.size, np.int64)
+    rank[order] = np.arange(sk.size) - starts
+    return rank
+
+
+class Exporter:
+    """The nodes and edges of the graph :func:`~neurochip.network.nir_io.to_nir` writes.
+
+    ``nodes`` starts with one node per population; ``arrays`` holds each population's
+    per-neuron arrays (SI units), in network order.  A population's bias current rides on the
+    first weight node into it (an Affine one); ``bias_done`` tells which still wait for one.
+    """
+
+    def __init__(self, nodes: dict[str, Any], arrays: dict[str, Arrays]):
+        self.nodes = nodes
+        self.arrays = arrays
+        self.edges: list[tuple[str, str]] = []
+        self.taken = set(arrays)
+        self.bias_done = {n: not (a["bias_current_amp"] != 0).any() for n, a in arrays.items()}
+
+    def fresh(self, base: str) -> str:
+        """An unused node name: ``base``, else ``base_1``, ``base_2``, ..."""
+        name, k = base, 1
+        while name in self.taken:
+            name, k = f"{base}_{k}", k + 1
+        self.taken.add(name)
+        return name
+
+    def weight_node(self, matrix: NDArray[np.float64], post: str, meta: dict) -> Any:
+        if not self.bias_done[post]:
+            self.bias_done[post] = True
+            bias = self.arrays[post]["bias_current_amp"].copy()
+            return _write_node("biased weights", weight=matrix, bias=bias, metadata=meta)
+        return _write_node("weights", weight=matrix, metadata=meta)
+
+    def synapses(self, network: Network, *, dt_s: float, max_dense_entries: int) -> tuple[set[str], set[str]]:
+        """A weight node (W = w C / dt_s) and a Delay node per (pre, post, delay) group of
+        synapses, and one more pair per extra layer of multapses.  Returns the populations with
+        incoming and with outgoing synapses."""
+        names = list(self.arrays)
+        csr = network.csr()
+        pre_g, post_g, w_all, d_all = csr.to_coo()
+        starts = {p.name: network.offset(p.name) for p in network.populations}
+        bounds = np.array([starts[n] for n in names] + [network.n_neurons])
+        pre_pop = np.searchsorted(bounds, pre_g, side="right") - 1
+        post_pop = np.searchsorted(bounds, post_g, side="right") - 1
+        has_in: set[str] = set()
+        has_out: set[str] = set()
+        if not pre_g.size:
+            return has_in, has_out
+        key = np.lexsort((d_all, post_pop, pre_pop))
+        pre_g, post_g, w_all, d_all = pre_g[key], post_g[key], w_all[key], d_all[key]
+        pre_pop, post_pop = pre_pop[key], post_pop[key]
+        group_key = np.stack([pre_pop, post_pop, np.searchsorted(csr.delays_s, d_all)])
+        cuts = np.r_[0, np.flatnonzero(np.any(np.diff(group_key, axis=1) != 0, axis=0)) + 1, pre_g.size]
+        for s, e in zip(cuts[:-1], cuts[1:]):
+            a_name, b_name = names[pre_pop[s]], names[post_pop[s]]
+            n_pre = network.population(a_name).size
+            n_post = network.population(b_name).size
+            if n_pre * n_post > max_dense_entries:
+                raise InvalidParameterError(
+                    f"projection {a_name}->{b_name}: a dense NIR weight matrix of {n_post} x {n_pre} entries "
+                    f"exceeds max_dense_entries = {max_dense_entries}"
+                )
+            i = pre_g[s:e] - starts[a_name]
+            j = post_g[s:e] - starts[b_name]
+            w = w_all[s:e].astype(np.float64)
+            rank = _layers(i, j)
+            c_post = self.arrays[b_name]["c_m_farad"]
+            for layer in range(int(rank.max()) + 1):
+                sel = rank == layer
+                matrix = np.zeros((n_post, n_pre))
+                matrix[j[sel], i[sel]] = w[sel] * c_post[j[sel]] / dt_s
+                meta: dict = {}
+                if (w[sel] == 0).any():
+                    mask = np.zeros((n_post, n_pre), np.uint8)
+                    mask[j[sel], i[sel]] = 1
+                    meta = {META: {"mask": mask}}
+                wn = self.fresh(f"{a_name}__{b_name}__w")
+                dn = self.fresh(f"{a_name}__{b_name}__d")
+                self.nodes[wn] = self.weight_node(matrix, b_name, meta)
+                self.nodes[dn] = _write_node("delay", delay=np.full(n_post, float(d_all[s])))
+                self.edges += [(a_name, wn), (wn, dn), (dn, b_name)]
+            has_in.add(b_name)
+            has_out.add(a_name)
+        return has_in, has_out
+
+    def input_port(self, name: str, size: int) -> None:
+        """An Input node ``input_<name>`` into population ``name`` (through an identity Affine
+        node when the population's bias still needs one)."""
+        port = self.fresh(f"input_{name}")
+        self.nodes[port] = _write_node("input", size=size, metadata={META: {"port": 1}})
+        if not self.bias_done[name]:
+            an = self.fresh(f"input_{name}__bias")
+            self.nodes[an] = self.weight_node(np.eye(size), name, {})
+            self.edges += [(port, an), (an, name)]
+        else:
+            self.edges.append((port, name))
+
+    def output_port(self, name: str, size: int) -> None:
+        """An Output node ``output_<name>`` fed by population ``name``."""
+        port = self.fresh(f"output_{name}")
+        self.nodes[port] = _write_node("output", size=size)
+        self.edges.append((name, port))

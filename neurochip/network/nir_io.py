@@ -76,7 +76,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from ..errors import ConfigError, InvalidParameterError
 from ..lif import LIFParams
-from ._nir_graph import Importer, flatten
+from ._nir_graph import Exporter, Importer, flatten
 from ._nir_nodes import (
     LI_THRESHOLD_VOLT,
     META,
@@ -205,9 +205,28 @@ class NIRImport:
         -------
         list of SpikeTimesInput
             For a relay population: one, that makes relay neuron ``channel`` fire at each
-            spike time.  For a port: one per reached population, where each input spike
-            becomes, for every neuron its chain reaches, a jump of the mapped weight at
-            ``time + path delay``.
+            spike time (a jump of :data:`RELAY_WEIGHT_VOLT`, V).  For a port: one per reached
+            population, where each input spike becomes, for every neuron its chain reaches, a
+            jump of the mapped weight (V) at ``time + path delay`` (s).
+
+        Raises
+        ------
+        InvalidParameterError
+            When ``name`` is not an Input node of the graph, or a channel is out of range.
+
+        Examples
+        --------
+        >>> import numpy as np, nir
+        >>> from neurochip.network.nir_io import from_nir
+        >>> graph = nir.NIRGraph.from_list(
+        ...     nir.Linear(weight=np.array([[2.0, 0.0], [0.5, 1.0]])),
+        ...     nir.LIF(tau=np.full(2, 1e-3), r=np.full(2, 10.0), v_leak=np.zeros(2), v_threshold=np.ones(2)))
+        >>> imp = from_nir(graph, dt_s=1e-4, reset="value", t_ref_s=0.0, delay_s=1e-3, inputs="ports")
+        >>> (stim,) = imp.spike_input("input", times_s=[0.001, 0.002], channels=[0, 1])
+        >>> stim.population, stim.times_s.tolist(), stim.neurons.tolist()
+        ('lif', [0.001, 0.001, 0.002], [0, 1, 1])
+        >>> stim.weight_volt.tolist()          # r W dt / tau, with r dt / tau = 1
+        [2.0, 0.5, 1.0]
         """
         if name not in self.inputs:
             raise InvalidParameterError(f"input node = {name!r}: not an Input of the graph ({sorted(self.inputs)})")
@@ -243,12 +262,45 @@ def _population(name: str, arrays: dict[str, NDArray[np.float64]], bias: NDArray
 
 
 def read_nir(path: str | Path, **options: Any) -> NIRImport:
-    """Read an NIR file (HDF5) and import it; ``options`` as for :func:`from_nir`.
+    """Read an NIR file (HDF5) and import it.
+
+    Parameters
+    ----------
+    path : str or Path
+        The NIR file, as written by ``nir.write`` (or :func:`write_nir`).
+    **options
+        The keyword options of :func:`from_nir`: ``dt_s`` (s), ``reset``, ``t_ref_s`` (s),
+        ``delay_s`` (s), ``if_tau_s`` (s), ``inputs``, ``seed``.
+
+    Returns
+    -------
+    NIRImport
+        The network (SI units throughout), its input ports and output populations, and the
+        option values used.
 
     Raises
     ------
     ConfigError
         When the file cannot be read as NIR (names the file).
+    InvalidParameterError
+        As for :func:`from_nir`, with the file name in front of the message.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> from neurochip.lif import LIFParams
+    >>> from neurochip.network import Network, OneToOne, Population, Projection
+    >>> from neurochip.network.nir_io import read_nir, write_nir
+    >>> p = LIFParams(t_ref_s=0.0)
+    >>> net = Network(populations=(Population(name="a", size=2, params=p), Population(name="b", size=2, params=p)),
+    ...               projections=(Projection(pre="a", post="b", rule=OneToOne(), weight_volt=0.25, delay_s=1e-3),))
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     _ = write_nir(net, pathlib.Path(tmp) / "net.nir", dt_s=1e-4)
+    ...     imp = read_nir(pathlib.Path(tmp) / "net.nir")
+    >>> [(pop.name, pop.size) for pop in imp.network.populations], imp.dt_s
+    ([('a', 2), ('b', 2)], 0.0001)
+    >>> imp.network.csr().weights.tolist(), imp.network.csr().delays_s.tolist()
+    ([0.25, 0.25], [0.001])
     """
     nir = nir_module()
     try:
@@ -312,12 +364,33 @@ def from_nir(
     Returns
     -------
     NIRImport
+        The network (populations named after the neuron nodes, weights in V, delays in s,
+        bias currents in A), its input ports and output populations, and the option values
+        used (``assumed`` lists those that were not given).
 
     Raises
     ------
     InvalidParameterError
         On an unsupported node (naming it and its type), a shape mismatch (naming both ends
         of the edge), ``reset="subtract"``, or invalid parameters.
+
+    Examples
+    --------
+    >>> import numpy as np, nir
+    >>> from neurochip.network.nir_io import from_nir
+    >>> graph = nir.NIRGraph.from_list(
+    ...     nir.Affine(weight=np.array([[2.0, 0.0], [0.5, 1.0]]), bias=np.array([0.0, 0.01])),
+    ...     nir.LIF(tau=np.full(2, 1e-3), r=np.full(2, 10.0), v_leak=np.zeros(2), v_threshold=np.ones(2)))
+    >>> imp = from_nir(graph, dt_s=1e-4, reset="value", t_ref_s=0.0, delay_s=1e-3)
+    >>> [(pop.name, pop.size) for pop in imp.network.populations], imp.outputs
+    ([('input', 2), ('lif', 2)], {'output': ('lif',)})
+    >>> lif = imp.network.population("lif")
+    >>> float(lif.params.c_m_farad), float(lif.params.g_leak_siemens)     # tau / r, 1 / r
+    (0.0001, 0.1)
+    >>> lif.bias_current_amp.tolist()                                      # the Affine bias (A)
+    [0.0, 0.01]
+    >>> imp.network.csr().weights.tolist()                                 # r W dt / tau (V)
+    [2.0, 0.5, 1.0]
     """
     if isinstance(graph, (str, Path)):
         return read_nir(
@@ -449,20 +522,6 @@ def from_nir(
 # export
 
 
-def _layers(pre: NDArray, post: NDArray) -> NDArray[np.int64]:
-    """Rank of each synapse among the synapses of the same (pre, post) pair (0, 1, ...)."""
-    if pre.size == 0:
-        return np.zeros(0, np.int64)
-    key = pre.astype(np.int64) * (int(post.max()) + 1) + post
-    order = np.argsort(key, kind="stable")
-    sk = key[order]
-    first = np.r_[0, np.flatnonzero(np.diff(sk)) + 1]
-    starts = np.repeat(first, np.diff(np.r_[first, sk.size]))
-    rank = np.empty(pre.size, np.int64)
-    rank[order] = np.arange(sk.size) - starts
-    return rank
-
-
 def to_nir(
     network: Network,
     *,
@@ -498,6 +557,33 @@ def to_nir(
     Returns
     -------
     nir.NIRGraph
+        The graph, NIR's fields in SI units (``tau`` in s, ``r`` in Ω, voltages in V, Delay
+        in s, Affine bias in A), neurochip's exact values in ``metadata["neurochip"]``.
+
+    Raises
+    ------
+    InvalidParameterError
+        On what NIR cannot express (adaptation, noise, a population that mixes leaky and
+        non-leaky neurons, a bias with no chain to ride on, a matrix over
+        ``max_dense_entries``), naming the population.
+
+    Examples
+    --------
+    >>> from neurochip.lif import LIFParams
+    >>> from neurochip.network import Network, OneToOne, Population, Projection
+    >>> from neurochip.network.nir_io import to_nir
+    >>> p = LIFParams(c_m_farad=1e-12, g_leak_siemens=1e-9, t_ref_s=0.0)
+    >>> net = Network(populations=(Population(name="a", size=2, params=p), Population(name="b", size=2, params=p)),
+    ...               projections=(Projection(pre="a", post="b", rule=OneToOne(), weight_volt=0.25, delay_s=1e-3),))
+    >>> graph = to_nir(net, dt_s=1e-4)
+    >>> {name: type(node).__name__ for name, node in sorted(graph.nodes.items())}
+    {'a': 'LIF', 'a__b__d': 'Delay', 'a__b__w': 'Linear', 'b': 'LIF', 'input_a': 'Input', 'output_b': 'Output'}
+    >>> graph.nodes["a"].tau.tolist(), graph.nodes["a"].r.round(3).tolist()  # C / g_L (s), 1 / g_L (ohm)
+    ([0.001, 0.001], [1000000000.0, 1000000000.0])
+    >>> (graph.nodes["a__b__w"].weight * 1e-4 / 1e-12).round(12).tolist()    # W dt / C = w (V)
+    [[0.25, 0.0], [0.0, 0.25]]
+    >>> graph.nodes["a__b__d"].delay.tolist()                                 # (s)
+    [0.001, 0.001]
     """
     nir = nir_module()
     from .. import __version__
@@ -530,92 +616,23 @@ def to_nir(
             )
         arrays[p.name] = a
 
-    csr = network.csr()
-    pre_g, post_g, w_all, d_all = csr.to_coo()
-    starts = {p.name: network.offset(p.name) for p in network.populations}
-    bounds = np.array([starts[n] for n in names] + [network.n_neurons])
-    pre_pop = np.searchsorted(bounds, pre_g, side="right") - 1
-    post_pop = np.searchsorted(bounds, post_g, side="right") - 1
-    edges: list[tuple[str, str]] = []
-    has_in = {n: False for n in names}
-    has_out = {n: False for n in names}
-    bias_done = {n: not (arrays[n]["bias_current_amp"] != 0).any() for n in names}
-    taken = set(names)
-
-    def fresh(base: str) -> str:
-        name, k = base, 1
-        while name in taken:
-            name, k = f"{base}_{k}", k + 1
-        taken.add(name)
-        return name
-
-    def weight_node(matrix: NDArray, post: str, meta: dict) -> Any:
-        if not bias_done[post]:
-            bias_done[post] = True
-            return _write_node("biased weights", weight=matrix, bias=arrays[post]["bias_current_amp"].copy(), metadata=meta)
-        return _write_node("weights", weight=matrix, metadata=meta)
-
-    if pre_g.size:
-        key = np.lexsort((d_all, post_pop, pre_pop))
-        pre_g, post_g, w_all, d_all = pre_g[key], post_g[key], w_all[key], d_all[key]
-        pre_pop, post_pop = pre_pop[key], post_pop[key]
-        group_key = np.stack([pre_pop, post_pop, np.searchsorted(csr.delays_s, d_all)])
-        cuts = np.r_[0, np.flatnonzero(np.any(np.diff(group_key, axis=1) != 0, axis=0)) + 1, pre_g.size]
-        for s, e in zip(cuts[:-1], cuts[1:]):
-            a_name, b_name = names[pre_pop[s]], names[post_pop[s]]
-            n_pre = network.population(a_name).size
-            n_post = network.population(b_name).size
-            if n_pre * n_post > max_dense_entries:
-                raise InvalidParameterError(
-                    f"projection {a_name}->{b_name}: a dense NIR weight matrix of {n_post} x {n_pre} entries "
-                    f"exceeds max_dense_entries = {max_dense_entries}"
-                )
-            i = pre_g[s:e] - starts[a_name]
-            j = post_g[s:e] - starts[b_name]
-            w = w_all[s:e].astype(np.float64)
-            rank = _layers(i, j)
-            c_post = arrays[b_name]["c_m_farad"]
-            for layer in range(int(rank.max()) + 1):
-                sel = rank == layer
-                matrix = np.zeros((n_post, n_pre))
-                matrix[j[sel], i[sel]] = w[sel] * c_post[j[sel]] / dt_s
-                meta: dict = {}
-                if (w[sel] == 0).any():
-                    mask = np.zeros((n_post, n_pre), np.uint8)
-                    mask[j[sel], i[sel]] = 1
-                    meta = {META: {"mask": mask}}
-                wn = fresh(f"{a_name}__{b_name}__w")
-                dn = fresh(f"{a_name}__{b_name}__d")
-                nodes[wn] = weight_node(matrix, b_name, meta)
-                nodes[dn] = _write_node("delay", delay=np.full(n_post, float(d_all[s])))
-                edges += [(a_name, wn), (wn, dn), (dn, b_name)]
-            has_in[b_name] = True
-            has_out[a_name] = True
-    ins = ([n for n in names if not has_in[n]] or names) if inputs is None else list(inputs)
-    outs = ([n for n in names if not has_out[n]] or names) if outputs is None else list(outputs)
+    exp = Exporter(nodes, arrays)
+    has_in, has_out = exp.synapses(network, dt_s=float(dt_s), max_dense_entries=max_dense_entries)
+    ins = ([n for n in names if n not in has_in] or names) if inputs is None else list(inputs)
+    outs = ([n for n in names if n not in has_out] or names) if outputs is None else list(outputs)
     for n in ins + outs:
         if n not in names:
             raise InvalidParameterError(f"population {n!r} (in inputs/outputs): not in the network ({names})")
     for n in ins:
-        size = network.population(n).size
-        port = fresh(f"input_{n}")
-        nodes[port] = _write_node("input", size=size, metadata={META: {"port": 1}})
-        if not bias_done[n]:
-            an = fresh(f"input_{n}__bias")
-            nodes[an] = weight_node(np.eye(size), n, {})
-            edges += [(port, an), (an, n)]
-        else:
-            edges.append((port, n))
+        exp.input_port(n, network.population(n).size)
     for n in names:
-        if not bias_done[n]:
+        if not exp.bias_done[n]:
             raise InvalidParameterError(
                 f"population {n!r}: has a bias current but neither incoming synapses nor an input; "
                 "list it in inputs= so that the bias can ride on its input's Affine node"
             )
     for n in outs:
-        port = fresh(f"output_{n}")
-        nodes[port] = _write_node("output", size=network.population(n).size)
-        edges.append((n, port))
+        exp.output_port(n, network.population(n).size)
     t_ref = [n for n in names if (arrays[n]["t_ref_s"] > 0).any()]
     if t_ref:
         warnings.warn(
@@ -625,12 +642,46 @@ def to_nir(
             stacklevel=2,
         )
     meta = {META: {"dt_s": float(dt_s), "reset": "value", "version": __version__}}
-    return nir.NIRGraph(nodes=nodes, edges=edges, metadata=meta, type_check=True)
+    return nir.NIRGraph(nodes=exp.nodes, edges=exp.edges, metadata=meta, type_check=True)
 
 
 def write_nir(network: Network, path: str | Path, **options: Any) -> Any:
-    """Write a network to an NIR file (HDF5); ``options`` as for :func:`to_nir`.  Returns the
-    graph written."""
+    """Write a network to an NIR file (HDF5).
+
+    Parameters
+    ----------
+    network : Network
+        As for :func:`to_nir`.
+    path : str or Path
+        The file to write (replaced if it exists).
+    **options
+        The keyword options of :func:`to_nir`: ``dt_s`` (s), ``inputs``, ``outputs``,
+        ``max_dense_entries``.
+
+    Returns
+    -------
+    nir.NIRGraph
+        The graph written.
+
+    Raises
+    ------
+    ConfigError
+        When the file cannot be written (names the file).
+    InvalidParameterError
+        As for :func:`to_nir`.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile, nir
+    >>> from neurochip.lif import LIFParams
+    >>> from neurochip.network import Network, Population
+    >>> from neurochip.network.nir_io import write_nir
+    >>> net = Network(populations=(Population(name="a", size=3, params=LIFParams(t_ref_s=0.0)),))
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     graph = write_nir(net, pathlib.Path(tmp) / "net.nir")
+    ...     sorted(nir.read(str(pathlib.Path(tmp) / "net.nir")).nodes)
+    ['a', 'input_a', 'output_a']
+    """
     nir = nir_module()
     graph = to_nir(network, **options)
     try:
