@@ -21,8 +21,8 @@ from ._nir_nodes import (
     META,
     NODES,
     Arrays,
-    _Expr,
-    _Term,
+    Expr,
+    Term,
     kind,
     nir_module,
     node_error,
@@ -89,7 +89,7 @@ class Importer:
         for a, b in edges:
             self.incoming[b].append(a)
             self.outgoing[a].append(b)
-        self.memo: dict[str, _Expr] = {}
+        self.memo: dict[str, Expr] = {}
         self.active: set[str] = set()
 
     def handler(self, name: str) -> Any:
@@ -100,11 +100,11 @@ class Importer:
         r = self.handler(name).role
         return r == "neuron" or (r == "input" and name not in self.passes)
 
-    def input_of(self, name: str) -> _Expr:
+    def input_of(self, name: str) -> Expr:
         """The sum of what the node's incoming edges carry (shapes checked)."""
         node = self.nodes[name]
         dim = self.handler(name).in_dim(name, node)
-        total: _Expr | None = None
+        total: Expr | None = None
         for pre in self.incoming[name]:
             e = self.output_of(pre)
             if dim is not None and e.dim != dim:
@@ -113,16 +113,16 @@ class Importer:
                     f"outputs {e.dim} values, {name!r} ({kind(node)}) takes {dim}"
                 )
             if total is None:
-                total = _Expr(e.dim, list(e.terms), e.bias.copy())
+                total = Expr(e.dim, list(e.terms), e.bias.copy())
                 dim = e.dim
             else:
                 total.terms += e.terms
                 total.bias = total.bias + e.bias
         if total is None:
-            return _Expr(dim or 0, [], np.zeros(dim or 0))
+            return Expr(dim or 0, [], np.zeros(dim or 0))
         return total
 
-    def output_of(self, name: str) -> _Expr:
+    def output_of(self, name: str) -> Expr:
         """What leaves the node: itself for a source, else its chain applied to its input."""
         if name in self.memo:
             return self.memo[name]
@@ -136,7 +136,7 @@ class Importer:
                     "Output nodes",
                 )  # fmt: skip
             n = h.size(name, node)
-            e = _Expr(n, [_Term(name, 0.0, None)], np.zeros(n))
+            e = Expr(n, [Term(name, 0.0, None)], np.zeros(n))
             self.memo[name] = e
             return e
         if name in self.active:

@@ -16,7 +16,7 @@ its functions.  Roles:
     An Output node: collects the populations that reach it; feeding onwards, a pass-through.
 ``"chain"``
     A node between spiking nodes; ``chain`` says what comes out given what goes in (an
-    :class:`_Expr`: terms of source, delay and matrix, plus a bias current).
+    :class:`Expr`: terms of source, delay and matrix, plus a bias current).
 
 For the exporter, ``writes`` names what a handler writes (a population, weights with or without
 a bias, a delay, an input or output port) and ``write`` builds the ``nir`` node; ``accepts``
@@ -39,11 +39,12 @@ from ..errors import InvalidParameterError
 LI_THRESHOLD_VOLT = 1e300
 #: Key of neurochip's own entries in a node's or a graph's ``metadata``.
 META = "neurochip"
-#: Node types refused with a reason of their own (every other unknown type gets the generic one).
 _CUBA = (
     "current-based synapses (tau_syn) are not supported yet: neurochip's emulator has delta synapses only "
     "(a spike makes the membrane jump); use LIF/IF nodes, or approximate tau_syn -> 0"
 )
+#: Node types refused with a reason of their own (every other type not in NODES gets the generic
+#: one); an entry in NODES wins over one here.
 REFUSED = {"CubaLIF": _CUBA, "CubaLI": _CUBA}
 
 Arrays = dict[str, NDArray[np.float64]]
@@ -85,7 +86,7 @@ def _arr(name: str, node: Any, attr: str) -> NDArray[np.float64]:
 
 
 @dataclass(slots=True)
-class _Term:
+class Term:
     source: str
     delay: float
     matrix: NDArray[np.float64] | None  # None: identity
@@ -94,17 +95,17 @@ class _Term:
 
 
 @dataclass(slots=True)
-class _Expr:
+class Expr:
     dim: int
-    terms: list[_Term]
+    terms: list[Term]
     bias: NDArray[np.float64]
 
 
-def _pass(name: str, node: Any, e: _Expr, meta: dict) -> _Expr:
+def _pass(name: str, node: Any, e: Expr, meta: dict) -> Expr:
     return e
 
 
-def _linear(name: str, node: Any, e: _Expr, meta: dict) -> _Expr:
+def _linear(name: str, node: Any, e: Expr, meta: dict) -> Expr:
     """I = W x: the matrices multiply, the bias goes through W."""
     w = np.asarray(node.weight, dtype=np.float64)
     if not np.isfinite(w).all():
@@ -117,29 +118,29 @@ def _linear(name: str, node: Any, e: _Expr, meta: dict) -> _Expr:
                 mask = np.asarray(meta["mask"]).astype(bool)
                 if mask.shape != w.shape:
                     raise node_error(name, node, f"metadata mask has shape {mask.shape}, weight {w.shape}")
-            terms.append(_Term(t.source, t.delay, w.copy(), mask, name))
+            terms.append(Term(t.source, t.delay, w.copy(), mask, name))
         else:
-            terms.append(_Term(t.source, t.delay, w @ t.matrix, None, t.layer))
-    return _Expr(w.shape[0], terms, w @ e.bias)
+            terms.append(Term(t.source, t.delay, w @ t.matrix, None, t.layer))
+    return Expr(w.shape[0], terms, w @ e.bias)
 
 
-def _affine(name: str, node: Any, e: _Expr, meta: dict) -> _Expr:
+def _affine(name: str, node: Any, e: Expr, meta: dict) -> Expr:
     """I = W x + b: the bias is a constant current."""
     out = _linear(name, node, e, meta)
     out.bias = out.bias + _arr(name, node, "bias")
     return out
 
 
-def _scale(name: str, node: Any, e: _Expr, meta: dict) -> _Expr:
+def _scale(name: str, node: Any, e: Expr, meta: dict) -> Expr:
     s = _arr(name, node, "scale")
     terms = [
-        _Term(t.source, t.delay, np.diag(s) if t.matrix is None else s[:, None] * t.matrix, t.mask, t.layer)
+        Term(t.source, t.delay, np.diag(s) if t.matrix is None else s[:, None] * t.matrix, t.mask, t.layer)
         for t in e.terms
     ]
-    return _Expr(e.dim, terms, s * e.bias)
+    return Expr(e.dim, terms, s * e.bias)
 
 
-def _delay(name: str, node: Any, e: _Expr, meta: dict) -> _Expr:
+def _delay(name: str, node: Any, e: Expr, meta: dict) -> Expr:
     """Each distinct delay value splits the path (rows of the matrix) so that a synapse's delay is
     the sum of the Delay nodes along it."""
     d = _arr(name, node, "delay")
@@ -151,14 +152,14 @@ def _delay(name: str, node: Any, e: _Expr, meta: dict) -> _Expr:
         for value in np.unique(d):
             rows = d == value
             if rows.all():
-                terms.append(_Term(t.source, t.delay + float(value), m, t.mask, t.layer))
+                terms.append(Term(t.source, t.delay + float(value), m, t.mask, t.layer))
                 continue
             sub = np.where(rows[:, None], m, 0.0)
             mask = None if t.mask is None else t.mask & rows[:, None]
             if mask is None:
                 mask = (m != 0) & rows[:, None]
-            terms.append(_Term(t.source, t.delay + float(value), sub, mask, t.layer))
-    return _Expr(e.dim, terms, e.bias)
+            terms.append(Term(t.source, t.delay + float(value), sub, mask, t.layer))
+    return Expr(e.dim, terms, e.bias)
 
 
 # --------------------------------------------------------------------------------------------
@@ -359,7 +360,7 @@ class NodeHandler:
     role: str
     in_dim: Callable[[str, Any], int | None] = _no_dim
     size: Callable[[str, Any], int] | None = None
-    chain: Callable[[str, Any, _Expr, dict], _Expr] = _pass
+    chain: Callable[[str, Any, Expr, dict], Expr] = _pass
     params: Callable[[str, Any, float | None], tuple[Arrays, tuple[str, ...] | None]] | None = None
     spikes: bool = True
     writes: str | None = None
@@ -372,18 +373,23 @@ class NodeHandler:
 NODES: dict[str, NodeHandler] = {
     "Input": NodeHandler(role="input", size=_input_size, writes="input", write=_write_input),
     "Output": NodeHandler(role="output", in_dim=_output_dim, writes="output", write=_write_output),
-    "LIF": NodeHandler(role="neuron", in_dim=_neuron_size, size=_neuron_size, params=_lif_params,
-                       writes="population", accepts=_is_leaky, write=_write_lif),  # fmt: skip
-    "IF": NodeHandler(role="neuron", in_dim=_neuron_size, size=_neuron_size, params=_if_params,
-                      writes="population", accepts=_is_perfect, write=_write_if),  # fmt: skip
+    "LIF": NodeHandler(
+        role="neuron", in_dim=_neuron_size, size=_neuron_size, params=_lif_params,
+        writes="population", accepts=_is_leaky, write=_write_lif,
+    ),
+    "IF": NodeHandler(
+        role="neuron", in_dim=_neuron_size, size=_neuron_size, params=_if_params,
+        writes="population", accepts=_is_perfect, write=_write_if,
+    ),
     "LI": NodeHandler(role="neuron", in_dim=_neuron_size, size=_neuron_size, params=_li_params, spikes=False),
-    "Affine": NodeHandler(role="chain", in_dim=_weight_dim, chain=_affine, writes="biased weights",
-                          write=_write_affine),  # fmt: skip
+    "Affine": NodeHandler(
+        role="chain", in_dim=_weight_dim, chain=_affine, writes="biased weights", write=_write_affine
+    ),
     "Linear": NodeHandler(role="chain", in_dim=_weight_dim, chain=_linear, writes="weights", write=_write_linear),
     "Scale": NodeHandler(role="chain", in_dim=_vector_dim("scale"), chain=_scale),
     "Delay": NodeHandler(role="chain", in_dim=_vector_dim("delay"), chain=_delay, writes="delay", write=_write_delay),
-    "Flatten": NodeHandler(role="chain"),  # neurochip's populations are flat already
-}
+    "Flatten": NodeHandler(role="chain"),  # a pass-through: neurochip's populations are flat already
+}  # fmt: skip
 
 
 def role(node: Any) -> str | None:

@@ -38,7 +38,10 @@ period ``t_ref_s`` (NIR has none: default 0); the synaptic delay ``delay_s`` of 
 has no Delay node (the emulator needs delays > 0: default one time step).
 
 Nodes: Input, Output, LIF, IF, LI, Affine, Linear, Scale, Delay, Flatten (a pass-through:
-populations are flat) and subgraphs (NIRGraph nodes, flattened to ``"sub.node"`` names).  CubaLIF and CubaLI (current-based synapses) are
+populations are flat) and subgraphs (NIRGraph nodes, flattened to ``"sub.node"`` names).  Each
+node type is one entry of the table ``neurochip.network._nir_nodes.NODES``, which says how to
+read it and how to write it; import and export ask the table and nothing else, so a new node
+type is one entry plus its functions.  CubaLIF and CubaLI (current-based synapses) are
 refused with a clear error, as is every other node type.  LI (a leaky integrator that never
 spikes) becomes a population whose threshold is :data:`LI_THRESHOLD_VOLT`, so it receives and
 counts synaptic events but never fires; it may only feed Output nodes.
@@ -51,6 +54,7 @@ neurons its Affine/Linear/Scale/Delay chain reaches.
 Examples
 --------
 >>> import numpy as np, nir
+>>> from neurochip.network.nir_io import from_nir
 >>> graph = nir.NIRGraph.from_list(
 ...     nir.Affine(weight=np.full((2, 3), 0.6), bias=np.zeros(2)),
 ...     nir.LIF(tau=np.full(2, 1e-3), r=np.full(2, 10.0), v_leak=np.zeros(2), v_threshold=np.ones(2)))
