@@ -436,3 +436,104 @@ def test_export_ports_and_their_errors(tmp_path):
         to_nir(lone, inputs=["zz"])
     with pytest.raises(InvalidParameterError, match="population 'a': has a bias current but neither"):
         to_nir(lone, inputs=[])
+
+
+# ---------------------------------------------------------------------------------------------
+# the table of node handlers
+
+
+def _one_of_each() -> dict[str, tuple[object, object]]:
+    """For each supported node type: a node of it (2 values wide) and what importing
+    Input(2) -> node -> LIF(2) -> Output (chain nodes) or Input(2) -> node -> Output (neuron
+    nodes) as ports must give: the population's name, or the (neurons, weights, times) of the
+    jumps one input spike on channel 0 at t = 0 delivers to the LIF population (r dt / tau = 1),
+    and the LIF population's bias current."""
+    w = np.array([[0.5, 0.0], [0.25, 1.0]])
+    plain = ([0], [1.0], [0.0], [0.0, 0.0])
+    return {
+        "Input": (nir.Input(input_type=np.array([2])), plain),
+        "Output": (nir.Output(output_type=np.array([2])), plain),
+        "LIF": (_lif(2), "lif"),
+        "IF": (nir.IF(r=np.ones(2), v_threshold=np.ones(2), v_reset=np.zeros(2)), "if"),
+        "LI": (nir.LI(tau=np.ones(2), r=np.ones(2), v_leak=np.zeros(2)), "li"),
+        "Affine": (nir.Affine(weight=w, bias=np.array([0.0, 0.01])), ([0, 1], [0.5, 0.25], [0.0, 0.0], [0.0, 0.01])),
+        "Linear": (nir.Linear(weight=w), ([0, 1], [0.5, 0.25], [0.0, 0.0], [0.0, 0.0])),
+        "Scale": (nir.Scale(scale=np.array([0.5, 2.0])), ([0], [0.5], [0.0], [0.0, 0.0])),
+        "Delay": (nir.Delay(delay=np.array([1e-3, 2e-3])), ([0], [1.0], [1e-3], [0.0, 0.0])),
+        "Flatten": (nir.Flatten(input_type={"input": np.array([2])}, start_dim=0), plain),
+    }
+
+
+def test_the_node_table_covers_every_supported_node_type():
+    from neurochip.network import nir_io
+    from neurochip.network._nir_nodes import NODES
+
+    listed = nir_io.__doc__.split("Nodes: ", 1)[1].split(" (a pass-through")[0].split(", ")
+    assert listed == list(NODES)  # the docstring's list is the table, in the same order
+    assert set(_one_of_each()) == set(NODES)  # and this test has an example of each
+    for name in NODES:
+        assert issubclass(getattr(nir, name), nir.NIRNode), name
+
+
+@pytest.mark.parametrize("kind", list(_one_of_each()))
+def test_each_table_entry_imports_its_node(kind):
+    node, expected = _one_of_each()[kind]
+    name = kind.lower()
+    if isinstance(expected, str):  # a neuron node becomes a population
+        g = nir.NIRGraph(nodes={"x": nir.Input(input_type=np.array([2])), name: node,
+                                "y": nir.Output(output_type=np.array([2]))},
+                         edges=[("x", name), (name, "y")])  # fmt: skip
+        imp = from_nir(g, inputs="ports", **OPTS)
+        assert [(p.name, p.size) for p in imp.network.populations] == [(expected, 2)]
+        assert imp.outputs == {"y": (expected,)}
+        return
+    lif = nir.LIF(tau=np.full(2, 1e-3), r=np.full(2, 10.0), v_leak=np.zeros(2), v_threshold=np.ones(2),
+                  v_reset=np.zeros(2))  # r dt / tau = 1: a jump equals the NIR weight  # fmt: skip
+    nodes = {"x": nir.Input(input_type=np.array([2])), "lif": lif, "y": nir.Output(output_type=np.array([2]))}
+    edges = [("x", "lif"), ("lif", "y")]  # Input and Output are at both ends already
+    if kind not in ("Input", "Output"):
+        nodes["node"] = node
+        edges = [("x", "node"), ("node", "lif"), ("lif", "y")]
+    imp = from_nir(nir.NIRGraph(nodes=nodes, edges=edges, type_check=False), inputs="ports", **OPTS)
+    assert imp.outputs == {"y": ("lif",)} and imp.inputs["x"].size == 2
+    stims = imp.spike_input("x", [0.0], [0])
+    assert {s.population for s in stims} == {"lif"}
+    neurons, weights, times, bias = expected
+    np.testing.assert_array_equal(imp.network.population("lif").bias_current_amp, bias)
+    np.testing.assert_array_equal(np.concatenate([s.neurons for s in stims]), neurons)
+    np.testing.assert_allclose(np.concatenate([s.weight_volt for s in stims]), weights, rtol=1e-12)
+    np.testing.assert_array_equal(np.concatenate([s.times_s for s in stims]), times)
+
+
+def test_export_writes_exactly_the_node_types_the_table_writes(rng):
+    from neurochip.network._nir_nodes import NODES
+
+    with pytest.warns(NIRExportWarning):
+        graph = to_nir(_rich_network(rng))  # LIF and IF populations, a bias, synapses, ports
+    written = {type(v).__name__ for v in graph.nodes.values()}
+    assert written == {k for k, h in NODES.items() if h.writes is not None}
+
+
+def test_an_unsupported_node_gives_the_error_naming_the_node_and_its_type(tmp_path):
+    conv = nir.Conv2d(input_shape=(2, 2), weight=np.ones((1, 1, 1, 1)), stride=1, padding=0, dilation=1, groups=1,
+                      bias=np.zeros(1))  # fmt: skip
+    g = nir.NIRGraph(nodes={"x": nir.Input(input_type=np.array([1, 2, 2])), "conv": conv, "lif": _lif(4)},
+                     edges=[("x", "conv"), ("conv", "lif")], type_check=False)  # fmt: skip
+    text = (r"NIR node 'conv' \(Conv2d\): unsupported node type; neurochip imports Input, Output, LIF, IF, LI, "
+            r"Affine, Linear, Scale, Delay, Flatten and subgraphs$")  # fmt: skip
+    with pytest.raises(InvalidParameterError, match=text):
+        from_nir(g, **OPTS)
+    # inside a subgraph, the node is named by its flattened name
+    outer = nir.NIRGraph(nodes={"x": nir.Input(input_type=np.array([1, 2, 2])), "sub": g},
+                         edges=[("x", "sub")], type_check=False)  # fmt: skip
+    with pytest.raises(InvalidParameterError, match=r"NIR node 'sub.conv' \(Conv2d\): unsupported node type"):
+        from_nir(outer, **OPTS)
+
+
+def test_the_docstring_examples_run():
+    import doctest
+
+    from neurochip.network import nir_io
+
+    result = doctest.testmod(nir_io, optionflags=doctest.ELLIPSIS)
+    assert result.attempted > 20 and result.failed == 0
