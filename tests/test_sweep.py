@@ -13,7 +13,8 @@ from conftest import require_or_skip
 from neurochip.circuit import spice_available
 from neurochip.cli import main
 from neurochip.errors import ConfigError
-from neurochip.sweep import fan_out, load_sweep, pareto_front, read_table, run_sweep
+from neurochip.parallel import fan_out
+from neurochip.sweep import load_sweep, pareto_front, read_table, run_sweep
 
 SPEC = """
 [sweep]
