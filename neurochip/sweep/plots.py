@@ -106,10 +106,24 @@ def _figure(n: int = 1, width: float = 5.2) -> tuple[Any, list[Any]]:
     return fig, list(axes[0])
 
 
-def _lines(ax: Any, rows: Rows, x: str, y: str, color: str | None, **kw: Any) -> None:
+def _lines(ax: Any, rows: Rows, x: str, y: str, color: str | None) -> None:
+    """One line of ``y`` against ``x`` per group of ``color``."""
     for label, group in _groups(rows, color):
         group = sorted(group, key=lambda r: r[x])
-        ax.plot([r[x] for r in group], [r[y] for r in group], marker="o", ms=3, label=label or None, **kw)
+        ax.plot([r[x] for r in group], [r[y] for r in group], marker="o", ms=3, label=label or None)
+
+
+def _line_sets(ax: Any, rows: Rows, x: str, color: str | None, columns: list[tuple[str, str]]) -> None:
+    """Per group of ``color``, one set of lines in one colour: the first of ``columns`` (column,
+    legend name) solid with markers, the second dashed, the third dotted."""
+    for label, group in _groups(rows, color):
+        group = sorted(group, key=lambda r: r[x])
+        xs = [r[x] for r in group]
+        tag = f" ({label})" if label else ""
+        (col, name), *rest = columns
+        (line,) = ax.plot(xs, [r[col] for r in group], marker="o", ms=3, label=name + tag)
+        for (col, name), ls in zip(rest, ("--", ":")):
+            ax.plot(xs, [r[col] for r in group], ls=ls, color=line.get_color(), label=name + tag)
 
 
 def plot_xy(rows: Rows, x: str, y: str, out: str | Path, *, color: str | None = None,
@@ -162,9 +176,11 @@ def plot_energy(rows: Rows, out: str | Path, *, x: str = "input_rate_hz", color:
     out : str or Path
         The image file to write.
     x : str
-        The column on the x axis (default the Poisson input rate, Hz); log when it spans a decade.
+        The activity on the x axis: default the Poisson input rate (Hz), or e.g.
+        ``rate_mean_hz``; logarithmic when its values span a decade.
     color : str, optional
-        A column: one set of lines per distinct value.
+        A design column (e.g. ``core.neurons``): per distinct value, its three power lines in
+        one colour and its own energy line.
 
     Raises
     ------
@@ -173,14 +189,9 @@ def plot_energy(rows: Rows, out: str | Path, *, x: str = "input_rate_hz", color:
     """
     ok = _ok_rows(rows, x, color or "")
     fig, (a1, a2) = _figure(2)
-    for label, group in _groups(ok, color):
-        group = sorted(group, key=lambda r: r[x])
-        xs = [r[x] for r in group]
-        tag = f" ({label})" if label else ""
-        (line,) = a1.plot(xs, [r["power_dynamic_watt"] for r in group], marker="o", ms=3, label="dynamic" + tag)
-        a1.plot(xs, [r["power_static_watt"] for r in group], ls="--", color=line.get_color(), label="static" + tag)
-        a1.plot(xs, [r["power_total_watt"] for r in group], ls=":", color=line.get_color(), label="total" + tag)
-        a2.plot(xs, [r["energy_per_synaptic_event_joule"] for r in group], marker="o", ms=3, label=label or None)
+    _line_sets(a1, ok, x, color, [("power_dynamic_watt", "dynamic"), ("power_static_watt", "static"),
+                                   ("power_total_watt", "total")])
+    _lines(a2, ok, x, "energy_per_synaptic_event_joule", color)
     _logx(a1, ok, x)
     _logx(a2, ok, x)
     a1.set_xlabel(x)
@@ -207,9 +218,11 @@ def plot_rate(rows: Rows, out: str | Path, *, x: str = "input_rate_hz", color: s
     out : str or Path
         The image file to write.
     x : str
-        The column on the x axis (default the Poisson input rate, Hz); log when it spans a decade.
+        The drive on the x axis: default the Poisson input rate (Hz), or e.g. ``input_drive``
+        (relative to the threshold gap); logarithmic when its values span a decade.
     color : str, optional
-        A column: one set of lines per distinct value.
+        A neuron column (e.g. ``lif.t_ref_s``, which moves the ceiling): per distinct value,
+        its mean, maximum and ceiling lines in one colour.
 
     Raises
     ------
@@ -218,13 +231,8 @@ def plot_rate(rows: Rows, out: str | Path, *, x: str = "input_rate_hz", color: s
     """
     ok = _ok_rows(rows, x, color or "")
     fig, (ax,) = _figure()
-    for label, group in _groups(ok, color):
-        group = sorted(group, key=lambda r: r[x])
-        xs = [r[x] for r in group]
-        tag = f" ({label})" if label else ""
-        (line,) = ax.plot(xs, [r["rate_mean_hz"] for r in group], marker="o", ms=3, label="mean rate" + tag)
-        ax.plot(xs, [r["rate_max_hz"] for r in group], ls="--", color=line.get_color(), label="max rate" + tag)
-        ax.plot(xs, [r["rate_ceiling_hz"] for r in group], ls=":", color=line.get_color(), label="ceiling 1/t_ref" + tag)
+    _line_sets(ax, ok, x, color, [("rate_mean_hz", "mean rate"), ("rate_max_hz", "max rate"),
+                                  ("rate_ceiling_hz", "ceiling 1/t_ref")])
     _logx(ax, ok, x)
     ax.set_xlabel(x)
     ax.set_ylabel("firing rate (Hz)")
@@ -246,9 +254,10 @@ def plot_links(rows: Rows, out: str | Path, *, x: str = "input_rate_hz", color: 
     out : str or Path
         The image file to write.
     x : str
-        The column on the x axis (default the Poisson input rate, Hz); log when it spans a decade.
+        The load on the x axis: default the Poisson input rate (Hz), or e.g. ``spikes_per_s``;
+        logarithmic when its values span a decade.
     color : str, optional
-        A column: one line per distinct value (e.g. ``router.link_bandwidth_hz``).
+        A router column (e.g. ``router.link_bandwidth_hz``): one line per distinct value.
 
     Raises
     ------
