@@ -12,7 +12,7 @@ from neurochip import lif
 from neurochip.circuit import load_circuit, spice_available
 from neurochip.circuit.montecarlo import MonteCarloResult, draw_mismatch, run_montecarlo
 from neurochip.errors import ConfigError
-from neurochip.sweep import fan_out
+from neurochip.parallel import fan_out
 
 
 def _fail_on_odd(x: int) -> int:

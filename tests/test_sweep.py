@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import csv
+import doctest
+import importlib
 import itertools
 import math
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -13,7 +17,8 @@ from conftest import require_or_skip
 from neurochip.circuit import spice_available
 from neurochip.cli import main
 from neurochip.errors import ConfigError
-from neurochip.sweep import fan_out, load_sweep, pareto_front, read_table, run_sweep
+from neurochip.parallel import fan_out
+from neurochip.sweep import load_sweep, pareto_front, plot_xy, read_table, run_sweep
 
 SPEC = """
 [sweep]
@@ -101,6 +106,21 @@ def test_fan_out_streams_each_outcome():
     seen = []
     out = fan_out(abs, [-1, 2, -3], n_workers=0, progress=False, on_result=seen.append)
     assert [o.index for o in seen] == [0, 1, 2] and [o.value for o in out] == [1, 2, 3]
+
+
+def test_parallel_and_sweep_import_without_dask_rich_or_matplotlib():
+    code = ("import sys, neurochip.parallel, neurochip.sweep\n"
+            "print(sorted({'dask', 'distributed', 'rich', 'matplotlib'} & set(sys.modules)))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd="/")
+    assert (out.returncode, out.stdout.strip()) == (0, "[]"), out.stderr
+
+
+@pytest.mark.parametrize("module", ["neurochip.parallel", "neurochip.sweep.spec", "neurochip.sweep.table",
+                                    "neurochip.sweep.plots"])
+def test_docstring_examples_run(module):
+    result = doctest.testmod(importlib.import_module(module))
+    assert result.attempted > 0
+    assert result.failed == 0
 
 
 @pytest.mark.slow
@@ -192,6 +212,20 @@ def test_pareto_front_against_brute_force(rng):
     # the front is a staircase: sorted by x, y falls
     f = pareto_front(x, y)
     assert all(y[a] > y[b] for a, b in itertools.pairwise(f))
+
+
+def test_a_plot_to_an_unwritable_path_names_it_and_leaves_no_figure_open(tmp_path):
+    from neurochip._display import pyplot
+
+    rows = [{"point_index": k, "point_id": str(k), "core.neurons": n, "status": "ok", "rate_mean_hz": 10.0 * k}
+            for k, n in enumerate((16, 32))]
+    before = pyplot().get_fignums()
+    with pytest.raises(ConfigError, match=r"missing/p\.png: cannot write plot"):
+        plot_xy(rows, "core.neurons", "rate_mean_hz", tmp_path / "missing" / "p.png")
+    assert pyplot().get_fignums() == before
+    plot_xy(rows, "core.neurons", "rate_mean_hz", tmp_path / "p.png")
+    assert (tmp_path / "p.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert pyplot().get_fignums() == before
 
 
 def test_cli_runs_a_sweep_and_plots_it(tmp_path, capsys):

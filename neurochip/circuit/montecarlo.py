@@ -8,7 +8,7 @@ Each sample draws
 - a relative error of each passive in ``[mismatch.relative]`` (normal, 1-sigma fraction);
 
 then fits the sample's LIF parameters with :func:`neurochip.circuit.fit.fit_lif`.  Samples
-run in worker processes through :func:`neurochip.sweep.fan_out`; they are seeded from one
+run in worker processes through :func:`neurochip.parallel.fan_out`; they are seeded from one
 integer, so a run is reproducible whatever the number of workers.  A sample whose fit fails is
 reported with its error, not dropped.
 
@@ -51,6 +51,7 @@ from numpy.typing import NDArray
 
 from .. import lif
 from ..errors import ConfigError, InvalidParameterError
+from ..parallel import fan_out
 from .fit import FitOptions, fit_lif
 from .netlist import NetlistTemplate, load_circuit
 
@@ -273,8 +274,6 @@ def run_montecarlo(
     -------
     MonteCarloResult
     """
-    from ..sweep import fan_out
-
     if n < 1:
         raise InvalidParameterError(f"n = {n!r}: must be >= 1")
     template = load_circuit(circuit)

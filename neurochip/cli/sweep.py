@@ -13,6 +13,13 @@ KINDS = ("xy", "energy", "rate", "links", "pareto")
 
 
 def add_parser(sub: Any) -> None:
+    """Add the ``sweep`` subcommand.
+
+    Parameters
+    ----------
+    sub : argparse._SubParsersAction
+        The subparsers of the ``neurochip`` parser.
+    """
     p = sub.add_parser(
         "sweep",
         help="run a design-space sweep on Dask, or plot one (`sweep plot TABLE`)",
@@ -49,6 +56,19 @@ def add_parser(sub: Any) -> None:
 
 
 def run_cmd(args: argparse.Namespace) -> int:
+    """Run ``neurochip sweep``: a sweep spec, or ``plot`` and a result table.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed arguments of :func:`add_parser`.
+
+    Returns
+    -------
+    int
+        The exit status, 0; errors are raised as :class:`~neurochip.errors.NeurochipError` for
+        the CLI's one handler to print.
+    """
     from ..errors import ConfigError
 
     if args.target[0] == "plot":
