@@ -1,4 +1,7 @@
-"""PRC, strength-duration and channel-noise closed forms against direct numerical integration."""
+"""PRC, strength-duration and channel-noise closed forms against direct numerical integration.
+
+The same closed forms measured on the engines (emulator, ngspice, Markov channels) are in
+tests/test_studies_*.py."""
 
 from __future__ import annotations
 
@@ -6,7 +9,6 @@ import math
 
 import numpy as np
 import pytest
-from conftest import require_or_skip
 from scipy.integrate import solve_ivp
 
 from neurochip import lif
@@ -105,96 +107,3 @@ def test_channel_noise_sigma_formula_by_hand():
     assert s4 == pytest.approx(sigma / 2, rel=1e-12)
     with pytest.raises(InvalidParameterError, match="open_probability = 0"):
         lif.channel_noise_sigma(P, n_channels=10, open_probability=0, channel_tau_s=1e-4, driving_force_volt=0.1)
-
-
-# --------------------------------------------------------------------------------------------
-# the same closed forms measured on independent engines: the compiled emulator, ngspice, and a
-# direct simulation of N Markov channels
-
-
-@pytest.mark.parametrize("kick", [0.004, -0.004])
-def test_emulator_prc_within_2_percent_of_closed_form_at_20_phases(kick):
-    current = 1.0e-9
-    phases = np.arange(20) / 20
-    closed = lif.phase_response(P, current, phases, kick)
-    measured = lif.measure_phase_response(P, current, phases, kick)
-    diff = np.abs(measured - closed)
-    print(f"\nPRC kick {kick} V: max |emulator - closed form| = {diff.max():.3g} of the ISI")
-    assert diff.max() < 0.02
-    # the emulator is exact between events, so in fact the curves agree to rounding
-    assert diff.max() < 1e-9
-    # and the curve is not trivially zero: the advance grows towards the spike
-    assert abs(closed[-1]) > 0.004 and abs(closed[-1]) > 3 * abs(closed[10])
-
-
-def test_emulator_strength_duration_matches_closed_form():
-    for width in (2e-5, 3e-4, 1e-3, 5e-3):
-        closed = lif.min_pulse_amplitude(P, width)
-        measured = lif.measure_min_pulse_amplitude(P, width, rel_tol=1e-7)
-        assert measured == pytest.approx(closed, rel=1e-6)
-        assert lif.pulse_fires(P, closed * 1.001, width)
-        assert not lif.pulse_fires(P, closed * 0.999, width)
-
-
-@pytest.mark.spice
-def test_spice_fitted_neuron_strength_duration_within_2_percent():
-    from neurochip.circuit import fit_lif, spice_available
-
-    require_or_skip(spice_available(), "ngspice")
-    fitted = fit_lif("lif_behavioral").params
-    for width in (2e-5, 1e-4, 5e-4):  # 0.2, 1 and 5 tau_m of the circuit
-        closed = lif.min_pulse_amplitude(fitted, width)
-        emulator = lif.measure_min_pulse_amplitude(fitted, width)
-        spice = lif.spice_min_pulse_amplitude("lif_behavioral", width, lif_params=fitted, rel_tol=1e-3)
-        print(f"\nwidth {width:g} s: closed {closed:.5g} A, emulator {emulator:.5g} A, ngspice {spice:.5g} A")
-        assert emulator == pytest.approx(closed, rel=0.02)
-        assert spice == pytest.approx(closed, rel=0.02)
-
-
-PN = LIFParams(c_m_farad=1e-12, g_leak_siemens=1e-10, e_leak_volt=0.0, v_th_volt=0.02, v_reset_volt=0.01, t_ref_s=2e-3)
-CHANNELS = dict(open_probability=0.5, channel_tau_s=1e-3, driving_force_volt=0.015)
-
-
-def test_channel_noise_predicted_cv_within_10_percent_of_emulator():
-    current = lif.rheobase(PN)
-    for n in (10, 40, 160, 640):
-        sigma = lif.channel_noise_sigma(PN, n_channels=n, **CHANNELS)
-        predicted = lif.siegert_cv(PN, current, sigma_volt=sigma)
-        measured, intervals = lif.measure_channel_noise_cv(PN, current, sigma, n_spikes=1500, seed=n)
-        print(f"\nN = {n}: sigma {sigma:.3g} V, Siegert CV {predicted:.4f}, emulator CV {measured:.4f} ({intervals} ISIs)")
-        assert intervals > 1000
-        assert measured == pytest.approx(predicted, rel=0.10)
-
-
-def test_markov_channels_against_the_diffusion_approximation():
-    """How well the white-noise (diffusion) picture holds for real two-state channels.
-
-    Measured (seed 0, 200 neurons): the Markov channels' CV is 12-27 % above the Siegert CV of
-    the diffusion sigma, and their rate 4-12 % below it (the conductance noise is multiplicative,
-    so it is stronger near threshold than at the operating point, and tau_c = tau_m / 10 is
-    coloured).  The tolerances below are those figures with a margin, not a claim of accuracy.
-    """
-    current = lif.rheobase(PN)
-    tau_c = CHANNELS["channel_tau_s"]
-    cvs = []
-    for n in (10, 160):
-        sigma = lif.channel_noise_sigma(PN, n_channels=n, **CHANNELS)
-        predicted_cv = lif.siegert_cv(PN, current, sigma_volt=sigma)
-        predicted_rate = lif.siegert_rate(PN, current, sigma_volt=sigma)
-        cv, rate, k = lif.markov_channel_cv(PN, current, n_channels=n, open_probability=0.5, channel_tau_s=tau_c,
-                                            n_neurons=200, duration_s=8 / predicted_rate, seed=0)  # fmt: skip
-        print(f"\nN = {n}: Markov CV {cv:.4f} vs diffusion {predicted_cv:.4f}; rate {rate:.2f} vs {predicted_rate:.2f} Hz ({k} ISIs)")
-        assert k > 1000
-        assert cv == pytest.approx(predicted_cv, rel=0.35)
-        assert rate == pytest.approx(predicted_rate, rel=0.2)
-        cvs.append(cv)
-    assert cvs[1] < cvs[0]  # more channels, less noise, more regular firing
-
-
-def test_markov_channels_without_noise_fire_like_the_deterministic_neuron():
-    # p = 1: every channel always open, no fluctuation: the rate is the closed-form DC rate
-    current = 1.5 * lif.rheobase(PN)
-    cv, rate, _ = lif.markov_channel_cv(PN, current, n_channels=50, open_probability=1.0, channel_tau_s=1e-3,
-                                        n_neurons=5, duration_s=0.1, dt_s=2e-6)  # fmt: skip
-    assert rate == pytest.approx(lif.firing_rate(PN, current), rel=2e-3)  # spike times on a 1 us grid
-    assert cv < 1e-2

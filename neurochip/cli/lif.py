@@ -302,9 +302,11 @@ def _fig(ncols: int = 1) -> tuple[Any, Any]:
 
 def prc_report(params: lif.LIFParams, current: float, kick_volt: float, n_phases: int) -> dict[str, Any]:
     """Closed-form and emulator-measured PRC at ``n_phases`` phases (dict of the CLI's JSON)."""
+    from ..studies import prc
+
     phases = np.arange(n_phases) / n_phases
     closed = np.asarray(lif.phase_response(params, current, phases, kick_volt))
-    measured = lif.measure_phase_response(params, current, phases, kick_volt)
+    measured = prc.measure_phase_response(params, current, phases, kick_volt)
     return {
         "params": params.to_dict(),
         "current_amp": current,
@@ -365,6 +367,8 @@ def channel_noise_report(
     seed: int,
 ) -> dict[str, Any]:
     """sigma, Siegert CV, the emulator's CV (and the Markov channels' CV) per channel count."""
+    from ..studies import channel_noise
+
     sig, pred_cv, pred_rate, emu_cv, emu_n, mk_cv, mk_rate = [], [], [], [], [], [], []
     for n in channels:
         s = lif.channel_noise_sigma(params, n_channels=int(n), open_probability=open_probability,
@@ -372,12 +376,12 @@ def channel_noise_report(
         sig.append(s)
         pred_cv.append(float(lif.siegert_cv(params, current, sigma_volt=s)))
         pred_rate.append(float(lif.siegert_rate(params, current, sigma_volt=s)))
-        cv, k = lif.measure_channel_noise_cv(params, current, s, n_spikes=n_spikes, seed=seed)
+        cv, k = channel_noise.measure_channel_noise_cv(params, current, s, n_spikes=n_spikes, seed=seed)
         emu_cv.append(cv)
         emu_n.append(k)
         if markov:
             duration = max(8.0 / pred_rate[-1], 20 * params.tau_m_s)
-            c, r, _ = lif.markov_channel_cv(params, current, n_channels=int(n), open_probability=open_probability,
+            c, r, _ = channel_noise.markov_channel_cv(params, current, n_channels=int(n), open_probability=open_probability,
                                             channel_tau_s=channel_tau_s, n_neurons=200, duration_s=duration, seed=seed)  # fmt: skip
             mk_cv.append(c)
             mk_rate.append(r)
@@ -448,6 +452,8 @@ def run_channel_noise(args: argparse.Namespace) -> int:
 
 def strength_duration_report(params: lif.LIFParams, widths: np.ndarray, *, spice: bool) -> dict[str, Any]:
     """Closed-form, emulator (and ngspice) minimum pulse amplitudes per width."""
+    from ..studies import strength_duration
+
     rep: dict[str, Any] = {"widths_s": widths}
     if spice:
         from ..circuit import fit_lif
@@ -459,10 +465,10 @@ def strength_duration_report(params: lif.LIFParams, widths: np.ndarray, *, spice
     rep["chronaxie_s"] = lif.chronaxie(params) if params.g_leak_siemens > 0 else None
     closed = np.asarray(lif.min_pulse_amplitude(params, widths))
     rep["closed_form_amp"] = closed
-    rep["emulator_amp"] = np.asarray([lif.measure_min_pulse_amplitude(params, w) for w in widths])
+    rep["emulator_amp"] = np.asarray([strength_duration.measure_min_pulse_amplitude(params, w) for w in widths])
     if spice:
         rep["spice_amp"] = np.asarray(
-            [lif.spice_min_pulse_amplitude("lif_behavioral", w, lif_params=params, rel_tol=1e-3) for w in widths]
+            [strength_duration.spice_min_pulse_amplitude("lif_behavioral", w, lif_params=params, rel_tol=1e-3) for w in widths]
         )
     return rep
 
