@@ -45,6 +45,7 @@ __all__ = [
     "min_pulse_amplitude",
     "chronaxie",
     "channel_noise_sigma",
+    "summary",
 ]
 
 
@@ -599,3 +600,64 @@ def channel_noise_sigma(
         raise InvalidParameterError.of("channel_tau_s", channel_tau_s, "must be > 0")
     sigma_i = params.g_leak_siemens * abs(driving_force_volt) * math.sqrt((1 - open_probability) / (n_channels * open_probability))
     return params.r_leak_ohm * sigma_i * math.sqrt(2 * channel_tau_s / params.tau_m_s)
+
+
+def summary(
+    params: LIFParams,
+    *,
+    i_min: float = 0.0,
+    i_max: float | None = None,
+    points: int = 11,
+    current: float | None = None,
+    sigma_volt: float | None = None,
+) -> dict[str, Any]:
+    """The closed forms of one neuron in one dict (what ``neurochip lif`` prints).
+
+    Parameters
+    ----------
+    params : LIFParams
+        A non-adapting neuron.
+    i_min, i_max : float
+        Current range of the f-I table in A; ``i_max`` defaults to 10 x rheobase (perfect
+        integrator: 10 x the current that charges C from reset to threshold in max(t_ref, 1 ms)).
+    points : int
+        Rows of the f-I table, >= 2.
+    current : float, optional
+        Adds ``isi_s``, ``rate_hz`` and ``saturation_fraction`` at this current (A).
+    sigma_volt : float, optional
+        With ``current``: adds ``siegert_rate_hz`` and ``siegert_cv`` for this noise (V).
+
+    Returns
+    -------
+    dict
+        ``params``, ``tau_m_s``, ``rheobase_amp``, ``max_rate_hz``, ``fi_curve`` (arrays
+        ``current_amp``, ``rate_hz``, ``pif_rate_hz``) and the optional entries; SI units.
+
+    Examples
+    --------
+    >>> s = summary(LIFParams(), points=3, current=1e-9)
+    >>> s["rheobase_amp"], s["fi_curve"]["current_amp"], round(s["rate_hz"], 3)
+    (5e-10, array([0.0e+00, 2.5e-09, 5.0e-09]), 590.616)
+    """
+    rh = rheobase(params)
+    if i_max is None:
+        dv = params.v_th_volt - params.v_reset_volt
+        i_max = 10 * rh if rh > 0 else 10 * params.c_m_farad * dv / max(params.t_ref_s, 1e-3)
+    currents, rates = fi_curve(params, i_min, i_max, points)
+    out: dict[str, Any] = {
+        "params": params.to_dict(),
+        "tau_m_s": params.tau_m_s,
+        "rheobase_amp": rh,
+        "max_rate_hz": saturation_rate(params),
+        "fi_curve": {"current_amp": currents, "rate_hz": rates, "pif_rate_hz": np.asarray(pif_rate(params, currents))},
+    }
+    if current is not None:
+        out["current_amp"] = current
+        out["isi_s"] = float(isi(params, current))
+        out["rate_hz"] = float(firing_rate(params, current))
+        out["saturation_fraction"] = float(saturation_fraction(params, out["rate_hz"]))
+        if sigma_volt is not None:
+            out["sigma_volt"] = sigma_volt
+            out["siegert_rate_hz"] = float(siegert_rate(params, current, sigma_volt=sigma_volt))
+            out["siegert_cv"] = float(siegert_cv(params, current, sigma_volt=sigma_volt))
+    return out

@@ -12,11 +12,7 @@ from neurochip.studies import conversion
 P = LIFParams(c_m_farad=1e-12, g_leak_siemens=5e-11, e_leak_volt=0.0, v_th_volt=0.02, v_reset_volt=0.0, t_ref_s=1e-3)
 
 
-def task(seed=0, n=400):
-    rng = np.random.default_rng(seed)
-    x = rng.uniform(0, 1, (n, 4))
-    y = np.stack([np.maximum(0, x[:, 0] + x[:, 1] - 0.5), np.maximum(0, x[:, 2] - x[:, 3] + 0.3), 0.5 * x[:, 0] * x[:, 3]], 1)
-    return x, y
+task = conversion.synthetic_task
 
 
 @pytest.fixture(scope="module")

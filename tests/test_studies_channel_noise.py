@@ -9,8 +9,10 @@ import numpy as np
 import pytest
 
 from neurochip import lif
+from neurochip.errors import InvalidParameterError
 from neurochip.lif import LIFParams
 from neurochip.studies.channel_noise import (
+    compare_channel_noise,
     isi_cv,
     markov_channel_cv,
     measure_channel_noise_cv,
@@ -69,3 +71,15 @@ def test_isi_cv_of_known_trains():
     assert isi_cv(np.arange(10) * 0.01) == pytest.approx(0.0, abs=1e-12)  # regular train
     assert isi_cv([0.0, 1.0, 3.0]) == pytest.approx(0.5 / 1.5)
     assert math.isnan(isi_cv([0.0, 1.0]))
+
+
+def test_compare_channel_noise_defaults():
+    rep = compare_channel_noise(PN, channels=[40], n_spikes=300)
+    assert rep["current_amp"] == pytest.approx(lif.rheobase(PN))
+    assert rep["channel_tau_s"] == pytest.approx(0.1 * PN.tau_m_s)
+    assert rep["driving_force_volt"] == pytest.approx(0.015)
+    expected = lif.channel_noise_sigma(PN, n_channels=40, **CHANNELS)
+    assert rep["sigma_volt"][0] == pytest.approx(expected, rel=1e-12)
+    assert "markov_cv" not in rep
+    with pytest.raises(InvalidParameterError, match="needs a leak"):
+        compare_channel_noise(PN.replace(g_leak_siemens=0.0))

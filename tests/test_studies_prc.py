@@ -6,8 +6,9 @@ import numpy as np
 import pytest
 
 from neurochip import lif
+from neurochip.errors import InvalidParameterError
 from neurochip.lif import LIFParams
-from neurochip.studies.prc import measure_phase_response
+from neurochip.studies.prc import compare_prc, measure_phase_response
 
 P = LIFParams(c_m_farad=1e-12, g_leak_siemens=1e-9, e_leak_volt=0.0, v_th_volt=0.5, v_reset_volt=0.1, t_ref_s=1e-3)
 
@@ -25,3 +26,15 @@ def test_emulator_prc_within_2_percent_of_closed_form_at_20_phases(kick):
     assert diff.max() < 1e-9
     # and the curve is not trivially zero: the advance grows towards the spike
     assert abs(closed[-1]) > 0.004 and abs(closed[-1]) > 3 * abs(closed[10])
+
+
+def test_compare_prc_defaults_and_errors():
+    rep = compare_prc(P, n_phases=5)
+    assert rep["current_amp"] == pytest.approx(2 * lif.rheobase(P))
+    assert rep["kick_volt"] == pytest.approx(0.01 * (P.v_th_volt - P.v_reset_volt))
+    np.testing.assert_allclose(rep["phase"], np.arange(5) / 5)
+    assert rep["max_abs_difference"] < 1e-9
+    with pytest.raises(InvalidParameterError, match="not above rheobase"):
+        measure_phase_response(P, 0.5 * lif.rheobase(P), [0.5], 0.01)
+    with pytest.raises(InvalidParameterError, match="n_phases = 1"):
+        compare_prc(P, n_phases=1)

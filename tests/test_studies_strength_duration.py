@@ -3,12 +3,14 @@ the emulator and ngspice (neurochip.studies.strength_duration)."""
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 from conftest import require_or_skip
 
 from neurochip import lif
 from neurochip.lif import LIFParams
 from neurochip.studies.strength_duration import (
+    compare_strength_duration,
     measure_min_pulse_amplitude,
     pulse_fires,
     spice_min_pulse_amplitude,
@@ -39,3 +41,14 @@ def test_spice_fitted_neuron_strength_duration_within_2_percent():
         print(f"\nwidth {width:g} s: closed {closed:.5g} A, emulator {emulator:.5g} A, ngspice {spice:.5g} A")
         assert emulator == pytest.approx(closed, rel=0.02)
         assert spice == pytest.approx(closed, rel=0.02)
+
+
+def test_compare_strength_duration_default_widths_span_the_chronaxie():
+    rep = compare_strength_duration(P)
+    widths = rep["widths_s"]
+    np.testing.assert_allclose(widths, P.tau_m_s * np.geomspace(0.05, 5, 8))
+    assert widths[0] < rep["chronaxie_s"] < widths[-1]
+    np.testing.assert_allclose(rep["emulator_amp"], rep["closed_form_amp"], rtol=2e-6)
+    assert "spice_amp" not in rep
+    pif = compare_strength_duration(P.replace(g_leak_siemens=0.0), [1e-3])
+    assert pif["chronaxie_s"] is None and pif["rheobase_amp"] == 0.0

@@ -20,8 +20,9 @@ from pathlib import Path
 from typing import Any
 
 from .. import lif
+from ..lif import summary as lif_report
 from ..units import format_si
-from .lif import _print_report, lif_report, plot_fi
+from .lif import _print_report, plot_fi
 
 
 def add_parser(sub: Any) -> None:

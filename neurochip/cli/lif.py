@@ -2,7 +2,8 @@
 
 The subcommands ``prc``, ``channel-noise``, ``strength-duration``, ``resonance`` and ``convert``
 are at the end of this module (run ``neurochip lif SUBCOMMAND --help``; the neuron flags go
-after the subcommand).
+after the subcommand).  Parsing and printing only: the numbers come from :func:`neurochip.lif.summary`
+and from the studies in :mod:`neurochip.studies`.
 """
 
 from __future__ import annotations
@@ -87,46 +88,11 @@ def add_parser(sub: Any) -> None:
     add_reach_subcommands(p)
 
 
-def lif_report(params: lif.LIFParams, *, i_min: float, i_max: float, points: int) -> dict[str, Any]:
-    """The data of ``neurochip lif`` as a dict (SI units, JSON keys of the CLI)."""
-    currents, rates = lif.fi_curve(params, i_min, i_max, points)
-    return {
-        "params": params.to_dict(),
-        "tau_m_s": params.tau_m_s,
-        "rheobase_amp": lif.rheobase(params),
-        "max_rate_hz": lif.saturation_rate(params),
-        "fi_curve": {
-            "current_amp": currents,
-            "rate_hz": rates,
-            "pif_rate_hz": np.asarray(lif.pif_rate(params, currents)),
-        },
-    }
-
-
 def run(args: argparse.Namespace) -> int:
     params = params_from_args(args)
-    try:
-        i_min = parse_quantity(args.i_min, unit="A", name="--i-min")
-        i_max = parse_quantity(args.i_max, unit="A", name="--i-max") if args.i_max else None
-        current = parse_quantity(args.current, unit="A", name="--current") if args.current else None
-        sigma = parse_quantity(args.sigma, unit="V", name="--sigma") if args.sigma else None
-    except InvalidParameterError as exc:
-        raise ConfigError(str(exc)) from None
-    rh = lif.rheobase(params)
-    if i_max is None:
-        i_max = 10 * rh if rh > 0 else 10 * params.c_m_farad * (params.v_th_volt - params.v_reset_volt) / max(
-            params.t_ref_s, 1e-3
-        )
-    report = lif_report(params, i_min=i_min, i_max=i_max, points=args.points)
-    if current is not None:
-        report["current_amp"] = current
-        report["isi_s"] = float(lif.isi(params, current))
-        report["rate_hz"] = float(lif.firing_rate(params, current))
-        report["saturation_fraction"] = float(lif.saturation_fraction(params, report["rate_hz"]))
-        if sigma is not None:
-            report["sigma_volt"] = sigma
-            report["siegert_rate_hz"] = float(lif.siegert_rate(params, current, sigma_volt=sigma))
-            report["siegert_cv"] = float(lif.siegert_cv(params, current, sigma_volt=sigma))
+    i_max = _q(args.i_max, "A", "--i-max")
+    report = lif.summary(params, i_min=_q(args.i_min, "A", "--i-min"), i_max=i_max, points=args.points,
+                         current=_q(args.current, "A", "--current"), sigma_volt=_q(args.sigma, "V", "--sigma"))  # fmt: skip
     if args.plot:
         plot_fi(params, report, args.plot)
     if args.json:
@@ -199,6 +165,102 @@ def plot_fi(params: lif.LIFParams, report: dict[str, Any], path: str) -> None:
     save_figure(fig, path)
 
 
+def _save(fig: Any, path: str) -> None:
+
+    fig.tight_layout()
+    save_figure(fig, path)
+
+
+def _fig(ncols: int = 1) -> tuple[Any, Any]:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt.subplots(1, ncols, figsize=(6 * ncols if ncols > 1 else 6, 4), dpi=90)
+
+
+def _plot_prc(params: lif.LIFParams, rep: dict[str, Any], path: str) -> None:
+    current, kick = rep["current_amp"], rep["kick_volt"]
+    fig, ax = _fig()
+    fine = np.linspace(0, 0.999, 500)
+    ax.plot(fine, lif.phase_response(params, current, fine, kick), label="closed form")
+    ax.plot(rep["phase"], rep["prc_emulator"], "o", ms=5, mfc="none", label="emulator (kicked neurons)")
+    ax.set_xlabel("phase of the kick (fraction of the ISI)")
+    ax.set_ylabel("phase advance (fraction of the ISI)")
+    ax.set_title(f"PRC, I = {format_si(current, 'A')}, kick {format_si(kick, 'V')}")
+    ax.legend()
+    ax.grid(alpha=0.3)
+    _save(fig, path)
+
+
+def _plot_channel_noise(rep: dict[str, Any], path: str) -> None:
+    fig, ax = _fig()
+    ax.semilogx(rep["n_channels"], rep["siegert_cv"], "-", label="diffusion approx. + Siegert CV")
+    ax.semilogx(rep["n_channels"], rep["emulator_cv"], "o", label="emulator, white noise of that sigma")
+    if "markov_cv" in rep:
+        ax.semilogx(rep["n_channels"], rep["markov_cv"], "s", mfc="none", label="N Markov channels (direct)")
+    ax.set_xlabel("number of leak channels N")
+    ax.set_ylabel("ISI coefficient of variation")
+    ax.set_title(f"channel noise: p = {rep['open_probability']:g}, tau_c = {format_si(rep['channel_tau_s'], 's')}")
+    ax.legend()
+    ax.grid(alpha=0.3)
+    _save(fig, path)
+
+
+def _plot_strength_duration(rep: dict[str, Any], path: str) -> None:
+    widths = rep["widths_s"]
+    params = lif.LIFParams.from_dict(rep["params"])
+    fig, ax = _fig()
+    fine = np.geomspace(widths.min() / 2, widths.max() * 2, 300)
+    ax.loglog(fine * 1e6, np.asarray(lif.min_pulse_amplitude(params, fine)) * 1e9, label="closed form")
+    ax.loglog(widths * 1e6, rep["emulator_amp"] * 1e9, "o", mfc="none", label="emulator (bisection)")
+    if "spice_amp" in rep:
+        ax.loglog(widths * 1e6, rep["spice_amp"] * 1e9, "x", ms=8, label=f"ngspice {rep['circuit']} (bisection)")
+    ax.axhline(rep["rheobase_amp"] * 1e9, color="gray", ls=":", label="rheobase")
+    if rep["chronaxie_s"]:
+        ax.axvline(rep["chronaxie_s"] * 1e6, color="gray", ls="-.", lw=0.8, label="chronaxie")
+    ax.set_xlabel("pulse width (us)")
+    ax.set_ylabel("minimum amplitude to fire (nA)")
+    ax.set_title("strength-duration curve" + (f" (fitted {rep['circuit']})" if "circuit" in rep else ""))
+    ax.legend()
+    ax.grid(alpha=0.3, which="both")
+    _save(fig, path)
+
+
+def _plot_resonance(res: Any, path: str, bias_fraction: float, amplitude_fraction: float) -> None:
+    fig, ax = _fig()
+    ax.semilogx(res.sigma_volt * 1e3, res.snr, "o-", label="spectral SNR at $f_0$")
+    ax.axvline(res.best_sigma_volt * 1e3, color="gray", ls=":", lw=0.8)
+    ax.set_xlabel("noise sigma (mV)")
+    ax.set_ylabel("SNR at the drive frequency")
+    ax2 = ax.twinx()
+    ax2.semilogx(res.sigma_volt * 1e3, res.vector_strength, "s--", color="C1", mfc="none", label="vector strength")
+    ax2.set_ylabel("vector strength", color="C1")
+    ax.set_title(f"stochastic resonance, f0 = {format_si(res.frequency_hz, 'Hz')}, drive {bias_fraction:g}"
+                 f"+{amplitude_fraction:g} x rheobase")  # fmt: skip
+    lines = ax.get_lines()[:1] + ax2.get_lines()[:1]
+    ax.legend(lines, [ln.get_label() for ln in lines], loc="upper right")
+    ax.grid(alpha=0.3)
+    _save(fig, path)
+
+
+def _plot_convert(rep: dict[str, Any], path: str) -> None:
+    fig, axes = _fig(2)
+    a = rep["ann_output"].ravel()
+    lim = [0, a.max() * 1.1]
+    for ax, m, title in zip(axes, ("pif", "lif"), ("PIF-style conversion", "LIF-aware conversion")):
+        lam = rep[m]["rate_scale_hz"]
+        ax.plot(a, rep[m]["snn_rate_hz"].ravel() / lam, "o", ms=4, label="emulated SNN")
+        ax.plot(a, rep[m]["predicted_rate_hz"].ravel() / lam, "x", ms=4, label="mean-current prediction")
+        ax.plot(lim, lim, "k:", lw=0.8)
+        ax.set_xlabel("ANN output")
+        ax.set_ylabel("SNN rate / lambda")
+        ax.set_title(f"{title}: rel. error {rep[m]['error']:.3f}")
+        ax.legend(loc="upper left")
+        ax.grid(alpha=0.3)
+    _save(fig, path)
+
 
 # --------------------------------------------------------------------------------------------
 # subcommands: the LIF model's wider reach (docs/lif-prc.md, lif-channel-noise.md,
@@ -206,15 +268,14 @@ def plot_fi(params: lif.LIFParams, report: dict[str, Any], path: str) -> None:
 
 
 def _q(value: str | None, unit: str, flag: str) -> float | None:
-    if value is None:
+    """The flag's quantity in SI units, or None when the flag is absent (or empty)."""
+    return parse_quantity(value, unit=unit, name=flag) if value else None
+
+
+def _qlist(value: str | None, unit: str, flag: str) -> np.ndarray | None:
+    """A comma-separated list of quantities, or None when the flag is absent (or empty)."""
+    if not value:
         return None
-    try:
-        return parse_quantity(value, unit=unit, name=flag)
-    except InvalidParameterError as exc:
-        raise ConfigError(str(exc)) from None
-
-
-def _qlist(value: str, unit: str, flag: str) -> np.ndarray:
     return np.asarray([_q(v.strip(), unit, flag) for v in value.split(",") if v.strip()], dtype=np.float64)
 
 
@@ -285,156 +346,41 @@ def add_reach_subcommands(parent: argparse.ArgumentParser) -> None:
     p.set_defaults(func=run_convert)
 
 
-def _save(fig: Any, path: str) -> None:
-
-    fig.tight_layout()
-    save_figure(fig, path)
-
-
-def _fig(ncols: int = 1) -> tuple[Any, Any]:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt.subplots(1, ncols, figsize=(6 * ncols if ncols > 1 else 6, 4), dpi=90)
-
-
-def prc_report(params: lif.LIFParams, current: float, kick_volt: float, n_phases: int) -> dict[str, Any]:
-    """Closed-form and emulator-measured PRC at ``n_phases`` phases (dict of the CLI's JSON)."""
-    from ..studies import prc
-
-    phases = np.arange(n_phases) / n_phases
-    closed = np.asarray(lif.phase_response(params, current, phases, kick_volt))
-    measured = prc.measure_phase_response(params, current, phases, kick_volt)
-    return {
-        "params": params.to_dict(),
-        "current_amp": current,
-        "kick_volt": kick_volt,
-        "period_s": float(lif.isi(params, current)),
-        "phase": phases,
-        "prc_closed_form": closed,
-        "prc_emulator": measured,
-        "max_abs_difference": float(np.max(np.abs(closed - measured))),
-    }
-
-
 def run_prc(args: argparse.Namespace) -> int:
-    params = params_from_args(args)
-    rh = lif.rheobase(params)
-    current = _q(args.current, "A", "--current")
-    if current is None:
-        current = 2 * rh if rh > 0 else params.c_m_farad * (params.v_th_volt - params.v_reset_volt) / 1e-3
-    kick = _q(args.kick, "V", "--kick")
-    kick = 0.01 * (params.v_th_volt - params.v_reset_volt) if kick is None else kick
+    from ..studies.prc import compare_prc
+
     if args.phases < 2:
         raise ConfigError("--phases: must be >= 2")
-    try:
-        rep = prc_report(params, current, kick, args.phases)
-    except InvalidParameterError as exc:
-        raise ConfigError(str(exc)) from None
+    params = params_from_args(args)
+    rep = compare_prc(params, _q(args.current, "A", "--current"), kick_volt=_q(args.kick, "V", "--kick"),
+                      n_phases=args.phases)  # fmt: skip
     if args.plot:
-        fig, ax = _fig()
-        fine = np.linspace(0, 0.999, 500)
-        ax.plot(fine, lif.phase_response(params, current, fine, kick), label="closed form")
-        ax.plot(rep["phase"], rep["prc_emulator"], "o", ms=5, mfc="none", label="emulator (kicked neurons)")
-        ax.set_xlabel("phase of the kick (fraction of the ISI)")
-        ax.set_ylabel("phase advance (fraction of the ISI)")
-        ax.set_title(f"PRC, I = {format_si(current, 'A')}, kick {format_si(kick, 'V')}")
-        ax.legend()
-        ax.grid(alpha=0.3)
-        _save(fig, args.plot)
+        _plot_prc(params, rep, args.plot)
     if args.json:
         print_json(rep)
         return 0
+    current, kick = format_si(rep["current_amp"], "A"), format_si(rep["kick_volt"], "V")
     rows = [[f"{ph:.3f}", f"{c:.6f}", f"{m:.6f}"] for ph, c, m in zip(rep["phase"], rep["prc_closed_form"], rep["prc_emulator"])]
-    print_table(f"PRC at I = {format_si(current, 'A')} (ISI {format_si(rep['period_s'], 's')}), kick {format_si(kick, 'V')}",
+    print_table(f"PRC at I = {current} (ISI {format_si(rep['period_s'], 's')}), kick {kick}",
                 ["phase", "closed form", "emulator"], rows)  # fmt: skip
     print(f"max |closed form - emulator| = {rep['max_abs_difference']:.3g} of the ISI")
     return 0
 
 
-def channel_noise_report(
-    params: lif.LIFParams,
-    current: float,
-    channels: np.ndarray,
-    *,
-    open_probability: float,
-    channel_tau_s: float,
-    driving_force_volt: float,
-    n_spikes: int,
-    markov: bool,
-    seed: int,
-) -> dict[str, Any]:
-    """sigma, Siegert CV, the emulator's CV (and the Markov channels' CV) per channel count."""
-    from ..studies import channel_noise
-
-    sig, pred_cv, pred_rate, emu_cv, emu_n, mk_cv, mk_rate = [], [], [], [], [], [], []
-    for n in channels:
-        s = lif.channel_noise_sigma(params, n_channels=int(n), open_probability=open_probability,
-                                    channel_tau_s=channel_tau_s, driving_force_volt=driving_force_volt)  # fmt: skip
-        sig.append(s)
-        pred_cv.append(float(lif.siegert_cv(params, current, sigma_volt=s)))
-        pred_rate.append(float(lif.siegert_rate(params, current, sigma_volt=s)))
-        cv, k = channel_noise.measure_channel_noise_cv(params, current, s, n_spikes=n_spikes, seed=seed)
-        emu_cv.append(cv)
-        emu_n.append(k)
-        if markov:
-            duration = max(8.0 / pred_rate[-1], 20 * params.tau_m_s)
-            c, r, _ = channel_noise.markov_channel_cv(params, current, n_channels=int(n), open_probability=open_probability,
-                                            channel_tau_s=channel_tau_s, n_neurons=200, duration_s=duration, seed=seed)  # fmt: skip
-            mk_cv.append(c)
-            mk_rate.append(r)
-    rep: dict[str, Any] = {
-        "params": params.to_dict(),
-        "current_amp": current,
-        "open_probability": open_probability,
-        "channel_tau_s": channel_tau_s,
-        "driving_force_volt": driving_force_volt,
-        "n_channels": channels.astype(int),
-        "sigma_volt": np.asarray(sig),
-        "siegert_rate_hz": np.asarray(pred_rate),
-        "siegert_cv": np.asarray(pred_cv),
-        "emulator_cv": np.asarray(emu_cv),
-        "emulator_intervals": np.asarray(emu_n),
-    }
-    if markov:
-        rep["markov_cv"] = np.asarray(mk_cv)
-        rep["markov_rate_hz"] = np.asarray(mk_rate)
-    return rep
-
-
 def run_channel_noise(args: argparse.Namespace) -> int:
+    from ..studies.channel_noise import compare_channel_noise
+
     params = params_from_args(args)
-    if params.g_leak_siemens == 0:
-        raise ConfigError("channel-noise: needs a leak (g_leak_siemens > 0)")
-    current = _q(args.current, "A", "--current")
-    current = lif.rheobase(params) if current is None else current
-    tau_c = _q(args.channel_tau, "s", "--channel-tau")
-    tau_c = 0.1 * params.tau_m_s if tau_c is None else tau_c
-    drive = _q(args.driving_force, "V", "--driving-force")
-    drive = 0.5 * (params.v_th_volt + params.v_reset_volt) - params.e_leak_volt if drive is None else drive
     try:
         channels = np.asarray([int(c) for c in args.channels.split(",")])
     except ValueError:
         raise ConfigError(f"--channels = {args.channels!r}: must be integers separated by commas") from None
-    try:
-        rep = channel_noise_report(params, current, channels, open_probability=args.open_prob, channel_tau_s=tau_c,
-                                   driving_force_volt=drive, n_spikes=args.spikes, markov=args.markov, seed=args.seed)  # fmt: skip
-    except InvalidParameterError as exc:
-        raise ConfigError(str(exc)) from None
+    rep = compare_channel_noise(params, _q(args.current, "A", "--current"), channels, open_probability=args.open_prob,
+                                channel_tau_s=_q(args.channel_tau, "s", "--channel-tau"),
+                                driving_force_volt=_q(args.driving_force, "V", "--driving-force"),
+                                n_spikes=args.spikes, markov=args.markov, seed=args.seed)  # fmt: skip
     if args.plot:
-        fig, ax = _fig()
-        ax.semilogx(rep["n_channels"], rep["siegert_cv"], "-", label="diffusion approx. + Siegert CV")
-        ax.semilogx(rep["n_channels"], rep["emulator_cv"], "o", label="emulator, white noise of that sigma")
-        if "markov_cv" in rep:
-            ax.semilogx(rep["n_channels"], rep["markov_cv"], "s", mfc="none", label="N Markov channels (direct)")
-        ax.set_xlabel("number of leak channels N")
-        ax.set_ylabel("ISI coefficient of variation")
-        ax.set_title(f"channel noise: p = {args.open_prob:g}, tau_c = {format_si(tau_c, 's')}")
-        ax.legend()
-        ax.grid(alpha=0.3)
-        _save(fig, args.plot)
+        _plot_channel_noise(rep, args.plot)
     if args.json:
         print_json(rep)
         return 0
@@ -446,68 +392,23 @@ def run_channel_noise(args: argparse.Namespace) -> int:
         if args.markov:
             row += [f"{rep['markov_cv'][k]:.4f}", format_si(rep["markov_rate_hz"][k], "Hz")]
         rows.append(row)
-    print_table(f"channel noise at I = {format_si(current, 'A')}", cols, rows)
+    print_table(f"channel noise at I = {format_si(rep['current_amp'], 'A')}", cols, rows)
     return 0
 
 
-def strength_duration_report(params: lif.LIFParams, widths: np.ndarray, *, spice: bool) -> dict[str, Any]:
-    """Closed-form, emulator (and ngspice) minimum pulse amplitudes per width."""
-    from ..studies import strength_duration
-
-    rep: dict[str, Any] = {"widths_s": widths}
-    if spice:
-        from ..circuit import fit_lif
-
-        params = fit_lif("lif_behavioral").params
-        rep["circuit"] = "lif_behavioral"
-    rep["params"] = params.to_dict()
-    rep["rheobase_amp"] = lif.rheobase(params)
-    rep["chronaxie_s"] = lif.chronaxie(params) if params.g_leak_siemens > 0 else None
-    closed = np.asarray(lif.min_pulse_amplitude(params, widths))
-    rep["closed_form_amp"] = closed
-    rep["emulator_amp"] = np.asarray([strength_duration.measure_min_pulse_amplitude(params, w) for w in widths])
-    if spice:
-        rep["spice_amp"] = np.asarray(
-            [strength_duration.spice_min_pulse_amplitude("lif_behavioral", w, lif_params=params, rel_tol=1e-3) for w in widths]
-        )
-    return rep
-
-
 def run_strength_duration(args: argparse.Namespace) -> int:
+    from ..studies.strength_duration import compare_strength_duration
+
     params = params_from_args(args)
-    if args.widths:
-        widths = _qlist(args.widths, "s", "--widths")
-    else:
-        scale = params.tau_m_s if params.g_leak_siemens > 0 else 1e-3
-        if args.spice:
-            scale = 1e-4  # lif_behavioral's tau_m by construction
-        widths = scale * np.geomspace(0.05, 5, 8)
+    widths = _qlist(args.widths, "s", "--widths")
     if args.spice:
         from ..circuit import spice_available
 
         if not spice_available():
             raise ConfigError("--spice: ngspice is not available (see docs/install.md)")
-    try:
-        rep = strength_duration_report(params, widths, spice=args.spice)
-    except InvalidParameterError as exc:
-        raise ConfigError(str(exc)) from None
-    p2 = lif.LIFParams.from_dict(rep["params"])
+    rep = compare_strength_duration(params, widths, spice=args.spice)
     if args.plot:
-        fig, ax = _fig()
-        fine = np.geomspace(widths.min() / 2, widths.max() * 2, 300)
-        ax.loglog(fine * 1e6, np.asarray(lif.min_pulse_amplitude(p2, fine)) * 1e9, label="closed form")
-        ax.loglog(widths * 1e6, rep["emulator_amp"] * 1e9, "o", mfc="none", label="emulator (bisection)")
-        if "spice_amp" in rep:
-            ax.loglog(widths * 1e6, rep["spice_amp"] * 1e9, "x", ms=8, label="ngspice lif_behavioral (bisection)")
-        ax.axhline(rep["rheobase_amp"] * 1e9, color="gray", ls=":", label="rheobase")
-        if rep["chronaxie_s"]:
-            ax.axvline(rep["chronaxie_s"] * 1e6, color="gray", ls="-.", lw=0.8, label="chronaxie")
-        ax.set_xlabel("pulse width (us)")
-        ax.set_ylabel("minimum amplitude to fire (nA)")
-        ax.set_title("strength-duration curve" + (" (fitted lif_behavioral)" if args.spice else ""))
-        ax.legend()
-        ax.grid(alpha=0.3, which="both")
-        _save(fig, args.plot)
+        _plot_strength_duration(rep, args.plot)
     if args.json:
         print_json(rep)
         return 0
@@ -516,7 +417,7 @@ def run_strength_duration(args: argparse.Namespace) -> int:
                  ["chronaxie", format_si(rep["chronaxie_s"], "s") if rep["chronaxie_s"] else "-"]])  # fmt: skip
     cols = ["width", "closed form", "emulator", "emu/closed - 1"] + (["ngspice", "spice/closed - 1"] if args.spice else [])
     rows = []
-    for k, w in enumerate(widths):
+    for k, w in enumerate(rep["widths_s"]):
         c, e = rep["closed_form_amp"][k], rep["emulator_amp"][k]
         row = [format_si(w, "s"), format_si(c, "A"), format_si(e, "A"), f"{e / c - 1:+.2e}"]
         if args.spice:
@@ -528,108 +429,40 @@ def run_strength_duration(args: argparse.Namespace) -> int:
 
 
 def run_resonance(args: argparse.Namespace) -> int:
-    from ..studies import resonance
+    from ..studies.resonance import resonance_curve
 
     params = params_from_args(args)
-    if params.g_leak_siemens == 0:
-        raise ConfigError("resonance: needs a leak (g_leak_siemens > 0)")
-    gap = params.v_th_volt - params.e_leak_volt
-    sigmas = _qlist(args.sigmas, "V", "--sigmas") if args.sigmas else gap * np.geomspace(0.01, 2, 12)
-    freq = _q(args.frequency, "Hz", "--frequency")
-    freq = 0.1 / params.tau_m_s if freq is None else freq
-    duration = _q(args.duration, "s", "--duration")
-    duration = 100 / freq if duration is None else duration
-    try:
-        res = resonance.resonance_curve(params, sigmas, bias_fraction=args.bias_fraction,
-                                        amplitude_fraction=args.amplitude_fraction, frequency_hz=freq,
-                                        duration_s=duration, n_trials=args.trials, seed=args.seed)  # fmt: skip
-    except InvalidParameterError as exc:
-        raise ConfigError(str(exc)) from None
-    rep = {"params": params.to_dict(), **res.to_dict()}
+    res = resonance_curve(params, _qlist(args.sigmas, "V", "--sigmas"), bias_fraction=args.bias_fraction,
+                          amplitude_fraction=args.amplitude_fraction, frequency_hz=_q(args.frequency, "Hz", "--frequency"),
+                          duration_s=_q(args.duration, "s", "--duration"), n_trials=args.trials, seed=args.seed)  # fmt: skip
     if args.plot:
-        fig, ax = _fig()
-        ax.semilogx(res.sigma_volt * 1e3, res.snr, "o-", label="spectral SNR at $f_0$")
-        ax.axvline(res.best_sigma_volt * 1e3, color="gray", ls=":", lw=0.8)
-        ax.set_xlabel("noise sigma (mV)")
-        ax.set_ylabel("SNR at the drive frequency")
-        ax2 = ax.twinx()
-        ax2.semilogx(res.sigma_volt * 1e3, res.vector_strength, "s--", color="C1", mfc="none", label="vector strength")
-        ax2.set_ylabel("vector strength", color="C1")
-        ax.set_title(f"stochastic resonance, f0 = {format_si(freq, 'Hz')}, drive {args.bias_fraction:g}"
-                     f"+{args.amplitude_fraction:g} x rheobase")  # fmt: skip
-        lines = ax.get_lines()[:1] + ax2.get_lines()[:1]
-        ax.legend(lines, [ln.get_label() for ln in lines], loc="upper right")
-        ax.grid(alpha=0.3)
-        _save(fig, args.plot)
+        _plot_resonance(res, args.plot, args.bias_fraction, args.amplitude_fraction)
     if args.json:
-        print_json(rep)
+        print_json({"params": params.to_dict(), **res.to_dict()})
         return 0
     rows = [[format_si(s, "V"), f"{q:.3f}", f"{v:.3f}", format_si(r, "Hz")]
             for s, q, v, r in zip(res.sigma_volt, res.snr, res.vector_strength, res.rate_hz)]  # fmt: skip
-    print_table(f"stochastic resonance (f0 = {format_si(freq, 'Hz')}, {res.n_trials} neurons x {format_si(duration, 's')})",
-                ["sigma", "SNR", "vector strength", "rate"], rows)  # fmt: skip
+    title = (f"stochastic resonance (f0 = {format_si(res.frequency_hz, 'Hz')}, {res.n_trials} neurons x "
+             f"{format_si(res.duration_s, 's')})")  # fmt: skip
+    print_table(title, ["sigma", "SNR", "vector strength", "rate"], rows)
     print(f"best sigma: {format_si(res.best_sigma_volt, 'V')}")
     return 0
 
 
-def synthetic_task(seed: int = 0, n: int = 400) -> tuple[np.ndarray, np.ndarray]:
-    """Inputs in [0, 1]^4 and three non-negative targets (the CLI's and the docs' toy task)."""
-    rng = np.random.default_rng(seed)
-    x = rng.uniform(0, 1, (n, 4))
-    y = np.stack([np.maximum(0, x[:, 0] + x[:, 1] - 0.5), np.maximum(0, x[:, 2] - x[:, 3] + 0.3),
-                  0.5 * x[:, 0] * x[:, 3]], axis=1)  # fmt: skip
-    return x, y
-
-
 def run_convert(args: argparse.Namespace) -> int:
-    from ..studies import conversion
+    from ..studies.conversion import synthetic_study
 
     params = params_from_args(args)
-    duration = _q(args.duration, "s", "--duration")
-    max_rate = _q(args.max_rate, "Hz", "--max-rate")
-    max_rate = (0.2 / params.t_ref_s if params.t_ref_s > 0 else 200.0) if max_rate is None else max_rate
-    x, y = synthetic_task(args.seed)
-    mlp = conversion.train_mlp(x, y, (16, 16), steps=500, lr=0.05, seed=args.seed)
-    x_test = np.random.default_rng(args.seed + 1).uniform(0, 1, (args.samples, 4))
-    try:
-        rep = conversion.compare_conversions(mlp, params, x, x_test, duration_s=duration, seed=args.seed,
-                                             max_rate_hz=max_rate)  # fmt: skip
-    except InvalidParameterError as exc:
-        raise ConfigError(str(exc)) from None
+    rep, conversions = synthetic_study(params, n_samples=args.samples, duration_s=_q(args.duration, "s", "--duration"),
+                                       max_rate_hz=_q(args.max_rate, "Hz", "--max-rate"), seed=args.seed)  # fmt: skip
     if args.nir:
         from ..network.nir_io import write_nir
 
-        write_nir(rep["lif"]["conversion"].network(1), args.nir)
-    out = {
-        "params": params.to_dict(),
-        "max_rate_hz": max_rate,
-        "ann_train_mse": float(np.mean((mlp(x) - y) ** 2)),
-        "ann_output": rep["ann_output"],
-        **{
-            m: {k: v for k, v in rep[m].items() if k != "conversion"}
-            | {"offset_amp": [ly.offset_amp for ly in rep[m]["conversion"].layers],
-               "gain_amp": [ly.gain_amp for ly in rep[m]["conversion"].layers],
-               "overshoot_volt": [ly.overshoot_volt for ly in rep[m]["conversion"].layers]}  # fmt: skip
-            for m in ("pif", "lif")
-        },
-    }
+        write_nir(conversions["lif"].network(1), args.nir)
     if args.plot:
-        fig, axes = _fig(2)
-        a = rep["ann_output"].ravel()
-        lim = [0, a.max() * 1.1]
-        for ax, m, title in zip(axes, ("pif", "lif"), ("PIF-style conversion", "LIF-aware conversion")):
-            lam = rep[m]["rate_scale_hz"]
-            ax.plot(a, rep[m]["snn_rate_hz"].ravel() / lam, "o", ms=4, label="emulated SNN")
-            ax.plot(a, rep[m]["predicted_rate_hz"].ravel() / lam, "x", ms=4, label="mean-current prediction")
-            ax.plot(lim, lim, "k:", lw=0.8)
-            ax.set_xlabel("ANN output")
-            ax.set_ylabel("SNN rate / lambda")
-            ax.set_title(f"{title}: rel. error {rep[m]['error']:.3f}")
-            ax.legend(loc="upper left")
-            ax.grid(alpha=0.3)
-        _save(fig, args.plot)
+        _plot_convert(rep, args.plot)
     if args.json:
-        print_json(out)
+        print_json(rep)
         return 0
     print_table("ANN -> SNN conversion (relative RMS error of the output rates against the ANN)",
                 ["conversion", "emulated SNN", "mean-current prediction"],

@@ -13,14 +13,15 @@ See ``docs/lif-channel-noise.md``.
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike
 
 from ..errors import InvalidParameterError
-from ..lif import LIFParams, channel_noise_sigma, siegert_rate
+from ..lif import LIFParams, channel_noise_sigma, rheobase, siegert_cv, siegert_rate
 
-__all__ = ["isi_cv", "measure_channel_noise_cv", "markov_channel_cv"]
+__all__ = ["isi_cv", "measure_channel_noise_cv", "markov_channel_cv", "compare_channel_noise"]
 
 
 def isi_cv(spike_times_s: ArrayLike) -> float:
@@ -202,3 +203,96 @@ def markov_channel_cv(
     mean = sums.sum() / total
     var = sq.sum() / total - mean * mean
     return float(math.sqrt(max(var, 0.0)) / mean), float(1.0 / mean), int(total)
+
+
+def compare_channel_noise(
+    params: LIFParams,
+    current: float | None = None,
+    channels: ArrayLike = (10, 40, 160, 640),
+    *,
+    open_probability: float = 0.5,
+    channel_tau_s: float | None = None,
+    driving_force_volt: float | None = None,
+    n_spikes: int = 1500,
+    markov: bool = False,
+    seed: int = 0,
+) -> dict[str, Any]:
+    """sigma, Siegert rate and CV, the emulator's CV (and the Markov channels') per channel count.
+
+    Parameters
+    ----------
+    params : LIFParams
+        A leaky, non-adapting neuron.
+    current : float, optional
+        Mean input current in A (default the rheobase).
+    channels : array_like of int
+        Channel counts N.
+    open_probability : float
+        p in (0, 1].
+    channel_tau_s : float, optional
+        Channel correlation time in s (default tau_m / 10).
+    driving_force_volt : float, optional
+        V - E_L in V at the operating point (default (V_th + V_reset)/2 - E_L).
+    n_spikes : int
+        Spikes per emulator run (:func:`measure_channel_noise_cv`).
+    markov : bool
+        Also run :func:`markov_channel_cv` (200 neurons, for max(8 / Siegert rate, 20 tau_m)).
+    seed : int
+        Seed of every run.
+
+    Returns
+    -------
+    dict
+        The inputs (``params``, ``current_amp``, ``open_probability``, ``channel_tau_s``,
+        ``driving_force_volt``, ``n_channels``) and per channel count the arrays ``sigma_volt``
+        (V), ``siegert_rate_hz``, ``siegert_cv``, ``emulator_cv``, ``emulator_intervals``;
+        with ``markov`` also ``markov_cv`` and ``markov_rate_hz``.
+
+    Examples
+    --------
+    >>> from neurochip.lif import LIFParams
+    >>> p = LIFParams(g_leak_siemens=1e-10, v_th_volt=0.02, v_reset_volt=0.01, t_ref_s=2e-3)
+    >>> rep = compare_channel_noise(p, channels=[40], n_spikes=200)
+    >>> round(float(rep["sigma_volt"][0]) * 1e3, 3), round(float(rep["siegert_cv"][0]), 3)  # mV
+    (1.061, 0.323)
+    """
+    if params.g_leak_siemens == 0:
+        raise InvalidParameterError("compare_channel_noise: needs a leak (g_leak_siemens > 0); got 0")
+    current = rheobase(params) if current is None else current
+    tau_c = 0.1 * params.tau_m_s if channel_tau_s is None else channel_tau_s
+    drive = 0.5 * (params.v_th_volt + params.v_reset_volt) - params.e_leak_volt
+    drive = drive if driving_force_volt is None else driving_force_volt
+    counts = np.atleast_1d(np.asarray(channels)).astype(int)
+    sig, pred_cv, pred_rate, emu_cv, emu_n, mk_cv, mk_rate = [], [], [], [], [], [], []
+    for n in counts:
+        s = channel_noise_sigma(params, n_channels=int(n), open_probability=open_probability,
+                                channel_tau_s=tau_c, driving_force_volt=drive)  # fmt: skip
+        sig.append(s)
+        pred_cv.append(float(siegert_cv(params, current, sigma_volt=s)))
+        pred_rate.append(float(siegert_rate(params, current, sigma_volt=s)))
+        cv, k = measure_channel_noise_cv(params, current, s, n_spikes=n_spikes, seed=seed)
+        emu_cv.append(cv)
+        emu_n.append(k)
+        if markov:
+            duration = max(8.0 / pred_rate[-1], 20 * params.tau_m_s)
+            c, r, _ = markov_channel_cv(params, current, n_channels=int(n), open_probability=open_probability,
+                                        channel_tau_s=tau_c, n_neurons=200, duration_s=duration, seed=seed)  # fmt: skip
+            mk_cv.append(c)
+            mk_rate.append(r)
+    rep: dict[str, Any] = {
+        "params": params.to_dict(),
+        "current_amp": current,
+        "open_probability": open_probability,
+        "channel_tau_s": tau_c,
+        "driving_force_volt": drive,
+        "n_channels": counts,
+        "sigma_volt": np.asarray(sig),
+        "siegert_rate_hz": np.asarray(pred_rate),
+        "siegert_cv": np.asarray(pred_cv),
+        "emulator_cv": np.asarray(emu_cv),
+        "emulator_intervals": np.asarray(emu_n),
+    }
+    if markov:
+        rep["markov_cv"] = np.asarray(mk_cv)
+        rep["markov_rate_hz"] = np.asarray(mk_rate)
+    return rep

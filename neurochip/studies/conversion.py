@@ -54,6 +54,8 @@ __all__ = [
     "simulate_converted",
     "relative_error",
     "compare_conversions",
+    "synthetic_task",
+    "synthetic_study",
 ]
 
 
@@ -366,3 +368,88 @@ def compare_conversions(
             "predicted_error": relative_error(ann, pred, lam),
         }
     return out
+
+
+def synthetic_task(seed: int = 0, n: int = 400) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """The toy regression task of ``neurochip lif convert`` and ``docs/lif-conversion.md``.
+
+    Parameters
+    ----------
+    seed : int
+        Seed of the inputs.
+    n : int
+        Number of samples.
+
+    Returns
+    -------
+    x : ndarray, shape (n, 4)
+        Inputs, uniform in [0, 1].
+    y : ndarray, shape (n, 3)
+        Non-negative targets max(0, x0 + x1 - 0.5), max(0, x2 - x3 + 0.3), x0 x3 / 2.
+
+    Examples
+    --------
+    >>> x, y = synthetic_task(n=5)
+    >>> x.shape, y.shape, bool(y.min() >= 0)
+    ((5, 4), (5, 3), True)
+    """
+    rng = np.random.default_rng(seed)
+    x = rng.uniform(0, 1, (n, 4))
+    y = np.stack([np.maximum(0, x[:, 0] + x[:, 1] - 0.5), np.maximum(0, x[:, 2] - x[:, 3] + 0.3),
+                  0.5 * x[:, 0] * x[:, 3]], axis=1)  # fmt: skip
+    return x, y
+
+
+def synthetic_study(
+    params: LIFParams,
+    *,
+    n_samples: int = 20,
+    duration_s: float = 2.0,
+    max_rate_hz: float | None = None,
+    seed: int = 0,
+) -> tuple[dict[str, Any], dict[str, Conversion]]:
+    """Train a 4-16-16-3 ReLU MLP on :func:`synthetic_task`, convert it both ways and run both.
+
+    Parameters
+    ----------
+    params : LIFParams
+        The neuron every unit becomes (leaky or not, non-adapting, noise-free).
+    n_samples : int
+        Test inputs (uniform in [0, 1]^4, seed + 1) run in the emulator side by side.
+    duration_s : float
+        Emulated time in s.
+    max_rate_hz : float, optional
+        Rate of the largest calibration activation (default 0.2 / t_ref, or 200 Hz without a
+        refractory period).
+    seed : int
+        Seed of the task, the training and the emulator runs.
+
+    Returns
+    -------
+    report : dict
+        ``params``, ``max_rate_hz``, ``ann_train_mse``, ``ann_output`` and per method
+        (``"pif"``, ``"lif"``) the entries of :func:`compare_conversions` without the
+        conversion, plus its layers' ``offset_amp``, ``gain_amp`` (A) and ``overshoot_volt`` (V).
+    conversions : dict
+        Method -> :class:`Conversion` (for example to export with NIR).
+    """
+    if max_rate_hz is None:
+        max_rate_hz = 0.2 / params.t_ref_s if params.t_ref_s > 0 else 200.0
+    x, y = synthetic_task(seed)
+    mlp = train_mlp(x, y, (16, 16), steps=500, lr=0.05, seed=seed)
+    x_test = np.random.default_rng(seed + 1).uniform(0, 1, (n_samples, 4))
+    rep = compare_conversions(mlp, params, x, x_test, duration_s=duration_s, seed=seed, max_rate_hz=max_rate_hz)
+    conversions = {m: rep[m].pop("conversion") for m in ("pif", "lif")}
+    for m, conv in conversions.items():
+        rep[m]["offset_amp"] = [ly.offset_amp for ly in conv.layers]
+        rep[m]["gain_amp"] = [ly.gain_amp for ly in conv.layers]
+        rep[m]["overshoot_volt"] = [ly.overshoot_volt for ly in conv.layers]
+    report = {
+        "params": params.to_dict(),
+        "max_rate_hz": max_rate_hz,
+        "ann_train_mse": float(np.mean((mlp(x) - y) ** 2)),
+        "ann_output": rep["ann_output"],
+        "pif": rep["pif"],
+        "lif": rep["lif"],
+    }
+    return report, conversions

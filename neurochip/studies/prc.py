@@ -9,14 +9,15 @@ See ``docs/lif-prc.md``.
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from ..errors import InvalidParameterError
-from ..lif import LIFParams, isi
+from ..lif import LIFParams, isi, phase_response, rheobase
 
-__all__ = ["measure_phase_response"]
+__all__ = ["measure_phase_response", "compare_prc"]
 
 
 def measure_phase_response(
@@ -88,3 +89,56 @@ def measure_phase_response(
         t = t[t > t1]
         out[k] = (t1 + period - t[0]) / period
     return out
+
+
+def compare_prc(
+    params: LIFParams, current: float | None = None, *, kick_volt: float | None = None, n_phases: int = 20
+) -> dict[str, Any]:
+    """Closed-form and emulator-measured PRC at ``n_phases`` evenly spaced phases.
+
+    Parameters
+    ----------
+    params : LIFParams
+        A non-adapting neuron.
+    current : float, optional
+        DC current in A (default 2 x rheobase; for the perfect integrator the current that
+        charges C from reset to threshold in 1 ms).
+    kick_volt : float, optional
+        Kick size in V (default 1 % of V_th - V_reset).
+    n_phases : int
+        Phases k / n_phases, k = 0 ... n_phases - 1; >= 2.
+
+    Returns
+    -------
+    dict
+        ``params``, ``current_amp`` (A), ``kick_volt`` (V), ``period_s`` (closed-form ISI, s),
+        ``phase``, ``prc_closed_form``, ``prc_emulator`` (arrays, fractions of the period) and
+        ``max_abs_difference`` between the two curves.
+
+    Examples
+    --------
+    >>> from neurochip.lif import LIFParams
+    >>> rep = compare_prc(LIFParams(v_reset_volt=0.1), n_phases=4)
+    >>> rep["current_amp"], bool(rep["max_abs_difference"] < 1e-9)
+    (1e-09, True)
+    """
+    if n_phases < 2:
+        raise InvalidParameterError(f"n_phases = {n_phases!r}: must be >= 2")
+    dv = params.v_th_volt - params.v_reset_volt
+    if current is None:
+        rh = rheobase(params)
+        current = 2 * rh if rh > 0 else params.c_m_farad * dv / 1e-3
+    kick_volt = 0.01 * dv if kick_volt is None else kick_volt
+    phases = np.arange(n_phases) / n_phases
+    closed = np.asarray(phase_response(params, current, phases, kick_volt))
+    measured = measure_phase_response(params, current, phases, kick_volt)
+    return {
+        "params": params.to_dict(),
+        "current_amp": current,
+        "kick_volt": kick_volt,
+        "period_s": float(isi(params, current)),
+        "phase": phases,
+        "prc_closed_form": closed,
+        "prc_emulator": measured,
+        "max_abs_difference": float(np.max(np.abs(closed - measured))),
+    }

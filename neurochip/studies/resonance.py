@@ -138,12 +138,12 @@ def spike_train_snr(
 
 def resonance_curve(
     params: LIFParams,
-    sigmas_volt: ArrayLike,
+    sigmas_volt: ArrayLike | None = None,
     *,
     bias_fraction: float = 0.8,
     amplitude_fraction: float = 0.15,
-    frequency_hz: float = 10.0,
-    duration_s: float = 10.0,
+    frequency_hz: float | None = None,
+    duration_s: float | None = None,
     n_trials: int = 10,
     steps_per_period: int = 64,
     seed: int = 1,
@@ -155,14 +155,16 @@ def resonance_curve(
     ----------
     params : LIFParams
         A leaky, non-adapting neuron (its own noise field is replaced by each sigma).
-    sigmas_volt : array_like
-        Noise amplitudes (V), > 0.
+    sigmas_volt : array_like, optional
+        Noise amplitudes in V, > 0 (default 12 values from 0.01 to 2 x (V_th - E_L),
+        geometrically spaced).
     bias_fraction, amplitude_fraction : float
         I0 and I1 as fractions of the rheobase; their sum must be < 1 (a subthreshold drive).
-    frequency_hz : float
-        Drive frequency f_0.
-    duration_s : float
-        Length of each run (s); the spectral resolution is 1/duration_s.
+    frequency_hz : float, optional
+        Drive frequency f_0 in Hz (default 0.1 / tau_m).
+    duration_s : float, optional
+        Length of each run in s (default 100 drive periods); the spectral resolution is
+        1/duration_s.
     n_trials : int
         Neurons per run, each with its own noise path.
     steps_per_period : int
@@ -177,6 +179,10 @@ def resonance_curve(
 
     if params.g_leak_siemens == 0 or params.is_adapting:
         raise InvalidParameterError("resonance_curve: needs a leaky, non-adapting neuron")
+    if sigmas_volt is None:
+        sigmas_volt = (params.v_th_volt - params.e_leak_volt) * np.geomspace(0.01, 2, 12)
+    frequency_hz = 0.1 / params.tau_m_s if frequency_hz is None else frequency_hz
+    duration_s = 100 / frequency_hz if duration_s is None else duration_s
     if not (bias_fraction >= 0 and amplitude_fraction > 0 and bias_fraction + amplitude_fraction < 1):
         raise InvalidParameterError(
             f"bias_fraction + amplitude_fraction = {bias_fraction + amplitude_fraction!r}: "

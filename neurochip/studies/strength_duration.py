@@ -11,15 +11,25 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+from numpy.typing import ArrayLike
 
 from ..errors import InvalidParameterError
-from ..lif import LIFParams, min_pulse_amplitude
+from ..lif import LIFParams, chronaxie, min_pulse_amplitude, rheobase
 
 __all__ = [
     "pulse_fires",
     "measure_min_pulse_amplitude",
     "spice_min_pulse_amplitude",
+    "compare_strength_duration",
 ]
+
+#: The shipped circuit that ``compare_strength_duration(spice=True)`` fits and bisects, and
+#: its membrane time constant by construction (the scale of the default widths).
+SPICE_CIRCUIT = "lif_behavioral"
+_SPICE_CIRCUIT_TAU_M_S = 1e-4
 
 
 def pulse_fires(params: LIFParams, amplitude_amp: float, width_s: float) -> bool:
@@ -164,3 +174,56 @@ def spice_min_pulse_amplitude(
         return trace.spike_times(high_volt=high_level, low_volt=low_level).size > 0
 
     return _threshold_amplitude(fires, float(min_pulse_amplitude(lp, width_s)), rel_tol)
+
+
+def compare_strength_duration(
+    params: LIFParams, widths_s: ArrayLike | None = None, *, spice: bool = False
+) -> dict[str, Any]:
+    """Closed-form, emulator (and ngspice) minimum pulse amplitudes per pulse width.
+
+    Parameters
+    ----------
+    params : LIFParams
+        The neuron; ignored with ``spice``, where the :data:`SPICE_CIRCUIT` is fitted instead.
+    widths_s : array_like, optional
+        Pulse widths in s (default 8 widths from 0.05 to 5 tau_m, geometrically spaced; tau_m
+        is 1 ms for the perfect integrator and the circuit's 100 us with ``spice``).
+    spice : bool
+        Fit :data:`SPICE_CIRCUIT` with :func:`neurochip.circuit.fit_lif`, use its LIF
+        parameters, and bisect the netlist in ngspice too (to 0.1 %).
+
+    Returns
+    -------
+    dict
+        ``widths_s``, ``params``, ``rheobase_amp`` (A), ``chronaxie_s`` (s, None for the
+        perfect integrator), ``closed_form_amp`` and ``emulator_amp`` (arrays, A); with
+        ``spice`` also ``circuit`` and ``spice_amp``.
+
+    Examples
+    --------
+    >>> from neurochip.lif import LIFParams
+    >>> rep = compare_strength_duration(LIFParams(), [1e-4, 1e-3])
+    >>> (rep["emulator_amp"] / rep["closed_form_amp"]).round(5)
+    array([1., 1.])
+    """
+    if spice:
+        from ..circuit import fit_lif
+
+        params = fit_lif(SPICE_CIRCUIT).params
+    if widths_s is None:
+        scale = params.tau_m_s if params.g_leak_siemens > 0 else 1e-3
+        widths_s = (_SPICE_CIRCUIT_TAU_M_S if spice else scale) * np.geomspace(0.05, 5, 8)
+    widths = np.atleast_1d(np.asarray(widths_s, dtype=np.float64))
+    rep: dict[str, Any] = {"widths_s": widths}
+    if spice:
+        rep["circuit"] = SPICE_CIRCUIT
+    rep["params"] = params.to_dict()
+    rep["rheobase_amp"] = rheobase(params)
+    rep["chronaxie_s"] = chronaxie(params) if params.g_leak_siemens > 0 else None
+    rep["closed_form_amp"] = np.asarray(min_pulse_amplitude(params, widths))
+    rep["emulator_amp"] = np.asarray([measure_min_pulse_amplitude(params, w) for w in widths])
+    if spice:
+        rep["spice_amp"] = np.asarray(
+            [spice_min_pulse_amplitude(SPICE_CIRCUIT, w, lif_params=params, rel_tol=1e-3) for w in widths]
+        )
+    return rep
