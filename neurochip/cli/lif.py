@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import argparse
 import math
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
 
 from .. import lif
-from .._display import print_json, print_table, save_figure
+from .._display import print_json, print_table, pyplot, save_figure
 from ..errors import ConfigError, InvalidParameterError
 from ..units import format_si, parse_quantity
 
@@ -140,126 +142,108 @@ def _print_report(params: lif.LIFParams, report: dict[str, Any]) -> None:
     print_table("f-I curve", ["current", "LIF rate", "rate x t_ref", "PIF rate"], rows)
 
 
+# --------------------------------------------------------------------------------------------
+# figures: one figure per subcommand, each drawn inside ``_figure`` and saved by ``save_figure``
+
+
+@contextmanager
+def _figure(path: str, *, ncols: int = 1, dpi: int = 90) -> Iterator[Any]:
+    """Axes of a new figure (an array of them when ``ncols`` > 1), saved to ``path`` on exit."""
+    plt = pyplot()
+    fig, axes = plt.subplots(1, ncols, figsize=(6 * ncols, 4), dpi=dpi)
+    try:
+        yield axes
+    except BaseException:
+        plt.close(fig)
+        raise
+    fig.tight_layout()
+    save_figure(fig, path)
+
+
+def _label(ax: Any, xlabel: str, ylabel: str, title: str, *, legend: str | None = "best", which: str = "major") -> None:
+    """Axis labels, title, legend (at ``legend``, or none) and a light grid."""
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    if legend is not None:
+        ax.legend(loc=legend)
+    ax.grid(alpha=0.3, which=which)
+
+
 def plot_fi(params: lif.LIFParams, report: dict[str, Any], path: str) -> None:
     """PNG of the f-I curve, the 1/t_ref ceiling and the PIF line."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     fi = report["fi_curve"]
     currents = np.linspace(fi["current_amp"][0], fi["current_amp"][-1], 400)
-    fig, ax = plt.subplots(figsize=(6, 4), dpi=120)
-    ax.plot(currents * 1e9, lif.firing_rate(params, currents), label="LIF (closed form)")
-    ax.plot(currents * 1e9, lif.pif_rate(params, currents), "--", label="PIF limit ($g_L \\to 0$)")
-    sat = lif.saturation_rate(params)
-    if math.isfinite(sat):
-        ax.axhline(sat, color="k", ls=":", label="$1/t_{ref}$")
-    ax.axvline(lif.rheobase(params) * 1e9, color="gray", ls="-.", lw=0.8, label="rheobase")
-    ax.set_xlabel("input current (nA)")
-    ax.set_ylabel("firing rate (Hz)")
-    ax.set_title("f-I curve")
-    ax.legend(loc="lower right")
-    ax.grid(alpha=0.3)
-    fig.tight_layout()
-    save_figure(fig, path)
-
-
-def _save(fig: Any, path: str) -> None:
-
-    fig.tight_layout()
-    save_figure(fig, path)
-
-
-def _fig(ncols: int = 1) -> tuple[Any, Any]:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt.subplots(1, ncols, figsize=(6 * ncols if ncols > 1 else 6, 4), dpi=90)
+    with _figure(path, dpi=120) as ax:
+        ax.plot(currents * 1e9, lif.firing_rate(params, currents), label="LIF (closed form)")
+        ax.plot(currents * 1e9, lif.pif_rate(params, currents), "--", label="PIF limit ($g_L \\to 0$)")
+        sat = lif.saturation_rate(params)
+        if math.isfinite(sat):
+            ax.axhline(sat, color="k", ls=":", label="$1/t_{ref}$")
+        ax.axvline(lif.rheobase(params) * 1e9, color="gray", ls="-.", lw=0.8, label="rheobase")
+        _label(ax, "input current (nA)", "firing rate (Hz)", "f-I curve", legend="lower right")
 
 
 def _plot_prc(params: lif.LIFParams, rep: dict[str, Any], path: str) -> None:
     current, kick = rep["current_amp"], rep["kick_volt"]
-    fig, ax = _fig()
-    fine = np.linspace(0, 0.999, 500)
-    ax.plot(fine, lif.phase_response(params, current, fine, kick), label="closed form")
-    ax.plot(rep["phase"], rep["prc_emulator"], "o", ms=5, mfc="none", label="emulator (kicked neurons)")
-    ax.set_xlabel("phase of the kick (fraction of the ISI)")
-    ax.set_ylabel("phase advance (fraction of the ISI)")
-    ax.set_title(f"PRC, I = {format_si(current, 'A')}, kick {format_si(kick, 'V')}")
-    ax.legend()
-    ax.grid(alpha=0.3)
-    _save(fig, path)
+    with _figure(path) as ax:
+        fine = np.linspace(0, 0.999, 500)
+        ax.plot(fine, lif.phase_response(params, current, fine, kick), label="closed form")
+        ax.plot(rep["phase"], rep["prc_emulator"], "o", ms=5, mfc="none", label="emulator (kicked neurons)")
+        _label(ax, "phase of the kick (fraction of the ISI)", "phase advance (fraction of the ISI)",
+               f"PRC, I = {format_si(current, 'A')}, kick {format_si(kick, 'V')}")  # fmt: skip
 
 
 def _plot_channel_noise(rep: dict[str, Any], path: str) -> None:
-    fig, ax = _fig()
-    ax.semilogx(rep["n_channels"], rep["siegert_cv"], "-", label="diffusion approx. + Siegert CV")
-    ax.semilogx(rep["n_channels"], rep["emulator_cv"], "o", label="emulator, white noise of that sigma")
-    if "markov_cv" in rep:
-        ax.semilogx(rep["n_channels"], rep["markov_cv"], "s", mfc="none", label="N Markov channels (direct)")
-    ax.set_xlabel("number of leak channels N")
-    ax.set_ylabel("ISI coefficient of variation")
-    ax.set_title(f"channel noise: p = {rep['open_probability']:g}, tau_c = {format_si(rep['channel_tau_s'], 's')}")
-    ax.legend()
-    ax.grid(alpha=0.3)
-    _save(fig, path)
+    with _figure(path) as ax:
+        ax.semilogx(rep["n_channels"], rep["siegert_cv"], "-", label="diffusion approx. + Siegert CV")
+        ax.semilogx(rep["n_channels"], rep["emulator_cv"], "o", label="emulator, white noise of that sigma")
+        if "markov_cv" in rep:
+            ax.semilogx(rep["n_channels"], rep["markov_cv"], "s", mfc="none", label="N Markov channels (direct)")
+        _label(ax, "number of leak channels N", "ISI coefficient of variation",
+               f"channel noise: p = {rep['open_probability']:g}, tau_c = {format_si(rep['channel_tau_s'], 's')}")  # fmt: skip
 
 
 def _plot_strength_duration(rep: dict[str, Any], path: str) -> None:
     widths = rep["widths_s"]
     params = lif.LIFParams.from_dict(rep["params"])
-    fig, ax = _fig()
-    fine = np.geomspace(widths.min() / 2, widths.max() * 2, 300)
-    ax.loglog(fine * 1e6, np.asarray(lif.min_pulse_amplitude(params, fine)) * 1e9, label="closed form")
-    ax.loglog(widths * 1e6, rep["emulator_amp"] * 1e9, "o", mfc="none", label="emulator (bisection)")
-    if "spice_amp" in rep:
-        ax.loglog(widths * 1e6, rep["spice_amp"] * 1e9, "x", ms=8, label=f"ngspice {rep['circuit']} (bisection)")
-    ax.axhline(rep["rheobase_amp"] * 1e9, color="gray", ls=":", label="rheobase")
-    if rep["chronaxie_s"]:
-        ax.axvline(rep["chronaxie_s"] * 1e6, color="gray", ls="-.", lw=0.8, label="chronaxie")
-    ax.set_xlabel("pulse width (us)")
-    ax.set_ylabel("minimum amplitude to fire (nA)")
-    ax.set_title("strength-duration curve" + (f" (fitted {rep['circuit']})" if "circuit" in rep else ""))
-    ax.legend()
-    ax.grid(alpha=0.3, which="both")
-    _save(fig, path)
+    with _figure(path) as ax:
+        fine = np.geomspace(widths.min() / 2, widths.max() * 2, 300)
+        ax.loglog(fine * 1e6, np.asarray(lif.min_pulse_amplitude(params, fine)) * 1e9, label="closed form")
+        ax.loglog(widths * 1e6, rep["emulator_amp"] * 1e9, "o", mfc="none", label="emulator (bisection)")
+        if "spice_amp" in rep:
+            ax.loglog(widths * 1e6, rep["spice_amp"] * 1e9, "x", ms=8, label=f"ngspice {rep['circuit']} (bisection)")
+        ax.axhline(rep["rheobase_amp"] * 1e9, color="gray", ls=":", label="rheobase")
+        if rep["chronaxie_s"]:
+            ax.axvline(rep["chronaxie_s"] * 1e6, color="gray", ls="-.", lw=0.8, label="chronaxie")
+        title = "strength-duration curve" + (f" (fitted {rep['circuit']})" if "circuit" in rep else "")
+        _label(ax, "pulse width (us)", "minimum amplitude to fire (nA)", title, which="both")
 
 
 def _plot_resonance(res: Any, path: str, bias_fraction: float, amplitude_fraction: float) -> None:
-    fig, ax = _fig()
-    ax.semilogx(res.sigma_volt * 1e3, res.snr, "o-", label="spectral SNR at $f_0$")
-    ax.axvline(res.best_sigma_volt * 1e3, color="gray", ls=":", lw=0.8)
-    ax.set_xlabel("noise sigma (mV)")
-    ax.set_ylabel("SNR at the drive frequency")
-    ax2 = ax.twinx()
-    ax2.semilogx(res.sigma_volt * 1e3, res.vector_strength, "s--", color="C1", mfc="none", label="vector strength")
-    ax2.set_ylabel("vector strength", color="C1")
-    ax.set_title(f"stochastic resonance, f0 = {format_si(res.frequency_hz, 'Hz')}, drive {bias_fraction:g}"
-                 f"+{amplitude_fraction:g} x rheobase")  # fmt: skip
-    lines = ax.get_lines()[:1] + ax2.get_lines()[:1]
-    ax.legend(lines, [ln.get_label() for ln in lines], loc="upper right")
-    ax.grid(alpha=0.3)
-    _save(fig, path)
+    with _figure(path) as ax:
+        ax.semilogx(res.sigma_volt * 1e3, res.snr, "o-", label="spectral SNR at $f_0$")
+        ax.axvline(res.best_sigma_volt * 1e3, color="gray", ls=":", lw=0.8)
+        ax2 = ax.twinx()
+        ax2.semilogx(res.sigma_volt * 1e3, res.vector_strength, "s--", color="C1", mfc="none", label="vector strength")
+        ax2.set_ylabel("vector strength", color="C1")
+        _label(ax, "noise sigma (mV)", "SNR at the drive frequency",
+               f"stochastic resonance, f0 = {format_si(res.frequency_hz, 'Hz')}, drive {bias_fraction:g}"
+               f"+{amplitude_fraction:g} x rheobase", legend=None)  # fmt: skip
+        lines = ax.get_lines()[:1] + ax2.get_lines()[:1]
+        ax.legend(lines, [ln.get_label() for ln in lines], loc="upper right")
 
 
 def _plot_convert(rep: dict[str, Any], path: str) -> None:
-    fig, axes = _fig(2)
-    a = rep["ann_output"].ravel()
-    lim = [0, a.max() * 1.1]
-    for ax, m, title in zip(axes, ("pif", "lif"), ("PIF-style conversion", "LIF-aware conversion")):
-        lam = rep[m]["rate_scale_hz"]
-        ax.plot(a, rep[m]["snn_rate_hz"].ravel() / lam, "o", ms=4, label="emulated SNN")
-        ax.plot(a, rep[m]["predicted_rate_hz"].ravel() / lam, "x", ms=4, label="mean-current prediction")
-        ax.plot(lim, lim, "k:", lw=0.8)
-        ax.set_xlabel("ANN output")
-        ax.set_ylabel("SNN rate / lambda")
-        ax.set_title(f"{title}: rel. error {rep[m]['error']:.3f}")
-        ax.legend(loc="upper left")
-        ax.grid(alpha=0.3)
-    _save(fig, path)
+    with _figure(path, ncols=2) as axes:
+        a = rep["ann_output"].ravel()
+        lim = [0, a.max() * 1.1]
+        for ax, m, title in zip(axes, ("pif", "lif"), ("PIF-style conversion", "LIF-aware conversion")):
+            lam = rep[m]["rate_scale_hz"]
+            ax.plot(a, rep[m]["snn_rate_hz"].ravel() / lam, "o", ms=4, label="emulated SNN")
+            ax.plot(a, rep[m]["predicted_rate_hz"].ravel() / lam, "x", ms=4, label="mean-current prediction")
+            ax.plot(lim, lim, "k:", lw=0.8)
+            _label(ax, "ANN output", "SNN rate / lambda", f"{title}: rel. error {rep[m]['error']:.3f}", legend="upper left")
 
 
 # --------------------------------------------------------------------------------------------
