@@ -27,6 +27,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from ._spec import dump_toml, load_toml, spec_from_dict, spec_to_dict
 from .errors import ConfigError, InvalidParameterError
+from .units import parse_quantity
 
 __all__ = [
     "LIFParams",
@@ -142,12 +143,18 @@ class LIFParams:
         return self.adapt_increment_amp != 0.0
 
     def replace(self, **changes: float) -> LIFParams:
-        """A copy with some fields changed (validated again)."""
+        """A copy with some fields changed (validated again).
+
+        Examples
+        --------
+        >>> LIFParams().replace(t_ref_s=2e-3).t_ref_s
+        0.002
+        """
         return dataclasses.replace(self, **changes)
 
     # -- I/O ---------------------------------------------------------------------------------
     def to_dict(self) -> dict[str, float]:
-        """Plain dict of the fields (SI floats)."""
+        """Plain dict of the fields (SI floats), keyed by field name."""
         return spec_to_dict(self)
 
     @classmethod
@@ -155,11 +162,29 @@ class LIFParams:
         """Build from a dict; values may be SI strings (``"20 ms"``); ``r_leak_ohm`` may replace
         ``g_leak_siemens``.
 
+        Parameters
+        ----------
+        data : dict
+            Field name -> number (SI) or SI string; missing fields keep their defaults.
+        source : str, optional
+            File the dict came from, named in errors.
+        prefix : str
+            Key path of the table (``"lif"``), named in errors.
+
+        Returns
+        -------
+        LIFParams
+
         Raises
         ------
         ConfigError
             Naming the key when a key is unknown or a value is malformed (when ``source`` or
             ``prefix`` is given); otherwise :class:`InvalidParameterError`.
+
+        Examples
+        --------
+        >>> LIFParams.from_dict({"c_m_farad": "2 pF", "r_leak_ohm": "500 MOhm"}).tau_m_s
+        0.001
         """
         data = dict(data)
         if "r_leak_ohm" in data:
@@ -170,8 +195,6 @@ class LIFParams:
                     key=f"{prefix}.r_leak_ohm" if prefix else "r_leak_ohm",
                 )
             r_value = data.pop("r_leak_ohm")
-            from .units import parse_quantity
-
             try:
                 r = parse_quantity(r_value, unit="Ohm", name="r_leak_ohm")
             except InvalidParameterError as exc:
@@ -182,7 +205,19 @@ class LIFParams:
         return spec_from_dict(cls, data, source=source, prefix=prefix)
 
     def to_toml(self, path: str | Path | None = None, *, table: str = "lif") -> str:
-        """TOML text of the parameters under ``[table]``; written to ``path`` when given."""
+        """TOML text of the parameters under ``[table]`` (SI floats).
+
+        Parameters
+        ----------
+        path : str or Path, optional
+            Where to write the text as well.
+        table : str
+            Name of the TOML table.
+
+        Returns
+        -------
+        str
+        """
         text = dump_toml({table: self.to_dict()}, header="neurochip LIF parameters, SI units")
         if path is not None:
             Path(path).write_text(text)
@@ -190,8 +225,24 @@ class LIFParams:
 
     @classmethod
     def from_toml(cls, path: str | Path, *, table: str = "lif") -> LIFParams:
-        """Read parameters from the ``[table]`` of a TOML file (or from its top level if the
-        file has no such table).  Errors name the file and the key."""
+        """Read parameters from a TOML file, written by :meth:`to_toml` or by hand.
+
+        Parameters
+        ----------
+        path : str or Path
+        table : str
+            Table to read (the file's top level when it has no such table); values may be SI
+            strings.
+
+        Returns
+        -------
+        LIFParams
+
+        Raises
+        ------
+        ConfigError
+            Naming the file and the key of a bad or unknown entry.
+        """
         data = load_toml(path)
         if table in data:
             return cls.from_dict(data[table], source=str(path), prefix=table)
@@ -223,14 +274,43 @@ def _ret(arr: NDArray[np.float64]) -> NDArray[np.float64] | float:
 
 
 def tau_m(params: LIFParams) -> float:
-    """Membrane time constant :math:`\\tau_m = C/g_L` in s (inf for the perfect integrator)."""
+    r"""Membrane time constant :math:`\tau_m = C/g_L`.
+
+    Parameters
+    ----------
+    params : LIFParams
+
+    Returns
+    -------
+    float
+        tau_m in s; inf for the perfect integrator (g_L = 0).
+
+    Examples
+    --------
+    >>> tau_m(LIFParams(c_m_farad=2e-12, g_leak_siemens=1e-9))
+    0.002
+    """
     return params.tau_m_s
 
 
 def v_inf(params: LIFParams, current: ArrayLike) -> NDArray[np.float64] | float:
-    r"""Steady-state membrane potential :math:`V_\infty = E_L + I/g_L` in V, without threshold.
+    r"""Steady-state membrane potential :math:`V_\infty = E_L + I/g_L`, threshold ignored.
 
-    Infinite (with the sign of I) for the perfect integrator.
+    Parameters
+    ----------
+    params : LIFParams
+    current : float or array_like
+        Constant input current I in A.
+
+    Returns
+    -------
+    float or ndarray
+        V_inf in V, shaped like ``current``; +-inf (the sign of I) for the perfect integrator.
+
+    Examples
+    --------
+    >>> v_inf(LIFParams(), [0.0, 1e-9])  # 1 nS leak: 1 nA holds the membrane at 1 V
+    array([0., 1.])
     """
     i = _as_current(current)
     if params.g_leak_siemens == 0:
@@ -239,26 +319,27 @@ def v_inf(params: LIFParams, current: ArrayLike) -> NDArray[np.float64] | float:
 
 
 def rheobase(params: LIFParams) -> float:
-    r"""Rheobase current :math:`I_{rh} = g_L (V_{th} - E_L)` in A.
+    r"""Rheobase :math:`I_{rh} = g_L (V_{th} - E_L)`: a constant current fires only above it.
 
-    The neuron fires under a constant current only if :math:`I > I_{rh}`.  For the perfect
-    integrator with :math:`V_{th} > E_L` any positive current fires, so this is 0.
+    Parameters
+    ----------
+    params : LIFParams
+
+    Returns
+    -------
+    float
+        I_rh in A; 0 for the perfect integrator.
+
+    Examples
+    --------
+    >>> rheobase(LIFParams(g_leak_siemens=1e-9, e_leak_volt=0.0, v_th_volt=0.5))
+    5e-10
     """
     return params.g_leak_siemens * (params.v_th_volt - params.e_leak_volt)
 
 
 def isi(params: LIFParams, current: ArrayLike) -> NDArray[np.float64] | float:
-    r"""Inter-spike interval under a constant current, in s (inf below rheobase).
-
-    .. math::
-
-        T(I) = t_{ref} + \tau_m \ln \frac{R I + E_L - V_{reset}}{R I + E_L - V_{th}}
-             = t_{ref} + \frac{C\,\Delta V}{I - I_{rh}}\,\frac{\ln(1+x)}{x},
-        \quad x = \frac{g_L \Delta V}{I - I_{rh}},\ \Delta V = V_{th} - V_{reset}.
-
-    The second form is evaluated (with ``log1p``), which stays accurate when the current is
-    far above rheobase and tends continuously to the perfect integrator as :math:`g_L \to 0`.
-    Noise is ignored (see :func:`siegert_rate`).
+    r"""Inter-spike interval under a constant current (noise ignored, see :func:`siegert_rate`).
 
     Parameters
     ----------
@@ -270,13 +351,26 @@ def isi(params: LIFParams, current: ArrayLike) -> NDArray[np.float64] | float:
     Returns
     -------
     float or ndarray
-        ISI in s, ``inf`` where :math:`I \le I_{rh}`.
+        ISI in s, shaped like ``current``; ``inf`` where :math:`I \le I_{rh}`.
+
+    Notes
+    -----
+    .. math::
+
+        T(I) = t_{ref} + \tau_m \ln \frac{R I + E_L - V_{reset}}{R I + E_L - V_{th}}
+             = t_{ref} + \frac{C\,\Delta V}{I - I_{rh}}\,\frac{\ln(1+x)}{x},
+        \quad x = \frac{g_L \Delta V}{I - I_{rh}},\ \Delta V = V_{th} - V_{reset}.
+
+    The second form is evaluated (with ``log1p``): accurate far above rheobase, and continuous
+    into the perfect integrator as :math:`g_L \to 0`.
 
     Examples
     --------
     >>> p = LIFParams()  # tau_m = 1 ms, V_th = 0.5 V, reset 0 V, t_ref 1 ms
-    >>> round(isi(p, 1e-9) * 1e3, 6)  # 1 nA: t_ref + tau ln(1/(1 - 0.5))
+    >>> round(isi(p, 1e-9) * 1e3, 6)  # 1 nA: t_ref + tau ln(1/(1 - 0.5)), in ms
     1.693147
+    >>> isi(p, 4e-10)  # below the 0.5 nA rheobase
+    inf
     """
     _no_adaptation(params, "isi")
     i = _as_current(current)
@@ -292,9 +386,24 @@ def isi(params: LIFParams, current: ArrayLike) -> NDArray[np.float64] | float:
 
 
 def firing_rate(params: LIFParams, current: ArrayLike) -> NDArray[np.float64] | float:
-    """Firing rate 1/ISI under a constant current, in Hz (0 at and below rheobase).
+    """Firing rate 1/ISI under a constant current: the f-I curve, ceiling 1/t_ref.
 
-    See :func:`isi`.  Tends to :func:`saturation_rate` = 1/t_ref as the current grows.
+    Parameters
+    ----------
+    params : LIFParams
+        A non-adapting neuron.
+    current : float or array_like
+        Constant input current I in A.
+
+    Returns
+    -------
+    float or ndarray
+        Rate in Hz, shaped like ``current``; 0 at and below rheobase.
+
+    Examples
+    --------
+    >>> firing_rate(LIFParams(), [4e-10, 1e-9]).round(3)
+    array([  0.   , 590.616])
     """
     t = np.asarray(isi(params, current), dtype=np.float64)
     with np.errstate(divide="ignore"):
@@ -304,7 +413,27 @@ def firing_rate(params: LIFParams, current: ArrayLike) -> NDArray[np.float64] | 
 def fi_curve(
     params: LIFParams, i_min: float, i_max: float, n: int = 50
 ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-    """The f-I curve: ``n`` currents evenly spaced in [i_min, i_max] (A) and their rates (Hz)."""
+    """The f-I curve sampled at ``n`` currents evenly spaced in [i_min, i_max].
+
+    Parameters
+    ----------
+    params : LIFParams
+        A non-adapting neuron.
+    i_min, i_max : float
+        Lowest and highest current in A, ``i_max > i_min``.
+    n : int
+        Number of currents, >= 2.
+
+    Returns
+    -------
+    currents, rates : ndarray, shape (n,)
+        Currents in A and their :func:`firing_rate` in Hz.
+
+    Examples
+    --------
+    >>> fi_curve(LIFParams(), 0.0, 2e-9, 3)[1].round(3)
+    array([  0.   , 590.616, 776.589])
+    """
     if n < 2:
         raise InvalidParameterError(f"n = {n!r}: must be >= 2")
     if not i_max > i_min:
@@ -314,25 +443,72 @@ def fi_curve(
 
 
 def saturation_rate(params: LIFParams) -> float:
-    """The rate ceiling 1/t_ref in Hz (inf when t_ref = 0)."""
+    """The rate ceiling 1/t_ref that the f-I curve approaches.
+
+    Parameters
+    ----------
+    params : LIFParams
+
+    Returns
+    -------
+    float
+        1/t_ref in Hz; inf when t_ref = 0.
+
+    Examples
+    --------
+    >>> saturation_rate(LIFParams(t_ref_s=2e-3))
+    500.0
+    """
     return math.inf if params.t_ref_s == 0 else 1.0 / params.t_ref_s
 
 
 def saturation_fraction(params: LIFParams, rate_hz: ArrayLike) -> NDArray[np.float64] | float:
-    """How close a rate is to the ceiling: rate x t_ref, in [0, 1] for a real neuron.
+    """How close a rate is to the ceiling: rate x t_ref (1 = as fast as t_ref allows).
 
-    1 means the neuron fires as fast as its refractory period allows.
+    Parameters
+    ----------
+    params : LIFParams
+    rate_hz : float or array_like
+        Firing rate in Hz.
+
+    Returns
+    -------
+    float or ndarray
+        Dimensionless, in [0, 1] for a real neuron.
+
+    Examples
+    --------
+    >>> saturation_fraction(LIFParams(t_ref_s=1e-3), 250.0)
+    0.25
     """
     return _ret(np.asarray(rate_hz, dtype=np.float64) * params.t_ref_s)
 
 
 def pif_rate(params: LIFParams, current: ArrayLike) -> NDArray[np.float64] | float:
-    r"""Rate of the perfect integrator with the same C, thresholds and t_ref (g_L = 0), in Hz.
+    r"""Rate of the perfect integrator (g_L = 0) with the same C, thresholds and t_ref.
 
+    The LIF rate in the limit :math:`g_L \to 0`, and an upper bound of it at the same current.
+
+    Parameters
+    ----------
+    params : LIFParams
+        Supplies C, V_th, V_reset and t_ref (g_L is ignored).
+    current : float or array_like
+        Constant input current I in A.
+
+    Returns
+    -------
+    float or ndarray
+        Rate in Hz, 0 for I <= 0.
+
+    Notes
+    -----
     .. math:: f_{PIF}(I) = \frac{I}{C (V_{th} - V_{reset}) + I\, t_{ref}}, \quad I > 0.
 
-    This is the LIF rate in the limit g_L -> 0, and an upper bound of the LIF rate at the same
-    current.
+    Examples
+    --------
+    >>> round(pif_rate(LIFParams(), 1e-9), 6)  # 1 nA into 1 pF: 0.5 ms to threshold + 1 ms hold
+    666.666667
     """
     i = _as_current(current)
     dv = params.v_th_volt - params.v_reset_volt
@@ -354,17 +530,7 @@ def _noise_args(params: LIFParams, sigma_volt: float | None, what: str) -> float
 def siegert_rate(
     params: LIFParams, current: ArrayLike, *, sigma_volt: float | None = None
 ) -> NDArray[np.float64] | float:
-    r"""Mean rate of an LIF neuron driven by white noise (Siegert formula), in Hz.
-
-    For :math:`\tau_m \dot V = -(V - \mu) + \sigma\sqrt{\tau_m}\,\xi(t)` with
-    :math:`\mu = E_L + I/g_L` (Brunel 2000, eq. 21; Siegert 1951):
-
-    .. math::
-
-        \frac{1}{\nu} = t_{ref} + \tau_m \sqrt{\pi}
-            \int_{(V_{reset}-\mu)/\sigma}^{(V_{th}-\mu)/\sigma} e^{u^2} (1 + \operatorname{erf} u)\, du .
-
-    The integrand is evaluated as ``erfcx(-u)``, which does not overflow for negative u.
+    r"""Mean rate of an LIF neuron driven by white noise (Siegert formula).
 
     Parameters
     ----------
@@ -373,7 +539,30 @@ def siegert_rate(
     current : float or array_like
         Mean input current I in A.
     sigma_volt : float, optional
-        Noise amplitude sigma in V; defaults to ``params.noise_sigma_volt``.
+        Noise amplitude sigma in V (Brunel's convention), > 0; default
+        ``params.noise_sigma_volt``.
+
+    Returns
+    -------
+    float or ndarray
+        Mean rate in Hz, shaped like ``current``.
+
+    Notes
+    -----
+    For :math:`\tau_m \dot V = -(V - \mu) + \sigma\sqrt{\tau_m}\,\xi(t)`,
+    :math:`\mu = E_L + I/g_L` (Brunel 2000, eq. 21; Siegert 1951):
+
+    .. math::
+
+        \frac{1}{\nu} = t_{ref} + \tau_m \sqrt{\pi}
+            \int_{(V_{reset}-\mu)/\sigma}^{(V_{th}-\mu)/\sigma} e^{u^2} (1 + \operatorname{erf} u)\, du ,
+
+    with the integrand evaluated as ``erfcx(-u)`` (no overflow for negative u).
+
+    Examples
+    --------
+    >>> round(siegert_rate(LIFParams(), 5e-10, sigma_volt=0.1), 3)  # at rheobase, noise fires it
+    277.707
     """
     sigma = _noise_args(params, sigma_volt, "siegert_rate")
     from scipy import integrate, special
@@ -395,16 +584,32 @@ def siegert_rate(
 def siegert_cv(
     params: LIFParams, current: ArrayLike, *, sigma_volt: float | None = None
 ) -> NDArray[np.float64] | float:
-    r"""Coefficient of variation of the ISI of a noise-driven LIF neuron (first-passage theory).
+    r"""ISI coefficient of variation of a noise-driven LIF neuron (first-passage theory).
+
+    Parameters
+    ----------
+    params, current, sigma_volt
+        As in :func:`siegert_rate` (A, V).
+
+    Returns
+    -------
+    float or ndarray
+        CV (dimensionless), shaped like ``current``; nan where the rate is 0.
+
+    Notes
+    -----
+    With :math:`y_\theta = (V_{th}-\mu)/\sigma`, :math:`y_r = (V_{reset}-\mu)/\sigma` and
+    :math:`\nu` from :func:`siegert_rate` (Brunel 2000, appendix A):
 
     .. math::
 
         CV^2 = 2\pi (\nu \tau_m)^2 \int_{y_r}^{y_\theta} e^{x^2} \int_{-\infty}^{x}
-               e^{y^2} (1 + \operatorname{erf} y)^2\, dy\, dx
+               e^{y^2} (1 + \operatorname{erf} y)^2\, dy\, dx .
 
-    with :math:`y_\theta = (V_{th}-\mu)/\sigma`, :math:`y_r = (V_{reset}-\mu)/\sigma` and
-    :math:`\nu` from :func:`siegert_rate` (Brunel 2000, appendix A).  The inner integrand is
-    evaluated as ``erfcx(-y)**2 * exp(-y**2)``.
+    Examples
+    --------
+    >>> round(siegert_cv(LIFParams(), 5e-10, sigma_volt=0.1), 4)
+    0.3061
     """
     sigma = _noise_args(params, sigma_volt, "siegert_cv")
     from scipy import integrate, special
@@ -443,19 +648,10 @@ def siegert_cv(
 def phase_response(
     params: LIFParams, current: float, phase: ArrayLike, kick_volt: float
 ) -> NDArray[np.float64] | float:
-    r"""Phase response curve of a tonically firing neuron to an instantaneous voltage kick.
+    r"""Phase response curve of a tonically firing neuron to one instantaneous voltage kick.
 
-    The neuron fires with period :math:`T = t_{ref} + T_c` under a constant current.  A kick
-    :math:`\Delta v` at time :math:`t = \varphi T` after a spike advances the next spike by
-    :math:`\Delta t`; the PRC is :math:`\Delta t / T` (positive = earlier):
-
-    - during the refractory hold (:math:`t < t_{ref}`) input is ignored: 0;
-    - otherwise, with :math:`V = V_\infty - (V_\infty - V_{reset}) e^{-(t - t_{ref})/\tau_m}`,
-      :math:`\Delta t = \tau_m \ln\frac{V_\infty - V}{V_\infty - V - \Delta v}`, or the whole
-      remaining time :math:`T - t` when :math:`V + \Delta v \ge V_{th}` (immediate spike);
-    - for the perfect integrator :math:`\Delta t = C \Delta v / I` (capped likewise).
-
-    This is exact for a finite kick (not only to first order).
+    Exact for a finite kick, not only to first order; measured on the emulator by
+    :func:`neurochip.studies.prc.measure_phase_response`.
 
     Parameters
     ----------
@@ -464,14 +660,30 @@ def phase_response(
     current : float
         Constant current in A, above rheobase.
     phase : float or array_like
-        Phase of the kick in [0, 1).
+        Phase of the kick after a spike, in [0, 1) of the period.
     kick_volt : float
         Size of the kick in V (negative kicks delay the spike).
 
     Returns
     -------
     float or ndarray
-        Phase advance, in units of the period.
+        Advance of the next spike as a fraction of the period (positive = earlier).
+
+    Notes
+    -----
+    With :math:`T` the period and the kick at :math:`t = \varphi T`: 0 during the refractory
+    hold (input is ignored); otherwise, with
+    :math:`V = V_\infty - (V_\infty - V_{reset}) e^{-(t - t_{ref})/\tau_m}`,
+
+    .. math:: \Delta t = \tau_m \ln\frac{V_\infty - V}{V_\infty - V - \Delta v},
+
+    or the whole remaining time :math:`T - t` when :math:`V + \Delta v \ge V_{th}`; for the
+    perfect integrator :math:`\Delta t = C \Delta v / I`.
+
+    Examples
+    --------
+    >>> phase_response(LIFParams(), 1e-9, [0.2, 0.8], 0.01).round(6)  # 0.2: still refractory
+    array([0.     , 0.00848])
     """
     _no_adaptation(params, "phase_response")
     period = float(isi(params, current))
@@ -503,25 +715,35 @@ def min_pulse_amplitude(
 ) -> NDArray[np.float64] | float:
     r"""Smallest rectangular current pulse of a given width that makes the neuron fire.
 
-    From rest (:math:`V_0 = E_L` unless given), a pulse of amplitude I and width w brings the
-    membrane to :math:`V(w) = V_0 + (E_L + R I - V_0)(1 - e^{-w/\tau_m})`; afterwards it only
-    decays, so the neuron fires if and only if :math:`V(w) \ge V_{th}`:
-
-    .. math::
-
-        I_{min}(w) = g_L \left(V_0 - E_L + \frac{V_{th} - V_0}{1 - e^{-w/\tau_m}}\right),
-
-    the strength-duration curve (Lapicque): :math:`I_{min} \to I_{rh}` for long pulses and
-    :math:`I_{min} \approx C (V_{th} - V_0)/w` (a charge threshold) for short ones.  For the
-    perfect integrator it is exactly :math:`C (V_{th} - V_0)/w`.
+    The strength-duration curve (Lapicque): the rheobase for long pulses, a charge threshold
+    :math:`C (V_{th} - V_0)/w` for short ones (exactly, for the perfect integrator).
+    Measured by :mod:`neurochip.studies.strength_duration`.
 
     Parameters
     ----------
     params : LIFParams
     width_s : float or array_like
-        Pulse width in s, > 0.
+        Pulse width w in s, > 0.
     v0_volt : float, optional
-        Membrane potential when the pulse starts (default E_L), below V_th.
+        Membrane potential V_0 in V when the pulse starts (default E_L), below V_th.
+
+    Returns
+    -------
+    float or ndarray
+        I_min in A, shaped like ``width_s``.
+
+    Notes
+    -----
+    A pulse I of width w brings the membrane to
+    :math:`V(w) = V_0 + (E_L + R I - V_0)(1 - e^{-w/\tau_m})`, and afterwards it only decays,
+    so the neuron fires if and only if :math:`V(w) \ge V_{th}`:
+
+    .. math:: I_{min}(w) = g_L \left(V_0 - E_L + \frac{V_{th} - V_0}{1 - e^{-w/\tau_m}}\right).
+
+    Examples
+    --------
+    >>> (min_pulse_amplitude(LIFParams(), [1e-4, 1e-3]) * 1e9).round(4)  # nA; rheobase 0.5 nA
+    array([5.2542, 0.791 ])
     """
     w = np.asarray(width_s, dtype=np.float64)
     if np.any(~(w > 0)):
@@ -537,8 +759,23 @@ def min_pulse_amplitude(
 
 
 def chronaxie(params: LIFParams) -> float:
-    r"""Pulse width at which the minimum amplitude is twice the rheobase: :math:`\tau_m \ln 2`
-    (from rest, :math:`V_{th} > E_L`)."""
+    r"""Pulse width at which the minimum amplitude from rest is twice the rheobase.
+
+    Parameters
+    ----------
+    params : LIFParams
+        A leaky neuron (g_L > 0) with :math:`V_{th} > E_L`.
+
+    Returns
+    -------
+    float
+        :math:`\tau_m \ln 2` in s.
+
+    Examples
+    --------
+    >>> round(chronaxie(LIFParams()), 9)  # tau_m = 1 ms
+    0.000693147
+    """
     if params.g_leak_siemens == 0:
         raise InvalidParameterError("chronaxie: needs a leak (g_leak_siemens > 0); got 0")
     return params.tau_m_s * math.log(2.0)
@@ -552,43 +789,41 @@ def channel_noise_sigma(
     channel_tau_s: float,
     driving_force_volt: float,
 ) -> float:
-    r"""Noise amplitude sigma (Brunel's convention) of the current through N stochastic channels.
-
-    N independent two-state channels, each of conductance :math:`\gamma` when open, open with
-    probability p; they make up the leak, so :math:`N p \gamma = g_L` and
-    :math:`\gamma = g_L / (N p)`.  The open count is binomial, so the conductance fluctuates with
-    variance :math:`\gamma^2 N p (1-p)` and the current :math:`\delta I = \delta G\,(V - E_L)`
-    with standard deviation
-
-    .. math:: \sigma_I = \frac{g_L}{N p}\sqrt{N p (1-p)}\,|V - E_L| = g_L |V - E_L| \sqrt{\frac{1-p}{N p}}.
-
-    Channel gating has correlation time :math:`\tau_c`; when :math:`\tau_c \ll \tau_m` the
-    diffusion approximation replaces :math:`\delta I` by white noise of the same zero-frequency
-    power, :math:`2 \sigma_I^2 \tau_c`, so that
-    :math:`\tau_m \dot V = \dots + R\sqrt{2\sigma_I^2\tau_c}\,\xi` and
-
-    .. math:: \sigma = R\,\sigma_I \sqrt{2 \tau_c / \tau_m}.
-
-    The driving force :math:`V - E_L` is evaluated at one operating point (for example the mean
-    membrane potential between reset and threshold).  Feed the result to :func:`siegert_cv`.
+    r"""Noise amplitude sigma (Brunel's convention) of the current through N leak channels.
 
     Parameters
     ----------
     params : LIFParams
-        Supplies g_L and tau_m.
+        Supplies g_L (> 0) and tau_m.
     n_channels : int
-        Number of leak channels N, >= 1.
+        Number N of two-state leak channels, >= 1.
     open_probability : float
-        p in (0, 1].
+        Open probability p, in (0, 1].
     channel_tau_s : float
-        Correlation time of one channel's gating, > 0.
+        Correlation time tau_c of one channel's gating in s, > 0 (the approximation wants
+        tau_c << tau_m).
     driving_force_volt : float
-        V - E_L at the operating point.
+        V - E_L in V at the operating point (e.g. midway between reset and threshold).
 
     Returns
     -------
     float
-        sigma in V.
+        sigma in V, for :func:`siegert_rate` and :func:`siegert_cv`.
+
+    Notes
+    -----
+    The channels make up the leak, :math:`N p \gamma = g_L`; the open count is binomial, so the
+    current :math:`\delta I = \delta G\,(V - E_L)` has standard deviation
+    :math:`\sigma_I = g_L |V - E_L| \sqrt{(1-p)/(N p)}`.  The diffusion approximation replaces
+    it by white noise of the same zero-frequency power :math:`2 \sigma_I^2 \tau_c`:
+
+    .. math:: \sigma = R\,\sigma_I \sqrt{2 \tau_c / \tau_m}.
+
+    Examples
+    --------
+    >>> round(channel_noise_sigma(LIFParams(), n_channels=100, open_probability=0.5,
+    ...                           channel_tau_s=1e-4, driving_force_volt=0.25), 6)
+    0.01118
     """
     if params.g_leak_siemens == 0:
         raise InvalidParameterError("channel_noise_sigma: needs a leak (g_leak_siemens > 0); got 0")

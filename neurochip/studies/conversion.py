@@ -30,7 +30,10 @@ they pick :math:`I_0` and :math:`\kappa_l`:
 Layer scales :math:`\lambda_l = r_{max} / \max a^{(l)}` (the largest activation of the
 calibration data maps to ``max_rate_hz``): the data-based weight normalisation.  Inputs
 :math:`x \in [0, 1]` are regular spike trains of rate :math:`\lambda_0 x` from relay neurons.
-See ``docs/lif-conversion.md``.
+It checks the f-I closed forms :func:`neurochip.lif.firing_rate` and
+:func:`neurochip.lif.pif_rate` as transfer functions: the mean-current prediction
+(:meth:`Conversion.predicted_rates`) against the emulated network
+(:func:`simulate_converted`).  See ``docs/lif-conversion.md``.
 """
 
 from __future__ import annotations
@@ -61,8 +64,23 @@ __all__ = [
 
 @dataclass(frozen=True, slots=True, kw_only=True, eq=False)
 class MLP:
-    """A ReLU multilayer perceptron: ``weights[l]`` of shape (n_out, n_in), ``biases[l]`` (n_out,).
-    Every layer, the last included, applies ReLU."""
+    """A ReLU multilayer perceptron; every layer, the last included, applies ReLU.
+
+    Parameters
+    ----------
+    weights : tuple of ndarray
+        ``weights[l]`` of shape (n_out, n_in), dimensionless.
+    biases : tuple of ndarray
+        ``biases[l]`` of shape (n_out,).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> mlp = MLP(weights=(np.array([[1.0, -1.0]]),), biases=(np.array([0.5]),))
+    >>> mlp(np.array([[1.0, 0.0], [0.0, 1.0]]))
+    array([[1.5],
+           [0. ]])
+    """
 
     weights: tuple[NDArray[np.float64], ...]
     biases: tuple[NDArray[np.float64], ...]
@@ -77,7 +95,17 @@ class MLP:
                 raise InvalidParameterError(f"MLP layer {k}: {w.shape[1]} inputs, previous layer has {self.weights[k - 1].shape[0]}")
 
     def activations(self, x: ArrayLike) -> list[NDArray[np.float64]]:
-        """[x, a1, ..., aL] for inputs x of shape (n_samples, n_in)."""
+        """[x, a1, ..., aL]: the inputs and every layer's activations.
+
+        Parameters
+        ----------
+        x : array_like, shape (n_samples, n_in)
+
+        Returns
+        -------
+        list of ndarray
+            Arrays of shape (n_samples, width of the layer).
+        """
         a = [np.asarray(x, dtype=np.float64)]
         for w, b in zip(self.weights, self.biases):
             a.append(np.maximum(0.0, a[-1] @ w.T + b))
@@ -93,6 +121,31 @@ def train_mlp(
     """Train a ReLU MLP on (x, y) by full-batch gradient descent on the mean squared error.
 
     Plain NumPy backpropagation, He initialisation; small and deterministic for a seed.
+
+    Parameters
+    ----------
+    x : array_like, shape (n_samples, n_in)
+    y : array_like, shape (n_samples, n_out)
+        Non-negative targets (the last layer is a ReLU too).
+    hidden : tuple of int
+        Widths of the hidden layers.
+    steps : int
+        Gradient steps.
+    lr : float
+        Learning rate.
+    seed : int
+        Seed of the initial weights.
+
+    Returns
+    -------
+    MLP
+
+    Examples
+    --------
+    >>> x, y = synthetic_task(n=100)
+    >>> mlp = train_mlp(x, y, (8,), steps=200)
+    >>> [w.shape for w in mlp.weights]
+    [(8, 4), (3, 8)]
     """
     x = np.asarray(x, dtype=np.float64)
     y = np.asarray(y, dtype=np.float64)
@@ -120,9 +173,21 @@ def train_mlp(
 
 @dataclass(frozen=True, slots=True, kw_only=True, eq=False)
 class ConvertedLayer:
-    """One converted layer: synaptic weights (V) of shape (n_out, n_in), bias currents (A),
-    the layer's rate scale lambda (Hz per unit activation), offset I0 (A), gain kappa (A) and
-    the overshoot delta (V) the LIF-aware fit assumed (0 for PIF-style)."""
+    """One converted layer (made by :func:`convert`).
+
+    Parameters
+    ----------
+    weight_volt : ndarray, shape (n_out, n_in)
+        Synaptic weights (voltage jumps) in V.
+    bias_amp : ndarray, shape (n_out,)
+        Bias currents in A.
+    rate_scale_hz : float
+        The layer's rate scale lambda, in Hz per unit activation.
+    offset_amp, gain_amp : float
+        Offset I0 and gain kappa in A.
+    overshoot_volt : float
+        The overshoot delta in V that the LIF-aware fit assumed (0 for PIF-style).
+    """
 
     weight_volt: NDArray[np.float64]
     bias_amp: NDArray[np.float64]
@@ -134,7 +199,18 @@ class ConvertedLayer:
 
 @dataclass(frozen=True, slots=True, kw_only=True, eq=False)
 class Conversion:
-    """A converted network: the neuron, the input rate scale and the layers."""
+    """A converted network (made by :func:`convert`).
+
+    Parameters
+    ----------
+    method : str
+        ``"lif"`` or ``"pif"``.
+    params : LIFParams
+        The neuron of every unit.
+    input_scale_hz : float
+        Input rate per unit input, in Hz.
+    layers : tuple of ConvertedLayer
+    """
 
     method: str
     params: LIFParams
@@ -142,7 +218,18 @@ class Conversion:
     layers: tuple[ConvertedLayer, ...]
 
     def predicted_rates(self, x: ArrayLike) -> NDArray[np.float64]:
-        """Output rates (Hz) the mean-current model predicts, layer by layer through the LIF f-I curve."""
+        """Output rates the mean-current model predicts, layer by layer through the f-I curve.
+
+        Parameters
+        ----------
+        x : array_like, shape (n_samples, n_in)
+            Inputs in [0, 1].
+
+        Returns
+        -------
+        ndarray, shape (n_samples, n_out)
+            Rates in Hz (:func:`neurochip.lif.firing_rate` of each layer's mean current).
+        """
         r = np.asarray(x, dtype=np.float64) * self.input_scale_hz
         for layer in self.layers:
             current = self.params.c_m_farad * r @ layer.weight_volt.T + layer.bias_amp
@@ -150,10 +237,20 @@ class Conversion:
         return r
 
     def network(self, n_copies: int = 1) -> Any:
-        """The :class:`~neurochip.network.Network`: a relay population ``in`` and one population
-        per layer (``l1``, ``l2``, ...), ``n_copies`` independent copies side by side (one per
-        input sample), connected by block-diagonal :class:`~neurochip.network.Explicit`
-        projections with a 1 ms delay."""
+        """The network to emulate.
+
+        Parameters
+        ----------
+        n_copies : int
+            Independent copies side by side (one per input sample).
+
+        Returns
+        -------
+        Network
+            A relay population ``in`` and one population per layer (``l1``, ``l2``, ...),
+            connected by block-diagonal :class:`~neurochip.network.Explicit` projections with
+            a 1 ms delay.
+        """
         from ..network import Explicit, Network, Population, Projection
 
         sizes = [self.layers[0].weight_volt.shape[1]] + [ly.weight_volt.shape[0] for ly in self.layers]
@@ -247,6 +344,21 @@ def convert(
         overshoot delta (:func:`_mean_overshoot`, from the converted weights and the
         calibration rates), which changes the weights, hence delta: a few fixed-point rounds.
         0 fits the plain f-I curve.
+
+    Returns
+    -------
+    Conversion
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from neurochip.lif import LIFParams
+    >>> mlp = MLP(weights=(np.array([[1.0, -1.0]]),), biases=(np.array([0.5]),))
+    >>> pif = LIFParams(g_leak_siemens=0.0, t_ref_s=0.0)  # f(I) = I / (C dV) exactly
+    >>> conv = convert(mlp, pif, [[1.0, 0.0], [0.5, 0.5]], method="pif", max_rate_hz=100.0)
+    >>> conv.predicted_rates([[1.0, 0.0], [0.0, 1.0]])  # 100 Hz for the largest activation
+    array([[100.],
+           [  0.]])
     """
     if method not in ("lif", "pif"):
         raise InvalidParameterError(f"method = {method!r}: must be 'lif' or 'pif'")
@@ -293,11 +405,27 @@ def convert(
 def simulate_converted(
     conv: Conversion, x: ArrayLike, *, duration_s: float = 1.0, warmup_s: float = 0.1, seed: int = 0
 ) -> NDArray[np.float64]:
-    """Run the converted network in the emulator on inputs x (n_samples, n_in) and return the
-    output-layer rates (Hz), counted after ``warmup_s``, of shape (n_samples, n_out).
+    """Run the converted network in the emulator and count the output rates.
 
     Input k of sample s is a regular train of rate ``input_scale_hz * x[s, k]`` (first spike at
     a random phase, seeded) into a relay neuron that fires once per input spike.
+
+    Parameters
+    ----------
+    conv : Conversion
+    x : array_like, shape (n_samples, n_in)
+        Inputs in [0, 1], not all 0.
+    duration_s : float
+        Emulated time in s.
+    warmup_s : float
+        Spikes before this time (s) are not counted.
+    seed : int
+        Seed of the input phases and of the run.
+
+    Returns
+    -------
+    ndarray, shape (n_samples, n_out)
+        Output-layer rates in Hz.
     """
     from ..emulator import run
     from ..network import SpikeTimesInput
@@ -331,7 +459,27 @@ def simulate_converted(
 
 
 def relative_error(ann: ArrayLike, snn_rates_hz: ArrayLike, rate_scale_hz: float) -> float:
-    """RMS of (rate / lambda - ANN output) over the RMS of the ANN output."""
+    """RMS of (rate / lambda - ANN output) over the RMS of the ANN output.
+
+    Parameters
+    ----------
+    ann : array_like
+        ANN outputs.
+    snn_rates_hz : array_like
+        SNN rates in Hz, same shape.
+    rate_scale_hz : float
+        lambda of the output layer, in Hz per unit activation.
+
+    Returns
+    -------
+    float
+        Dimensionless; 0 for a perfect conversion.
+
+    Examples
+    --------
+    >>> round(relative_error([1.0, 2.0], [110.0, 190.0], 100.0), 4)
+    0.0632
+    """
     a = np.asarray(ann, dtype=np.float64)
     s = np.asarray(snn_rates_hz, dtype=np.float64) / rate_scale_hz
     return float(np.sqrt(np.mean((s - a) ** 2)) / np.sqrt(np.mean(a**2)))
@@ -349,8 +497,28 @@ def compare_conversions(
 ) -> dict[str, Any]:
     """Convert with both methods, run both in the emulator on ``x_test`` and report the errors.
 
-    Returns a dict with, per method, the emulated output rates, the mean-current prediction and
-    the relative error against the ANN (emulated and predicted).
+    Parameters
+    ----------
+    mlp : MLP
+    params : LIFParams
+        The neuron of every unit.
+    x_calibration : array_like, shape (n_samples, n_in)
+        Inputs in [0, 1] for the normalisation and the fit (:func:`convert`).
+    x_test : array_like, shape (n_test, n_in)
+        Inputs in [0, 1] run in the emulator.
+    duration_s : float
+        Emulated time in s.
+    seed : int
+        Seed of the run.
+    max_rate_hz : float, optional
+        As in :func:`convert`.
+
+    Returns
+    -------
+    dict
+        ``ann_output`` and per method (``"pif"``, ``"lif"``): ``conversion``, ``snn_rate_hz``
+        (emulated), ``predicted_rate_hz`` (mean-current model), ``rate_scale_hz`` and the
+        relative errors against the ANN, ``error`` (emulated) and ``predicted_error``.
     """
     ann = mlp(x_test)
     out: dict[str, Any] = {"ann_output": ann}

@@ -1,5 +1,10 @@
 r"""Stochastic resonance: noise that helps an LIF neuron report a subthreshold periodic drive.
 
+Checks what the closed forms of :mod:`neurochip.lif` imply below threshold: a drive under
+:func:`~neurochip.lif.rheobase` never fires the noise-free neuron, and noise of the right size
+(of the order of the gap to threshold, the regime of :func:`~neurochip.lif.siegert_rate`) makes
+its spikes lock to the drive.  Measured on the emulator's noisy neurons.
+
 A neuron receives a bias :math:`I_0` plus a sinusoid :math:`I_1 \sin(2\pi f_0 t)` with
 :math:`I_0 + I_1` below the rheobase, so without noise it never fires, and white noise of
 amplitude :math:`\sigma` (Brunel's convention, ``LIFParams.noise_sigma_volt``).  The spike
@@ -69,10 +74,11 @@ class ResonanceResult:
 
     @property
     def best_sigma_volt(self) -> float:
-        """The noise amplitude of the highest SNR."""
+        """The noise amplitude of the highest SNR, in V."""
         return float(self.sigma_volt[int(np.nanargmax(self.snr))])
 
     def to_dict(self) -> dict[str, Any]:
+        """The fields and ``best_sigma_volt`` as a dict (arrays as ndarray), for JSON output."""
         return {
             "sigma_volt": self.sigma_volt,
             "snr": self.snr,
@@ -90,8 +96,31 @@ class ResonanceResult:
 def sinusoid_steps(
     bias_amp: float, amplitude_amp: float, frequency_hz: float, duration_s: float, steps_per_period: int = 64
 ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-    """Times (s) and amplitudes (A) of a staircase that holds I0 + I1 sin(2 pi f t) at the middle
-    of each step (for :class:`~neurochip.network.CurrentStep`)."""
+    """A staircase that holds I0 + I1 sin(2 pi f t) at the middle of each step.
+
+    Parameters
+    ----------
+    bias_amp, amplitude_amp : float
+        I0 and I1 in A.
+    frequency_hz : float
+        f in Hz, > 0.
+    duration_s : float
+        Length in s, > 0 (rounded up to whole steps).
+    steps_per_period : int
+        Steps per period of the sinusoid, >= 4.
+
+    Returns
+    -------
+    times_s, amplitudes_amp : ndarray
+        Step start times in s and step amplitudes in A, for
+        :class:`~neurochip.network.CurrentStep`.
+
+    Examples
+    --------
+    >>> t, a = sinusoid_steps(1e-9, 0.5e-9, 10.0, 0.1, 4)
+    >>> t, (a * 1e9).round(4)
+    (array([0.   , 0.025, 0.05 , 0.075]), array([1.3536, 1.3536, 0.6464, 0.6464]))
+    """
     if not frequency_hz > 0 or not duration_s > 0:
         raise InvalidParameterError("frequency_hz and duration_s: must be > 0")
     if isinstance(steps_per_period, bool) or not isinstance(steps_per_period, int) or steps_per_period < 4:
@@ -103,7 +132,25 @@ def sinusoid_steps(
 
 
 def vector_strength(spike_times_s: ArrayLike, frequency_hz: float) -> float:
-    """|mean of exp(2 pi i f t_k)| over the spikes (nan without spikes)."""
+    """Phase locking of spikes to a frequency: |mean of exp(2 pi i f t_k)| over the spikes.
+
+    Parameters
+    ----------
+    spike_times_s : array_like
+        Spike times in s (of one or many neurons).
+    frequency_hz : float
+        f in Hz.
+
+    Returns
+    -------
+    float
+        In [0, 1]: 1 when every spike falls at the same phase; nan without spikes.
+
+    Examples
+    --------
+    >>> vector_strength([0.0, 0.1, 0.2], 10.0), round(vector_strength([0.0, 0.05], 10.0), 12)
+    (1.0, 0.0)
+    """
     t = np.asarray(spike_times_s, dtype=np.float64)
     if t.size == 0:
         return math.nan
@@ -118,6 +165,30 @@ def spike_train_snr(
     The periodogram is evaluated at f_0 and at ``n_side`` bins on each side (bin width 1/T,
     skipping any bin within one bin of a multiple of f_0), averaged over the trains.  For a
     Poisson train S(f) is flat at the rate, so the SNR is 0 for an unmodulated train.
+
+    Parameters
+    ----------
+    trains : list of ndarray
+        Spike times in s, one array per neuron (trial).
+    frequency_hz : float
+        f_0 in Hz.
+    duration_s : float
+        Length T of the trains in s.
+    n_side : int
+        Background bins on each side of f_0.
+
+    Returns
+    -------
+    float
+        S(f_0) / mean background - 1 (dimensionless); 0 when there is no background power.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> jittered = [np.arange(100) * 0.1 + rng.normal(0, 0.01, 100)]  # locked to 10 Hz
+    >>> round(spike_train_snr(jittered, 10.0, 10.0))
+    196
     """
     df = 1.0 / duration_s
     ks = np.concatenate([np.arange(-n_side, -1), np.arange(2, n_side + 1)])
@@ -173,6 +244,19 @@ def resonance_curve(
         Seed of the run (the same for every sigma).
     noise_dt_fraction : float
         Substep of the noise path as a fraction of tau_m (see ``neurochip.emulator.run``).
+
+    Returns
+    -------
+    ResonanceResult
+        SNR, vector strength and rate per sigma, with the drive that produced them.
+
+    Examples
+    --------
+    >>> from neurochip.lif import LIFParams
+    >>> p = LIFParams(g_leak_siemens=1e-10, v_th_volt=0.02, v_reset_volt=0.01, t_ref_s=2e-3)
+    >>> res = resonance_curve(p, [1e-4, 4e-3], duration_s=2.0, n_trials=2)
+    >>> res.frequency_hz, float(res.rate_hz[0]), bool(res.rate_hz[1] > 0)  # 0.1 / tau_m; too little noise
+    (10.0, 0.0, True)
     """
     from ..emulator import run
     from ..network import CurrentStep, Network, Population
