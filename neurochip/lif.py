@@ -237,11 +237,7 @@ class LIFParams:
         Returns
         -------
         LIFParams
-
-        Raises
-        ------
-        ConfigError
-            Naming the file and the key of a bad or unknown entry.
+            A bad or unknown entry raises :class:`ConfigError` naming the file and the key.
         """
         data = load_toml(path)
         if table in data:
@@ -390,10 +386,8 @@ def firing_rate(params: LIFParams, current: ArrayLike) -> NDArray[np.float64] | 
 
     Parameters
     ----------
-    params : LIFParams
-        A non-adapting neuron.
-    current : float or array_like
-        Constant input current I in A.
+    params, current
+        As in :func:`isi` (a non-adapting neuron; current in A).
 
     Returns
     -------
