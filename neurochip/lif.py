@@ -275,6 +275,7 @@ def tau_m(params: LIFParams) -> float:
     Parameters
     ----------
     params : LIFParams
+        Supplies C and g_L.
 
     Returns
     -------
@@ -295,6 +296,7 @@ def v_inf(params: LIFParams, current: ArrayLike) -> NDArray[np.float64] | float:
     Parameters
     ----------
     params : LIFParams
+        Supplies g_L and E_L.
     current : float or array_like
         Constant input current I in A.
 
@@ -320,6 +322,7 @@ def rheobase(params: LIFParams) -> float:
     Parameters
     ----------
     params : LIFParams
+        Supplies g_L, V_th and E_L.
 
     Returns
     -------
@@ -442,6 +445,7 @@ def saturation_rate(params: LIFParams) -> float:
     Parameters
     ----------
     params : LIFParams
+        Supplies t_ref.
 
     Returns
     -------
@@ -462,6 +466,7 @@ def saturation_fraction(params: LIFParams, rate_hz: ArrayLike) -> NDArray[np.flo
     Parameters
     ----------
     params : LIFParams
+        Supplies t_ref.
     rate_hz : float or array_like
         Firing rate in Hz.
 
@@ -716,6 +721,7 @@ def min_pulse_amplitude(
     Parameters
     ----------
     params : LIFParams
+        Supplies C, g_L, E_L and V_th (adaptation plays no part before the first spike).
     width_s : float or array_like
         Pulse width w in s, > 0.
     v0_volt : float, optional
