@@ -105,8 +105,18 @@ BRUNEL: dict[str, float] = {
 
 
 def brunel_nu_thr_hz() -> float:
-    r"""Rate of the external drive that brings the mean input to threshold,
-    :math:`\nu_{thr} = V_{th} / (J C_E \tau_m)` = 10 Hz (Brunel 2000)."""
+    r"""Rate of the external drive that brings the mean input to threshold (Brunel 2000).
+
+    Returns
+    -------
+    float
+        :math:`\nu_{thr} = V_{th} / (J C_E \tau_m)`, Hz.
+
+    Examples
+    --------
+    >>> brunel_nu_thr_hz()
+    10.0
+    """
     b = BRUNEL
     return b["v_th_volt"] / (b["j_volt"] * b["c_e"] * b["tau_m_s"])
 
