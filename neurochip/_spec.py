@@ -34,12 +34,50 @@ _UNIT_SUFFIX = {
 
 
 def unit_of(field_name: str) -> str | None:
-    """The SI unit symbol a field name declares by its last token, or None."""
+    """The SI unit symbol a field name declares by its last token, or None.
+
+    Parameters
+    ----------
+    field_name : str
+        A spec field name such as ``"t_ref_s"`` or ``"c_m_farad"``.
+
+    Returns
+    -------
+    str or None
+        The unit symbol (``"s"``, ``"V"``, ``"A"``, ``"F"``, ``"Ohm"``, ``"S"``, ``"J"``, ``"W"``,
+        ``"Hz"``) for the suffixes ``s``, ``volt``, ``amp``, ``farad``, ``ohm``, ``siemens``,
+        ``joule``, ``watt`` and ``hz``; None when the last token is not one of them.
+
+    Examples
+    --------
+    >>> unit_of("t_ref_s"), unit_of("c_m_farad"), unit_of("link_bandwidth_hz")
+    ('s', 'F', 'Hz')
+    >>> unit_of("neurons") is None
+    True
+    """
     return _UNIT_SUFFIX.get(field_name.rsplit("_", 1)[-1])
 
 
 def spec_to_dict(spec: Any) -> dict[str, Any]:
-    """Plain dict of a spec dataclass (nested specs become nested dicts; None is left out)."""
+    """Plain dict of a spec dataclass (nested specs become nested dicts; None is left out).
+
+    Parameters
+    ----------
+    spec : dataclass instance
+        Any spec dataclass; values are taken as stored (floats in SI units).
+
+    Returns
+    -------
+    dict of str to object
+        Field name to value, in field order; fields whose value is None are omitted and nested
+        dataclasses become nested dicts.  The inverse of :func:`spec_from_dict`.
+
+    Examples
+    --------
+    >>> from neurochip.chip import CoreSpec
+    >>> spec_to_dict(CoreSpec(neurons=256, fan_in=4096, fan_out=64))
+    {'neurons': 256, 'fan_in': 4096, 'fan_out': 64}
+    """
     out: dict[str, Any] = {}
     for f in dataclasses.fields(spec):
         value = getattr(spec, f.name)
@@ -82,10 +120,28 @@ def spec_from_dict(cls: type[T], data: dict[str, Any], *, source: str | None = N
     prefix : str
         Dotted key path of ``data`` inside the file, for error messages.
 
+    Returns
+    -------
+    object
+        An instance of ``cls`` (already validated by its ``__post_init__``).
+
     Raises
     ------
     ConfigError
-        ``"<source>: <key.path> = <value>: <rule>"`` for any unknown key or bad value.
+        ``"<source>: <key.path> = <value>: <rule>"`` for any unknown key or bad value.  Without
+        ``source``, a value the spec itself rejects raises the spec's
+        :class:`~neurochip.errors.InvalidParameterError` instead, its field prefixed by ``prefix``.
+
+    Examples
+    --------
+    >>> from neurochip.chip import MeshSpec, RouterSpec
+    >>> spec_from_dict(RouterSpec, {"hop_latency_s": "10 ns", "link_bandwidth_hz": 1e8,
+    ...                             "buffer_depth": 16})
+    RouterSpec(hop_latency_s=1e-08, link_bandwidth_hz=100000000.0, buffer_depth=16, backpressure=True)
+    >>> spec_from_dict(MeshSpec, {"width": 0, "height": 1}, source="chip.toml", prefix="mesh")
+    Traceback (most recent call last):
+    ...
+    neurochip.errors.ConfigError: chip.toml: mesh.width = 0: must be >= 1
     """
     def key_of(name: str) -> str:
         return f"{prefix}.{name}" if prefix else name
@@ -132,7 +188,30 @@ def spec_from_dict(cls: type[T], data: dict[str, Any], *, source: str | None = N
 
 
 def load_toml(path: str | Path) -> dict[str, Any]:
-    """Read a TOML file, turning a missing file or a syntax error into a :class:`ConfigError`."""
+    """Read a TOML file, turning a missing file or a syntax error into a :class:`ConfigError`.
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        The TOML file.
+
+    Returns
+    -------
+    dict of str to object
+        The parsed document (values as TOML gives them; SI strings are not converted here).
+
+    Raises
+    ------
+    ConfigError
+        ``"<path>: file not found"`` or ``"<path>: malformed TOML: ..."``.
+
+    Examples
+    --------
+    >>> load_toml("no/such/chip.toml")
+    Traceback (most recent call last):
+    ...
+    neurochip.errors.ConfigError: no/such/chip.toml: file not found
+    """
     path = Path(path)
     try:
         with path.open("rb") as fh:
@@ -162,7 +241,40 @@ def _toml_value(value: Any) -> str:
 
 
 def dump_toml(data: dict[str, Any], *, header: str | None = None) -> str:
-    """TOML text of a dict of scalars, lists and one level of nested tables (floats exact)."""
+    """TOML text of a dict of scalars, lists and one level of nested tables (floats exact).
+
+    Top-level scalars come first, then one ``[table]`` per nested dict.  Floats are written with
+    ``repr`` (so they read back bit-exact), NaN and infinities as TOML's ``nan``/``inf``.
+
+    Parameters
+    ----------
+    data : dict of str to object
+        Values of type bool, int, float, str, list/tuple of these, or a dict of them (one level).
+    header : str, optional
+        Text written first, each line as a ``#`` comment.
+
+    Returns
+    -------
+    str
+        The TOML document, ending in a newline.
+
+    Raises
+    ------
+    TypeError
+        For a value of another type or a table nested two levels deep.
+
+    Examples
+    --------
+    >>> print(dump_toml({"name": "tiny", "mesh": {"width": 2, "height": 1}, "v_th_volt": 0.02},
+    ...                 header="a 2 x 1 chip"), end="")
+    # a 2 x 1 chip
+    name = "tiny"
+    v_th_volt = 0.02
+    <BLANKLINE>
+    [mesh]
+    width = 2
+    height = 1
+    """
     lines = [f"# {h}" for h in header.splitlines()] if header else []
     tables = {k: v for k, v in data.items() if isinstance(v, dict)}
     for key, value in data.items():

@@ -42,11 +42,13 @@ def parse_quantity(value: str | float | int, *, unit: str | None = None, name: s
     Returns
     -------
     float
+        The value in SI base units (the unit itself is not returned; a number passes through).
 
     Raises
     ------
     InvalidParameterError
-        If the text is not a number with an optional prefix and unit.
+        If the value is a boolean, the text is not a number with an optional prefix and unit,
+        or it carries a unit other than ``unit``.
 
     Examples
     --------
@@ -54,6 +56,10 @@ def parse_quantity(value: str | float | int, *, unit: str | None = None, name: s
     5e-10
     >>> parse_quantity("20 ms")
     0.02
+    >>> parse_quantity("2 V", unit="A", name="i_amp")
+    Traceback (most recent call last):
+    ...
+    neurochip.errors.InvalidParameterError: i_amp = '2 V': unit 'V' given, expected 'A'
     """
     if isinstance(value, bool):
         raise InvalidParameterError(f"{name} = {value!r}: expected a number, got a boolean")
@@ -94,7 +100,24 @@ def format_si(value: float, unit: str = "", *, digits: int = 4) -> str:
     unit : str
         Unit symbol appended after the prefix.
     digits : int
-        Significant digits.
+        Significant digits, >= 1.
+
+    Returns
+    -------
+    str
+        ``"<mantissa> <prefix><unit>"`` with the prefix from a (10^-18) to T (10^12) that keeps the
+        mantissa in [1, 1000) where possible; ``"0 <unit>"`` for zero, ``"nan <unit>"`` and
+        ``"inf <unit>"`` for non-finite values.  For display only: the text uses ``µ`` and ``M``
+        (mega), so it is not SPICE text (see :func:`spice_number`).
+
+    Examples
+    --------
+    >>> format_si(2e-9, "A")
+    '2 nA'
+    >>> format_si(0.02, "s")
+    '20 ms'
+    >>> format_si(1.23456e-12, "J", digits=3)
+    '1.23 pJ'
     """
     if value is None or not math.isfinite(value):
         return f"{value} {unit}".strip()
@@ -114,7 +137,24 @@ def spice_number(value: float) -> str:
     """Write a float as SPICE text with a SPICE scale suffix: ``20e-15 -> '20f'``, ``1e6 -> '1meg'``.
 
     SPICE reads ``M`` as milli, so mega is always written ``meg``.  The value is written with
-    full double precision (up to 15 significant digits), so the round trip is exact to 1e-15.
+    full double precision (up to 15 significant digits), so the round trip is exact to a
+    relative 1e-15.
+
+    Parameters
+    ----------
+    value : float
+        A finite number in SI base units (the unit itself is not written).
+
+    Returns
+    -------
+    str
+        The mantissa with the largest SPICE suffix (``t``, ``g``, ``meg``, ``k``, none, ``m``,
+        ``u``, ``n``, ``p``, ``f``) that keeps it >= 1; below 1e-15, plain exponent notation.
+
+    Raises
+    ------
+    InvalidParameterError
+        If ``value`` is NaN or infinite.
 
     Examples
     --------
@@ -122,6 +162,8 @@ def spice_number(value: float) -> str:
     '20f'
     >>> spice_number(1e6)
     '1meg'
+    >>> spice_number(-0.07)
+    '-70m'
     """
     value = float(value)
     if not math.isfinite(value):
