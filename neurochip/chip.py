@@ -85,7 +85,29 @@ def _check_float(obj: Any, name: str, *, positive: bool = False) -> None:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class MeshSpec:
-    """A ``width`` x ``height`` 2-D mesh of cores (core ``(x, y)`` has index ``y * width + x``)."""
+    """A ``width`` x ``height`` 2-D mesh of cores (core ``(x, y)`` has index ``y * width + x``).
+
+    Parameters
+    ----------
+    width : int
+        Cores along x (east-west), >= 1.
+    height : int
+        Cores along y (north-south), >= 1.
+
+    Raises
+    ------
+    InvalidParameterError
+        If either is not an integer or is < 1.
+
+    Examples
+    --------
+    >>> MeshSpec(width=4, height=2).n_cores
+    8
+    >>> MeshSpec(width=0, height=1)
+    Traceback (most recent call last):
+    ...
+    neurochip.errors.InvalidParameterError: width = 0: must be >= 1
+    """
 
     width: int
     height: int
@@ -120,6 +142,17 @@ class CoreSpec:
         Synapses one neuron can receive (a DYNAP-SE2 neuron has 64).  None: unlimited.
     fan_out_per_neuron : int, optional
         Destination cores one neuron can send to (TrueNorth: 1, DYNAP-SE2: 4).  None: unlimited.
+
+    Raises
+    ------
+    InvalidParameterError
+        If a capacity is not an integer or is < 1.
+
+    Examples
+    --------
+    >>> core = CoreSpec(neurons=256, fan_in=65536, fan_out=4096, fan_out_per_neuron=4)
+    >>> core.fan_in // core.neurons, core.axons_in
+    (256, None)
     """
 
     neurons: int
@@ -153,6 +186,18 @@ class RouterSpec:
     backpressure : bool
         True: a packet meeting a full buffer waits (the sender stalls).  False: it is dropped
         (and counted).
+
+    Raises
+    ------
+    InvalidParameterError
+        If ``hop_latency_s`` is negative or not finite, ``link_bandwidth_hz`` is not > 0,
+        ``buffer_depth`` < 1 or ``backpressure`` is not a bool.
+
+    Examples
+    --------
+    >>> router = RouterSpec(hop_latency_s=10e-9, link_bandwidth_hz=1e8, buffer_depth=16)
+    >>> 1 / router.link_bandwidth_hz  # s a packet occupies one link
+    1e-08
     """
 
     hop_latency_s: float
@@ -175,19 +220,36 @@ class EnergySpec:
     Parameters
     ----------
     spike_joule : float
-        A neuron fires and its spike packet is generated.
+        J, >= 0.  A neuron fires and its spike packet is generated.
     synaptic_event_joule : float
-        One synapse receives one event (a synaptic operation).
+        J, >= 0.  One synapse receives one event (a synaptic operation).
     neuron_update_joule : float
-        One update of a neuron that is integrating input (active).
+        J, >= 0.  One update of a neuron that is integrating input (active).
     neuron_update_inactive_joule : float
-        One update of an idle neuron (time-multiplexed chips update every neuron every tick).
+        J, >= 0.  One update of an idle neuron (time-multiplexed chips update every neuron every
+        tick).
     hop_ew_joule, hop_ns_joule : float
-        A packet crossing one east-west / north-south link.
+        J, >= 0.  A packet crossing one east-west / north-south link.
     core_packet_joule : float
-        A packet delivered within its source core (or tile), without a mesh hop.
+        J, >= 0.  A packet delivered within its source core (or tile), without a mesh hop.
     static_power_per_core_watt : float
-        Leakage and clocking of one core, paid whether it is active or not.
+        W, >= 0.  Leakage and clocking of one core, paid whether it is active or not.
+
+    Raises
+    ------
+    InvalidParameterError
+        If a value is not a finite number >= 0.
+
+    Notes
+    -----
+    :func:`neurochip.energy.price` turns event counts into energy with this table; it is linear
+    in the counts, plus static power times cores times duration.
+
+    Examples
+    --------
+    >>> e = load_chip("generic").energy
+    >>> round(e.synaptic_event_joule / 1e-12, 6), round(e.static_power_per_core_watt / 1e-6, 6)
+    (10.0, 50.0)
     """
 
     spike_joule: float
@@ -221,11 +283,19 @@ class ChipSpec:
     sources : dict of str to str
         Where each number comes from, keyed by dotted field path (``"energy.hop_ew_joule"``).
 
+    Raises
+    ------
+    InvalidParameterError
+        If ``name`` is empty, a nested spec has the wrong type or ``sources`` is not a table of
+        strings.
+
     Examples
     --------
     >>> chip = load_chip("generic")
-    >>> chip.n_cores * chip.core.neurons >= 1
-    True
+    >>> chip.n_cores, chip.neuron_capacity
+    (16, 4096)
+    >>> chip.with_mesh(8, 8).n_cores
+    64
     """
 
     name: str
@@ -258,20 +328,81 @@ class ChipSpec:
         return self.n_cores * self.core.neurons
 
     def replace(self, **changes: Any) -> ChipSpec:
-        """A copy with top-level fields changed (nested specs: pass a new spec)."""
+        """A copy with top-level fields changed (nested specs: pass a new spec).
+
+        Parameters
+        ----------
+        **changes
+            New values of top-level fields (``name``, ``mesh``, ``core``, ``router``,
+            ``energy``, ``description``, ``sources``).
+
+        Returns
+        -------
+        ChipSpec
+            The validated copy.
+
+        Examples
+        --------
+        >>> load_chip("generic").replace(name="mine").name
+        'mine'
+        """
         return dataclasses.replace(self, **changes)
 
     def with_mesh(self, width: int, height: int) -> ChipSpec:
-        """The same chip on a ``width`` x ``height`` mesh."""
+        """The same chip on a ``width`` x ``height`` mesh.
+
+        Parameters
+        ----------
+        width, height : int
+            Cores along x and y, each >= 1.
+
+        Returns
+        -------
+        ChipSpec
+            A copy whose only change is the mesh.
+        """
         return dataclasses.replace(self, mesh=MeshSpec(width=width, height=height))
 
     def to_dict(self) -> dict[str, Any]:
-        """Nested plain dict (the TOML layout)."""
+        """Nested plain dict (the TOML layout).
+
+        Returns
+        -------
+        dict of str to object
+            Tables ``mesh``, ``core``, ``router``, ``energy``, ``sources`` as nested dicts,
+            floats in SI units; optional capacities that are None are left out.
+        """
         return spec_to_dict(self)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any], *, source: str | None = None) -> ChipSpec:
-        """Build from the TOML layout; errors name the file and the key path."""
+        """Build from the TOML layout; errors name the file and the key path.
+
+        Parameters
+        ----------
+        data : dict of str to object
+            The TOML layout of the module docstring; floats as numbers or SI strings.
+        source : str, optional
+            File name used in error messages.
+
+        Returns
+        -------
+        ChipSpec
+
+        Raises
+        ------
+        ConfigError
+            If a required table or key is missing, a key is unknown or a value is invalid.
+
+        Examples
+        --------
+        >>> data = load_chip("generic").to_dict()
+        >>> data["mesh"] = {"width": 2, "height": 0}
+        >>> ChipSpec.from_dict(data, source="chip.toml")
+        Traceback (most recent call last):
+        ...
+        neurochip.errors.ConfigError: chip.toml: mesh.height = 0: must be >= 1
+        """
         missing = [k for k in ("name", "mesh", "core", "router", "energy") if k not in data]
         if missing:
             raise ConfigError(f"missing table or key {missing[0]!r}", path=source)
@@ -279,7 +410,22 @@ class ChipSpec:
 
     @classmethod
     def from_toml(cls, path: str | Path) -> ChipSpec:
-        """Read a chip spec from a TOML file."""
+        """Read a chip spec from a TOML file.
+
+        Parameters
+        ----------
+        path : str or pathlib.Path
+            A file in the TOML layout of the module docstring.
+
+        Returns
+        -------
+        ChipSpec
+
+        Raises
+        ------
+        ConfigError
+            If the file is missing, is not valid TOML or holds an invalid value.
+        """
         return cls.from_dict(load_toml(path), source=str(path))
 
 
@@ -288,17 +434,48 @@ def _preset_dir() -> Any:
 
 
 def list_presets() -> list[str]:
-    """Names of the chip presets shipped with neurochip."""
+    """Names of the chip presets shipped with neurochip.
+
+    Returns
+    -------
+    list of str
+        Sorted preset names, each loadable with :func:`load_chip`.
+
+    Examples
+    --------
+    >>> "generic" in list_presets() and "loihi" in list_presets()
+    True
+    """
     return sorted(p.name[:-5] for p in _preset_dir().iterdir() if p.name.endswith(".toml"))
 
 
 def load_chip(name_or_path: str | Path) -> ChipSpec:
     """A preset by name (``"loihi"``) or a chip spec from a TOML file.
 
+    Parameters
+    ----------
+    name_or_path : str or pathlib.Path
+        A name from :func:`list_presets`, or a path to a TOML file (a name ending in
+        ``.toml`` is always read as a path).
+
+    Returns
+    -------
+    ChipSpec
+
     Raises
     ------
     ConfigError
         If the name is neither a preset nor an existing file, or the file is invalid.
+
+    Examples
+    --------
+    >>> chip = load_chip("generic")
+    >>> chip.name, chip.mesh.width, chip.mesh.height, chip.core.neurons
+    ('generic', 4, 4, 256)
+    >>> load_chip("nosuch")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    neurochip.errors.ConfigError: no chip preset or file named 'nosuch'; presets: ...
     """
     text = str(name_or_path)
     if text in list_presets():
