@@ -44,11 +44,24 @@ class OperationCounts:
     Parameters
     ----------
     duration_s : float
-        Chip time covered by the counts, > 0.
+        Chip time covered by the counts in s, > 0.
     per_core : dict of str to ndarray of float64, shape (n_cores,)
-        One array per name in :data:`OPERATIONS` (missing names count zero).  A hop is counted
-        on the core whose outgoing link the packet crosses; a synaptic event and a neuron update
-        on the core of the target neuron; a spike on the core of the neuron that fired.
+        One array per name in :data:`OPERATIONS` (missing names count zero), dimensionless
+        counts >= 0 (expected counts may be fractional).  A hop is counted on the core whose
+        outgoing link the packet crosses; a synaptic event and a neuron update on the core of
+        the target neuron; a spike on the core of the neuron that fired.
+
+    Raises
+    ------
+    InvalidParameterError
+        If ``duration_s`` is not > 0, a key is not an operation name or the arrays differ in
+        shape.
+
+    Examples
+    --------
+    >>> counts = OperationCounts(duration_s=1e-3, per_core={"synaptic_events": np.array([3.0, 5.0])})
+    >>> counts.total("synaptic_events"), counts.total("spikes")
+    (8.0, 0.0)
     """
 
     duration_s: float
@@ -65,25 +78,46 @@ class OperationCounts:
             raise InvalidParameterError(f"per_core: arrays of different shapes {sorted(sizes)}")
 
     def total(self, op: str) -> float:
-        """Count of one operation summed over cores."""
+        """Count of one operation summed over cores.
+
+        Parameters
+        ----------
+        op : str
+            A name in :data:`OPERATIONS`; a name without an array counts zero.
+
+        Returns
+        -------
+        float
+            The count (dimensionless).
+        """
         return float(np.sum(self.per_core.get(op, 0.0)))
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class EnergyReport:
-    """Priced counts: energies in J, powers in W.
+    """Priced counts: energies in J, powers in W (made by :func:`price`).
 
     Attributes
     ----------
+    chip : str
+        Name of the chip spec that priced the counts.
+    duration_s : float
+        Chip time covered, s.
+    n_cores_powered : int
+        Cores that paid static power.
     by_operation : dict of str to float
-        Dynamic energy of each operation, summed over cores.
-    by_core : ndarray, shape (n_cores,)
-        Dynamic energy of each core.
+        Dynamic energy of each operation in :data:`OPERATIONS`, summed over cores, J.
+    by_core : ndarray of float64, shape (n_cores,)
+        Dynamic energy of each core, J (static energy not included).
     dynamic_joule, static_joule, total_joule : float
+        J; ``total_joule = dynamic_joule + static_joule``.
     average_power_watt : float
-        total_joule / duration_s.
+        total_joule / duration_s, W.
     energy_per_synaptic_event_joule : float
-        total_joule / synaptic events (inf when there are none): static power amortised over work.
+        total_joule / synaptic events, J (inf when there are none): static power amortised over
+        work.
+    counts : dict of str to float
+        Each operation's count summed over cores.
     """
 
     chip: str
@@ -99,6 +133,13 @@ class EnergyReport:
     counts: dict[str, float]
 
     def to_dict(self) -> dict[str, Any]:
+        """Plain dict for JSON: the attributes, ``by_core`` as a list.
+
+        Returns
+        -------
+        dict of str to object
+            Keys as the attributes, except ``by_operation_joule`` and ``by_core_joule`` (J).
+        """
         return {
             "chip": self.chip,
             "duration_s": self.duration_s,
@@ -120,10 +161,55 @@ def price(counts: OperationCounts, chip: ChipSpec, *, cores_powered: int | None 
     Parameters
     ----------
     counts : OperationCounts
+        Per-core counts; each array must have shape ``(chip.n_cores,)``.
     chip : ChipSpec
+        Its :class:`~neurochip.chip.EnergySpec` gives J per operation and W per core.
     cores_powered : int, optional
-        Cores paying static power (default: every core of the chip; pass the cores used when
-        unused cores are power-gated).
+        Cores paying static power, in [0, ``chip.n_cores``] (default: every core of the chip;
+        pass the cores used when unused cores are power-gated).
+
+    Returns
+    -------
+    EnergyReport
+        Energies in J, average power in W.
+
+    Raises
+    ------
+    InvalidParameterError
+        If a count array does not have one entry per core, or ``cores_powered`` is out of range.
+
+    Notes
+    -----
+    With :math:`N_{op,c}` the count of operation :math:`op` on core :math:`c`, :math:`e_{op}`
+    its energy (J), :math:`P_{core}` the static power per core (W), :math:`n_p` the powered
+    cores and :math:`T` the duration (s):
+
+    .. math::
+
+        E_{dyn} = \\sum_{op} \\sum_c N_{op,c} \\, e_{op}, \\qquad
+        E_{static} = P_{core} \\, n_p \\, T, \\qquad
+        \\bar P = \\frac{E_{dyn} + E_{static}}{T}, \\qquad
+        e_{syn} = \\frac{E_{dyn} + E_{static}}{\\sum_c N_{syn,c}}
+
+    Examples
+    --------
+    One million synaptic events, each updating its target, in 1 ms on the 16-core generic chip
+    (10 pJ per event, 50 pJ per update, 50 µW per core):
+
+    >>> from neurochip.chip import load_chip
+    >>> from neurochip.units import format_si
+    >>> chip = load_chip("generic")
+    >>> events = np.zeros(chip.n_cores)
+    >>> events[0] = 1e6
+    >>> counts = OperationCounts(duration_s=1e-3,
+    ...                          per_core={"synaptic_events": events, "neuron_updates": events})
+    >>> report = price(counts, chip)
+    >>> format_si(report.dynamic_joule, "J"), format_si(report.static_joule, "J")
+    ('60 µJ', '800 nJ')
+    >>> format_si(report.average_power_watt, "W"), format_si(report.energy_per_synaptic_event_joule, "J")
+    ('60.8 mW', '60.8 pJ')
+    >>> format_si(price(counts, chip, cores_powered=1).static_joule, "J")
+    '50 nJ'
     """
     n_cores = chip.n_cores
     by_core = np.zeros(n_cores)
@@ -169,13 +255,58 @@ def expected_counts(
     per outgoing synapse, counted on the target's core, and each synaptic event one update of
     the target neuron (the event-driven neuron is updated when, and only when, input arrives).
 
+    Inactive neuron updates are not counted (they stay zero).
+
     Parameters
     ----------
     mapping : neurochip.mapping.Mapping
-    indptr, indices : array_like
+        The placement and routing tables of the network.
+    indptr, indices : array_like of int, shapes (n_neurons + 1,) and (n_synapses,)
         The pre -> post CSR synapse matrix the mapping was made from.
-    rates_hz : array_like, shape (n_neurons,)
+    rates_hz : array_like of float, shape (n_neurons,)
+        Firing rate of each neuron in Hz, >= 0.
     duration_s : float
+        Chip time in s, > 0.
+
+    Returns
+    -------
+    OperationCounts
+        Expected (generally fractional) counts per core over ``duration_s``.
+
+    Raises
+    ------
+    InvalidParameterError
+        If ``rates_hz`` or ``indptr`` does not match ``mapping.n_neurons``, or ``duration_s``
+        is not > 0.
+
+    Notes
+    -----
+    With :math:`r_i` the rate of neuron :math:`i`, :math:`c(i)` its core, :math:`D_i` the
+    destination cores of its routing table and :math:`T` the duration:
+
+    .. math::
+
+        N_{spk,c} = \\sum_{i:\\,c(i)=c} r_i T, \\qquad
+        N_{syn,c} = N_{upd,c} = \\sum_{(i \\to j):\\,c(j)=c} r_i T, \\qquad
+        N_{core,c} = \\sum_{i:\\,c \\in D_i,\\,c(i)=c} r_i T
+
+    and the hop counts are the XY link loads (:func:`neurochip.mapping.link_loads`) of the
+    core-to-core traffic :math:`\\sum_{i:\\,c(i)=s,\\,d \\in D_i} r_i T` for :math:`s \\ne d`,
+    east + west links giving ``hops_ew``, north + south ``hops_ns``.
+
+    Examples
+    --------
+    A ring of four neurons at 10 Hz, two neurons per core on a 2 x 1 mesh:
+
+    >>> from neurochip.chip import CoreSpec, MeshSpec, load_chip
+    >>> from neurochip.mapping import MappingOptions, map_synapses
+    >>> chip = load_chip("generic").replace(mesh=MeshSpec(width=2, height=1),
+    ...                                     core=CoreSpec(neurons=2, fan_in=8, fan_out=8))
+    >>> indptr, indices = [0, 1, 2, 3, 4], [1, 2, 3, 0]
+    >>> mapping = map_synapses(indptr, indices, chip, options=MappingOptions(partitioner="block"))
+    >>> counts = expected_counts(mapping, indptr, indices, [10.0] * 4, 1.0)
+    >>> {op: counts.total(op) for op in ("spikes", "synaptic_events", "core_packets", "hops_ew")}
+    {'spikes': 40.0, 'synaptic_events': 40.0, 'core_packets': 20.0, 'hops_ew': 20.0}
     """
     from .mapping import packet_counts
 
