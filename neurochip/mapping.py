@@ -56,6 +56,21 @@ class MappingOptions:
         Random pair swaps tried by the placement search.
     seed : int
         Seed of the sparsification, METIS and the placement search.
+
+    Raises
+    ------
+    InvalidParameterError
+        If ``partitioner`` is unknown, ``max_edges_per_neuron`` < 1, ``balance_slack`` is outside
+        [0, 0.5] or ``placement_swaps`` < 0.
+
+    Examples
+    --------
+    >>> MappingOptions(partitioner="block", placement_swaps=0).seed
+    0
+    >>> MappingOptions(balance_slack=0.8)
+    Traceback (most recent call last):
+    ...
+    neurochip.errors.InvalidParameterError: balance_slack = 0.8: must be in [0, 0.5]
     """
 
     partitioner: str = "metis"
@@ -77,31 +92,45 @@ class MappingOptions:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Mapping:
-    """A network placed on a chip.
+    """A network placed on a chip (made by :func:`map_synapses`).
 
     Attributes
     ----------
     chip : ChipSpec
+        The chip mapped onto.
     neuron_core : ndarray of int32, shape (n_neurons,)
         Mesh index (``y * width + x``) of each neuron's core.
     route_indptr : ndarray of int64, shape (n_neurons + 1,)
-    route_cores : ndarray of int32
+        Row pointer of the routing table (CSR).
+    route_cores : ndarray of int32, shape (route_indptr[-1],)
         Routing table: neuron ``i`` sends one packet per spike to each core in
         ``route_cores[route_indptr[i]:route_indptr[i+1]]`` (sorted; its own core included when
         it has a target there).
     core_neurons, core_fan_in, core_fan_out, core_axons_in : ndarray of int64, shape (n_cores,)
         Neurons, synapses (fan-in), routing-table entries and input axons used on each core.
     traffic : ndarray of float64, shape (n_cores, n_cores)
-        Expected packets per second from core to core (per spike of every neuron when no rates
-        were given: then the unit is packets per network-wide spike round).
+        Expected packets per second (Hz) from core to core, the diagonal holding packets
+        delivered within their own core (per spike of every neuron when no rates were given:
+        then the unit is packets per network-wide spike round).
     link_load : ndarray of float64, shape (n_cores, 4)
-        Expected packets per second on each core's outgoing link, in :data:`LINKS` order.
+        Expected packets per second (Hz) on each core's outgoing link, in :data:`LINKS` order
+        (east, west, north, south), from the off-diagonal ``traffic`` by :func:`link_loads`.
     rates_given : bool
         Whether ``traffic`` and ``link_load`` are in packets/s (True) or relative (False).
     n_synapses, n_synapses_crossing : int
         Synapses in the network, and those whose two neurons sit on different cores.
     wall_s : float
-        Time the mapping took.
+        Wall-clock time the mapping took, s.
+
+    Examples
+    --------
+    >>> from neurochip.chip import CoreSpec, MeshSpec, load_chip
+    >>> chip = load_chip("generic").replace(mesh=MeshSpec(width=2, height=1),
+    ...                                     core=CoreSpec(neurons=2, fan_in=8, fan_out=8))
+    >>> ring = map_synapses([0, 1, 2, 3, 4], [1, 2, 3, 0], chip,
+    ...                     options=MappingOptions(partitioner="block"))
+    >>> ring.neuron_core.tolist(), ring.cores_used, ring.n_synapses_crossing
+    ([0, 0, 1, 1], 2, 2)
     """
 
     chip: ChipSpec
@@ -121,14 +150,25 @@ class Mapping:
 
     @property
     def n_neurons(self) -> int:
+        """Number of neurons mapped."""
         return int(self.neuron_core.size)
 
     @property
     def cores_used(self) -> int:
+        """Number of cores holding at least one neuron."""
         return int(np.count_nonzero(self.core_neurons))
 
     def hops(self) -> tuple[float, int]:
-        """Traffic-weighted mean hop count of a packet, and the largest hop count of any route."""
+        """Traffic-weighted mean hop count of a packet, and the largest hop count of any route.
+
+        Returns
+        -------
+        mean_hops : float
+            :math:`\\sum_{s,d} T_{sd} h_{sd} / \\sum_{s,d} T_{sd}` over the ``traffic`` matrix
+            :math:`T`, packets within their own core counting 0 hops; 0.0 without traffic.
+        max_hops : int
+            Largest XY hop count between two cores that exchange packets.
+        """
         w = self.chip.mesh.width
         src, dst = np.nonzero(self.traffic)
         if src.size == 0:
@@ -138,7 +178,19 @@ class Mapping:
         return float(np.sum(h * weights) / np.sum(weights)), int(h.max())
 
     def report(self) -> dict[str, Any]:
-        """The mapping report: cores used, capacity utilisation, crossing synapses, hops, link loads."""
+        """The mapping report: cores used, capacity utilisation, crossing synapses, hops, link loads.
+
+        Returns
+        -------
+        dict of str to object
+            JSON-ready: ``chip``, ``mesh`` ([width, height]), ``n_neurons``, ``n_synapses``,
+            ``cores_used``, ``cores_available``, ``utilisation_max`` and
+            ``utilisation_mean_used`` (fractions of each core capacity, the mean over used
+            cores), ``fraction_synapses_crossing_cores``, ``mean_hops``, ``max_hops``,
+            ``rates_given``, ``link_load_max`` and ``link_load_mean`` (Hz when rates were given),
+            ``wall_s``; with rates, also ``link_utilisation_max`` = ``link_load_max`` / link
+            bandwidth (dimensionless).
+        """
         core = self.chip.core
         used = self.core_neurons > 0
         mean_hops, max_hops = self.hops()
@@ -172,7 +224,34 @@ class Mapping:
 
 
 def xy_hops(src: ArrayLike, dst: ArrayLike, width: int) -> NDArray[np.int64]:
-    """Hop counts of XY routes between mesh indices (Manhattan distance)."""
+    """Hop counts of XY routes between mesh indices (Manhattan distance).
+
+    Parameters
+    ----------
+    src, dst : array_like of int
+        Mesh indices ``y * width + x`` of the source and destination cores, broadcastable
+        against each other, each in [0, width * height).
+    width : int
+        Mesh width (cores along x), >= 1.
+
+    Returns
+    -------
+    ndarray of int64
+        Links crossed by each route, of the broadcast shape of ``src`` and ``dst``.
+
+    Notes
+    -----
+    With :math:`x = i \\bmod W` and :math:`y = \\lfloor i / W \\rfloor`:
+
+    .. math::
+
+        h(s, d) = |x_s - x_d| + |y_s - y_d|
+
+    Examples
+    --------
+    >>> xy_hops([0, 0, 5], [3, 15, 10], 4).tolist()
+    [3, 6, 2]
+    """
     src = np.asarray(src, dtype=np.int64)
     dst = np.asarray(dst, dtype=np.int64)
     return np.abs(src % width - dst % width) + np.abs(src // width - dst // width)
@@ -185,10 +264,41 @@ def link_loads(traffic: NDArray[np.float64], width: int, height: int) -> NDArray
     along column ``x1`` to ``y1``.  Loads are accumulated with difference arrays, so the cost is
     linear in the number of communicating core pairs plus the mesh size.
 
+    Parameters
+    ----------
+    traffic : ndarray of float64, shape (width * height, width * height)
+        ``traffic[s, d]``: packets per second (Hz), or any per-packet weight, from core ``s`` to
+        core ``d`` (mesh index ``y * width + x``); the diagonal should be zero (a packet to its
+        own core crosses no link; the diagonal is ignored either way).
+    width, height : int
+        Mesh size in cores, each >= 1.
+
     Returns
     -------
-    ndarray, shape (width * height, 4)
-        Load of the east, west, north (towards larger y) and south links leaving each core.
+    ndarray of float64, shape (width * height, 4)
+        Load of the east, west, north (towards larger y) and south links leaving each core, in
+        the unit of ``traffic``.
+
+    Notes
+    -----
+    The load of link :math:`\\ell` is the traffic of every route that crosses it:
+
+    .. math::
+
+        L_\\ell = \\sum_{s \\ne d} T_{sd} \\, [\\ell \\in \\mathrm{XY}(s, d)], \\qquad
+        \\sum_\\ell L_\\ell = \\sum_{s,d} T_{sd} \\, h(s, d)
+
+    with :math:`h` the hop count of :func:`xy_hops`.
+
+    Examples
+    --------
+    On a 2 x 2 mesh, 2 packets/s from core 0 = (0, 0) to core 3 = (1, 1) go east, then north
+    from core 1; 1 packet/s back goes west from core 3, then south from core 2:
+
+    >>> traffic = np.zeros((4, 4))
+    >>> traffic[0, 3], traffic[3, 0] = 2.0, 1.0
+    >>> link_loads(traffic, 2, 2).tolist()
+    [[2.0, 0.0, 0.0, 0.0], [0.0, 0.0, 2.0, 0.0], [0.0, 0.0, 0.0, 1.0], [0.0, 1.0, 0.0, 0.0]]
     """
     n = width * height
     src, dst = np.nonzero(traffic)
@@ -410,13 +520,17 @@ def map_synapses(
     Parameters
     ----------
     indptr : array_like of int, shape (n_neurons + 1,)
+        Row pointer: starts at 0, never decreases, ends at ``len(indices)``; n_neurons >= 1.
     indices : array_like of int, shape (n_synapses,)
-        Synapse ``j`` of neuron ``i`` (row ``i``) targets neuron ``indices[indptr[i] + j]``.
+        Synapse ``j`` of neuron ``i`` (row ``i``) targets neuron ``indices[indptr[i] + j]``,
+        each in [0, n_neurons).
     chip : ChipSpec
-    rates_hz : array_like, shape (n_neurons,), optional
-        Expected firing rate of each neuron: edges and traffic are then weighted by it and the
-        link loads are in packets per second.
+        The chip whose mesh and core capacities bound the mapping.
+    rates_hz : array_like of float, shape (n_neurons,), optional
+        Expected firing rate of each neuron in Hz, finite and >= 0: edges and traffic are then
+        weighted by it and the link loads are in packets per second.
     options : MappingOptions, optional
+        Partitioner and placement knobs (default ``MappingOptions()``).
     neuron_names : callable, optional
         ``neuron_names(i) -> str`` naming neuron ``i`` (e.g. its population) in error messages.
 
@@ -426,8 +540,31 @@ def map_synapses(
 
     Raises
     ------
+    InvalidParameterError
+        If the CSR arrays are malformed or ``rates_hz`` has the wrong shape or a bad value.
     MappingError
         When a capacity overflows: names it, where, by how much, and the smallest mesh that fits.
+
+    Examples
+    --------
+    A ring of four neurons on two cores of two neurons each, at 10 Hz per neuron:
+
+    >>> from neurochip.chip import CoreSpec, MeshSpec, load_chip
+    >>> chip = load_chip("generic").replace(mesh=MeshSpec(width=2, height=1),
+    ...                                     core=CoreSpec(neurons=2, fan_in=8, fan_out=8))
+    >>> ring = map_synapses([0, 1, 2, 3, 4], [1, 2, 3, 0], chip, rates_hz=[10.0] * 4,
+    ...                     options=MappingOptions(partitioner="block"))
+    >>> ring.link_load.tolist()  # packets/s on the east and west links
+    [[10.0, 0.0, 0.0, 0.0], [0.0, 10.0, 0.0, 0.0]]
+    >>> ring.hops()
+    (0.5, 1)
+
+    Five neurons do not fit the four neuron slots of this chip:
+
+    >>> map_synapses([0, 1, 2, 3, 4, 5], [1, 2, 3, 4, 0], chip)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    neurochip.errors.MappingError: network does not fit chip 'generic': neurons (whole chip) needs 5, has 4 (over by 1); ... 2 x 2 = 4 cores ...
     """
     t0 = time.perf_counter()
     opts = options or MappingOptions()
@@ -566,6 +703,7 @@ def packet_counts(mapping: Mapping, spikes: ArrayLike) -> tuple[NDArray[np.float
     Parameters
     ----------
     mapping : Mapping
+        The routes to follow.
     spikes : array_like, shape (n_neurons,)
         Spikes of every neuron (counts, or expected counts).
 
@@ -590,7 +728,19 @@ def packet_counts(mapping: Mapping, spikes: ArrayLike) -> tuple[NDArray[np.float
 
 def network_csr(network: Any) -> tuple[NDArray[np.int64], NDArray[np.int32]]:
     """Plain pre -> post CSR (one row per neuron, all delays merged) of a
-    :class:`neurochip.network.Network`, for the mapper."""
+    :class:`neurochip.network.Network`, for the mapper.
+
+    Parameters
+    ----------
+    network : neurochip.network.Network
+        The network to flatten.
+
+    Returns
+    -------
+    indptr : ndarray of int64, shape (n_neurons + 1,)
+    indices : ndarray of int32, shape (n_synapses,)
+        Post-synaptic neuron of every synapse, rows ordered by pre-synaptic neuron.
+    """
     csr = network.csr()
     n = csr.n_neurons
     if csr.delays_s.size == 1:
@@ -608,6 +758,26 @@ def map_network(
     """Map a :class:`neurochip.network.Network` onto a chip (see :func:`map_synapses`).
 
     Error messages name neurons by population (``E[12]``).
+
+    Parameters
+    ----------
+    network : neurochip.network.Network
+        Populations and projections; synapses of every delay are mapped alike.
+    chip : ChipSpec
+        The chip to map onto.
+    rates_hz : array_like of float, shape (n_neurons,), optional
+        Expected firing rate of each neuron in Hz, >= 0 (see :func:`map_synapses`).
+    options : MappingOptions, optional
+        Partitioner and placement knobs.
+
+    Returns
+    -------
+    Mapping
+
+    Raises
+    ------
+    MappingError
+        When a capacity overflows.
     """
     indptr, indices = network_csr(network)
     offsets = np.cumsum([0] + [p.size for p in network.populations])
