@@ -57,37 +57,74 @@ LINK_SATURATION = 0.9
 class RunRecord:
     """Everything the reports need from one run on a chip (SI units).
 
+    Made by :func:`record_run` (or :func:`neurochip.onchip.run_on_chip`), written and read with
+    :meth:`save` and :meth:`load`.
+
     Attributes
     ----------
     chip : ChipSpec
+        The chip the run was counted on.
     duration_s, wall_time_s : float
-        Chip time simulated and wall time the emulator took.
-    neuron_core : int32 array (n_neurons,)
-    t_ref_s : float64 array (n_neurons,)
-        Refractory period of each neuron (its ceiling is 1/t_ref).
-    spike_counts : int64 array (n_neurons,)
-    events : structured array (time_s, address)
+        Chip time simulated and wall time the emulator took, s.
+    neuron_core : ndarray of int32, shape (n_neurons,)
+        Mesh index of each neuron's core.
+    t_ref_s : ndarray of float64, shape (n_neurons,)
+        Refractory period of each neuron, s (its rate ceiling is 1/t_ref, Hz).
+    spike_counts : ndarray of int64, shape (n_neurons,)
+        Spikes of each neuron over the run.
+    events : structured ndarray, fields ``time_s`` (float64, s) and ``address`` (int32)
         The AER spike log (may be empty).
     counts : OperationCounts
         Priced operations per core.
-    link_packets : float64 array (n_cores, 4)
+    link_packets : ndarray of float64, shape (n_cores, 4)
         Packets that crossed each outgoing link (east, west, north, south).
     external_events : int
         Stimulus events delivered from off chip (not priced).
     drops : int
         Packets dropped at full buffers (0 when the run was not routed with dropping buffers).
-    population_names : list of str; population_offsets : int64 array
-        Populations, for per-population rates.
+    population_names : list of str
+        Population names, in neuron order, for per-population rates.
+    population_offsets : ndarray of int64
+        First neuron of each population (a final entry n_neurons may follow).
     routed : bool
         Whether the packets were timed through the chip's routers (latency, serialisation,
         buffers); otherwise only counted.
-    drops_by_cause : dict
+    drops_by_cause : dict of str to int
         ``buffer_full`` / ``injection_full`` drop counts (routed runs).
-    latency_s : dict
-        Network latency of delivered packets: ``mean``, ``max``, ``p50``, ``p90``, ``p99``
+    latency_s : dict of str to float
+        Network latency of delivered packets, s: ``mean``, ``max``, ``p50``, ``p90``, ``p99``
         (routed, recorded runs).
-    peak_queue : int array (n_cores, 4), optional
+    peak_queue : ndarray of int64, shape (n_cores, 4), optional
         Most packets queued at once in each link's FIFO (routed runs).
+
+    Examples
+    --------
+    A chain 0 -> 1 -> 2 -> 3 of neurons on four cores in a row, each kick of neuron 0 running
+    down the chain (5 kicks in 0.1 s: 20 spikes, 15 synaptic events, 15 one-hop packets):
+
+    >>> from neurochip.chip import CoreSpec, load_chip
+    >>> from neurochip.lif import LIFParams
+    >>> from neurochip.mapping import MappingOptions
+    >>> from neurochip.network import Explicit, Network, Population, Projection, SpikeTimesInput
+    >>> from neurochip.onchip import run_on_chip
+    >>> p = LIFParams(c_m_farad=1e-12, g_leak_siemens=1e-9, v_th_volt=0.5, v_reset_volt=0.0, t_ref_s=1e-3)
+    >>> chain = Projection(pre="c", post="c", rule=Explicit(pre=[0, 1, 2], post=[1, 2, 3]),
+    ...                    weight_volt=0.6, delay_s=1e-3)
+    >>> net = Network(populations=(Population(name="c", size=4, params=p),), projections=(chain,))
+    >>> kicks = SpikeTimesInput(population="c", times_s=[0.01, 0.02, 0.03, 0.04, 0.05],
+    ...                         neurons=[0] * 5, weight_volt=0.6)
+    >>> chip = load_chip("generic").with_mesh(4, 1).replace(core=CoreSpec(neurons=1, fan_in=10, fan_out=10))
+    >>> record = run_on_chip(net, chip, duration_s=0.1, inputs=[kicks],
+    ...                      mapping_options=MappingOptions(partitioner="block"))
+    >>> record.n_neurons, record.spike_counts.tolist(), record.routed
+    (4, [5, 5, 5, 5], True)
+    >>> round(record.latency_s["max"] * 1e9, 3)  # ns: one 10 ns hop + 10 ns on the link
+    20.0
+    >>> import os, tempfile
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     record.save(os.path.join(tmp, "run.npz"))
+    ...     RunRecord.load(os.path.join(tmp, "run.npz")).counts.total("synaptic_events")
+    15.0
     """
 
     chip: ChipSpec
@@ -110,19 +147,53 @@ class RunRecord:
 
     @property
     def n_neurons(self) -> int:
+        """Number of neurons in the run."""
         return int(self.spike_counts.size)
 
     def link_utilisation(self) -> NDArray[np.float64]:
         """Busy fraction of every link over the run, shape (n_cores, 4): packets over the link's
-        bandwidth times the chip time (for timed runs, the time each link spent serialising)."""
+        bandwidth times the chip time (for timed runs, the time each link spent serialising).
+
+        Returns
+        -------
+        ndarray of float64, shape (n_cores, 4)
+            Dimensionless, in :data:`~neurochip.mapping.LINKS` order; 1.0 is a link busy the
+            whole run.
+
+        Notes
+        -----
+        With :math:`N_\\ell` the packets over link :math:`\\ell`, :math:`B` the link bandwidth
+        (packets/s) and :math:`T` the chip time:
+
+        .. math::
+
+            u_\\ell = \\frac{N_\\ell}{B \\, T}
+        """
         return self.link_packets / (self.chip.router.link_bandwidth_hz * self.duration_s)
 
     def rates_hz(self) -> NDArray[np.float64]:
-        """Firing rate of every neuron over the run."""
+        """Firing rate of every neuron over the run.
+
+        Returns
+        -------
+        ndarray of float64, shape (n_neurons,)
+            ``spike_counts / duration_s``, Hz.
+        """
         return self.spike_counts / self.duration_s
 
     def save(self, path: str | Path) -> None:
-        """Write the record to one ``.npz`` file."""
+        """Write the record to one ``.npz`` file.
+
+        Parameters
+        ----------
+        path : str or pathlib.Path
+            Destination; :func:`numpy.savez` appends ``.npz`` when the name lacks it.
+
+        Raises
+        ------
+        ConfigError
+            If the file cannot be written.
+        """
         header = {
             "format": "neurochip-run",
             "version": 1,
@@ -156,7 +227,23 @@ class RunRecord:
 
     @classmethod
     def load(cls, path: str | Path) -> RunRecord:
-        """Read a run file written by :meth:`save`; errors name the file and the key."""
+        """Read a run file written by :meth:`save`; errors name the file and the key.
+
+        Parameters
+        ----------
+        path : str or pathlib.Path
+            A ``.npz`` file written by :meth:`save`.
+
+        Returns
+        -------
+        RunRecord
+
+        Raises
+        ------
+        ConfigError
+            If the file is missing, is not an ``.npz`` run file, lacks an array or holds arrays
+            of inconsistent shapes or an invalid chip.
+        """
         p = str(path)
         try:
             data = np.load(path, allow_pickle=False)
@@ -210,13 +297,55 @@ def record_run(result: Any, mapping: Mapping, *, t_ref_s: NDArray[np.float64], p
                population_offsets: NDArray[np.int64] | None = None) -> RunRecord:
     """Count the operations of an emulator run on a mapped chip (see the module doc).
 
+    A routed result (one with a ``routing`` attribute) brings the router's own counts, link
+    packets, drops, latencies and queue peaks; otherwise the counts are derived from the spike
+    counts and the mapping's routing tables.
+
     Parameters
     ----------
     result : neurochip.emulator.EmulationResult
+        A run of the network the mapping was made from (same neuron order).
     mapping : Mapping
         The placement the run is priced on.
-    t_ref_s : array (n_neurons,)
-        Refractory period of every neuron.
+    t_ref_s : array_like of float, shape (n_neurons,)
+        Refractory period of every neuron, s (> 0 for a finite rate ceiling).
+    population_names : list of str, optional
+        Population names in neuron order (default ``["all"]``).
+    population_offsets : array_like of int, optional
+        First neuron of each population (default ``[0, n_neurons]``).
+
+    Returns
+    -------
+    RunRecord
+
+    Raises
+    ------
+    InvalidParameterError
+        If the result and the mapping differ in their number of neurons.
+
+    Examples
+    --------
+    The chain 0 -> 1 -> 2 -> 3 on four cores in a row, run without routing: the counts follow
+    from the spikes by hand (20 spikes; neurons 0-2 each send 5 one-hop packets):
+
+    >>> from neurochip.chip import CoreSpec, load_chip
+    >>> from neurochip.emulator import run
+    >>> from neurochip.lif import LIFParams
+    >>> from neurochip.mapping import MappingOptions, map_network
+    >>> from neurochip.network import Explicit, Network, Population, Projection, SpikeTimesInput
+    >>> p = LIFParams(c_m_farad=1e-12, g_leak_siemens=1e-9, v_th_volt=0.5, v_reset_volt=0.0, t_ref_s=1e-3)
+    >>> chain = Projection(pre="c", post="c", rule=Explicit(pre=[0, 1, 2], post=[1, 2, 3]),
+    ...                    weight_volt=0.6, delay_s=1e-3)
+    >>> net = Network(populations=(Population(name="c", size=4, params=p),), projections=(chain,))
+    >>> kicks = SpikeTimesInput(population="c", times_s=[0.01, 0.02, 0.03, 0.04, 0.05],
+    ...                         neurons=[0] * 5, weight_volt=0.6)
+    >>> chip = load_chip("generic").with_mesh(4, 1).replace(core=CoreSpec(neurons=1, fan_in=10, fan_out=10))
+    >>> mapping = map_network(net, chip, options=MappingOptions(partitioner="block"))
+    >>> record = record_run(run(net, duration_s=0.1, inputs=[kicks]), mapping, t_ref_s=np.full(4, 1e-3))
+    >>> {op: record.counts.total(op) for op in ("spikes", "synaptic_events", "core_packets")}
+    {'spikes': 20.0, 'synaptic_events': 15.0, 'core_packets': 0.0}
+    >>> record.counts.total("hops_ew") + record.counts.total("hops_ns")
+    15.0
     """
     n = mapping.n_neurons
     if result.spike_counts.shape != (n,):
@@ -278,9 +407,58 @@ def energy_report(record: RunRecord, *, cores_powered: str = "all") -> tuple[Ene
 
     Parameters
     ----------
+    record : RunRecord
+        The run to price, on ``record.chip``'s energy table.
     cores_powered : {"all", "used"}
         Whether every core of the chip pays static power or only the cores holding neurons
         (the rest power-gated).
+
+    Returns
+    -------
+    report : EnergyReport
+        Energies in J, average power in W (see :func:`neurochip.energy.price`).
+    data : dict of str to object
+        ``report.to_dict()`` plus ``cores_used``, ``dynamic_fraction`` (dynamic / total energy,
+        NaN when the total is 0) and ``external_events_unpriced``.
+
+    Raises
+    ------
+    InvalidParameterError
+        If ``cores_powered`` is neither ``"all"`` nor ``"used"``.
+
+    Notes
+    -----
+    .. math::
+
+        E = \\sum_{op} N_{op} \\, e_{op} + P_{core} \\, n_p \\, T
+
+    with :math:`n_p` all cores of the chip or the cores used.
+
+    Examples
+    --------
+    A chain 0 -> 1 -> 2 -> 3 of neurons on four cores in a row, each kick of neuron 0 running
+    down the chain (5 kicks in 0.1 s: 20 spikes, 15 synaptic events, 15 one-hop packets):
+
+    >>> from neurochip.chip import CoreSpec, load_chip
+    >>> from neurochip.lif import LIFParams
+    >>> from neurochip.mapping import MappingOptions
+    >>> from neurochip.network import Explicit, Network, Population, Projection, SpikeTimesInput
+    >>> from neurochip.onchip import run_on_chip
+    >>> p = LIFParams(c_m_farad=1e-12, g_leak_siemens=1e-9, v_th_volt=0.5, v_reset_volt=0.0, t_ref_s=1e-3)
+    >>> chain = Projection(pre="c", post="c", rule=Explicit(pre=[0, 1, 2], post=[1, 2, 3]),
+    ...                    weight_volt=0.6, delay_s=1e-3)
+    >>> net = Network(populations=(Population(name="c", size=4, params=p),), projections=(chain,))
+    >>> kicks = SpikeTimesInput(population="c", times_s=[0.01, 0.02, 0.03, 0.04, 0.05],
+    ...                         neurons=[0] * 5, weight_volt=0.6)
+    >>> chip = load_chip("generic").with_mesh(4, 1).replace(core=CoreSpec(neurons=1, fan_in=10, fan_out=10))
+    >>> record = run_on_chip(net, chip, duration_s=0.1, inputs=[kicks],
+    ...                      mapping_options=MappingOptions(partitioner="block"))
+    >>> report, data = energy_report(record)
+    >>> from neurochip.units import format_si
+    >>> format_si(report.dynamic_joule, "J")  # 20 x 10 + 15 x (10 + 50) + 15 x 3 pJ
+    '1.145 nJ'
+    >>> format_si(report.static_joule, "J"), data["cores_used"]  # 50 µW x 4 cores x 0.1 s
+    ('20 µJ', 4)
     """
     if cores_powered not in ("all", "used"):
         raise InvalidParameterError.of("cores_powered", cores_powered, "must be 'all' or 'used'")
@@ -294,7 +472,52 @@ def energy_report(record: RunRecord, *, cores_powered: str = "all") -> tuple[Ene
 
 
 def throughput_report(record: RunRecord, *, top: int = 5) -> dict[str, Any]:
-    """Events per second of chip time and of wall time, link utilisation, hot spots."""
+    """Events per second of chip time and of wall time, link utilisation, hot spots.
+
+    Parameters
+    ----------
+    record : RunRecord
+        The run to report on.
+    top : int
+        Most hot links and hot cores listed, >= 0 (links and cores without traffic are left
+        out).
+
+    Returns
+    -------
+    dict of str to object
+        JSON-ready: ``duration_s`` and ``wall_time_s`` (s); ``spikes``, ``synaptic_events``,
+        ``packet_hops`` (counts); ``spikes_per_chip_s``, ``synaptic_events_per_chip_s``,
+        ``synaptic_events_per_wall_s`` (Hz); ``real_time_factor`` (wall / chip time);
+        ``link_bandwidth_hz``; ``link_utilisation_max`` and ``link_utilisation_mean``
+        (:meth:`RunRecord.link_utilisation`); ``hot_links`` (core, xy, direction, utilisation,
+        packets) and ``hot_cores`` (core, xy, synaptic_events_per_s), busiest first;
+        ``drops``, ``routed``, ``latency_s`` and ``peak_queue_max`` (None unless routed).
+
+    Examples
+    --------
+    A chain 0 -> 1 -> 2 -> 3 of neurons on four cores in a row, each kick of neuron 0 running
+    down the chain (5 kicks in 0.1 s: 20 spikes, 15 synaptic events, 15 one-hop packets):
+
+    >>> from neurochip.chip import CoreSpec, load_chip
+    >>> from neurochip.lif import LIFParams
+    >>> from neurochip.mapping import MappingOptions
+    >>> from neurochip.network import Explicit, Network, Population, Projection, SpikeTimesInput
+    >>> from neurochip.onchip import run_on_chip
+    >>> p = LIFParams(c_m_farad=1e-12, g_leak_siemens=1e-9, v_th_volt=0.5, v_reset_volt=0.0, t_ref_s=1e-3)
+    >>> chain = Projection(pre="c", post="c", rule=Explicit(pre=[0, 1, 2], post=[1, 2, 3]),
+    ...                    weight_volt=0.6, delay_s=1e-3)
+    >>> net = Network(populations=(Population(name="c", size=4, params=p),), projections=(chain,))
+    >>> kicks = SpikeTimesInput(population="c", times_s=[0.01, 0.02, 0.03, 0.04, 0.05],
+    ...                         neurons=[0] * 5, weight_volt=0.6)
+    >>> chip = load_chip("generic").with_mesh(4, 1).replace(core=CoreSpec(neurons=1, fan_in=10, fan_out=10))
+    >>> record = run_on_chip(net, chip, duration_s=0.1, inputs=[kicks],
+    ...                      mapping_options=MappingOptions(partitioner="block"))
+    >>> t = throughput_report(record, top=1)
+    >>> t["synaptic_events_per_chip_s"], t["link_utilisation_max"]  # 5 packets / (1e8 Hz x 0.1 s)
+    (150.0, 5e-07)
+    >>> t["hot_links"][0]["packets"]
+    5.0
+    """
     t = record.duration_s
     spikes = record.counts.total("spikes")
     syn = record.counts.total("synaptic_events")
@@ -343,7 +566,58 @@ def throughput_report(record: RunRecord, *, top: int = 5) -> dict[str, Any]:
 
 
 def saturation_report(record: RunRecord) -> dict[str, Any]:
-    """Neurons within 10 % of 1/t_ref, links at >= 90 % of bandwidth, drops and their cause."""
+    """Neurons within 10 % of 1/t_ref, links at >= 90 % of bandwidth, drops and their cause.
+
+    Parameters
+    ----------
+    record : RunRecord
+        The run to report on.
+
+    Returns
+    -------
+    dict of str to object
+        JSON-ready: ``neurons_saturated`` (rate >= :data:`SATURATION_FRACTION` / t_ref) and its
+        fraction, ``max_rate_fraction_of_ceiling``; ``populations`` (name, ``mean_rate_hz``,
+        ``max_rate_hz``, ``ceiling_hz``, ``saturated_neurons``); ``links_saturated`` (core,
+        direction, utilisation >= :data:`LINK_SATURATION`); ``drops`` and ``drop_cause`` (None
+        without drops).
+
+    Notes
+    -----
+    Neuron :math:`i` is saturated when its rate :math:`r_i` is close to its ceiling, and link
+    :math:`\\ell` when its utilisation :math:`u_\\ell` is close to 1:
+
+    .. math::
+
+        r_i \\, t_{ref,i} \\ge 0.9, \\qquad u_\\ell \\ge 0.9
+
+    A neuron with :math:`t_{ref} = 0` has no ceiling and is never saturated.
+
+    Examples
+    --------
+    A chain 0 -> 1 -> 2 -> 3 of neurons on four cores in a row, each kick of neuron 0 running
+    down the chain (5 kicks in 0.1 s: 20 spikes, 15 synaptic events, 15 one-hop packets):
+
+    >>> from neurochip.chip import CoreSpec, load_chip
+    >>> from neurochip.lif import LIFParams
+    >>> from neurochip.mapping import MappingOptions
+    >>> from neurochip.network import Explicit, Network, Population, Projection, SpikeTimesInput
+    >>> from neurochip.onchip import run_on_chip
+    >>> p = LIFParams(c_m_farad=1e-12, g_leak_siemens=1e-9, v_th_volt=0.5, v_reset_volt=0.0, t_ref_s=1e-3)
+    >>> chain = Projection(pre="c", post="c", rule=Explicit(pre=[0, 1, 2], post=[1, 2, 3]),
+    ...                    weight_volt=0.6, delay_s=1e-3)
+    >>> net = Network(populations=(Population(name="c", size=4, params=p),), projections=(chain,))
+    >>> kicks = SpikeTimesInput(population="c", times_s=[0.01, 0.02, 0.03, 0.04, 0.05],
+    ...                         neurons=[0] * 5, weight_volt=0.6)
+    >>> chip = load_chip("generic").with_mesh(4, 1).replace(core=CoreSpec(neurons=1, fan_in=10, fan_out=10))
+    >>> record = run_on_chip(net, chip, duration_s=0.1, inputs=[kicks],
+    ...                      mapping_options=MappingOptions(partitioner="block"))
+    >>> sat = saturation_report(record)
+    >>> sat["max_rate_fraction_of_ceiling"], sat["neurons_saturated"]  # 50 Hz of 1 kHz
+    (0.05, 0)
+    >>> sat["populations"][0]["ceiling_hz"]
+    1000.0
+    """
     rates = record.rates_hz()
     with np.errstate(divide="ignore"):
         ceiling = np.where(record.t_ref_s > 0, 1.0 / record.t_ref_s, np.inf)
