@@ -24,9 +24,9 @@ Examples
 >>> from neurochip.network import Network, Population, Projection, FixedInDegree
 >>> net = Network(populations=(Population(name="E", size=10),),
 ...               projections=(Projection(pre="E", post="E", rule=FixedInDegree(k=3), weight_volt=0.1),))
->>> path = os.path.join(tempfile.mkdtemp(), "net.npz")
->>> save_network(net, path)
->>> load_network(path).csr().n_synapses
+>>> with tempfile.TemporaryDirectory() as tmp:
+...     save_network(net, os.path.join(tmp, "net.npz"))
+...     load_network(os.path.join(tmp, "net.npz")).csr().n_synapses
 30
 """
 
@@ -131,10 +131,35 @@ def save_network(network: Network, path: str | Path, *, compress: bool = False) 
     Parameters
     ----------
     network : Network
+        The network; its synapses are built (``network.csr()``) if they are not yet.
     path : str or Path
         Written as given (no suffix is added).
     compress : bool
         Deflate the arrays (smaller, slower).
+
+    Raises
+    ------
+    InvalidParameterError
+        If ``network`` is not a :class:`~neurochip.network.Network`.
+    ConfigError
+        If the file cannot be written.
+
+    Notes
+    -----
+    Projections are stored one by one when the network's seed is an integer (so the synapses
+    of each projection can be told apart by rebuilding it); otherwise the synapses are stored
+    grouped by (pre, post) population pair, the header listing the rules merged into each.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> from neurochip.network import AllToAll, Network, Population, Projection
+    >>> net = Network(populations=(Population(name="A", size=3), Population(name="B", size=2)),
+    ...               projections=(Projection(pre="A", post="B", rule=AllToAll(), weight_volt=0.05),))
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     save_network(net, os.path.join(tmp, "ab.npz"), compress=True)
+    ...     read_header(os.path.join(tmp, "ab.npz"))["n_synapses"]
+    6
     """
     if not isinstance(network, Network):
         raise InvalidParameterError(f"network = {type(network).__name__}: must be a neurochip Network")
@@ -199,7 +224,39 @@ def _get(data: Any, key: str, path: str) -> NDArray:
 
 
 def read_header(path: str | Path) -> dict[str, Any]:
-    """The JSON header of a network file (validated format and version)."""
+    """The JSON header of a network file (validated format and version).
+
+    Parameters
+    ----------
+    path : str or Path
+        A file written by :func:`save_network`.
+
+    Returns
+    -------
+    dict of str to object
+        ``format``, ``version``, ``seed``, ``n_neurons``, ``n_synapses``, ``populations``
+        (name, size, params in SI units, per-neuron fields, whether ``v_init`` is stored) and
+        ``projections`` (pre, post, the rule as built, weight in V or ``"drawn"`` /
+        ``"explicit"``, delay_s in s).
+
+    Raises
+    ------
+    ConfigError
+        If the file is missing, is not an ``.npz`` archive, or its header is not a network
+        header of this version.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> from neurochip.network import FixedInDegree, Network, Population, Projection
+    >>> net = Network(populations=(Population(name="E", size=10),),
+    ...               projections=(Projection(pre="E", post="E", rule=FixedInDegree(k=3), weight_volt=0.1),))
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     save_network(net, os.path.join(tmp, "net.npz"))
+    ...     header = read_header(os.path.join(tmp, "net.npz"))
+    >>> header["n_synapses"], header["projections"][0]["rule"]
+    (30, {'type': 'FixedInDegree', 'k': 3, 'allow_autapses': True})
+    """
     with _open(path) as data:
         return _header(data, str(path))
 
@@ -243,6 +300,11 @@ def _array(data: Any, key: str, path: str, shape: tuple, dtype: Any) -> NDArray:
 def load_network(path: str | Path) -> Network:
     """Read a network file written by :func:`save_network`.
 
+    Parameters
+    ----------
+    path : str or Path
+        The ``.npz`` network file.
+
     Returns
     -------
     Network
@@ -254,6 +316,22 @@ def load_network(path: str | Path) -> Network:
     ConfigError
         Naming the file and the field (``populations[1].params.v_th_volt``,
         ``proj2.pre``, ``csr``...) of the first problem found.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> from neurochip.network import FixedInDegree, Network, Population, Projection
+    >>> net = Network(populations=(Population(name="E", size=10),),
+    ...               projections=(Projection(pre="E", post="E", rule=FixedInDegree(k=3), weight_volt=0.1),))
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     save_network(net, os.path.join(tmp, "net.npz"))
+    ...     back = load_network(os.path.join(tmp, "net.npz"))
+    >>> type(back.projections[0].rule).__name__, back.csr().n_synapses
+    ('Explicit', 30)
+    >>> load_network("no/such/net.npz")
+    Traceback (most recent call last):
+    ...
+    neurochip.errors.ConfigError: no/such/net.npz: no such file
     """
     path = str(path)
     with _open(path) as data:
@@ -354,11 +432,13 @@ def population_from_montecarlo(
     Parameters
     ----------
     path : str or Path
+        The Monte Carlo ``.npz`` file.
     name : str
+        Population name.
     size : int
         Number of neurons, >= 1.
-    seed : int or numpy.random.Generator
-        Seed of the draw (the same seed gives the same population).
+    seed : int or numpy.random.Generator or None
+        Seed of the draw (the same seed gives the same population; None: fresh entropy).
     mode : {"resample", "normal"}
         ``"resample"``: each neuron is one of the N fitted circuits, drawn with replacement
         (keeps every joint feature of the Monte Carlo, and every drawn neuron is a fitted,
@@ -367,18 +447,48 @@ def population_from_montecarlo(
         most ``max_rounds`` times.
     params : LIFParams, optional
         Values of the fields the file does not hold (default ``LIFParams()``).
-    bias_current_amp, v_init_volt
-        As for :class:`~neurochip.network.Population`.
+    bias_current_amp : float or array_like of float, shape (size,)
+        Constant input current, A (as for :class:`~neurochip.network.Population`).
+    v_init_volt : float or array_like of float, shape (size,), optional
+        Initial membrane potential, V (as for :class:`~neurochip.network.Population`).
+    max_rounds : int
+        Redraw rounds of ``mode="normal"``, >= 1.
 
     Returns
     -------
     Population
-        With per-neuron arrays for every field of the file.
+        With per-neuron arrays (SI units) for every field of the file.
 
     Raises
     ------
     ConfigError
         Naming the file and the key when the file is malformed.
+    InvalidParameterError
+        If ``mode`` or ``size`` is invalid, or ``mode="normal"`` still has invalid neurons
+        after ``max_rounds`` rounds.
+
+    Notes
+    -----
+    In ``"normal"`` mode, with :math:`\mu`, :math:`\sigma` and :math:`R = Q \Lambda Q^T` the
+    file's mean, std and correlation, each neuron's parameter vector is
+
+    .. math::
+
+        p = \mu + \mathrm{diag}(\sigma) \, Q \Lambda^{1/2} z, \qquad z \sim \mathcal{N}(0, I)
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> fitted = np.array([[1.0e-12, 0.50], [1.1e-12, 0.52], [0.9e-12, 0.48]])  # F, V
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     mc = os.path.join(tmp, "mc.npz")
+    ...     np.savez(mc, fields=np.array(["c_m_farad", "v_th_volt"]), params=fitted,
+    ...              mean=fitted.mean(axis=0), std=fitted.std(axis=0), corr=np.corrcoef(fitted.T))
+    ...     pop = population_from_montecarlo(mc, name="E", size=100, seed=1)
+    >>> sorted(pop.per_neuron), pop.size
+    (['c_m_farad', 'v_th_volt'], 100)
+    >>> set(pop.per_neuron["v_th_volt"]) <= {0.48, 0.50, 0.52}  # resampled fitted circuits
+    True
     """
     if mode not in ("resample", "normal"):
         raise InvalidParameterError(f"mode = {mode!r}: must be 'resample' or 'normal'")
