@@ -31,7 +31,26 @@ MAX_NEURON_GRAPH = 20_000
 
 
 def population_of(network: Network) -> NDArray[np.int64]:
-    """Population index of every neuron (global id), shape (n_neurons,)."""
+    """Population index of every neuron (global id), shape (n_neurons,).
+
+    Parameters
+    ----------
+    network : Network
+        Its populations, in order, number the neurons.
+
+    Returns
+    -------
+    ndarray of int64, shape (n_neurons,)
+        Index into ``network.populations`` of each neuron.
+
+    Examples
+    --------
+    >>> from neurochip.network import AllToAll, Network, Population, Projection
+    >>> net = Network(populations=(Population(name="A", size=3), Population(name="B", size=2)),
+    ...               projections=(Projection(pre="A", post="B", rule=AllToAll(), weight_volt=0.25),))
+    >>> population_of(net).tolist()
+    [0, 0, 0, 1, 1]
+    """
     return np.repeat(np.arange(len(network.populations)), [p.size for p in network.populations])
 
 
@@ -64,6 +83,28 @@ def population_graph(network: Network) -> Any:
     included).  Edges are the connected (pre, post) pairs with ``n_synapses``,
     ``weight_mean_volt``, ``weight_std_volt``, ``weight_min_volt``, ``weight_max_volt``,
     ``delays_s`` and ``rules`` (the connection rules of the projections between the pair).
+
+    Parameters
+    ----------
+    network : Network
+        The network; its synapses are built (``network.csr()``) if they are not yet.
+
+    Returns
+    -------
+    networkx.DiGraph
+        Node and edge attributes in SI units (V, s, A, F, S).
+
+    Examples
+    --------
+    >>> from neurochip.network import AllToAll, Network, Population, Projection
+    >>> net = Network(populations=(Population(name="A", size=3), Population(name="B", size=2)),
+    ...               projections=(Projection(pre="A", post="B", rule=AllToAll(), weight_volt=0.25),))
+    >>> g = population_graph(net)
+    >>> list(g.nodes), g.nodes["A"]["size"]
+    (['A', 'B'], 3)
+    >>> e = g.edges["A", "B"]
+    >>> e["n_synapses"], e["weight_mean_volt"], e["delays_s"], e["rules"]
+    (6, 0.25, [0.001], ['AllToAll'])
     """
     import networkx as nx
 
@@ -88,12 +129,36 @@ def neuron_graph(network: Network, *, max_neurons: int = MAX_NEURON_GRAPH) -> An
     """The neuron graph as a ``networkx.MultiDiGraph`` (small networks only).
 
     Nodes are global neuron ids with ``population`` and ``index`` (local); edges are synapses
-    with ``weight_volt`` and ``delay_s`` (a multigraph: repeated synapses stay apart).
+    with ``weight_volt`` (V) and ``delay_s`` (s) (a multigraph: repeated synapses stay apart).
+
+    Parameters
+    ----------
+    network : Network
+        The network to draw.
+    max_neurons : int
+        Largest network built (default :data:`MAX_NEURON_GRAPH`): a guard against graphs of
+        millions of Python objects.
+
+    Returns
+    -------
+    networkx.MultiDiGraph
+        ``n_neurons`` nodes and ``n_synapses`` edges.
 
     Raises
     ------
     InvalidParameterError
         When the network has more than ``max_neurons`` neurons.
+
+    Examples
+    --------
+    >>> from neurochip.network import AllToAll, Network, Population, Projection
+    >>> net = Network(populations=(Population(name="A", size=3), Population(name="B", size=2)),
+    ...               projections=(Projection(pre="A", post="B", rule=AllToAll(), weight_volt=0.25),))
+    >>> g = neuron_graph(net)
+    >>> g.number_of_nodes(), g.number_of_edges(), g.nodes[3]
+    (5, 6, {'population': 'B', 'index': 0})
+    >>> g.edges[0, 3, 0]
+    {'weight_volt': 0.25, 'delay_s': 0.001}
     """
     import networkx as nx
 
@@ -151,8 +216,10 @@ def network_summary(network: Network, *, rates_hz: float | Mapping[str, float] |
     Parameters
     ----------
     network : Network
+        The network to summarise.
     rates_hz : float or mapping of str to float, optional
-        Mean firing rate (Hz) of every neuron, or one per population.
+        Mean firing rate (Hz, finite, >= 0) of every neuron, or one per population (every
+        population named, no other name).
 
     Returns
     -------
@@ -163,6 +230,32 @@ def network_summary(network: Network, *, rates_hz: float | Mapping[str, float] |
         (distinct values), ``memory`` (bytes of the synapse arrays, per synapse, and of the
         per-neuron state at 8 bytes per value), and with rates ``traffic``: ``spikes_per_s``
         = sum of rates, ``synaptic_events_per_s`` = sum over neurons of rate x out-degree.
+
+    Raises
+    ------
+    InvalidParameterError
+        If a rate is negative or not finite, or the mapping of rates misses a population or
+        names one that is not in the network.
+
+    Notes
+    -----
+    With :math:`r_i` the rate and :math:`k^{out}_i` the out-degree of neuron :math:`i`:
+
+    .. math::
+
+        \\text{spikes/s} = \\sum_i r_i, \\qquad
+        \\text{synaptic events/s} = \\sum_i r_i \\, k^{out}_i
+
+    Examples
+    --------
+    >>> from neurochip.network import AllToAll, Network, Population, Projection
+    >>> net = Network(populations=(Population(name="A", size=3), Population(name="B", size=2)),
+    ...               projections=(Projection(pre="A", post="B", rule=AllToAll(), weight_volt=0.25),))
+    >>> s = network_summary(net, rates_hz={"A": 10.0, "B": 0.0})
+    >>> s["n_neurons"], s["n_synapses"], s["out_degree"]["max"]
+    (5, 6, 2.0)
+    >>> s["traffic"]["spikes_per_s"], s["traffic"]["synaptic_events_per_s"]
+    (30.0, 60.0)
     """
     csr = network.csr()
     out_deg = csr.out_degree()
