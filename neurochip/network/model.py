@@ -130,6 +130,17 @@ class Population:
     ------
     InvalidParameterError
         Naming the field (and the first offending neuron) when a value is out of range.
+
+    Examples
+    --------
+    >>> pop = Population(name="E", size=4, per_neuron={"v_th_volt": [0.5, 0.5, 0.6, 0.6]},
+    ...                  bias_current_amp=1e-9)
+    >>> pop.arrays()["v_th_volt"].tolist(), pop.initial_v().tolist()
+    ([0.5, 0.5, 0.6, 0.6], [0.0, 0.0, 0.0, 0.0])
+    >>> Population(name="E", size=2, per_neuron={"v_th_volt": [0.5, -0.1]})
+    Traceback (most recent call last):
+    ...
+    neurochip.errors.InvalidParameterError: population 'E': neuron 1: v_reset_volt = 0.0: must be < v_th_volt
     """
 
     name: str
@@ -176,7 +187,14 @@ class Population:
             )
 
     def arrays(self) -> dict[str, NDArray[np.float64]]:
-        """Every per-neuron parameter as a float64 array of shape (size,) (keys: NEURON_FIELDS)."""
+        """Every per-neuron parameter as a float64 array of shape (size,) (keys: NEURON_FIELDS).
+
+        Returns
+        -------
+        dict of str to ndarray of float64, shape (size,)
+            One array per name in :data:`NEURON_FIELDS`, in SI units (F, S, V, s, A): the
+            ``per_neuron`` value where given, else ``params``' value repeated.
+        """
         out = {}
         for key in NEURON_FIELDS[:-1]:
             if key in self.per_neuron:
@@ -187,7 +205,13 @@ class Population:
         return out
 
     def initial_v(self) -> NDArray[np.float64]:
-        """Membrane potentials at t = 0 (V), shape (size,)."""
+        """Membrane potentials at t = 0 (V), shape (size,).
+
+        Returns
+        -------
+        ndarray of float64, shape (size,)
+            ``v_init_volt`` when given, else each neuron's E_L (V); a copy.
+        """
         if self.v_init_volt is None:
             return self.arrays()["e_leak_volt"].copy()
         return np.array(self.v_init_volt)
@@ -208,11 +232,39 @@ class Population:
 
         Parameters
         ----------
+        name : str
+            Population name.
+        size : int
+            Number of neurons, >= 1.
         sampler : callable
             ``sampler(rng, size)`` returns a mapping from LIFParams field names (and optionally
-            ``"bias_current_amp"``) to arrays of shape (size,), e.g. a Monte Carlo mismatch fit.
-        seed : int or numpy.random.Generator
-            Seed of the draw.
+            ``"bias_current_amp"``) to arrays of shape (size,) in SI units, e.g. a Monte Carlo
+            mismatch fit.
+        seed : int or numpy.random.Generator or None
+            Seed of the draw (an int >= 0; None: fresh entropy).
+        params : LIFParams, optional
+            Values of the fields the sampler does not draw (default ``LIFParams()``).
+        bias_current_amp : float or array_like, shape (size,)
+            Constant input current, A (replaced by a drawn ``"bias_current_amp"``).
+        v_init_volt : float or array_like, shape (size,), optional
+            Membrane potential at t = 0, V.
+
+        Returns
+        -------
+        Population
+
+        Raises
+        ------
+        InvalidParameterError
+            If the seed or size is invalid, or a drawn neuron breaks a LIFParams rule.
+
+        Examples
+        --------
+        >>> def mismatch(rng, n):
+        ...     return {"c_m_farad": rng.uniform(0.9e-12, 1.1e-12, n)}
+        >>> pop = Population.sample(name="M", size=3, sampler=mismatch, seed=0)
+        >>> pop.per_neuron["c_m_farad"].shape, bool((pop.per_neuron["c_m_farad"] > 0.8e-12).all())
+        ((3,), True)
         """
         rng = _rng(seed)
         drawn = dict(sampler(rng, _positive_int("size", size)))
@@ -242,6 +294,17 @@ class FixedInDegree:
         In-degree, >= 1.
     allow_autapses : bool
         When False (and pre == post), a neuron never draws itself (drawn among the n - 1 others).
+
+    Raises
+    ------
+    InvalidParameterError
+        If ``k`` is not an int >= 1.
+
+    Examples
+    --------
+    >>> pre, post = FixedInDegree(k=2).connect(5, 3, np.random.default_rng(0), False)
+    >>> post.tolist()
+    [0, 0, 1, 1, 2, 2]
     """
 
     k: int
@@ -251,6 +314,27 @@ class FixedInDegree:
         _positive_int("FixedInDegree.k", self.k)
 
     def connect(self, n_pre: int, n_post: int, rng: np.random.Generator, same: bool) -> tuple[NDArray, NDArray]:
+        """Draw the synapses of one projection: (pre, post) local indices.
+
+        Parameters
+        ----------
+        n_pre, n_post : int
+            Sizes of the source and target populations, >= 1.
+        rng : numpy.random.Generator
+            The projection's own random stream (:class:`Network` gives each projection one).
+        same : bool
+            Whether source and target are the same population (autapses are then possible).
+
+        Returns
+        -------
+        pre, post : ndarray of int32, shape (n_synapses,)
+            Local indices of the source and target of every synapse.
+
+        Raises
+        ------
+        InvalidParameterError
+            Without autapses, if the population has fewer than 2 neurons.
+        """
         post = np.repeat(np.arange(n_post, dtype=np.int32), self.k)
         if same and not self.allow_autapses:
             if n_pre < 2:
@@ -264,7 +348,26 @@ class FixedInDegree:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class FixedProbability:
-    """Each (pre, post) pair is connected independently with probability ``p``."""
+    """Each (pre, post) pair is connected independently with probability ``p``.
+
+    Parameters
+    ----------
+    p : float
+        Connection probability, in [0, 1].
+    allow_autapses : bool
+        When False (and pre == post), the pairs (i, i) are left out.
+
+    Raises
+    ------
+    InvalidParameterError
+        If ``p`` is outside [0, 1].
+
+    Examples
+    --------
+    >>> pre, post = FixedProbability(p=1.0, allow_autapses=False).connect(3, 3, np.random.default_rng(0), True)
+    >>> pre.size
+    6
+    """
 
     p: float
     allow_autapses: bool = True
@@ -274,6 +377,22 @@ class FixedProbability:
             raise _err("FixedProbability.p", self.p, "must be in [0, 1]")
 
     def connect(self, n_pre: int, n_post: int, rng: np.random.Generator, same: bool) -> tuple[NDArray, NDArray]:
+        """Draw the synapses of one projection: (pre, post) local indices.
+
+        Parameters
+        ----------
+        n_pre, n_post : int
+            Sizes of the source and target populations, >= 1.
+        rng : numpy.random.Generator
+            The projection's own random stream (:class:`Network` gives each projection one).
+        same : bool
+            Whether source and target are the same population (autapses are then possible).
+
+        Returns
+        -------
+        pre, post : ndarray of int32, shape (n_synapses,)
+            Local indices of the source and target of every synapse.
+        """
         # dense Bernoulli draws, a block of targets at a time (vectorised, bounded memory)
         pre_parts, post_parts = [], []
         block = max(1, (1 << 22) // max(n_pre, 1))
@@ -292,11 +411,43 @@ class FixedProbability:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class AllToAll:
-    """Every source connects to every target."""
+    """Every source connects to every target.
+
+    Parameters
+    ----------
+    allow_autapses : bool
+        When False (and pre == post), the pairs (i, i) are left out.
+
+    Examples
+    --------
+    >>> pre, post = AllToAll(allow_autapses=False).connect(3, 3, np.random.default_rng(0), True)
+    >>> list(zip(pre.tolist(), post.tolist()))
+    [(0, 1), (0, 2), (1, 0), (1, 2), (2, 0), (2, 1)]
+    """
 
     allow_autapses: bool = True
 
     def connect(self, n_pre: int, n_post: int, rng: np.random.Generator, same: bool) -> tuple[NDArray, NDArray]:
+        """Draw the synapses of one projection: (pre, post) local indices.
+
+        Parameters
+        ----------
+        n_pre, n_post : int
+            Sizes of the source and target populations, >= 1.
+        rng : numpy.random.Generator
+            The projection's own random stream (:class:`Network` gives each projection one).
+        same : bool
+            Whether source and target are the same population (autapses are then possible).
+
+        Returns
+        -------
+        pre, post : ndarray of int32, shape (n_synapses,)
+            Local indices of the source and target of every synapse.
+
+        Notes
+        -----
+        Draws nothing: ``rng`` is unused.
+        """
         pre = np.repeat(np.arange(n_pre, dtype=np.int32), n_post)
         post = np.tile(np.arange(n_post, dtype=np.int32), n_pre)
         if same and not self.allow_autapses:
@@ -307,9 +458,36 @@ class AllToAll:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class OneToOne:
-    """Source i connects to target i (both populations must have the same size)."""
+    """Source i connects to target i (both populations must have the same size).
+
+    Examples
+    --------
+    >>> OneToOne().connect(3, 3, np.random.default_rng(0), False)[1].tolist()
+    [0, 1, 2]
+    """
 
     def connect(self, n_pre: int, n_post: int, rng: np.random.Generator, same: bool) -> tuple[NDArray, NDArray]:
+        """Draw the synapses of one projection: (pre, post) local indices.
+
+        Parameters
+        ----------
+        n_pre, n_post : int
+            Sizes of the source and target populations, >= 1.
+        rng : numpy.random.Generator
+            The projection's own random stream (:class:`Network` gives each projection one).
+        same : bool
+            Whether source and target are the same population (autapses are then possible).
+
+        Returns
+        -------
+        pre, post : ndarray of int32, shape (n_synapses,)
+            Local indices of the source and target of every synapse.
+
+        Raises
+        ------
+        InvalidParameterError
+            If ``n_pre != n_post``.
+        """
         if n_pre != n_post:
             raise _err("OneToOne", (n_pre, n_post), "needs populations of equal size")
         idx = np.arange(n_pre, dtype=np.int32)
@@ -319,7 +497,29 @@ class OneToOne:
 @dataclass(frozen=True, slots=True, kw_only=True, eq=False)
 class Explicit:
     """Explicit synapses: arrays of (pre, post) local indices, with optional per-synapse weights
-    (V) and delays (s); build from a scipy.sparse matrix with :meth:`from_sparse`."""
+    (V) and delays (s); build from a scipy.sparse matrix with :meth:`from_sparse`.
+
+    Parameters
+    ----------
+    pre, post : array_like of int, shape (n_synapses,)
+        Local indices of the source and target of each synapse, in [0, population size)
+        (checked when the network is built).
+    weight_volt : array_like of float, shape (n_synapses,), optional
+        Voltage jump of each synapse, V, finite; None: the projection's ``weight_volt``.
+    delay_s : array_like of float, shape (n_synapses,), optional
+        Delay of each synapse, s, > 0; None: the projection's ``delay_s``.
+
+    Raises
+    ------
+    InvalidParameterError
+        If the arrays are not 1-d of equal length, or a weight or delay is not finite.
+
+    Examples
+    --------
+    >>> rule = Explicit(pre=[0, 1], post=[1, 1], delay_s=[1e-3, 2e-3])
+    >>> rule.connect(2, 2, np.random.default_rng(0), True)[1].tolist()
+    [1, 1]
+    """
 
     pre: Any
     post: Any
@@ -343,11 +543,51 @@ class Explicit:
 
     @classmethod
     def from_sparse(cls, matrix: Any, *, delay_s: ArrayLike | None = None) -> Explicit:
-        """From a scipy.sparse matrix of weights (V), rows = pre, columns = post."""
+        """From a scipy.sparse matrix of weights (V), rows = pre, columns = post.
+
+        Parameters
+        ----------
+        matrix : scipy.sparse matrix or array, shape (n_pre, n_post)
+            Weights in V; each stored entry is one synapse (explicit zeros included).
+        delay_s : array_like of float, shape (nnz,), optional
+            Per-synapse delays in s, in the order of ``matrix.tocoo()``.
+
+        Returns
+        -------
+        Explicit
+
+        Examples
+        --------
+        >>> from scipy import sparse
+        >>> rule = Explicit.from_sparse(sparse.csr_matrix(np.array([[0.0, 0.25], [0.5, 0.0]])))
+        >>> rule.pre.tolist(), rule.post.tolist(), rule.weight_volt.tolist()
+        ([0, 1], [1, 0], [0.25, 0.5])
+        """
         coo = matrix.tocoo()
         return cls(pre=coo.row, post=coo.col, weight_volt=coo.data, delay_s=delay_s)
 
     def connect(self, n_pre: int, n_post: int, rng: np.random.Generator, same: bool) -> tuple[NDArray, NDArray]:
+        """Draw the synapses of one projection: (pre, post) local indices.
+
+        Parameters
+        ----------
+        n_pre, n_post : int
+            Sizes of the source and target populations, >= 1.
+        rng : numpy.random.Generator
+            The projection's own random stream (:class:`Network` gives each projection one).
+        same : bool
+            Whether source and target are the same population (autapses are then possible).
+
+        Returns
+        -------
+        pre, post : ndarray of int32, shape (n_synapses,)
+            Local indices of the source and target of every synapse.
+
+        Raises
+        ------
+        InvalidParameterError
+            If an index is outside its population.
+        """
         for name, arr, n in (("pre", self.pre, n_pre), ("post", self.post, n_post)):
             if arr.size and (arr.min() < 0 or arr.max() >= n):
                 raise _err(f"Explicit.{name}", int(arr.max() if arr.max() >= n else arr.min()), f"must be in [0, {n})")
@@ -373,6 +613,21 @@ class Projection:
         as float32.
     delay_s : float
         Delay (s) of every synapse, > 0 (an :class:`Explicit` rule may give one per synapse).
+
+    Raises
+    ------
+    InvalidParameterError
+        If the rule is not a connection rule, the weight is not a finite number or callable, or
+        the delay is not finite and > 0.  Unknown population names are caught by
+        :class:`Network`.
+
+    Examples
+    --------
+    >>> pr = Projection(pre="E", post="I", rule=FixedProbability(p=0.1), weight_volt=2e-4, delay_s=1.5e-3)
+    >>> Projection(pre="E", post="I", rule=OneToOne(), delay_s=0.0)
+    Traceback (most recent call last):
+    ...
+    neurochip.errors.InvalidParameterError: projection E->I: delay_s = 0.0: must be > 0 and finite
     """
 
     pre: str
@@ -404,10 +659,30 @@ class SynapseCSR:
     Attributes
     ----------
     n_neurons : int
-    indptr : int64 array of shape (n_delays * n_neurons + 1,)
-    indices : int32 array of targets
-    weights : float32 array of voltage jumps (V)
-    delays_s : float64 array of the distinct delays (s), ascending
+        Neurons of the network.
+    indptr : ndarray of int64, shape (n_delays * n_neurons + 1,)
+        Row pointers, one row per (delay, source neuron).
+    indices : ndarray of int32, shape (n_synapses,)
+        Global id of each synapse's target.
+    weights : ndarray of float32, shape (n_synapses,)
+        Voltage jump of each synapse, V.
+    delays_s : ndarray of float64, shape (n_delays,)
+        The distinct delays, s, ascending (``[inf]`` for a network without synapses).
+
+    Examples
+    --------
+    Two populations of two neurons: A -> B one to one at 1 ms, B[0] -> A[1] at 1 ms and
+    B[1] -> A[1] at 2 ms:
+
+    >>> net = Network(populations=(Population(name="A", size=2), Population(name="B", size=2)),
+    ...               projections=(Projection(pre="A", post="B", rule=OneToOne(), weight_volt=0.25),
+    ...                            Projection(pre="B", post="A", weight_volt=0.5,
+    ...                                       rule=Explicit(pre=[0, 1], post=[1, 1], delay_s=[1e-3, 2e-3]))))
+    >>> csr = net.csr()
+    >>> csr.delays_s.tolist(), csr.indptr.tolist()
+    ([0.001, 0.002], [0, 1, 2, 3, 3, 3, 3, 3, 4])
+    >>> csr.indices.tolist(), csr.weights.tolist(), csr.out_degree().tolist()
+    ([2, 3, 1, 1], [0.25, 0.25, 0.5, 0.5], [1, 1, 1, 1])
     """
 
     n_neurons: int
@@ -432,12 +707,30 @@ class SynapseCSR:
         return self.nbytes / max(self.n_synapses, 1)
 
     def out_degree(self) -> NDArray[np.int64]:
-        """Number of outgoing synapses of each neuron, shape (n_neurons,)."""
+        """Number of outgoing synapses of each neuron, shape (n_neurons,).
+
+        Returns
+        -------
+        ndarray of int64, shape (n_neurons,)
+            Synapses of every delay summed.
+        """
         rows = np.diff(self.indptr).reshape(self.delays_s.size, self.n_neurons)
         return rows.sum(axis=0)
 
     def to_coo(self) -> tuple[NDArray[np.int64], NDArray[np.int32], NDArray[np.float32], NDArray[np.float64]]:
-        """(pre, post, weight, delay) per synapse, in storage order."""
+        """(pre, post, weight, delay) per synapse, in storage order.
+
+        Returns
+        -------
+        pre : ndarray of int64, shape (n_synapses,)
+            Global id of each synapse's source.
+        post : ndarray of int32, shape (n_synapses,)
+            Global id of its target (``indices``).
+        weight : ndarray of float32, shape (n_synapses,)
+            Voltage jump, V (``weights``).
+        delay : ndarray of float64, shape (n_synapses,)
+            Delay, s.
+        """
         rows = np.repeat(np.arange(self.indptr.size - 1, dtype=np.int64), np.diff(self.indptr))
         return rows % self.n_neurons, self.indices, self.weights, self.delays_s[rows // self.n_neurons]
 
@@ -453,8 +746,26 @@ class Network:
     projections : tuple of Projection
         Referring to those names.
     seed : int or numpy.random.Generator, optional
-        Seed of the random connection rules (each projection gets its own child stream, so
-        adding a projection does not change the others).
+        Seed of the random connection rules, an int >= 0 (each projection gets its own child
+        stream, so adding a projection does not change the others).  None: fresh entropy.
+
+    Raises
+    ------
+    InvalidParameterError
+        If there is no population, names repeat, a projection names a population that is not
+        in the network, or the seed is invalid.
+
+    Examples
+    --------
+    >>> net = Network(populations=(Population(name="E", size=8), Population(name="I", size=2)),
+    ...               projections=(Projection(pre="E", post="I", rule=AllToAll(), weight_volt=1e-3),))
+    >>> net.n_neurons, net.offset("I"), net.csr().n_synapses
+    (10, 8, 16)
+    >>> Network(populations=(Population(name="E", size=8),),
+    ...         projections=(Projection(pre="E", post="X", rule=AllToAll()),))
+    Traceback (most recent call last):
+    ...
+    neurochip.errors.InvalidParameterError: projection E->X: population 'X' is not in the network (['E'])
     """
 
     populations: tuple[Population, ...]
@@ -491,7 +802,22 @@ class Network:
         return sum(p.size for p in self.populations)
 
     def offset(self, name: str) -> int:
-        """Global id of the first neuron of population ``name``."""
+        """Global id of the first neuron of population ``name``.
+
+        Parameters
+        ----------
+        name : str
+            A population of the network.
+
+        Returns
+        -------
+        int
+
+        Raises
+        ------
+        InvalidParameterError
+            If there is no such population.
+        """
         start = 0
         for p in self.populations:
             if p.name == name:
@@ -500,21 +826,54 @@ class Network:
         raise _err("population", name, f"is not in the network ({[p.name for p in self.populations]})")
 
     def population(self, name: str) -> Population:
-        """The population called ``name``."""
+        """The population called ``name``.
+
+        Parameters
+        ----------
+        name : str
+            A population of the network.
+
+        Returns
+        -------
+        Population
+
+        Raises
+        ------
+        InvalidParameterError
+            If there is no such population.
+        """
         for p in self.populations:
             if p.name == name:
                 return p
         raise _err("population", name, f"is not in the network ({[p.name for p in self.populations]})")
 
     def neuron_arrays(self) -> dict[str, NDArray[np.float64]]:
-        """Every per-neuron parameter over the whole network (global ids), plus ``v_init_volt``."""
+        """Every per-neuron parameter over the whole network (global ids), plus ``v_init_volt``.
+
+        Returns
+        -------
+        dict of str to ndarray of float64, shape (n_neurons,)
+            Keys :data:`NEURON_FIELDS` and ``v_init_volt``, SI units.
+        """
         parts = [p.arrays() for p in self.populations]
         out = {key: np.concatenate([part[key] for part in parts]) for key in NEURON_FIELDS}
         out["v_init_volt"] = np.concatenate([p.initial_v() for p in self.populations])
         return out
 
     def csr(self) -> SynapseCSR:
-        """The synapses, built on first call (seeded, vectorised) and cached."""
+        """The synapses, built on first call (seeded, vectorised) and cached.
+
+        Returns
+        -------
+        SynapseCSR
+            The same object on every call.
+
+        Raises
+        ------
+        InvalidParameterError
+            If a rule cannot connect its populations (an index out of range, unequal sizes for
+            :class:`OneToOne`), or a drawn weight or an explicit delay is invalid.
+        """
         if "csr" not in self._cache:
             self._cache["csr"] = self._build()
         return self._cache["csr"]
@@ -584,7 +943,14 @@ class Network:
         return SynapseCSR(n_neurons=n, indptr=indptr, indices=indices, weights=weights, delays_s=table)
 
     def to_networkx(self) -> Any:
-        """The population graph (nodes: populations with their size; edges: projections)."""
+        """The population graph (nodes: populations with their size; edges: projections).
+
+        Returns
+        -------
+        networkx.MultiDiGraph
+            One edge per projection with ``rule`` (class name) and ``delay_s`` (s).  See
+            :func:`neurochip.network.graph.population_graph` for synapse statistics.
+        """
         import networkx as nx
 
         g = nx.MultiDiGraph()
@@ -622,6 +988,22 @@ class PoissonInput:
         Voltage jump per input spike (V).
     neurons : array of int, optional
         Local indices of the targets; all neurons by default.
+
+    Raises
+    ------
+    InvalidParameterError
+        If a rate is negative or not finite, or the weight is not a finite number.
+
+    Notes
+    -----
+    Each chosen neuron :math:`i` receives input spikes at the times of a Poisson process of
+    rate :math:`\\nu_i`: inter-spike intervals are independent with
+    :math:`P(\\Delta t > \\tau) = e^{-\\nu_i \\tau}`.
+
+    Examples
+    --------
+    >>> PoissonInput(population="E", rate_hz=[10.0, 20.0], weight_volt=1e-3, neurons=[0, 3]).rate_hz.tolist()
+    [10.0, 20.0]
     """
 
     population: str
@@ -641,7 +1023,30 @@ class PoissonInput:
 @dataclass(frozen=True, slots=True, kw_only=True, eq=False)
 class SpikeTimesInput:
     """Given input spikes: neuron ``neurons[k]`` (local index) receives ``weight_volt[k]`` at
-    ``times_s[k]``.  Weights may be one number or one per spike."""
+    ``times_s[k]``.  Weights may be one number or one per spike.
+
+    Parameters
+    ----------
+    population : str
+        Target population.
+    times_s : array_like of float, shape (n_spikes,)
+        Arrival times, s, finite and >= 0.
+    neurons : array_like of int, shape (n_spikes,)
+        Local index of the target of each spike.
+    weight_volt : float or array_like of float, shape (n_spikes,)
+        Voltage jump of each spike, V, finite.
+
+    Raises
+    ------
+    InvalidParameterError
+        If the lengths differ, a time is negative or not finite, or a weight is not finite.
+
+    Examples
+    --------
+    >>> kicks = SpikeTimesInput(population="E", times_s=[0.01, 0.02], neurons=[0, 1], weight_volt=0.6)
+    >>> kicks.weight_volt.tolist()
+    [0.6, 0.6]
+    """
 
     population: str
     times_s: Any
@@ -668,7 +1073,32 @@ class SpikeTimesInput:
 @dataclass(frozen=True, slots=True, kw_only=True, eq=False)
 class CurrentStep:
     """A piecewise-constant extra current: from ``times_s[k]`` on, the chosen neurons receive
-    ``amplitudes_amp[k]`` (A) on top of their bias (a DC current is one step at t = 0)."""
+    ``amplitudes_amp[k]`` (A) on top of their bias (a DC current is one step at t = 0).
+
+    Parameters
+    ----------
+    population : str
+        Target population.
+    times_s : array_like of float, shape (n_steps,)
+        Step times, s, finite, >= 0 and strictly increasing.
+    amplitudes_amp : array_like of float, shape (n_steps,)
+        Extra current from each step time on, A, finite (not added up: each replaces the last).
+    neurons : array of int, optional
+        Local indices of the targets; all neurons by default.
+
+    Raises
+    ------
+    InvalidParameterError
+        If the lengths differ, the times are not increasing or a value is not finite.
+
+    Examples
+    --------
+    A 1 nA pulse from 0 to 50 ms:
+
+    >>> pulse = CurrentStep(population="E", times_s=[0.0, 0.05], amplitudes_amp=[1e-9, 0.0])
+    >>> pulse.times_s.tolist()
+    [0.0, 0.05]
+    """
 
     population: str
     times_s: Any
