@@ -39,7 +39,22 @@ __all__ = [
 
 
 def spice_available() -> bool:
-    """True when ngspice's shared library can be loaded through PySpice in this process."""
+    """True when ngspice's shared library can be loaded through PySpice.
+
+    The library is loaded in neurochip's ngspice helper process (started here if it is not
+    running), or in this process when ``NEUROCHIP_NGSPICE_INPROCESS=1``.  Tests and commands
+    that need ngspice check this first.
+
+    Returns
+    -------
+    bool
+        False when the library or PySpice is missing or cannot be loaded.
+
+    Examples
+    --------
+    >>> spice_available()
+    True
+    """
     from . import _ngspice
 
     return _ngspice.available()

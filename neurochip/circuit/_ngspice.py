@@ -68,10 +68,25 @@ _BENIGN = re.compile(
 def find_library() -> str:
     """Path of ngspice's shared library (``NGSPICE_LIBRARY_PATH`` first).
 
+    The search order is the environment variable, then :func:`ctypes.util.find_library`, then
+    the usual library folders of Linux and macOS (where Debian's ``libngspice.so.0`` lives
+    without the unversioned link).
+
+    Returns
+    -------
+    str
+        A path, or a bare library name that the dynamic loader resolves
+        (``"libngspice.so.0"``).  Not checked for loadability: see :func:`available`.
+
     Raises
     ------
     SimulationError
         If no library is found, saying which package provides it.
+
+    Examples
+    --------
+    >>> "ngspice" in find_library()
+    True
     """
     env = os.environ.get("NGSPICE_LIBRARY_PATH")
     if env:
@@ -100,7 +115,21 @@ def find_library() -> str:
 
 
 def available() -> bool:
-    """True when ngspice's shared library can be loaded through PySpice."""
+    """True when ngspice's shared library can be loaded through PySpice.
+
+    By default this starts the helper process (if it is not running) and asks it to load the
+    library; with ``NEUROCHIP_NGSPICE_INPROCESS=1`` it loads the library in this process.
+
+    Returns
+    -------
+    bool
+        False on any failure (no library, no PySpice, a helper that does not start).
+
+    Examples
+    --------
+    >>> available()
+    True
+    """
     try:
         if _inprocess():
             _instance()
@@ -274,8 +303,38 @@ def _problems(lines: list[str]) -> list[str]:
 def run(deck_body: str, analysis: list[str], vectors: list[str]) -> dict[str, NDArray[np.float64]]:
     """Load a netlist, run it and return the requested vectors of the new plot.
 
-    Runs in the helper process (default) or in this process; see the module docstring and
-    :func:`_run_inprocess` for the arguments and errors.
+    Runs in the helper process (default) or in this process; see the module docstring.
+
+    Parameters
+    ----------
+    deck_body : str
+        Netlist text without title, analysis and ``.end`` (SPICE units: numbers in SI base
+        units with SPICE scale suffixes, see :func:`neurochip.units.spice_number`).
+    analysis : list of str
+        Control lines to append (``.options``, sources, ``.tran``, ``.op``, ``.save``).
+    vectors : list of str
+        ngspice vector names to return (``"time"``, ``"vm"``, ``"vdd#branch"``).
+
+    Returns
+    -------
+    dict of str to ndarray of float64
+        Each requested vector of the analysis' plot, in SI units (s, V, A); all of one length
+        (the time points of a ``.tran``; 1 for ``.op``).  A voltage source's branch current is
+        positive flowing into its + terminal, so a source that delivers power reads negative.
+
+    Raises
+    ------
+    SimulationError
+        With ngspice's own message and the offending line when the netlist does not load or
+        the run fails, or when the helper process crashed (it is restarted for the next run).
+
+    Examples
+    --------
+    A 2 V source across two 1 kOhm resistors:
+
+    >>> v = run("V1 in 0 2\\nR1 in out 1k\\nR2 out 0 1k", [".op"], ["out", "v1#branch"])
+    >>> round(float(v["out"][0]), 9), round(float(v["v1#branch"][0]), 12)
+    (1.0, -0.001)
     """
     if _inprocess():
         return _run_inprocess(deck_body, analysis, vectors)
