@@ -40,13 +40,32 @@ _PACKAGE = "neurochip.circuits"
 
 
 class SpiceTemplate(string.Template):
-    """:class:`string.Template` with the delimiter ``@@`` (no clash with SPICE syntax)."""
+    """:class:`string.Template` with the delimiter ``@@`` (no clash with SPICE syntax).
+
+    Placeholders are ``@@name`` or ``@@{name}``; ``@@@@`` writes a literal ``@@``.  Use
+    ``.substitute`` (raises ``KeyError`` on a missing name), never ``.safe_substitute``.
+
+    Examples
+    --------
+    >>> SpiceTemplate("C1 a 0 @@c\\nR1 a b @@{r}k").substitute(c="20f", r="10")
+    'C1 a 0 20f\\nR1 a b 10k'
+    """
 
     delimiter = "@@"
 
 
 def template_identifiers(text: str) -> set[str]:
     """Placeholder names used in a template text (``@@name`` and ``@@{name}``).
+
+    Parameters
+    ----------
+    text : str
+        Template text.
+
+    Returns
+    -------
+    set of str
+        The distinct placeholder names (``@@@@`` escapes are not placeholders).
 
     Raises
     ------
@@ -81,6 +100,16 @@ class ParamDecl:
         What the parameter is.
     lif : str
         The LIFParams field this parameter sets by construction (behavioural circuit), or "".
+
+    Raises
+    ------
+    InvalidParameterError
+        If ``name`` is not an identifier or ``default`` is not finite.
+
+    Examples
+    --------
+    >>> ParamDecl(name="c_m", unit="F", default=1e-12, lif="c_m_farad").default
+    1e-12
     """
 
     name: str
@@ -118,6 +147,26 @@ class NetlistTemplate:
         Optional Monte Carlo declaration (see :mod:`neurochip.circuit.montecarlo`).
     source : str
         Where the template came from (for messages).
+
+    Raises
+    ------
+    ConfigError
+        If placeholders and declarations differ, or the text breaks the port convention (an
+        analysis or control line, no ``VDD`` source, no node ``in`` or ``vm``).
+
+    Examples
+    --------
+    >>> decls = {"vdd": ParamDecl(name="vdd", unit="V", default=1.8),
+    ...          "c_m": ParamDecl(name="c_m", unit="F", default=1e-12),
+    ...          "r_leak": ParamDecl(name="r_leak", unit="Ohm", default=1e9)}
+    >>> rc = NetlistTemplate(name="rc", params=decls,
+    ...                      text="* rc membrane\\nVDD vdd 0 DC @@vdd\\nVIN in vm DC 0\\nCM vm 0 @@c_m\\nRL vm 0 @@{r_leak}\\n")
+    >>> print(rc.render({"c_m": "2 pF"}), end="")
+    * rc membrane
+    VDD vdd 0 DC 1.8
+    VIN in vm DC 0
+    CM vm 0 2p
+    RL vm 0 1g
     """
 
     name: str
@@ -151,10 +200,34 @@ class NetlistTemplate:
     def resolve(self, overrides: Mapping[str, float | str] | None = None) -> dict[str, float]:
         """Defaults updated with ``overrides`` (SI floats or strings such as ``"1pF"``).
 
+        Parameters
+        ----------
+        overrides : mapping of str to float or str, optional
+            Values of declared parameters, SI floats or strings in the parameter's unit.
+
+        Returns
+        -------
+        dict of str to float
+            Every declared parameter's value in SI base units, in declaration order.
+
         Raises
         ------
         InvalidParameterError
             For an undeclared parameter name or a malformed value.
+
+        Examples
+        --------
+        >>> decls = {"vdd": ParamDecl(name="vdd", unit="V", default=1.8),
+        ...          "c_m": ParamDecl(name="c_m", unit="F", default=1e-12),
+        ...          "r_leak": ParamDecl(name="r_leak", unit="Ohm", default=1e9)}
+        >>> rc = NetlistTemplate(name="rc", params=decls,
+        ...                      text="* rc membrane\\nVDD vdd 0 DC @@vdd\\nVIN in vm DC 0\\nCM vm 0 @@c_m\\nRL vm 0 @@{r_leak}\\n")
+        >>> rc.resolve({"c_m": "2 pF"})["c_m"]
+        2e-12
+        >>> rc.resolve({"c_m": "2 V"})
+        Traceback (most recent call last):
+        ...
+        neurochip.errors.InvalidParameterError: rc.c_m = '2 V': unit 'V' given, expected 'F'
         """
         values = self.defaults
         for key, value in (overrides or {}).items():
@@ -169,8 +242,14 @@ class NetlistTemplate:
 
         Parameters
         ----------
-        values : mapping, optional
-            Parameter values overriding the defaults.
+        values : mapping of str to float or str, optional
+            Parameter values overriding the defaults (SI floats, or strings such as ``"2 pF"``).
+
+        Returns
+        -------
+        str
+            SPICE text, numbers written by :func:`neurochip.units.spice_number` (``2p``,
+            ``1meg``), ready for :func:`neurochip.circuit.simulate.simulate`.
 
         Raises
         ------
@@ -269,6 +348,18 @@ def _hints_from_toml(data: dict[str, Any], source: str) -> dict[str, float]:
 def load_template(cir: Path, toml: Path | None = None) -> NetlistTemplate:
     """Read a netlist file and its parameter declaration (``same-stem.toml``, optional).
 
+    Parameters
+    ----------
+    cir : Path
+        The netlist (a trailing ``.end`` and anything after it are dropped).
+    toml : Path, optional
+        The declaration; default: the netlist's path with suffix ``.toml`` (no declaration
+        when that file does not exist).
+
+    Returns
+    -------
+    NetlistTemplate
+
     Raises
     ------
     ConfigError
@@ -295,7 +386,18 @@ def load_template(cir: Path, toml: Path | None = None) -> NetlistTemplate:
 
 
 def list_circuits() -> list[str]:
-    """Names of the netlist templates shipped with neurochip."""
+    """Names of the netlist templates shipped with neurochip.
+
+    Returns
+    -------
+    list of str
+        Sorted names, each loadable with :func:`load_circuit`.
+
+    Examples
+    --------
+    >>> list_circuits()
+    ['lif_behavioral', 'lif_transistor']
+    """
     root = resources.files(_PACKAGE)
     return sorted(p.name[:-4] for p in root.iterdir() if p.name.endswith(".cir"))
 
@@ -303,10 +405,30 @@ def list_circuits() -> list[str]:
 def load_circuit(name_or_path: str | Path) -> NetlistTemplate:
     """A shipped template by name (``"lif_behavioral"``) or a netlist file of your own.
 
+    Parameters
+    ----------
+    name_or_path : str or Path
+        A name from :func:`list_circuits`, or the path of a ``.cir`` file (read with the
+        ``.toml`` declaration beside it, if any).
+
+    Returns
+    -------
+    NetlistTemplate
+
     Raises
     ------
     ConfigError
         Unknown name / unreadable file, naming the shipped circuits.
+
+    Examples
+    --------
+    >>> lif = load_circuit("lif_behavioral")
+    >>> lif.params["c_m"].default, lif.params["c_m"].lif, lif.params["t_ref"].unit
+    (1e-12, 'c_m_farad', 's')
+    >>> load_circuit("nosuch")
+    Traceback (most recent call last):
+    ...
+    neurochip.errors.ConfigError: unknown circuit 'nosuch'; shipped circuits: lif_behavioral, lif_transistor
     """
     text = str(name_or_path)
     if text in list_circuits():
