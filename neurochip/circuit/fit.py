@@ -56,6 +56,23 @@ class FitOptions:
         Steady-state ISIs measured per sweep current, >= 2.
     solver : SolverSettings
         ngspice settings.
+
+    Raises
+    ------
+    InvalidParameterError
+        If ``n_sweep`` < 3, the sweep range is not 1 < low < high, ``isis`` < 2 or
+        ``rheobase_steps`` < 1.
+
+    Examples
+    --------
+    A quicker fit: 4 sweep currents, no saturation run:
+
+    >>> FitOptions(n_sweep=4, saturation_multiple=0).sweep_high
+    20.0
+    >>> FitOptions(sweep_low=0.5)
+    Traceback (most recent call last):
+    ...
+    neurochip.errors.InvalidParameterError: sweep_low = 0.5, sweep_high = 20.0: need 1 < low < high
     """
 
     n_sweep: int = 8
@@ -82,42 +99,62 @@ class FitOptions:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class FitResult:
-    """A fitted LIF neuron and the evidence for it (SI units).
+    r"""A fitted LIF neuron and the evidence for it (SI units).
 
     Attributes
     ----------
     params : LIFParams
-        The fitted parameters.
+        The fitted parameters (adaptation and noise fields keep their defaults).
     circuit : str
         Circuit name.
-    circuit_params : dict
-        Netlist parameter values used.
-    sweep_current_amp, isi_spice_s, isi_lif_s : ndarray
-        The sweep: currents, SPICE steady-state ISIs, fitted-LIF ISIs.
-    energy_per_isi_joule : ndarray
-        Supply energy per ISI at each sweep current (static part included).
+    circuit_params : dict of str to float
+        Netlist parameter values used, SI units.
+    sweep_current_amp, isi_spice_s, isi_lif_s : ndarray of float64, shape (n_sweep,)
+        The sweep: currents (A), SPICE steady-state ISIs (s), fitted-LIF ISIs (s).
+    energy_per_isi_joule : ndarray of float64, shape (n_sweep,)
+        Supply energy per ISI at each sweep current, J (static part included).
     max_isi_rel_error, rms_isi_rel_error : float
-        max and RMS of |ISI_LIF / ISI_SPICE - 1| over the sweep.
+        max and RMS of |ISI_LIF / ISI_SPICE - 1| over the sweep (dimensionless).
     rheobase_spice_amp, rheobase_lif_amp : float
-        Rheobase from SPICE (bisection) and of the fitted LIF.
+        A.  The SPICE current found by bisection on "fires within 10 tau from rest", and the
+        same quantity for the fitted LIF, :math:`I_{rh} / (1 - e^{-10})` (slightly above its
+        true rheobase :math:`g_L (V_{th} - E_L)`).
     max_rate_hz : float
-        Highest rate reached in SPICE (sweep and saturation run).
+        Highest rate reached in SPICE (sweep and saturation run), Hz.
     saturation_current_amp, saturation_rate_hz : float
-        The saturation run: its current and SPICE rate (nan when skipped).
+        The saturation run: its current (A) and SPICE rate (Hz) (nan when skipped or when the
+        circuit stops firing there).
     saturation_isi_rel_error : float
         |ISI_LIF / ISI_SPICE - 1| at the saturation run, outside the fitted sweep (nan when
         skipped).
     energy_per_spike_joule : float
-        Dynamic supply energy per spike: energy per ISI minus static power x ISI, mean over the
-        sweep.
+        Dynamic supply energy per spike, J: energy per ISI minus static power x ISI, mean over
+        the sweep.
     static_power_watt : float
-        Supply power at rest.
+        Supply power at rest, W.
     solver : dict
-        Solver settings.
+        Solver settings (:meth:`SolverSettings.to_dict`).
     n_runs : int
         SPICE runs made.
     wall_time_s : float
-        Wall time of the fit.
+        Wall time of the fit, s.
+
+    Notes
+    -----
+    With :math:`T_k` the SPICE ISI, :math:`E_k` the supply energy per ISI at sweep current
+    :math:`I_k` and :math:`P_s` the static power:
+
+    .. math::
+
+        e_{spike} = \frac{1}{K} \sum_{k=1}^{K} \left( E_k - P_s T_k \right)
+
+    Examples
+    --------
+    >>> fit = fit_lif("lif_behavioral")  # about 2 s
+    >>> bool(fit.max_isi_rel_error < 0.01), round(fit.saturation_fraction, 1)
+    (True, 1.0)
+    >>> sorted(fit.to_dict()["sweep"])
+    ['current_amp', 'energy_per_isi_joule', 'isi_lif_s', 'isi_spice_s']
     """
 
     params: lif.LIFParams
@@ -143,11 +180,21 @@ class FitResult:
 
     @property
     def saturation_fraction(self) -> float:
-        """SPICE rate at the saturation run times t_ref of the fit (1 = at the ceiling)."""
+        """SPICE rate at the saturation run times t_ref of the fit (1 = at the ceiling; nan when
+        the saturation run was skipped)."""
         return self.saturation_rate_hz * self.params.t_ref_s
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready dict; ``params`` is the LIFParams dict."""
+        """JSON-ready dict; ``params`` is the LIFParams dict.
+
+        Returns
+        -------
+        dict of str to object
+            The scalar attributes, ``params`` and ``circuit_params`` as dicts, the sweep arrays
+            under ``sweep`` (``current_amp``, ``isi_spice_s``, ``isi_lif_s``,
+            ``energy_per_isi_joule``, still ndarrays), and ``saturation_rate_limit_hz`` of the
+            fitted LIF (:func:`neurochip.lif.saturation_rate`).
+        """
         return {
             "circuit": self.circuit,
             "params": self.params.to_dict(),
@@ -197,14 +244,42 @@ def measure_isi(
     Runs long enough for ``isis + 2`` spikes, lengthening the run when fewer came.  The first
     spike (from rest) opens the count; the ISIs after it are averaged.
 
+    Parameters
+    ----------
+    run : callable
+        ``run(stimulus, duration_s) -> Trace``, e.g. a wrapper of
+        :func:`~neurochip.circuit.simulate.simulate` with the circuit and its parameters bound.
+    current_amp : float
+        Constant input current in A (above the rheobase).
+    isi_guess_s : float
+        Expected ISI in s, > 0; sets the first run's length, ``(isis + 3)`` guesses.
+    isis : int
+        ISIs averaged, >= 1: the last ``isis`` of the run.
+    max_tries : int
+        Runs tried, each longer than the last, before giving up.
+
     Returns
     -------
-    isi_s, trace, spikes
+    isi_s : float
+        Mean of the last ``isis`` ISIs, s.
+    trace : Trace
+        The last run.
+    spikes : ndarray of float64
+        Its spike times, s.
 
     Raises
     ------
     SimulationError
         If the neuron does not fire repeatedly at this current.
+
+    Examples
+    --------
+    >>> from neurochip.circuit.simulate import simulate
+    >>> def run(stimulus, duration_s):
+    ...     return simulate("lif_behavioral", stimulus, duration_s)
+    >>> isi_s, trace, spikes = measure_isi(run, 10e-9, 100e-6)
+    >>> round(isi_s * 1e6), len(spikes) >= 6  # us
+    (129, True)
     """
     duration = max(isi_guess_s, 1e-12) * (isis + 3)
     for _ in range(max_tries):
@@ -297,7 +372,7 @@ def fit_lif(
     params: Mapping[str, float | str] | None = None,
     options: FitOptions | None = None,
 ) -> FitResult:
-    """Characterise a neuron netlist and fit LIF parameters to it.
+    r"""Characterise a neuron netlist and fit LIF parameters to it.
 
     Parameters
     ----------
@@ -311,11 +386,43 @@ def fit_lif(
     Returns
     -------
     FitResult
+        The fitted :class:`~neurochip.lif.LIFParams` (SI units) with its ISI error against
+        SPICE, rheobase, saturation, energy per spike (J) and static power (W).
 
     Raises
     ------
     SimulationError
         When a run fails, or the neuron never spikes, or never stops spiking under the probe.
+    InvalidParameterError
+        For an unknown netlist parameter.
+    ConfigError
+        If ``circuit`` names no shipped circuit and no readable netlist.
+
+    Notes
+    -----
+    The passive fit minimises, jointly over the step responses at :math:`I_p` and
+    :math:`I_p/2`, the squared residuals of
+
+    .. math::
+
+        V(t) = E_L + R I \left(1 - e^{-t/\tau}\right), \qquad C = \tau / R
+
+    and the spike fit minimises :math:`\sum_k (T_{LIF}(I_k) / T_k - 1)^2` over
+    :math:`V_{th}, V_{reset}, t_{ref}` with :math:`T_{LIF}` of :func:`neurochip.lif.isi`.
+
+    Examples
+    --------
+    The behavioural circuit is a LIF by construction (C = 1 pF, R = 100 MOhm, V_th = 0.6 V,
+    t_ref = 50 us; 100 fF charged to 1.8 V per spike, 100 pA of bias):
+
+    >>> fit = fit_lif("lif_behavioral")  # about 2 s
+    >>> p = fit.params
+    >>> round(p.c_m_farad * 1e12, 2), round(1e-6 / p.g_leak_siemens), round(p.v_th_volt, 2)  # pF, MOhm, V
+    (1.0, 100, 0.6)
+    >>> round(p.t_ref_s * 1e6), round(fit.static_power_watt * 1e12)  # us, pW
+    (50, 180)
+    >>> bool(abs(fit.energy_per_spike_joule / (100e-15 * 1.8**2) - 1) < 0.02)
+    True
     """
     from scipy.optimize import least_squares
 
