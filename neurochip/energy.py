@@ -118,6 +118,18 @@ class EnergyReport:
         work.
     counts : dict of str to float
         Each operation's count summed over cores.
+
+    Examples
+    --------
+    >>> from neurochip.chip import load_chip
+    >>> chip = load_chip("generic")
+    >>> spikes = np.zeros(chip.n_cores)
+    >>> spikes[3] = 1000.0
+    >>> report = price(OperationCounts(duration_s=0.01, per_core={"spikes": spikes}), chip)
+    >>> round(report.by_operation["spikes"] / 1e-9, 6), int(np.argmax(report.by_core))  # nJ
+    (10.0, 3)
+    >>> sorted(report.to_dict())[:3]
+    ['average_power_watt', 'by_core_joule', 'by_operation_joule']
     """
 
     chip: str

@@ -45,6 +45,11 @@ class SpiceTemplate(string.Template):
     Placeholders are ``@@name`` or ``@@{name}``; ``@@@@`` writes a literal ``@@``.  Use
     ``.substitute`` (raises ``KeyError`` on a missing name), never ``.safe_substitute``.
 
+    Parameters
+    ----------
+    template : str
+        SPICE text with placeholders.
+
     Examples
     --------
     >>> SpiceTemplate("C1 a 0 @@c\\nR1 a b @@{r}k").substitute(c="20f", r="10")
