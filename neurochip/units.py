@@ -118,12 +118,15 @@ def format_si(value: float, unit: str = "", *, digits: int = 4) -> str:
     '20 ms'
     >>> format_si(1.23456e-12, "J", digits=3)
     '1.23 pJ'
+    >>> format_si(999_999.0, "Hz", digits=3)  # rounds up into the next prefix
+    '1 MHz'
     """
     if value is None or not math.isfinite(value):
         return f"{value} {unit}".strip()
     if value == 0:
         return f"0 {unit}".strip()
-    mag = abs(value)
+    # choose the prefix after rounding to the digits shown, so 999.99996 m is "1" not "1000 m"
+    mag = abs(float(f"{value:.{digits}g}"))
     scale, prefix = next(((s, p) for s, p in _ENG if mag >= s * (1 - 1e-12)), _ENG[-1])
     text = f"{value / scale:.{digits}g}"
     return f"{text} {prefix}{unit}".strip()

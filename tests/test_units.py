@@ -68,3 +68,11 @@ def test_format_si():
     assert format_si(1500.0, "Hz") == "1.5 kHz"
     assert format_si(0.0, "V") == "0 V"
     assert format_si(float("inf"), "Hz") == "inf Hz"
+
+
+def test_format_si_rounding_carries_into_the_next_prefix():
+    # the prefix is chosen for the rounded value: never "1000 mV" or "1e+03 kHz"
+    assert format_si(0.99996, "V") == "1 V"
+    assert format_si(999_999.0, "Hz", digits=3) == "1 MHz"
+    assert format_si(-999.96e-12, "J") == "-1 nJ"
+    assert format_si(999.4, "Hz", digits=3) == "999 Hz"
