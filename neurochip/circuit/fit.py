@@ -116,9 +116,10 @@ class FitResult:
     max_isi_rel_error, rms_isi_rel_error : float
         max and RMS of |ISI_LIF / ISI_SPICE - 1| over the sweep (dimensionless).
     rheobase_spice_amp, rheobase_lif_amp : float
-        A.  The SPICE current found by bisection on "fires within 10 tau from rest", and the
-        same quantity for the fitted LIF, :math:`I_{rh} / (1 - e^{-10})` (slightly above its
-        true rheobase :math:`g_L (V_{th} - E_L)`).
+        A.  The SPICE current found by bisection on "fires within :math:`T_w = 10\,\tau` from
+        rest" (:math:`\tau` of the passive fit), and the same quantity for the fitted LIF,
+        :math:`I_{rh} / (1 - e^{-T_w/\tau_m})`, slightly above its true rheobase
+        :math:`I_{rh} = g_L (V_{th} - E_L)`.
     max_rate_hz : float
         Highest rate reached in SPICE (sweep and saturation run), Hz.
     saturation_current_amp, saturation_rate_hz : float

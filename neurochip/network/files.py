@@ -146,9 +146,10 @@ def save_network(network: Network, path: str | Path, *, compress: bool = False) 
 
     Notes
     -----
-    Projections are stored one by one when the network's seed is an integer (so the synapses
-    of each projection can be told apart by rebuilding it); otherwise the synapses are stored
-    grouped by (pre, post) population pair, the header listing the rules merged into each.
+    Projections are stored one by one when the synapses of each can be told apart: the
+    network's seed is an integer and rebuilding it with each projection's number as its weight
+    gives the same synapses.  Otherwise the synapses are stored grouped by (pre, post)
+    population pair, the header listing the rules merged into each.
 
     Examples
     --------
