@@ -171,7 +171,26 @@ def _fit_options(values: Mapping[str, Any]) -> Any:
 
 
 def circuit_inputs(point: Mapping[str, Any]) -> tuple[str, dict[str, Any], dict[str, Any]] | None:
-    """The circuit name, netlist overrides and fit options of a point, or None without a circuit."""
+    """The circuit name, netlist overrides and fit options of a point.
+
+    Parameters
+    ----------
+    point : mapping of str to number or str
+        A sweep point (see the module doc).
+
+    Returns
+    -------
+    tuple of (str, dict, dict) or None
+        ``(circuit, {netlist parameter: value}, {FitOptions field: value})``; None when the point
+        names no circuit.
+
+    Examples
+    --------
+    >>> circuit_inputs({"circuit": "lif_behavioral", "circuit.c_m": "2 pF", "fit.n_sweep": 4})
+    ('lif_behavioral', {'c_m': '2 pF'}, {'n_sweep': 4})
+    >>> circuit_inputs({"network.n_exc": 10}) is None
+    True
+    """
     groups = _split(point)
     name = _circuit_name(groups)
     if name is None:
@@ -183,7 +202,24 @@ def circuit_inputs(point: Mapping[str, Any]) -> tuple[str, dict[str, Any], dict[
 def fit_key(circuit: str, overrides: Mapping[str, Any], fit_options: Mapping[str, Any]) -> str:
     """Hash of what a fit depends on: the netlist text, resolved parameters and fit options.
 
-    Two spellings of one value (``"1pF"`` and ``1e-12``) give the same key.
+    Parameters
+    ----------
+    circuit : str
+        Shipped circuit name or netlist path.
+    overrides : mapping of str to number or str
+        Netlist parameters (values in SI units or strings with SI prefixes).
+    fit_options : mapping of str to value
+        :class:`~neurochip.circuit.FitOptions` fields.
+
+    Returns
+    -------
+    str
+        A hexadecimal digest; two spellings of one value (``"1pF"`` and ``1e-12``) give the same key.
+
+    Examples
+    --------
+    >>> fit_key("lif_behavioral", {"c_m": "1pF"}, {}) == fit_key("lif_behavioral", {"c_m": 1e-12}, {})
+    True
     """
     from ..circuit import load_circuit
 
@@ -199,8 +235,26 @@ def fit_key(circuit: str, overrides: Mapping[str, Any], fit_options: Mapping[str
 def cached_fit(
     circuit: str, overrides: Mapping[str, Any], fit_options: Mapping[str, Any], cache_dir: str | Path | None
 ) -> dict[str, Any]:
-    """The fitted summary of a circuit (LIFParams dict, energy per spike, static power), from the
-    cache when present, else fitted with ngspice and written to the cache (atomically)."""
+    """The fitted summary of a circuit, from the cache when present, else fitted with ngspice.
+
+    Parameters
+    ----------
+    circuit : str
+        Shipped circuit name or netlist path.
+    overrides : mapping of str to number or str
+        Netlist parameters.
+    fit_options : mapping of str to value
+        :class:`~neurochip.circuit.FitOptions` fields.
+    cache_dir : str or Path or None
+        Folder of ``fit-<key>.json`` files (:func:`fit_key`); None: fit every time, cache nothing.
+
+    Returns
+    -------
+    dict
+        ``circuit``, ``circuit_params``, ``params`` (a LIFParams dict, SI units),
+        ``energy_per_spike_joule`` (J), ``static_power_watt`` (W), ``max_isi_rel_error``.  A new
+        fit is written to the cache atomically (temporary file, then rename).
+    """
     from ..circuit import fit_lif
 
     path = None
@@ -262,7 +316,25 @@ def _chip(groups: dict[str, dict[str, Any]], fit: dict[str, Any] | None) -> Any:
 
 
 def check_point(point: Mapping[str, Any]) -> None:
-    """Validate a point's names and values without running it (raises InvalidParameterError)."""
+    """Validate a point's names and values without running it.
+
+    Parameters
+    ----------
+    point : mapping of str to number or str
+        A sweep point (see the module doc).
+
+    Raises
+    ------
+    InvalidParameterError
+        Naming the first unknown name or bad value.
+
+    Examples
+    --------
+    >>> check_point({"network.n_exc": 0})
+    Traceback (most recent call last):
+    ...
+    neurochip.errors.InvalidParameterError: network.n_exc = 0: must be >= 1
+    """
     groups = _split(point)
     name = _circuit_name(groups)
     if name is not None:
