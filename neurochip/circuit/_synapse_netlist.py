@@ -32,6 +32,10 @@ __all__ = ["SynapseTemplate", "SynapseTrace", "circuit_kind", "load_synapse", "s
 _PACKAGE = "neurochip.circuits"
 KINDS = ("neuron", "synapse")
 RISE_S = 10e-9  # rise and fall time of every AER pulse the simulator drives
+# ngspice puts a conductance gmin (default 1 pS) across every pn junction.  At 1.8 V that is 1.8 pA,
+# as much as the leak current I_tau of a DPI with a time constant of a few ms: it discharged the
+# capacitor node against I_tau and lengthened tau by a third at v_tau = 1.65 V.  The junctions of the generic cards have no area, hence no real leakage.
+GMIN_SIEMENS = 1e-15
 _NEURON_PORTS = "the port convention needs nodes 'in' and 'vm'"
 T = TypeVar("T")
 
@@ -272,7 +276,8 @@ def simulate_synapse(
     source = pulse_pwl(times, width, amplitude) if len(times) else "DC 0"
     analysis = [
         f"VPRE pre 0 {source}",
-        f".options method={solver.method} reltol={solver.reltol:g} abstol={solver.abstol_amp:g} itl4=100",
+        f".options method={solver.method} reltol={solver.reltol:g} abstol={solver.abstol_amp:g} "
+        f"gmin={GMIN_SIEMENS:g} itl4=100",
         f".tran {spice_number(max_step)} {spice_number(duration_s)} 0 {spice_number(max_step)}",
         ".save i(vpost) v(vdd) i(vdd)",
     ]
