@@ -236,11 +236,13 @@ def _cli(argv: list[str]) -> tuple[int, str]:
     return code, out.getvalue()
 
 
-def test_cli_list_shows_kind():
+def test_cli_list_shows_kind_and_neuron_commands_refuse_synapses(capsys):
     code, out = _cli(["circuit", "list", "--json"])
     data = json.loads(out)
     assert code == 0
     assert data["dpi_synapse"]["kind"] == "synapse" and data["lif_transistor"]["kind"] == "neuron"
+    assert main(["circuit", "simulate", "dpi_synapse", "--current", "1nA", "--duration", "1ms"]) == 1
+    assert "dpi_synapse is a synapse: 'circuit simulate' drives neurons" in capsys.readouterr().err
 
 
 @pytest.mark.spice

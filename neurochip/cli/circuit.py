@@ -108,6 +108,7 @@ def run_simulate(args: argparse.Namespace) -> int:
     from ..circuit import detect_spikes, energy_per_spike, simulate
     from ..circuit.simulate import _integrate
 
+    _neuron_only(args.circuit, "simulate")
     current = _q(args.current, "A", "--current")
     duration = _q(args.duration, "s", "--duration")
     trace = simulate(args.circuit, current, duration, params=_overrides(args.set))
@@ -327,9 +328,18 @@ def _plot_trace(trace: Any, spikes: Any, path: str) -> None:
     save_figure(fig, path)
 
 
+def _neuron_only(circuit: str, action: str) -> None:
+    from ..circuit import circuit_kind
+
+    if circuit_kind(circuit) == "synapse":
+        raise ConfigError(f"{circuit} is a synapse: 'circuit {action}' drives neurons; use 'circuit fit {circuit}' "
+                          "(see docs/synapses.md)")
+
+
 def run_montecarlo(args: argparse.Namespace) -> int:
     from ..circuit.montecarlo import run_montecarlo as mc
 
+    _neuron_only(args.circuit, "montecarlo")
     res = mc(args.circuit, args.n, seed=args.seed, scheduler=args.scheduler, n_workers=args.workers,
              progress=not args.json)
     res.save(args.output)
