@@ -17,24 +17,48 @@ from .simulate import (
     simulate,
     static_power,
 )
+from .synapse import (
+    BiasSweepResult,
+    SynapseFitOptions,
+    SynapseFitResult,
+    SynapseTemplate,
+    SynapseTrace,
+    circuit_kind,
+    fit_synapse,
+    load_synapse,
+    simulate_synapse,
+    sweep_bias,
+    synaptic_current,
+)
 
 __all__ = [
+    "BiasSweepResult",
     "FitOptions",
     "FitResult",
     "NetlistTemplate",
     "ParamDecl",
     "SolverSettings",
     "Stimulus",
+    "SynapseFitOptions",
+    "SynapseFitResult",
+    "SynapseTemplate",
+    "SynapseTrace",
     "Trace",
+    "circuit_kind",
     "detect_spikes",
     "energy_per_spike",
     "fit_lif",
+    "fit_synapse",
     "list_circuits",
     "load_circuit",
+    "load_synapse",
     "measure_isi",
     "simulate",
+    "simulate_synapse",
     "spice_available",
     "static_power",
+    "sweep_bias",
+    "synaptic_current",
 ]
 
 

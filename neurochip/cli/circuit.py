@@ -1,4 +1,4 @@
-"""``neurochip circuit``: list, simulate and fit silicon neuron netlists; Monte Carlo mismatch."""
+"""``neurochip circuit``: list, simulate and fit silicon neuron and synapse netlists; Monte Carlo mismatch."""
 
 from __future__ import annotations
 
@@ -34,11 +34,12 @@ def add_parser(sub: Any) -> None:
     q.add_argument("--json", action="store_true", help="print JSON (key spike_times_s)")
     q.set_defaults(func=run_simulate)
 
-    q = csub.add_parser("fit", help="characterise a netlist and fit LIF parameters")
+    q = csub.add_parser("fit", help="characterise a netlist: LIF parameters of a neuron, tau and q of a synapse")
     q.add_argument("circuit", metavar="NAME|FILE", help="shipped circuit name or a netlist file")
     _add_set_flag(q)
     q.add_argument("--points", type=int, default=8, help="currents in the suprathreshold sweep (default 8)")
-    q.add_argument("--plot", metavar="FILE.png", help="SPICE f-I points over the fitted LIF curve")
+    q.add_argument("--plot", metavar="FILE.png",
+                   help="SPICE f-I points over the fitted LIF curve (synapse: SPICE current over the fit)")
     q.add_argument("-o", "--output", metavar="FILE.toml", help="write the fitted LIF parameters")
     q.add_argument("--json", action="store_true", help="print JSON")
     q.set_defaults(func=run_fit)
@@ -79,12 +80,14 @@ def _q(value: str, unit: str, flag: str) -> float:
 
 
 def run_list(args: argparse.Namespace) -> int:
-    from ..circuit import list_circuits, load_circuit
+    from ..circuit import circuit_kind, list_circuits, load_circuit, load_synapse
 
     data = {}
     for name in list_circuits():
-        t = load_circuit(name)
+        kind = circuit_kind(name)
+        t = load_synapse(name) if kind == "synapse" else load_circuit(name)
         data[name] = {
+            "kind": kind,
             "description": t.description,
             "params": {k: {"unit": p.unit, "default": p.default, "description": p.description} for k, p in t.params.items()},
         }
@@ -97,7 +100,7 @@ def run_list(args: argparse.Namespace) -> int:
         n_dvt = sum(k.startswith("dvt_") for k in d["params"])
         if n_dvt:
             rows.append(["dvt_*", "0 V", f"threshold shift of each of {n_dvt} transistors (mismatch)"])
-        print_table(f"{name}: {d['description']}", ["parameter", "default", "meaning"], rows)
+        print_table(f"{name} ({d['kind']}): {d['description']}", ["parameter", "default", "meaning"], rows)
     return 0
 
 
@@ -105,6 +108,7 @@ def run_simulate(args: argparse.Namespace) -> int:
     from ..circuit import detect_spikes, energy_per_spike, simulate
     from ..circuit.simulate import _integrate
 
+    _neuron_only(args.circuit, "simulate")
     current = _q(args.current, "A", "--current")
     duration = _q(args.duration, "s", "--duration")
     trace = simulate(args.circuit, current, duration, params=_overrides(args.set))
@@ -143,8 +147,10 @@ def run_simulate(args: argparse.Namespace) -> int:
 
 
 def run_fit(args: argparse.Namespace) -> int:
-    from ..circuit import FitOptions, fit_lif
+    from ..circuit import FitOptions, circuit_kind, fit_lif
 
+    if circuit_kind(args.circuit) == "synapse":
+        return run_fit_synapse(args)
     res = fit_lif(args.circuit, params=_overrides(args.set), options=FitOptions(n_sweep=args.points))
     if args.output:
         try:
@@ -225,6 +231,85 @@ def plot_fit(res: Any, path: str) -> None:
     save_figure(fig, path)
 
 
+def run_fit_synapse(args: argparse.Namespace) -> int:
+    """``circuit fit`` of a circuit whose sidecar declares ``kind = "synapse"``."""
+    from ..circuit import fit_synapse
+
+    if args.output:
+        raise ConfigError("-o writes LIF parameters; for a synapse, save the fit with --json")
+    res = fit_synapse(args.circuit, params=_overrides(args.set))
+    if args.plot:
+        plot_synapse_fit(res, args.plot)
+    if args.json:
+        print_json(res.to_dict())
+        return 0
+    lin = (f"up to {format_si(res.linear_max_rate_hz, 'Hz')}" if res.linear_max_rate_hz > 0
+           else "none of the tested rates")
+    if math.isfinite(res.first_nonlinear_rate_hz):
+        lin += f" (error above tolerance from {format_si(res.first_nonlinear_rate_hz, 'Hz')})"
+    else:
+        lin += " (the highest rate tested)"
+    print_table(
+        f"fitted exponential synapse of {res.circuit}",
+        ["quantity", "value"],
+        [
+            ["tau_syn", format_si(res.tau_syn_s, "s")],
+            ["charge per event q", format_si(res.charge_coulomb, "C")],
+            ["weight q/tau", format_si(res.weight_amp, "A")],
+            ["rest current into post", format_si(res.rest_current_amp, "A")],
+            ["AER pulse", f"{format_si(res.pulse_width_s, 's')} at {format_si(res.pulse_amplitude_volt, 'V')}"],
+            ["fit error, single pulse (RMS / max)",
+             f"{res.single_rel_rms_error * 100:.2f} % / {res.single_rel_max_error * 100:.2f} %"],
+            ["fit error, linear range (RMS / max)",
+             f"{res.rel_rms_error_linear * 100:.2f} % / {res.rel_max_error_linear * 100:.2f} %"],
+            ["fit error, all runs (RMS / max)", f"{res.rel_rms_error * 100:.2f} % / {res.rel_max_error * 100:.2f} %"],
+            [f"linear range (RMS error <= {res.tolerance * 100:g} %)", lin],
+            ["energy per event (dynamic)", format_si(res.energy_per_event_joule, "J")],
+            ["static power", format_si(res.static_power_watt, "W")],
+            ["solver", f"{res.solver['method']}, reltol {res.solver['reltol']:g}"],
+            ["SPICE runs / wall time", f"{res.n_runs} / {res.wall_time_s:.1f} s"],
+        ],
+    )
+    rows = [
+        [format_si(r, "Hz"), str(n), f"{e * 100:.2f} %", f"{m * 100:.2f} %", f"{c:.3f}", format_si(en, "J")]
+        for r, n, e, m, c, en in zip(res.rates_hz, res.train_pulses, res.rate_rel_rms_error, res.rate_rel_max_error,
+                                      res.rate_charge_ratio, res.rate_energy_per_event_joule)
+    ]
+    print_table("error against input rate (pulse trains)",
+                ["rate", "pulses", "RMS error", "max error", "charge SPICE/model", "energy/event"], rows)
+    if args.plot:
+        print(f"current plot written to {args.plot}")
+    return 0
+
+
+def plot_synapse_fit(res: Any, path: str) -> None:
+    """SPICE current against the fitted exponential synapse: a single pulse and pulse trains."""
+    from .._display import pyplot
+
+    plt = pyplot()
+    n_ok = int(np.sum(res.rates_hz <= res.linear_max_rate_hz))
+    panels = [("single pulse", res.single_trace)]
+    if n_ok:
+        panels.append((f"train at {format_si(res.rates_hz[n_ok - 1], 'Hz')} (linear range)", res.train_traces[n_ok - 1]))
+    if n_ok < len(res.train_traces):
+        panels.append((f"train at {format_si(res.rates_hz[n_ok], 'Hz')} (outside)", res.train_traces[n_ok]))
+    fig, axes = plt.subplots(len(panels), 1, figsize=(7, 2.6 * len(panels)), dpi=120, squeeze=False)
+    for ax, (title, trace) in zip(axes[:, 0], panels):
+        t0 = trace.spike_times_s[0]
+        t = np.linspace(trace.time_s[0], trace.time_s[-1], 4000)
+        ax.plot((trace.time_s - t0) * 1e3, trace.i_syn_amp * 1e9, lw=1.4, label="SPICE")
+        ax.plot((t - t0) * 1e3, res.model_current(trace, t) * 1e9, "--", lw=1.0, label="fitted exponential")
+        ax.set_title(title, fontsize=9)
+        ax.set_ylabel("I_syn (nA)")
+        ax.grid(alpha=0.3)
+    axes[0, 0].legend(loc="upper right")
+    axes[-1, 0].set_xlabel("time after the first pulse (ms)")
+    fig.suptitle(f"{res.circuit}: tau = {format_si(res.tau_syn_s, 's')}, q = {format_si(res.charge_coulomb, 'C')}",
+                 fontsize=10)
+    fig.tight_layout()
+    save_figure(fig, path)
+
+
 def _plot_trace(trace: Any, spikes: Any, path: str) -> None:
     import matplotlib
 
@@ -243,9 +328,18 @@ def _plot_trace(trace: Any, spikes: Any, path: str) -> None:
     save_figure(fig, path)
 
 
+def _neuron_only(circuit: str, action: str) -> None:
+    from ..circuit import circuit_kind
+
+    if circuit_kind(circuit) == "synapse":
+        raise ConfigError(f"{circuit} is a synapse: 'circuit {action}' drives neurons; use 'circuit fit {circuit}' "
+                          "(see docs/synapses.md)")
+
+
 def run_montecarlo(args: argparse.Namespace) -> int:
     from ..circuit.montecarlo import run_montecarlo as mc
 
+    _neuron_only(args.circuit, "montecarlo")
     res = mc(args.circuit, args.n, seed=args.seed, scheduler=args.scheduler, n_workers=args.workers,
              progress=not args.json)
     res.save(args.output)

@@ -1,0 +1,305 @@
+"""Synapse netlists: loading them, and one transient run under a train of AER pulses.
+
+A synapse netlist follows its own port convention (docs/synapses.md): the AER pulse arrives on
+node ``pre``, the synaptic current flows into node ``post``, held at a fixed voltage by a source
+``VPOST`` through which it is measured, and ``VDD`` is the supply.  Its sidecar declares
+``kind = "synapse"``.  Templates are rendered as strictly as the neurons'
+(:class:`~neurochip.circuit.netlist.NetlistTemplate`); only the port check differs.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any, TypeVar
+
+import numpy as np
+from numpy.typing import NDArray
+
+from .._spec import load_toml
+from ..errors import ConfigError, InvalidParameterError, SimulationError
+from ..units import spice_number
+from . import _ngspice
+from .netlist import NetlistTemplate, _decls_from_toml, _hints_from_toml, _strip_end, list_circuits
+from .simulate import SolverSettings
+
+__all__ = ["SynapseTemplate", "SynapseTrace", "circuit_kind", "load_synapse", "simulate_synapse"]
+
+_PACKAGE = "neurochip.circuits"
+KINDS = ("neuron", "synapse")
+RISE_S = 10e-9  # rise and fall time of every AER pulse the simulator drives
+# ngspice puts a conductance gmin (default 1 pS) across every pn junction.  At 1.8 V that is 1.8 pA,
+# as much as the leak current I_tau of a DPI with a time constant of a few ms: it discharged the
+# capacitor node against I_tau and lengthened tau by a third at v_tau = 1.65 V.  The junctions of the generic cards have no area, hence no real leakage.
+GMIN_SIEMENS = 1e-15
+_NEURON_PORTS = "the port convention needs nodes 'in' and 'vm'"
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SynapseTemplate(NetlistTemplate):
+    """A synapse netlist template: placeholders checked and rendered like a neuron's.
+
+    The fields are those of :class:`~neurochip.circuit.netlist.NetlistTemplate`; the port check
+    asks for node ``pre``, node ``post``, a source ``VPOST`` on ``post`` and a supply ``VDD``
+    instead of the neuron's ``in`` and ``vm``.
+    """
+
+    def __post_init__(self) -> None:
+        where = self.source or self.name
+        try:
+            NetlistTemplate.__post_init__(self)  # placeholders == declarations, no analysis lines, VDD
+        except ConfigError as exc:
+            if _NEURON_PORTS not in str(exc):
+                raise
+        low = "\n".join(ln.split(";")[0] for ln in self.text.splitlines()[1:] if not ln.lstrip().startswith("*"))
+        low = low.lower()
+        if not re.search(r"^\s*vpost\s+post\s", low, re.MULTILINE):
+            raise ConfigError(
+                "no source 'VPOST post ...': the synapse port convention holds node 'post' at a fixed "
+                "voltage with a source named VPOST, through which the synaptic current is measured",
+                path=where,
+            )
+        if not re.search(r"(?<![\w.#])pre(?![\w(#])", low):
+            raise ConfigError("no node 'pre': the synapse port convention drives the AER pulse on it", path=where)
+
+
+def _sidecar_data(cir: Path) -> tuple[Path, dict[str, Any]]:
+    toml = cir.with_suffix(".toml")
+    return toml, (load_toml(toml) if toml.exists() else {})
+
+
+def _kind_of(cir: Path) -> str:
+    toml, data = _sidecar_data(cir)
+    kind = data.get("kind", "neuron")
+    if kind not in KINDS:
+        raise ConfigError(f"kind = {kind!r}: must be one of {', '.join(KINDS)}", path=str(toml), key="kind")
+    return str(kind)
+
+
+def _read_synapse(cir: Path) -> SynapseTemplate:
+    toml, data = _sidecar_data(cir)
+    if data.get("kind") != "synapse":
+        raise ConfigError(
+            f"{cir.stem} is not declared a synapse: its sidecar needs kind = \"synapse\"", path=str(toml), key="kind"
+        )
+    try:
+        text = _strip_end(cir.read_text())
+    except OSError as exc:
+        raise ConfigError(f"cannot read netlist: {exc.strerror}", path=str(cir)) from None
+    return SynapseTemplate(
+        name=cir.stem,
+        text=text,
+        params=_decls_from_toml(data, str(toml)),
+        directory=cir.resolve().parent,
+        description=str(data.get("description", "")),
+        fit_hints=_hints_from_toml(data, str(toml)),
+        source=str(cir),
+    )
+
+
+def _with_netlist(name_or_path: str | Path, read: Callable[[Path], T]) -> T:
+    """``read(path)`` of a shipped circuit (by name) or of a netlist file."""
+    text = str(name_or_path)
+    if text in list_circuits():
+        with resources.as_file(resources.files(_PACKAGE) / f"{text}.cir") as cir:
+            return read(Path(cir))
+    path = Path(text)
+    if not path.exists():
+        raise ConfigError(f"unknown circuit {text!r}; shipped circuits: {', '.join(list_circuits())}")
+    return read(path)
+
+
+def circuit_kind(name_or_path: str | Path) -> str:
+    """``"synapse"`` or ``"neuron"``: the ``kind`` a circuit's sidecar declares (default neuron).
+
+    Raises
+    ------
+    ConfigError
+        Unknown circuit, or a ``kind`` that is neither.
+    """
+    return _with_netlist(name_or_path, _kind_of)
+
+
+def load_synapse(name_or_path: str | Path) -> SynapseTemplate:
+    """A shipped synapse template by name (``"dpi_synapse"``) or a synapse netlist of your own.
+
+    Raises
+    ------
+    ConfigError
+        Unknown circuit, a sidecar that does not declare ``kind = "synapse"``, or a netlist that
+        breaks the synapse port convention.
+    """
+    return _with_netlist(name_or_path, _read_synapse)
+
+
+@dataclass(frozen=True, slots=True)
+class SynapseTrace:
+    """One transient run of a synapse (SI units; arrays of equal length).
+
+    Attributes
+    ----------
+    time_s : ndarray
+        Time points in s (ngspice's own steps).
+    i_syn_amp : ndarray
+        Synaptic current flowing into node ``post`` in A (through ``VPOST``).
+    i_supply_amp : ndarray
+        Current delivered by ``VDD`` in A (positive when the supply delivers power).
+    v_supply_volt : ndarray
+        Supply voltage in V.
+    spike_times_s : ndarray
+        Onsets of the AER pulses in s.
+    pulse_width_s : float
+        Width of each pulse in s (at half amplitude).
+    pulse_amplitude_volt : float
+        Pulse amplitude in V.
+    params : dict
+        The parameter values the netlist was rendered with.
+    """
+
+    time_s: NDArray[np.float64]
+    i_syn_amp: NDArray[np.float64]
+    i_supply_amp: NDArray[np.float64]
+    v_supply_volt: NDArray[np.float64]
+    spike_times_s: NDArray[np.float64]
+    pulse_width_s: float
+    pulse_amplitude_volt: float
+    params: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def power_watt(self) -> NDArray[np.float64]:
+        """Instantaneous supply power V_dd I_dd in W."""
+        return self.v_supply_volt * self.i_supply_amp
+
+
+def pulse_pwl(spike_times_s: NDArray[np.float64], width_s: float, amplitude_volt: float) -> str:
+    """``PWL(...)`` text of AER pulses: 0 V, then ``amplitude_volt`` for ``width_s`` from each onset.
+
+    Each edge takes 10 ns; the pulse is ``width_s`` wide at half amplitude.  The source is one
+    line, however long: the analysis lines reach ngspice one by one, with no continuation.
+    """
+    pts = [(0.0, 0.0)]
+    half = RISE_S / 2
+    for t in spike_times_s:
+        pts += [(t - half, 0.0), (t + half, amplitude_volt), (t + width_s - half, amplitude_volt),
+                (t + width_s + half, 0.0)]
+    return "PWL(" + " ".join(f"{spice_number(t)} {spice_number(v)}" for t, v in pts) + ")"
+
+
+def check_pulses(spike_times_s: Sequence[float], width_s: float, duration_s: float) -> NDArray[np.float64]:
+    """Pulse onsets as an array, after checking that the pulses fit in the run without touching.
+
+    Raises
+    ------
+    InvalidParameterError
+        A pulse width of 20 ns or less, a first onset before 10 ns, onsets closer than a pulse
+        width (overlapping pulses), or a last pulse that does not end before ``duration_s``.
+    """
+    t = np.asarray(spike_times_s, dtype=np.float64).reshape(-1)
+    if not (math.isfinite(width_s) and width_s > 2 * RISE_S):
+        raise InvalidParameterError(f"pulse_width_s = {width_s!r}: must be > {2 * RISE_S:g} s (two 10 ns edges)")
+    if not (math.isfinite(duration_s) and duration_s > 0):
+        raise InvalidParameterError(f"duration_s = {duration_s!r}: must be > 0")
+    if len(t) == 0:
+        return t
+    if not np.all(np.isfinite(t)) or t[0] < RISE_S:
+        raise InvalidParameterError(f"spike_times_s[0] = {t[0]!r}: pulses must start at >= {RISE_S:g} s")
+    gaps = np.diff(t)
+    if np.any(gaps <= width_s + RISE_S):
+        k = int(np.argmax(gaps <= width_s + RISE_S))
+        raise InvalidParameterError(
+            f"spike_times_s[{k + 1}] - spike_times_s[{k}] = {gaps[k]:g} s: pulses of {width_s:g} s overlap; "
+            f"onsets must be more than {width_s + RISE_S:g} s apart"
+        )
+    if t[-1] + width_s + RISE_S >= duration_s:
+        raise InvalidParameterError(
+            f"last pulse at {t[-1]:g} s does not end within duration_s = {duration_s:g} s"
+        )
+    return t
+
+
+def simulate_synapse(
+    circuit: SynapseTemplate | str | Path,
+    spike_times_s: Sequence[float],
+    duration_s: float,
+    *,
+    params: Mapping[str, float | str] | None = None,
+    pulse_width_s: float | None = None,
+    pulse_amplitude_volt: float | None = None,
+    solver: SolverSettings | None = None,
+) -> SynapseTrace:
+    """Simulate a synapse netlist driven by AER pulses on node ``pre``.
+
+    Parameters
+    ----------
+    circuit : SynapseTemplate, str or Path
+        A template, a shipped synapse name or a netlist path (synapse port convention).
+    spike_times_s : sequence of float
+        Pulse onsets in s, increasing, at least 10 ns; may be empty (a run at rest).
+    duration_s : float
+        Simulated time in s; every pulse must end before it.
+    params : mapping, optional
+        Template parameter values (SI floats or strings such as ``"1pF"``).
+    pulse_width_s : float, optional
+        Width of each pulse in s; default: the sidecar's ``[fit] pulse_width_s``, else 1 µs.
+    pulse_amplitude_volt : float, optional
+        Pulse amplitude in V; default: the sidecar's ``[fit] pulse_amplitude_volt``, else the
+        template's ``vdd`` parameter, else 1.8 V.
+    solver : SolverSettings, optional
+        ngspice settings; the time step is bounded by ``max_step_s``, else the sidecar's
+        ``[fit] max_step_s``, else ``duration_s / 5000``.
+
+    Returns
+    -------
+    SynapseTrace
+
+    Raises
+    ------
+    SimulationError
+        With ngspice's message, on a bad netlist or a run that fails or stops early.
+    InvalidParameterError
+        Overlapping pulses, pulses outside the run, an unknown parameter.
+    """
+    template = circuit if isinstance(circuit, SynapseTemplate) else load_synapse(circuit)
+    solver = solver or SolverSettings()
+    values = template.resolve(params)
+    width = pulse_width_s or template.fit_hints.get("pulse_width_s", 1e-6)
+    amplitude = pulse_amplitude_volt or template.fit_hints.get("pulse_amplitude_volt") or values.get("vdd", 1.8)
+    times = check_pulses(spike_times_s, width, duration_s)
+    body = "\n".join(template.render(values).splitlines()[1:])
+    max_step = solver.max_step_s or template.fit_hints.get("max_step_s") or duration_s / 5000
+    max_step = min(max_step, duration_s / 200)
+    source = pulse_pwl(times, width, amplitude) if len(times) else "DC 0"
+    analysis = [
+        f"VPRE pre 0 {source}",
+        f".options method={solver.method} reltol={solver.reltol:g} abstol={solver.abstol_amp:g} "
+        f"gmin={GMIN_SIEMENS:g} itl4=100",
+        f".tran {spice_number(max_step)} {spice_number(duration_s)} 0 {spice_number(max_step)}",
+        ".save i(vpost) v(vdd) i(vdd)",
+    ]
+    try:
+        vec = _ngspice.run(body, analysis, ["time", "vpost#branch", "vdd", "vdd#branch"])
+    except SimulationError as exc:
+        raise SimulationError(
+            f"{template.name}: {exc.args[0].split(';')[0]}", simulator_message=exc.simulator_message, line=exc.line
+        ) from None
+    t = vec["time"]
+    if len(t) < 2 or t[-1] < duration_s * (1 - 1e-6):
+        raise SimulationError(
+            f"{template.name}: the run stopped at t = {t[-1] if len(t) else 0:g} s of {duration_s:g} s (no convergence)"
+        )
+    # a branch current flows into the + terminal: into post through VPOST (> 0), out of VDD (< 0)
+    return SynapseTrace(
+        time_s=t,
+        i_syn_amp=vec["vpost#branch"],
+        i_supply_amp=-vec["vdd#branch"],
+        v_supply_volt=vec["vdd"],
+        spike_times_s=times,
+        pulse_width_s=float(width),
+        pulse_amplitude_volt=float(amplitude),
+        params=values,
+    )
