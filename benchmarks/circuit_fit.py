@@ -1,4 +1,4 @@
-"""Wall time of a full LIF fit of each shipped circuit (ngspice through PySpice).
+"""Wall time of a full LIF fit of each shipped neuron circuit (ngspice through PySpice).
 
 Run: ``.venv/bin/python benchmarks/circuit_fit.py``.  Prints, per circuit, the wall time, the
 number of SPICE runs, the fit error and the energy figures.  There is no peer tool doing the same
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 
-from neurochip.circuit import fit_lif, list_circuits, spice_available
+from neurochip.circuit import circuit_kind, fit_lif, list_circuits, spice_available
 
 
 def main() -> None:
@@ -17,7 +17,7 @@ def main() -> None:
         raise SystemExit("ngspice is not available")
     print(f"{'circuit':16s} {'wall (s)':>9s} {'runs':>5s} {'s/run':>7s} {'max ISI err':>12s} "
           f"{'E/spike (J)':>12s} {'P static (W)':>13s}")
-    for name in list_circuits():
+    for name in (n for n in list_circuits() if circuit_kind(n) == "neuron"):  # synapses: fit_synapse
         t0 = time.perf_counter()
         res = fit_lif(name)
         wall = time.perf_counter() - t0
