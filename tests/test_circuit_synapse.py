@@ -258,3 +258,12 @@ def test_cli_fit_synapse_json_and_plot(tmp_path):
     assert len(data["trains"]["rate_hz"]) == 5
     assert png.stat().st_size > 10_000
     assert main(["circuit", "fit", "syn_behavioral", "-o", str(tmp_path / "p.toml")]) == 1
+
+
+def test_neuron_simulation_refuses_a_synapse():
+    from neurochip.circuit import fit_lif, simulate
+
+    with pytest.raises(InvalidParameterError, match="dpi_synapse is a synapse, not a neuron"):
+        simulate("dpi_synapse", 1e-9, 1e-3)
+    with pytest.raises(InvalidParameterError, match="dpi_synapse is a synapse, not a neuron"):
+        fit_lif("dpi_synapse")

@@ -7,7 +7,7 @@ simulation runs.  See ``docs/circuits.md``.
 from __future__ import annotations
 
 from .fit import FitOptions, FitResult, fit_lif, measure_isi
-from .netlist import NetlistTemplate, ParamDecl, list_circuits, load_circuit
+from .netlist import NetlistTemplate, ParamDecl, circuit_kind, list_circuits, load_circuit, load_synapse
 from .simulate import (
     SolverSettings,
     Stimulus,
@@ -21,11 +21,8 @@ from .synapse import (
     BiasSweepResult,
     SynapseFitOptions,
     SynapseFitResult,
-    SynapseTemplate,
     SynapseTrace,
-    circuit_kind,
     fit_synapse,
-    load_synapse,
     simulate_synapse,
     sweep_bias,
     synaptic_current,
@@ -41,7 +38,6 @@ __all__ = [
     "Stimulus",
     "SynapseFitOptions",
     "SynapseFitResult",
-    "SynapseTemplate",
     "SynapseTrace",
     "Trace",
     "circuit_kind",

@@ -3,138 +3,34 @@
 A synapse netlist follows its own port convention (docs/synapses.md): the AER pulse arrives on
 node ``pre``, the synaptic current flows into node ``post``, held at a fixed voltage by a source
 ``VPOST`` through which it is measured, and ``VDD`` is the supply.  Its sidecar declares
-``kind = "synapse"``.  Templates are rendered as strictly as the neurons'
-(:class:`~neurochip.circuit.netlist.NetlistTemplate`); only the port check differs.
+``kind = "synapse"``.  Templates are the neurons' :class:`~neurochip.circuit.netlist.NetlistTemplate`, loaded by
+:func:`~neurochip.circuit.netlist.load_synapse`.
 """
 
 from __future__ import annotations
 
 import math
-import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from importlib import resources
 from pathlib import Path
-from typing import Any, TypeVar
 
 import numpy as np
 from numpy.typing import NDArray
 
-from .._spec import load_toml
-from ..errors import ConfigError, InvalidParameterError, SimulationError
+from ..errors import InvalidParameterError, SimulationError
 from ..units import spice_number
 from . import _ngspice
-from .netlist import NetlistTemplate, _decls_from_toml, _hints_from_toml, _strip_end, list_circuits
+from .netlist import NetlistTemplate, load_synapse
 from .simulate import SolverSettings
 
-__all__ = ["SynapseTemplate", "SynapseTrace", "circuit_kind", "load_synapse", "simulate_synapse"]
+__all__ = ["SynapseTrace", "simulate_synapse"]
 
 _PACKAGE = "neurochip.circuits"
-KINDS = ("neuron", "synapse")
 RISE_S = 10e-9  # rise and fall time of every AER pulse the simulator drives
 # ngspice puts a conductance gmin (default 1 pS) across every pn junction.  At 1.8 V that is 1.8 pA,
 # as much as the leak current I_tau of a DPI with a time constant of a few ms: it discharged the
 # capacitor node against I_tau and lengthened tau by a third at v_tau = 1.65 V.  The junctions of the generic cards have no area, hence no real leakage.
 GMIN_SIEMENS = 1e-15
-_NEURON_PORTS = "the port convention needs nodes 'in' and 'vm'"
-T = TypeVar("T")
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class SynapseTemplate(NetlistTemplate):
-    """A synapse netlist template: placeholders checked and rendered like a neuron's.
-
-    The fields are those of :class:`~neurochip.circuit.netlist.NetlistTemplate`; the port check
-    asks for node ``pre``, node ``post``, a source ``VPOST`` on ``post`` and a supply ``VDD``
-    instead of the neuron's ``in`` and ``vm``.
-    """
-
-    def __post_init__(self) -> None:
-        where = self.source or self.name
-        try:
-            NetlistTemplate.__post_init__(self)  # placeholders == declarations, no analysis lines, VDD
-        except ConfigError as exc:
-            if _NEURON_PORTS not in str(exc):
-                raise
-        low = "\n".join(ln.split(";")[0] for ln in self.text.splitlines()[1:] if not ln.lstrip().startswith("*"))
-        low = low.lower()
-        if not re.search(r"^\s*vpost\s+post\s", low, re.MULTILINE):
-            raise ConfigError(
-                "no source 'VPOST post ...': the synapse port convention holds node 'post' at a fixed "
-                "voltage with a source named VPOST, through which the synaptic current is measured",
-                path=where,
-            )
-        if not re.search(r"(?<![\w.#])pre(?![\w(#])", low):
-            raise ConfigError("no node 'pre': the synapse port convention drives the AER pulse on it", path=where)
-
-
-def _sidecar_data(cir: Path) -> tuple[Path, dict[str, Any]]:
-    toml = cir.with_suffix(".toml")
-    return toml, (load_toml(toml) if toml.exists() else {})
-
-
-def _kind_of(cir: Path) -> str:
-    toml, data = _sidecar_data(cir)
-    kind = data.get("kind", "neuron")
-    if kind not in KINDS:
-        raise ConfigError(f"kind = {kind!r}: must be one of {', '.join(KINDS)}", path=str(toml), key="kind")
-    return str(kind)
-
-
-def _read_synapse(cir: Path) -> SynapseTemplate:
-    toml, data = _sidecar_data(cir)
-    if data.get("kind") != "synapse":
-        raise ConfigError(
-            f"{cir.stem} is not declared a synapse: its sidecar needs kind = \"synapse\"", path=str(toml), key="kind"
-        )
-    try:
-        text = _strip_end(cir.read_text())
-    except OSError as exc:
-        raise ConfigError(f"cannot read netlist: {exc.strerror}", path=str(cir)) from None
-    return SynapseTemplate(
-        name=cir.stem,
-        text=text,
-        params=_decls_from_toml(data, str(toml)),
-        directory=cir.resolve().parent,
-        description=str(data.get("description", "")),
-        fit_hints=_hints_from_toml(data, str(toml)),
-        source=str(cir),
-    )
-
-
-def _with_netlist(name_or_path: str | Path, read: Callable[[Path], T]) -> T:
-    """``read(path)`` of a shipped circuit (by name) or of a netlist file."""
-    text = str(name_or_path)
-    if text in list_circuits():
-        with resources.as_file(resources.files(_PACKAGE) / f"{text}.cir") as cir:
-            return read(Path(cir))
-    path = Path(text)
-    if not path.exists():
-        raise ConfigError(f"unknown circuit {text!r}; shipped circuits: {', '.join(list_circuits())}")
-    return read(path)
-
-
-def circuit_kind(name_or_path: str | Path) -> str:
-    """``"synapse"`` or ``"neuron"``: the ``kind`` a circuit's sidecar declares (default neuron).
-
-    Raises
-    ------
-    ConfigError
-        Unknown circuit, or a ``kind`` that is neither.
-    """
-    return _with_netlist(name_or_path, _kind_of)
-
-
-def load_synapse(name_or_path: str | Path) -> SynapseTemplate:
-    """A shipped synapse template by name (``"dpi_synapse"``) or a synapse netlist of your own.
-
-    Raises
-    ------
-    ConfigError
-        Unknown circuit, a sidecar that does not declare ``kind = "synapse"``, or a netlist that
-        breaks the synapse port convention.
-    """
-    return _with_netlist(name_or_path, _read_synapse)
 
 
 @dataclass(frozen=True, slots=True)
@@ -223,7 +119,7 @@ def check_pulses(spike_times_s: Sequence[float], width_s: float, duration_s: flo
 
 
 def simulate_synapse(
-    circuit: SynapseTemplate | str | Path,
+    circuit: NetlistTemplate | str | Path,
     spike_times_s: Sequence[float],
     duration_s: float,
     *,
@@ -236,7 +132,7 @@ def simulate_synapse(
 
     Parameters
     ----------
-    circuit : SynapseTemplate, str or Path
+    circuit : NetlistTemplate, str or Path
         A template, a shipped synapse name or a netlist path (synapse port convention).
     spike_times_s : sequence of float
         Pulse onsets in s, increasing, at least 10 ns; may be empty (a run at rest).
@@ -264,7 +160,7 @@ def simulate_synapse(
     InvalidParameterError
         Overlapping pulses, pulses outside the run, an unknown parameter.
     """
-    template = circuit if isinstance(circuit, SynapseTemplate) else load_synapse(circuit)
+    template = circuit if isinstance(circuit, NetlistTemplate) and circuit.kind == "synapse" else load_synapse(circuit)
     solver = solver or SolverSettings()
     values = template.resolve(params)
     width = pulse_width_s or template.fit_hints.get("pulse_width_s", 1e-6)

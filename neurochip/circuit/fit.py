@@ -430,6 +430,10 @@ def fit_lif(
     t_start = time.perf_counter()
     options = options or FitOptions()
     template = circuit if isinstance(circuit, NetlistTemplate) else load_circuit(circuit)
+    if template.kind != "neuron":
+        raise InvalidParameterError(
+            f"{template.name} is a {template.kind}, not a neuron: fit it with neurochip.circuit.fit_synapse"
+        )
     run = _Runner(template, params, options.solver)
     probe = options.probe_current_amp or template.fit_hints.get("probe_current_amp", 1e-9)
     settle = template.fit_hints.get("settle_s", 1e-3)

@@ -34,9 +34,11 @@ from .._spec import load_toml
 from ..errors import ConfigError, InvalidParameterError
 from ..units import parse_quantity, spice_number
 
-__all__ = ["NetlistTemplate", "ParamDecl", "SpiceTemplate", "list_circuits", "load_circuit"]
+__all__ = ["NetlistTemplate", "ParamDecl", "SpiceTemplate", "circuit_kind", "list_circuits", "load_circuit", "load_synapse"]
 
 _PACKAGE = "neurochip.circuits"
+#: what a netlist can be; its sidecar's ``kind`` says which (default neuron)
+KINDS = ("neuron", "synapse")
 
 
 class SpiceTemplate(string.Template):
@@ -152,12 +154,16 @@ class NetlistTemplate:
         Optional Monte Carlo declaration (see :mod:`neurochip.circuit.montecarlo`).
     source : str
         Where the template came from (for messages).
+    kind : {"neuron", "synapse"}
+        What the circuit is, from its sidecar's ``kind`` (default ``"neuron"``); it decides the
+        port convention checked: a neuron has nodes ``in`` and ``vm``, a synapse node ``pre``
+        and a source ``VPOST`` holding node ``post`` (docs/synapses.md).
 
     Raises
     ------
     ConfigError
-        If placeholders and declarations differ, or the text breaks the port convention (an
-        analysis or control line, no ``VDD`` source, no node ``in`` or ``vm``).
+        If placeholders and declarations differ, or the text breaks the port convention of its
+        kind (an analysis or control line, no ``VDD`` source, a missing port).
 
     Examples
     --------
@@ -182,6 +188,7 @@ class NetlistTemplate:
     fit_hints: dict[str, float] = field(default_factory=dict)
     mismatch: dict[str, Any] = field(default_factory=dict)
     source: str = ""
+    kind: str = "neuron"
 
     def __post_init__(self) -> None:
         used = template_identifiers(self.text)
@@ -195,7 +202,10 @@ class NetlistTemplate:
             if unused:
                 parts.append(f"declared but not used: {', '.join(unused)}")
             raise ConfigError("; ".join(parts), path=self.source or self.name)
-        _check_netlist_body(self.text, self.source or self.name)
+        if self.kind not in KINDS:
+            raise ConfigError(f"kind = {self.kind!r}: must be one of {', '.join(KINDS)}", path=self.source or self.name,
+                              key="kind")
+        _check_netlist_body(self.text, self.source or self.name, self.kind)
 
     @property
     def defaults(self) -> dict[str, float]:
@@ -272,7 +282,7 @@ class NetlistTemplate:
 _ANALYSIS = re.compile(r"^\s*\.(tran|op|ac|dc|noise|control|endc|end)\b", re.IGNORECASE)
 
 
-def _check_netlist_body(text: str, where: str) -> None:
+def _check_netlist_body(text: str, where: str, kind: str = "neuron") -> None:
     lines = text.splitlines()
     body = lines[1:]  # the first line of a SPICE file is its title
     for k, line in enumerate(body, start=2):
@@ -286,9 +296,23 @@ def _check_netlist_body(text: str, where: str) -> None:
     low = "\n".join(ln.split(";")[0] for ln in body).lower()
     if not re.search(r"^\s*vdd\s", low, re.MULTILINE):
         raise ConfigError("no supply source: the port convention needs a voltage source named VDD", path=where)
+    if kind == "synapse":
+        if not re.search(r"^\s*vpost\s+post\s", low, re.MULTILINE):
+            raise ConfigError(
+                "no source 'VPOST post ...': the synapse port convention holds node 'post' at a fixed "
+                "voltage with a source named VPOST, through which the synaptic current is measured",
+                path=where,
+            )
+        if not _has_node(low, "pre"):
+            raise ConfigError("no node 'pre': the synapse port convention drives the AER pulse on it", path=where)
+        return
     for node in ("in", "vm"):
-        if not re.search(rf"(?<![\w.#]){node}(?![\w(#])", low):
+        if not _has_node(low, node):
             raise ConfigError(f"no node {node!r}: the port convention needs nodes 'in' and 'vm'", path=where)
+
+
+def _has_node(low: str, node: str) -> bool:
+    return re.search(rf"(?<![\w.#]){node}(?![\w(#])", low) is not None
 
 
 def _absolute_includes(text: str, directory: Path) -> str:
@@ -387,7 +411,15 @@ def load_template(cir: Path, toml: Path | None = None) -> NetlistTemplate:
         fit_hints=_hints_from_toml(data, str(toml)),
         mismatch=dict(data.get("mismatch", {})),
         source=str(cir),
+        kind=_kind_from_toml(data, str(toml)),
     )
+
+
+def _kind_from_toml(data: dict[str, Any], source: str) -> str:
+    kind = data.get("kind", "neuron")
+    if kind not in KINDS:
+        raise ConfigError(f"kind = {kind!r}: must be one of {', '.join(KINDS)}", path=source, key="kind")
+    return str(kind)
 
 
 def list_circuits() -> list[str]:
@@ -401,7 +433,7 @@ def list_circuits() -> list[str]:
     Examples
     --------
     >>> list_circuits()
-    ['lif_behavioral', 'lif_transistor']
+    ['dpi_synapse', 'lif_behavioral', 'lif_transistor', 'syn_behavioral']
     """
     root = resources.files(_PACKAGE)
     return sorted(p.name[:-4] for p in root.iterdir() if p.name.endswith(".cir"))
@@ -446,3 +478,62 @@ def load_circuit(name_or_path: str | Path) -> NetlistTemplate:
             raise ConfigError("no such netlist file", path=text)
         return load_template(path)
     raise ConfigError(f"unknown circuit {text!r}; shipped circuits: {', '.join(list_circuits())}")
+
+
+def circuit_kind(name_or_path: str | Path) -> str:
+    """What a circuit is: the ``kind`` its sidecar declares.
+
+    Parameters
+    ----------
+    name_or_path : str or Path
+        A shipped circuit name or a netlist path.
+
+    Returns
+    -------
+    str
+        ``"neuron"`` (the default) or ``"synapse"``.
+
+    Raises
+    ------
+    ConfigError
+        Unknown circuit, a ``kind`` that is neither, or a netlist that breaks its kind's ports.
+
+    Examples
+    --------
+    >>> circuit_kind("lif_transistor"), circuit_kind("dpi_synapse")
+    ('neuron', 'synapse')
+    """
+    return load_circuit(name_or_path).kind
+
+
+def load_synapse(name_or_path: str | Path) -> NetlistTemplate:
+    """A synapse template: :func:`load_circuit`, refusing any other kind.
+
+    Parameters
+    ----------
+    name_or_path : str or Path
+        A shipped synapse name (``"dpi_synapse"``) or a synapse netlist path.
+
+    Returns
+    -------
+    NetlistTemplate
+        With ``kind == "synapse"``.
+
+    Raises
+    ------
+    ConfigError
+        Unknown circuit, a sidecar that does not declare ``kind = "synapse"``, or a netlist that
+        breaks the synapse port convention.
+
+    Examples
+    --------
+    >>> load_synapse("syn_behavioral").kind
+    'synapse'
+    """
+    template = load_circuit(name_or_path)
+    if template.kind != "synapse":
+        raise ConfigError(
+            f'{template.name} is not declared a synapse: its sidecar needs kind = "synapse"',
+            path=str(Path(template.source).with_suffix(".toml")) if template.source else template.name, key="kind",
+        )
+    return template

@@ -317,6 +317,10 @@ def simulate(
     2e-12
     """
     template = circuit if isinstance(circuit, NetlistTemplate) else load_circuit(circuit)
+    if template.kind != "neuron":
+        raise InvalidParameterError(
+            f"{template.name} is a {template.kind}, not a neuron: fit it with neurochip.circuit.fit_synapse"
+        )
     if not isinstance(stimulus, Stimulus):
         stimulus = Stimulus.dc(float(stimulus))
     if not (math.isfinite(duration_s) and duration_s > 0):

@@ -40,25 +40,16 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ..errors import InvalidParameterError, SimulationError
-from ._synapse_netlist import (
-    RISE_S,
-    SynapseTemplate,
-    SynapseTrace,
-    circuit_kind,
-    load_synapse,
-    simulate_synapse,
-)
+from ._synapse_netlist import RISE_S, SynapseTrace, simulate_synapse
+from .netlist import NetlistTemplate, load_synapse
 from .simulate import SolverSettings, _integrate
 
 __all__ = [
     "BiasSweepResult",
     "SynapseFitOptions",
     "SynapseFitResult",
-    "SynapseTemplate",
     "SynapseTrace",
-    "circuit_kind",
     "fit_synapse",
-    "load_synapse",
     "simulate_synapse",
     "sweep_bias",
     "synaptic_current",
@@ -330,7 +321,7 @@ class _Compare:
 class _Runner:
     """Counts runs; one place that calls :func:`simulate_synapse`."""
 
-    def __init__(self, template: SynapseTemplate, params: Mapping[str, float | str] | None,
+    def __init__(self, template: NetlistTemplate, params: Mapping[str, float | str] | None,
                  options: SynapseFitOptions):
         self.template = template
         self.params = dict(params or {})
@@ -412,7 +403,7 @@ def _single_pulse(run: _Runner, tau: float, width: float, tail_taus: float
 
 
 def fit_synapse(
-    name_or_path: SynapseTemplate | str | Path,
+    name_or_path: NetlistTemplate | str | Path,
     *,
     params: Mapping[str, float | str] | None = None,
     options: SynapseFitOptions | None = None,
@@ -421,7 +412,7 @@ def fit_synapse(
 
     Parameters
     ----------
-    name_or_path : SynapseTemplate, str or Path
+    name_or_path : NetlistTemplate, str or Path
         Template, shipped synapse name (``"dpi_synapse"``, ``"syn_behavioral"``) or netlist path
         following the synapse port convention (``pre``, ``post`` with ``VPOST``, ``VDD``).
     params : mapping, optional
@@ -456,7 +447,7 @@ def fit_synapse(
 
     t_start = time.perf_counter()
     options = options or SynapseFitOptions()
-    template = name_or_path if isinstance(name_or_path, SynapseTemplate) else load_synapse(name_or_path)
+    template = name_or_path if isinstance(name_or_path, NetlistTemplate) else load_synapse(name_or_path)
     run = _Runner(template, params, options)
     width = options.pulse_width_s or template.fit_hints.get("pulse_width_s", 1e-6)
     tau0 = options.tau_guess_s or template.fit_hints.get("tau_guess_s", 1e-3)
@@ -581,7 +572,7 @@ class BiasSweepResult:
 
 
 def sweep_bias(
-    name_or_path: SynapseTemplate | str | Path,
+    name_or_path: NetlistTemplate | str | Path,
     param: str,
     values: Sequence[float | str],
     *,
@@ -592,7 +583,7 @@ def sweep_bias(
 
     Parameters
     ----------
-    name_or_path : SynapseTemplate, str or Path
+    name_or_path : NetlistTemplate, str or Path
         The synapse.
     param : str
         Declared parameter to sweep.
@@ -613,7 +604,7 @@ def sweep_bias(
     so :math:`\tau = C U_T/(\kappa I_\tau)` grows exponentially with :math:`V_\tau`:
     :math:`d\ln\tau/dV_\tau = \kappa_p/U_T` (about 25-35 /V for :math:`\kappa_p` = 0.65-0.9).
     """
-    template = name_or_path if isinstance(name_or_path, SynapseTemplate) else load_synapse(name_or_path)
+    template = name_or_path if isinstance(name_or_path, NetlistTemplate) else load_synapse(name_or_path)
     if param not in template.params:
         raise InvalidParameterError(f"{template.name}: unknown parameter {param!r}; declared: {', '.join(template.params)}")
     if len(values) < 2:

@@ -80,14 +80,13 @@ def _q(value: str, unit: str, flag: str) -> float:
 
 
 def run_list(args: argparse.Namespace) -> int:
-    from ..circuit import circuit_kind, list_circuits, load_circuit, load_synapse
+    from ..circuit import list_circuits, load_circuit
 
     data = {}
     for name in list_circuits():
-        kind = circuit_kind(name)
-        t = load_synapse(name) if kind == "synapse" else load_circuit(name)
+        t = load_circuit(name)
         data[name] = {
-            "kind": kind,
+            "kind": t.kind,
             "description": t.description,
             "params": {k: {"unit": p.unit, "default": p.default, "description": p.description} for k, p in t.params.items()},
         }
