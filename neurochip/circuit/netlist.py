@@ -465,7 +465,7 @@ def load_circuit(name_or_path: str | Path) -> NetlistTemplate:
     >>> load_circuit("nosuch")
     Traceback (most recent call last):
     ...
-    neurochip.errors.ConfigError: unknown circuit 'nosuch'; shipped circuits: lif_behavioral, lif_transistor
+    neurochip.errors.ConfigError: unknown circuit 'nosuch'; shipped circuits: dpi_synapse, lif_behavioral, lif_transistor, syn_behavioral
     """
     text = str(name_or_path)
     if text in list_circuits():
