@@ -17,8 +17,9 @@ meant for small networks and for the parity test.  The rules:
   is tested (a volley of simultaneous excitatory and inhibitory spikes acts as its sum, as on
   a clock-driven simulator's time step).  The spike log is sorted by (time, address).
 
-Poisson inputs are the engine's own per-neuron streams (``_engine.poisson_train``: the same
-seeded generator, drawn in the same order), so both backends see identical inputs.
+Poisson inputs are the engine's own per-neuron streams (``_random.poisson_train``, the plain
+Python copy of the engine's generator, drawn in the same order), so both backends see
+identical inputs.  Nothing here needs the compiled engine.
 """
 
 from __future__ import annotations
@@ -29,8 +30,8 @@ import math
 import numpy as np
 
 from ..network import SynapseCSR
-from . import _engine
 from ._prepare import Prepared
+from ._random import poisson_train
 
 _DRIFT, _STEP, _GIVEN, _POISSON, _REC = 0, 1, 2, 3, 4
 
@@ -61,7 +62,7 @@ def run_reference(prep: Prepared, csr: SynapseCSR, duration_s: float, seed: int,
             heapq.heappush(heap, (prep.sin_t[k], _GIVEN, i, k))
         if prep.rate[i] > 0:
             lo, hi = prep.pois_ptr[i], prep.pois_ptr[i + 1]
-            times, src = _engine.poisson_train(seed, i, float(prep.rate[i]), prep.pois_cum[lo:hi].copy(), duration_s)
+            times, src = poisson_train(seed, i, float(prep.rate[i]), prep.pois_cum[lo:hi].copy(), duration_s)
             for seq, (t, j) in enumerate(zip(times.tolist(), src.tolist())):
                 heapq.heappush(heap, (t, _POISSON, i, seq, float(prep.pois_w[lo + j])))
     spikes: list[tuple[float, int]] = []
