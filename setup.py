@@ -4,6 +4,8 @@ Package layout and metadata are in pyproject.toml.  Here: every ``emulator/*.pyx
 into ``neurochip.emulator.<name>``, and ``neurochip/network/_csr.pyx`` into the network model's
 counting sort (the emulator/ folder is installed as the package
 ``neurochip.emulator``, so nothing called ``emulator`` lands at the top of site-packages).
+Today that is one module, ``_engine``, split into the includes ``emulator/*.pxi``: they are its
+dependencies, so editing one rebuilds it.
 """
 
 from pathlib import Path
@@ -13,10 +15,12 @@ from Cython.Build import cythonize
 from setuptools import Extension, setup
 
 HERE = Path(__file__).parent
+INCLUDES = [str(p.relative_to(HERE)) for p in sorted((HERE / "emulator").glob("*.pxi"))]
 extensions = [
     Extension(
         f"neurochip.emulator.{pyx.stem}",
         [str(pyx.relative_to(HERE))],
+        depends=INCLUDES,
         include_dirs=[numpy.get_include()],
         define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
         extra_compile_args=["-O3", "-falign-functions=64", "-falign-loops=32"],

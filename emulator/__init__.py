@@ -1,9 +1,10 @@
 """The neurochip emulator: exact event-driven LIF dynamics, compiled with Cython.
 
-The compiled kernels live in ``neurochip.emulator._engine`` (networks) and
-``neurochip.emulator._core`` (one neuron under DC); this module is the public wrapper that
-validates inputs and turns kernel results into arrays in SI units.  ``backend="reference"``
-runs the plain-Python definition of the same behaviour (``_reference.py``).  See
+The compiled kernels live in one extension, ``neurochip.emulator._engine`` (networks and
+single neurons; its includes ``emulator/*.pxi`` hold one concern each); this module is the
+public wrapper that validates inputs, builds the kernel's one input (``KernelInput``) and
+turns kernel results into arrays in SI units.  ``backend="reference"`` runs the plain-Python
+definition of the same behaviour (``_reference.py``), which needs no compiled code.  See
 docs/emulator.md for the model, the exactness argument and the limits.
 """
 
@@ -22,14 +23,6 @@ from ..errors import InvalidParameterError
 from ..lif import LIFParams
 from ..network import Network
 from ._routing import RoutingStats
-
-try:
-    from . import _core, _engine, _single
-except ImportError as exc:  # pragma: no cover - depends on the build
-    raise ImportError(
-        "neurochip.emulator's compiled core (_core, _engine, _single) is not built; run `make install` "
-        "(or `pip install -e .`) in the repository to compile it"
-    ) from exc
 
 __all__ = [
     "dc_spike_times",
@@ -133,6 +126,57 @@ class EmulationResult:
         return float(np.mean(np.sqrt(np.maximum(var, 0.0)) / mean))
 
 
+def _compiled() -> Any:
+    """The compiled engine; an ImportError saying how to build it when it is missing (the
+    reference backend runs without it, the compiled one never falls back to it)."""
+    try:
+        from . import _engine as engine
+    except ImportError as exc:
+        raise ImportError(
+            "neurochip.emulator's compiled engine (neurochip.emulator._engine) is not built; run "
+            "`make install` (or `pip install -e .`) in the repository to compile it"
+        ) from exc
+    return engine
+
+
+def _kernel_input(
+    prep: Any, csr: Any, tables: dict[str, Any] | None, *, seed: int, duration_s: float, window_s: float,
+    noise_dt_fraction: float,
+) -> Any:
+    """The kernel's one input: every array of ``_engine.KERNEL_ARRAYS`` (and ``ROUTER_ARRAYS``
+    for a routed run) from the prepared network, its synapses and the routing tables, checked
+    for dtype and length and made C-contiguous."""
+    engine = _compiled()
+    n = prep.n
+    source: dict[str, Any] = {name: getattr(prep, name, None) for name, _, _ in engine.KERNEL_ARRAYS}
+    source.update(
+        indptr=csr.indptr, indices=csr.indices, weights=csr.weights, delays=csr.delays_s,
+        noise_dt=noise_dt_fraction / np.where(prep.inv_tau > 0, prep.inv_tau, 1.0),
+    )  # fmt: skip
+    spec = list(engine.KERNEL_ARRAYS)
+    if tables is not None:
+        source.update({name: tables[name] for name, _, _ in engine.ROUTER_ARRAYS})
+        spec += engine.ROUTER_ARRAYS
+    rows = csr.delays_s.size * n + 1
+    want = {"n": n, "n+1": n + 1, "rows+1": rows}
+    arrays = {}
+    for name, dtype, length in spec:
+        a = source[name]
+        if not isinstance(a, np.ndarray) or a.dtype != np.dtype(dtype) or a.ndim != 1:
+            got = f"{a.dtype} {a.shape}" if isinstance(a, np.ndarray) else type(a).__name__
+            raise InvalidParameterError(f"kernel input {name}: {got}: must be a 1-d {dtype} array")
+        if length and a.size != want[length]:
+            raise InvalidParameterError(f"kernel input {name}: {a.size} elements: must have {want[length]}")
+        arrays[name] = np.ascontiguousarray(a)
+    if tables is not None:  # outputs: written in place, so they must not be copies
+        for name in ("sub_delivered", "core_counters", "link_counters", "link_busy_s"):
+            if arrays[name] is not tables[name]:
+                raise InvalidParameterError(f"kernel input {name}: must be C-contiguous (an output array)")
+    return engine.KernelInput(
+        arrays, seed=seed, duration_s=duration_s, window_s=window_s, gen=bool(prep.gen), route=tables
+    )
+
+
 def _window(prep: Any, delays: NDArray[np.float64], duration_s: float) -> float:
     """Window length: just under the minimum delay (so a spike never arrives in the window it
     was emitted in, whatever the rounding), at most tau_min / 8 (the polynomial frame), at most
@@ -216,6 +260,8 @@ def run(
         raise InvalidParameterError(f"seed = {seed!r}: must be an int in [0, 2**64)")
     if backend not in BACKENDS:
         raise InvalidParameterError(f"backend = {backend!r}: must be one of {BACKENDS}")
+    if backend == "cython":
+        _compiled()  # a missing build says so before any work
     prep = prepare(network, inputs, duration_s)
     csr = network.csr()
     if not (isinstance(noise_dt_fraction, (int, float)) and 0 < noise_dt_fraction <= 0.1):
@@ -247,27 +293,17 @@ def run(
         window = math.nan
     else:
         window = _window(prep, csr.delays_s, duration_s)
-        uniform = bool((prep.inv_tau == prep.inv_tau[0]).all())
-        counts = np.zeros(prep.n, np.int64)
-        cvec = np.zeros(len(_engine.counter_names()), np.int64)
-        vinf = prep.vinf.copy()
+        engine = _compiled()
+        kin = _kernel_input(
+            prep, csr, tables, seed=int(seed), duration_s=duration_s, window_s=window,
+            noise_dt_fraction=noise_dt_fraction,
+        )  # fmt: skip
         t0 = time.perf_counter()
         c0 = time.process_time()
-        times, ids = _engine.run_lif(
-            prep.inv_tau, vinf, prep.vth, prep.vreset, prep.tref, prep.v0,
-            prep.rate, prep.pois_ptr, prep.pois_cum, prep.pois_w,
-            prep.sin_ptr, prep.sin_t, prep.sin_w,
-            prep.st_ptr, prep.st_t, prep.st_vinf,
-            csr.indptr, csr.indices, csr.weights, csr.delays_s,
-            int(seed), duration_s, window, int(uniform), 1,
-            counts, cvec,
-            prep.cm, prep.binc, prep.inv_tau_w, int(prep.gen),
-            prep.sigma, np.ascontiguousarray(noise_dt_fraction / np.where(prep.inv_tau > 0, prep.inv_tau, 1.0)),
-            tables,
-        )  # fmt: skip
+        times, ids, counts, cvec = engine.run_lif(kin)
         wall = time.perf_counter() - t0
         cpu = time.process_time() - c0
-        counters = {name: int(v) for name, v in zip(_engine.counter_names(), cvec)}
+        counters = {name: int(v) for name, v in zip(engine.counter_names(), cvec)}
         if tables is not None:  # routed: counted per delivered sub-row, not in the kernel
             counters["rec_events"] = int(np.dot(tables["sub_delivered"], np.diff(tables["sub_indptr"])))
         counters["neuron_updates"] = (
@@ -281,7 +317,7 @@ def run(
         from ._routing import routing_stats
 
         rec_in = np.zeros(prep.n, np.int64)
-        _engine.received(tables["sub_indptr"], tables["sub_indices"], tables["sub_delivered"], prep.n, rec_in)
+        _compiled().received(tables["sub_indptr"], tables["sub_indices"], tables["sub_delivered"], prep.n, rec_in)
         routing = routing_stats(tables, mapping, ids, duration_s)
     events = np.empty(times.size if record else 0, dtype=EVENT_DTYPE)
     if record:
@@ -317,7 +353,7 @@ def _received(csr: Any, times: NDArray[np.float64], ids: NDArray[np.int32], dura
     delivered = np.concatenate(
         [np.bincount(ids[times + d < duration_s], minlength=n).astype(np.int64) for d in csr.delays_s]
     )
-    _engine.received(csr.indptr, csr.indices, delivered, n, out)
+    _compiled().received(csr.indptr, csr.indices, delivered, n, out)
     return out
 
 
@@ -347,7 +383,7 @@ def dc_spike_times(
     if params.is_adapting or params.noise_sigma_volt > 0:
         raise InvalidParameterError("dc_spike_times: needs a non-adapting, noise-free neuron")
     v0 = params.v_reset_volt if v0_volt is None else float(v0_volt)
-    return _core.dc_spike_times(
+    return _compiled().dc_spike_times(
         params.c_m_farad,
         params.g_leak_siemens,
         params.e_leak_volt,
@@ -404,7 +440,7 @@ def adaptive_spike_times(
     if params.noise_sigma_volt > 0:
         raise InvalidParameterError("adaptive_spike_times: noise_sigma_volt must be 0 (use noisy_spike_times)")
     v0 = params.v_reset_volt if v0_volt is None else float(v0_volt)
-    return _single.adaptive_spike_times(
+    return _compiled().adaptive_spike_times(
         params.c_m_farad, params.g_leak_siemens, params.e_leak_volt, params.v_th_volt,
         params.v_reset_volt, params.t_ref_s, params.adapt_increment_amp, params.tau_adapt_s,
         float(current_amp), v0, float(w0_amp), duration_s,
@@ -464,7 +500,7 @@ def noisy_spike_times(
         raise InvalidParameterError(f"dt_s = {dt_s!r}: must be in (0, tau_m / 10]")
     mu = params.e_leak_volt + float(current_amp) / params.g_leak_siemens
     v0 = params.v_reset_volt if v0_volt is None else float(v0_volt)
-    times, _ = _single.noisy_spike_times(
+    times, _ = _compiled().noisy_spike_times(
         tau, mu, params.noise_sigma_volt, params.v_th_volt, params.v_reset_volt, params.t_ref_s,
         v0, duration_s, dt, int(seed),
     )  # fmt: skip

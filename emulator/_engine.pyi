@@ -1,8 +1,36 @@
+"""The compiled emulator engine (emulator/_engine.pyx and its includes)."""
+
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
+# (name, dtype, length) of every array the kernel reads; length "n", "n+1", "rows+1" or ""
+KERNEL_ARRAYS: tuple[tuple[str, str, str], ...]
+ROUTER_ARRAYS: tuple[tuple[str, str, str], ...]
+
+class KernelInput:
+    n: int
+    seed: int
+    duration_s: float
+    window_s: float
+    gen: bool
+    route: dict[str, Any] | None
+    def __init__(
+        self,
+        arrays: Mapping[str, NDArray[Any]],
+        *,
+        seed: int,
+        duration_s: float,
+        window_s: float,
+        gen: bool,
+        route: dict[str, Any] | None = None,
+    ) -> None: ...
+
+def run_lif(
+    inp: KernelInput,
+) -> tuple[NDArray[np.float64], NDArray[np.int32], NDArray[np.int64], NDArray[np.int64]]: ...
 def counter_names() -> tuple[str, ...]: ...
 def exp_samples(seed: int, n: int) -> NDArray[np.float64]: ...
 def exp_small(x: float) -> float: ...
@@ -29,39 +57,16 @@ def csr_fill(
 def received(
     indptr: NDArray[np.int64], indices: NDArray[np.int32], delivered: NDArray[np.int64], n: int, out: NDArray[np.int64]
 ) -> None: ...
-def run_lif(
-    inv_tau: NDArray[np.float64],
-    vinf: NDArray[np.float64],
-    vth: NDArray[np.float64],
-    vreset: NDArray[np.float64],
-    tref: NDArray[np.float64],
-    v0: NDArray[np.float64],
-    rate: NDArray[np.float64],
-    pois_ptr: NDArray[np.int64],
-    pois_cum: NDArray[np.float64],
-    pois_w: NDArray[np.float64],
-    sin_ptr: NDArray[np.int64],
-    sin_t: NDArray[np.float64],
-    sin_w: NDArray[np.float64],
-    st_ptr: NDArray[np.int64],
-    st_t: NDArray[np.float64],
-    st_vinf: NDArray[np.float64],
-    indptr: NDArray[np.int64],
-    indices: NDArray[np.int32],
-    weights: NDArray[np.float32],
-    delays: NDArray[np.float64],
-    seed: int,
-    duration: float,
-    window: float,
-    uniform_tau: int,
-    use_poly: int,
-    spike_count: NDArray[np.int64],
-    counters: NDArray[np.int64],
-    cm: NDArray[np.float64],
-    binc: NDArray[np.float64],
-    inv_tau_w: NDArray[np.float64],
-    gen: int,
-    sigma: NDArray[np.float64],
-    noise_dt: NDArray[np.float64],
-    route: dict[str, Any] | None = None,
-) -> tuple[NDArray[np.float64], NDArray[np.int32]]: ...
+# one neuron under a constant current (SI units; no validation: see neurochip.emulator)
+def dc_spike_times(
+    c_m: float, g_l: float, e_l: float, v_th: float, v_reset: float, t_ref: float, current: float, v0: float,
+    t_stop: float,
+) -> NDArray[np.float64]: ...
+def adaptive_spike_times(
+    c_m: float, g_l: float, e_l: float, v_th: float, v_reset: float, t_ref: float, b_inc: float, tau_w: float,
+    current: float, v0: float, w0: float, t_stop: float,
+) -> NDArray[np.float64]: ...
+def noisy_spike_times(
+    tau: float, mu: float, sigma: float, v_th: float, v_reset: float, t_ref: float, v0: float, t_stop: float,
+    dt: float, seed: int,
+) -> tuple[NDArray[np.float64], int]: ...

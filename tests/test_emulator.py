@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from neurochip.emulator import EVENT_DTYPE, _engine, run
+from neurochip.emulator import EVENT_DTYPE, _engine, _random, run
 from neurochip.errors import InvalidParameterError
 from neurochip.lif import LIFParams, firing_rate, isi, rheobase
 from neurochip.network import (
@@ -328,12 +328,81 @@ def test_missing_compiled_engine_is_an_import_error_saying_how_to_build():
     import subprocess
     import sys
 
+    # the package imports (its reference backend needs no build); the compiled backend and the
+    # single-neuron kernels raise, before any work, and never fall back to the reference
     code = (
         "import sys; sys.modules['neurochip.emulator._engine'] = None\n"
-        "try:\n    import neurochip.emulator\nexcept ImportError as exc:\n    print(exc)\n"
+        "import neurochip.emulator as em\n"
+        "from neurochip.lif import LIFParams\n"
+        "for call in (lambda: em.run(None, duration_s=1.0), lambda: em.dc_spike_times(LIFParams(), 1e-9, duration_s=1.0)):\n"
+        "    try:\n        call()\n    except ImportError as exc:\n        print(exc)\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
-    assert "is not built" in out and "make install" in out
+    lines = out.strip().splitlines()
+    assert len(lines) == 2 and all("is not built" in line and "make install" in line for line in lines), out
+
+
+def _explicit_network() -> tuple[Network, list]:
+    rng = np.random.default_rng(5)
+    n, m = 12, 60
+    pre, post = rng.integers(0, n, m), rng.integers(0, n, m)
+    keep = pre != post
+    rule = Explicit(pre=pre[keep], post=post[keep], weight_volt=rng.uniform(-0.1, 0.3, keep.sum()),
+                    delay_s=rng.choice([1e-3, 1.5e-3], keep.sum()))  # fmt: skip
+    net = Network(populations=(Population(name="a", size=n, params=P),),
+                  projections=(Projection(pre="a", post="a", rule=rule),))  # fmt: skip
+    inputs = [
+        PoissonInput(population="a", rate_hz=900.0, weight_volt=0.2),
+        PoissonInput(population="a", rate_hz=300.0, weight_volt=-0.1, neurons=[0, 1, 2]),
+        CurrentStep(population="a", times_s=[0.01], amplitudes_amp=[0.2e-9], neurons=[3]),
+    ]
+    return net, inputs
+
+
+def test_reference_runs_without_the_compiled_engine(tmp_path):
+    import pickle
+    import subprocess
+    import sys
+
+    # the network goes over pickled, its synapses as arrays (building them, Network.csr, is
+    # compiled code); the child blocks the compiled engine before importing anything
+    net, inputs = _explicit_network()
+    csr = net.csr()
+    arrays = {"indptr": csr.indptr, "indices": csr.indices, "weights": csr.weights, "delays_s": csr.delays_s}
+    (tmp_path / "in.pkl").write_bytes(pickle.dumps((net.populations, net.projections, inputs, arrays)))
+    code = f"""
+import pickle, sys
+sys.modules["neurochip.emulator._engine"] = None
+import numpy as np
+from neurochip.network import Network, SynapseCSR
+from neurochip.emulator._prepare import prepare
+from neurochip.emulator._reference import run_reference
+pops, projs, inputs, arrays = pickle.loads(open({str(tmp_path / "in.pkl")!r}, "rb").read())
+net = Network(populations=pops, projections=projs)
+csr = SynapseCSR(n_neurons=net.n_neurons, **arrays)
+times, ids, counts, cnt = run_reference(prepare(net, inputs, 0.05), csr, 0.05, 7)
+assert sys.modules["neurochip.emulator._engine"] is None
+np.savez({str(tmp_path / "ref.npz")!r}, times=times, ids=ids)
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    ref = np.load(tmp_path / "ref.npz")
+    fast = run(net, duration_s=0.05, inputs=inputs, seed=7)
+    assert fast.events.size > 50
+    np.testing.assert_array_equal(ref["ids"], fast.events["address"])
+    np.testing.assert_allclose(ref["times"], fast.events["time_s"], rtol=0, atol=1e-12)
+
+
+def test_reference_random_streams_are_the_engines_bit_for_bit():
+    # the tail and the rejection branch of the ziggurat are reached (about 1 draw in 100)
+    np.testing.assert_array_equal(_random.exp_samples(2**63 + 5, 20_000), _engine.exp_samples(2**63 + 5, 20_000))
+    cum = np.array([0.2, 0.7, 1.0])
+    for seed, neuron in ((0, 0), (9, 17), (2**64 - 1, 123_456)):
+        t_ref, s_ref = _random.poisson_train(seed, neuron, 3000.0, cum, 3.0)
+        t_eng, s_eng = _engine.poisson_train(seed, neuron, 3000.0, cum, 3.0)
+        assert t_ref.size > 8000
+        np.testing.assert_array_equal(t_ref, t_eng)
+        np.testing.assert_array_equal(s_ref, s_eng)
 
 
 @pytest.mark.parametrize("backend", ["cython", "reference"])

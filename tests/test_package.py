@@ -26,10 +26,23 @@ def test_import_does_not_load_heavy_stages():
     assert out.stdout.strip() == "ok"
 
 
-def test_emulator_core_is_compiled():
-    from neurochip.emulator import _core
+def test_emulator_engine_is_one_compiled_module_with_its_stub():
+    import ast
 
-    assert Path(_core.__file__).suffix in (".so", ".pyd")
+    from neurochip.emulator import _engine
+
+    path = Path(_engine.__file__)
+    assert path.suffix in (".so", ".pyd")
+    stub = path.parent / "_engine.pyi"
+    declared = {
+        node.targets[0].id if isinstance(node, ast.Assign) else getattr(node, "name", None) or node.target.id
+        for node in ast.parse(stub.read_text()).body
+        if isinstance(node, (ast.FunctionDef, ast.ClassDef, ast.AnnAssign, ast.Assign))
+    }
+    public = {name for name in dir(_engine) if not name.startswith("_") and name != "np"}
+    assert declared == public
+    # one extension (the single-neuron kernels are in it too)
+    assert [p.name.split(".")[0] for p in path.parent.glob(f"*{path.suffix}")] == ["_engine"]
 
 
 def test_no_top_level_emulator_or_circuits_module():

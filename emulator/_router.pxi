@@ -1,0 +1,488 @@
+# The router (included by _engine.pyx; docs/emulator.md, "Routing").
+#
+# One AER packet per (spike, destination core), XY dimension-order routing on the mesh, a FIFO of
+# ``depth`` packets per outgoing link (link = core * 4 + direction: east, west, north (+y), south),
+# serialisation 1/bandwidth per packet and link, then ``hop`` s to the next router.  A discrete-
+# event simulation with its own heap, advanced window by window up to the window's end.  Its
+# set-up from the routing tables, its results and the hand-over of the arrivals to the delivery
+# are in _router_io.pxi.
+
+cdef extern from *:
+    """
+    typedef struct { double t; int64_t s; } nc_pend;
+    typedef struct {      /* a routing-table entry, what a packet needs in one cache line */
+        int64_t sub0;     /* its first sub-row in entry_sub */
+        int64_t s;        /* its sub-row when it has exactly one (the usual case) */
+        int64_t delivered;  /* packets delivered */
+        int32_t nsub;
+        int32_t dst;      /* destination core */
+    } nc_entry;
+    static int nc_pend_cmp(const void *a, const void *b) {
+        const nc_pend *x = (const nc_pend *)a, *y = (const nc_pend *)b;
+        if (x->t < y->t) return -1;
+        if (x->t > y->t) return 1;
+        return (x->s > y->s) - (x->s < y->s);
+    }
+    """
+    ctypedef struct nc_pend:
+        double t
+        int64_t s
+    ctypedef struct nc_entry:
+        int64_t sub0
+        int64_t s
+        int64_t delivered
+        int32_t nsub
+        int32_t dst
+    int nc_pend_cmp(const void *a, const void *b) noexcept nogil
+
+
+cdef enum:
+    EV_END = 0         # the head packet of a link finishes its serialisation
+    EV_ARRIVE = 1      # a packet reaches a router (after a hop)
+    R_PK_OUT = 0       # per-core counters (index * ncores + core)
+    R_PK_IN = 1
+    R_CORE_PK = 2
+    R_HOPS_EW = 3
+    R_HOPS_NS = 4
+    R_DROP_INJ = 5
+    N_RCORE = 6
+    L_PACKETS = 0      # per-link counters (index * nlinks + link)
+    L_PEAK = 1
+    L_DROP_FULL = 2
+    L_DROP_INJ = 3
+    N_RLINK = 4
+
+
+cdef struct RtEv:
+    double t
+    int64_t seq
+    int64_t code      # id * 2 + kind
+
+
+cdef struct Rt:
+    int64_t ncores
+    int64_t width
+    int64_t *xcol       # x coordinate of each core (no division per hop)
+    double t_end        # end of the run: packets arriving later stay in flight
+    int64_t nclass      # number of delay values
+    int64_t late        # packets on their last hop at the end
+    int64_t nlinks
+    double hop
+    double ser
+    int64_t depth
+    int bp
+    # packets (a pool with a free list)
+    int64_t pcap
+    int64_t pfree
+    double *pt0
+    int64_t *pent       # route entry (source neuron's destination)
+    int32_t *pcur       # router the packet is at / heading to
+    int64_t *pnext      # next packet in the same queue, or the free list
+    # links
+    int64_t *qhead
+    int64_t *qtail
+    int64_t *qlen
+    int64_t *occ        # qlen + packets in flight to this link (credits, backpressure)
+    char *busy
+    char *blocked
+    double *busy_s
+    # the end of the current serialisation of each busy link: its time, its place in the event
+    # order (sequence number), whether it is virtual (not in the heap: nothing waits for it, so
+    # it is applied when the link is next looked at) and whether its packet is on its last hop
+    double *bend
+    int64_t *eseq
+    char *vend
+    char *lasthop
+    # the event being processed (time, sequence): virtual ends before it have happened
+    double now_t
+    int64_t now_seq
+    # injection queues (backpressure: packets waiting at their source core)
+    int64_t *ihead
+    int64_t *itail
+    # heap
+    RtEv *hp
+    int64_t hn
+    int64_t hcap
+    int64_t seq
+    # routing tables
+    nc_entry *ent
+    int64_t nent
+    const int64_t *rsub
+    const int32_t *sub_cls
+    const double *delays
+    int64_t *rc        # per-core counters
+    int64_t *lc        # per-link counters
+    int64_t *deliv     # per sub-row: packets delivered (filled in at the end)
+    # the synapses split by target core (sub-rows), and each neuron's core and routing entries
+    const int64_t *sub_indptr
+    const int32_t *sub_indices
+    const float *sub_weights
+    const int32_t *ncore
+    const int64_t *rptr
+    # pending deliveries (time, subrow)
+    nc_pend *pd
+    int64_t dn
+    int64_t dcap
+    # latency log
+    double *lat
+    int64_t ln
+    int64_t lcap
+    int keep_lat
+    double lat_sum
+    double lat_max
+    int64_t lat_n
+    int err
+
+
+cdef inline int _rt_less(RtEv *a, RtEv *b) noexcept nogil:
+    return a.t < b.t or (a.t == b.t and a.seq < b.seq)
+
+
+cdef inline void _rt_push(Rt *r, double t, int64_t code) noexcept nogil:
+    _rt_push_key(r, t, r.seq, code)
+    r.seq += 1
+
+
+cdef void _rt_push_key(Rt *r, double t, int64_t seq, int64_t code) noexcept nogil:
+    cdef int64_t k, p
+    cdef RtEv ev
+    if r.hn == r.hcap:
+        r.hp = <RtEv *> _grow(r.hp, &r.hcap, sizeof(RtEv), &r.err)
+        if r.hn == r.hcap:
+            return
+    ev.t = t
+    ev.seq = seq
+    ev.code = code
+    k = r.hn
+    r.hn += 1
+    while k > 0:
+        p = (k - 1) >> 1
+        if not _rt_less(&ev, &r.hp[p]):
+            break
+        r.hp[k] = r.hp[p]
+        k = p
+    r.hp[k] = ev
+
+
+cdef RtEv _rt_pop(Rt *r) noexcept nogil:
+    cdef RtEv top = r.hp[0], last
+    cdef int64_t k = 0, ch
+    r.hn -= 1
+    last = r.hp[r.hn]
+    while True:
+        ch = 2 * k + 1
+        if ch >= r.hn:
+            break
+        if ch + 1 < r.hn and _rt_less(&r.hp[ch + 1], &r.hp[ch]):
+            ch += 1
+        if not _rt_less(&r.hp[ch], &last):
+            break
+        r.hp[k] = r.hp[ch]
+        k = ch
+    if r.hn > 0:
+        r.hp[k] = last
+    return top
+
+
+cdef int64_t _rt_new(Rt *r) noexcept nogil:
+    """A packet from the pool (grown by doubling when empty); -1 when out of memory."""
+    cdef int64_t p, k, old = r.pcap, cap
+    if r.pfree < 0:
+        cap = old
+        r.pt0 = <double *> _grow(r.pt0, &cap, sizeof(double), &r.err)
+        cap = old
+        r.pent = <int64_t *> _grow(r.pent, &cap, sizeof(int64_t), &r.err)
+        cap = old
+        r.pcur = <int32_t *> _grow(r.pcur, &cap, sizeof(int32_t), &r.err)
+        cap = old
+        r.pnext = <int64_t *> _grow(r.pnext, &cap, sizeof(int64_t), &r.err)
+        if r.err:
+            return -1
+        r.pcap = 2 * old
+        for k in range(old, r.pcap):
+            r.pnext[k] = k + 1 if k + 1 < r.pcap else -1
+        r.pfree = old
+    p = r.pfree
+    r.pfree = r.pnext[p]
+    r.pnext[p] = -1
+    return p
+
+
+cdef inline void _rt_free(Rt *r, int64_t p) noexcept nogil:
+    r.pnext[p] = r.pfree
+    r.pfree = p
+
+
+cdef inline int64_t _rt_link(Rt *r, int64_t at, int64_t dst) noexcept nogil:
+    """The XY output link at router ``at`` towards core ``dst`` (-1: arrived)."""
+    cdef int64_t x0 = r.xcol[at], x1 = r.xcol[dst]
+    if x1 > x0:
+        return at * 4
+    if x1 < x0:
+        return at * 4 + 1
+    if dst > at:
+        return at * 4 + 2
+    if dst < at:
+        return at * 4 + 3
+    return -1
+
+
+cdef inline int64_t _rt_far(Rt *r, int64_t link) noexcept nogil:
+    """The router at the far end of a link."""
+    cdef int64_t at = link >> 2, d = link & 3
+    if d == 0:
+        return at + 1
+    if d == 1:
+        return at - 1
+    if d == 2:
+        return at + r.width
+    return at - r.width
+
+
+cdef inline void _rt_end_effects(Rt *r, int64_t link) noexcept nogil:
+    """The head packet of ``link`` finishes its serialisation: it leaves the FIFO (it was sent
+    on when the serialisation started; on its last hop it is freed now)."""
+    cdef int64_t p = r.qhead[link]
+    r.qlen[link] -= 1
+    r.qhead[link] = r.pnext[p] if r.qlen[link] > 0 else -1
+    r.busy[link] = 0
+    r.busy_s[link] += r.ser
+    r.lc[L_PACKETS * r.nlinks + link] += 1
+    if (link & 3) < 2:
+        r.rc[R_HOPS_EW * r.ncores + (link >> 2)] += 1
+    else:
+        r.rc[R_HOPS_NS * r.ncores + (link >> 2)] += 1
+    if r.lasthop[link]:
+        _rt_free(r, p)
+
+
+cdef inline void _rt_sync(Rt *r, int64_t link) noexcept nogil:
+    """Apply the virtual end of ``link`` if it comes before the current event."""
+    if r.vend[link] and (r.bend[link] < r.now_t
+                         or (r.bend[link] == r.now_t and r.eseq[link] < r.now_seq)):
+        r.vend[link] = 0
+        _rt_end_effects(r, link)
+        if r.bp:
+            r.occ[link] -= 1
+
+
+cdef inline void _rt_real(Rt *r, int64_t link) noexcept nogil:
+    """Something now waits for the end of ``link``'s serialisation (a packet behind it, or a
+    slot of its FIFO): put that end in the event list, in its place in the order."""
+    if r.vend[link]:
+        r.vend[link] = 0
+        _rt_push_key(r, r.bend[link], r.eseq[link], link * 2 + EV_END)
+
+
+cdef inline void _rt_enqueue(Rt *r, int64_t link, int64_t p) noexcept nogil:
+    if r.vend[link]:
+        _rt_real(r, link)
+    r.pnext[p] = -1
+    if r.qlen[link] == 0:
+        r.qhead[link] = p
+    else:
+        r.pnext[r.qtail[link]] = p
+    r.qtail[link] = p
+    r.qlen[link] += 1
+    if r.qlen[link] > r.lc[L_PEAK * r.nlinks + link]:
+        r.lc[L_PEAK * r.nlinks + link] = r.qlen[link]
+
+
+cdef void _rt_try(Rt *r, int64_t link, double t) noexcept nogil:
+    """Start serialising the head packet of a link if the link is idle (and, with
+    backpressure, the next buffer has room: its slot is reserved now)."""
+    cdef int64_t p, nxt, far
+    cdef double te
+    _rt_sync(r, link)
+    if r.busy[link] or r.qlen[link] == 0:
+        return
+    p = r.qhead[link]
+    r.blocked[link] = 0
+    far = _rt_far(r, link)
+    nxt = _rt_link(r, far, r.ent[r.pent[p]].dst)
+    if r.bp and nxt >= 0:
+        _rt_sync(r, nxt)
+        if r.occ[nxt] >= r.depth:
+            r.blocked[link] = 1
+            _rt_real(r, nxt)
+            return
+        r.occ[nxt] += 1
+    # start: the end of the serialisation takes its place in the order now; the packet's
+    # arrival at the next router is scheduled right after it (on the last hop, nothing can
+    # change that arrival any more, so the packet is delivered now, without an event)
+    te = t + r.ser
+    r.busy[link] = 1
+    r.bend[link] = te
+    r.eseq[link] = r.seq
+    r.seq += 1
+    r.lasthop[link] = nxt < 0
+    if nxt < 0:
+        if te + r.hop < r.t_end:
+            r.rc[R_PK_IN * r.ncores + far] += 1
+            _rt_deliver(r, p, te + r.hop)
+        else:
+            r.late += 1
+    else:
+        r.pcur[p] = <int32_t> far
+        _rt_push(r, te + r.hop, p * 2 + EV_ARRIVE)
+    # the end is real only if something already waits for it
+    r.vend[link] = 1
+    if r.qlen[link] > 1 or (r.bp and r.occ[link] >= r.depth):
+        _rt_real(r, link)
+
+
+cdef void _rt_deliver(Rt *r, int64_t p, double t) noexcept nogil:
+    """A packet reached its destination core at t: its synapses there become pending arrivals."""
+    cdef int64_t e = r.pent[p], k, s
+    cdef void *a
+    cdef double lat = t - r.pt0[p]
+    cdef nc_entry *en = &r.ent[e]
+    r.lat_n += 1
+    r.lat_sum += lat
+    if lat > r.lat_max:
+        r.lat_max = lat
+    if r.keep_lat:
+        if r.ln == r.lcap:
+            r.lat = <double *> _grow(r.lat, &r.lcap, sizeof(double), &r.err)
+            if r.ln == r.lcap:
+                return
+        r.lat[r.ln] = lat
+        r.ln += 1
+    en.delivered += 1
+    if r.dn + en.nsub > r.dcap:
+        a = realloc(r.pd, 2 * (r.dcap + en.nsub) * sizeof(nc_pend))
+        if a == NULL:
+            r.err = 1
+            return
+        r.pd = <nc_pend *> a
+        r.dcap = 2 * (r.dcap + en.nsub)
+    if en.nsub == 1:
+        r.pd[r.dn].t = t + (r.delays[r.sub_cls[en.s]] if r.nclass > 1 else r.delays[0])
+        r.pd[r.dn].s = en.s
+        r.dn += 1
+        return
+    for k in range(en.sub0, en.sub0 + en.nsub):
+        s = r.rsub[k]
+        r.pd[r.dn].t = t + (r.delays[r.sub_cls[s]] if r.nclass > 1 else r.delays[0])
+        r.pd[r.dn].s = s
+        r.dn += 1
+
+
+cdef void _rt_wake(Rt *r, int64_t link, double t) noexcept nogil:
+    """A slot of ``link`` freed (backpressure): retry, in a fixed order, the source core's
+    injection queue, then the links into this router whose head waits for it."""
+    cdef int64_t at = link >> 2, up, p, hl, w = r.width
+    cdef int64_t ups[4]
+    cdef int k
+    # injection queue of this core: its head first (FIFO, head-of-line blocking)
+    while r.ihead[at] >= 0:
+        p = r.ihead[at]
+        hl = _rt_link(r, at, r.ent[r.pent[p]].dst)
+        _rt_sync(r, hl)
+        if r.occ[hl] >= r.depth:
+            _rt_real(r, hl)
+            break
+        r.ihead[at] = r.pnext[p]
+        r.occ[hl] += 1
+        _rt_enqueue(r, hl, p)
+        _rt_try(r, hl, t)
+    # links arriving here: west neighbour's east link, east neighbour's west link, ...
+    ups[0] = (at - 1) * 4 if at % w > 0 else -1
+    ups[1] = (at + 1) * 4 + 1 if at % w < w - 1 else -1
+    ups[2] = (at - w) * 4 + 2 if at - w >= 0 else -1
+    ups[3] = (at + w) * 4 + 3 if at + w < r.ncores else -1
+    for k in range(4):
+        up = ups[k]
+        if up >= 0 and r.blocked[up]:
+            _rt_try(r, up, t)
+
+
+cdef void _rt_event(Rt *r, RtEv ev) noexcept nogil:
+    cdef int64_t kind = ev.code & 1, id_ = ev.code >> 1, p, nxt
+    cdef double t = ev.t
+    r.now_t = t
+    r.now_seq = ev.seq
+    if kind == EV_END:
+        _rt_end_effects(r, id_)
+        _rt_try(r, id_, t)
+        if r.bp:
+            r.occ[id_] -= 1
+            _rt_wake(r, id_, t)
+    else:
+        p = id_
+        # (never the destination: a packet on its last hop is delivered when it is sent)
+        nxt = _rt_link(r, r.pcur[p], r.ent[r.pent[p]].dst)
+        _rt_sync(r, nxt)
+        if not r.bp and r.qlen[nxt] >= r.depth:
+            r.lc[L_DROP_FULL * r.nlinks + nxt] += 1
+            _rt_free(r, p)
+            return
+        _rt_enqueue(r, nxt, p)
+        _rt_try(r, nxt, t)
+
+
+cdef void _rt_inject(Rt *r, int64_t src_core, double t, int64_t e) noexcept nogil:
+    """Packet of route entry e (a spike at t) leaves its source core."""
+    cdef int64_t dst = r.ent[e].dst, link, p
+    r.rc[R_PK_OUT * r.ncores + src_core] += 1
+    if dst == src_core:
+        r.rc[R_CORE_PK * r.ncores + src_core] += 1
+        r.rc[R_PK_IN * r.ncores + src_core] += 1
+        p = _rt_new(r)
+        if p < 0:
+            return
+        r.pt0[p] = t
+        r.pent[p] = e
+        _rt_deliver(r, p, t)
+        _rt_free(r, p)
+        return
+    link = _rt_link(r, src_core, dst)
+    r.now_t = t
+    r.now_seq = INT64_MAX
+    _rt_sync(r, link)
+    if not r.bp and r.qlen[link] >= r.depth:
+        r.lc[L_DROP_INJ * r.nlinks + link] += 1
+        r.rc[R_DROP_INJ * r.ncores + src_core] += 1
+        return
+    p = _rt_new(r)
+    if p < 0:
+        return
+    r.pt0[p] = t
+    r.pent[p] = e
+    r.pcur[p] = <int32_t> src_core
+    if r.bp:
+        if r.ihead[src_core] >= 0 or r.occ[link] >= r.depth:
+            # wait at the source, behind any packet already waiting there
+            if r.ihead[src_core] < 0:
+                _rt_real(r, link)
+            r.pnext[p] = -1
+            if r.ihead[src_core] < 0:
+                r.ihead[src_core] = p
+            else:
+                r.pnext[r.itail[src_core]] = p
+            r.itail[src_core] = p
+            return
+        r.occ[link] += 1
+    _rt_enqueue(r, link, p)
+    _rt_try(r, link, t)
+
+
+cdef void _rt_advance(Rt *r, double t_until) noexcept nogil:
+    """Process every router event at a time < t_until."""
+    while r.hn > 0 and r.hp[0].t < t_until and not r.err:
+        _rt_event(r, _rt_pop(r))
+
+
+cdef void _rt_spikes(Rt *r, const double *ts, const int32_t *ids, int64_t m, double w_end) noexcept nogil:
+    """Inject the packets of m spikes (sorted by time), then advance the router to w_end.
+    Router events at a spike's time go before its injection."""
+    cdef int64_t k, e, i
+    cdef double t
+    for k in range(m):
+        t = ts[k]
+        i = ids[k]
+        while r.hn > 0 and r.hp[0].t <= t and not r.err:
+            _rt_event(r, _rt_pop(r))
+        for e in range(r.rptr[i], r.rptr[i + 1]):
+            _rt_inject(r, r.ncore[i], t, e)
+    _rt_advance(r, w_end)
