@@ -4,8 +4,8 @@ Package layout and metadata are in pyproject.toml.  Here: every ``emulator/*.pyx
 into ``neurochip.emulator.<name>``, and ``neurochip/network/_csr.pyx`` into the network model's
 counting sort (the emulator/ folder is installed as the package
 ``neurochip.emulator``, so nothing called ``emulator`` lands at the top of site-packages).
-Today that is one module, ``_engine``, split into the includes ``emulator/*.pxi``: they are its
-dependencies, so editing one rebuilds it.
+The emulator is one module, ``_engine``, split into the includes ``emulator/*.pxi``: they are
+its dependencies, so editing one rebuilds it.
 """
 
 from pathlib import Path

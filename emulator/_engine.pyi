@@ -37,23 +37,6 @@ def exp_small(x: float) -> float: ...
 def poisson_train(
     seed: int, neuron: int, rate: float, cum: NDArray[np.float64], duration: float
 ) -> tuple[NDArray[np.float64], NDArray[np.int64]]: ...
-def csr_count(
-    pre: NDArray[np.int32], cls: NDArray[np.int64], cls0: int, n: int, pre_off: int, counts: NDArray[np.int64]
-) -> None: ...
-def csr_fill(
-    pre: NDArray[np.int32],
-    post: NDArray[np.int32],
-    w: NDArray[np.float32],
-    w0: float,
-    cls: NDArray[np.int64],
-    cls0: int,
-    n: int,
-    pre_off: int,
-    post_off: int,
-    pos: NDArray[np.int64],
-    indices: NDArray[np.int32],
-    weights: NDArray[np.float32],
-) -> None: ...
 def received(
     indptr: NDArray[np.int64], indices: NDArray[np.int32], delivered: NDArray[np.int64], n: int, out: NDArray[np.int64]
 ) -> None: ...

@@ -17,7 +17,7 @@ below holds one idea:
 * _router_io.pxi      the router's set-up, results and hand-over of arrivals
 * _windows.pxi        the window loop: run_lif
 * _single_neuron.pxi  one neuron under DC: exact LIF, adaptive LIF, noisy LIF
-* _csr.pxi            building synapse rows; recurrent events per target
+* _counts.pxi         recurrent events per target (after the run)
 """
 
 from libc.math cimport exp, expm1, log, log1p, sqrt, cos, sin, fabs, nextafter, INFINITY, M_PI
@@ -39,4 +39,4 @@ include "_router.pxi"
 include "_router_io.pxi"
 include "_windows.pxi"
 include "_single_neuron.pxi"
-include "_csr.pxi"
+include "_counts.pxi"
