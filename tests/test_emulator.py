@@ -427,3 +427,21 @@ def test_simultaneous_arrivals_are_summed_before_the_threshold_test(backend, exc
     alone = run(net, duration_s=0.01, inputs=kick[:1], backend=backend)
     t_spike = alone.spike_times(2)
     assert t_spike.tolist() == [2e-3 + 1e-3]
+
+
+def test_kernel_input_is_checked_against_the_engines_list_of_arrays():
+    import dataclasses
+
+    from neurochip.emulator import _kernel_input
+    from neurochip.emulator._prepare import prepare
+
+    net, inputs = _explicit_network()
+    prep, csr = prepare(net, inputs, 0.05), net.csr()
+    kw = {"seed": 1, "duration_s": 0.05, "window_s": 1e-4, "noise_dt_fraction": 1e-3}
+    kin = _kernel_input(prep, csr, None, **kw)
+    assert kin.n == net.n_neurons and kin.route is None
+    assert {name for name, _, _ in _engine.KERNEL_ARRAYS} >= {"inv_tau", "indptr", "weights", "noise_dt"}
+    with pytest.raises(InvalidParameterError, match=r"kernel input vth: float32 \(12,\): must be a 1-d float64"):
+        _kernel_input(dataclasses.replace(prep, vth=prep.vth.astype(np.float32)), csr, None, **kw)
+    with pytest.raises(InvalidParameterError, match="kernel input pois_ptr: 12 elements: must have 13"):
+        _kernel_input(dataclasses.replace(prep, pois_ptr=prep.pois_ptr[:-1]), csr, None, **kw)
