@@ -44,54 +44,13 @@ from typing import Any
 
 import numpy as np
 
-from neurochip.lif import LIFParams
-from neurochip.network import FixedInDegree, Network, PoissonInput, Population, Projection
+from neurochip.examples import BRUNEL, brunel_network
 
 HERE = Path(__file__).resolve().parent
 
-TAU_M_S = 20e-3
-C_M_FARAD = 250e-12  # any C works: with delta synapses only tau_m = C/g_L matters
-V_TH_VOLT = 20e-3
-V_RESET_VOLT = 10e-3
-T_REF_S = 2e-3
-J_VOLT = 0.1e-3
-G_REL = 5.0
-DELAY_S = 1.5e-3
-C_E, C_I = 1000, 250
-
-
-def nu_thr_hz() -> float:
-    """Rate of the external drive that brings the mean input to threshold (Brunel 2000)."""
-    return V_TH_VOLT / (J_VOLT * C_E * TAU_M_S)
-
-
-def brunel_network(
-    scale: float = 1.0, *, seed: int = 1, g: float = G_REL, eta: float = 2.0
-) -> tuple[Network, list]:
-    """The network and its inputs (external Poisson drive at eta x nu_thr, default 2; relative
-    inhibition g, default 5)."""
-    n_e = max(1, round(10_000 * scale))
-    n_i = max(1, round(2_500 * scale))
-    params = LIFParams(
-        c_m_farad=C_M_FARAD,
-        g_leak_siemens=C_M_FARAD / TAU_M_S,
-        e_leak_volt=0.0,
-        v_th_volt=V_TH_VOLT,
-        v_reset_volt=V_RESET_VOLT,
-        t_ref_s=T_REF_S,
-    )
-    rng = np.random.default_rng(seed)
-    exc = Population(name="E", size=n_e, params=params, v_init_volt=rng.uniform(0, V_TH_VOLT, n_e))
-    inh = Population(name="I", size=n_i, params=params, v_init_volt=rng.uniform(0, V_TH_VOLT, n_i))
-    projections = tuple(
-        Projection(pre=pre, post=post, rule=FixedInDegree(k=k), weight_volt=w, delay_s=DELAY_S)
-        for pre, k, w in (("E", C_E, J_VOLT), ("I", C_I, -g * J_VOLT))
-        for post in ("E", "I")
-    )
-    net = Network(populations=(exc, inh), projections=projections, seed=seed)
-    rate_ext = C_E * eta * nu_thr_hz()
-    inputs = [PoissonInput(population=p, rate_hz=rate_ext, weight_volt=J_VOLT) for p in ("E", "I")]
-    return net, inputs
+# the model's constants (Brunel 2000, model A), from the example module the tests share
+C_E, C_I = int(BRUNEL["c_e"]), int(BRUNEL["c_i"])
+G_REL = BRUNEL["g"]
 
 
 def _proc_stat_busy_s() -> float | None:

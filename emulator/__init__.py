@@ -433,6 +433,20 @@ def adaptive_spike_times(
         Initial V (default V_reset).
     w0_amp : float
         Initial adaptation current (A).
+
+    Returns
+    -------
+    ndarray of float64
+        Spike times in s, increasing, in ``[0, duration_s)``.
+
+    Examples
+    --------
+    >>> from neurochip.lif import LIFParams
+    >>> p = LIFParams(c_m_farad=1e-12, g_leak_siemens=1e-9, v_th_volt=0.5, t_ref_s=1e-4,
+    ...               adapt_increment_amp=1e-10, tau_adapt_s=1e-2)
+    >>> t = adaptive_spike_times(p, 2e-9, duration_s=0.05)
+    >>> bool(np.all(np.diff(np.diff(t)) >= -1e-12))  # adaptation: intervals lengthen
+    True
     """
     duration_s = _check_duration(duration_s)
     if params.g_leak_siemens <= 0:
@@ -484,6 +498,11 @@ def noisy_spike_times(
         Step (s), default tau_m / 1000.
     v0_volt : float, optional
         Initial V (default V_reset).
+
+    Returns
+    -------
+    ndarray of float64
+        Spike times in s, increasing, in ``[0, duration_s)``; deterministic for a given seed.
     """
     duration_s = _check_duration(duration_s)
     if params.g_leak_siemens <= 0:
