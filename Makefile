@@ -15,6 +15,9 @@ $(STAMP): $(SOURCES)
 	PYTHON=$(PYTHON) ./scripts/ensure-system-deps.sh
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
+	@# compiled modules whose source is gone (an older layout of the engine) would still import
+	@for so in emulator/*.so neurochip/network/*.so; do [ -e "$$so" ] || continue; \
+		src="$${so%%.*}.pyx"; [ -f "$$src" ] || { echo "removing stale $$so"; rm -f "$$so" "$${so%%.*}.c"; }; done
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
