@@ -106,6 +106,7 @@ def run_list(args: argparse.Namespace) -> int:
 def run_simulate(args: argparse.Namespace) -> int:
     from ..circuit import detect_spikes, energy_per_spike, simulate
     from ..circuit.simulate import _integrate
+    from ..plots import plot_trace
 
     _neuron_only(args.circuit, "simulate")
     current = _q(args.current, "A", "--current")
@@ -125,7 +126,7 @@ def run_simulate(args: argparse.Namespace) -> int:
         "time_points": len(trace.time_s),
     }
     if args.plot:
-        _plot_trace(trace, spikes, args.plot)
+        plot_trace(trace, spikes, args.plot)
     if args.json:
         print_json(report)
         return 0
@@ -147,6 +148,7 @@ def run_simulate(args: argparse.Namespace) -> int:
 
 def run_fit(args: argparse.Namespace) -> int:
     from ..circuit import FitOptions, circuit_kind, fit_lif
+    from ..plots import plot_fit
 
     if circuit_kind(args.circuit) == "synapse":
         return run_fit_synapse(args)
@@ -157,7 +159,7 @@ def run_fit(args: argparse.Namespace) -> int:
         except OSError as exc:
             raise ConfigError(f"cannot write: {exc.strerror}", path=args.output) from None
     if args.plot:
-        plot_fit(res, args.plot)
+        plot_fit(res, args.plot, circuit=args.circuit)
     if args.json:
         print_json(res.to_dict())
         return 0
@@ -199,35 +201,6 @@ def print_fit(res: Any) -> None:
         for i, a, b in zip(res.sweep_current_amp, res.isi_spice_s, res.isi_lif_s)
     ]
     print_table("sweep", ["current", "ISI SPICE", "ISI LIF", "error"], rows)
-
-
-def plot_fit(res: Any, path: str) -> None:
-    """SPICE f-I points over the fitted LIF curve and its 1/t_ref asymptote."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    from .. import lif
-
-    i_hi = res.sweep_current_amp[-1] * 1.1
-    if math.isfinite(res.saturation_current_amp):
-        i_hi = res.saturation_current_amp * 1.05
-    currents = np.geomspace(res.rheobase_lif_amp * 1.0001, i_hi, 400)
-    fig, ax = plt.subplots(figsize=(6, 4), dpi=120)
-    ax.plot(currents * 1e9, lif.firing_rate(res.params, currents), label="fitted LIF")
-    ax.plot(res.sweep_current_amp * 1e9, 1 / res.isi_spice_s, "o", label="SPICE")
-    if math.isfinite(res.saturation_rate_hz):
-        ax.plot([res.saturation_current_amp * 1e9], [res.saturation_rate_hz], "s", label="SPICE (saturation run)")
-    ax.axhline(lif.saturation_rate(res.params), color="k", ls=":", label="$1/t_{ref}$")
-    ax.set_xscale("log")
-    ax.set_xlabel("input current (nA)")
-    ax.set_ylabel("firing rate (Hz)")
-    ax.set_title(f"{res.circuit}: max ISI error {res.max_isi_rel_error * 100:.2f} %")
-    ax.legend(loc="lower right")
-    ax.grid(alpha=0.3)
-    fig.tight_layout()
-    save_figure(fig, path)
 
 
 def run_fit_synapse(args: argparse.Namespace) -> int:
@@ -305,24 +278,6 @@ def plot_synapse_fit(res: Any, path: str) -> None:
     axes[-1, 0].set_xlabel("time after the first pulse (ms)")
     fig.suptitle(f"{res.circuit}: tau = {format_si(res.tau_syn_s, 's')}, q = {format_si(res.charge_coulomb, 'C')}",
                  fontsize=10)
-    fig.tight_layout()
-    save_figure(fig, path)
-
-
-def _plot_trace(trace: Any, spikes: Any, path: str) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, (a1, a2) = plt.subplots(2, 1, figsize=(7, 5), dpi=120, sharex=True)
-    a1.plot(trace.time_s * 1e3, trace.v_mem_volt, lw=0.8)
-    for t in spikes:
-        a1.axvline(t * 1e3, color="r", lw=0.4, alpha=0.5)
-    a1.set_ylabel("membrane v(vm) (V)")
-    a2.plot(trace.time_s * 1e3, trace.power_watt * 1e6, lw=0.8)
-    a2.set_ylabel("supply power (µW)")
-    a2.set_xlabel("time (ms)")
     fig.tight_layout()
     save_figure(fig, path)
 

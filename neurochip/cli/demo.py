@@ -44,15 +44,8 @@ def run(args: argparse.Namespace) -> int:
     from ..network.files import save_network
     from ..network.nir_io import write_nir
     from ..onchip import run_on_chip, with_neuron_circuit
-    from .run import (
-        plot_energy,
-        plot_mesh,
-        plot_raster,
-        print_energy,
-        print_mapping,
-        print_saturation,
-        print_throughput,
-    )
+    from ..plots import plot_energy, plot_raster, plot_traffic
+    from .run import print_energy, print_mapping, print_saturation, print_throughput
 
     t_start = time.perf_counter()
     out = Path(args.out)
@@ -98,11 +91,11 @@ def run(args: argparse.Namespace) -> int:
     record.save(out / "run.npz")
 
     _step(6, "Reports")
-    energy_data = print_energy(record)
+    print_energy(record)
     print_throughput(record)
     print_saturation(record)
-    plot_energy(energy_data, str(out / "energy.png"))
-    plot_mesh(chip, record.link_utilisation(), str(out / "traffic.png"), title="link utilisation", unit="packets / bandwidth")
+    plot_energy(record, str(out / "energy.png"))
+    plot_traffic(record, str(out / "traffic.png"))
     plot_raster(record, str(out / "raster.png"))
     print(f"\nfiles and plots written to {out}/ (lif_fi, circuit_fi, energy, traffic, raster .png; network.npz, "
           f"network.nir, run.npz); total {time.perf_counter() - t_start:.1f} s")
@@ -111,7 +104,8 @@ def run(args: argparse.Namespace) -> int:
 
 def _fit_circuit(out: Path) -> Any:
     from ..circuit import FitOptions, fit_lif, spice_available
-    from .circuit import plot_fit, print_fit
+    from ..plots import plot_fit
+    from .circuit import print_fit
 
     if not spice_available():
         print("ngspice's shared library is not available: the demo goes on with the default LIFParams "

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from .._display import print_json, print_table, pyplot, save_figure
+from .._display import print_json, print_table
 from ..errors import ConfigError, InvalidParameterError
 from ..units import format_si, parse_quantity
 
@@ -79,6 +79,7 @@ def _parse_inputs(network: Any, poisson: list[str], dc: list[str]) -> list[Any]:
 def run_map(args: argparse.Namespace) -> int:
     from ..chip import load_chip
     from ..mapping import MappingOptions, map_network
+    from ..plots import plot_mapping
     from .network import load_any
 
     network, _ = load_any(args.network)
@@ -89,8 +90,7 @@ def run_map(args: argparse.Namespace) -> int:
     m = map_network(network, chip, rates_hz=rates, options=MappingOptions(partitioner=args.partitioner))
     rep = m.report()
     if args.plot:
-        plot_mesh(chip, m.link_load, args.plot, title=f"expected link load on {chip.name}",
-                  unit="packets/s" if m.rates_given else "packets per spike round")
+        plot_mapping(m, args.plot)
     if args.json:
         print_json(rep)
         return 0
@@ -151,18 +151,18 @@ def run_run(args: argparse.Namespace) -> int:
 
 
 def run_report(args: argparse.Namespace) -> int:
+    from ..plots import plot_energy, plot_raster, plot_traffic
     from ..report import RunRecord
 
     record = RunRecord.load(args.run)
     if args.kind == "energy":
-        data = print_energy(record, powered=args.powered, as_json=args.json)
+        print_energy(record, powered=args.powered, as_json=args.json)
         if args.plot:
-            plot_energy(data, args.plot)
+            plot_energy(record, args.plot, powered=args.powered)
     elif args.kind == "throughput":
         print_throughput(record, as_json=args.json)
         if args.plot:
-            util = record.link_utilisation()
-            plot_mesh(record.chip, util, args.plot, title="link utilisation", unit="packets / bandwidth")
+            plot_traffic(record, args.plot)
     else:
         print_saturation(record, as_json=args.json)
         if args.plot:
@@ -238,45 +238,3 @@ def print_saturation(record: Any, *, as_json: bool = False) -> dict[str, Any]:
     print(f"links at >= 90 % of bandwidth: {len(data['links_saturated'])}; dropped packets: {data['drops']}"
           + (f" ({data['drop_cause']})" if data["drop_cause"] else ""))
     return data
-
-
-def plot_mesh(chip: Any, per_link: np.ndarray, path: str, *, title: str, unit: str) -> None:
-    """Heat map over the mesh: each core's colour is the load of its busiest outgoing link."""
-    plt = pyplot()
-    w, h = chip.mesh.width, chip.mesh.height
-    grid = per_link.max(axis=1).reshape(h, w)
-    fig, ax = plt.subplots(figsize=(max(5.5, 1.5 + 0.4 * w), max(4.0, 1.0 + 0.4 * h)) if w <= 24 else (8, 7), dpi=120)
-    im = ax.imshow(grid, origin="lower", cmap="magma")
-    fig.colorbar(im, ax=ax, label=f"busiest outgoing link ({unit})")
-    ax.set_xlabel("x")
-    ax.set_ylabel("y")
-    ax.set_title(title)
-    fig.tight_layout()
-    save_figure(fig, path)
-
-
-def plot_energy(data: dict[str, Any], path: str) -> None:
-    """Bar chart of energy by operation, with the static part."""
-    plt = pyplot()
-    items = [(k, v) for k, v in data["by_operation_joule"].items() if v > 0] + [("static", data["static_joule"])]
-    fig, ax = plt.subplots(figsize=(6, 3.5), dpi=120)
-    ax.barh([k for k, _ in items], [v for _, v in items], color=["C0"] * (len(items) - 1) + ["C3"])
-    ax.set_xlabel("energy (J)")
-    ax.set_title(f"energy on {data['chip']}: {format_si(data['total_joule'], 'J')} in {format_si(data['duration_s'], 's')}")
-    fig.tight_layout()
-    save_figure(fig, path)
-
-
-def plot_raster(record: Any, path: str, *, max_neurons: int = 500) -> None:
-    """Spike raster of the first neurons, with each population's rate."""
-    plt = pyplot()
-    ev = record.events
-    keep = ev["address"] < max_neurons
-    fig, ax = plt.subplots(figsize=(7, 4), dpi=120)
-    ax.plot(ev["time_s"][keep], ev["address"][keep], ",k")
-    ax.set_xlabel("time (s)")
-    ax.set_ylabel("neuron")
-    ax.set_xlim(0, record.duration_s)
-    ax.set_title(f"spike raster (first {min(max_neurons, record.n_neurons)} neurons)")
-    fig.tight_layout()
-    save_figure(fig, path)
