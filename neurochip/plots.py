@@ -62,9 +62,10 @@ def sample_neurons(
 ) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
     """Neurons to show in a raster: evenly spaced inside every population.
 
-    Each population gets ``min(size, min_per_population)`` neurons, and the rest of the budget
-    is shared in proportion to what each population has left; everything is shown when the
-    network has at most ``max_neurons`` neurons.
+    Each population gets its share of ``max_neurons`` in proportion to its size, but never
+    fewer than ``min(size, min_per_population)``; the populations held at their minimum leave
+    the rest of the budget to the others, again in proportion to size.  Everything is shown
+    when the network has at most ``max_neurons`` neurons.
 
     Parameters
     ----------
@@ -90,18 +91,30 @@ def sample_neurons(
     >>> ids, pop = sample_neurons([(0, 800), (800, 1000), (1000, 1005)], max_neurons=100,
     ...                           min_per_population=10)
     >>> np.bincount(pop).tolist(), ids[:3].tolist(), ids[-5:].tolist()
-    ([70, 24, 5], [0, 12, 23], [1000, 1001, 1002, 1003, 1004])
+    ([76, 19, 5], [0, 11, 21], [1000, 1001, 1002, 1003, 1004])
     """
     sizes = np.array([hi - lo for lo, hi in bounds], dtype=np.int64)
     if sizes.sum() <= max_neurons:
         counts = sizes.copy()
     else:
+        # water-filling: a population whose proportional share is below its minimum gets the
+        # minimum, and the others share what is left in proportion to their sizes
         floor = max(1, min(min_per_population, max_neurons // max(len(sizes), 1)))
-        counts = np.minimum(sizes, floor)
-        spare = sizes - counts
-        budget = max_neurons - int(counts.sum())
-        if spare.sum() > 0 and budget > 0:
-            counts += (budget * spare) // spare.sum()
+        minimum = np.minimum(sizes, floor)
+        counts = np.zeros_like(sizes)
+        fixed = np.zeros(sizes.size, dtype=bool)
+        while True:
+            rest = ~fixed
+            budget = max_neurons - int(counts[fixed].sum())
+            share = np.zeros(sizes.size)
+            if sizes[rest].sum() > 0:
+                share[rest] = budget * sizes[rest] / sizes[rest].sum()
+            low = rest & (share < minimum)
+            if not low.any():
+                break
+            counts[low] = minimum[low]
+            fixed |= low
+        counts[rest] = np.floor(share[rest]).astype(np.int64)
     ids, pop = [], []
     for k, ((lo, hi), c) in enumerate(zip(bounds, counts)):
         if c > 0:
