@@ -279,10 +279,11 @@ def draw_mesh(
     (12, 48, 15.0)
     >>> pyplot().close(fig)
     """
+    from matplotlib.cm import ScalarMappable
     from matplotlib.collections import PatchCollection
     from matplotlib.colors import Normalize
     from matplotlib.patches import Patch, Rectangle
-    from matplotlib.ticker import MaxNLocator
+    from matplotlib.ticker import EngFormatter, MaxNLocator
 
     w, h = chip.mesh.width, chip.mesh.height
     n = w * h
@@ -349,18 +350,18 @@ def draw_mesh(
                              label=f"unused core, no neurons ({unused.size}): {names}"))
     ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.13), fontsize=8, frameon=False)
     if values is not None:
-        from matplotlib.cm import ScalarMappable
-
         sm = ScalarMappable(norm=norm, cmap=colormap)
-        ax.figure.colorbar(sm, ax=ax, label=f"{label} ({unit})" if unit else label, shrink=0.85)
+        bar = ax.figure.colorbar(sm, ax=ax, label=f"{label} ({unit})" if unit else label, shrink=0.85)
+        if unit in ("J", "W", "Hz"):  # SI prefixes on the ticks: 250 µJ, not 0.00025
+            bar.ax.yaxis.set_major_formatter(EngFormatter(unit=unit))
     return {"unused_cores": unused.tolist(), "used_cores": np.flatnonzero(used).tolist(), "vmax": vmax,
             "links_drawn": links_drawn}
 
 
 def _mesh_figure(chip: Any, title: str, **kwargs: Any) -> tuple[Any, dict[str, Any]]:
     w, h = chip.mesh.width, chip.mesh.height
-    side = min(8.0, 3.0 + 0.55 * max(w, h))
-    fig, ax = pyplot().subplots(figsize=(side + 1.6, side + 0.6), dpi=120)
+    scale = min(1.0, 9.0 / max(w, h))  # cells of about 0.55 in, a figure of at most ~11 x 10 in
+    fig, ax = pyplot().subplots(figsize=(3.2 + 0.55 * w * scale + 1.6, 1.8 + 0.55 * h * scale + 1.0), dpi=120)
     data = draw_mesh(ax, chip, **kwargs)
     ax.set_title(title, fontsize=10)
     fig.tight_layout()
@@ -462,7 +463,8 @@ def draw_energy(ax: Any, data: dict[str, Any]) -> dict[str, float]:
         lo, hi = 0.0, 1.0
         ax.set_xlim(lo, hi)
     for r, v in zip(rows, values):
-        text = f"{format_si(v, 'J')}  {v / total:.1%}" if v > 0 and total > 0 else "0 J"
+        share = 100 * v / total if total > 0 else 0.0
+        text = f"{format_si(v, 'J')}  {share:.3g} %" if v > 0 else "0 J"
         ax.text(v * 1.15 if v > 0 else lo * 1.15 if lo > 0 else 0.01, r, text, va="center", fontsize=8)
     ax.set_xlabel("energy (J, log scale)" if positive.size else "energy (J)")
     ax.grid(axis="x", alpha=0.3, which="major")
@@ -566,8 +568,13 @@ def draw_trace(
             label=f"detected spikes ({spikes.size}; at the detector crossing)")
     ax.set_ylabel("membrane (V)")
     ax.grid(alpha=0.3)
-    ax.legend(loc="lower right", fontsize=7, framealpha=0.9)
+    _trace_legend(ax)
     return {"v_th_volt": v_th_volt, "v_reset_volt": v_reset_volt, "spike_times_s": spikes}
+
+
+def _trace_legend(ax: Any) -> None:
+    """The legend of a membrane panel, above it (the trace fills the panel)."""
+    ax.legend(loc="lower left", bbox_to_anchor=(0, 1.0), ncol=3, fontsize=7, frameon=False)
 
 
 def plot_trace(trace: Any, spikes_s: ArrayLike, path: str) -> dict[str, Any]:
@@ -682,9 +689,9 @@ def plot_fit(res: Any, path: str, *, circuit: str | None = None, trace: Any = No
         lag = p.tau_m_s * math.log((v_inf - v0) / (v_inf - p.v_th_volt)) if v0 < p.v_th_volt < v_inf else 0.0
         a2.plot(t * 1e3, _lif_membrane(p, current, t, float(spikes[0]) + lag), "--", lw=0.9, color="0.3",
                 label="fitted LIF (from the first spike)")
-        a2.legend(loc="lower right", fontsize=7, framealpha=0.9)
+        _trace_legend(a2)
     a2.set_xlabel("time (ms)")
-    a2.set_title(f"membrane at {format_si(current, 'A')} (lowest sweep current)", fontsize=9)
+    a2.set_ylabel(f"membrane at {format_si(current, 'A')} (V)")
     fig.suptitle(f"{res.circuit}: fitted LIF against SPICE", fontsize=11)
     fig.tight_layout()
     save_figure(fig, path)
