@@ -47,7 +47,7 @@ def run():
     chip = load_chip("generic")
     mapping = map_network(net, chip)
     record = run_on_chip(net, chip, duration_s=0.02, inputs=drive, seed=2, mapping=mapping)
-    return mapping, record
+    return net, mapping, record
 
 
 def _axes():
@@ -75,7 +75,7 @@ def test_sample_neurons_covers_every_population_within_the_budget():
 
 
 def test_raster_shows_every_population_in_its_own_colour(run, tmp_path):
-    _, record = run
+    _, _, record = run
     fig, ax = _axes()
     data = draw_raster(ax, record, max_neurons=100, min_per_population=10)
     names = [name for name, _, _ in data["populations"]]
@@ -111,7 +111,7 @@ def _cell_centres(ax, gid):
 
 
 def test_mesh_hatches_exactly_the_unused_cores_of_the_mapping(run, tmp_path):
-    mapping, record = run
+    _, mapping, record = run
     chip = record.chip
     w = chip.mesh.width
     unused = sorted(set(range(chip.n_cores)) - set(np.unique(mapping.neuron_core).tolist()))
@@ -144,7 +144,7 @@ def test_mesh_hatches_exactly_the_unused_cores_of_the_mapping(run, tmp_path):
 
 
 def test_energy_bars_are_the_energy_report(run, tmp_path):
-    _, record = run
+    _, _, record = run
     _, report = energy_report(record)
     fig, ax = _axes()
     bars = draw_energy(ax, report)
@@ -165,6 +165,21 @@ def test_energy_bars_are_the_energy_report(run, tmp_path):
     assert drawn["bars"]["static"] == used["static_joule"] < report["static_joule"]
     assert drawn["mesh"]["vmax"] == max(used["by_core_joule"])
     assert drawn["mesh"]["unused_cores"] == sorted(set(range(record.chip.n_cores)) - set(record.neuron_core.tolist()))
+
+
+def test_cli_writes_each_run_figure(run, tmp_path, capsys):
+    from neurochip.cli import main
+    from neurochip.network.files import save_network
+
+    net, _, record = run
+    record.save(tmp_path / "run.npz")
+    save_network(net, tmp_path / "net.npz")
+    for argv in (["map", str(tmp_path / "net.npz")], ["report", "energy", str(tmp_path / "run.npz")],
+                 ["report", "throughput", str(tmp_path / "run.npz")], ["report", "saturation", str(tmp_path / "run.npz")]):
+        png = tmp_path / f"{argv[1]}.png"
+        assert main([*argv, "--plot", str(png)]) == 0
+        assert png.read_bytes()[:8] == PNG, argv
+    capsys.readouterr()
 
 
 @pytest.mark.spice
