@@ -382,7 +382,8 @@ def plot_mapping(mapping: Any, path: str) -> dict[str, Any]:
     Returns
     -------
     dict of str to object
-        What :func:`draw_mesh` drew.
+        What :func:`draw_mesh` drew: ``vmax`` is the busiest link's expected load, and
+        ``unused_cores`` the cores the mapping put no neuron on.
     """
     chip = mapping.chip
     unit = "packets/s" if mapping.rates_given else "packets per spike round"
@@ -406,7 +407,8 @@ def plot_traffic(record: Any, path: str) -> dict[str, Any]:
     Returns
     -------
     dict of str to object
-        What :func:`draw_mesh` drew.
+        What :func:`draw_mesh` drew: ``vmax`` is the busiest link's busy fraction
+        (:meth:`~neurochip.report.RunRecord.link_utilisation`).
     """
     util = record.link_utilisation()
     used = np.unique(record.neuron_core)
