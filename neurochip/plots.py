@@ -351,7 +351,10 @@ def draw_mesh(
     ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.13), fontsize=8, frameon=False)
     if values is not None:
         sm = ScalarMappable(norm=norm, cmap=colormap)
-        bar = ax.figure.colorbar(sm, ax=ax, label=f"{label} ({unit})" if unit else label, shrink=0.85)
+        text = (f"{label} ({unit})" if unit else label) + (": all zero" if vmax == 0 else "")
+        bar = ax.figure.colorbar(sm, ax=ax, label=text, shrink=0.85)
+        if vmax == 0:  # a scale of 0 to 1 would suggest values nobody measured
+            bar.set_ticks([0.0])
         if unit in ("J", "W", "Hz"):  # SI prefixes on the ticks: 250 µJ, not 0.00025
             bar.ax.yaxis.set_major_formatter(EngFormatter(unit=unit))
     return {"unused_cores": unused.tolist(), "used_cores": np.flatnonzero(used).tolist(), "vmax": vmax,
@@ -414,8 +417,8 @@ def plot_traffic(record: Any, path: str) -> dict[str, Any]:
     used = np.unique(record.neuron_core)
     fig, data = _mesh_figure(record.chip, f"link utilisation on {record.chip.name}: busiest link "
                              f"{float(util.max()) if util.size else 0.0:.3%} of bandwidth",
-                             used_cores=used, link_value=util, label="link busy fraction",
-                             unit="packets / (bandwidth x chip time)", cmap="magma_r")
+                             used_cores=used, link_value=util, label="link utilisation",
+                             unit="packets / (bandwidth x T)", cmap="magma_r")
     save_figure(fig, path)
     return data
 
