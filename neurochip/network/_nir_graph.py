@@ -31,7 +31,8 @@ from ._nir_nodes import (
     role,
 )
 from ._nir_nodes import write_node as _write_node
-from .model import Explicit, Network, Projection
+from .model import Network, Projection
+from .rules import Explicit
 
 
 def flatten(graph: Any, prefix: str = "") -> tuple[dict[str, Any], list[tuple[str, str]]]:

@@ -44,15 +44,9 @@ from numpy.typing import ArrayLike, NDArray
 
 from ..errors import ConfigError, InvalidParameterError
 from ..lif import LIFParams
-from .model import (
-    AllToAll,
-    Explicit,
-    FixedInDegree,
-    FixedProbability,
-    Network,
-    Population,
-    Projection,
-)
+from .model import Network, Projection
+from .population import Population
+from .rules import AllToAll, Explicit, FixedInDegree, FixedProbability
 
 __all__ = ["save_network", "load_network", "read_header", "population_from_montecarlo", "FORMAT", "VERSION"]
 

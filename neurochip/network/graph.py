@@ -22,7 +22,8 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ..errors import InvalidParameterError
-from .model import NEURON_FIELDS, Network
+from .model import Network
+from .population import NEURON_FIELDS
 
 __all__ = ["population_graph", "neuron_graph", "network_summary", "population_of"]
 

@@ -94,7 +94,9 @@ from ._nir_nodes import (
 )
 from ._nir_nodes import role as _role
 from ._nir_nodes import write_node as _write_node
-from .model import Network, Population, SpikeTimesInput
+from .model import Network
+from .population import Population
+from .stimulus import SpikeTimesInput
 
 __all__ = [
     "from_nir",
