@@ -302,7 +302,7 @@ def expected_counts(
         N_{syn,c} = N_{upd,c} = \\sum_{(i \\to j):\\,c(j)=c} r_i T, \\qquad
         N_{core,c} = \\sum_{i:\\,c \\in D_i,\\,c(i)=c} r_i T
 
-    and the hop counts are the XY link loads (:func:`neurochip.mapping.link_loads`) of the
+    and the hop counts are the XY link loads (:func:`neurochip.mesh.link_loads`) of the
     core-to-core traffic :math:`\\sum_{i:\\,c(i)=s,\\,d \\in D_i} r_i T` for :math:`s \\ne d`,
     east + west links giving ``hops_ew``, north + south ``hops_ns``.
 

@@ -254,7 +254,7 @@ def draw_mesh(
     core_value : array_like of float, shape (n_cores,), optional
         A value per core (e.g. energy, J) that colours the cells.
     link_value : array_like of float, shape (n_cores, 4), optional
-        A value per outgoing link in :data:`~neurochip.mapping.LINKS` order (east, west,
+        A value per outgoing link in :data:`~neurochip.mesh.LINKS` order (east, west,
         north, south) that colours the arrows; links off the edge of the mesh are not drawn.
     label, unit : str
         Quantity and unit of the colour bar, ``"label (unit)"``.

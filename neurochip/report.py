@@ -35,7 +35,8 @@ from numpy.typing import NDArray
 from .chip import ChipSpec
 from .energy import OPERATIONS, EnergyReport, OperationCounts, price
 from .errors import ConfigError, InvalidParameterError
-from .mapping import LINKS, Mapping, packet_counts
+from .mapping import Mapping, packet_counts
+from .mesh import LINKS
 
 __all__ = [
     "RunRecord",
@@ -157,7 +158,7 @@ class RunRecord:
         Returns
         -------
         ndarray of float64, shape (n_cores, 4)
-            Dimensionless, in :data:`~neurochip.mapping.LINKS` order; 1.0 is a link busy the
+            Dimensionless, in :data:`~neurochip.mesh.LINKS` order; 1.0 is a link busy the
             whole run.
 
         Notes

@@ -28,6 +28,7 @@ LAYERS: dict[str, float] = {
     "neurochip.lif": 1.0,
     "neurochip": 1.1,  # the package itself: static imports of layers 0-1 only; the rest is lazy
     "neurochip.chip": 2.0,
+    "neurochip.mesh": 2.0,
     "neurochip.network": 2.0,
     "neurochip.circuit": 2.0,
     "neurochip.mapping": 2.1,

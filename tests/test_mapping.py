@@ -9,7 +9,8 @@ import pytest
 
 from neurochip.chip import CoreSpec, load_chip
 from neurochip.errors import MappingError
-from neurochip.mapping import MappingOptions, link_loads, map_synapses, xy_hops
+from neurochip.mapping import MappingOptions, map_synapses
+from neurochip.mesh import link_loads, xy_hops
 
 
 def chip_with(neurons, fan_in, fan_out, w=4, h=4):

@@ -11,7 +11,8 @@ from conftest import require_or_skip
 from neurochip._display import pyplot
 from neurochip.chip import load_chip
 from neurochip.lif import LIFParams
-from neurochip.mapping import LINKS, map_network
+from neurochip.mapping import map_network
+from neurochip.mesh import LINKS
 from neurochip.network import FixedInDegree, Network, PoissonInput, Population, Projection
 from neurochip.onchip import run_on_chip
 from neurochip.plots import (
