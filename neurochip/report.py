@@ -32,6 +32,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from ._io import atomic_write, load_npz
 from .chip import ChipSpec
 from .energy import OPERATIONS, EnergyReport, OperationCounts, price
 from .errors import ConfigError, InvalidParameterError
@@ -188,7 +189,8 @@ class RunRecord:
         Parameters
         ----------
         path : str or pathlib.Path
-            Destination; :func:`numpy.savez` appends ``.npz`` when the name lacks it.
+            Destination, written exactly as named (no suffix is added) through a temporary file
+            renamed onto it, so a failure leaves nothing behind.
 
         Raises
         ------
@@ -209,9 +211,9 @@ class RunRecord:
             "latency_s": dict(self.latency_s),
         }
         arrays = {f"count_{op}": np.asarray(v, dtype=np.float64) for op, v in self.counts.per_core.items()}
-        try:
+        def write(fh: Any) -> None:
             np.savez(
-                path,
+                fh,
                 header=np.array(json.dumps(header)),
                 neuron_core=self.neuron_core,
                 t_ref_s=self.t_ref_s,
@@ -223,8 +225,8 @@ class RunRecord:
                 peak_queue=self.peak_queue if self.peak_queue is not None else np.zeros(0, np.int64),
                 **arrays,
             )
-        except OSError as exc:
-            raise ConfigError(f"cannot write run file: {exc}", path=str(path)) from None
+
+        atomic_write(path, write)  # through a file object: written exactly as named, no suffix added
 
     @classmethod
     def load(cls, path: str | Path) -> RunRecord:
@@ -246,52 +248,50 @@ class RunRecord:
             of inconsistent shapes or an invalid chip.
         """
         p = str(path)
+        if not Path(p).exists():
+            raise ConfigError("file not found", path=p)
+        data = load_npz(path, "a neurochip run file (neurochip run -o)")
+        if "header" not in data:
+            raise ConfigError("not a neurochip run file: no 'header'", path=p)
         try:
-            data = np.load(path, allow_pickle=False)
-        except FileNotFoundError:
-            raise ConfigError("file not found", path=p) from None
-        except (OSError, ValueError) as exc:
-            raise ConfigError(f"not a run file (.npz): {exc}", path=p) from None
-        with data:
-            if "header" not in data:
-                raise ConfigError("not a neurochip run file: no 'header'", path=p)
-            try:
-                header = json.loads(str(data["header"]))
-            except json.JSONDecodeError as exc:
-                raise ConfigError(f"header: not valid JSON ({exc})", path=p) from None
-            if header.get("format") != "neurochip-run":
-                raise ConfigError(f"header.format = {header.get('format')!r}: expected 'neurochip-run'", path=p)
-            for key in ("neuron_core", "t_ref_s", "spike_counts", "link_packets"):
-                if key not in data:
-                    raise ConfigError(f"missing array {key!r}", path=p)
-            chip = ChipSpec.from_dict(header["chip"], source=f"{p} [header.chip]")
-            per_core = {op: np.array(data[f"count_{op}"]) for op in OPERATIONS if f"count_{op}" in data}
-            events = np.zeros(data["event_time_s"].size, dtype=[("time_s", np.float64), ("address", np.int32)])
-            events["time_s"] = data["event_time_s"]
-            events["address"] = data["event_address"]
-            n = data["spike_counts"].size
-            for key in ("neuron_core", "t_ref_s"):
-                if data[key].shape != (n,):
-                    raise ConfigError(f"{key}: shape {data[key].shape}, expected ({n},)", path=p)
-            return cls(
-                chip=chip,
-                duration_s=float(header["duration_s"]),
-                wall_time_s=float(header["wall_time_s"]),
-                neuron_core=np.array(data["neuron_core"]),
-                t_ref_s=np.array(data["t_ref_s"]),
-                spike_counts=np.array(data["spike_counts"]),
-                events=events,
-                counts=OperationCounts(duration_s=float(header["duration_s"]), per_core=per_core),
-                link_packets=np.array(data["link_packets"]),
-                external_events=int(header.get("external_events", 0)),
-                drops=int(header.get("drops", 0)),
-                population_names=list(header.get("population_names", [])),
-                population_offsets=np.array(data["population_offsets"]),
-                routed=bool(header.get("routed", False)),
-                drops_by_cause={k: int(v) for k, v in header.get("drops_by_cause", {}).items()},
-                latency_s={k: float(v) for k, v in header.get("latency_s", {}).items()},
-                peak_queue=np.array(data["peak_queue"]) if "peak_queue" in data and data["peak_queue"].size else None,
-            )
+            header = json.loads(str(data["header"]))
+        except json.JSONDecodeError as exc:
+            raise ConfigError(f"header: not valid JSON ({exc})", path=p) from None
+        if not isinstance(header, dict) or header.get("format") != "neurochip-run":
+            got = header.get("format") if isinstance(header, dict) else None
+            raise ConfigError(f"header.format = {got!r}: not a neurochip run file (expected 'neurochip-run')",
+                              path=p)
+        for key in ("neuron_core", "t_ref_s", "spike_counts", "link_packets"):
+            if key not in data:
+                raise ConfigError(f"missing array {key!r}", path=p)
+        chip = ChipSpec.from_dict(header["chip"], source=f"{p} [header.chip]")
+        per_core = {op: np.array(data[f"count_{op}"]) for op in OPERATIONS if f"count_{op}" in data}
+        events = np.zeros(data["event_time_s"].size, dtype=[("time_s", np.float64), ("address", np.int32)])
+        events["time_s"] = data["event_time_s"]
+        events["address"] = data["event_address"]
+        n = data["spike_counts"].size
+        for key in ("neuron_core", "t_ref_s"):
+            if data[key].shape != (n,):
+                raise ConfigError(f"{key}: shape {data[key].shape}, expected ({n},)", path=p)
+        return cls(
+            chip=chip,
+            duration_s=float(header["duration_s"]),
+            wall_time_s=float(header["wall_time_s"]),
+            neuron_core=np.array(data["neuron_core"]),
+            t_ref_s=np.array(data["t_ref_s"]),
+            spike_counts=np.array(data["spike_counts"]),
+            events=events,
+            counts=OperationCounts(duration_s=float(header["duration_s"]), per_core=per_core),
+            link_packets=np.array(data["link_packets"]),
+            external_events=int(header.get("external_events", 0)),
+            drops=int(header.get("drops", 0)),
+            population_names=list(header.get("population_names", [])),
+            population_offsets=np.array(data["population_offsets"]),
+            routed=bool(header.get("routed", False)),
+            drops_by_cause={k: int(v) for k, v in header.get("drops_by_cause", {}).items()},
+            latency_s={k: float(v) for k, v in header.get("latency_s", {}).items()},
+            peak_queue=np.array(data["peak_queue"]) if "peak_queue" in data and data["peak_queue"].size else None,
+        )
 
 
 def record_run(result: Any, mapping: Mapping, *, t_ref_s: NDArray[np.float64], population_names: list[str] | None = None,

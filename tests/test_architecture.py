@@ -24,6 +24,7 @@ LAYERS: dict[str, float] = {
     "neurochip.units": 0.1,
     "neurochip._spec": 0.2,
     "neurochip._display": 0.2,
+    "neurochip._io": 0.2,
     "neurochip.parallel": 0.2,
     "neurochip.lif": 1.0,
     "neurochip": 1.1,  # the package itself: static imports of layers 0-1 only; the rest is lazy

@@ -50,6 +50,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from .. import lif
+from .._io import atomic_write
 from ..errors import ConfigError, InvalidParameterError
 from ..parallel import fan_out
 from .fit import FitOptions, fit_lif
@@ -310,16 +311,17 @@ class MonteCarloResult:
         Parameters
         ----------
         path : str or Path
-            Destination; :func:`numpy.savez` appends ``.npz`` when the name lacks it.
+            Destination, written exactly as named (no suffix is added) through a temporary file
+            renamed onto it, so a failure leaves nothing behind.
 
         Raises
         ------
         ConfigError
             If the file cannot be written.
         """
-        try:
+        def write(fh: Any) -> None:
             np.savez(
-                path,
+                fh,
                 fields=np.asarray(FIELDS),
                 params=self.params,
                 mean=self.mean,
@@ -336,8 +338,8 @@ class MonteCarloResult:
                 circuit=np.asarray(self.circuit),
                 seed=np.asarray(self.seed),
             )
-        except OSError as exc:
-            raise ConfigError(f"cannot write: {exc.strerror}", path=str(path)) from None
+
+        atomic_write(path, write)  # through a file object: written exactly as named, no suffix added
 
     @classmethod
     def load(cls, path: str | Path) -> MonteCarloResult:

@@ -35,13 +35,13 @@ from __future__ import annotations
 import dataclasses
 import json
 import numbers
-import zipfile
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from .._io import atomic_write, load_npz
 from ..errors import ConfigError, InvalidParameterError
 from ..lif import LIFParams
 from .model import Network, Projection
@@ -127,7 +127,8 @@ def save_network(network: Network, path: str | Path, *, compress: bool = False) 
     network : Network
         The network; its synapses are built (``network.csr()``) if they are not yet.
     path : str or Path
-        Written as given (no suffix is added).
+        Written exactly as given (no suffix is added), through a temporary file renamed onto
+        it: a failure leaves nothing behind.
     compress : bool
         Deflate the arrays (smaller, slower).
 
@@ -193,29 +194,18 @@ def save_network(network: Network, path: str | Path, *, compress: bool = False) 
         "n_neurons": network.n_neurons, "n_synapses": csr.n_synapses, "populations": pops, "projections": projs,
     }  # fmt: skip
     arrays["header"] = np.array(json.dumps(header, allow_nan=True))
-    try:
-        with open(path, "wb") as fh:
-            (np.savez_compressed if compress else np.savez)(fh, **arrays)
-    except OSError as exc:
-        raise ConfigError(f"cannot write: {exc}", path=str(path)) from None
+    atomic_write(path, lambda fh: (np.savez_compressed if compress else np.savez)(fh, **arrays))
 
 
-def _open(path: str | Path) -> Any:
-    try:
-        return np.load(path, allow_pickle=False)
-    except FileNotFoundError:
-        raise ConfigError("no such file", path=str(path)) from None
-    except (OSError, ValueError, zipfile.BadZipFile) as exc:
-        raise ConfigError(f"cannot read as a .npz archive: {exc}", path=str(path)) from None
+def _open(path: str | Path, what: str = "a neurochip network file (.npz)") -> dict[str, NDArray]:
+    # every array, read eagerly with pickles disabled; any unreadable file is a ConfigError naming it
+    return load_npz(path, what)
 
 
-def _get(data: Any, key: str, path: str) -> NDArray:
-    if key not in data.files:
+def _get(data: dict[str, NDArray], key: str, path: str) -> NDArray:
+    if key not in data:
         raise ConfigError("missing from the file", path=path, key=key)
-    try:
-        return data[key]
-    except ValueError as exc:  # an object array needs pickles, which are never loaded
-        raise ConfigError(f"cannot be read ({exc})", path=path, key=key) from None
+    return data[key]
 
 
 def read_header(path: str | Path) -> dict[str, Any]:
@@ -252,8 +242,8 @@ def read_header(path: str | Path) -> dict[str, Any]:
     >>> header["n_synapses"], header["projections"][0]["rule"]
     (30, {'type': 'FixedInDegree', 'k': 3, 'allow_autapses': True})
     """
-    with _open(path) as data:
-        return _header(data, str(path))
+    data = _open(path)
+    return _header(data, str(path))
 
 
 def _header(data: Any, path: str) -> dict[str, Any]:
@@ -326,78 +316,78 @@ def load_network(path: str | Path) -> Network:
     >>> load_network("no/such/net.npz")
     Traceback (most recent call last):
     ...
-    neurochip.errors.ConfigError: no/such/net.npz: no such file
+    neurochip.errors.ConfigError: no/such/net.npz: no such file; expected a neurochip network file (.npz)
     """
     path = str(path)
-    with _open(path) as data:
-        header = _header(data, path)
-        pops = []
-        for i, entry in enumerate(header["populations"]):
-            where = f"populations[{i}]"
-            name = _field(entry, "name", where, path, str)
-            size = _field(entry, "size", where, path, int)
-            if size < 1:
-                raise ConfigError(f"size = {size}: must be >= 1", path=path, key=f"{where}.size")
-            params = LIFParams.from_dict(_field(entry, "params", where, path, dict), source=path, prefix=f"{where}.params")
-            per_neuron = {
-                key: _array(data, f"pop{i}.pn.{key}", path, (size,), np.float64)
-                for key in _field(entry, "per_neuron", where, path, list)
-            }
-            bias = _array(data, f"pop{i}.bias", path, (size,), np.float64)
-            v_init = _array(data, f"pop{i}.v_init", path, (size,), np.float64) if entry.get("v_init") else None
-            try:
-                pops.append(Population(name=name, size=size, params=params, per_neuron=per_neuron,
-                                       bias_current_amp=bias, v_init_volt=v_init))  # fmt: skip
-            except InvalidParameterError as exc:
-                raise ConfigError(str(exc), path=path, key=where) from None
-        projs = []
-        for k, entry in enumerate(header["projections"]):
-            where = f"projections[{k}]"
-            pre_name = _field(entry, "pre", where, path, str)
-            post_name = _field(entry, "post", where, path, str)
-            delay = _field(entry, "delay_s", where, path, (int, float))
-            pre = _get(data, f"proj{k}.pre", path)
-            n = pre.shape[0] if pre.ndim == 1 else -1
-            if n < 0 or pre.dtype != np.int32:
-                raise ConfigError(f"has shape {pre.shape} and dtype {pre.dtype}, expected 1-d int32", path=path,
-                                  key=f"proj{k}.pre")  # fmt: skip
-            post = _array(data, f"proj{k}.post", path, (n,), np.int32)
-            w = _array(data, f"proj{k}.w", path, (n,), np.float32)
-            d = _get(data, f"proj{k}.d", path)
-            if d.dtype != np.float64 or d.shape not in ((n,), (1,)):
-                raise ConfigError(f"has shape {d.shape} and dtype {d.dtype}, expected float64 of shape ({n},) or (1,)",
-                                  path=path, key=f"proj{k}.d")  # fmt: skip
-            d = np.broadcast_to(d, (n,)).copy()
-            sizes = {p.name: p.size for p in pops}
-            for end, name, idx in (("pre", pre_name, pre), ("post", post_name, post)):
-                if name not in sizes:
-                    raise ConfigError(f"= {name!r}: no such population ({list(sizes)})", path=path, key=f"{where}.{end}")
-                if idx.size and (idx.min() < 0 or idx.max() >= sizes[name]):
-                    bad = int(idx.min() if idx.min() < 0 else idx.max())
-                    raise ConfigError(f"neuron index {bad}: must be in [0, {sizes[name]}) (population {name!r})",
-                                      path=path, key=f"proj{k}.{end}")  # fmt: skip
-            if not (np.isfinite(w).all() and np.isfinite(d).all() and (d > 0).all()):
-                raise ConfigError("weights and delays must be finite, delays > 0", path=path, key=f"proj{k}")
-            try:
-                rule = Explicit(pre=pre, post=post, weight_volt=w.astype(np.float64), delay_s=d)
-                projs.append(Projection(pre=pre_name, post=post_name, rule=rule, delay_s=float(delay)))
-            except InvalidParameterError as exc:
-                raise ConfigError(str(exc), path=path, key=where) from None
-        seed = header.get("seed")
+    data = _open(path)
+    header = _header(data, path)
+    pops = []
+    for i, entry in enumerate(header["populations"]):
+        where = f"populations[{i}]"
+        name = _field(entry, "name", where, path, str)
+        size = _field(entry, "size", where, path, int)
+        if size < 1:
+            raise ConfigError(f"size = {size}: must be >= 1", path=path, key=f"{where}.size")
+        params = LIFParams.from_dict(_field(entry, "params", where, path, dict), source=path, prefix=f"{where}.params")
+        per_neuron = {
+            key: _array(data, f"pop{i}.pn.{key}", path, (size,), np.float64)
+            for key in _field(entry, "per_neuron", where, path, list)
+        }
+        bias = _array(data, f"pop{i}.bias", path, (size,), np.float64)
+        v_init = _array(data, f"pop{i}.v_init", path, (size,), np.float64) if entry.get("v_init") else None
         try:
-            net = Network(populations=tuple(pops), projections=tuple(projs), seed=0 if seed is None else seed)
-            csr = net.csr()
+            pops.append(Population(name=name, size=size, params=params, per_neuron=per_neuron,
+                                   bias_current_amp=bias, v_init_volt=v_init))  # fmt: skip
         except InvalidParameterError as exc:
-            raise ConfigError(str(exc), path=path, key="projections") from None
-        for key in ("indptr", "indices", "weights", "delays_s"):
-            stored = _get(data, f"csr.{key}", path)
-            built = getattr(csr, key)
-            if stored.dtype != built.dtype or not np.array_equal(stored, built):
-                raise ConfigError(
-                    f"the stored synapse arrays differ from those of the stored projections ({key}: "
-                    f"{stored.shape} {stored.dtype} vs {built.shape} {built.dtype}); the file is corrupt",
-                    path=path, key=f"csr.{key}",
-                )  # fmt: skip
+            raise ConfigError(str(exc), path=path, key=where) from None
+    projs = []
+    for k, entry in enumerate(header["projections"]):
+        where = f"projections[{k}]"
+        pre_name = _field(entry, "pre", where, path, str)
+        post_name = _field(entry, "post", where, path, str)
+        delay = _field(entry, "delay_s", where, path, (int, float))
+        pre = _get(data, f"proj{k}.pre", path)
+        n = pre.shape[0] if pre.ndim == 1 else -1
+        if n < 0 or pre.dtype != np.int32:
+            raise ConfigError(f"has shape {pre.shape} and dtype {pre.dtype}, expected 1-d int32", path=path,
+                              key=f"proj{k}.pre")  # fmt: skip
+        post = _array(data, f"proj{k}.post", path, (n,), np.int32)
+        w = _array(data, f"proj{k}.w", path, (n,), np.float32)
+        d = _get(data, f"proj{k}.d", path)
+        if d.dtype != np.float64 or d.shape not in ((n,), (1,)):
+            raise ConfigError(f"has shape {d.shape} and dtype {d.dtype}, expected float64 of shape ({n},) or (1,)",
+                              path=path, key=f"proj{k}.d")  # fmt: skip
+        d = np.broadcast_to(d, (n,)).copy()
+        sizes = {p.name: p.size for p in pops}
+        for end, name, idx in (("pre", pre_name, pre), ("post", post_name, post)):
+            if name not in sizes:
+                raise ConfigError(f"= {name!r}: no such population ({list(sizes)})", path=path, key=f"{where}.{end}")
+            if idx.size and (idx.min() < 0 or idx.max() >= sizes[name]):
+                bad = int(idx.min() if idx.min() < 0 else idx.max())
+                raise ConfigError(f"neuron index {bad}: must be in [0, {sizes[name]}) (population {name!r})",
+                                  path=path, key=f"proj{k}.{end}")  # fmt: skip
+        if not (np.isfinite(w).all() and np.isfinite(d).all() and (d > 0).all()):
+            raise ConfigError("weights and delays must be finite, delays > 0", path=path, key=f"proj{k}")
+        try:
+            rule = Explicit(pre=pre, post=post, weight_volt=w.astype(np.float64), delay_s=d)
+            projs.append(Projection(pre=pre_name, post=post_name, rule=rule, delay_s=float(delay)))
+        except InvalidParameterError as exc:
+            raise ConfigError(str(exc), path=path, key=where) from None
+    seed = header.get("seed")
+    try:
+        net = Network(populations=tuple(pops), projections=tuple(projs), seed=0 if seed is None else seed)
+        csr = net.csr()
+    except InvalidParameterError as exc:
+        raise ConfigError(str(exc), path=path, key="projections") from None
+    for key in ("indptr", "indices", "weights", "delays_s"):
+        stored = _get(data, f"csr.{key}", path)
+        built = getattr(csr, key)
+        if stored.dtype != built.dtype or not np.array_equal(stored, built):
+            raise ConfigError(
+                f"the stored synapse arrays differ from those of the stored projections ({key}: "
+                f"{stored.shape} {stored.dtype} vs {built.shape} {built.dtype}); the file is corrupt",
+                path=path, key=f"csr.{key}",
+            )  # fmt: skip
     return net
 
 
@@ -490,8 +480,8 @@ def population_from_montecarlo(
     if isinstance(size, bool) or not isinstance(size, numbers.Integral) or size < 1:
         raise InvalidParameterError(f"size = {size!r}: must be an int >= 1")
     path = str(path)
-    with _open(path) as data:
-        raw = {key: _get(data, key, path) for key in _MC_KEYS}
+    data = _open(path)
+    raw = {key: _get(data, key, path) for key in _MC_KEYS}
     fields = raw["fields"]
     if fields.ndim != 1 or fields.dtype.kind not in "US":
         raise ConfigError(f"must be a 1-d array of strings, got {fields.dtype} {fields.shape}", path=path, key="fields")
