@@ -91,7 +91,8 @@ def check_output_path(
     if suffix is not None:
         allowed = (suffix,) if isinstance(suffix, str) else tuple(suffix)
         if not text.lower().endswith(tuple(s.lower() for s in allowed)):
-            raise ConfigError(f"{where}: must end with {' or '.join(allowed)} (the file is written exactly as named)")
+            raise ConfigError(f"{where}: must end with {allowed[0] if len(allowed) == 1 else 'one of ' + ', '.join(allowed)}"
+                              " (the suffix chooses the format; the file is written exactly as named)")
     folder = p.parent if str(p.parent) else Path(".")
     if not folder.is_dir():
         raise ConfigError(f"{where}: folder '{folder}' does not exist")
@@ -105,7 +106,9 @@ def check_output_path(
     return p
 
 
-def check_input_file(path: str | os.PathLike[str], flag: str | None = None, *, text: bool = False) -> Path:
+def check_input_file(
+    path: str | os.PathLike[str], flag: str | None = None, *, text: bool = False, what: str | None = None
+) -> Path:
     """Check that an input file exists, is a file and can be read.
 
     Parameters
@@ -116,6 +119,8 @@ def check_input_file(path: str | os.PathLike[str], flag: str | None = None, *, t
         The option or argument that gave it, for the message.
     text : bool
         Also require the file to be UTF-8 text (TOML, netlists, CSV tables).
+    what : str, optional
+        What the file should be (``"a TOML chip spec"``), for the messages.
 
     Returns
     -------
@@ -124,7 +129,7 @@ def check_input_file(path: str | os.PathLike[str], flag: str | None = None, *, t
     Raises
     ------
     ConfigError
-        ``"<path>: no such file"``, ``"<path>: is a folder, expected a file"``,
+        ``"<path>: file not found"``, ``"<path>: is a folder, expected a file"``,
         ``"<path>: cannot be read (permission denied)"`` or ``"<path>: not UTF-8 text ..."``.
 
     Examples
@@ -132,15 +137,15 @@ def check_input_file(path: str | os.PathLike[str], flag: str | None = None, *, t
     >>> check_input_file("no/such/net.npz")
     Traceback (most recent call last):
     ...
-    neurochip.errors.ConfigError: no/such/net.npz: no such file
+    neurochip.errors.ConfigError: no/such/net.npz: file not found
     """
     name = os.fspath(path)
     label = f"{flag} {name}" if flag else name
     p = Path(name)
     if p.is_dir():
-        raise ConfigError(f"{label}: is a folder, expected a file")
+        raise ConfigError(f"{label}: is a folder; expected {what or 'a file'}")
     if not p.is_file():
-        raise ConfigError(f"{label}: no such file")
+        raise ConfigError(f"{label}: file not found")
     try:
         with p.open("rb") as fh:
             if text:
@@ -153,7 +158,7 @@ def check_input_file(path: str | os.PathLike[str], flag: str | None = None, *, t
     except PermissionError:
         raise ConfigError(f"{label}: cannot be read (permission denied)") from None
     except UnicodeDecodeError:
-        raise ConfigError(f"{label}: not UTF-8 text (a binary file?); expected a text file") from None
+        raise ConfigError(f"{label}: not UTF-8 text (a binary file?); expected {what or 'a text file'}") from None
     except OSError as exc:
         raise ConfigError(f"{label}: cannot be read ({exc.strerror or exc})") from None
     return p

@@ -66,7 +66,7 @@ def test_info_tables_and_an_nir_file(tmp_path, capsys):
 
 def test_info_errors(tmp_path, capsys):
     assert main(["network", "info", str(tmp_path / "missing.npz")]) == 1
-    assert "missing.npz: no such file" in capsys.readouterr().err
+    assert "missing.npz: file not found" in capsys.readouterr().err
     save_network(_net(), tmp_path / "net.npz")
     assert main(["network", "info", str(tmp_path / "net.npz"), "--rates", "E=5,X=3"]) == 1
     assert "population 'X' is not in the network" in capsys.readouterr().err

@@ -3,7 +3,9 @@
 Each subcommand lives in a module ``neurochip.cli.<name>`` with ``add_parser(subparsers)``
 that registers its parser and sets ``func(args) -> int``.  This module only dispatches, and is
 the one place that turns a :class:`~neurochip.errors.NeurochipError` into ``error: ...`` on
-stderr with exit status 1 (usage errors exit 2).
+stderr with exit status 1 (usage errors exit 2).  A bad input file is turned into a
+``ConfigError`` where it is read; what still slips through as ``OSError``, ``EOFError`` or
+``UnicodeDecodeError`` is printed the same way, as one line.  ``--verbose`` adds the traceback.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
+import traceback
 from collections.abc import Sequence
 
 from ..errors import NeurochipError
@@ -43,6 +46,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Neuromorphic hardware co-design: silicon LIF neurons to whole-chip estimates.",
     )
     parser.add_argument("--version", action="version", version=f"neurochip {__version__}")
+    parser.add_argument("--verbose", action="store_true", help="print the traceback of an error (for debugging)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     for module_name in SUBCOMMANDS.values():
         importlib.import_module(module_name).add_parser(sub)
@@ -56,15 +60,34 @@ def main(argv: Sequence[str] | None = None) -> int:
     if getattr(args, "func", None) is None:
         parser.print_help()
         return 2
+    verbose = bool(getattr(args, "verbose", False))
     try:
+        if getattr(args, "plot", None):
+            from ._files import check_plot
+
+            check_plot(args.plot)  # every --plot: an image suffix and a writable folder, before any work
         return int(args.func(args) or 0)
     except NeurochipError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
+        return _fail(str(exc), verbose)
+    except (OSError, EOFError, UnicodeDecodeError) as exc:
+        # a file problem that no loader turned into a ConfigError: still one line, not a traceback
+        return _fail(_describe(exc), verbose)
     except KeyboardInterrupt:
         print("error: interrupted", file=sys.stderr)
         return 130
 
+
+def _describe(exc: BaseException) -> str:
+    if isinstance(exc, OSError) and exc.filename is not None:
+        return f"{exc.filename}: {exc.strerror or exc}"
+    return f"{type(exc).__name__}: {exc}"
+
+
+def _fail(message: str, verbose: bool) -> int:
+    if verbose:
+        traceback.print_exc(file=sys.stderr)
+    print(f"error: {message}", file=sys.stderr)
+    return 1
 
 if __name__ == "__main__":  # pragma: no cover
     raise SystemExit(main())

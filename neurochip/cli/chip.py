@@ -8,6 +8,7 @@ from typing import Any
 from .. import chip as chipmod
 from .._display import print_json, print_table
 from ..units import format_si
+from ._files import check_chip
 
 _UNITS = {"joule": "J", "watt": "W", "s": "s", "hz": "Hz"}
 
@@ -44,6 +45,7 @@ def _fmt(key: str, value: Any) -> str:
 
 
 def run_show(args: argparse.Namespace) -> int:
+    check_chip(args.chip)
     spec = chipmod.load_chip(args.chip)
     data = spec.to_dict()
     if args.json:

@@ -9,8 +9,9 @@ from typing import Any
 import numpy as np
 
 from .._display import print_json, print_table, save_figure
-from ..errors import ConfigError, InvalidParameterError
-from ..units import format_si, parse_quantity
+from ..errors import ConfigError
+from ..units import format_si
+from ._files import check_circuit, check_plot, quantity, write_plot
 
 
 def add_parser(sub: Any) -> None:
@@ -72,13 +73,6 @@ def _overrides(items: list[str]) -> dict[str, str]:
     return out
 
 
-def _q(value: str, unit: str, flag: str) -> float:
-    try:
-        return parse_quantity(value, unit=unit, name=flag)
-    except InvalidParameterError as exc:
-        raise ConfigError(str(exc)) from None
-
-
 def run_list(args: argparse.Namespace) -> int:
     from ..circuit import list_circuits, load_circuit
 
@@ -108,9 +102,10 @@ def run_simulate(args: argparse.Namespace) -> int:
     from ..circuit.simulate import _integrate
     from ..plots import plot_trace
 
+    current = quantity(args.current, "A", "--current")
+    duration = quantity(args.duration, "s", "--duration", positive=True)
+    check_plot(args.plot, inputs=check_circuit(args.circuit))
     _neuron_only(args.circuit, "simulate")
-    current = _q(args.current, "A", "--current")
-    duration = _q(args.duration, "s", "--duration")
     trace = simulate(args.circuit, current, duration, params=_overrides(args.set))
     spikes = detect_spikes(trace.time_s, trace.v_mem_volt)
     isis = np.diff(spikes)
@@ -126,7 +121,7 @@ def run_simulate(args: argparse.Namespace) -> int:
         "time_points": len(trace.time_s),
     }
     if args.plot:
-        plot_trace(trace, spikes, args.plot)
+        write_plot(args.plot, lambda tmp: plot_trace(trace, spikes, tmp))
     if args.json:
         print_json(report)
         return 0
@@ -147,19 +142,22 @@ def run_simulate(args: argparse.Namespace) -> int:
 
 
 def run_fit(args: argparse.Namespace) -> int:
+    from .._io import atomic_write, check_output_path
     from ..circuit import FitOptions, circuit_kind, fit_lif
     from ..plots import plot_fit
 
+    inputs = check_circuit(args.circuit)
+    overrides = _overrides(args.set)
+    check_plot(args.plot, inputs=inputs)
     if circuit_kind(args.circuit) == "synapse":
         return run_fit_synapse(args)
-    res = fit_lif(args.circuit, params=_overrides(args.set), options=FitOptions(n_sweep=args.points))
     if args.output:
-        try:
-            res.params.to_toml(args.output)
-        except OSError as exc:
-            raise ConfigError(f"cannot write: {exc.strerror}", path=args.output) from None
+        check_output_path(args.output, inputs=inputs)
+    res = fit_lif(args.circuit, params=overrides, options=FitOptions(n_sweep=args.points))
+    if args.output:
+        atomic_write(args.output, lambda fh: fh.write(res.params.to_toml()), text=True)
     if args.plot:
-        plot_fit(res, args.plot, circuit=args.circuit)
+        write_plot(args.plot, lambda tmp: plot_fit(res, tmp, circuit=args.circuit))
     if args.json:
         print_json(res.to_dict())
         return 0
@@ -211,7 +209,7 @@ def run_fit_synapse(args: argparse.Namespace) -> int:
         raise ConfigError("-o writes LIF parameters; for a synapse, save the fit with --json")
     res = fit_synapse(args.circuit, params=_overrides(args.set))
     if args.plot:
-        plot_synapse_fit(res, args.plot)
+        write_plot(args.plot, lambda tmp: plot_synapse_fit(res, tmp))
     if args.json:
         print_json(res.to_dict())
         return 0
@@ -291,8 +289,15 @@ def _neuron_only(circuit: str, action: str) -> None:
 
 
 def run_montecarlo(args: argparse.Namespace) -> int:
+    from .._io import check_output_path
     from ..circuit.montecarlo import run_montecarlo as mc
 
+    # the output is checked before the first sample runs: a bad -o must not cost the whole run
+    if args.n < 1:
+        raise ConfigError(f"-n {args.n}: must be >= 1")
+    if args.workers is not None and args.workers < 0:
+        raise ConfigError(f"--workers {args.workers}: must be >= 0")
+    check_output_path(args.output, inputs=check_circuit(args.circuit))
     _neuron_only(args.circuit, "montecarlo")
     res = mc(args.circuit, args.n, seed=args.seed, scheduler=args.scheduler, n_workers=args.workers,
              progress=not args.json)

@@ -14,21 +14,28 @@
 from __future__ import annotations
 
 import argparse
+import os
+import shutil
+import tempfile
 import time
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from .. import lif
+from ..errors import ConfigError
 from ..lif import summary as lif_report
 from ..units import format_si
+from ._files import quantity
 from .lif import _print_report, plot_fi
 
 
 def add_parser(sub: Any) -> None:
     p = sub.add_parser("demo", help="run the whole pipeline on built-in defaults")
     p.add_argument("-o", "--out", default="demo-output", metavar="DIR", help="folder for files and plots (default demo-output)")
-    p.add_argument("--duration", type=float, default=0.05, metavar="SECONDS", help="chip time to emulate (default 0.05)")
+    p.add_argument("--duration", default="0.05", metavar="SECONDS", help="chip time to emulate (default 0.05 s)")
     p.set_defaults(func=run)
 
 
@@ -38,6 +45,48 @@ def _step(n: int, text: str) -> float:
 
 
 def run(args: argparse.Namespace) -> int:
+    t_start = time.perf_counter()
+    duration = quantity(args.duration, "s", "--duration", positive=True)
+    out = _check_out_dir(args.out)
+    with _staging(out) as stage:
+        _pipeline(stage, duration, out)
+    print(f"\nfiles and plots written to {out}/ (lif_fi, circuit_fi, energy, traffic, raster .png; network.npz, "
+          f"network.nir, run.npz); total {time.perf_counter() - t_start:.1f} s")
+    return 0
+
+
+def _check_out_dir(text: str) -> Path:
+    """The demo's folder: an existing folder, or one that can be created (checked before any work)."""
+    out = Path(text)
+    if out.exists() and not out.is_dir():
+        raise ConfigError(f"-o {text}: exists and is not a folder; the demo writes several files into a folder")
+    ancestor = out
+    while not ancestor.exists():
+        ancestor = ancestor.parent
+    if not ancestor.is_dir() or not os.access(ancestor, os.W_OK | os.X_OK):
+        raise ConfigError(f"-o {text}: '{ancestor}' is not a writable folder")
+    return out
+
+
+@contextmanager
+def _staging(out: Path) -> Iterator[Path]:
+    """A temporary folder inside ``out`` whose files move into ``out`` only when the demo succeeds,
+    so a failed demo leaves no partial set of files (and leaves earlier files untouched)."""
+    created = not out.exists()
+    out.mkdir(parents=True, exist_ok=True)
+    stage = Path(tempfile.mkdtemp(prefix=".demo-", dir=out))
+    try:
+        yield stage
+        for f in sorted(stage.iterdir()):
+            os.replace(f, out / f.name)
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)
+        if created and not any(out.iterdir()):
+            out.rmdir()
+
+
+def _pipeline(out: Path, duration: float, shown: Path) -> None:
+    """The six steps, writing into ``out`` (the staging folder); messages name ``shown``."""
     from ..chip import load_chip
     from ..examples import ei_network
     from ..mapping import map_network
@@ -46,10 +95,6 @@ def run(args: argparse.Namespace) -> int:
     from ..onchip import run_on_chip, with_neuron_circuit
     from ..plots import plot_energy, plot_raster, plot_traffic
     from .run import print_energy, print_mapping, print_saturation, print_throughput
-
-    t_start = time.perf_counter()
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
 
     _step(1, "LIF neuron: closed forms of the built-in default parameters")
     params = lif.LIFParams()
@@ -68,7 +113,7 @@ def run(args: argparse.Namespace) -> int:
         warnings.simplefilter("ignore")  # NIR has no t_ref: neurochip keeps it in the node metadata
         write_nir(net, out / "network.nir")
     syn = net.csr().n_synapses
-    print(f"{net.n_neurons:,} neurons, {syn:,} synapses; written to {out}/network.npz and {out}/network.nir")
+    print(f"{net.n_neurons:,} neurons, {syn:,} synapses; written to {shown}/network.npz and {shown}/network.nir")
 
     _step(4, "Chip: map the network onto the default chip (generic)")
     chip = load_chip("generic")
@@ -82,8 +127,8 @@ def run(args: argparse.Namespace) -> int:
     mapping = map_network(net, chip)
     print_mapping(mapping.report())
 
-    _step(5, f"Emulate {format_si(args.duration, 's')} of chip time (exact, event-driven, spikes routed as packets)")
-    record = run_on_chip(net, chip, duration_s=args.duration, inputs=drive, seed=1, mapping=mapping)
+    _step(5, f"Emulate {format_si(duration, 's')} of chip time (exact, event-driven, spikes routed as packets)")
+    record = run_on_chip(net, chip, duration_s=duration, inputs=drive, seed=1, mapping=mapping)
     print(f"{int(record.spike_counts.sum()):,} spikes, mean rate {format_si(float(record.rates_hz().mean()), 'Hz')} "
           f"(ceiling 1/t_ref = {format_si(lif.saturation_rate(p), 'Hz')}), "
           f"{int(record.counts.total('synaptic_events')):,} synaptic events in {format_si(record.wall_time_s, 's')} "
@@ -97,9 +142,6 @@ def run(args: argparse.Namespace) -> int:
     plot_energy(record, str(out / "energy.png"))
     plot_traffic(record, str(out / "traffic.png"))
     plot_raster(record, str(out / "raster.png"))
-    print(f"\nfiles and plots written to {out}/ (lif_fi, circuit_fi, energy, traffic, raster .png; network.npz, "
-          f"network.nir, run.npz); total {time.perf_counter() - t_start:.1f} s")
-    return 0
 
 
 def _fit_circuit(out: Path) -> Any:

@@ -18,8 +18,10 @@ import numpy as np
 
 from .. import lif
 from .._display import print_json, print_table, pyplot, save_figure
+from .._io import atomic_path, check_input_file, check_output_path
 from ..errors import ConfigError, InvalidParameterError
 from ..units import format_si, parse_quantity
+from ._files import check_plot
 
 # flag -> (LIFParams field, unit)
 _PARAM_FLAGS = {
@@ -51,6 +53,8 @@ def add_param_flags(parser: argparse.ArgumentParser, *, inherit: bool = False) -
 
 def params_from_args(args: argparse.Namespace) -> lif.LIFParams:
     """LIFParams from ``--config`` then the individual flags (flags win)."""
+    if args.config:
+        check_input_file(args.config, "--config", text=True, what="a TOML file with a [lif] table")
     base = lif.LIFParams.from_toml(args.config).to_dict() if args.config else lif.LIFParams().to_dict()
     overrides: dict[str, Any] = {}
     for flag, (field, unit) in _PARAM_FLAGS.items():
@@ -157,7 +161,8 @@ def _figure(path: str, *, ncols: int = 1, dpi: int = 90) -> Iterator[Any]:
         plt.close(fig)
         raise
     fig.tight_layout()
-    save_figure(fig, path)
+    with atomic_path(path) as tmp:  # a failed save leaves no half-written figure
+        save_figure(fig, tmp)
 
 
 def _label(ax: Any, xlabel: str, ylabel: str, title: str, *, legend: str | None = "best", which: str = "major") -> None:
@@ -437,12 +442,17 @@ def run_convert(args: argparse.Namespace) -> int:
     from ..studies.conversion import synthetic_study
 
     params = params_from_args(args)
+    if args.nir:
+        check_output_path(args.nir, inputs=(getattr(args, "config", None),), flag="--nir")
+    check_plot(getattr(args, "plot", None), inputs=(getattr(args, "config", None), args.nir))
     rep, conversions = synthetic_study(params, n_samples=args.samples, duration_s=_q(args.duration, "s", "--duration"),
                                        max_rate_hz=_q(args.max_rate, "Hz", "--max-rate"), seed=args.seed)  # fmt: skip
     if args.nir:
         from ..network.nir_io import write_nir
 
-        write_nir(conversions["lif"].network(1), args.nir)
+        net = conversions["lif"].network(1)
+        with atomic_path(args.nir) as tmp:
+            write_nir(net, tmp)
     if args.plot:
         _plot_convert(rep, args.plot)
     if args.json:

@@ -53,23 +53,36 @@ def _parse_rates(text: str | None) -> Any:
         raise ConfigError(str(exc)) from None
 
 
+_EXPECTED = "a network file: a neurochip .npz or an NIR HDF5 graph"
+
+
 def load_any(path: str, *, dt_s: float | None = None, delay_s: float | None = None) -> tuple[Any, str]:
     """A Network from a neurochip .npz or an NIR file (told apart by content); returns the
     network and the format name.  NIR import warnings go to stderr."""
-    p = Path(path)
-    if not p.is_file():
-        raise ConfigError("no such file", path=path)
-    with open(p, "rb") as fh:
-        magic = fh.read(8)
+    from .._io import check_input_file, input_errors
+
+    p = check_input_file(path)
+    with input_errors(p, _EXPECTED):
+        with open(p, "rb") as fh:
+            magic = fh.read(8)
+    if not magic:
+        raise ConfigError(f"the file is empty; expected {_EXPECTED}", path=str(path))
     if magic.startswith(b"\x89HDF"):
         from ..network.nir_io import read_nir
 
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            imp = read_nir(p, dt_s=dt_s, delay_s=delay_s)
+            try:
+                with input_errors(p, "an NIR graph (HDF5)"):
+                    imp = read_nir(p, dt_s=dt_s, delay_s=delay_s)
+            except (OSError, KeyError) as exc:  # h5py on a truncated or foreign HDF5 file
+                raise ConfigError(f"cannot read as an NIR graph: {exc}", path=str(path)) from None
         for w in caught:
             print(f"warning: {w.message}", file=sys.stderr)
         return imp.network, "nir"
+    if not magic.startswith(b"PK"):
+        raise ConfigError(f"neither a .npz archive nor HDF5 (its first bytes are {magic[:4]!r}); expected {_EXPECTED}",
+                          path=str(path))
     from ..network.files import load_network
 
     return load_network(p), "npz"

@@ -8,8 +8,9 @@ from typing import Any
 import numpy as np
 
 from .._display import print_json, print_table
-from ..errors import ConfigError, InvalidParameterError
-from ..units import format_si, parse_quantity
+from ..errors import ConfigError
+from ..units import format_si
+from ._files import check_chip, check_plot, quantity, write_plot
 
 
 def add_parser(sub: Any) -> None:
@@ -33,7 +34,8 @@ def add_parser(sub: Any) -> None:
     pr.add_argument("--seed", type=int, default=0, help="seed of the Poisson inputs")
     pr.add_argument("--no-route", action="store_true",
                     help="count packets from the spikes without timing them through the routers (faster)")
-    pr.add_argument("-o", "--output", required=True, metavar="RUN.npz", help="where to write the run")
+    pr.add_argument("-o", "--output", required=True, metavar="RUN.npz",
+                    help="where to write the run (written exactly as named; never over the network or chip file)")
     pr.add_argument("--json", action="store_true", help="print a JSON summary")
     pr.set_defaults(func=run_run)
 
@@ -45,13 +47,6 @@ def add_parser(sub: Any) -> None:
     prep.add_argument("--json", action="store_true", help="print JSON")
     prep.add_argument("--plot", metavar="FILE.png", help="energy breakdown / traffic heat map / raster")
     prep.set_defaults(func=run_report)
-
-
-def _q(text: str, unit: str, name: str) -> float:
-    try:
-        return parse_quantity(text, unit=unit, name=name)
-    except InvalidParameterError as exc:
-        raise ConfigError(str(exc)) from None
 
 
 def _parse_inputs(network: Any, poisson: list[str], dc: list[str]) -> list[Any]:
@@ -66,13 +61,13 @@ def _parse_inputs(network: Any, poisson: list[str], dc: list[str]) -> list[Any]:
         pop, rate, weight = parts
         if pop not in names:
             raise ConfigError(f"--poisson {spec!r}: no population {pop!r}; the network has {names}")
-        out.append(PoissonInput(population=pop, rate_hz=_q(rate, "Hz", "--poisson rate"),
-                                weight_volt=_q(weight, "V", "--poisson weight")))
+        out.append(PoissonInput(population=pop, rate_hz=quantity(rate, "Hz", "--poisson rate"),
+                                weight_volt=quantity(weight, "V", "--poisson weight")))
     for spec in dc:
         parts = spec.split(":")
         if len(parts) != 2 or parts[0] not in names:
             raise ConfigError(f"--dc {spec!r}: expected POP:CURRENT with POP one of {names}")
-        out.append(CurrentStep(population=parts[0], times_s=[0.0], amplitudes_amp=[_q(parts[1], "A", "--dc current")]))
+        out.append(CurrentStep(population=parts[0], times_s=[0.0], amplitudes_amp=[quantity(parts[1], "A", "--dc current")]))
     return out
 
 
@@ -82,15 +77,16 @@ def run_map(args: argparse.Namespace) -> int:
     from ..plots import plot_mapping
     from .network import load_any
 
+    chip_path = check_chip(args.chip)
+    check_plot(args.plot, inputs=(args.network, chip_path))
+    rate = quantity(args.rates, "Hz", "--rates") if args.rates else None
     network, _ = load_any(args.network)
     chip = load_chip(args.chip)
-    rates = None
-    if args.rates:
-        rates = np.full(network.n_neurons, _q(args.rates, "Hz", "--rates"))
+    rates = None if rate is None else np.full(network.n_neurons, rate)
     m = map_network(network, chip, rates_hz=rates, options=MappingOptions(partitioner=args.partitioner))
     rep = m.report()
     if args.plot:
-        plot_mapping(m, args.plot)
+        write_plot(args.plot, lambda tmp: plot_mapping(m, tmp))
     if args.json:
         print_json(rep)
         return 0
@@ -118,14 +114,19 @@ def print_mapping(rep: dict[str, Any]) -> None:
 
 
 def run_run(args: argparse.Namespace) -> int:
+    from .._io import check_input_file, check_output_path
     from ..chip import load_chip
     from ..mapping import map_network
     from ..onchip import run_on_chip
     from .network import load_any
 
+    # every argument and the output path are checked before the network is read or run
+    duration = quantity(args.duration, "s", "--duration", positive=True)
+    check_input_file(args.network, "NETWORK")
+    chip_path = check_chip(args.chip)
+    check_output_path(args.output, inputs=(args.network, chip_path))
     network, _ = load_any(args.network)
     chip = load_chip(args.chip)
-    duration = _q(args.duration, "s", "--duration")
     inputs = _parse_inputs(network, args.poisson, args.dc)
     mapping = map_network(network, chip)
     if not args.json:
@@ -154,19 +155,20 @@ def run_report(args: argparse.Namespace) -> int:
     from ..plots import plot_energy, plot_raster, plot_traffic
     from ..report import RunRecord
 
+    check_plot(args.plot, inputs=(args.run,))
     record = RunRecord.load(args.run)
     if args.kind == "energy":
         print_energy(record, powered=args.powered, as_json=args.json)
         if args.plot:
-            plot_energy(record, args.plot, powered=args.powered)
+            write_plot(args.plot, lambda tmp: plot_energy(record, tmp, powered=args.powered))
     elif args.kind == "throughput":
         print_throughput(record, as_json=args.json)
         if args.plot:
-            plot_traffic(record, args.plot)
+            write_plot(args.plot, lambda tmp: plot_traffic(record, tmp))
     else:
         print_saturation(record, as_json=args.json)
         if args.plot:
-            plot_raster(record, args.plot)
+            write_plot(args.plot, lambda tmp: plot_raster(record, tmp))
     if args.plot and not args.json:
         print(f"plot written to {args.plot}")
     return 0

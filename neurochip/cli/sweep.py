@@ -82,11 +82,15 @@ def run_cmd(args: argparse.Namespace) -> int:
 
 def _run(args: argparse.Namespace, spec_path: str) -> int:
     from .._display import print_json
+    from .._io import check_input_file, check_output_path
     from ..errors import InvalidParameterError
     from ..sweep import load_sweep, run_sweep
 
     if args.workers is not None and args.workers < 0:
         raise InvalidParameterError(f"--workers {args.workers}: must be >= 0")
+    check_input_file(spec_path, "SPEC", text=True, what="a TOML sweep spec")
+    # the table is appended to (a rerun resumes it), so it may exist; it must not be the spec
+    check_output_path(args.out, inputs=(spec_path,), suffix=(".csv", ".parquet"))
     spec = load_sweep(spec_path)
     summary = run_sweep(spec, args.out, scheduler=args.scheduler, n_workers=args.workers, cache_dir=args.cache_dir,
                         progress=not args.no_progress and not args.json)
@@ -104,21 +108,27 @@ def _run(args: argparse.Namespace, spec_path: str) -> int:
 
 
 def _plot(args: argparse.Namespace, table: str) -> int:
+    from .._io import atomic_path, check_input_file
     from ..errors import ConfigError
     from ..sweep import plot_energy, plot_links, plot_pareto, plot_rate, plot_xy, read_table
+    from ._files import check_plot, write_plot
 
+    check_input_file(table, "TABLE", text=not table.lower().endswith(".parquet"), what="a sweep result table")
+    check_plot(args.out, inputs=(table,), flag="-o")
     rows = read_table(table)
     kind = args.kind
     if kind == "xy":
         if not (args.x and args.y):
             raise ConfigError("sweep plot: --x COL and --y COL are required (or choose a --kind)")
-        plot_xy(rows, args.x, args.y, args.out, color=args.color, logx=args.logx, logy=args.logy)
+        write_plot(args.out, lambda tmp: plot_xy(rows, args.x, args.y, tmp, color=args.color, logx=args.logx,
+                                                 logy=args.logy))
     elif kind == "pareto":
-        front = plot_pareto(rows, args.out, x=args.x or "energy_per_synaptic_event_joule", y=args.y or "latency_mean_s",
-                            color=args.color, label=args.label)
+        with atomic_path(args.out) as tmp:
+            front = plot_pareto(rows, tmp, x=args.x or "energy_per_synaptic_event_joule", y=args.y or "latency_mean_s",
+                                color=args.color, label=args.label)
         print(f"Pareto front: {len(front)} of {len(rows)} points (point_index {', '.join(str(r['point_index']) for r in front)})")
     else:
         draw = {"energy": plot_energy, "rate": plot_rate, "links": plot_links}[kind]
-        draw(rows, args.out, x=args.x or "input_rate_hz", color=args.color)
+        write_plot(args.out, lambda tmp: draw(rows, tmp, x=args.x or "input_rate_hz", color=args.color))
     print(f"plot written to {args.out}")
     return 0

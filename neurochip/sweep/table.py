@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from .._io import atomic_path
 from ..errors import ConfigError
 
 __all__ = ["table_columns", "start_table", "append_rows", "finish_table", "read_table", "input_columns"]
@@ -151,7 +152,8 @@ def finish_table(out: str | Path) -> None:
         import pyarrow as pa
         import pyarrow.parquet as pq
 
-        pq.write_table(pa.Table.from_pylist(read_table(table)), out)
+        with atomic_path(out) as tmp:  # the Parquet file appears whole or not at all
+            pq.write_table(pa.Table.from_pylist(read_table(table)), tmp)
 
 
 def _parse_cell(text: str) -> Any:

@@ -1,0 +1,84 @@
+"""The commands' file arguments: checked before the work starts, outputs written atomically.
+
+The rule every command follows (docs/cli.md, "Files"): an output is written exactly at the path
+given, through a temporary file in the same folder renamed onto it, never over one of the
+command's inputs.  A suffix is required only where it chooses the format: a ``--plot`` or
+``sweep plot -o`` file needs an image suffix (``.png``, ``.pdf``, ``.svg`` ...), a sweep table
+``.csv`` or ``.parquet``; a path without it is refused, never extended.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+from .._io import atomic_path, check_input_file, check_output_path
+from ..errors import ConfigError, InvalidParameterError
+from ..units import parse_quantity
+
+# the formats matplotlib writes, chosen by the suffix
+PLOT_SUFFIXES = (".png", ".pdf", ".svg", ".jpg", ".jpeg", ".eps", ".ps", ".tif", ".tiff", ".webp")
+
+
+def check_plot(path: str | None, *, inputs: Iterable[str | None] = (), flag: str = "--plot") -> None:
+    """Check a figure's output path (image suffix, writable folder, not an input); None passes."""
+    if path is not None:
+        check_output_path(path, inputs=inputs, suffix=PLOT_SUFFIXES, flag=flag)
+
+
+def write_plot(path: str, draw: Callable[[str], Any]) -> None:
+    """``draw(tmp)`` into a temporary file beside ``path`` (same suffix), then rename it onto ``path``."""
+    with atomic_path(path) as tmp:
+        draw(tmp)
+
+
+def chip_file(name: str) -> str | None:
+    """The file a ``--chip NAME|FILE`` argument names, or None for a preset (as load_chip decides)."""
+    from ..chip import list_presets
+
+    if name in list_presets():
+        return None
+    p = Path(name)
+    return name if p.suffix == ".toml" or p.exists() else None
+
+
+def check_chip(name: str) -> str | None:
+    """Check a chip spec file (a readable UTF-8 file) before the work; returns its path or None."""
+    path = chip_file(name)
+    if path is not None:
+        check_input_file(path, "--chip", text=True, what="a TOML chip spec")
+    return path
+
+
+def circuit_files(name: str) -> list[str]:
+    """The netlist a ``NAME|FILE`` circuit argument names and its sidecar ``.toml``; [] for a shipped name."""
+    from ..circuit import list_circuits
+
+    if name in list_circuits():
+        return []
+    p = Path(name)
+    if not (p.suffix or p.exists() or "/" in name):
+        return []
+    sidecar = p.with_suffix(".toml")
+    return [name] + ([str(sidecar)] if sidecar != p and sidecar.exists() else [])
+
+
+def check_circuit(name: str) -> list[str]:
+    """Check a netlist file and its sidecar (readable UTF-8 text); returns the files."""
+    files = circuit_files(name)
+    for f in files:
+        check_input_file(f, text=True, what="a SPICE netlist" if f == files[0] else "a TOML parameter declaration")
+    return files
+
+
+def quantity(text: str, unit: str, flag: str, *, positive: bool = False) -> float:
+    """A quantity flag (``"20 ms"``) as a finite float, > 0 when ``positive``; else a ConfigError."""
+    try:
+        value = parse_quantity(text, unit=unit, name=flag)
+    except InvalidParameterError as exc:
+        raise ConfigError(str(exc)) from None
+    if not math.isfinite(value) or (positive and value <= 0):
+        raise ConfigError(f"{flag} = {text!r}: must be a finite {'positive ' if positive else ''}quantity")
+    return value
