@@ -250,7 +250,9 @@ def load_npz(path: str | os.PathLike[str], what: str) -> dict[str, np.ndarray]:
                 for key in data.files:
                     try:
                         out[key] = data[key]
-                    except ValueError:
+                    except ValueError as exc:
+                        if "allow_pickle" not in str(exc):
+                            raise
                         raise ConfigError(f"array {key!r} holds Python objects (pickle), which neurochip never "
                                           f"loads; expected {what}", path=name) from None
         except ConfigError:

@@ -10,6 +10,7 @@ command's inputs.  A suffix is required only where it chooses the format: a ``--
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
@@ -35,13 +36,14 @@ def write_plot(path: str, draw: Callable[[str], Any]) -> None:
 
 
 def chip_file(name: str) -> str | None:
-    """The file a ``--chip NAME|FILE`` argument names, or None for a preset (as load_chip decides)."""
+    """The file a ``--chip NAME|FILE`` argument names (as load_chip decides, and any path with a
+    folder in it), or None for a preset name."""
     from ..chip import list_presets
 
     if name in list_presets():
         return None
     p = Path(name)
-    return name if p.suffix == ".toml" or p.exists() else None
+    return name if p.suffix == ".toml" or p.exists() or "/" in name or os.sep in name else None
 
 
 def check_chip(name: str) -> str | None:

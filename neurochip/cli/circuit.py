@@ -149,10 +149,10 @@ def run_fit(args: argparse.Namespace) -> int:
     inputs = check_circuit(args.circuit)
     overrides = _overrides(args.set)
     check_plot(args.plot, inputs=inputs)
-    if circuit_kind(args.circuit) == "synapse":
-        return run_fit_synapse(args)
     if args.output:
         check_output_path(args.output, inputs=inputs)
+    if circuit_kind(args.circuit) == "synapse":
+        return run_fit_synapse(args)
     res = fit_lif(args.circuit, params=overrides, options=FitOptions(n_sweep=args.points))
     if args.output:
         atomic_write(args.output, lambda fh: fh.write(res.params.to_toml()), text=True)

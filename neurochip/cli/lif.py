@@ -441,10 +441,10 @@ def run_resonance(args: argparse.Namespace) -> int:
 def run_convert(args: argparse.Namespace) -> int:
     from ..studies.conversion import synthetic_study
 
-    params = params_from_args(args)
     if args.nir:
         check_output_path(args.nir, inputs=(getattr(args, "config", None),), flag="--nir")
     check_plot(getattr(args, "plot", None), inputs=(getattr(args, "config", None), args.nir))
+    params = params_from_args(args)
     rep, conversions = synthetic_study(params, n_samples=args.samples, duration_s=_q(args.duration, "s", "--duration"),
                                        max_rate_hz=_q(args.max_rate, "Hz", "--max-rate"), seed=args.seed)  # fmt: skip
     if args.nir:
