@@ -261,9 +261,13 @@ class RunRecord:
             got = header.get("format") if isinstance(header, dict) else None
             raise ConfigError(f"header.format = {got!r}: not a neurochip run file (expected 'neurochip-run')",
                               path=p)
-        for key in ("neuron_core", "t_ref_s", "spike_counts", "link_packets"):
+        for key in ("neuron_core", "t_ref_s", "spike_counts", "link_packets", "event_time_s", "event_address",
+                    "population_offsets"):
             if key not in data:
                 raise ConfigError(f"missing array {key!r}", path=p)
+        for key in ("chip", "duration_s", "wall_time_s"):
+            if key not in header:
+                raise ConfigError(f"header.{key}: missing", path=p)
         chip = ChipSpec.from_dict(header["chip"], source=f"{p} [header.chip]")
         per_core = {op: np.array(data[f"count_{op}"]) for op in OPERATIONS if f"count_{op}" in data}
         events = np.zeros(data["event_time_s"].size, dtype=[("time_s", np.float64), ("address", np.int32)])

@@ -46,11 +46,11 @@ def chip_file(name: str) -> str | None:
     return name if p.suffix == ".toml" or p.exists() or "/" in name or os.sep in name else None
 
 
-def check_chip(name: str) -> str | None:
+def check_chip(name: str, flag: str = "--chip") -> str | None:
     """Check a chip spec file (a readable UTF-8 file) before the work; returns its path or None."""
     path = chip_file(name)
     if path is not None:
-        check_input_file(path, "--chip", text=True, what="a TOML chip spec")
+        check_input_file(path, flag, text=True, what="a TOML chip spec")
     return path
 
 

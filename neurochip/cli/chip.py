@@ -45,7 +45,7 @@ def _fmt(key: str, value: Any) -> str:
 
 
 def run_show(args: argparse.Namespace) -> int:
-    check_chip(args.chip)
+    check_chip(args.chip, "chip show")
     spec = chipmod.load_chip(args.chip)
     data = spec.to_dict()
     if args.json:
