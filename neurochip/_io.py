@@ -202,8 +202,10 @@ def input_errors(path: str | os.PathLike[str], what: str) -> Iterator[None]:
         raise ConfigError(f"damaged archive ({exc}); expected {what}", path=name) from None
 
 
-def load_npz(path: str | os.PathLike[str], what: str) -> dict[str, np.ndarray]:
-    """Every array of a ``.npz`` archive, read eagerly and without pickles.
+def load_npz(
+    path: str | os.PathLike[str], what: str, *, keys: Iterable[str] | None = None
+) -> dict[str, np.ndarray]:
+    """The arrays of a ``.npz`` archive, read eagerly and without pickles.
 
     Parameters
     ----------
@@ -211,11 +213,13 @@ def load_npz(path: str | os.PathLike[str], what: str) -> dict[str, np.ndarray]:
         The archive.
     what : str
         What it should hold (``"a neurochip network file"``), for the messages.
+    keys : iterable of str, optional
+        Read only these arrays (those of them the archive holds); default every array.
 
     Returns
     -------
     dict of str to ndarray
-        The arrays by name, in the archive's order.
+        The arrays by name, in the archive's order; a key the archive lacks is simply absent.
 
     Raises
     ------
@@ -247,7 +251,10 @@ def load_npz(path: str | os.PathLike[str], what: str) -> dict[str, np.ndarray]:
         out: dict[str, np.ndarray] = {}
         try:
             with np.load(p, allow_pickle=False) as data:
+                wanted = None if keys is None else set(keys)
                 for key in data.files:
+                    if wanted is not None and key not in wanted:
+                        continue
                     try:
                         out[key] = data[key]
                     except ValueError as exc:

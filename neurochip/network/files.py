@@ -197,9 +197,10 @@ def save_network(network: Network, path: str | Path, *, compress: bool = False) 
     atomic_write(path, lambda fh: (np.savez_compressed if compress else np.savez)(fh, **arrays))
 
 
-def _open(path: str | Path, what: str = "a neurochip network file (.npz)") -> dict[str, NDArray]:
-    # every array, read eagerly with pickles disabled; any unreadable file is a ConfigError naming it
-    return load_npz(path, what)
+def _open(path: str | Path, keys: Any = None) -> dict[str, NDArray]:
+    # the arrays (all, or ``keys``), read eagerly with pickles disabled; an unreadable file is a
+    # ConfigError naming it
+    return load_npz(path, "a neurochip network file (.npz)", keys=keys)
 
 
 def _get(data: dict[str, NDArray], key: str, path: str) -> NDArray:
@@ -242,8 +243,7 @@ def read_header(path: str | Path) -> dict[str, Any]:
     >>> header["n_synapses"], header["projections"][0]["rule"]
     (30, {'type': 'FixedInDegree', 'k': 3, 'allow_autapses': True})
     """
-    data = _open(path)
-    return _header(data, str(path))
+    return _header(_open(path, keys=("header",)), str(path))
 
 
 def _header(data: Any, path: str) -> dict[str, Any]:
@@ -480,7 +480,7 @@ def population_from_montecarlo(
     if isinstance(size, bool) or not isinstance(size, numbers.Integral) or size < 1:
         raise InvalidParameterError(f"size = {size!r}: must be an int >= 1")
     path = str(path)
-    data = _open(path)
+    data = load_npz(path, "a circuit Monte Carlo file (neurochip circuit montecarlo -o)", keys=_MC_KEYS)
     raw = {key: _get(data, key, path) for key in _MC_KEYS}
     fields = raw["fields"]
     if fields.ndim != 1 or fields.dtype.kind not in "US":
