@@ -144,8 +144,10 @@ def check_input_file(
     p = Path(name)
     if p.is_dir():
         raise ConfigError(f"{label}: is a folder; expected {what or 'a file'}")
-    if not p.is_file():
+    if not p.exists():
         raise ConfigError(f"{label}: file not found")
+    if not p.is_file():
+        raise ConfigError(f"{label}: not a regular file (a device or a pipe?); expected {what or 'a file'}")
     try:
         with p.open("rb") as fh:
             if text:

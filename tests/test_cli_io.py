@@ -172,10 +172,13 @@ def test_unreadable_input_is_one_error_line(files, capsys):
         (["circuit", "montecarlo", "lif_behavioral", "-n", "0", "-o", "{out}"], "-n 0: must be >= 1"),
         (["report", "energy", "{net}", "--plot", "{out}"], "--plot"),
         (["lif", "--plot", "{out}"], "must end with one of .png"),
+        (["network", "info", "/dev/null"], "not a regular file"),
+        (["sweep", "{toml}", "-o", "{out}.csv", "--cache-dir", "{net}"], "--cache-dir"),
     ],
 )
 def test_bad_values_fail_before_the_work_and_write_nothing(files, capsys, argv, fragment):
-    argv = [a.replace("{net}", str(files / "net.npz")).replace("{out}", str(files / "out")) for a in argv]
+    argv = [a.replace("{net}", str(files / "net.npz")).replace("{out}", str(files / "out"))
+            .replace("{toml}", str(files / "empty.toml")) for a in argv]  # fmt: skip
     before = snapshot(files)
     t0 = time.perf_counter()
     code, _, err = call(capsys, *argv)

@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 from typing import Any
 
 KINDS = ("xy", "energy", "rate", "links", "pareto")
@@ -83,7 +84,7 @@ def run_cmd(args: argparse.Namespace) -> int:
 def _run(args: argparse.Namespace, spec_path: str) -> int:
     from .._display import print_json
     from .._io import check_input_file, check_output_path
-    from ..errors import InvalidParameterError
+    from ..errors import ConfigError, InvalidParameterError
     from ..sweep import load_sweep, run_sweep
 
     if args.workers is not None and args.workers < 0:
@@ -91,6 +92,8 @@ def _run(args: argparse.Namespace, spec_path: str) -> int:
     check_input_file(spec_path, "SPEC", text=True, what="a TOML sweep spec")
     # the table is appended to (a rerun resumes it), so it may exist; it must not be the spec
     check_output_path(args.out, inputs=(spec_path,), suffix=(".csv", ".parquet"))
+    if args.cache_dir and Path(args.cache_dir).exists() and not Path(args.cache_dir).is_dir():
+        raise ConfigError(f"--cache-dir {args.cache_dir}: exists and is not a folder")
     spec = load_sweep(spec_path)
     summary = run_sweep(spec, args.out, scheduler=args.scheduler, n_workers=args.workers, cache_dir=args.cache_dir,
                         progress=not args.no_progress and not args.json)
