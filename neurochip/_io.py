@@ -93,7 +93,11 @@ def check_output_path(
         if not text.lower().endswith(tuple(s.lower() for s in allowed)):
             raise ConfigError(f"{where}: must end with {allowed[0] if len(allowed) == 1 else 'one of ' + ', '.join(allowed)}"
                               " (the suffix chooses the format; the file is written exactly as named)")
+    if p.exists() and not p.is_file():  # a device or a pipe: renaming onto it would replace the node
+        raise ConfigError(f"{where}: exists and is not a regular file")
     folder = p.parent if str(p.parent) else Path(".")
+    if folder.exists() and not folder.is_dir():
+        raise ConfigError(f"{where}: '{folder}' is not a folder")
     if not folder.is_dir():
         raise ConfigError(f"{where}: folder '{folder}' does not exist")
     if not os.access(folder, os.W_OK | os.X_OK):

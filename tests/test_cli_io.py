@@ -322,6 +322,10 @@ def test_check_output_path_rules(tmp_path):
         check_output_path(tmp_path / "t.txt", suffix=".csv")
     with pytest.raises(ConfigError, match="is the input file"):
         check_output_path(os.path.join(tmp_path, ".", "in.npz"), inputs=[None, str(tmp_path / "in.npz")])
+    with pytest.raises(ConfigError, match="exists and is not a regular file"):
+        check_output_path("/dev/null")
+    with pytest.raises(ConfigError, match="in.npz' is not a folder"):
+        check_output_path(tmp_path / "in.npz" / "x.run")
     assert check_output_path(tmp_path / "new.run", inputs=[tmp_path / "in.npz"]) == tmp_path / "new.run"
 
 
