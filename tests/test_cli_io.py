@@ -279,6 +279,19 @@ def test_verbose_adds_the_traceback(tmp_path, capsys):
     assert "Traceback" in err and err.strip().splitlines()[-1].startswith("error:")
 
 
+def test_a_file_error_no_loader_caught_is_still_one_line(capsys, monkeypatch):
+    import neurochip.chip
+
+    def broken():
+        raise OSError(5, "Input/output error", "presets/generic.toml")
+
+    monkeypatch.setattr(neurochip.chip, "list_presets", broken)  # a disk failing under a reader
+    code, _, err = call(capsys, "chip", "list")
+    assert_one_error_line(code, err, "presets/generic.toml: Input/output error")
+    code, _, err = call(capsys, "--verbose", "chip", "list")
+    assert code == 1 and "Traceback" in err and "OSError" in err
+
+
 # ---------------------------------------------------------------------------------------------
 # neurochip._io
 
