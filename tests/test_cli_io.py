@@ -148,13 +148,6 @@ def test_bad_input_is_one_error_line_and_changes_nothing(files, run_file, capsys
     assert snapshot(files) == before
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root reads every file")
-def test_unreadable_input_is_one_error_line(files, capsys):
-    (files / "net.npz").chmod(0)
-    code, _, err = call(capsys, "network", "info", files / "net.npz")
-    assert_one_error_line(code, err, "net.npz", "permission denied")
-
-
 @pytest.mark.parametrize(
     ("argv", "fragment"),
     [
