@@ -15,6 +15,7 @@ import typing
 from pathlib import Path
 from typing import Any, TypeVar
 
+from ._io import input_errors
 from .errors import ConfigError, InvalidParameterError
 from .units import parse_quantity
 
@@ -214,7 +215,7 @@ def load_toml(path: str | Path) -> dict[str, Any]:
     """
     path = Path(path)
     try:
-        with path.open("rb") as fh:
+        with input_errors(path, "a TOML file"), path.open("rb") as fh:
             return tomllib.load(fh)
     except FileNotFoundError:
         raise ConfigError("file not found", path=str(path)) from None

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import time
 import warnings
 import zipfile
@@ -345,3 +346,18 @@ def test_input_errors_name_the_file(tmp_path):
     with pytest.raises(ConfigError, match="x.toml: not UTF-8 text"):
         with input_errors("x.toml", "TOML"):
             PNG.decode()
+
+
+def test_library_readers_name_the_file_of_a_binary_input(tmp_path):
+    content = b"\x89PNG\r\n\x1a\n\x00\xff\xfe binary"
+    from neurochip._spec import load_toml
+    from neurochip.circuit.montecarlo import MonteCarloResult
+    from neurochip.circuit.netlist import load_template
+    from neurochip.sweep import read_table
+
+    readers = {"x.toml": load_toml, "x.cir": load_template, "x.csv": read_table, "x.npz": MonteCarloResult.load}
+    for name, read in readers.items():
+        path = tmp_path / name
+        path.write_bytes(content)
+        with pytest.raises(ConfigError, match=re.escape(name)):
+            read(path)

@@ -50,7 +50,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from .. import lif
-from .._io import atomic_write
+from .._io import atomic_write, load_npz
 from ..errors import ConfigError, InvalidParameterError
 from ..parallel import fan_out
 from .fit import FitOptions, fit_lif
@@ -360,10 +360,10 @@ class MonteCarloResult:
         ConfigError
             If the file cannot be read or its fields differ from this LIFParams.
         """
-        try:
-            z = np.load(path, allow_pickle=False)
-        except OSError as exc:
-            raise ConfigError(f"cannot read: {exc}", path=str(path)) from None
+        z = load_npz(path, "a neurochip Monte Carlo file")
+        missing = sorted({"fields", "circuit", "seed", "params"} - set(z))
+        if missing:
+            raise ConfigError(f"not a Monte Carlo file: no {', '.join(missing)}", path=str(path))
         if list(z["fields"]) != FIELDS:
             raise ConfigError(f"fields {list(z['fields'])} differ from LIFParams {FIELDS}", path=str(path))
         return cls(

@@ -30,6 +30,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from .._io import input_errors
 from .._spec import load_toml
 from ..errors import ConfigError, InvalidParameterError
 from ..units import parse_quantity, spice_number
@@ -397,7 +398,8 @@ def load_template(cir: Path, toml: Path | None = None) -> NetlistTemplate:
     """
     cir = Path(cir)
     try:
-        text = _strip_end(cir.read_text())
+        with input_errors(cir, "a SPICE netlist (text)"):
+            text = _strip_end(cir.read_text())
     except OSError as exc:
         raise ConfigError(f"cannot read netlist: {exc.strerror}", path=str(cir)) from None
     toml = Path(toml) if toml is not None else cir.with_suffix(".toml")

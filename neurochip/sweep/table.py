@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from .._io import atomic_path
+from .._io import atomic_path, input_errors
 from ..errors import ConfigError
 
 __all__ = ["table_columns", "start_table", "append_rows", "finish_table", "read_table", "input_columns"]
@@ -196,7 +196,7 @@ def read_table(path: str | Path) -> list[dict[str, Any]]:
 
         rows = pq.read_table(p).to_pylist()
     else:
-        with p.open(newline="") as fh:
+        with input_errors(p, "a sweep table (CSV)"), p.open(newline="") as fh:
             rows = [{k: _parse_cell(v) for k, v in r.items()} for r in csv.DictReader(fh)]
     if rows and ("point_id" not in rows[0] or "status" not in rows[0]):
         raise ConfigError("not a sweep table (no point_id / status columns)", path=str(p))
