@@ -215,10 +215,14 @@ def load_toml(path: str | Path) -> dict[str, Any]:
     """
     path = Path(path)
     try:
-        with input_errors(path, "a TOML file"), path.open("rb") as fh:
+        with path.open("rb") as fh, input_errors(path, "a TOML file"):
             return tomllib.load(fh)
     except FileNotFoundError:
         raise ConfigError("file not found", path=str(path)) from None
+    except IsADirectoryError:
+        raise ConfigError("is a folder; expected a TOML file", path=str(path)) from None
+    except PermissionError:
+        raise ConfigError("cannot be read (permission denied)", path=str(path)) from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"malformed TOML: {exc}", path=str(path)) from None
 

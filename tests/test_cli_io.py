@@ -361,3 +361,6 @@ def test_library_readers_name_the_file_of_a_binary_input(tmp_path):
         path.write_bytes(content)
         with pytest.raises(ConfigError, match=re.escape(name)):
             read(path)
+    (tmp_path / "folder.toml").mkdir()
+    with pytest.raises(ConfigError, match="folder.toml: is a folder"):
+        load_toml(tmp_path / "folder.toml")
