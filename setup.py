@@ -15,7 +15,21 @@ from Cython.Build import cythonize
 from setuptools import Extension, setup
 
 HERE = Path(__file__).parent
-INCLUDES = [str(p.relative_to(HERE)) for p in sorted((HERE / "emulator").glob("*.pxi"))]
+
+
+def write_plugins() -> None:
+    """emulator/_plugins.pxi: one include per plug-in neuron model (emulator/models/NAME.pxi),
+    so that adding a model is adding its file (docs/architecture.md, "where to add X")."""
+    models = sorted((HERE / "emulator" / "models").glob("*.pxi"))
+    text = "# Written by setup.py: every plug-in neuron model of emulator/models/ (do not edit).\n"
+    text += "".join(f'include "models/{p.name}"\n' for p in models)
+    target = HERE / "emulator" / "_plugins.pxi"
+    if not target.exists() or target.read_text() != text:
+        target.write_text(text)
+
+
+write_plugins()
+INCLUDES = [str(p.relative_to(HERE)) for p in sorted((HERE / "emulator").rglob("*.pxi"))]
 extensions = [
     Extension(
         f"neurochip.emulator.{pyx.stem}",

@@ -172,8 +172,18 @@ def _kernel_input(
         for name in ("sub_delivered", "core_counters", "link_counters", "link_busy_s"):
             if arrays[name] is not tables[name]:
                 raise InvalidParameterError(f"kernel input {name}: must be C-contiguous (an output array)")
+    model, params = 0, None
+    if prep.model is not None:
+        compiled = engine.plugin_models()
+        if prep.model not in compiled:
+            raise ImportError(f"neuron model {prep.model!r} is not compiled in (run `make install`); compiled: {sorted(compiled)}")
+        model, ncol, _ = compiled[prep.model]
+        if prep.model_params.shape != (n, ncol):
+            raise InvalidParameterError(f"kernel input model_params: shape {prep.model_params.shape}: must be ({n}, {ncol})")
+        params = prep.model_params.ravel()
     return engine.KernelInput(
-        arrays, seed=seed, duration_s=duration_s, window_s=window_s, gen=bool(prep.gen), route=tables
+        arrays, seed=seed, duration_s=duration_s, window_s=window_s, gen=bool(prep.gen), route=tables,
+        model=model, model_params=params,
     )
 
 

@@ -11,6 +11,8 @@ below holds one idea:
 * _models.pxi         the neuron-model interface (hooks), dispatching to the models:
 * _model_lif.pxi        the leaky LIF in the time-scaled frame
 * _model_general.pxi    perfect integrator, adaptive LIF, white noise
+* _plugins.pxi        (written by setup.py) every plug-in model, emulator/models/NAME.pxi:
+*   models/cuba.pxi       current-based LIF (exponential synaptic currents)
 * _own_inputs.pxi     a neuron's own inputs: Poisson, given spikes, current steps
 * _delivery.pxi       the recurrent arrivals of one instant (hot paths: one fused source)
 * _router.pxi         the AER router (mesh, links, FIFOs, its event heap)
@@ -33,6 +35,7 @@ include "_kernel_input.pxi"
 include "_model_lif.pxi"
 include "_model_general.pxi"
 include "_models.pxi"
+include "_plugins.pxi"
 include "_own_inputs.pxi"
 include "_delivery.pxi"
 include "_router.pxi"

@@ -62,7 +62,9 @@ cdef class KernelInput:
     cdef readonly double duration_s
     cdef readonly double window_s
     cdef readonly bint gen
+    cdef readonly int model
     cdef readonly object route
+    cdef const double[::1] model_params
     cdef const double[::1] inv_tau, vinf, vth, vreset, tref, v0, cm, binc, inv_tau_w, sigma, noise_dt
     cdef const double[::1] rate, pois_cum, pois_w, sin_t, sin_w, st_t, st_vinf, delays
     cdef const int64_t[::1] pois_ptr, sin_ptr, st_ptr, indptr
@@ -75,13 +77,21 @@ cdef class KernelInput:
     cdef int64_t[::1] sub_delivered, core_counters, link_counters
     cdef double[::1] link_busy_s
 
-    def __init__(self, arrays, *, uint64_t seed, double duration_s, double window_s, bint gen, route=None):
+    def __init__(self, arrays, *, uint64_t seed, double duration_s, double window_s, bint gen, route=None,
+                 int model=0, model_params=None):
         self.n = arrays["inv_tau"].shape[0]
         self.seed = seed
         self.duration_s = duration_s
         self.window_s = window_s
         self.gen = gen
         self.route = route
+        self.model = model
+        if model:
+            if not 0 < model <= _n_models:
+                raise ValueError(f"model = {model}: no such plug-in model ({plugin_models()})")
+            if model_params is None or model_params.shape[0] != self.n * _HOOKS[model].n_params:
+                raise ValueError(f"model_params: need {_HOOKS[model].n_params} values per neuron")
+            self.model_params = model_params
         self.inv_tau = arrays["inv_tau"]
         self.vinf = arrays["vinf"]
         self.vth = arrays["vth"]
@@ -152,6 +162,8 @@ cdef void _ctx_bind(Ctx *c, KernelInput inp) noexcept:
     c.gsig = <double *> &inp.sigma[0]
     c.gdt = <double *> &inp.noise_dt[0]
     c.gen = inp.gen
+    c.mp = &inp.model_params[0] if inp.model else NULL
+    c.mpk = _HOOKS[inp.model].n_params if inp.model else 0
     c.has_extra = inp.sin_ptr[c.n] > 0 or inp.st_ptr[c.n] > 0
     c.multi_pois = 0
     c.inv_tau0 = inp.inv_tau[0]

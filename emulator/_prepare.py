@@ -53,6 +53,11 @@ class Prepared:
     inv_tau_w: NDArray[np.float64]
     sigma: NDArray[np.float64]
     gen: bool
+    #: the plug-in neuron model of the run (neurochip.models; None: the built-in LIF), its spec
+    #: class, and its kernel parameters, shape (n, len(columns))
+    model: str | None = None
+    model_class: Any = None
+    model_params: NDArray[np.float64] | None = None
 
 
 def _group(neuron: NDArray[np.int64], n: int, *cols: NDArray) -> tuple[NDArray[np.int64], list[NDArray]]:
@@ -91,6 +96,8 @@ def prepare(network: Network, inputs: Sequence[Any], duration_s: float) -> Prepa
     # the drive: V_inf = E_L + I / g_L for a leaky neuron, the slope I / C for a perfect integrator
     vinf = np.where(pif, bias / cm, e_l + bias / safe_g)
     gen = bool(pif.any() or (a["adapt_increment_amp"] != 0).any() or noisy.any())
+    model_cls, model_params, vth = _plugin(network, a)
+    gen = gen or model_cls is not None
 
     p_neu, p_rate, p_w = [], [], []
     s_neu, s_t, s_w = [], [], []
@@ -177,7 +184,7 @@ def prepare(network: Network, inputs: Sequence[Any], duration_s: float) -> Prepa
         n=n,
         inv_tau=np.ascontiguousarray(inv_tau),
         vinf=np.ascontiguousarray(vinf),
-        vth=np.ascontiguousarray(a["v_th_volt"]),
+        vth=np.ascontiguousarray(vth),
         vreset=np.ascontiguousarray(a["v_reset_volt"]),
         tref=np.ascontiguousarray(a["t_ref_s"]),
         v0=np.ascontiguousarray(a["v_init_volt"]),
@@ -196,4 +203,38 @@ def prepare(network: Network, inputs: Sequence[Any], duration_s: float) -> Prepa
         inv_tau_w=np.ascontiguousarray(1.0 / a["tau_adapt_s"]),
         sigma=np.ascontiguousarray(a["noise_sigma_volt"]),
         gen=gen,
+        model=None if model_cls is None else model_cls.name,
+        model_class=model_cls,
+        model_params=model_params,
     )
+
+
+def _plugin(network: Network, a: dict[str, NDArray[np.float64]]) -> tuple[Any, Any, NDArray[np.float64]]:
+    """The run's plug-in model (one per run: the populations without one run in its kernel as
+    delta-synapse LIF neurons), its parameter rows, and the thresholds (+inf where a model
+    population does not spike)."""
+    vth = a["v_th_volt"]
+    specs = [p.model for p in network.populations if p.model is not None]
+    if not specs:
+        return None, None, vth
+    kinds = sorted({type(m).name for m in specs})
+    if len(kinds) > 1:
+        raise InvalidParameterError(f"populations use the neuron models {kinds}: one plug-in model per network")
+    cls = type(specs[0])
+    rows, vth = [], vth.copy()
+    for p in network.populations:
+        sl = slice(network.offset(p.name), network.offset(p.name) + p.size)
+        if p.model is None:
+            if a["noise_sigma_volt"][sl].any() or a["adapt_increment_amp"][sl].any():
+                raise InvalidParameterError(
+                    f"population {p.name!r}: adaptation or white noise cannot run in one network with "
+                    f"{cls.name!r} populations ({cls.__name__} runs every neuron of the network)"
+                )
+            rows.append(cls.delta_columns(p.size))
+            continue
+        arrays = {key: value[sl] for key, value in a.items()}
+        p.model.check(p.name, arrays)
+        rows.append(p.model.kernel_columns(arrays))
+        if not getattr(p.model, "spiking", True):
+            vth[sl] = np.inf
+    return cls, np.ascontiguousarray(np.concatenate(rows), np.float64), vth

@@ -96,6 +96,9 @@ def run_reference(prep: Prepared, csr: SynapseCSR, duration_s: float, seed: int,
                 router.inject(int(src_core[i]), t_pend[0], e)
         pend.clear()
 
+    # a plug-in model (neurochip.models) brings its own neurons; the built-in LIF is below
+    nrn = prep.model_class.reference(prep, vinf) if prep.model_class is not None else None
+
     def value(i: int, t: float) -> float:
         if prep.gen:
             return _general_v(prep, vinf, v, w_ad, i, t - t_last[i])
@@ -108,7 +111,11 @@ def run_reference(prep: Prepared, csr: SynapseCSR, duration_s: float, seed: int,
 
     def schedule_drift(i: int) -> None:
         version[i] += 1
-        if prep.gen:
+        if nrn is not None:
+            ts = nrn.crossing(i, duration_s)
+            if ts is not None and ts < duration_s:
+                heapq.heappush(heap, (ts, _DRIFT, i, int(version[i])))
+        elif prep.gen:
             dt = _general_crossing(prep, vinf, v, w_ad, i, duration_s - t_last[i])
             if dt is not None:
                 heapq.heappush(heap, (t_last[i] + dt, _DRIFT, i, int(version[i])))
@@ -122,11 +129,14 @@ def run_reference(prep: Prepared, csr: SynapseCSR, duration_s: float, seed: int,
         cnt["spikes"] += 1
         cnt["neuron_updates"] += 1
         spikes.append((t, i))
-        ref_until[i] = t + prep.tref[i]
-        b = prep.inv_tau_w[i]
-        w_ad[i] = (w_ad[i] * math.exp(-b * (t - t_last[i])) + prep.binc[i]) * math.exp(-b * prep.tref[i])
-        v[i] = prep.vreset[i]
-        t_last[i] = ref_until[i]
+        if nrn is not None:
+            nrn.spike(i, t)
+        else:
+            ref_until[i] = t + prep.tref[i]
+            b = prep.inv_tau_w[i]
+            w_ad[i] = (w_ad[i] * math.exp(-b * (t - t_last[i])) + prep.binc[i]) * math.exp(-b * prep.tref[i])
+            v[i] = prep.vreset[i]
+            t_last[i] = ref_until[i]
         if router is not None:
             pend.append(i)
             t_pend[0] = t
@@ -140,20 +150,31 @@ def run_reference(prep: Prepared, csr: SynapseCSR, duration_s: float, seed: int,
                     heapq.heappush(heap, (ta, _REC, j, t, i, s))
         schedule_drift(i)
 
-    def receive(i: int, t: float, w: float) -> bool:
+    def add(i: int, t: float, w: float) -> bool:
+        """Input w at t: False if discarded (refractory)."""
+        if nrn is not None:
+            return nrn.receive(i, t, w)
         if t < ref_until[i]:
             return False
         move(i, t)
         v[i] += w
+        return True
+
+    def above(i: int, t: float) -> bool:
+        return nrn.above(i, t) if nrn is not None else bool(v[i] >= prep.vth[i])
+
+    def receive(i: int, t: float, w: float) -> bool:
+        if not add(i, t, w):
+            return False
         cnt["neuron_updates"] += 1
-        if v[i] >= prep.vth[i]:
+        if above(i, t):
             spike(i, t)
         else:
             schedule_drift(i)
         return True
 
     for i in range(n):
-        if v[i] >= prep.vth[i]:
+        if (nrn.start(i) if nrn is not None else v[i] >= prep.vth[i]):
             spike(i, 0.0)
         else:
             schedule_drift(i)
@@ -175,14 +196,17 @@ def run_reference(prep: Prepared, csr: SynapseCSR, duration_s: float, seed: int,
             i = ev[2]
             if ev[3] == version[i]:
                 cnt["drift_spikes"] += 1
-                spike(i, max(t, ref_until[i]))
+                spike(i, t if nrn is not None else max(t, ref_until[i]))
         elif kind == _STEP:
             i, k = ev[2], ev[3]
             cnt["current_steps"] += 1
             cnt["neuron_updates"] += 1
-            if t >= ref_until[i]:
-                move(i, t)
-            vinf[i] = prep.st_vinf[k]
+            if nrn is not None:
+                nrn.step(i, t, prep.st_vinf[k])
+            else:
+                if t >= ref_until[i]:
+                    move(i, t)
+                vinf[i] = prep.st_vinf[k]
             schedule_drift(i)
         elif kind in (_GIVEN, _POISSON):
             i = ev[2]
@@ -201,15 +225,13 @@ def run_reference(prep: Prepared, csr: SynapseCSR, duration_s: float, seed: int,
                 s = g[5]
                 i = int(syn_idx[s])
                 cnt["rec_events"] += 1
-                if t < ref_until[i]:
+                if not add(i, t, float(syn_w[s])):
                     cnt["rec_discarded"] += 1
                     continue
-                move(i, t)
-                v[i] += float(syn_w[s])
                 cnt["neuron_updates"] += 1
                 touched[i] = None
             for i in touched:
-                if v[i] >= prep.vth[i]:
+                if above(i, t):
                     spike(i, t)
                 else:
                     schedule_drift(i)

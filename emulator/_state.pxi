@@ -146,6 +146,11 @@ cdef struct Ctx:
     double *gsig      # white-noise sigma (V, Brunel's convention); > 0 for a noisy neuron
     double *gdt       # its substep (s)
     uint64_t *gR      # its noise stream
+    int model         # 0: the built-in models; k > 0: plug-in model k (_models.pxi)
+    const double *mp  # the plug-in's parameter rows (n, mpk) and state rows (n, msk)
+    int64_t mpk
+    double *ms
+    int64_t msk
 
 
 # the spike log, sorted by (time, address), and per delay class the next spike whose arrival
@@ -249,6 +254,7 @@ cdef int _state_alloc(Ctx *c, Log *log, int64_t n, int64_t K) noexcept nogil:
     c.gV = <double *> malloc((n + 1) * sizeof(double))
     c.gT = <double *> malloc((n + 1) * sizeof(double))
     c.gW = <double *> malloc((n + 1) * sizeof(double))
+    c.ms = <double *> calloc(n * c.msk + 1, sizeof(double))
     c.wcap = 1024
     c.wn = 0
     c.wbuf = <nc_spike *> malloc(c.wcap * sizeof(nc_spike))
@@ -260,7 +266,7 @@ cdef int _state_alloc(Ctx *c, Log *log, int64_t n, int64_t K) noexcept nogil:
     log.ptr = <int64_t *> calloc(K + 1, sizeof(int64_t))
     return not (c.nr == NULL or c.cand == NULL or c.rows == NULL or c.touch == NULL or c.vinf == NULL
                 or c.sin_pos == NULL or c.st_pos == NULL or c.gR == NULL or c.gV == NULL
-                or c.gT == NULL or c.gW == NULL or c.wbuf == NULL or log.t == NULL
+                or c.gT == NULL or c.gW == NULL or c.ms == NULL or c.wbuf == NULL or log.t == NULL
                 or log.id == NULL or log.ptr == NULL)
 
 
@@ -279,6 +285,7 @@ cdef void _state_free(Ctx *c, Log *log) noexcept nogil:
     free(c.gV)
     free(c.gT)
     free(c.gW)
+    free(c.ms)
     free(c.wbuf)
     free(log.t)
     free(log.id)

@@ -24,7 +24,7 @@ cdef void _choose_path(Ctx *c, int64_t nrows) noexcept nogil:
     frame model, no suprathreshold drive (thr >= 0 everywhere); PATH_HOM when threshold,
     Poisson rate and weight are also shared (32-byte neurons); else PATH_GENERAL."""
     cdef int64_t i, j, longest = 1
-    cdef int fast = c.uniform_tau and not c.has_extra and not c.multi_pois and not c.gen
+    cdef int fast = c.uniform_tau and not c.has_extra and not c.multi_pois and not c.gen and not c.model
     cdef int hom
     for i in range(c.n):
         if c.nr[i].thr < 0.0:
@@ -130,6 +130,8 @@ def run_lif(KernelInput inp not None):
     cdef int32_t[::1] iv
 
     nc_zig_init()
+    c.model = inp.model
+    c.msk = _HOOKS[inp.model].n_state if inp.model else 0
     if not _state_alloc(&c, &log, n, inp.delays.shape[0]):
         _state_free(&c, &log)
         raise MemoryError("emulator: out of memory allocating the neuron state")

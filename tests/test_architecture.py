@@ -27,6 +27,7 @@ LAYERS: dict[str, float] = {
     "neurochip._io": 0.2,
     "neurochip.parallel": 0.2,
     "neurochip.lif": 1.0,
+    "neurochip.models": 1.0,
     "neurochip": 1.1,  # the package itself: static imports of layers 0-1 only; the rest is lazy
     "neurochip.chip": 2.0,
     "neurochip.mesh": 2.0,

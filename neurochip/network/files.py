@@ -45,6 +45,7 @@ from .._io import atomic_write, load_npz
 from ..errors import ConfigError, InvalidParameterError
 from ..lif import LIFParams
 from .model import Network, Projection
+from ..models import model_from_dict
 from .population import Population
 from .rules import AllToAll, Explicit, FixedInDegree, FixedProbability
 
@@ -165,6 +166,7 @@ def save_network(network: Network, path: str | Path, *, compress: bool = False) 
         pops.append({
             "name": p.name, "size": p.size, "params": p.params.to_dict(), "per_neuron": sorted(p.per_neuron),
             "v_init": p.v_init_volt is not None,
+            **({"model": p.model.to_dict()} if p.model is not None else {}),
         })  # fmt: skip
         arrays[f"pop{i}.bias"] = np.asarray(p.bias_current_amp)
         if p.v_init_volt is not None:
@@ -335,9 +337,15 @@ def load_network(path: str | Path) -> Network:
         }
         bias = _array(data, f"pop{i}.bias", path, (size,), np.float64)
         v_init = _array(data, f"pop{i}.v_init", path, (size,), np.float64) if entry.get("v_init") else None
+        model = None
+        if "model" in entry:
+            try:
+                model = model_from_dict(_field(entry, "model", where, path, dict), source=path, prefix=f"{where}.model")
+            except InvalidParameterError as exc:
+                raise ConfigError(str(exc), path=path, key=f"{where}.model") from None
         try:
             pops.append(Population(name=name, size=size, params=params, per_neuron=per_neuron,
-                                   bias_current_amp=bias, v_init_volt=v_init))  # fmt: skip
+                                   bias_current_amp=bias, v_init_volt=v_init, model=model))  # fmt: skip
         except InvalidParameterError as exc:
             raise ConfigError(str(exc), path=path, key=where) from None
     projs = []

@@ -13,6 +13,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from ..errors import InvalidParameterError
 from ..lif import LIFParams
+from ..models import NeuronModel
 
 __all__ = ["Population", "NEURON_FIELDS"]
 
@@ -80,6 +81,10 @@ class Population:
         replace ``params``' value neuron by neuron.  Each neuron must satisfy LIFParams' rules.
     v_init_volt : float or array of shape (size,), optional
         Membrane potential at t = 0; defaults to each neuron's E_L.
+    model : NeuronModel, optional
+        A neuron model of :mod:`neurochip.models` on top of the LIF parameters, e.g.
+        ``Cuba(tau_syn_exc_s=5e-3)`` (current-based synapses); None: the built-in LIF with
+        delta synapses (an input makes V jump by its weight).
 
     Raises
     ------
@@ -104,6 +109,7 @@ class Population:
     bias_current_amp: Any = 0.0
     per_neuron: Mapping[str, Any] = field(default_factory=dict)
     v_init_volt: Any = None
+    model: NeuronModel | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.name, str) or not self.name:
@@ -136,6 +142,10 @@ class Population:
             if not ok.all():
                 bad = int(np.flatnonzero(~ok)[0])
                 raise _err(f"population {self.name!r}: neuron {bad}: {key}", float(full[key][bad]), rule)
+        if self.model is not None:
+            if not isinstance(self.model, NeuronModel):
+                raise _err(f"population {self.name!r}: model", self.model, "must be a neurochip.models spec (e.g. Cuba) or None")
+            self.model.check(self.name, full)
         if self.v_init_volt is not None:
             object.__setattr__(
                 self, "v_init_volt", _per_neuron(f"population {self.name!r}: v_init_volt", self.v_init_volt, size)

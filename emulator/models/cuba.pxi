@@ -1,0 +1,283 @@
+# Neuron model "cuba": current-based LIF, exponential synaptic currents (included through the
+# generated _plugins.pxi).  The method, and why no threshold crossing is missed, are in
+# neurochip/models/cuba.py, whose plain Python functions (membrane, crossing, CubaNeurons) this
+# file mirrors operation by operation: both backends compute the same doubles.
+#
+# Parameters (KernelInput.model_params, one row per neuron): k_exc, k_inh (1/tau_syn, 1/s),
+# delta (1: a built-in LIF neuron with delta synapses), subtract (1: reset by subtraction).
+# State (one row per neuron): V, J_e, J_i (current / C, V/s) at time T0, and the end of the
+# hold.  The neuron's own ref_until stays -inf for current-based neurons: their inputs are
+# never discarded, they add to the currents during the hold.
+
+cdef enum:
+    CB_KE = 0
+    CB_KI = 1
+    CB_DELTA = 2
+    CB_SUB = 3
+    CB_NPARAM = 4
+    CB_V = 0
+    CB_JE = 1
+    CB_JI = 2
+    CB_T0 = 3
+    CB_REF = 4
+    CB_NSTATE = 5
+
+
+cdef inline double _cb_phi(double d, double t) noexcept nogil:
+    if fabs(d * t) < 1e-300:
+        return t
+    return expm1(d * t) / d
+
+
+cdef inline double _cb_membrane(double a, double drive, double v, double je, double ji, double ke, double ki,
+                                double dt) noexcept nogil:
+    if a == 0.0:
+        return v + drive * dt + je * _cb_phi(-ke, dt) + ji * _cb_phi(-ki, dt)
+    return drive + exp(-a * dt) * ((v - drive) + je * _cb_phi(a - ke, dt) + ji * _cb_phi(a - ki, dt))
+
+
+cdef inline double _cb_q(double d, double je, double ji, double ke, double ki, double t) noexcept nogil:
+    return d + je * exp(-ke * t) + ji * exp(-ki * t)
+
+
+cdef double _cb_q_root(double d, double je, double ji, double ke, double ki, double lo, double hi,
+                       double qlo) noexcept nogil:
+    cdef double t = 0.5 * (lo + hi), q, dq, nt
+    cdef int it
+    for it in range(100):
+        q = _cb_q(d, je, ji, ke, ki, t)
+        if q == 0.0:
+            return t
+        if (q < 0.0) == (qlo < 0.0):
+            lo = t
+        else:
+            hi = t
+        dq = -ke * je * exp(-ke * t) - ki * ji * exp(-ki * t)
+        nt = t - q / dq if dq != 0.0 else 0.5 * (lo + hi)
+        if not (lo < nt < hi):
+            nt = 0.5 * (lo + hi)
+        if nt == t or hi - lo <= 4e-16 * hi:
+            return nt
+        t = nt
+    return t
+
+
+cdef double _cb_slope(double a, double drive, double v, double je, double ji, double ke, double ki,
+                      double t) noexcept nogil:
+    cdef double ee = exp(-ke * t), ei = exp(-ki * t), vt
+    if a == 0.0:
+        return drive + je * ee + ji * ei
+    vt = _cb_membrane(a, drive, v, je, ji, ke, ki, t)
+    return -a * (vt - drive) + je * ee + ji * ei
+
+
+cdef double _cb_v_root(double a, double drive, double vth, double v, double je, double ji, double ke,
+                       double ki, double lo, double hi) noexcept nogil:
+    cdef double t = hi, f, slope, nt
+    cdef int it
+    for it in range(200):
+        if nextafter(lo, INFINITY) >= hi:
+            return hi
+        f = _cb_membrane(a, drive, v, je, ji, ke, ki, t) - vth
+        if f >= 0.0:
+            hi = t
+        else:
+            lo = t
+        slope = _cb_slope(a, drive, v, je, ji, ke, ki, t)
+        nt = t - f / slope if slope > 0.0 else 0.5 * (lo + hi)
+        if not (lo < nt < hi):
+            nt = 0.5 * (lo + hi)
+            if not (lo < nt < hi):
+                return hi
+        if nt == t:
+            nt = 0.5 * (lo + hi)
+        t = nt
+    return hi
+
+
+cdef double _cb_crossing(double a, double drive, double vth, double v, double je, double ji, double ke,
+                         double ki, double h) noexcept nogil:
+    """First dt in (0, h] with V >= V_th (V(0) < V_th, no input); INFINITY if none."""
+    cdef double d, jp, bound, x, t1 = INFINITY, r, q_lo, q_hi, lo, hi
+    cdef double ends[3]
+    cdef double cuts[4]
+    cdef int ne, nc = 1, k
+    if not h > 0.0:
+        return INFINITY
+    d = a * (drive - vth) if a != 0.0 else drive
+    jp = (je if je > 0.0 else 0.0) + (ji if ji > 0.0 else 0.0)
+    if a == 0.0:
+        bound = v + (drive if drive > 0.0 else 0.0) * h + jp * h
+    else:
+        x = v - drive
+        bound = drive + (x if x > 0.0 else x * (1.0 - a * h)) + jp * h
+    if bound < vth:
+        return INFINITY
+    cuts[0] = 0.0
+    if ke != ki and je != 0.0 and ji != 0.0:
+        r = -(ki * ji) / (ke * je)
+        if r > 0.0:
+            t1 = log(r) / (ki - ke)
+    ends[0] = 0.0
+    if 0.0 < t1 < h:
+        ends[1] = t1
+        ends[2] = h
+        ne = 3
+    else:
+        ends[1] = h
+        ne = 2
+    q_lo = _cb_q(d, je, ji, ke, ki, 0.0)
+    for k in range(ne - 1):
+        lo = ends[k]
+        hi = ends[k + 1]
+        q_hi = _cb_q(d, je, ji, ke, ki, hi)
+        if (q_lo < 0.0) != (q_hi < 0.0) and q_lo != 0.0 and q_hi != 0.0:
+            cuts[nc] = _cb_q_root(d, je, ji, ke, ki, lo, hi, q_lo)
+            nc += 1
+        q_lo = q_hi
+    cuts[nc] = h
+    nc += 1
+    for k in range(1, nc):
+        if _cb_membrane(a, drive, v, je, ji, ke, ki, cuts[k]) >= vth:
+            return _cb_v_root(a, drive, vth, v, je, ji, ke, ki, cuts[k - 1], cuts[k])
+    return INFINITY
+
+
+def cuba_crossing(double a, double drive, double vth, double v, double je, double ji, double ke, double ki,
+                  double h):
+    """The kernel's crossing search (for tests): see neurochip.models.cuba.crossing."""
+    return _cb_crossing(a, drive, vth, v, je, ji, ke, ki, h)
+
+
+cdef inline double *_cb_s(Ctx *c, int64_t i) noexcept nogil:
+    return c.ms + i * CB_NSTATE
+
+
+cdef inline double *_cb_p(Ctx *c, int64_t i) noexcept nogil:
+    return c.mp + i * CB_NPARAM
+
+
+cdef void _cb_move(Ctx *c, int64_t i, double t) noexcept nogil:
+    """State to t (>= T0): the hold first (V fixed, currents decay), then the free part."""
+    cdef double *s = _cb_s(c, i)
+    cdef double *p = _cb_p(c, i)
+    cdef double u, dt
+    if s[CB_T0] < s[CB_REF]:
+        u = t if t < s[CB_REF] else s[CB_REF]
+        dt = u - s[CB_T0]
+        s[CB_JE] *= exp(-p[CB_KE] * dt)
+        s[CB_JI] *= exp(-p[CB_KI] * dt)
+        s[CB_T0] = u
+    if t > s[CB_T0]:
+        dt = t - s[CB_T0]
+        s[CB_V] = _cb_membrane(c.inv_tau[i], c.vinf[i], s[CB_V], s[CB_JE], s[CB_JI], p[CB_KE], p[CB_KI], dt)
+        s[CB_JE] *= exp(-p[CB_KE] * dt)
+        s[CB_JI] *= exp(-p[CB_KI] * dt)
+        s[CB_T0] = t
+
+
+cdef void _cb_emit(Ctx *c, int64_t i, double t) noexcept nogil:
+    cdef double *s = _cb_s(c, i)
+    cdef double *p = _cb_p(c, i)
+    _cb_move(c, i, t)
+    _record(c, i, t)
+    if p[CB_SUB] != 0.0:
+        s[CB_V] -= c.vth[i] - c.vreset[i]
+    else:
+        s[CB_V] = c.vreset[i]
+    s[CB_REF] = t + c.tref[i]
+    if p[CB_DELTA] != 0.0:
+        c.nr[i].ref_until = s[CB_REF]
+
+
+cdef void _cb_init(Ctx *c, int64_t i) noexcept nogil:
+    cdef double *s = _cb_s(c, i)
+    s[CB_V] = c.v0[i]
+    s[CB_JE] = 0.0
+    s[CB_JI] = 0.0
+    s[CB_T0] = 0.0
+    s[CB_REF] = -INFINITY
+
+
+cdef int _cb_drift(Ctx *c, int64_t i, double te, int strict) noexcept nogil:
+    """Emit the threshold crossings at times <= te (< te if strict); 1 if a delta neuron is
+    held at te afterwards."""
+    cdef double *s = _cb_s(c, i)
+    cdef double *p = _cb_p(c, i)
+    cdef double start, dt, ts
+    while not c.err:
+        start = s[CB_T0] if s[CB_T0] > s[CB_REF] else s[CB_REF]
+        if start > te or (strict and start >= te):
+            break
+        _cb_move(c, i, start)
+        if s[CB_V] >= c.vth[i]:
+            ts = start
+        else:
+            dt = _cb_crossing(c.inv_tau[i], c.vinf[i], c.vth[i], s[CB_V], s[CB_JE], s[CB_JI],
+                              p[CB_KE], p[CB_KI], te - start)
+            if dt == INFINITY:
+                break
+            ts = start + dt
+            if ts > te:
+                ts = te
+            if strict and ts >= te:
+                break
+        c.cnt[C_DRIFT] += 1
+        _cb_emit(c, i, ts)
+    return p[CB_DELTA] != 0.0 and te < s[CB_REF]
+
+
+cdef int _cb_apply(Ctx *c, int64_t i, double te, double w) noexcept nogil:
+    cdef double *s = _cb_s(c, i)
+    cdef double *p = _cb_p(c, i)
+    if _cb_drift(c, i, te, 0):
+        return 0
+    _cb_move(c, i, te)
+    if p[CB_DELTA] != 0.0:
+        s[CB_V] += w
+        if s[CB_V] >= c.vth[i]:
+            _cb_emit(c, i, te)
+        return 1
+    if w >= 0.0:
+        s[CB_JE] += w * p[CB_KE]
+    else:
+        s[CB_JI] += w * p[CB_KI]
+    return 1
+
+
+cdef void _cb_step(Ctx *c, int64_t i, double te, double drive) noexcept nogil:
+    _cb_drift(c, i, te, 0)
+    _cb_move(c, i, te)
+    c.vinf[i] = drive
+
+
+cdef int _cb_catch_up(Ctx *c, int64_t i, double ta) noexcept nogil:
+    if _cb_drift(c, i, ta, 0):
+        return 1
+    _cb_move(c, i, ta)
+    return 0
+
+
+cdef void _cb_add(Ctx *c, int64_t i, double ta, double w) noexcept nogil:
+    cdef double *s = _cb_s(c, i)
+    cdef double *p = _cb_p(c, i)
+    if p[CB_DELTA] != 0.0:
+        s[CB_V] += w
+    elif w >= 0.0:
+        s[CB_JE] += w * p[CB_KE]
+    else:
+        s[CB_JI] += w * p[CB_KI]
+
+
+cdef int _cb_above(Ctx *c, int64_t i, double ta) noexcept nogil:
+    cdef double *s = _cb_s(c, i)
+    return c.mp[i * CB_NPARAM + CB_DELTA] != 0.0 and ta >= s[CB_REF] and s[CB_V] >= c.vth[i]
+
+
+cdef void _cb_close(Ctx *c, int64_t i, double W) noexcept nogil:
+    _cb_drift(c, i, W, 1)
+
+
+_register_model("cuba", ModelHooks(
+    n_params=CB_NPARAM, n_state=CB_NSTATE, init=_cb_init, emit=_cb_emit, apply=_cb_apply, step=_cb_step,
+    catch_up=_cb_catch_up, add=_cb_add, above=_cb_above, close=_cb_close))

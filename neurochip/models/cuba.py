@@ -1,0 +1,436 @@
+r"""Current-based LIF (CUBA): exponential synaptic currents, found exactly between events.
+
+The model
+---------
+Each neuron carries an excitatory and an inhibitory synaptic current, kept as
+:math:`J = I_{syn}/C` (V/s), each decaying with its own time constant:
+
+.. math::
+
+    \frac{dV}{dt} = -\frac{V - V_\infty}{\tau_m} + J_e + J_i, \qquad
+    \frac{dJ_e}{dt} = -\frac{J_e}{\tau_e}, \qquad \frac{dJ_i}{dt} = -\frac{J_i}{\tau_i},
+
+:math:`V_\infty = E_L + I_{bias}/g_L` (a perfect integrator, :math:`g_L = 0`, has the slope
+:math:`I_{bias}/C` instead).  An input of weight ``w`` (``weight_volt``: V) makes the current of
+its sign's channel jump by :math:`w/\tau_{syn}` (V/s): its charge is :math:`wC`, the charge of a
+delta synapse of the same weight, which this model becomes as :math:`\tau_{syn} \to 0`.  The
+synaptic current in amperes is :math:`C J`.
+
+Between events, with :math:`a = 1/\tau_m`, :math:`k = 1/\tau_{syn}` and
+:math:`\varphi(d, t) = (e^{dt} - 1)/d` (:math:`= t` at :math:`d = 0`, so that
+:math:`\tau_{syn} = \tau_m` needs no special case),
+
+.. math::
+
+    V(t) = V_\infty + e^{-at}\left[(V_0 - V_\infty) + J_{e,0}\,\varphi(a - k_e, t)
+           + J_{i,0}\,\varphi(a - k_i, t)\right].
+
+Threshold crossings, never missed
+---------------------------------
+The crossing search looks for the first t in (0, h] with :math:`V(t) \ge V_{th}` and uses only
+sign evaluations at points it can compute exactly (Rolle's theorem, twice):
+
+1. :math:`e^{at}(V - V_{th})` has derivative :math:`e^{at} Q(t)` with
+   :math:`Q(t) = D + J_{e,0} e^{-k_e t} + J_{i,0} e^{-k_i t}`, :math:`D = a(V_\infty - V_{th})`
+   (the slope for a perfect integrator).  So V - V_th changes direction only where Q = 0.
+2. :math:`Q'(t) = -k_e J_{e,0} e^{-k_e t} - k_i J_{i,0} e^{-k_i t}` vanishes at most once, at
+   :math:`t_1 = \ln(-k_i J_{i,0} / (k_e J_{e,0})) / (k_i - k_e)` (closed form).  On each side of
+   :math:`t_1` Q is monotone, so Q has at most one zero there, bracketed by a sign change at
+   the ends and refined by a safeguarded Newton iteration: at most two zeros
+   :math:`z_1 \le z_2` of Q in (0, h).
+3. On each of the at most three intervals between 0, :math:`z_1`, :math:`z_2`, h,
+   :math:`V - V_{th}` is monotone: it crosses zero there if and only if its sign at the
+   interval's right end is non-negative (it is negative at the left end, else the search would
+   have stopped earlier).  The first such interval holds the first crossing, which bisection
+   with Newton steps narrows to adjacent doubles: the spike time is the smallest double t at
+   which the computed V(t) >= V_th.
+
+A crossing where V rises above V_th and falls back between two inputs has its maximum at a
+zero of Q, an interval end, so step 3 sees it: no crossing is missed as long as the signs at
+the interval ends are right, and they are computed to a few ulp of the terms (a peak more than
+~1e-15 V above or below threshold is decided correctly).  The search runs over the stretch of
+time that the engine brings a neuron through (to its next input, or the end of a window), so
+the exponentials stay in range.
+
+Refractoriness and reset
+------------------------
+After a spike at t the membrane is held at its reset value until t + t_ref; the synaptic
+currents keep decaying and inputs keep adding to them (inputs are not lost during the hold,
+as in NEST's ``iaf_psc_exp``).  The reset is to V_reset (``reset="value"``) or by subtraction,
+:math:`V \leftarrow V - (V_{th} - V_{reset})` (``reset="subtract"``, as snnTorch's
+RSynaptic layers export to NIR).  ``spiking=False`` gives the leaky integrator (NIR's
+``CubaLI``): no threshold, V and the currents only integrate.
+
+Built-in LIF neurons (delta synapses) in a network that holds CUBA populations run in the same
+kernel: their inputs make V jump, and inputs during their hold are discarded, as in the
+built-in model.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import numpy as np
+from numpy.typing import NDArray
+
+from ..errors import InvalidParameterError
+from . import NeuronModel
+
+__all__ = ["Cuba", "CubaNeurons", "crossing", "membrane"]
+
+#: kernel column order (emulator/models/cuba.pxi reads them in this order)
+COLUMNS = ("k_exc", "k_inh", "delta", "subtract")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Cuba(NeuronModel):
+    """Current-based synapses on a LIF population: the spec a Population takes as ``model=``.
+
+    Parameters
+    ----------
+    tau_syn_exc_s : float
+        Time constant of the excitatory synaptic current (inputs of weight >= 0), s, > 0.
+    tau_syn_inh_s : float, optional
+        Time constant of the inhibitory synaptic current (inputs of weight < 0), s, > 0;
+        defaults to ``tau_syn_exc_s`` (one current, as NIR's CubaLIF).
+    reset : {"value", "subtract"}
+        After a spike V becomes V_reset, or V - (V_th - V_reset).
+    spiking : bool
+        False: no threshold (a leaky integrator whose V and current are recorded, NIR's CubaLI).
+
+    Raises
+    ------
+    InvalidParameterError
+        Naming the field when a value is out of range.
+
+    Examples
+    --------
+    >>> Cuba(tau_syn_exc_s=5e-3, tau_syn_inh_s=10e-3).tau_syn_inh_s
+    0.01
+    >>> Cuba(tau_syn_exc_s=5e-3).to_dict()
+    {'model': 'cuba', 'tau_syn_exc_s': 0.005, 'tau_syn_inh_s': 0.005, 'reset': 'value', 'spiking': True}
+    >>> Cuba(tau_syn_exc_s=0.0)
+    Traceback (most recent call last):
+    ...
+    neurochip.errors.InvalidParameterError: Cuba.tau_syn_exc_s = 0.0: must be a finite number > 0
+    """
+
+    name: ClassVar[str] = "cuba"
+    columns: ClassVar[tuple[str, ...]] = COLUMNS
+    weight_meaning: ClassVar[str] = "charge / C_m (V): the current jumps by weight / tau_syn"
+
+    tau_syn_exc_s: float
+    tau_syn_inh_s: float | None = None
+    reset: str = "value"
+    spiking: bool = True
+
+    def __post_init__(self) -> None:
+        if self.tau_syn_inh_s is None:
+            object.__setattr__(self, "tau_syn_inh_s", self.tau_syn_exc_s)
+        for key in ("tau_syn_exc_s", "tau_syn_inh_s"):
+            value = getattr(self, key)
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not (0 < value < math.inf):
+                raise InvalidParameterError(f"Cuba.{key} = {value!r}: must be a finite number > 0")
+            object.__setattr__(self, key, float(value))
+        if self.reset not in ("value", "subtract"):
+            raise InvalidParameterError(f"Cuba.reset = {self.reset!r}: must be 'value' or 'subtract'")
+        if not isinstance(self.spiking, bool):
+            raise InvalidParameterError(f"Cuba.spiking = {self.spiking!r}: must be True or False")
+
+    def check(self, population: str, arrays: dict[str, NDArray[np.float64]]) -> None:
+        """Adaptation and white noise do not combine with current synapses (yet): say so."""
+        for key, what in (("adapt_increment_amp", "adaptation"), ("noise_sigma_volt", "white noise")):
+            bad = np.flatnonzero(arrays[key] != 0)
+            if bad.size:
+                raise InvalidParameterError(
+                    f"population {population!r}: neuron {int(bad[0])}: {key} = {float(arrays[key][bad[0]])!r}: "
+                    f"{what} is not implemented with current-based synapses (model=Cuba); set it to 0 "
+                    "or use delta synapses"
+                )
+
+    def kernel_columns(self, arrays: dict[str, NDArray[np.float64]]) -> NDArray[np.float64]:
+        """Columns ``k_exc, k_inh`` (1/tau_syn, 1/s), ``delta`` (0) and ``subtract`` (0/1)."""
+        size = arrays["c_m_farad"].shape[0]
+        out = np.empty((size, len(COLUMNS)))
+        out[:, 0] = 1.0 / self.tau_syn_exc_s
+        out[:, 1] = 1.0 / float(self.tau_syn_inh_s)  # type: ignore[arg-type]
+        out[:, 2] = 0.0
+        out[:, 3] = 1.0 if self.reset == "subtract" else 0.0
+        return out
+
+    @classmethod
+    def delta_columns(cls, size: int) -> NDArray[np.float64]:
+        out = np.zeros((size, len(COLUMNS)))
+        out[:, 0] = out[:, 1] = 1.0
+        out[:, 2] = 1.0
+        return out
+
+    @classmethod
+    def reference(cls, prep: Any, vinf: NDArray[np.float64]) -> CubaNeurons:
+        return CubaNeurons(prep, vinf)
+
+
+# --------------------------------------------------------------------------------------------
+# the closed form and the crossing search (mirrored operation by operation in
+# emulator/models/cuba.pxi, so that both backends compute the same doubles)
+
+
+def _phi(d: float, t: float) -> float:
+    """expm1(d t) / d, continuous at d = 0 (= t)."""
+    if abs(d * t) < 1e-300:
+        return t
+    return math.expm1(d * t) / d
+
+
+def membrane(a: float, drive: float, v: float, je: float, ji: float, ke: float, ki: float, dt: float) -> float:
+    """V after dt from (v, je, ji) with no input: leaky (a > 0, drive = V_inf) or perfect
+    integrator (a = 0, drive = the slope I/C, V/s).
+
+    Parameters
+    ----------
+    a : float
+        1 / tau_m, 1/s (0: perfect integrator).
+    drive : float
+        V_inf (V), or the slope (V/s) when a = 0.
+    v, je, ji : float
+        V (V) and the currents / C (V/s) at the origin.
+    ke, ki : float
+        1 / tau_syn of the two currents, 1/s.
+    dt : float
+        Time from the origin, s, >= 0.
+
+    Returns
+    -------
+    float
+        V (V).
+
+    Examples
+    --------
+    >>> round(membrane(1e3, 0.0, 0.0, 100.0, 0.0, 1e3, 1e3, 1e-3), 12)  # tau_syn = tau_m: J t e^{-t/tau}
+    0.036787944117
+    """
+    if a == 0.0:
+        return v + drive * dt + je * _phi(-ke, dt) + ji * _phi(-ki, dt)
+    return drive + math.exp(-a * dt) * ((v - drive) + je * _phi(a - ke, dt) + ji * _phi(a - ki, dt))
+
+
+def _q(d: float, je: float, ji: float, ke: float, ki: float, t: float) -> float:
+    """e^{-at} d/dt [e^{at} (V - V_th)]: its sign is the sign of the slope of e^{at}(V - V_th)."""
+    return d + je * math.exp(-ke * t) + ji * math.exp(-ki * t)
+
+
+def _dq(je: float, ji: float, ke: float, ki: float, t: float) -> float:
+    return -ke * je * math.exp(-ke * t) - ki * ji * math.exp(-ki * t)
+
+
+def _q_root(d: float, je: float, ji: float, ke: float, ki: float, lo: float, hi: float, qlo: float) -> float:
+    """The zero of Q in (lo, hi), where Q is monotone and changes sign (qlo = Q(lo))."""
+    t = 0.5 * (lo + hi)
+    for _ in range(100):
+        q = _q(d, je, ji, ke, ki, t)
+        if q == 0.0:
+            return t
+        if (q < 0.0) == (qlo < 0.0):
+            lo = t
+        else:
+            hi = t
+        dq = _dq(je, ji, ke, ki, t)
+        nt = t - q / dq if dq != 0.0 else 0.5 * (lo + hi)
+        if not (lo < nt < hi):
+            nt = 0.5 * (lo + hi)
+        if nt == t or hi - lo <= 4e-16 * hi:
+            return nt
+        t = nt
+    return t
+
+
+def crossing(
+    a: float, drive: float, vth: float, v: float, je: float, ji: float, ke: float, ki: float, h: float
+) -> float:
+    """First dt in (0, h] at which V >= V_th, given V(0) < V_th and no input; inf if none.
+
+    The method and the argument that it misses no crossing are in this module's docstring.
+
+    Parameters
+    ----------
+    a, drive, v, je, ji, ke, ki : float
+        As for :func:`membrane`.
+    vth : float
+        Threshold (V).
+    h : float
+        Horizon, s, >= 0.
+
+    Returns
+    -------
+    float
+        dt (s), the smallest double in (0, h] with ``membrane(..., dt) >= vth``; ``inf`` if V
+        stays below V_th on (0, h].
+
+    Examples
+    --------
+    A current that lifts V 1e-12 V above threshold, and one that stops 1e-12 V short of it:
+
+    >>> a = ke = 1e3; peak = 0.036787944117144233  # max of J t e^{-t/tau} at t = tau for J = 100
+    >>> crossing(a, 0.0, peak * (1 - 1e-12), 0.0, 100.0, 0.0, ke, ke, 5e-3) < 1e-3
+    True
+    >>> crossing(a, 0.0, peak * (1 + 1e-12), 0.0, 100.0, 0.0, ke, ke, 5e-3)
+    inf
+    """
+    if not h > 0.0:
+        return math.inf
+    d = a * (drive - vth) if a != 0.0 else drive
+    # cheap bound: V <= V_0-part + (J_e^+ + J_i^+) h, with e^{-ah} >= 1 - ah
+    jp = (je if je > 0.0 else 0.0) + (ji if ji > 0.0 else 0.0)
+    if a == 0.0:
+        bound = v + (drive if drive > 0.0 else 0.0) * h + jp * h
+    else:
+        x = v - drive
+        bound = drive + (x if x > 0.0 else x * (1.0 - a * h)) + jp * h
+    if bound < vth:
+        return math.inf
+    # the zeros of Q in (0, h): split at the zero of Q' (closed form), one sign change per piece
+    cuts = [0.0]
+    t1 = math.inf
+    if ke != ki and je != 0.0 and ji != 0.0:
+        r = -(ki * ji) / (ke * je)
+        if r > 0.0:
+            t1 = math.log(r) / (ki - ke)
+    ends = [0.0, t1, h] if 0.0 < t1 < h else [0.0, h]
+    q_lo = _q(d, je, ji, ke, ki, 0.0)
+    for k in range(len(ends) - 1):
+        lo, hi = ends[k], ends[k + 1]
+        q_hi = _q(d, je, ji, ke, ki, hi)
+        if (q_lo < 0.0) != (q_hi < 0.0) and q_lo != 0.0 and q_hi != 0.0:
+            cuts.append(_q_root(d, je, ji, ke, ki, lo, hi, q_lo))
+        q_lo = q_hi
+    cuts.append(h)
+    for k in range(1, len(cuts)):
+        hi = cuts[k]
+        if membrane(a, drive, v, je, ji, ke, ki, hi) >= vth:
+            return _v_root(a, drive, vth, v, je, ji, ke, ki, cuts[k - 1], hi)
+    return math.inf
+
+
+def _v_root(
+    a: float, drive: float, vth: float, v: float, je: float, ji: float, ke: float, ki: float, lo: float, hi: float
+) -> float:
+    """The smallest double in (lo, hi] with V >= V_th, V monotone rising there."""
+    t = hi
+    for _ in range(200):
+        if math.nextafter(lo, math.inf) >= hi:
+            return hi
+        f = membrane(a, drive, v, je, ji, ke, ki, t) - vth
+        if f >= 0.0:
+            hi = t
+        else:
+            lo = t
+        # Newton from t with the slope; bisection when it leaves the bracket
+        slope = _slope(a, drive, v, je, ji, ke, ki, t)
+        nt = t - f / slope if slope > 0.0 else 0.5 * (lo + hi)
+        if not (lo < nt < hi):
+            nt = 0.5 * (lo + hi)
+            if not (lo < nt < hi):
+                return hi
+        if nt == t:
+            nt = 0.5 * (lo + hi)
+        t = nt
+    return hi
+
+
+def _slope(a: float, drive: float, v: float, je: float, ji: float, ke: float, ki: float, t: float) -> float:
+    """dV/dt at t."""
+    ee, ei = math.exp(-ke * t), math.exp(-ki * t)
+    if a == 0.0:
+        return drive + je * ee + ji * ei
+    vt = membrane(a, drive, v, je, ji, ke, ki, t)
+    return -a * (vt - drive) + je * ee + ji * ei
+
+
+# --------------------------------------------------------------------------------------------
+# the reference backend's neurons
+
+
+class CubaNeurons:
+    """The plain Python CUBA neurons of the reference backend (one instance per run).
+
+    The interface the reference's event loop calls: ``start(i)`` (True: spikes at 0),
+    ``crossing(i, horizon)`` (absolute time of the next threshold crossing with no further
+    input, or None), ``spike(i, t)``, ``receive(i, t, w)`` (False: discarded), ``above(i, t)``
+    and ``step(i, t, drive)``.
+    """
+
+    def __init__(self, prep: Any, vinf: NDArray[np.float64]) -> None:
+        self.p = prep
+        self.vinf = vinf
+        mp = prep.model_params
+        self.ke, self.ki, self.delta, self.sub = mp[:, 0], mp[:, 1], mp[:, 2] > 0, mp[:, 3] > 0
+        n = prep.n
+        self.v = prep.v0.copy()
+        self.je = np.zeros(n)
+        self.ji = np.zeros(n)
+        self.t0 = np.zeros(n)
+        self.ref_end = np.full(n, -math.inf)
+
+    def start(self, i: int) -> bool:
+        return bool(self.v[i] >= self.p.vth[i])
+
+    def _move(self, i: int, t: float) -> None:
+        """State to t (>= t0): the hold first (V fixed, currents decay), then the free part."""
+        if self.t0[i] < self.ref_end[i]:
+            s = min(t, self.ref_end[i])
+            dt = s - self.t0[i]
+            self.je[i] *= math.exp(-self.ke[i] * dt)
+            self.ji[i] *= math.exp(-self.ki[i] * dt)
+            self.t0[i] = s
+        if t > self.t0[i]:
+            dt = t - self.t0[i]
+            self.v[i] = membrane(
+                self.p.inv_tau[i], self.vinf[i], self.v[i], self.je[i], self.ji[i], self.ke[i], self.ki[i], dt
+            )
+            self.je[i] *= math.exp(-self.ke[i] * dt)
+            self.ji[i] *= math.exp(-self.ki[i] * dt)
+            self.t0[i] = t
+
+    def crossing(self, i: int, horizon: float) -> float | None:
+        """Time of the next threshold crossing before ``horizon`` with no further input (the
+        state is not changed: an input may still come before the hold ends)."""
+        saved = (self.v[i], self.je[i], self.ji[i], self.t0[i])
+        start = max(self.t0[i], self.ref_end[i])
+        self._move(i, start)
+        v, je, ji = self.v[i], self.je[i], self.ji[i]
+        self.v[i], self.je[i], self.ji[i], self.t0[i] = saved
+        if v >= self.p.vth[i]:
+            return start
+        dt = crossing(self.p.inv_tau[i], self.vinf[i], self.p.vth[i], v, je, ji, self.ke[i], self.ki[i], horizon - start)
+        return start + dt if dt < math.inf else None
+
+    def spike(self, i: int, t: float) -> None:
+        self._move(i, t)
+        if self.sub[i]:
+            self.v[i] -= self.p.vth[i] - self.p.vreset[i]
+        else:
+            self.v[i] = self.p.vreset[i]
+        self.ref_end[i] = t + self.p.tref[i]
+
+    def receive(self, i: int, t: float, w: float) -> bool:
+        if self.delta[i]:
+            if t < self.ref_end[i]:
+                return False
+            self._move(i, t)
+            self.v[i] += w
+            return True
+        self._move(i, t)
+        if w >= 0.0:
+            self.je[i] += w * self.ke[i]
+        else:
+            self.ji[i] += w * self.ki[i]
+        return True
+
+    def above(self, i: int, t: float) -> bool:
+        return bool(self.delta[i] and t >= self.ref_end[i] and self.v[i] >= self.p.vth[i])
+
+    def step(self, i: int, t: float, drive: float) -> None:
+        self._move(i, t)
+        self.vinf[i] = drive
