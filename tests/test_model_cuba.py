@@ -316,3 +316,26 @@ def test_network_file_keeps_the_model(tmp_path):
     a = emulator.run(net, duration_s=0.05, inputs=inputs)
     b = emulator.run(back, duration_s=0.05, inputs=inputs)
     np.testing.assert_array_equal(a.events, b.events)
+
+
+def test_chip_run_and_reports_work_on_a_cuba_network():
+    from neurochip.onchip import run_on_chip
+    from neurochip.report import energy_report, saturation_report
+
+    net, inputs = _random_network(1)
+    rec = run_on_chip(net, "loihi", duration_s=0.1, inputs=inputs)
+    ev = rec.events
+    assert rec.counts.per_core["spikes"].sum() == ev.size > 50
+    # every spike is one packet out of its core; a synaptic event per delivered synapse
+    assert rec.counts.per_core["core_packets"].sum() == ev.size
+    csr = net.csr()
+    fanout = np.diff(csr.indptr).reshape(csr.delays_s.size, -1).sum(axis=0)
+    assert 0 < rec.counts.per_core["synaptic_events"].sum() <= fanout[ev["address"]].sum()
+    sat = saturation_report(rec)
+    for pop in sat["populations"]:
+        lo = net.offset(pop["population"])
+        size = net.population(pop["population"]).size
+        n_spk = np.count_nonzero((ev["address"] >= lo) & (ev["address"] < lo + size))
+        assert pop["mean_rate_hz"] == pytest.approx(n_spk / size / 0.1)
+    _, data = energy_report(rec)
+    assert data["total_joule"] > data["static_joule"] > 0
