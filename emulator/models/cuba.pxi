@@ -5,8 +5,12 @@
 #
 # Parameters (KernelInput.model_params, one row per neuron): k_exc, k_inh (1/tau_syn, 1/s),
 # delta (1: a built-in LIF neuron with delta synapses), subtract (1: reset by subtraction).
-# State (one row per neuron): V, J_e, J_i (current / C, V/s) at time T0, and the end of the
-# hold.  The neuron's own ref_until stays -inf for current-based neurons: their inputs are
+# State (one row per neuron): V, J_e, J_i (current / C, V/s) at time T0, the end of the hold,
+# and SAFE: a time before which the neuron cannot cross threshold without a new input (-1:
+# not known yet).  SAFE is first a lower bound that costs one log (_cb_safe); when a neuron is
+# brought past it, the exact search (_cb_crossing, unbounded) gives the crossing itself, kept
+# until an input or a spike changes the state.  So a neuron costs nothing at a window's end
+# until its bound is reached, and one exact search per crossing or per input that moves it.  The neuron's own ref_until stays -inf for current-based neurons: their inputs are
 # never discarded, they add to the currents during the hold.
 
 cdef enum:
@@ -20,7 +24,8 @@ cdef enum:
     CB_JI = 2
     CB_T0 = 3
     CB_REF = 4
-    CB_NSTATE = 5
+    CB_SAFE = 5
+    CB_NSTATE = 6
 
 
 cdef inline double _cb_phi(double d, double t) noexcept nogil:
@@ -106,13 +111,14 @@ cdef double _cb_crossing(double a, double drive, double vth, double v, double je
         return INFINITY
     d = a * (drive - vth) if a != 0.0 else drive
     jp = (je if je > 0.0 else 0.0) + (ji if ji > 0.0 else 0.0)
-    if a == 0.0:
-        bound = v + (drive if drive > 0.0 else 0.0) * h + jp * h
-    else:
-        x = v - drive
-        bound = drive + (x if x > 0.0 else x * (1.0 - a * h)) + jp * h
-    if bound < vth:
-        return INFINITY
+    if h < INFINITY:
+        if a == 0.0:
+            bound = v + (drive if drive > 0.0 else 0.0) * h + jp * h
+        else:
+            x = v - drive
+            bound = drive + (x if x > 0.0 else x * (1.0 - a * h)) + jp * h
+        if bound < vth:
+            return INFINITY
     cuts[0] = 0.0
     if ke != ki and je != 0.0 and ji != 0.0:
         r = -(ki * ji) / (ke * je)
@@ -132,14 +138,35 @@ cdef double _cb_crossing(double a, double drive, double vth, double v, double je
         hi = ends[k + 1]
         q_hi = _cb_q(d, je, ji, ke, ki, hi)
         if (q_lo < 0.0) != (q_hi < 0.0) and q_lo != 0.0 and q_hi != 0.0:
+            if hi == INFINITY:  # Q monotone on [lo, inf): a finite end with Q's sign at infinity
+                hi = lo + 1.0 / (ke if ke < ki else ki)
+                while (_cb_q(d, je, ji, ke, ki, hi) < 0.0) != (q_hi < 0.0) or _cb_q(d, je, ji, ke, ki, hi) == 0.0:
+                    hi = 2.0 * hi
             cuts[nc] = _cb_q_root(d, je, ji, ke, ki, lo, hi, q_lo)
             nc += 1
         q_lo = q_hi
-    cuts[nc] = h
-    nc += 1
     for k in range(1, nc):
         if _cb_membrane(a, drive, v, je, ji, ke, ki, cuts[k]) >= vth:
             return _cb_v_root(a, drive, vth, v, je, ji, ke, ki, cuts[k - 1], cuts[k])
+    lo = cuts[nc - 1]
+    if h < INFINITY:
+        hi = h
+    else:
+        # the last piece is unbounded: V tends to V_inf (or grows like the slope of a perfect
+        # integrator); if it ends above threshold, double a finite end until V is there
+        if a != 0.0:
+            if not drive > vth:
+                return INFINITY
+        elif not (drive > 0.0 or (drive == 0.0 and v + je / ke + ji / ki > vth)):
+            return INFINITY
+        hi = lo + 1.0 / (a if a > ke else ke) + 1.0 / ki
+        for k in range(2000):
+            if _cb_membrane(a, drive, v, je, ji, ke, ki, hi) >= vth:
+                break
+            lo = hi
+            hi = 2.0 * hi
+    if _cb_membrane(a, drive, v, je, ji, ke, ki, hi) >= vth:
+        return _cb_v_root(a, drive, vth, v, je, ji, ke, ki, lo, hi)
     return INFINITY
 
 
@@ -147,6 +174,23 @@ def cuba_crossing(double a, double drive, double vth, double v, double je, doubl
                   double h):
     """The kernel's crossing search (for tests): see neurochip.models.cuba.crossing."""
     return _cb_crossing(a, drive, vth, v, je, ji, ke, ki, h)
+
+
+cdef inline double _cb_safe_dt(double a, double drive, double vth, double v, double je, double ji) noexcept nogil:
+    """A lower bound on the time to the first crossing (V(0) < V_th, no input): V stays below
+    W, W' = -a (W - V_inf) + J+ (J+ = J_e0^+ + J_i0^+, what the decaying currents never exceed),
+    whose crossing has a closed form; shortened by 1e-12 relative so rounding never puts it
+    past the exact crossing (W = V when there is no current)."""
+    cdef double jp = (je if je > 0.0 else 0.0) + (ji if ji > 0.0 else 0.0), m, s
+    if a == 0.0:
+        s = drive + jp
+        if s <= 0.0:
+            return INFINITY
+        return (vth - v) / s * (1.0 - 1e-12)
+    m = drive + jp / a
+    if m <= vth:
+        return INFINITY
+    return log((m - v) / (m - vth)) / a * (1.0 - 1e-12)
 
 
 cdef inline double *_cb_s(Ctx *c, int64_t i) noexcept nogil:
@@ -186,6 +230,7 @@ cdef void _cb_emit(Ctx *c, int64_t i, double t) noexcept nogil:
     else:
         s[CB_V] = c.vreset[i]
     s[CB_REF] = t + c.tref[i]
+    s[CB_SAFE] = -1.0
     if p[CB_DELTA] != 0.0:
         c.nr[i].ref_until = s[CB_REF]
 
@@ -197,6 +242,7 @@ cdef void _cb_init(Ctx *c, int64_t i) noexcept nogil:
     s[CB_JI] = 0.0
     s[CB_T0] = 0.0
     s[CB_REF] = -INFINITY
+    s[CB_SAFE] = -1.0
 
 
 cdef int _cb_drift(Ctx *c, int64_t i, double te, int strict) noexcept nogil:
@@ -206,21 +252,25 @@ cdef int _cb_drift(Ctx *c, int64_t i, double te, int strict) noexcept nogil:
     cdef double *p = _cb_p(c, i)
     cdef double start, dt, ts
     while not c.err:
+        if s[CB_SAFE] > te or (strict and s[CB_SAFE] >= te):
+            break
         start = s[CB_T0] if s[CB_T0] > s[CB_REF] else s[CB_REF]
         if start > te or (strict and start >= te):
             break
         _cb_move(c, i, start)
         if s[CB_V] >= c.vth[i]:
             ts = start
+        elif s[CB_SAFE] < 0.0:
+            # not known: the cheap bound first
+            s[CB_SAFE] = start + _cb_safe_dt(c.inv_tau[i], c.vinf[i], c.vth[i], s[CB_V], s[CB_JE], s[CB_JI])
+            continue
         else:
+            # past the bound: the exact crossing (INFINITY if none), kept until the state changes
             dt = _cb_crossing(c.inv_tau[i], c.vinf[i], c.vth[i], s[CB_V], s[CB_JE], s[CB_JI],
-                              p[CB_KE], p[CB_KI], te - start)
-            if dt == INFINITY:
-                break
+                              p[CB_KE], p[CB_KI], INFINITY)
             ts = start + dt
-            if ts > te:
-                ts = te
-            if strict and ts >= te:
+            if ts > te or (strict and ts >= te):
+                s[CB_SAFE] = ts if ts > start else nextafter(start, INFINITY)
                 break
         c.cnt[C_DRIFT] += 1
         _cb_emit(c, i, ts)
@@ -233,6 +283,7 @@ cdef int _cb_apply(Ctx *c, int64_t i, double te, double w) noexcept nogil:
     if _cb_drift(c, i, te, 0):
         return 0
     _cb_move(c, i, te)
+    s[CB_SAFE] = -1.0
     if p[CB_DELTA] != 0.0:
         s[CB_V] += w
         if s[CB_V] >= c.vth[i]:
@@ -246,9 +297,11 @@ cdef int _cb_apply(Ctx *c, int64_t i, double te, double w) noexcept nogil:
 
 
 cdef void _cb_step(Ctx *c, int64_t i, double te, double drive) noexcept nogil:
+    cdef double *s = _cb_s(c, i)
     _cb_drift(c, i, te, 0)
     _cb_move(c, i, te)
     c.vinf[i] = drive
+    s[CB_SAFE] = -1.0
 
 
 cdef int _cb_catch_up(Ctx *c, int64_t i, double ta) noexcept nogil:
@@ -261,6 +314,7 @@ cdef int _cb_catch_up(Ctx *c, int64_t i, double ta) noexcept nogil:
 cdef void _cb_add(Ctx *c, int64_t i, double ta, double w) noexcept nogil:
     cdef double *s = _cb_s(c, i)
     cdef double *p = _cb_p(c, i)
+    s[CB_SAFE] = -1.0
     if p[CB_DELTA] != 0.0:
         s[CB_V] += w
     elif w >= 0.0:

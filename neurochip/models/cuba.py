@@ -283,13 +283,14 @@ def crossing(
     d = a * (drive - vth) if a != 0.0 else drive
     # cheap bound: V <= V_0-part + (J_e^+ + J_i^+) h, with e^{-ah} >= 1 - ah
     jp = (je if je > 0.0 else 0.0) + (ji if ji > 0.0 else 0.0)
-    if a == 0.0:
-        bound = v + (drive if drive > 0.0 else 0.0) * h + jp * h
-    else:
-        x = v - drive
-        bound = drive + (x if x > 0.0 else x * (1.0 - a * h)) + jp * h
-    if bound < vth:
-        return math.inf
+    if h < math.inf:
+        if a == 0.0:
+            bound = v + (drive if drive > 0.0 else 0.0) * h + jp * h
+        else:
+            x = v - drive
+            bound = drive + (x if x > 0.0 else x * (1.0 - a * h)) + jp * h
+        if bound < vth:
+            return math.inf
     # the zeros of Q in (0, h): split at the zero of Q' (closed form), one sign change per piece
     cuts = [0.0]
     t1 = math.inf
@@ -303,13 +304,34 @@ def crossing(
         lo, hi = ends[k], ends[k + 1]
         q_hi = _q(d, je, ji, ke, ki, hi)
         if (q_lo < 0.0) != (q_hi < 0.0) and q_lo != 0.0 and q_hi != 0.0:
+            if hi == math.inf:  # Q monotone on [lo, inf): a finite end with Q's sign at infinity
+                hi = lo + 1.0 / (ke if ke < ki else ki)
+                while (_q(d, je, ji, ke, ki, hi) < 0.0) != (q_hi < 0.0) or _q(d, je, ji, ke, ki, hi) == 0.0:
+                    hi = 2.0 * hi
             cuts.append(_q_root(d, je, ji, ke, ki, lo, hi, q_lo))
         q_lo = q_hi
-    cuts.append(h)
     for k in range(1, len(cuts)):
-        hi = cuts[k]
-        if membrane(a, drive, v, je, ji, ke, ki, hi) >= vth:
-            return _v_root(a, drive, vth, v, je, ji, ke, ki, cuts[k - 1], hi)
+        if membrane(a, drive, v, je, ji, ke, ki, cuts[k]) >= vth:
+            return _v_root(a, drive, vth, v, je, ji, ke, ki, cuts[k - 1], cuts[k])
+    lo = cuts[-1]
+    if h < math.inf:
+        hi = h
+    else:
+        # the last piece is unbounded: V tends to V_inf (or grows like the slope of a perfect
+        # integrator); if it ends above threshold, double a finite end until V is there
+        if a != 0.0:
+            if not drive > vth:
+                return math.inf
+        elif not (drive > 0.0 or (drive == 0.0 and v + je / ke + ji / ki > vth)):
+            return math.inf
+        hi = lo + 1.0 / (a if a > ke else ke) + 1.0 / ki
+        for _ in range(2000):
+            if membrane(a, drive, v, je, ji, ke, ki, hi) >= vth:
+                break
+            lo = hi
+            hi = 2.0 * hi
+    if membrane(a, drive, v, je, ji, ke, ki, hi) >= vth:
+        return _v_root(a, drive, vth, v, je, ji, ke, ki, lo, hi)
     return math.inf
 
 
