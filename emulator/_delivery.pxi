@@ -165,6 +165,13 @@ cdef void _close_general(Ctx *c, double W, double wend, double f) noexcept nogil
     """End of the window on the general path: own inputs <= wend, then the model's close."""
     cdef nc_neuron *nd
     cdef int64_t i
+    if c.model:  # a plug-in closes all its neurons at once
+        for i in range(c.n):
+            nd = &c.nr[i]
+            if nd.next_in <= wend:
+                _advance(c, nd, i, wend)
+        _HOOKS[c.model].close(c, W)
+        return
     for i in range(c.n):
         nd = &c.nr[i]
         if nd.next_in <= wend:

@@ -11,7 +11,8 @@
 #   step      a current step at te (the drive jumps)
 #   catch_up  drift spikes up to a recurrent arrival at ta (first touch of the instant)
 #   add       add a recurrent weight at ta (tested after all of the instant are in: above)
-#   close     end of the window at W (drift spikes before W, rebase)
+#   close     end of the window at W (drift spikes before W, rebase); a plug-in's close
+#             takes every neuron at once (_close_general calls it after the own inputs)
 
 ctypedef void (*mh_init_t)(Ctx *c, int64_t i) noexcept nogil
 ctypedef void (*mh_emit_t)(Ctx *c, int64_t i, double t) noexcept nogil
@@ -20,7 +21,7 @@ ctypedef void (*mh_step_t)(Ctx *c, int64_t i, double te, double drive) noexcept 
 ctypedef int (*mh_catch_up_t)(Ctx *c, int64_t i, double ta) noexcept nogil
 ctypedef void (*mh_add_t)(Ctx *c, int64_t i, double ta, double w) noexcept nogil
 ctypedef int (*mh_above_t)(Ctx *c, int64_t i, double ta) noexcept nogil
-ctypedef void (*mh_close_t)(Ctx *c, int64_t i, double W) noexcept nogil
+ctypedef void (*mh_close_t)(Ctx *c, double W) noexcept nogil
 
 
 cdef struct ModelHooks:
@@ -120,9 +121,7 @@ cdef inline int _m_above(Ctx *c, nc_neuron *n, int64_t i, double ta) noexcept no
 
 
 cdef inline void _m_close(Ctx *c, nc_neuron *n, int64_t i, double W, double f) noexcept nogil:
-    if c.model:
-        _HOOKS[c.model].close(c, i, W)
-    elif c.gen:
+    if c.gen:
         _gdrift(c, i, W, 1)
     else:
         _lif_close(c, n, i, W, f)

@@ -67,36 +67,77 @@ cdef double _cb_q_root(double d, double je, double ji, double ke, double ki, dou
     return t
 
 
-cdef double _cb_slope(double a, double drive, double v, double je, double ji, double ke, double ki,
-                      double t) noexcept nogil:
-    cdef double ee = exp(-ke * t), ei = exp(-ki * t), vt
+cdef inline double _cb_vdecay(double a, double drive, double v, double je, double ji, double ke, double ki,
+                              double dt, double *de, double *di) noexcept nogil:
+    """V exactly as _cb_membrane computes it, and the decays e^{-k dt} from the same expm1 terms."""
+    cdef double ea = exp(-a * dt), x, m, pe, pi_
+    x = (a - ke) * dt
+    if fabs(x) < 1e-300:
+        pe = dt
+        de[0] = ea
+    else:
+        m = expm1(x)
+        pe = m / (a - ke)
+        de[0] = ea * (m + 1.0)
+    x = (a - ki) * dt
+    if fabs(x) < 1e-300:
+        pi_ = dt
+        di[0] = ea
+    else:
+        m = expm1(x)
+        pi_ = m / (a - ki)
+        di[0] = ea * (m + 1.0)
     if a == 0.0:
-        return drive + je * ee + ji * ei
-    vt = _cb_membrane(a, drive, v, je, ji, ke, ki, t)
-    return -a * (vt - drive) + je * ee + ji * ei
+        return v + drive * dt + je * pe + ji * pi_
+    return drive + ea * ((v - drive) + je * pe + ji * pi_)
+
+
+cdef inline double _cb_slope(double a, double drive, double v, double je, double ji, double ke, double ki,
+                             double t, double *vt) noexcept nogil:
+    """dV/dt at t (V at t into vt)."""
+    cdef double de, di
+    vt[0] = _cb_vdecay(a, drive, v, je, ji, ke, ki, t, &de, &di)
+    if a == 0.0:
+        return drive + je * de + ji * di
+    return -a * (vt[0] - drive) + je * de + ji * di
 
 
 cdef double _cb_v_root(double a, double drive, double vth, double v, double je, double ji, double ke,
                        double ki, double lo, double hi) noexcept nogil:
-    cdef double t = hi, f, slope, nt
-    cdef int it
-    for it in range(200):
+    cdef double t = hi, f, slope, nt = hi, p, vt
+    cdef int it, converged = 0
+    for it in range(100):
         if nextafter(lo, INFINITY) >= hi:
             return hi
-        f = _cb_membrane(a, drive, v, je, ji, ke, ki, t) - vth
+        slope = _cb_slope(a, drive, v, je, ji, ke, ki, t, &vt)
+        f = vt - vth
         if f >= 0.0:
             hi = t
         else:
             lo = t
-        slope = _cb_slope(a, drive, v, je, ji, ke, ki, t)
         nt = t - f / slope if slope > 0.0 else 0.5 * (lo + hi)
         if not (lo < nt < hi):
             nt = 0.5 * (lo + hi)
             if not (lo < nt < hi):
                 return hi
-        if nt == t:
-            nt = 0.5 * (lo + hi)
+        if fabs(nt - t) <= 4.0 * (nextafter(t, INFINITY) - t):
+            converged = 1
+            break
         t = nt
+    if not converged:
+        return hi
+    t = nt
+    if _cb_membrane(a, drive, v, je, ji, ke, ki, t) >= vth:
+        for it in range(64):
+            p = nextafter(t, -INFINITY)
+            if p <= lo or _cb_membrane(a, drive, v, je, ji, ke, ki, p) < vth:
+                return t
+            t = p
+        return t
+    for it in range(64):
+        t = nextafter(t, INFINITY)
+        if t >= hi or _cb_membrane(a, drive, v, je, ji, ke, ki, t) >= vth:
+            return t if t < hi else hi
     return hi
 
 
@@ -205,7 +246,7 @@ cdef void _cb_move(Ctx *c, int64_t i, double t) noexcept nogil:
     """State to t (>= T0): the hold first (V fixed, currents decay), then the free part."""
     cdef double *s = _cb_s(c, i)
     cdef double *p = _cb_p(c, i)
-    cdef double u, dt
+    cdef double u, dt, de, di
     if s[CB_T0] < s[CB_REF]:
         u = t if t < s[CB_REF] else s[CB_REF]
         dt = u - s[CB_T0]
@@ -214,9 +255,9 @@ cdef void _cb_move(Ctx *c, int64_t i, double t) noexcept nogil:
         s[CB_T0] = u
     if t > s[CB_T0]:
         dt = t - s[CB_T0]
-        s[CB_V] = _cb_membrane(c.inv_tau[i], c.vinf[i], s[CB_V], s[CB_JE], s[CB_JI], p[CB_KE], p[CB_KI], dt)
-        s[CB_JE] *= exp(-p[CB_KE] * dt)
-        s[CB_JI] *= exp(-p[CB_KI] * dt)
+        s[CB_V] = _cb_vdecay(c.inv_tau[i], c.vinf[i], s[CB_V], s[CB_JE], s[CB_JI], p[CB_KE], p[CB_KI], dt, &de, &di)
+        s[CB_JE] *= de
+        s[CB_JI] *= di
         s[CB_T0] = t
 
 
@@ -328,8 +369,13 @@ cdef int _cb_above(Ctx *c, int64_t i, double ta) noexcept nogil:
     return c.mp[i * CB_NPARAM + CB_DELTA] != 0.0 and ta >= s[CB_REF] and s[CB_V] >= c.vth[i]
 
 
-cdef void _cb_close(Ctx *c, int64_t i, double W) noexcept nogil:
-    _cb_drift(c, i, W, 1)
+cdef void _cb_close(Ctx *c, double W) noexcept nogil:
+    """Every neuron's crossings before W; one comparison for a neuron whose SAFE is past W."""
+    cdef int64_t i
+    cdef double *safe = c.ms + CB_SAFE
+    for i in range(c.n):
+        if safe[i * CB_NSTATE] < W:
+            _cb_drift(c, i, W, 1)
 
 
 _register_model("cuba", ModelHooks(

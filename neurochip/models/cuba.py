@@ -216,6 +216,27 @@ def membrane(a: float, drive: float, v: float, je: float, ji: float, ke: float, 
     return drive + math.exp(-a * dt) * ((v - drive) + je * _phi(a - ke, dt) + ji * _phi(a - ki, dt))
 
 
+def _vdecay(a: float, drive: float, v: float, je: float, ji: float, ke: float, ki: float, dt: float) -> tuple:
+    """(V, e^{-k_e dt}, e^{-k_i dt}) with three transcendentals: V exactly as :func:`membrane`
+    computes it, the decays from the same expm1 terms (e^{-k dt} = e^{-a dt} (expm1((a - k) dt) + 1))."""
+    ea = math.exp(-a * dt)
+    x = (a - ke) * dt
+    if abs(x) < 1e-300:
+        pe, de = dt, ea
+    else:
+        m = math.expm1(x)
+        pe, de = m / (a - ke), ea * (m + 1.0)
+    x = (a - ki) * dt
+    if abs(x) < 1e-300:
+        pi_, di = dt, ea
+    else:
+        m = math.expm1(x)
+        pi_, di = m / (a - ki), ea * (m + 1.0)
+    if a == 0.0:
+        return v + drive * dt + je * pe + ji * pi_, de, di
+    return drive + ea * ((v - drive) + je * pe + ji * pi_), de, di
+
+
 def _q(d: float, je: float, ji: float, ke: float, ki: float, t: float) -> float:
     """e^{-at} d/dt [e^{at} (V - V_th)]: its sign is the sign of the slope of e^{at}(V - V_th)."""
     return d + je * math.exp(-ke * t) + ji * math.exp(-ki * t)
@@ -338,36 +359,50 @@ def crossing(
 def _v_root(
     a: float, drive: float, vth: float, v: float, je: float, ji: float, ke: float, ki: float, lo: float, hi: float
 ) -> float:
-    """The smallest double in (lo, hi] with V >= V_th, V monotone rising there."""
+    """The smallest double in (lo, hi] with V >= V_th, V monotone rising there (V(lo) < V_th <=
+    V(hi)): Newton steps kept inside the bracket, then a walk over adjacent doubles."""
     t = hi
-    for _ in range(200):
+    for _ in range(100):
         if math.nextafter(lo, math.inf) >= hi:
             return hi
-        f = membrane(a, drive, v, je, ji, ke, ki, t) - vth
+        vt, slope = _slope(a, drive, v, je, ji, ke, ki, t)
+        f = vt - vth
         if f >= 0.0:
             hi = t
         else:
             lo = t
-        # Newton from t with the slope; bisection when it leaves the bracket
-        slope = _slope(a, drive, v, je, ji, ke, ki, t)
         nt = t - f / slope if slope > 0.0 else 0.5 * (lo + hi)
         if not (lo < nt < hi):
             nt = 0.5 * (lo + hi)
             if not (lo < nt < hi):
                 return hi
-        if nt == t:
-            nt = 0.5 * (lo + hi)
+        if abs(nt - t) <= 4.0 * (math.nextafter(t, math.inf) - t):
+            break  # converged: the root is within a few doubles of nt
         t = nt
+    else:
+        return hi
+    # walk from nt to the boundary between V < V_th and V >= V_th
+    t = nt
+    if membrane(a, drive, v, je, ji, ke, ki, t) >= vth:
+        for _ in range(64):
+            p = math.nextafter(t, -math.inf)
+            if p <= lo or membrane(a, drive, v, je, ji, ke, ki, p) < vth:
+                return t
+            t = p
+        return t
+    for _ in range(64):
+        t = math.nextafter(t, math.inf)
+        if t >= hi or membrane(a, drive, v, je, ji, ke, ki, t) >= vth:
+            return t if t < hi else hi
     return hi
 
 
-def _slope(a: float, drive: float, v: float, je: float, ji: float, ke: float, ki: float, t: float) -> float:
-    """dV/dt at t."""
-    ee, ei = math.exp(-ke * t), math.exp(-ki * t)
+def _slope(a: float, drive: float, v: float, je: float, ji: float, ke: float, ki: float, t: float) -> tuple:
+    """(V, dV/dt) at t."""
+    vt, de, di = _vdecay(a, drive, v, je, ji, ke, ki, t)
     if a == 0.0:
-        return drive + je * ee + ji * ei
-    vt = membrane(a, drive, v, je, ji, ke, ki, t)
-    return -a * (vt - drive) + je * ee + ji * ei
+        return vt, drive + je * de + ji * di
+    return vt, -a * (vt - drive) + je * de + ji * di
 
 
 # --------------------------------------------------------------------------------------------
@@ -408,11 +443,11 @@ class CubaNeurons:
             self.t0[i] = s
         if t > self.t0[i]:
             dt = t - self.t0[i]
-            self.v[i] = membrane(
+            self.v[i], de, di = _vdecay(
                 self.p.inv_tau[i], self.vinf[i], self.v[i], self.je[i], self.ji[i], self.ke[i], self.ki[i], dt
             )
-            self.je[i] *= math.exp(-self.ke[i] * dt)
-            self.ji[i] *= math.exp(-self.ki[i] * dt)
+            self.je[i] *= de
+            self.ji[i] *= di
             self.t0[i] = t
 
     def crossing(self, i: int, horizon: float) -> float | None:
