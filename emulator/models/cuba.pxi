@@ -24,7 +24,7 @@ cdef enum:
     CB_JI = 2
     CB_T0 = 3
     CB_REF = 4
-    CB_SAFE = 5
+    CB_NROW = 5        # the state rows; SAFE is kept apart, one contiguous column (c.ms + 5 n)
     CB_NSTATE = 6
 
 
@@ -235,7 +235,11 @@ cdef inline double _cb_safe_dt(double a, double drive, double vth, double v, dou
 
 
 cdef inline double *_cb_s(Ctx *c, int64_t i) noexcept nogil:
-    return c.ms + i * CB_NSTATE
+    return c.ms + i * CB_NROW
+
+
+cdef inline double *_cb_safe(Ctx *c, int64_t i) noexcept nogil:
+    return c.ms + CB_NROW * c.n + i
 
 
 cdef inline double *_cb_p(Ctx *c, int64_t i) noexcept nogil:
@@ -271,7 +275,7 @@ cdef void _cb_emit(Ctx *c, int64_t i, double t) noexcept nogil:
     else:
         s[CB_V] = c.vreset[i]
     s[CB_REF] = t + c.tref[i]
-    s[CB_SAFE] = -1.0
+    _cb_safe(c, i)[0] = -1.0
     if p[CB_DELTA] != 0.0:
         c.nr[i].ref_until = s[CB_REF]
 
@@ -283,7 +287,7 @@ cdef void _cb_init(Ctx *c, int64_t i) noexcept nogil:
     s[CB_JI] = 0.0
     s[CB_T0] = 0.0
     s[CB_REF] = -INFINITY
-    s[CB_SAFE] = -1.0
+    _cb_safe(c, i)[0] = -1.0
 
 
 cdef int _cb_drift(Ctx *c, int64_t i, double te, int strict) noexcept nogil:
@@ -291,9 +295,10 @@ cdef int _cb_drift(Ctx *c, int64_t i, double te, int strict) noexcept nogil:
     held at te afterwards."""
     cdef double *s = _cb_s(c, i)
     cdef double *p = _cb_p(c, i)
-    cdef double start, dt, ts
+    cdef double start, dt, ts, h
+    cdef double *safe = c.ms + CB_NROW * c.n + i
     while not c.err:
-        if s[CB_SAFE] > te or (strict and s[CB_SAFE] >= te):
+        if safe[0] > te or (strict and safe[0] >= te):
             break
         start = s[CB_T0] if s[CB_T0] > s[CB_REF] else s[CB_REF]
         if start > te or (strict and start >= te):
@@ -301,17 +306,24 @@ cdef int _cb_drift(Ctx *c, int64_t i, double te, int strict) noexcept nogil:
         _cb_move(c, i, start)
         if s[CB_V] >= c.vth[i]:
             ts = start
-        elif s[CB_SAFE] < 0.0:
+        elif safe[0] < 0.0:
             # not known: the cheap bound first
-            s[CB_SAFE] = start + _cb_safe_dt(c.inv_tau[i], c.vinf[i], c.vth[i], s[CB_V], s[CB_JE], s[CB_JI])
+            safe[0] = start + _cb_safe_dt(c.inv_tau[i], c.vinf[i], c.vth[i], s[CB_V], s[CB_JE], s[CB_JI])
             continue
         else:
             # past the bound: the exact crossing (INFINITY if none), kept until the state changes
+            # past the bound: the exact search over the stretch to te and a look-ahead of
+            # about two of the neuron's fastest time constants; the crossing, if there is one
+            # there, is kept until the state changes, else SAFE moves to the end of the stretch
+            h = (te - start) + 2.0 / (p[CB_KE] + p[CB_KI] + c.inv_tau[i])
             dt = _cb_crossing(c.inv_tau[i], c.vinf[i], c.vth[i], s[CB_V], s[CB_JE], s[CB_JI],
-                              p[CB_KE], p[CB_KI], INFINITY)
+                              p[CB_KE], p[CB_KI], h)
+            if dt == INFINITY:
+                safe[0] = start + h
+                continue
             ts = start + dt
             if ts > te or (strict and ts >= te):
-                s[CB_SAFE] = ts if ts > start else nextafter(start, INFINITY)
+                safe[0] = ts if ts > start else nextafter(start, INFINITY)
                 break
         c.cnt[C_DRIFT] += 1
         _cb_emit(c, i, ts)
@@ -324,7 +336,7 @@ cdef int _cb_apply(Ctx *c, int64_t i, double te, double w) noexcept nogil:
     if _cb_drift(c, i, te, 0):
         return 0
     _cb_move(c, i, te)
-    s[CB_SAFE] = -1.0
+    _cb_safe(c, i)[0] = -1.0
     if p[CB_DELTA] != 0.0:
         s[CB_V] += w
         if s[CB_V] >= c.vth[i]:
@@ -342,7 +354,7 @@ cdef void _cb_step(Ctx *c, int64_t i, double te, double drive) noexcept nogil:
     _cb_drift(c, i, te, 0)
     _cb_move(c, i, te)
     c.vinf[i] = drive
-    s[CB_SAFE] = -1.0
+    _cb_safe(c, i)[0] = -1.0
 
 
 cdef int _cb_catch_up(Ctx *c, int64_t i, double ta) noexcept nogil:
@@ -355,7 +367,7 @@ cdef int _cb_catch_up(Ctx *c, int64_t i, double ta) noexcept nogil:
 cdef void _cb_add(Ctx *c, int64_t i, double ta, double w) noexcept nogil:
     cdef double *s = _cb_s(c, i)
     cdef double *p = _cb_p(c, i)
-    s[CB_SAFE] = -1.0
+    _cb_safe(c, i)[0] = -1.0
     if p[CB_DELTA] != 0.0:
         s[CB_V] += w
     elif w >= 0.0:
@@ -372,9 +384,9 @@ cdef int _cb_above(Ctx *c, int64_t i, double ta) noexcept nogil:
 cdef void _cb_close(Ctx *c, double W) noexcept nogil:
     """Every neuron's crossings before W; one comparison for a neuron whose SAFE is past W."""
     cdef int64_t i
-    cdef double *safe = c.ms + CB_SAFE
+    cdef double *safe = c.ms + CB_NROW * c.n
     for i in range(c.n):
-        if safe[i * CB_NSTATE] < W:
+        if safe[i] < W:
             _cb_drift(c, i, W, 1)
 
 
