@@ -16,6 +16,7 @@ class KernelInput:
     duration_s: float
     window_s: float
     gen: bool
+    model: int
     route: dict[str, Any] | None
     def __init__(
         self,
@@ -26,12 +27,16 @@ class KernelInput:
         window_s: float,
         gen: bool,
         route: dict[str, Any] | None = None,
+        model: int = 0,
+        model_params: NDArray[np.float64] | None = None,
     ) -> None: ...
 
 def run_lif(
     inp: KernelInput,
 ) -> tuple[NDArray[np.float64], NDArray[np.int32], NDArray[np.int64], NDArray[np.int64]]: ...
 def counter_names() -> tuple[str, ...]: ...
+# the plug-in neuron models compiled in (emulator/models/*.pxi): name -> (id, columns, state doubles)
+def plugin_models() -> dict[str, tuple[int, int, int]]: ...
 def exp_samples(seed: int, n: int) -> NDArray[np.float64]: ...
 def exp_small(x: float) -> float: ...
 def poisson_train(

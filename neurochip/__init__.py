@@ -54,6 +54,7 @@ _LAZY: dict[str, tuple[str, str]] = {
     "energy_report": ("neurochip.report", "energy_report"),
     "throughput_report": ("neurochip.report", "throughput_report"),
     "saturation_report": ("neurochip.report", "saturation_report"),
+    "Cuba": ("neurochip.models.cuba", "Cuba"),
     **{
         name: ("neurochip.network", name)
         for name in (

@@ -211,7 +211,7 @@ cdef double _cb_crossing(double a, double drive, double vth, double v, double je
     return INFINITY
 
 
-def cuba_crossing(double a, double drive, double vth, double v, double je, double ji, double ke, double ki,
+def _cuba_crossing(double a, double drive, double vth, double v, double je, double ji, double ke, double ki,
                   double h):
     """The kernel's crossing search (for tests): see neurochip.models.cuba.crossing."""
     return _cb_crossing(a, drive, vth, v, je, ji, ke, ki, h)
