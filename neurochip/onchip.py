@@ -225,6 +225,11 @@ def with_neuron_circuit(
     InvalidParameterError
         If an energy or power is negative or not finite, or ``analog`` is not a bool.
 
+    Notes
+    -----
+    The static power is added per neuron slot of ``chip.core`` as it is now: give the chip its
+    final core capacities first, then put the circuit in.
+
     Examples
     --------
     >>> from neurochip.chip import load_chip
@@ -301,6 +306,11 @@ def with_synapse_circuit(
     InvalidParameterError
         If an energy or power is negative or not finite, or ``circuits_per_core`` is not an
         integer >= 1.
+
+    Notes
+    -----
+    The default count is read from ``chip.core`` as it is now: give the chip its final core
+    capacities first, then put the circuit in.
 
     Examples
     --------
