@@ -57,8 +57,7 @@ def run(args: argparse.Namespace) -> int:
     with _staging(out) as stage:
         _pipeline(stage, duration, out)
     print(f"\nfiles and plots written to {out}/ (lif_fi, circuit_fi, synapse_fit, energy, traffic, raster .png; "
-          "network.npz, "
-          f"network.nir, run.npz); total {time.perf_counter() - t_start:.1f} s")
+          f"network.npz, network.nir, run.npz); total {time.perf_counter() - t_start:.1f} s")
     return 0
 
 
