@@ -327,6 +327,32 @@ class ChipSpec:
         """Neurons the whole chip holds."""
         return self.n_cores * self.core.neurons
 
+    def source_of(self, path: str) -> tuple[str, str] | None:
+        """The ``sources`` entry that covers one field: its own key, else its table's, else ``"all"``.
+
+        Parameters
+        ----------
+        path : str
+            Dotted field path (``"energy.neuron_update_joule"``).
+
+        Returns
+        -------
+        (key, text) or None
+            The key of ``sources`` that matched and its text; None when no entry covers the field.
+
+        Examples
+        --------
+        >>> load_chip("loihi").source_of("energy.neuron_update_joule")
+        ('energy.neuron_update_joule', 'Davies et al. 2018 Table 2 (active)')
+        >>> load_chip("generic").source_of("energy.hop_ew_joule")[0]
+        'all'
+        """
+        table = path.partition(".")[0]
+        for key in (path, table, "all"):
+            if key in self.sources:
+                return key, self.sources[key]
+        return None
+
     def replace(self, **changes: Any) -> ChipSpec:
         """A copy with top-level fields changed (nested specs: pass a new spec).
 

@@ -10,6 +10,12 @@ where the counted operations are those of :class:`neurochip.chip.EnergySpec`: sp
 generated, synaptic events, neuron updates (active and inactive), packets crossing east-west
 and north-south links, and packets delivered within their own core.  Counts come either from
 an emulator run (exact) or from :func:`expected_counts` (rates x structure, before running).
+
+Every term of a report carries its **price source** (:func:`price_sources`): the chip spec's
+``sources`` entry that covers the price, which is the preset's or chip file's own text (a paper
+and table, or "hypothetical"), or, for a chip whose neurons or synapses are a fitted circuit
+(:func:`neurochip.onchip.with_neuron_circuit`, :func:`neurochip.onchip.with_synapse_circuit`),
+the circuit, the fitted quantity and the bias point of the fit.
 """
 
 from __future__ import annotations
@@ -23,7 +29,7 @@ from numpy.typing import ArrayLike, NDArray
 from .chip import ChipSpec
 from .errors import InvalidParameterError
 
-__all__ = ["OPERATIONS", "OperationCounts", "EnergyReport", "price", "expected_counts"]
+__all__ = ["OPERATIONS", "STATIC", "OperationCounts", "EnergyReport", "price", "price_sources", "expected_counts"]
 
 # operation name -> EnergySpec field pricing it
 OPERATIONS: dict[str, str] = {
@@ -35,6 +41,8 @@ OPERATIONS: dict[str, str] = {
     "hops_ns": "hop_ns_joule",
     "core_packets": "core_packet_joule",
 }
+#: Name of the static-power term in a report's price tables (priced by ``static_power_per_core_watt``).
+STATIC = "static"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -118,6 +126,13 @@ class EnergyReport:
         work.
     counts : dict of str to float
         Each operation's count summed over cores.
+    price_joule : dict of str to float
+        The price of one of each operation, J (the chip's energy table).
+    static_power_per_core_watt : float
+        Static power of one powered core, W.
+    price_source : dict of str to str
+        Where each price comes from, for every operation and for :data:`STATIC`
+        (:func:`price_sources`).
 
     Examples
     --------
@@ -143,6 +158,9 @@ class EnergyReport:
     average_power_watt: float
     energy_per_synaptic_event_joule: float
     counts: dict[str, float]
+    price_joule: dict[str, float] = field(default_factory=dict)
+    static_power_per_core_watt: float = 0.0
+    price_source: dict[str, str] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain dict for JSON: the attributes, ``by_core`` as a list.
@@ -151,6 +169,7 @@ class EnergyReport:
         -------
         dict of str to object
             Keys as the attributes, except ``by_operation_joule`` and ``by_core_joule`` (J).
+            ``price_source`` has one text per operation and one for ``"static"``.
         """
         return {
             "chip": self.chip,
@@ -164,6 +183,9 @@ class EnergyReport:
             "by_operation_joule": dict(self.by_operation),
             "by_core_joule": self.by_core.tolist(),
             "counts": dict(self.counts),
+            "price_joule": dict(self.price_joule),
+            "static_power_per_core_watt": self.static_power_per_core_watt,
+            "price_source": dict(self.price_source),
         }
 
 
@@ -252,7 +274,53 @@ def price(counts: OperationCounts, chip: ChipSpec, *, cores_powered: int | None 
         average_power_watt=total / counts.duration_s,
         energy_per_synaptic_event_joule=total / syn if syn > 0 else float("inf"),
         counts={op: counts.total(op) for op in OPERATIONS},
+        price_joule={op: float(getattr(chip.energy, efield)) for op, efield in OPERATIONS.items()},
+        static_power_per_core_watt=float(chip.energy.static_power_per_core_watt),
+        price_source=price_sources(chip),
     )
+
+
+def price_sources(chip: ChipSpec) -> dict[str, str]:
+    """Where each price of a chip's energy table comes from, one text per report term.
+
+    The text is the chip's ``sources`` entry that covers the field
+    (:meth:`~neurochip.chip.ChipSpec.source_of`: the field's own key, else ``"energy"``, else
+    ``"all"``), followed by the chip's name and the key, so that a report names the preset line
+    it read.  A price set from a fitted circuit carries the circuit, the fitted quantity and the
+    bias point in its entry (written by :func:`neurochip.onchip.with_neuron_circuit` and
+    :func:`neurochip.onchip.with_synapse_circuit`).
+
+    Parameters
+    ----------
+    chip : ChipSpec
+        The chip whose energy table prices the counts.
+
+    Returns
+    -------
+    dict of str to str
+        One text per name of :data:`OPERATIONS` and one for :data:`STATIC` (the static power per
+        core).  A field that no entry covers says so.
+
+    Examples
+    --------
+    >>> from neurochip.chip import load_chip
+    >>> price_sources(load_chip("loihi"))["neuron_updates"]
+    "Davies et al. 2018 Table 2 (active) (chip 'loihi', [sources] 'energy.neuron_update_joule')"
+    >>> price_sources(load_chip("generic").replace(sources={}))["static"]
+    "no source given (chip 'generic' has no [sources] entry for energy.static_power_per_core_watt)"
+    """
+    fields = dict(OPERATIONS)
+    fields[STATIC] = "static_power_per_core_watt"
+    out: dict[str, str] = {}
+    for term, efield in fields.items():
+        path = f"energy.{efield}"
+        found = chip.source_of(path)
+        if found is None:
+            out[term] = f"no source given (chip {chip.name!r} has no [sources] entry for {path})"
+        else:
+            key, text = found
+            out[term] = f"{text} (chip {chip.name!r}, [sources] {key!r})"
+    return out
 
 
 def expected_counts(

@@ -5,7 +5,8 @@ the spike log and per-neuron counts, and the operation counts per core and per l
 reports read it:
 
 - **energy**: :func:`neurochip.energy.price` of the counts (dynamic by operation and by core,
-  static, total, average power, energy per synaptic event);
+  static, total, average power, energy per synaptic event), each term with its price and where
+  that price comes from (the chip preset's source line, or the circuit fit);
 - **throughput**: events per second of chip time and of wall time, link utilisation and the
   hottest links and cores;
 - **saturation**: neurons within 10 % of their ceiling 1/t_ref, links at >= 90 % of their
@@ -424,7 +425,10 @@ def energy_report(record: RunRecord, *, cores_powered: str = "all") -> tuple[Ene
         Energies in J, average power in W (see :func:`neurochip.energy.price`).
     data : dict of str to object
         ``report.to_dict()`` plus ``cores_used``, ``dynamic_fraction`` (dynamic / total energy,
-        NaN when the total is 0) and ``external_events_unpriced``.
+        NaN when the total is 0) and ``external_events_unpriced``.  ``price_joule`` and
+        ``price_source`` give each operation's price and where it comes from
+        (:func:`neurochip.energy.price_sources`), ``price_source["static"]`` that of the static
+        power.
 
     Raises
     ------
@@ -464,6 +468,8 @@ def energy_report(record: RunRecord, *, cores_powered: str = "all") -> tuple[Ene
     '1.145 nJ'
     >>> format_si(report.static_joule, "J"), data["cores_used"]  # 50 µW x 4 cores x 0.1 s
     ('20 µJ', 4)
+    >>> data["price_source"]["neuron_updates"].endswith("(chip 'generic', [sources] 'all')")
+    True
     """
     if cores_powered not in ("all", "used"):
         raise InvalidParameterError.of("cores_powered", cores_powered, "must be 'all' or 'used'")

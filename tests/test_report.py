@@ -125,7 +125,15 @@ def test_cli_map_run_report(tmp_path, capsys):
     assert main(["report", "energy", str(out), "--json", "--plot", str(tmp_path / "e.png")]) == 0
     energy = json.loads(capsys.readouterr().out)
     assert energy["total_joule"] == pytest.approx(energy["dynamic_joule"] + energy["static_joule"])
+    generic = load_chip("generic")
+    line = f"{generic.sources['all']} (chip 'generic', [sources] 'all')"
+    assert energy["price_source"] == {**{op: line for op in energy["by_operation_joule"]}, "static": line}
+    assert energy["price_joule"]["neuron_updates"] == generic.energy.neuron_update_joule
     assert (tmp_path / "e.png").stat().st_size > 5000
+    # the table names each term's source once, under it
+    assert main(["report", "energy", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "price sources:" in text and f"  [1] {line}" in text and "[2]" not in text
     assert main(["report", "throughput", str(out), "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["link_utilisation_max"] == 0.0  # one core: no links used
     assert main(["report", "saturation", str(out)]) == 0

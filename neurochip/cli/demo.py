@@ -3,12 +3,17 @@
 1. the LIF closed forms of the default neuron;
 2. the default silicon neuron (``lif_transistor``) simulated in ngspice and fitted to LIF
    parameters, with its energy per spike and static power;
-3. a default excitatory/inhibitory network built from those fitted parameters (saved as a
+3. the default silicon synapse (``dpi_synapse``, at its default bias) simulated in ngspice and
+   fitted to an exponential synapse, with its energy per synaptic event and static power;
+4. a default excitatory/inhibitory network built from the fitted neuron parameters (saved as a
    neurochip file and as NIR);
-4. mapped onto the default chip (``generic``), whose energy table takes the circuit's measured
-   energy per spike and static power for its neurons;
-5. run in the emulator under Poisson drive, spikes routed as packets over the chip's mesh;
-6. energy, throughput and saturation reports, and plots in the output folder.
+5. mapped onto the default chip (``generic``), whose energy table takes the circuits' measured
+   energies: the neuron's energy per spike and static power, no digital neuron update (the
+   neuron is analog), the synapse's energy per event and static power; each price names its
+   source;
+6. run in the emulator under Poisson drive, spikes routed as packets over the chip's mesh;
+7. energy (each term with its price source), throughput and saturation reports, and plots in the
+   output folder.
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import lif
+from .._display import print_table
 from ..errors import ConfigError
 from ..lif import summary as lif_report
 from ..units import format_si
@@ -50,8 +56,8 @@ def run(args: argparse.Namespace) -> int:
     out = _check_out_dir(args.out)
     with _staging(out) as stage:
         _pipeline(stage, duration, out)
-    print(f"\nfiles and plots written to {out}/ (lif_fi, circuit_fi, energy, traffic, raster .png; network.npz, "
-          f"network.nir, run.npz); total {time.perf_counter() - t_start:.1f} s")
+    print(f"\nfiles and plots written to {out}/ (lif_fi, circuit_fi, synapse_fit, energy, traffic, raster .png; "
+          f"network.npz, network.nir, run.npz); total {time.perf_counter() - t_start:.1f} s")
     return 0
 
 
@@ -86,13 +92,13 @@ def _staging(out: Path) -> Iterator[Path]:
 
 
 def _pipeline(out: Path, duration: float, shown: Path) -> None:
-    """The six steps, writing into ``out`` (the staging folder); messages name ``shown``."""
+    """The seven steps, writing into ``out`` (the staging folder); messages name ``shown``."""
     from ..chip import load_chip
     from ..examples import ei_network
     from ..mapping import map_network
     from ..network.files import save_network
     from ..network.nir_io import write_nir
-    from ..onchip import run_on_chip, with_neuron_circuit
+    from ..onchip import fit_source, run_on_chip, with_neuron_circuit, with_synapse_circuit
     from ..plots import plot_energy, plot_raster, plot_traffic
     from .run import print_energy, print_mapping, print_saturation, print_throughput
 
@@ -106,7 +112,10 @@ def _pipeline(out: Path, duration: float, shown: Path) -> None:
     fit = _fit_circuit(out)
     p = fit.params if fit is not None else lif.LIFParams()
 
-    _step(3, "Network: 800 excitatory + 200 inhibitory neurons with the fitted parameters")
+    _step(3, "Silicon synapse: simulate dpi_synapse in ngspice and fit an exponential synapse")
+    syn_fit = _fit_synapse(out)
+
+    _step(4, "Network: 800 excitatory + 200 inhibitory neurons with the fitted parameters")
     net, drive = ei_network(p)
     save_network(net, out / "network.npz")
     with warnings.catch_warnings():
@@ -115,27 +124,43 @@ def _pipeline(out: Path, duration: float, shown: Path) -> None:
     syn = net.csr().n_synapses
     print(f"{net.n_neurons:,} neurons, {syn:,} synapses; written to {shown}/network.npz and {shown}/network.nir")
 
-    _step(4, "Chip: map the network onto the default chip (generic)")
+    _step(5, "Chip: map the network onto the default chip (generic)")
     chip = load_chip("generic")
     if fit is not None:
-        # co-design: the chip's neurons are the fitted circuit, so its spike energy and its
-        # static power (one circuit per neuron slot) replace the preset's generic figures
+        # co-design: the chip's neurons are the fitted analog circuit, so its spike energy and its
+        # static power (one circuit per neuron slot) replace the preset's generic figures, and it
+        # pays no digital neuron update
         chip = with_neuron_circuit(chip, energy_per_spike_joule=fit.energy_per_spike_joule,
-                                   static_power_watt=fit.static_power_watt, circuit=fit.circuit)
-        print(f"chip energy table: spike = {format_si(fit.energy_per_spike_joule, 'J')} (circuit), static power per "
-              f"core = {format_si(chip.energy.static_power_per_core_watt, 'W')} (preset + {chip.core.neurons} circuits)")
+                                   static_power_watt=fit.static_power_watt, circuit=fit.circuit, analog=True,
+                                   source=fit_source(fit))
+        print(f"neurons: {fit.circuit}, spike = {format_si(fit.energy_per_spike_joule, 'J')}, static "
+              f"{format_si(fit.static_power_watt, 'W')} per circuit, neuron update = 0 J (analog: no digital update)")
+    if syn_fit is not None:
+        # the synapses are the fitted DPI: each synaptic event costs its supply energy, and every
+        # synapse slot of a core holds one circuit that pays its static power
+        chip = with_synapse_circuit(chip, energy_per_event_joule=syn_fit.energy_per_event_joule,
+                                    static_power_watt=syn_fit.static_power_watt, circuit=syn_fit.circuit,
+                                    source=fit_source(syn_fit))
+        print(f"synapses: {syn_fit.circuit}, synaptic event = {format_si(syn_fit.energy_per_event_joule, 'J')}, "
+              f"static {format_si(syn_fit.static_power_watt, 'W')} per circuit x {chip.core.fan_in:,} synapse slots "
+              "per core")
+    print(f"static power per core = {format_si(chip.energy.static_power_per_core_watt, 'W')}; every price and its "
+          "source is in the energy report (step 7)")
     mapping = map_network(net, chip)
     print_mapping(mapping.report())
 
-    _step(5, f"Emulate {format_si(duration, 's')} of chip time (exact, event-driven, spikes routed as packets)")
+    _step(6, f"Emulate {format_si(duration, 's')} of chip time (exact, event-driven, spikes routed as packets)")
     record = run_on_chip(net, chip, duration_s=duration, inputs=drive, seed=1, mapping=mapping)
+    events = record.counts.total("synaptic_events")
     print(f"{int(record.spike_counts.sum()):,} spikes, mean rate {format_si(float(record.rates_hz().mean()), 'Hz')} "
           f"(ceiling 1/t_ref = {format_si(lif.saturation_rate(p), 'Hz')}), "
-          f"{int(record.counts.total('synaptic_events')):,} synaptic events in {format_si(record.wall_time_s, 's')} "
+          f"{int(events):,} synaptic events in {format_si(record.wall_time_s, 's')} "
           "of wall time")
+    if syn_fit is not None and syn > 0:
+        _synapse_rate_note(syn_fit, events / syn / duration)
     record.save(out / "run.npz")
 
-    _step(6, "Reports")
+    _step(7, "Reports")
     print_energy(record)
     print_throughput(record)
     print_saturation(record)
@@ -157,3 +182,36 @@ def _fit_circuit(out: Path) -> Any:
     print_fit(res)
     plot_fit(res, str(out / "circuit_fi.png"))
     return res
+
+
+def _fit_synapse(out: Path) -> Any:
+    from ..circuit import fit_synapse, spice_available
+    from .circuit import plot_synapse_fit
+
+    if not spice_available():
+        print("ngspice's shared library is not available: synaptic events keep the preset's price")
+        return None
+    res = fit_synapse("dpi_synapse")
+    lin = f"up to {format_si(res.linear_max_rate_hz, 'Hz')}" if res.linear_max_rate_hz > 0 else "none of the tested rates"
+    print_table(f"fitted exponential synapse of {res.circuit} (default bias)", ["quantity", "value"], [
+        ["tau_syn", format_si(res.tau_syn_s, "s")],
+        ["charge per event q / weight q/tau", f"{format_si(res.charge_coulomb, 'C')} / {format_si(res.weight_amp, 'A')}"],
+        ["fit error, single pulse (RMS)", f"{res.single_rel_rms_error * 100:.2f} %"],
+        [f"linear range (RMS error <= {res.tolerance * 100:g} %)", lin],
+        ["energy per event (dynamic)", format_si(res.energy_per_event_joule, "J")],
+        ["static power", format_si(res.static_power_watt, "W")],
+        ["SPICE runs / wall time", f"{res.n_runs} / {res.wall_time_s:.1f} s"],
+    ])
+    plot_synapse_fit(res, str(out / "synapse_fit.png"))
+    return res
+
+
+def _synapse_rate_note(res: Any, rate_hz: float) -> None:
+    """Say how the run's events per synapse compare with the range the synapse fit measured."""
+    lo, hi = float(res.rate_energy_per_event_joule.min()), float(res.rate_energy_per_event_joule.max())
+    where = "inside" if rate_hz <= res.linear_max_rate_hz else "outside"
+    print(f"each synapse received {format_si(rate_hz, 'Hz')} of events on average, {where} the {res.circuit} fit's "
+          f"linear range (up to {format_si(res.linear_max_rate_hz, 'Hz')}); its energy per event over the trains "
+          f"of {format_si(float(res.rates_hz.min()), 'Hz')} to {format_si(float(res.rates_hz.max()), 'Hz')} is "
+          f"{format_si(lo, 'J')} to {format_si(hi, 'J')}, priced at the isolated event's "
+          f"{format_si(res.energy_per_event_joule, 'J')}")

@@ -182,11 +182,24 @@ def print_energy(record: Any, *, powered: str = "all", as_json: bool = False) ->
         print_json(data)
         return data
     total = data["total_joule"]
-    rows = [[op, f"{data['counts'][op]:,.0f}", format_si(e, "J"), f"{e / total:.1%}" if total else "-"]
+    notes: list[str] = []  # price sources, numbered once each
+
+    def note(term: str) -> str:
+        text = data["price_source"][term]
+        if text not in notes:
+            notes.append(text)
+        return f"[{notes.index(text) + 1}]"
+
+    rows = [[op, f"{data['counts'][op]:,.0f}", format_si(data["price_joule"][op], "J"), format_si(e, "J"),
+             f"{e / total:.1%}" if total else "-", note(op)]
             for op, e in data["by_operation_joule"].items() if data["counts"][op] or e]
     rows.append(["static", f"{data['n_cores_powered']} cores x {format_si(data['duration_s'], 's')}",
-                 format_si(data["static_joule"], "J"), f"{data['static_joule'] / total:.1%}" if total else "-"])
-    print_table(f"energy on {data['chip']}", ["operation", "count", "energy", "share"], rows)
+                 f"{format_si(data['static_power_per_core_watt'], 'W')}/core", format_si(data["static_joule"], "J"),
+                 f"{data['static_joule'] / total:.1%}" if total else "-", note("static")])
+    print_table(f"energy on {data['chip']}", ["operation", "count", "price", "energy", "share", "source"], rows)
+    print("price sources:")
+    for i, text in enumerate(notes, 1):
+        print(f"  [{i}] {text}")
     print_table("totals", ["quantity", "value"], [
         ["dynamic (activity-proportional)", format_si(data["dynamic_joule"], "J")],
         ["static", format_si(data["static_joule"], "J")],
