@@ -259,7 +259,8 @@ cdef void _cb_move(Ctx *c, int64_t i, double t) noexcept nogil:
         s[CB_T0] = u
     if t > s[CB_T0]:
         dt = t - s[CB_T0]
-        s[CB_V] = _cb_vdecay(c.inv_tau[i], c.vinf[i], s[CB_V], s[CB_JE], s[CB_JI], p[CB_KE], p[CB_KI], dt, &de, &di)
+        s[CB_V] = _cb_vdecay(c.inv_tau[i], c.vinf[i], s[CB_V], s[CB_JE], s[CB_JI], p[CB_KE], p[CB_KI], dt,
+                             &de, &di)
         s[CB_JE] *= de
         s[CB_JI] *= di
         s[CB_T0] = t
