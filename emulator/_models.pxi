@@ -59,6 +59,7 @@ def plugin_models():
     """The plug-in neuron models compiled in: name -> (id, parameter columns, state doubles)."""
     return {name: (k, _HOOKS[k].n_params, _HOOKS[k].n_state) for name, k in _MODEL_IDS.items()}
 
+
 cdef inline void _m_init(Ctx *c, nc_neuron *n, int64_t i, uint64_t seed) noexcept nogil:
     # both records are set: the delivery path is chosen from the frame's thresholds after
     if c.model:

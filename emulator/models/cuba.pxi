@@ -5,13 +5,14 @@
 #
 # Parameters (KernelInput.model_params, one row per neuron): k_exc, k_inh (1/tau_syn, 1/s),
 # delta (1: a built-in LIF neuron with delta synapses), subtract (1: reset by subtraction).
-# State (one row per neuron): V, J_e, J_i (current / C, V/s) at time T0, the end of the hold,
-# and SAFE: a time before which the neuron cannot cross threshold without a new input (-1:
-# not known yet).  SAFE is first a lower bound that costs one log (_cb_safe); when a neuron is
-# brought past it, the exact search (_cb_crossing, unbounded) gives the crossing itself, kept
-# until an input or a spike changes the state.  So a neuron costs nothing at a window's end
-# until its bound is reached, and one exact search per crossing or per input that moves it.  The neuron's own ref_until stays -inf for current-based neurons: their inputs are
-# never discarded, they add to the currents during the hold.
+# State: per neuron a row V, J_e, J_i (current / C, V/s) at time T0 and the end of the hold;
+# apart, one contiguous column SAFE: a time before which the neuron cannot cross threshold
+# without a new input (-1: not known yet).  SAFE is first a lower bound that costs one log
+# (_cb_safe_dt); when a neuron is brought past it, the exact search over a look-ahead
+# (_cb_crossing) gives the crossing, kept until an input or a spike changes the state, or moves
+# SAFE to the end of the look-ahead.  So a neuron costs one comparison at a window's end until
+# its bound is reached.  The neuron's own ref_until stays -inf for current-based neurons:
+# their inputs are never discarded, they add to the currents during the hold.
 
 cdef enum:
     CB_KE = 0
@@ -181,7 +182,8 @@ cdef double _cb_crossing(double a, double drive, double vth, double v, double je
         if (q_lo < 0.0) != (q_hi < 0.0) and q_lo != 0.0 and q_hi != 0.0:
             if hi == INFINITY:  # Q monotone on [lo, inf): a finite end with Q's sign at infinity
                 hi = lo + 1.0 / (ke if ke < ki else ki)
-                while (_cb_q(d, je, ji, ke, ki, hi) < 0.0) != (q_hi < 0.0) or _cb_q(d, je, ji, ke, ki, hi) == 0.0:
+                while ((_cb_q(d, je, ji, ke, ki, hi) < 0.0) != (q_hi < 0.0)
+                       or _cb_q(d, je, ji, ke, ki, hi) == 0.0):
                     hi = 2.0 * hi
             cuts[nc] = _cb_q_root(d, je, ji, ke, ki, lo, hi, q_lo)
             nc += 1
@@ -211,13 +213,14 @@ cdef double _cb_crossing(double a, double drive, double vth, double v, double je
     return INFINITY
 
 
-def _cuba_crossing(double a, double drive, double vth, double v, double je, double ji, double ke, double ki,
-                  double h):
+def _cuba_crossing(double a, double drive, double vth, double v, double je, double ji, double ke,
+                   double ki, double h):
     """The kernel's crossing search (for tests): see neurochip.models.cuba.crossing."""
     return _cb_crossing(a, drive, vth, v, je, ji, ke, ki, h)
 
 
-cdef inline double _cb_safe_dt(double a, double drive, double vth, double v, double je, double ji) noexcept nogil:
+cdef inline double _cb_safe_dt(double a, double drive, double vth, double v, double je,
+                               double ji) noexcept nogil:
     """A lower bound on the time to the first crossing (V(0) < V_th, no input): V stays below
     W, W' = -a (W - V_inf) + J+ (J+ = J_e0^+ + J_i0^+, what the decaying currents never exceed),
     whose crossing has a closed form; shortened by 1e-12 relative so rounding never puts it
