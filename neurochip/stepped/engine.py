@@ -6,9 +6,10 @@ Every step, on every core:
    dendritic accumulators for this step (one per connection, summed then scaled by the
    connection's weight exponent), and is updated by Loihi's integer LIF
    (:func:`neurochip.stepped.loihi.loihi_lif_step`);
-2. it counts as an **active** update when its input, current, voltage or bias is non-zero at the
-   start of the step (the chip's own rule, ``activity_rule = "nonzero"``), otherwise as an
-   **inactive** one (``"all"``: every update is active);
+2. it counts as an **active** update when its input, voltage or bias is non-zero at the start of
+   the step, or its current is non-zero after this step's decay (the chip's own rule,
+   ``activity_rule = "nonzero"``; a delta synapse's current, cleared every step, is no state),
+   otherwise as an **inactive** one (``"all"``: every update is active);
 3. a neuron that spikes generates one spike and sends one packet per destination core of its
    routing table (:func:`neurochip.mapping.map_network` places the neurons); each packet is
    received by its core, where it reads the spike's synapses there (one synaptic operation each),
@@ -35,7 +36,7 @@ from ..chip import ChipSpec
 from ..errors import InvalidParameterError
 from ..mapping import Mapping, map_network
 from ..mesh import xy_hops
-from .loihi import LoihiNeurons, LoihiSynapses, Quantisation, loihi_lif_step, quantise_network
+from .loihi import _UNITY, LoihiNeurons, LoihiSynapses, Quantisation, _decay, loihi_lif_step, quantise_network
 
 __all__ = ["STEP_COUNTS", "SteppedRun", "run_stepped"]
 
@@ -238,7 +239,10 @@ def run_stepped(
         if all_active:
             active = simulated
         else:
-            active = simulated & ((a_in != 0) | (u != 0) | (v != 0) | static_active)
+            # the current counts as state only where it survives its decay (a delta synapse,
+            # du = 4095, leaves nothing for the next step)
+            carried = _decay(u, _UNITY - (neurons.du + 1)) != 0
+            active = simulated & ((a_in != 0) | carried | (v != 0) | static_active)
         per_step["neuron_updates"][t] = np.bincount(core[active], minlength=m)
         per_step["neuron_updates_inactive"][t] = np.bincount(core[simulated & ~active], minlength=m)
         spikes = np.zeros(n, dtype=bool)

@@ -1,16 +1,18 @@
 r"""How long each step takes on the chip: per-core work times latencies, the slowest core, the barrier.
 
-A core works through the stages of its pipeline one operation at a time (the model SANA-FE's
-"simple" timing uses: axon in, synapse, dendrite and soma, axon out, with no overlap between
-them); its time in step :math:`t` is
+A core has two sides that work concurrently, as the stages of SANA-FE's pipeline model do
+(axon in and synapse receive; dendrite, soma and axon out update and send): the receiving side
+takes each packet that arrives and reads its synapses, the updating side updates every
+compartment and sends the spikes.  Each side works one operation at a time, so in step
+:math:`t` core :math:`c` is busy for
 
 .. math::
 
-    T_c(t) = N^{in}_c\,\ell_{in} + N^{syn}_c\,\ell_{syn} + N^{act}_c\,\ell_{upd} + N^{inact}_c\,\ell_{idle}
-             + N^{spk}_c\,\ell_{spk} + N^{out}_c\,\ell_{out}
+    T_c(t) = \max\left(N^{in}_c\,\ell_{in} + N^{syn}_c\,\ell_{syn},\;
+             N^{act}_c\,\ell_{upd} + N^{inact}_c\,\ell_{idle} + N^{spk}_c\,\ell_{spk} + N^{out}_c\,\ell_{out}\right)
 
-(packets received, synaptic operations, active and inactive neuron updates, spikes generated,
-packets sent, each times its latency of :class:`~neurochip.chip.ExecutionSpec`).  The step lasts
+(packets received, synaptic operations; active and inactive neuron updates, spikes generated,
+packets sent; each times its latency of :class:`~neurochip.chip.ExecutionSpec`).  The step lasts
 
 .. math::
 
@@ -19,7 +21,10 @@ packets sent, each times its latency of :class:`~neurochip.chip.ExecutionSpec`).
 with :math:`H(t)` the longest route (in hops) of a packet sent in the step and
 :math:`T_{fixed}` the chip's fixed step (TrueNorth's 1 ms tick; 0 for Loihi, whose step ends as
 soon as the barrier completes).  The mesh term is the latency of the farthest packet without
-contention, a lower bound when links are congested.
+contention, a lower bound when links are congested.  SANA-FE 2.2.9's ``simple`` timing model
+was found to compose its latencies this way (a receiving and an updating side per core, their
+maximum, the slowest core, plus a fixed synchronisation), by probing it with latencies of
+distinct orders of magnitude; docs/sanafe.md gives the probes.
 """
 
 from __future__ import annotations
@@ -31,7 +36,11 @@ from numpy.typing import NDArray
 
 from .engine import SteppedRun
 
-__all__ = ["STAGE_LATENCY", "StepTimes", "step_times"]
+__all__ = ["RECEIVE_SIDE", "UPDATE_SIDE", "STAGE_LATENCY", "StepTimes", "step_times"]
+
+#: The counts of each side of a core (see the module docstring).
+RECEIVE_SIDE: tuple[str, ...] = ("packets_in", "synaptic_events")
+UPDATE_SIDE: tuple[str, ...] = ("neuron_updates", "neuron_updates_inactive", "spikes", "packets_out")
 
 #: Count of :data:`~neurochip.stepped.engine.STEP_COUNTS` -> the latency field that times it.
 STAGE_LATENCY: dict[str, str] = {
@@ -51,7 +60,7 @@ class StepTimes:
     Attributes
     ----------
     core_s : ndarray of float64, shape (n_steps, n_cores)
-        Busy time of every core in every step, s.
+        Busy time of every core in every step (the longer of its two sides), s.
     by_stage_s : dict of str to ndarray of float64, shape (n_steps, n_cores)
         The part of ``core_s`` each count of :data:`STAGE_LATENCY` contributes, s.
     critical_core : ndarray of int64, shape (n_steps,)
@@ -97,9 +106,9 @@ def step_times(run: SteppedRun) -> StepTimes:
     """
     ex = run.chip.execution
     stages = {k: run.per_step[k] * getattr(ex, f) for k, f in STAGE_LATENCY.items()}
-    core_s = np.zeros_like(run.per_step["spikes"], dtype=np.float64)
-    for arr in stages.values():
-        core_s = core_s + arr
+    receive = sum((stages[k] for k in RECEIVE_SIDE), np.zeros(run.per_step["spikes"].shape))
+    update = sum((stages[k] for k in UPDATE_SIDE), np.zeros(run.per_step["spikes"].shape))
+    core_s = np.maximum(receive, update)
     mesh_s = run.max_hops * run.chip.router.hop_latency_s
     step = core_s.max(axis=1) + mesh_s + ex.barrier_s
     if ex.step_s is not None:
