@@ -6,8 +6,9 @@ Every step, on every core:
    dendritic accumulators for this step (one per connection, summed then scaled by the
    connection's weight exponent), and is updated by Loihi's integer LIF
    (:func:`neurochip.stepped.loihi.loihi_lif_step`);
-2. it counts as an **active** update when its input, voltage or bias is non-zero at the start of
-   the step, or its current is non-zero after this step's decay (the chip's own rule,
+2. it counts as an **active** update when it receives a synaptic event for this step (even if
+   the weights sum to 0), its voltage or bias is non-zero at the start of the step, or its current
+   is non-zero after this step's decay (the chip's own rule,
    ``activity_rule = "nonzero"``; a delta synapse's current, cleared every step, is no state),
    otherwise as an **inactive** one (``"all"``: every update is active);
 3. a neuron that spikes generates one spike and sends one packet per destination core of its
@@ -214,6 +215,7 @@ def run_stepped(
     g_count = syn.weight_exp.size
     depth = int(syn.delay.max()) + 1 if syn.delay.size else 2
     acc = np.zeros((depth, max(g_count, 1), n), dtype=np.int64)
+    hit = np.zeros((depth, n), dtype=bool)  # received a synaptic event for that step (even if the sum is 0)
     u = np.zeros(n, dtype=np.int64)
     v = neurons.v0.copy()
     v[~simulated] = 0
@@ -236,13 +238,15 @@ def run_stepped(
         for g in range(g_count):
             a_in += _shift(acc[slot, g], int(syn.weight_exp[g]))
         acc[slot] = 0
+        got_input = hit[slot].copy()
+        hit[slot] = False
         if all_active:
             active = simulated
         else:
             # the current counts as state only where it survives its decay (a delta synapse,
             # du = 4095, leaves nothing for the next step)
             carried = _decay(u, _UNITY - (neurons.du + 1)) != 0
-            active = simulated & ((a_in != 0) | carried | (v != 0) | static_active)
+            active = simulated & (got_input | carried | (v != 0) | static_active)
         per_step["neuron_updates"][t] = np.bincount(core[active], minlength=m)
         per_step["neuron_updates_inactive"][t] = np.bincount(core[simulated & ~active], minlength=m)
         spikes = np.zeros(n, dtype=bool)
@@ -277,6 +281,7 @@ def run_stepped(
             per_step["synaptic_events"][t] = np.bincount(core[tgt], minlength=m)
             when = (t + syn.delay[sp]) % depth
             np.add.at(acc, (when, syn.group[sp], tgt), syn.mant[sp])
+            hit[when, tgt] = True
     wall = time.perf_counter() - t0
     return SteppedRun(
         chip=chip,
