@@ -22,9 +22,16 @@ Why the two runs can agree spike for spike (see docs/sanafe.md for the whole cor
 * SANA-FE truncates potentials to multiples of 1/64 of its unit and stores weights as float32:
   the unit is 10 nV (``UNITS_PER_VOLT``), so the truncation is 0.16 nV per step.
 
+``--stepped`` compares the time-stepped engine (``neurochip.stepped``: Loihi's integer neurons,
+every compartment counted every step, step durations from the loihi preset's latencies) with
+SANA-FE given the same integers, placement, energies and latencies, at several input rates:
+spikes, dynamic energy per step and time per step (docs/sanafe.md, "The time-stepped engine
+against SANA-FE").
+
 Usage::
 
     python benchmarks/sanafe_compare.py [--timesteps 1024] [--rate 20] [--seed 1] [--json]
+    python benchmarks/sanafe_compare.py --stepped [--rates 10 20 80] [--timing-model simple|detailed]
 """
 
 from __future__ import annotations
@@ -630,7 +637,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--json", action="store_true", help="print one JSON object")
     ap.add_argument("--stepped", action="store_true",
                     help="compare the time-stepped engine (Loihi integer neurons, loihi preset energies and latencies)")
-    ap.add_argument("--rates", type=float, nargs="+", default=[5.0, 20.0, 80.0],
+    ap.add_argument("--rates", type=float, nargs="+", default=[10.0, 20.0, 80.0],
                     help="with --stepped: one run per input rate (Hz)")
     ap.add_argument("--timing-model", default="simple", choices=("simple", "detailed"), help="with --stepped: SANA-FE's timing model")
     args = ap.parse_args(argv)
