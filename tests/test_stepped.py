@@ -329,3 +329,39 @@ def test_quantisation_report_names_what_the_chip_cannot_hold():
     conn = q.connections["E->E"]
     assert conn["sign_mode"] == "mixed" and conn["max_relative_error"] <= 2 / 254 + 1e-12
     assert np.all(syn.mant % 2 == 0) and np.all(np.abs(syn.mant) <= 256)
+
+
+# --------------------------------------------------------------------------------------------
+# the execution model in the chip spec
+
+
+def test_presets_name_their_execution_model_and_source_every_latency():
+    from neurochip.chip import LATENCY_FIELDS
+
+    assert load_chip("generic").execution.model == "asynchronous"
+    assert load_chip("dynapse2").execution.model == "asynchronous"
+    loihi, tn = load_chip("loihi").execution, load_chip("truenorth").execution
+    assert loihi.time_stepped and loihi.step_s is None and loihi.target_step_s == 1e-3
+    assert tn.time_stepped and tn.step_s == 1e-3 and tn.activity_rule == "all"
+    for name in LATENCY_FIELDS:
+        if getattr(loihi, name) > 0:
+            assert loihi.source_of(name) != "assumed", name
+    assert loihi.barrier_s == pytest.approx(465e-9) and loihi.neuron_update_inactive_s == pytest.approx(5.3e-9)
+
+
+def test_execution_table_errors_name_file_and_key():
+    from neurochip.chip import ChipSpec
+    from neurochip.errors import ConfigError
+
+    data = load_chip("loihi").to_dict()
+    assert ChipSpec.from_dict(data).execution == load_chip("loihi").execution  # round trip
+    data["execution"]["model"] = "clocked"
+    with pytest.raises(ConfigError, match=r"chip.toml: execution.model = 'clocked': must be one of"):
+        ChipSpec.from_dict(data, source="chip.toml")
+    data = load_chip("loihi").to_dict()
+    data["execution"]["barrier_s"] = "-1 ns"
+    with pytest.raises(ConfigError, match=r"execution.barrier_s = -1e-09: must be >= 0"):
+        ChipSpec.from_dict(data, source="chip.toml")
+    data = load_chip("generic").to_dict()
+    data.pop("execution", None)
+    assert ChipSpec.from_dict(data).execution == ExecutionSpec()
