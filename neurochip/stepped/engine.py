@@ -222,6 +222,8 @@ def run_stepped(
     bias = neurons.bias
     r_indptr = mapping.route_indptr
     r_cores = mapping.route_cores.astype(np.int64)
+    r_origin = core[np.repeat(np.arange(n), np.diff(r_indptr))]  # core of each route's source neuron
+    r_hops = xy_hops(r_origin, r_cores, chip.mesh.width)  # 0 for a route to its own core
     per_step = {k: np.zeros((steps, m), dtype=np.int64) for k in STEP_COUNTS}
     max_hops = np.zeros(steps, dtype=np.int64)
     trace_u = np.zeros((steps, rec.size), dtype=np.int64)
@@ -266,14 +268,12 @@ def run_stepped(
         per_step["spikes"][t] = np.bincount(core[src], minlength=m)
         # packets: one per destination core of each spike's routing table
         pos = _gather(r_indptr, src)
-        dest = r_cores[pos]
-        origin = core[np.repeat(src, np.diff(r_indptr)[src])]
-        own = dest == origin
+        dest, origin = r_cores[pos], r_origin[pos]
         per_step["packets_out"][t] = np.bincount(origin, minlength=m)
         per_step["packets_in"][t] = np.bincount(dest, minlength=m)
-        per_step["core_packets"][t] = np.bincount(origin[own], minlength=m)
-        if (~own).any():
-            max_hops[t] = int(xy_hops(origin[~own], dest[~own], chip.mesh.width).max())
+        per_step["core_packets"][t] = np.bincount(origin[dest == origin], minlength=m)
+        if pos.size:
+            max_hops[t] = int(r_hops[pos].max())
         # synapses: read on the target core, summed into the accumulators `delay` steps ahead
         sp = _gather(syn.indptr, src)
         if sp.size:
