@@ -22,9 +22,16 @@ Why the two runs can agree spike for spike (see docs/sanafe.md for the whole cor
 * SANA-FE truncates potentials to multiples of 1/64 of its unit and stores weights as float32:
   the unit is 10 nV (``UNITS_PER_VOLT``), so the truncation is 0.16 nV per step.
 
+``--stepped`` compares the time-stepped engine (``neurochip.stepped``: Loihi's integer neurons,
+every compartment counted every step, step durations from the loihi preset's latencies) with
+SANA-FE given the same integers, placement, energies and latencies, at several input rates:
+spikes, dynamic energy per step and time per step (docs/sanafe.md, "The time-stepped engine
+against SANA-FE").
+
 Usage::
 
     python benchmarks/sanafe_compare.py [--timesteps 1024] [--rate 20] [--seed 1] [--json]
+    python benchmarks/sanafe_compare.py --stepped [--rates 10 20 80] [--timing-model simple|detailed]
 """
 
 from __future__ import annotations
@@ -93,12 +100,17 @@ def lif_params(*, v_reset_volt: float = V_RESET_VOLT) -> LIFParams:
     )
 
 
-def build_network(n_input: int = 100, n_exc: int = 240, n_inh: int = 60, *, seed: int = 1) -> Network:
-    """The three populations and :data:`PROJECTIONS`, every delay one step (``DT_S``)."""
+def build_network(
+    n_input: int = 100, n_exc: int = 240, n_inh: int = 60, *, seed: int = 1, v_reset_volt: float = V_RESET_VOLT
+) -> Network:
+    """The three populations and :data:`PROJECTIONS`, every delay one step (``DT_S``).
+
+    ``v_reset_volt`` of E and I (the time-stepped comparison passes 0: Loihi resets to E_L).
+    """
     pops = (
         Population(name="input", size=n_input, params=lif_params(v_reset_volt=0.0)),
-        Population(name="E", size=n_exc, params=lif_params()),
-        Population(name="I", size=n_inh, params=lif_params()),
+        Population(name="E", size=n_exc, params=lif_params(v_reset_volt=v_reset_volt)),
+        Population(name="I", size=n_inh, params=lif_params(v_reset_volt=v_reset_volt)),
     )
     projs = tuple(
         Projection(pre=pre, post=post, rule=FixedInDegree(k=k), weight_volt=w, delay_s=DT_S)
@@ -402,6 +414,213 @@ def _print(out: dict[str, Any]) -> None:
     )
 
 
+# --------------------------------------------------------------------------------------------
+# --stepped: the time-stepped engine (Loihi's integer neuron, step counts, step durations)
+# against SANA-FE with the loihi preset's per-operation energies and latencies
+
+#: Threshold in units of 2^6 for the stepped network: with V_th = 20 mV, every weight of
+#: PROJECTIONS (0.5, 1.5, -2 mV) and the relay's 40 mV become whole input units (32, 96, -128,
+#: 2560), so SANA-FE's float soma adds exactly what Loihi's integer one adds.
+STEPPED_VTH_UNITS = 1280
+
+
+def stepped_chip(n_neurons: int, neurons_per_core: int = 128) -> ChipSpec:
+    """The loihi preset (energies and latencies) on the smallest square mesh of
+    ``neurons_per_core``-neuron cores that holds ``n_neurons``.
+
+    ``core_packet_joule`` is set to 0: SANA-FE charges its axon-in energy for every packet a core
+    receives, neurochip's table only for packets that stay in their core, so neither is priced.
+    """
+    chip = load_chip("loihi")
+    side = max(1, math.ceil(math.sqrt(math.ceil(n_neurons / neurons_per_core))))
+    core = dataclasses.replace(chip.core, neurons=neurons_per_core)
+    energy = dataclasses.replace(chip.energy, core_packet_joule=0.0)
+    return chip.replace(core=core, energy=energy).with_mesh(side, side)
+
+
+def run_stepped_side(args: argparse.Namespace, rate_hz: float) -> tuple[dict[str, Any], dict[str, Any], set]:
+    """The stepped engine on the comparison network at one input rate; its summary, the
+    description for SANA-FE and its E and I spikes as (1-based step, population, index)."""
+    from neurochip.mapping import map_network
+    from neurochip.stepped import run_stepped, step_times, stepped_report
+
+    t0 = time.perf_counter()
+    net = build_network(args.n_input, args.n_exc, args.n_inh, seed=args.seed, v_reset_volt=0.0)
+    chip = stepped_chip(net.n_neurons, args.neurons_per_core)
+    steps = input_spike_steps(args.n_input, args.timesteps, rate_hz, seed=args.seed)
+    forced = np.zeros((args.timesteps, args.n_input), dtype=bool)
+    for i, s in enumerate(steps):
+        forced[s - 1, i] = True  # SANA-FE's step s (1-based) is the engine's step s - 1
+    mapping = map_network(net, chip)
+    build_s = time.perf_counter() - t0
+    run = run_stepped(net, chip, steps=args.timesteps, dt_s=DT_S, mapping=mapping, input_spikes={"input": forced},
+                      vth_units=STEPPED_VTH_UNITS)
+    rep = stepped_report(run)
+    st = step_times(run)
+    bounds = np.cumsum([0] + [p.size for p in net.populations])
+    names = [p.name for p in net.populations]
+    pops = np.searchsorted(bounds, run.spike_neurons, side="right") - 1
+    spikes = {(int(t) + 1, names[p], int(a - bounds[p])) for t, p, a in zip(run.spike_steps, pops, run.spike_neurons)
+              if names[p] != "input"}
+    out = {
+        "sim": "neurochip.stepped",
+        "build_and_map_s": build_s,
+        "sim_wall_s": run.wall_s,
+        "lif_spikes": len(spikes),
+        "input_spikes": int(forced.sum()),
+        "synaptic_events": rep["synaptic_events"],
+        "packets": rep["packets"],
+        "neuron_updates_active": rep["neuron_updates_active"],
+        "neuron_updates_inactive": rep["neuron_updates_inactive"],
+        "dynamic_energy_joule": rep["energy"]["dynamic_joule"],
+        "dynamic_energy_per_step_joule": rep["dynamic_energy_per_step_joule"],
+        "by_operation_joule": rep["energy"]["by_operation_joule"],
+        "time_per_step_mean_s": rep["time_per_step_mean_s"],
+        "time_per_step_max_s": rep["time_per_step_max_s"],
+        "step_s": st.step_s.tolist(),
+        "chip_time_s": rep["chip_time_s"],
+        "realtime_met": rep["realtime_met"],
+        "cores_used": rep["cores_used"],
+    }
+    return out, stepped_sanafe_description(run, net, chip, steps, args.timesteps, args.timing_model), spikes
+
+
+def stepped_sanafe_description(run: Any, network: Network, chip: ChipSpec, steps: list[NDArray[np.int64]],
+                               timesteps: int, timing_model: str) -> dict[str, Any]:
+    """The same chip, placement, integers and inputs for SANA-FE.
+
+    SANA-FE's potential unit is 2^6 of Loihi's v units, so that its truncation to 1/64 of a unit
+    is Loihi's truncation to whole units; a threshold of ``vth`` (Loihi's units of 2^6) is then
+    ``vth``, a weight ``mant x 2^exp`` input units, the leak ``(4096 - dv) / 4096`` (exact in
+    binary).  SANA-FE charges every neuron an access and the active ones an update as well; so
+    access = the inactive update and update = active - inactive, for energy and latency alike.
+    """
+    nr, syn = run.neurons, run.synapses
+    offsets = {p.name: network.offset(p.name) for p in network.populations}
+    core = run.mapping.neuron_core
+    groups = []
+    for pop in network.populations:
+        lo = offsets[pop.name]
+        sl = slice(lo, lo + pop.size)
+        g: dict[str, Any] = {"name": pop.name, "size": pop.size, "cores": core[sl].tolist()}
+        if pop.name == "input":
+            g.update(kind="input", spike_steps=[s.tolist() for s in steps])
+        else:
+            for key in ("dv", "vth"):
+                if np.unique(getattr(nr, key)[sl]).size != 1:
+                    raise ValueError(f"population {pop.name}: {key} varies; one SANA-FE group takes one value")
+            if np.any(nr.du[sl] != 4095) or np.any(nr.bias[sl] != 0) or np.any(nr.v0[sl] != 0):
+                raise ValueError(f"population {pop.name}: the comparison needs delta synapses, no bias, V(0) = E_L")
+            g.update(kind="lif", threshold=float(nr.vth[lo]), reset=0.0, leak_decay=(4096 - int(nr.dv[lo])) / 4096)
+        groups.append(g)
+    pre = np.repeat(np.arange(network.n_neurons), np.diff(syn.indptr))
+    weight = syn.mant * 2.0 ** syn.weight_exp[syn.group]
+    if not np.array_equal(weight, np.rint(weight)):
+        raise ValueError("a weight is not a whole number of input units: SANA-FE would not floor the sum as Loihi does")
+    bounds = np.cumsum([0] + [p.size for p in network.populations])
+    names = [p.name for p in network.populations]
+    pre_pop = np.searchsorted(bounds, pre, side="right") - 1
+    post_pop = np.searchsorted(bounds, syn.indices, side="right") - 1
+    connections = []
+    for a, pa in enumerate(names):
+        for b, pb in enumerate(names):
+            sel = (pre_pop == a) & (post_pop == b)
+            if sel.any():
+                pairs = np.stack([pre[sel] - bounds[a], syn.indices[sel] - bounds[b]], axis=1)
+                connections.append({"pre": pa, "post": pb, "pairs": pairs.tolist(), "weights": weight[sel].tolist()})
+    e, ex = chip.energy, chip.execution
+    return {
+        "timesteps": int(timesteps),
+        "mesh": {"width": chip.mesh.width, "height": chip.mesh.height},
+        "max_neurons_per_core": chip.core.neurons,
+        "energy": {
+            "spike_joule": e.spike_joule,
+            "synaptic_event_joule": e.synaptic_event_joule,
+            "neuron_update_joule": e.neuron_update_joule - e.neuron_update_inactive_joule,
+            "neuron_update_inactive_joule": e.neuron_update_inactive_joule,
+            "hop_ew_joule": e.hop_ew_joule,
+            "hop_ns_joule": e.hop_ns_joule,
+            "core_packet_joule": e.core_packet_joule,
+        },
+        "charge_access": True,
+        "latency": {
+            "hop_s": chip.router.hop_latency_s,
+            "synaptic_event_s": ex.synaptic_op_s,
+            "neuron_update_s": ex.neuron_update_s - ex.neuron_update_inactive_s,
+            "access_s": ex.neuron_update_inactive_s,
+            "spike_s": ex.spike_out_s,
+            "message_in_s": ex.message_in_s,
+            "message_out_s": ex.message_out_s,
+            "sync_s": ex.barrier_s,
+        },
+        "groups": groups,
+        "connections": connections,
+        "processing_threads": 1,
+        "scheduler_threads": 0,
+        "timing_model": timing_model,
+        "perf_trace": True,
+    }
+
+
+def compare_stepped(args: argparse.Namespace) -> dict[str, Any]:
+    """One run per input rate of ``args.rates``: spikes, energy per step and time per step."""
+    runs = []
+    for rate in args.rates:
+        nc, desc, nc_spikes = run_stepped_side(args, rate)
+        sf = run_sanafe(desc, args.python)
+        row: dict[str, Any] = {"input_rate_hz": rate, "neurochip": nc}
+        if isinstance(sf, str):
+            row["sanafe"] = sf
+            runs.append(row)
+            continue
+        sf_spikes = {(int(s), str(g), int(i)) for s, g, i in sf.pop("spikes")}
+        perf = sf.pop("perf_trace")
+        sf_step = np.asarray(perf["sim_time"])
+        nc_step = np.asarray(nc.pop("step_s"))
+        sf_energy_step = float(np.mean(perf["total_energy"]))
+        row.update(
+            sanafe=sf,
+            spikes_identical=len(nc_spikes & sf_spikes),
+            spikes_only_neurochip=len(nc_spikes - sf_spikes),
+            spikes_only_sanafe=len(sf_spikes - nc_spikes),
+            sanafe_dynamic_energy_per_step_joule=sf_energy_step,
+            energy_per_step_ratio=nc["dynamic_energy_per_step_joule"] / sf_energy_step,
+            sanafe_time_per_step_mean_s=float(sf_step.mean()),
+            time_per_step_ratio=nc["time_per_step_mean_s"] / float(sf_step.mean()),
+            time_per_step_worst_relative_difference=float(np.max(np.abs(nc_step - sf_step) / sf_step)),
+            sanafe_updated=float(np.sum(perf["updated"])),
+            wall_ratio_sanafe_over_neurochip=sf["sim_wall_s"] / nc["sim_wall_s"],
+        )
+        runs.append(row)
+    return {
+        "mode": "stepped",
+        "dt_s": DT_S,
+        "timesteps": args.timesteps,
+        "seed": args.seed,
+        "timing_model": args.timing_model,
+        "chip": "loihi preset energies and latencies (core_packet_joule = 0 on both sides)",
+        "runs": runs,
+    }
+
+
+def _print_stepped(out: dict[str, Any]) -> None:
+    print(f"time-stepped engine vs SANA-FE ({out['timing_model']} timing), {out['timesteps']} steps; {out['chip']}")
+    head = f"{'rate':>6s} {'spikes nc/sf (same)':>22s} {'E/step nc':>11s} {'E/step sf':>11s} {'ratio':>6s} " \
+           f"{'T/step nc':>11s} {'T/step sf':>11s} {'ratio':>6s} {'worst':>6s} {'wall nc':>8s} {'wall sf':>8s}"
+    print(head)
+    for r in out["runs"]:
+        nc, sf = r["neurochip"], r["sanafe"]
+        if isinstance(sf, str):
+            print(f"{r['input_rate_hz']:6.1f} SANA-FE did not run: {sf}; neurochip {nc['lif_spikes']} spikes, "
+                  f"{nc['dynamic_energy_per_step_joule']:.4e} J/step, {nc['time_per_step_mean_s']:.4e} s/step")
+            continue
+        print(f"{r['input_rate_hz']:6.1f} {nc['lif_spikes']:>7d}/{sf['lif_spikes']:<7d}({r['spikes_identical']:>5d}) "
+              f"{nc['dynamic_energy_per_step_joule']:11.4e} {r['sanafe_dynamic_energy_per_step_joule']:11.4e} "
+              f"{r['energy_per_step_ratio']:6.3f} {nc['time_per_step_mean_s']:11.4e} {r['sanafe_time_per_step_mean_s']:11.4e} "
+              f"{r['time_per_step_ratio']:6.3f} {r['time_per_step_worst_relative_difference']:6.3f} "
+              f"{nc['sim_wall_s']:8.4f} {sf['sim_wall_s']:8.4f}")
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--timesteps", type=int, default=1024, help="time-steps of 2^-10 s (default 1024, ~1 s)")
@@ -416,9 +635,18 @@ def main(argv: list[str] | None = None) -> int:
         help="the bench environment's Python (with sanafe)",
     )  # fmt: skip
     ap.add_argument("--json", action="store_true", help="print one JSON object")
+    ap.add_argument("--stepped", action="store_true",
+                    help="compare the time-stepped engine (Loihi integer neurons, loihi preset energies and latencies)")
+    ap.add_argument("--rates", type=float, nargs="+", default=[10.0, 20.0, 80.0],
+                    help="with --stepped: one run per input rate (Hz)")
+    ap.add_argument("--timing-model", default="simple", choices=("simple", "detailed"), help="with --stepped: SANA-FE's timing model")
     args = ap.parse_args(argv)
     if args.timesteps <= QUIET_STEPS:
         ap.error(f"--timesteps must be > {QUIET_STEPS}")
+    if args.stepped:
+        out = compare_stepped(args)
+        print(json.dumps(out)) if args.json else _print_stepped(out)
+        return 0 if all(not isinstance(r["sanafe"], str) for r in out["runs"]) else 1
     out = compare(args)
     if args.json:
         print(json.dumps(out))

@@ -37,6 +37,12 @@ TOML layout (every float in SI units, SI strings accepted)::
 
     [sources]                   # free text: where each number comes from
     "energy.synaptic_event_joule" = "Davies et al. 2018, IEEE Micro 38(1), Table 2"
+
+    [execution]                 # optional; absent: asynchronous (see ExecutionSpec)
+    model = "time_stepped"      # or "asynchronous"
+    step_s = "1 ms"             # optional fixed step (TrueNorth's tick); absent: as fast as the barrier allows
+    synaptic_op_s = "3.5 ns"    # ... one latency per operation, see ExecutionSpec
+    [execution.sources]         # where each latency comes from ("assumed" where it is a guess)
 """
 
 from __future__ import annotations
@@ -56,6 +62,8 @@ __all__ = [
     "CoreSpec",
     "RouterSpec",
     "EnergySpec",
+    "ExecutionSpec",
+    "EXECUTION_MODELS",
     "ChipSpec",
     "list_presets",
     "load_chip",
@@ -266,6 +274,120 @@ class EnergySpec:
             _check_float(self, f.name)
 
 
+#: Execution models a chip spec may name (see :class:`ExecutionSpec`).
+EXECUTION_MODELS: tuple[str, ...] = ("asynchronous", "time_stepped")
+
+#: Compartment activity rules of time-stepped chips: ``"nonzero"`` (Loihi: a compartment with
+#: non-zero input, current or voltage is active) or ``"all"`` (every neuron is active every step).
+ACTIVITY_RULES: tuple[str, ...] = ("nonzero", "all")
+
+#: The per-operation latency fields of :class:`ExecutionSpec`, in pipeline order.
+LATENCY_FIELDS: tuple[str, ...] = (
+    "message_in_s",
+    "synaptic_op_s",
+    "neuron_update_s",
+    "neuron_update_inactive_s",
+    "spike_out_s",
+    "message_out_s",
+    "barrier_s",
+)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ExecutionSpec:
+    """How the chip advances time, and the latency of each operation that decides a step.
+
+    Parameters
+    ----------
+    model : str
+        ``"asynchronous"`` (default: event-driven; analog and asynchronous chips, a neuron is
+        touched only by an input) or ``"time_stepped"`` (digital chips such as Loihi and
+        TrueNorth: every neuron is updated every step, spikes take effect at the next step,
+        a step ends at a barrier when the slowest core is done).
+    step_s : float, optional
+        Fixed duration of a step in s, > 0 (TrueNorth's 1 ms tick): a step never ends before it.
+        None: a step lasts as long as its work (Loihi's algorithmic step).
+    target_step_s : float, optional
+        A real-time step the chip is usually asked to keep, s, > 0 (reports say whether it is met).
+    activity_rule : str
+        Which neurons count as active in a step: ``"nonzero"`` (non-zero input or state, Loihi)
+        or ``"all"``.
+    message_in_s, synaptic_op_s, neuron_update_s, neuron_update_inactive_s, spike_out_s, message_out_s : float
+        Latency in s, >= 0, of one packet received by a core, one synaptic operation, one update
+        of an active / inactive neuron, one spike generated, one packet sent.
+    barrier_s : float
+        Latency of the barrier that ends a step, s, >= 0.
+    sources : dict of str to str
+        Where each number comes from, keyed by field name; a latency without an entry is
+        reported as assumed.
+
+    Raises
+    ------
+    InvalidParameterError
+        If ``model`` or ``activity_rule`` is unknown, a latency is negative or not finite, a
+        step is not > 0, or ``sources`` is not a table of strings.
+
+    Examples
+    --------
+    >>> ExecutionSpec().model
+    'asynchronous'
+    >>> spec = ExecutionSpec(model="time_stepped", step_s=1e-3, neuron_update_s=4e-9)
+    >>> spec.time_stepped, spec.source_of("neuron_update_s")
+    (True, 'assumed')
+    >>> ExecutionSpec(model="clocked")
+    Traceback (most recent call last):
+    ...
+    neurochip.errors.InvalidParameterError: model = 'clocked': must be one of ('asynchronous', 'time_stepped')
+    """
+
+    model: str = "asynchronous"
+    step_s: float | None = None
+    target_step_s: float | None = None
+    activity_rule: str = "nonzero"
+    message_in_s: float = 0.0
+    synaptic_op_s: float = 0.0
+    neuron_update_s: float = 0.0
+    neuron_update_inactive_s: float = 0.0
+    spike_out_s: float = 0.0
+    message_out_s: float = 0.0
+    barrier_s: float = 0.0
+    sources: dict[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.model not in EXECUTION_MODELS:
+            raise InvalidParameterError.of("model", self.model, f"must be one of {EXECUTION_MODELS}")
+        if self.activity_rule not in ACTIVITY_RULES:
+            raise InvalidParameterError.of("activity_rule", self.activity_rule, f"must be one of {ACTIVITY_RULES}")
+        for name in ("step_s", "target_step_s"):
+            if getattr(self, name) is not None:
+                _check_float(self, name, positive=True)
+        for name in LATENCY_FIELDS:
+            _check_float(self, name)
+        if not isinstance(self.sources, dict) or not all(
+            isinstance(k, str) and isinstance(v, str) for k, v in self.sources.items()
+        ):
+            raise InvalidParameterError.of("sources", self.sources, "must be a table of strings")
+
+    @property
+    def time_stepped(self) -> bool:
+        """True for ``model == "time_stepped"``."""
+        return self.model == "time_stepped"
+
+    def source_of(self, name: str) -> str:
+        """Where field ``name`` comes from (``"assumed"`` when the spec gives no source).
+
+        Parameters
+        ----------
+        name : str
+            A field name (``"synaptic_op_s"``).
+
+        Returns
+        -------
+        str
+        """
+        return self.sources.get(name, "assumed")
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ChipSpec:
     """A virtual neuromorphic chip: mesh, core capacities, routers, energy table.
@@ -282,6 +404,8 @@ class ChipSpec:
         One line of what the spec models.
     sources : dict of str to str
         Where each number comes from, keyed by dotted field path (``"energy.hop_ew_joule"``).
+    execution : ExecutionSpec
+        The execution model and operation latencies (default: asynchronous, no latencies).
 
     Raises
     ------
@@ -305,6 +429,7 @@ class ChipSpec:
     energy: EnergySpec
     description: str = ""
     sources: dict[str, str] = field(default_factory=dict)
+    execution: ExecutionSpec = field(default_factory=ExecutionSpec)
 
     def __post_init__(self) -> None:
         if not isinstance(self.name, str) or not self.name:
@@ -312,6 +437,8 @@ class ChipSpec:
         for name, cls in (("mesh", MeshSpec), ("core", CoreSpec), ("router", RouterSpec), ("energy", EnergySpec)):
             if not isinstance(getattr(self, name), cls):
                 raise InvalidParameterError.of(name, getattr(self, name), f"must be a {cls.__name__}")
+        if not isinstance(self.execution, ExecutionSpec):
+            raise InvalidParameterError.of("execution", self.execution, "must be an ExecutionSpec")
         if not isinstance(self.sources, dict) or not all(
             isinstance(k, str) and isinstance(v, str) for k, v in self.sources.items()
         ):

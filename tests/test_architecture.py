@@ -36,6 +36,7 @@ LAYERS: dict[str, float] = {
     "neurochip.mapping": 2.1,
     "neurochip.energy": 2.2,
     "neurochip.emulator": 2.3,
+    "neurochip.stepped": 2.4,
     "neurochip.report": 3.0,
     "neurochip.onchip": 3.1,
     "neurochip.examples": 3.1,

@@ -18,14 +18,17 @@ The description (every energy in J, every latency in s)::
       "energy": {"spike_joule": ..., "synaptic_event_joule": ..., "neuron_update_joule": ...,
                  "neuron_update_inactive_joule": ..., "hop_ew_joule": ..., "hop_ns_joule": ...,
                  "core_packet_joule": ...},
-      "latency": {"hop_s": ..., "synaptic_event_s": ..., "neuron_update_s": ..., "spike_s": ...},
+      "latency": {"hop_s": ..., "synaptic_event_s": ..., "neuron_update_s": ..., "spike_s": ...,
+                  # optional, 0 when absent (the time-stepped comparison sets them):
+                  "access_s": ..., "message_in_s": ..., "message_out_s": ..., "sync_s": ...},
       "groups": [
         {"name": "input", "kind": "input", "size": N, "cores": [...], "spike_steps": [[...], ...]},
         {"name": "E", "kind": "lif", "size": N, "cores": [...],
          "threshold": ..., "reset": ..., "leak_decay": ...}
       ],
       "connections": [{"pre": "input", "post": "E", "pairs": [[i, j], ...], "weights": [...]}],
-      "processing_threads": 1, "scheduler_threads": 0, "timing_model": "simple"
+      "processing_threads": 1, "scheduler_threads": 0, "timing_model": "simple",
+      "perf_trace": false                  # optional: report SANA-FE's per-step time and energy
     }
 
 ``cores`` gives each neuron's core as a mesh index ``y * width + x``.  ``spike_steps[i]`` lists
@@ -117,6 +120,10 @@ def architecture_yaml(desc: dict[str, Any]) -> str:
     syn_s = _num(lat.get("synaptic_event_s", 0.0), "latency.synaptic_event_s")
     upd_s = _num(lat.get("neuron_update_s", 0.0), "latency.neuron_update_s")
     spk_s = _num(lat.get("spike_s", 0.0), "latency.spike_s")
+    access_s = _num(lat.get("access_s", 0.0), "latency.access_s")
+    msg_in_s = _num(lat.get("message_in_s", 0.0), "latency.message_in_s")
+    msg_out_s = _num(lat.get("message_out_s", 0.0), "latency.message_out_s")
+    sync_s = _num(lat.get("sync_s", 0.0), "latency.sync_s")
     max_neurons = int(_num(desc.get("max_neurons_per_core"), "max_neurons_per_core", minimum=1))
     access = e["neuron_update_inactive_joule"] if desc.get("charge_access", False) else 0.0
     n_tiles = width * height
@@ -134,6 +141,7 @@ def architecture_yaml(desc: dict[str, Any]) -> str:
         "    link_buffer_size: 16",
         f"    width: {width}",
         f"    height: {height}",
+        *(["    sync_model: fixed", f"    latency_sync: {g(sync_s)}"] if sync_s > 0 else []),
         "  tile:",
         f"    - name: tile[0..{n_tiles - 1}]",
         "      attributes:",
@@ -149,7 +157,7 @@ def architecture_yaml(desc: dict[str, Any]) -> str:
         f"            max_neurons_supported: {max_neurons}",
         "          axon_in:",
         "            - name: axon_in",
-        f"              attributes: {{energy_message_in: {g(e['core_packet_joule'])}, latency_message_in: 0.0}}",
+        f"              attributes: {{energy_message_in: {g(e['core_packet_joule'])}, latency_message_in: {g(msg_in_s)}}}",
         "          synapse:",
         "            - name: synapse",
         "              attributes:",
@@ -164,7 +172,7 @@ def architecture_yaml(desc: dict[str, Any]) -> str:
         "              attributes:",
         "                model: leaky_integrate_fire",
         f"                energy_access_neuron: {g(access)}",
-        "                latency_access_neuron: 0.0",
+        f"                latency_access_neuron: {g(access_s)}",
         f"                energy_update_neuron: {g(e['neuron_update_joule'])}",
         f"                latency_update_neuron: {g(upd_s)}",
         f"                energy_spike_out: {g(e['spike_joule'])}",
@@ -180,7 +188,7 @@ def architecture_yaml(desc: dict[str, Any]) -> str:
         f"                latency_spike_out: {g(spk_s)}",
         "          axon_out:",
         "            - name: axon_out",
-        "              attributes: {energy_message_out: 0.0, latency_message_out: 0.0}",
+            f"              attributes: {{energy_message_out: 0.0, latency_message_out: {g(msg_out_s)}}}",
     ]
     return "\n".join(lines) + "\n"
 
@@ -273,6 +281,7 @@ def run(desc: dict[str, Any]) -> dict[str, Any]:
         processing_threads=int(desc.get("processing_threads", 1)),
         scheduler_threads=int(desc.get("scheduler_threads", 0)),
         spike_trace=True,
+        perf_trace=bool(desc.get("perf_trace", False)),
     )
     result["sim_wall_s"] = time.perf_counter() - t2
     result["sim_cpu_s"] = time.process_time() - cpu0
@@ -303,6 +312,9 @@ def run(desc: dict[str, Any]) -> dict[str, Any]:
             "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0,
         }
     )
+    if desc.get("perf_trace", False):
+        perf = res["perf_trace"]
+        result["perf_trace"] = {k: [float(x) for x in perf[k]] for k in ("sim_time", "total_energy", "updated", "fired", "hops")}
     return result
 
 

@@ -27,6 +27,7 @@ SUBCOMMANDS: dict[str, str] = {
     "demo": "neurochip.cli.demo",
     "network": "neurochip.cli.network",
     "sweep": "neurochip.cli.sweep",
+    "stepped": "neurochip.cli.stepped",
 }
 
 
