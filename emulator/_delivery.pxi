@@ -166,10 +166,11 @@ cdef void _close_general(Ctx *c, double W, double wend, double f) noexcept nogil
     cdef nc_neuron *nd
     cdef int64_t i
     if c.model:  # a plug-in closes all its neurons at once
-        for i in range(c.n):
-            nd = &c.nr[i]
-            if nd.next_in <= wend:
-                _advance(c, nd, i, wend)
+        if c.own_inputs:
+            for i in range(c.n):
+                nd = &c.nr[i]
+                if nd.next_in <= wend:
+                    _advance(c, nd, i, wend)
         _HOOKS[c.model].close(c, W)
         return
     for i in range(c.n):

@@ -165,6 +165,10 @@ cdef void _ctx_bind(Ctx *c, KernelInput inp) noexcept:
     c.mp = &inp.model_params[0] if inp.model else NULL
     c.mpk = _HOOKS[inp.model].n_params if inp.model else 0
     c.has_extra = inp.sin_ptr[c.n] > 0 or inp.st_ptr[c.n] > 0
+    c.own_inputs = c.has_extra or inp.pois_ptr[c.n] > 0
+    c.window = inp.window_s
+    c.kwin = 0
+    c.mbuf = NULL
     c.multi_pois = 0
     c.inv_tau0 = inp.inv_tau[0]
     c.uniform_tau = 1

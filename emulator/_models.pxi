@@ -22,6 +22,8 @@ ctypedef int (*mh_catch_up_t)(Ctx *c, int64_t i, double ta) noexcept nogil
 ctypedef void (*mh_add_t)(Ctx *c, int64_t i, double ta, double w) noexcept nogil
 ctypedef int (*mh_above_t)(Ctx *c, int64_t i, double ta) noexcept nogil
 ctypedef void (*mh_close_t)(Ctx *c, double W) noexcept nogil
+ctypedef int (*mh_alloc_t)(Ctx *c) noexcept nogil
+ctypedef void (*mh_release_t)(Ctx *c) noexcept nogil
 
 
 cdef struct ModelHooks:
@@ -35,6 +37,8 @@ cdef struct ModelHooks:
     mh_add_t add
     mh_above_t above
     mh_close_t close
+    mh_alloc_t alloc       # the model's own buffers into c.mbuf (1: done, 0: out of memory)
+    mh_release_t release   # ... freed (also after a failed alloc)
 
 
 cdef enum:

@@ -151,6 +151,10 @@ cdef struct Ctx:
     int64_t mpk
     double *ms
     int64_t msk
+    void *mbuf        # the plug-in's own buffers (its alloc / release hooks)
+    double window     # the window length (s)
+    int64_t kwin      # the current window's index
+    int own_inputs    # any Poisson input, given spike or current step in the run
 
 
 # the spike log, sorted by (time, address), and per delay class the next spike whose arrival

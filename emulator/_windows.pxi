@@ -136,12 +136,18 @@ def run_lif(KernelInput inp not None):
         _state_free(&c, &log)
         raise MemoryError("emulator: out of memory allocating the neuron state")
     _ctx_bind(&c, inp)
+    if c.model and not _HOOKS[c.model].alloc(&c):
+        _HOOKS[c.model].release(&c)
+        _state_free(&c, &log)
+        raise MemoryError("emulator: out of memory allocating the neuron model's buffers")
     c.spike_count = &sc[0]
     log.delays = &inp.delays[0]
     if routed:
         _rt_init(&rt, inp)
         if rt.err:
             _rt_release(&rt)
+            if c.model:
+                _HOOKS[c.model].release(&c)
             _state_free(&c, &log)
             raise MemoryError("emulator: out of memory allocating the router state")
 
@@ -156,6 +162,7 @@ def run_lif(KernelInput inp not None):
             if W > duration:
                 W = duration
             c.T = T
+            c.kwin = nwin
             if routed:
                 _deliver_routed(&c, &rt, W)
             else:
@@ -181,6 +188,8 @@ def run_lif(KernelInput inp not None):
     for k in range(log.n):
         tv[k] = log.t[k]
         iv[k] = log.id[k]
+    if c.model:
+        _HOOKS[c.model].release(&c)
     _state_free(&c, &log)
     if routed:
         _rt_finish(&rt, inp.route)

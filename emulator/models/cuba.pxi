@@ -237,6 +237,104 @@ cdef inline double _cb_safe_dt(double a, double drive, double vth, double v, dou
     return log((m - v) / (m - vth)) / a * (1.0 - 1e-12)
 
 
+# The window-end work: only the neurons touched in the window (their SAFE unknown) and those
+# whose SAFE falls in it.  A timing wheel of CB_WHEEL windows holds every neuron with a finite
+# SAFE in the bucket of its window (SAFE further ahead: the wheel's last bucket, looked at again
+# then); the touched ones are in one more list.  Doubly linked through per-neuron arrays.
+cdef enum:
+    CB_WHEEL = 1024
+    CB_NONE = -2
+
+
+cdef struct CbWheel:
+    int32_t *nxt
+    int32_t *prv
+    int32_t *where     # the neuron's list: a bucket, CB_WHEEL (touched) or CB_NONE
+    int32_t *head      # CB_WHEEL + 1 list heads (-1: empty)
+
+
+cdef int _cb_alloc(Ctx *c) noexcept nogil:
+    cdef CbWheel *w = <CbWheel *> calloc(1, sizeof(CbWheel))
+    cdef int64_t i
+    c.mbuf = w
+    if w == NULL:
+        return 0
+    w.nxt = <int32_t *> malloc((c.n + 1) * sizeof(int32_t))
+    w.prv = <int32_t *> malloc((c.n + 1) * sizeof(int32_t))
+    w.where = <int32_t *> malloc((c.n + 1) * sizeof(int32_t))
+    w.head = <int32_t *> malloc((CB_WHEEL + 1) * sizeof(int32_t))
+    if w.nxt == NULL or w.prv == NULL or w.where == NULL or w.head == NULL:
+        return 0
+    for i in range(CB_WHEEL + 1):
+        w.head[i] = -1
+    for i in range(c.n):
+        w.where[i] = CB_NONE
+    return 1
+
+
+cdef void _cb_release(Ctx *c) noexcept nogil:
+    cdef CbWheel *w = <CbWheel *> c.mbuf
+    if w != NULL:
+        free(w.nxt)
+        free(w.prv)
+        free(w.where)
+        free(w.head)
+        free(w)
+    c.mbuf = NULL
+
+
+cdef inline void _cb_unlink(CbWheel *w, int64_t i) noexcept nogil:
+    cdef int32_t b = w.where[i], p, q
+    if b == CB_NONE:
+        return
+    p = w.prv[i]
+    q = w.nxt[i]
+    if p >= 0:
+        w.nxt[p] = q
+    else:
+        w.head[b] = q
+    if q >= 0:
+        w.prv[q] = p
+    w.where[i] = CB_NONE
+
+
+cdef inline void _cb_push(CbWheel *w, int32_t b, int64_t i) noexcept nogil:
+    cdef int32_t q = w.head[b]
+    w.nxt[i] = q
+    w.prv[i] = -1
+    if q >= 0:
+        w.prv[q] = <int32_t> i
+    w.head[b] = <int32_t> i
+    w.where[i] = b
+
+
+cdef inline void _cb_touch(Ctx *c, int64_t i) noexcept nogil:
+    """The state of neuron i changed: its SAFE is unknown, it is looked at at the window's end."""
+    cdef CbWheel *w = <CbWheel *> c.mbuf
+    c.ms[CB_NROW * c.n + i] = -1.0
+    if w.where[i] != CB_WHEEL:
+        _cb_unlink(w, i)
+        _cb_push(w, CB_WHEEL, i)
+
+
+cdef void _cb_place(Ctx *c, int64_t i) noexcept nogil:
+    """After the window's end (SAFE >= W): neuron i into the bucket of SAFE's window."""
+    cdef CbWheel *w = <CbWheel *> c.mbuf
+    cdef double sv = c.ms[CB_NROW * c.n + i], x
+    cdef int64_t k
+    _cb_unlink(w, i)
+    if sv == INFINITY:
+        return
+    x = sv / c.window
+    if x >= <double> (c.kwin + CB_WHEEL - 1):
+        k = c.kwin + CB_WHEEL - 1
+    else:
+        k = <int64_t> x
+        if k <= c.kwin:
+            k = c.kwin + 1
+    _cb_push(w, <int32_t> (k % CB_WHEEL), i)
+
+
 cdef inline double *_cb_s(Ctx *c, int64_t i) noexcept nogil:
     return c.ms + i * CB_NROW
 
@@ -279,7 +377,7 @@ cdef void _cb_emit(Ctx *c, int64_t i, double t) noexcept nogil:
     else:
         s[CB_V] = c.vreset[i]
     s[CB_REF] = t + c.tref[i]
-    _cb_safe(c, i)[0] = -1.0
+    _cb_touch(c, i)
     if p[CB_DELTA] != 0.0:
         c.nr[i].ref_until = s[CB_REF]
 
@@ -291,7 +389,7 @@ cdef void _cb_init(Ctx *c, int64_t i) noexcept nogil:
     s[CB_JI] = 0.0
     s[CB_T0] = 0.0
     s[CB_REF] = -INFINITY
-    _cb_safe(c, i)[0] = -1.0
+    _cb_touch(c, i)
 
 
 cdef int _cb_drift(Ctx *c, int64_t i, double te, int strict) noexcept nogil:
@@ -340,7 +438,7 @@ cdef int _cb_apply(Ctx *c, int64_t i, double te, double w) noexcept nogil:
     if _cb_drift(c, i, te, 0):
         return 0
     _cb_move(c, i, te)
-    _cb_safe(c, i)[0] = -1.0
+    _cb_touch(c, i)
     if p[CB_DELTA] != 0.0:
         s[CB_V] += w
         if s[CB_V] >= c.vth[i]:
@@ -358,7 +456,7 @@ cdef void _cb_step(Ctx *c, int64_t i, double te, double drive) noexcept nogil:
     _cb_drift(c, i, te, 0)
     _cb_move(c, i, te)
     c.vinf[i] = drive
-    _cb_safe(c, i)[0] = -1.0
+    _cb_touch(c, i)
 
 
 cdef int _cb_catch_up(Ctx *c, int64_t i, double ta) noexcept nogil:
@@ -371,7 +469,7 @@ cdef int _cb_catch_up(Ctx *c, int64_t i, double ta) noexcept nogil:
 cdef void _cb_add(Ctx *c, int64_t i, double ta, double w) noexcept nogil:
     cdef double *s = _cb_s(c, i)
     cdef double *p = _cb_p(c, i)
-    _cb_safe(c, i)[0] = -1.0
+    _cb_touch(c, i)
     if p[CB_DELTA] != 0.0:
         s[CB_V] += w
     elif w >= 0.0:
@@ -386,14 +484,22 @@ cdef int _cb_above(Ctx *c, int64_t i, double ta) noexcept nogil:
 
 
 cdef void _cb_close(Ctx *c, double W) noexcept nogil:
-    """Every neuron's crossings before W; one comparison for a neuron whose SAFE is past W."""
+    """Every neuron's crossings before W: the touched ones and those of this window's bucket."""
+    cdef CbWheel *w = <CbWheel *> c.mbuf
+    cdef int32_t lists[2]
+    cdef int k
     cdef int64_t i
-    cdef double *safe = c.ms + CB_NROW * c.n
-    for i in range(c.n):
-        if safe[i] < W:
+    lists[0] = CB_WHEEL
+    lists[1] = <int32_t> (c.kwin % CB_WHEEL)
+    for k in range(2):
+        while w.head[lists[k]] >= 0 and not c.err:
+            i = w.head[lists[k]]
+            _cb_unlink(w, i)
             _cb_drift(c, i, W, 1)
+            _cb_place(c, i)
 
 
 _register_model("cuba", ModelHooks(
     n_params=CB_NPARAM, n_state=CB_NSTATE, init=_cb_init, emit=_cb_emit, apply=_cb_apply, step=_cb_step,
-    catch_up=_cb_catch_up, add=_cb_add, above=_cb_above, close=_cb_close))
+    catch_up=_cb_catch_up, add=_cb_add, above=_cb_above, close=_cb_close, alloc=_cb_alloc,
+    release=_cb_release))
