@@ -505,9 +505,8 @@ def test_each_table_entry_imports_its_node(kind):
 
 
 def test_export_writes_exactly_the_node_types_the_table_writes(rng):
-    from neurochip.network._nir_nodes import NODES
-
     from neurochip.models.cuba import Cuba
+    from neurochip.network._nir_nodes import NODES
 
     rich = _rich_network(rng)
     p = LIFParams(c_m_farad=1e-12, g_leak_siemens=1e-9, t_ref_s=0.0)
