@@ -59,15 +59,15 @@ class Layer:
         self.bias = np.zeros(self.n) if bias is None else _full(self.n, bias)
 
 
-def nir_cuba_reference(layers, inputs, connections, t_end, *, h=1e-6, samples=None):
+def nir_cuba_reference(layers, inputs, connections, t_end, *, h=1e-6, samples=None, current_from_zero=False):
     """Integrate NIR's equations for the neurons of ``layers`` (stacked in order):
 
         tau_syn dI/dt = -I + w_in (x(t) + b),  tau_mem dv/dt = (v_leak - v) + r I,
         v > v_threshold  =>  v <- v_reset  (or v <- v - (v_threshold - v_reset) when subtracting),
 
     where x is a sum of Dirac pulses: an input pulse of area q on neuron j makes I_j jump by
-    w_in q / tau_syn.  I starts at its steady state w_in b, v at v_leak (the import's
-    conventions).  ``inputs``: (time, neuron, area); ``connections[i]``: (target, area, delay)
+    w_in q / tau_syn.  I starts at its steady state w_in b (the import's convention), or at 0
+    with ``current_from_zero`` (snnTorch's); v at v_leak.  ``inputs``: (time, neuron, area); ``connections[i]``: (target, area, delay)
     of each pulse a spike of neuron i sends.
 
     Method, independent of neurochip's closed forms: the linear part is propagated with the
@@ -101,7 +101,7 @@ def nir_cuba_reference(layers, inputs, connections, t_end, *, h=1e-6, samples=No
     i_ss = w_in * bias  # the bias part of I (constant)
     v_ss = v_leak + r * i_ss
     u = v_leak - v_ss  # state: u = v - v_ss, and the pulse part p of I
-    p = np.zeros(n)
+    p = -i_ss.copy() if current_from_zero else np.zeros(n)
     heap = [(float(t), k, int(j), float(q)) for k, (t, j, q) in enumerate(inputs)]
     heapq.heapify(heap)
     seq = len(heap)
@@ -328,6 +328,50 @@ def test_an_snntorch_rsynaptic_network_imports_with_subtract_reset_and_matches_t
     same = run(from_nir(graph, dt_s=dt, reset="value", t_ref_s=0.0, delay_s=dt, inputs="ports").network,
                duration_s=t_end, inputs=imp.spike_input("input", times, chans))  # fmt: skip
     np.testing.assert_array_equal(same.spike_counts, res.spike_counts)
+
+
+def test_bias_onset_starts_the_synaptic_current_at_zero_as_snntorch_does(rng):
+    """A biased Synaptic layer and a biased CubaLI readout: with imp.bias_onset() among the
+    inputs, the run and the readout equal NIR's equations started from I(0) = 0."""
+    dt, t_end, n_in, n, m = 1e-4, 0.04, 2, 4, 2
+    tau_syn, tau_mem = dt / 0.25, dt / 0.1  # alpha = 0.75, beta = 0.9
+    lif = _cuba_lif(n, tau_syn=tau_syn, tau_mem=tau_mem, r=tau_mem / dt, w_in=tau_syn / dt)
+    li = nir.CubaLI(tau_syn=np.full(m, tau_syn), tau_mem=np.full(m, tau_mem), r=np.full(m, tau_mem / dt),
+                    v_leak=np.zeros(m), w_in=np.full(m, tau_syn / dt))  # fmt: skip
+    w1, b1 = np.round(rng.uniform(0.1, 0.3, (n, n_in)) * 256) / 256, np.array([0.03, 0.02, 0.0, -0.01])
+    w2, b2 = np.round(rng.uniform(-0.2, 0.4, (m, n)) * 256) / 256, np.array([0.01, -0.02])
+    graph = nir.NIRGraph(
+        nodes={"x": nir.Input(input_type=np.array([n_in])), "fc1": nir.Affine(weight=w1, bias=b1), "lif": lif,
+               "fc2": nir.Affine(weight=w2, bias=b2), "li": li, "y": nir.Output(output_type=np.array([m]))},
+        edges=[("x", "fc1"), ("fc1", "lif"), ("lif", "fc2"), ("fc2", "li"), ("li", "y")],
+    )  # fmt: skip
+    imp = from_nir(graph, inputs="ports", **{**OPTS, "reset": "subtract", "delay_s": dt})
+    onset = imp.bias_onset()
+    assert [(s.population, s.neurons.tolist()) for s in onset] == [("lif", [0, 1, 3]), ("li", [0, 1])]
+    times = np.sort(rng.uniform(0, t_end - 5e-3, 40))
+    chans = rng.integers(0, n_in, times.size)
+    stim = imp.spike_input("x", times, chans) + onset
+    res = run(imp.network, duration_s=t_end, inputs=stim)
+    grid = np.linspace(0.0, t_end, 81)
+    v, cur = li_readout(imp.network, "li", res, grid, inputs=stim)
+
+    layers = [Layer(lif, subtract=True, bias=b1), Layer(li, bias=b2)]
+    inputs = [(t, j, w1[j, c] * dt) for t, c in zip(times, chans) for j in range(n)]
+    conn = {i: [(n + k, w2[k, i] * dt, dt) for k in range(m)] for i in range(n)}
+    ref, graze, (v_ref, i_ref) = nir_cuba_reference(layers, inputs, conn, t_end, samples=grid, current_from_zero=True)
+    assert graze > 1e-4
+    got = _counts_and_times(res, imp, ["lif"])
+    counts = np.array([s.size for s in ref[:n]])
+    assert counts.sum() > 20
+    np.testing.assert_array_equal([s.size for s in got], counts)
+    err = max(float(np.max(np.abs(g - s), initial=0.0)) for g, s in zip(got, ref[:n]))
+    assert err < 1e-10, err
+    np.testing.assert_allclose(cur[0], 0.0, atol=1e-15)  # the current starts at zero ...
+    np.testing.assert_allclose(v, v_ref[:, n:], rtol=0, atol=1e-9)
+    np.testing.assert_allclose(cur, i_ref[:, n:], rtol=0, atol=1e-9)
+    # ... and without the onset inputs it starts at its steady state w_in b instead
+    _, cur0 = li_readout(imp.network, "li", res, [0.0], inputs=stim[:-len(onset)])
+    np.testing.assert_allclose(cur0[0], b2 * tau_syn / dt, rtol=1e-15)
 
 
 # ---------------------------------------------------------------------------------------------

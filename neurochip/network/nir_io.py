@@ -95,6 +95,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from ..errors import ConfigError, InvalidParameterError
 from ..lif import LIFParams
+from ..models.cuba import Cuba
 from ._nir_graph import Exporter, Importer, flatten
 from ._nir_nodes import (
     LI_THRESHOLD_VOLT,
@@ -215,6 +216,48 @@ class NIRImport:
     delay_s: float
     assumed: tuple[str, ...] = ()
     resets: dict[str, str] = dataclasses.field(default_factory=dict)
+
+    def bias_onset(self) -> list[SpikeTimesInput]:
+        """Inputs at t = 0 that start the synaptic current of each biased current-based
+        population at zero instead of at its steady state.
+
+        An Affine bias b into a CubaLIF or CubaLI node imports as the bias current w_in b,
+        which acts at once: NIR's equation with I(0) = w_in b.  A simulator that starts from
+        I(0) = 0 (snnTorch does) sees the current rise as :math:`w_{in} b (1 - e^{-t/\tau_{syn}})`.
+        One input at t = 0 of weight :math:`-I_{bias}\tau_{syn}/C` per neuron makes the
+        synaptic current jump by :math:`-I_{bias}`, which gives exactly that: add these stimuli
+        to the run's inputs (and to :func:`~neurochip.network.readout.li_readout`'s).
+
+        Returns
+        -------
+        list of SpikeTimesInput
+            One per current-based population with a nonzero bias (times 0, weights in V).
+
+        Examples
+        --------
+        >>> import numpy as np, nir
+        >>> from neurochip.network.nir_io import from_nir
+        >>> lif = nir.CubaLIF(tau_syn=np.full(2, 1e-3), tau_mem=np.full(2, 1e-3), r=np.ones(2),
+        ...                   v_leak=np.zeros(2), v_threshold=np.ones(2))
+        >>> imp = from_nir(nir.NIRGraph.from_list(nir.Affine(weight=np.eye(2), bias=np.array([0.0, 0.5])), lif),
+        ...                dt_s=1e-4, reset="value", t_ref_s=0.0, delay_s=1e-4)
+        >>> (onset,) = imp.bias_onset()
+        >>> onset.population, onset.neurons.tolist(), onset.weight_volt.tolist()  # -I_bias tau_syn / C
+        ('cubalif', [1], [-0.5])
+        """
+        out = []
+        for pop in self.network.populations:
+            if not isinstance(pop.model, Cuba):
+                continue
+            a = pop.arrays()
+            bias = a["bias_current_amp"]
+            which = np.flatnonzero(bias != 0)
+            if not which.size:
+                continue
+            tau = np.where(bias[which] < 0, pop.model.tau_syn_exc_s, float(pop.model.tau_syn_inh_s))  # type: ignore[arg-type]
+            out.append(SpikeTimesInput(population=pop.name, times_s=np.zeros(which.size), neurons=which,
+                                       weight_volt=-bias[which] * tau / a["c_m_farad"][which]))  # fmt: skip
+        return out
 
     def spike_input(self, name: str, times_s: ArrayLike, channels: ArrayLike) -> list[SpikeTimesInput]:
         """Stimuli for :func:`neurochip.emulator.run` from spikes on an Input node.
@@ -499,7 +542,7 @@ def from_nir(
             resets[name] = reset
         elif isinstance(reset, Mapping):
             resets[name] = str(reset.get(name, "value"))
-        elif node_meta(node).get("model", {}).get("reset") in _RESETS:
+        elif isinstance(node_meta(node).get("model"), dict) and node_meta(node)["model"].get("reset") in _RESETS:
             resets[name] = str(node_meta(node)["model"]["reset"])
         elif ours.get("reset") in _RESETS:
             resets[name] = str(ours["reset"])
