@@ -258,6 +258,10 @@ def test_recurrent_cuba_lif_graph_matches_the_reference(rng):
     np.testing.assert_array_equal([s.size for s in got], counts)
     err = max(float(np.max(np.abs(g - s), initial=0.0)) for g, s in zip(got, ref))
     assert err < 1e-10, err
+    # the reference backend runs the imported graph to the same spikes
+    slow = run(imp.network, duration_s=t_end, inputs=imp.spike_input("x", times, chans), backend="reference")
+    np.testing.assert_array_equal(slow.spike_counts, res.spike_counts)
+    np.testing.assert_allclose(slow.events["time_s"], res.events["time_s"], rtol=0, atol=1e-12)
 
 
 def _snntorch_graph(rng, *, n_in=3, n_hid=6, n_out=2, alpha=0.8, beta=0.9, dt=1e-4):
