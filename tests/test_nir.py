@@ -343,14 +343,10 @@ def test_subgraphs_are_flattened_with_dotted_names():
 # errors
 
 
-def test_unsupported_nodes_and_cuba_lif_are_named():
+def test_unsupported_nodes_are_named():
     thr = nir.NIRGraph.from_list(nir.Linear(np.eye(2)), nir.Threshold(threshold=np.ones(2)), type_check=False)
     with pytest.raises(InvalidParameterError, match=r"NIR node 'threshold' \(Threshold\): unsupported node type"):
         from_nir(thr, **OPTS)
-    cuba = nir.CubaLIF(tau_syn=np.ones(2), tau_mem=np.ones(2), r=np.ones(2), v_leak=np.zeros(2), v_threshold=np.ones(2))
-    g = nir.NIRGraph.from_list(nir.Linear(np.eye(2)), cuba)
-    with pytest.raises(InvalidParameterError, match=r"'cubalif' \(CubaLIF\): current-based synapses .* not supported yet"):
-        from_nir(g, **OPTS)
 
 
 def test_shape_mismatch_names_both_ends_of_the_edge():
@@ -366,7 +362,7 @@ def test_shape_mismatch_names_both_ends_of_the_edge():
 
 def test_subtract_reset_li_feeding_a_neuron_and_bad_files_are_refused(tmp_path):
     g = nir.NIRGraph.from_list(nir.Linear(np.eye(2)), _lif(2))
-    with pytest.raises(InvalidParameterError, match="reset = 'subtract'.*not supported"):
+    with pytest.raises(InvalidParameterError, match=r"NIR node 'lif' \(LIF\): reset = 'subtract' is not supported"):
         from_nir(g, dt_s=1e-4, reset="subtract")
     li = nir.NIRGraph.from_list(
         nir.Linear(np.eye(2)), nir.LI(tau=np.ones(2), r=np.ones(2), v_leak=np.zeros(2)), nir.Linear(np.eye(2)), _lif(2)
@@ -456,6 +452,9 @@ def _one_of_each() -> dict[str, tuple[object, object]]:
         "LIF": (_lif(2), "lif"),
         "IF": (nir.IF(r=np.ones(2), v_threshold=np.ones(2), v_reset=np.zeros(2)), "if"),
         "LI": (nir.LI(tau=np.ones(2), r=np.ones(2), v_leak=np.zeros(2)), "li"),
+        "CubaLIF": (nir.CubaLIF(tau_syn=np.ones(2), tau_mem=np.ones(2), r=np.ones(2), v_leak=np.zeros(2),
+                                v_threshold=np.ones(2)), "cubalif"),  # fmt: skip
+        "CubaLI": (nir.CubaLI(tau_syn=np.ones(2), tau_mem=np.ones(2), r=np.ones(2), v_leak=np.zeros(2)), "cubali"),
         "Affine": (nir.Affine(weight=w, bias=np.array([0.0, 0.01])), ([0, 1], [0.5, 0.25], [0.0, 0.0], [0.0, 0.01])),
         "Linear": (nir.Linear(weight=w), ([0, 1], [0.5, 0.25], [0.0, 0.0], [0.0, 0.0])),
         "Scale": (nir.Scale(scale=np.array([0.5, 2.0])), ([0], [0.5], [0.0], [0.0, 0.0])),
@@ -506,10 +505,16 @@ def test_each_table_entry_imports_its_node(kind):
 
 
 def test_export_writes_exactly_the_node_types_the_table_writes(rng):
+    from neurochip.models.cuba import Cuba
     from neurochip.network._nir_nodes import NODES
 
+    rich = _rich_network(rng)
+    p = LIFParams(c_m_farad=1e-12, g_leak_siemens=1e-9, t_ref_s=0.0)
+    cuba = (Population(name="cuba", size=2, params=p, model=Cuba(tau_syn_exc_s=2e-3)),
+            Population(name="li", size=2, params=p, model=Cuba(tau_syn_exc_s=2e-3, spiking=False)))  # fmt: skip
+    rich = Network(populations=rich.populations + cuba, projections=rich.projections, seed=11)
     with pytest.warns(NIRExportWarning):
-        graph = to_nir(_rich_network(rng))  # LIF and IF populations, a bias, synapses, ports
+        graph = to_nir(rich)  # LIF, IF, CubaLIF and CubaLI populations, a bias, synapses, ports
     written = {type(v).__name__ for v in graph.nodes.values()}
     assert written == {k for k, h in NODES.items() if h.writes is not None}
 
@@ -520,7 +525,7 @@ def test_an_unsupported_node_gives_the_error_naming_the_node_and_its_type(tmp_pa
     g = nir.NIRGraph(nodes={"x": nir.Input(input_type=np.array([1, 2, 2])), "conv": conv, "lif": _lif(4)},
                      edges=[("x", "conv"), ("conv", "lif")], type_check=False)  # fmt: skip
     text = (r"NIR node 'conv' \(Conv2d\): unsupported node type; neurochip imports Input, Output, LIF, IF, LI, "
-            r"Affine, Linear, Scale, Delay, Flatten and subgraphs$")  # fmt: skip
+            r"CubaLIF, CubaLI, Affine, Linear, Scale, Delay, Flatten and subgraphs$")  # fmt: skip
     with pytest.raises(InvalidParameterError, match=text):
         from_nir(g, **OPTS)
     # inside a subgraph, the node is named by its flattened name

@@ -155,22 +155,25 @@ class Importer:
         ports: dict[str, list],
         biases: dict[str, NDArray[np.float64]],
         *,
+        gain: dict[str, NDArray[np.float64]],
         dt_s: float,
         delay_s: float,
         used_default: list[str],
     ) -> list[Projection]:
         """The projections into the neuron nodes (keys of ``c_m_farad``, their capacitance in F).
 
-        A weight W becomes a jump of W dt_s / C (V).  Terms from an Input node in ``ports`` go
-        to its list of (target, indptr, neurons, weight_volt, delay_s) instead; each neuron
-        node's bias current (A) goes to ``biases``; a path without a Delay node gets
-        ``delay_s`` (s) and is named in ``used_default``.
+        A weight W becomes a weight of g W dt_s / C (V: a jump for LIF, a charge / C for the
+        current-based model), g the target's ``gain`` (NIR's ``w_in``).  Terms from an Input
+        node in ``ports`` go to its list of (target, indptr, neurons, weight_volt, delay_s)
+        instead; each neuron node's bias current (A, times g) goes to ``biases``; a path
+        without a Delay node gets ``delay_s`` (s) and is named in ``used_default``.
         """
         groups: dict[tuple, list] = {}
         for target, c_m in c_m_farad.items():
             e = self.input_of(target)
-            biases[target] = e.bias if e.bias.size else np.zeros(node_size(target, self.nodes[target]))
-            charge_to_volt = dt_s / c_m
+            g = gain[target]
+            biases[target] = g * e.bias if e.bias.size else np.zeros(node_size(target, self.nodes[target]))
+            charge_to_volt = g * dt_s / c_m
             for t in e.terms:
                 if t.matrix is None:  # a direct edge: one to one, without building an identity matrix
                     post = pre = np.arange(e.dim)

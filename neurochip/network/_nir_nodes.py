@@ -7,8 +7,9 @@ never branch on a node type themselves, so supporting one more node type is one 
 its functions.  Roles:
 
 ``"neuron"``
-    Becomes a population (``size``, ``params``); a source of spikes (unless ``spikes`` is
-    False: it may then only feed Output nodes).
+    Becomes a population (``size``, ``params``, and ``model`` for a neuron model of
+    :mod:`neurochip.models`, with ``gain`` scaling what flows in); a source of spikes (unless
+    ``spikes`` is False: it may then only feed Output nodes).
 ``"input"``
     An Input node: a relay population or a port (``size``); inside a subgraph and fed from
     outside, a pass-through.
@@ -21,7 +22,7 @@ its functions.  Roles:
 For the exporter, ``writes`` names what a handler writes (a population, weights with or without
 a bias, a delay, an input or output port) and ``write`` builds the ``nir`` node; ``accepts``
 picks among several handlers that write the same thing (LIF for leaky populations, IF for
-non-leaky ones).
+non-leaky ones, CubaLIF and CubaLI for populations of the current-based model).
 """
 
 from __future__ import annotations
@@ -34,18 +35,15 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ..errors import InvalidParameterError
+from ..models.cuba import Cuba
 
 #: Threshold (V) given to the neurons of an LI node: never reached.
 LI_THRESHOLD_VOLT = 1e300
 #: Key of neurochip's own entries in a node's or a graph's ``metadata``.
 META = "neurochip"
-_CUBA = (
-    "current-based synapses (tau_syn) are not supported yet: neurochip's emulator has delta synapses only "
-    "(a spike makes the membrane jump); use LIF/IF nodes, or approximate tau_syn -> 0"
-)
 #: Node types refused with a reason of their own (every other type not in NODES gets the generic
 #: one); an entry in NODES wins over one here.
-REFUSED = {"CubaLIF": _CUBA, "CubaLI": _CUBA}
+REFUSED: dict[str, str] = {}
 
 Arrays = dict[str, NDArray[np.float64]]
 
@@ -250,6 +248,102 @@ def _if_params(name: str, node: Any, if_tau_s: float | None) -> tuple[Arrays, tu
     return _with_threshold(name, node, out), (() if if_tau_s is None else None)
 
 
+# current-based nodes: tau_syn dI/dt = -I + w_in x, tau_mem dv/dt = (v_leak - v) + r I.  With
+# C = tau_mem / r, g_L = 1 / r, E_L = v_leak (as for LIF) and J = I / C this is neurochip's Cuba
+# model, dV/dt = -(V - E_L)/tau_m + J, dJ/dt = -J/tau_syn, tau_m = C / g_L = tau_mem; a spike of
+# area dt_s through weight W makes I jump by w_in W dt_s / tau_syn, i.e. J by (w_in W dt_s / C) /
+# tau_syn: a Cuba input of weight_volt = w_in W dt_s / C.  The importer scales what flows into
+# the node by ``gain`` (w_in) and then converts charge to volts as for LIF.
+
+_CUBA_LIF_FIELDS = ("tau_syn", "tau_mem", "r", "v_leak", "v_threshold", "v_reset", "w_in")
+_CUBA_LI_FIELDS = ("tau_syn", "tau_mem", "r", "v_leak", "w_in")
+
+
+def _cuba_fields(node: Any) -> tuple[str, ...]:
+    return _CUBA_LIF_FIELDS if hasattr(node, "v_threshold") else _CUBA_LI_FIELDS
+
+
+def _cuba_checked(name: str, node: Any) -> dict[str, NDArray[np.float64]]:
+    """The node's fields as flat float arrays, all of one shape, tau_syn, tau_mem and r > 0."""
+    fields = {}
+    for attr in _cuba_fields(node):
+        value = getattr(node, attr)
+        if value is None:
+            raise node_error(name, node, f"{attr} is missing")
+        fields[attr] = _arr(name, node, attr)
+    shape = np.asarray(node.tau_mem).shape
+    for attr in fields:
+        if np.asarray(getattr(node, attr)).shape != shape:
+            raise node_error(
+                name, node,
+                f"{attr} has shape {np.asarray(getattr(node, attr)).shape}, tau_mem {shape}: every parameter "
+                "must have the node's shape",
+            )  # fmt: skip
+    for attr in ("tau_syn", "tau_mem", "r"):
+        bad = np.flatnonzero(~(fields[attr] > 0))
+        if bad.size:
+            k = int(bad[0])
+            raise node_error(name, node, f"{attr}[{k}] = {float(fields[attr][k])!r}: must be > 0")
+    return fields
+
+
+def _cuba_size(name: str, node: Any) -> int:
+    return int(np.asarray(node.tau_mem).size)
+
+
+def _cuba_base(name: str, node: Any) -> Arrays:
+    f = _cuba_checked(name, node)
+    return {"c_m_farad": f["tau_mem"] / f["r"], "g_leak_siemens": 1.0 / f["r"], "e_leak_volt": f["v_leak"]}
+
+
+def _cuba_lif_params(name: str, node: Any, if_tau_s: float | None) -> tuple[Arrays, tuple[str, ...] | None]:
+    return _with_threshold(name, node, _cuba_base(name, node)), ("e_leak_volt",)
+
+
+def _cuba_li_params(name: str, node: Any, if_tau_s: float | None) -> tuple[Arrays, tuple[str, ...] | None]:
+    """As LI: a threshold never reached (the kernel ignores it for spiking=False); neurochip's own
+    V_th and V_reset, kept in the metadata, when it wrote the node."""
+    out = _cuba_base(name, node)
+    meta = node_meta(node)
+    n = out["g_leak_siemens"].size
+    out["v_th_volt"] = np.full(n, LI_THRESHOLD_VOLT)
+    out["v_reset_volt"] = out["e_leak_volt"].copy()
+    for key in ("v_th_volt", "v_reset_volt"):
+        if key in meta:
+            value = np.asarray(meta[key], dtype=np.float64).reshape(-1)
+            if value.shape == (n,) and np.isfinite(value).all():
+                out[key] = value
+    if not (out["v_reset_volt"] < out["v_th_volt"]).all():  # metadata that breaks the rule: not ours
+        out["v_th_volt"] = np.full(n, LI_THRESHOLD_VOLT)
+        out["v_reset_volt"] = out["e_leak_volt"].copy()
+    return out, ("e_leak_volt",)
+
+
+def _one_tau_syn(name: str, node: Any) -> float:
+    tau = _cuba_checked(name, node)["tau_syn"]
+    if not (tau == tau[0]).all():
+        k = int(np.flatnonzero(tau != tau[0])[0])
+        raise node_error(
+            name, node,
+            f"tau_syn[{k}] = {float(tau[k])!r} differs from tau_syn[0] = {float(tau[0])!r}: neurochip's current-based "
+            "model has one tau_syn per population; split the node into nodes of equal tau_syn",
+        )  # fmt: skip
+    return float(tau[0])
+
+
+def _cuba_lif_model(name: str, node: Any, reset: str) -> Cuba:
+    return Cuba(tau_syn_exc_s=_one_tau_syn(name, node), reset=reset, spiking=True)
+
+
+def _cuba_li_model(name: str, node: Any, reset: str) -> Cuba:
+    return Cuba(tau_syn_exc_s=_one_tau_syn(name, node), reset=reset, spiking=False)
+
+
+def _cuba_gain(name: str, node: Any) -> NDArray[np.float64]:
+    """w_in: the factor on everything that flows into the node (weights and bias alike)."""
+    return _cuba_checked(name, node)["w_in"]
+
+
 def neuron_arrays(
     name: str, node: Any, t_ref: NDArray[np.float64], if_tau_s: float | None, notes: list[str]
 ) -> Arrays:
@@ -280,15 +374,52 @@ def neuron_arrays(
 # writers (export)
 
 
-def _is_leaky(*, arrays: Arrays, metadata: dict) -> bool:
-    return bool((arrays["g_leak_siemens"] > 0).all())
+def _is_leaky(*, arrays: Arrays, metadata: dict, model: Any = None) -> bool:
+    return model is None and bool((arrays["g_leak_siemens"] > 0).all())
 
 
-def _is_perfect(*, arrays: Arrays, metadata: dict) -> bool:
-    return bool((arrays["g_leak_siemens"] == 0).all())
+def _is_perfect(*, arrays: Arrays, metadata: dict, model: Any = None) -> bool:
+    return model is None and bool((arrays["g_leak_siemens"] == 0).all())
 
 
-def _write_lif(*, arrays: Arrays, metadata: dict) -> Any:
+def _is_cuba(spiking: bool) -> Callable[..., bool]:
+    return lambda *, arrays, metadata, model=None: isinstance(model, Cuba) and model.spiking is spiking
+
+
+def _cuba_common(arrays: Arrays, model: Cuba) -> dict[str, NDArray[np.float64]]:
+    """The fields CubaLIF and CubaLI share; w_in = 1 (weights carry the whole charge).  Raises on
+    what NIR cannot express (the caller names the population)."""
+    g = arrays["g_leak_siemens"]
+    if model.tau_syn_inh_s != model.tau_syn_exc_s:
+        raise InvalidParameterError(
+            f"tau_syn_exc_s = {model.tau_syn_exc_s!r} != tau_syn_inh_s = {model.tau_syn_inh_s!r}: NIR's CubaLIF and "
+            "CubaLI have one synaptic current (one tau_syn)"
+        )
+    if not (g > 0).all():
+        k = int(np.flatnonzero(~(g > 0))[0])
+        raise InvalidParameterError(
+            f"neuron {k}: g_leak_siemens = {float(g[k])!r}: NIR's CubaLIF and CubaLI need a leak (tau_mem = C / g_L)"
+        )
+    return {"tau_syn": np.full(g.size, model.tau_syn_exc_s), "tau_mem": arrays["c_m_farad"] / g, "r": 1.0 / g,
+            "v_leak": arrays["e_leak_volt"].copy(), "w_in": np.ones(g.size)}  # fmt: skip
+
+
+def _write_cuba_lif(*, arrays: Arrays, metadata: dict, model: Cuba) -> Any:
+    return nir_module().CubaLIF(
+        **_cuba_common(arrays, model), v_threshold=arrays["v_th_volt"].copy(), v_reset=arrays["v_reset_volt"].copy(),
+        metadata=metadata,
+    )  # fmt: skip
+
+
+def _write_cuba_li(*, arrays: Arrays, metadata: dict, model: Cuba) -> Any:
+    """CubaLI has no threshold: neurochip's V_th and V_reset (unused by a leaky integrator) go to
+    the metadata so that a round trip gives them back."""
+    meta = {**metadata, META: {**metadata.get(META, {}), "v_th_volt": arrays["v_th_volt"].copy(),
+                               "v_reset_volt": arrays["v_reset_volt"].copy()}}  # fmt: skip
+    return nir_module().CubaLI(**_cuba_common(arrays, model), metadata=meta)
+
+
+def _write_lif(*, arrays: Arrays, metadata: dict, model: Any = None) -> Any:
     a, g = arrays, arrays["g_leak_siemens"]
     return nir_module().LIF(
         tau=a["c_m_farad"] / g, r=1.0 / g, v_leak=a["e_leak_volt"].copy(),
@@ -296,7 +427,7 @@ def _write_lif(*, arrays: Arrays, metadata: dict) -> Any:
     )  # fmt: skip
 
 
-def _write_if(*, arrays: Arrays, metadata: dict) -> Any:
+def _write_if(*, arrays: Arrays, metadata: dict, model: Any = None) -> Any:
     a = arrays
     return nir_module().IF(
         r=1.0 / a["c_m_farad"], v_threshold=a["v_th_volt"].copy(), v_reset=a["v_reset_volt"].copy(), metadata=metadata
@@ -347,6 +478,13 @@ class NodeHandler:
         never use them).
     spikes : bool
         Neuron nodes: False when the node outputs a potential, not spikes.
+    model : callable (name, node, reset) -> NeuronModel, optional
+        Neuron nodes of a model of :mod:`neurochip.models` (None: the built-in LIF with delta
+        synapses): the population's ``model=`` spec, given the reset (``"value"`` or
+        ``"subtract"``) chosen for the node.  Only such nodes can reset by subtraction.
+    gain : callable (name, node) -> array, optional
+        Neuron nodes: a per-neuron factor on everything that flows in (weights and bias; NIR's
+        ``w_in``); None: 1.
     writes : str, optional
         What :func:`~neurochip.network.nir_io.to_nir` writes with this node type:
         ``"population"``, ``"biased weights"``, ``"weights"``, ``"delay"``, ``"input"`` or
@@ -363,6 +501,8 @@ class NodeHandler:
     chain: Callable[[str, Any, Expr, dict], Expr] = _pass
     params: Callable[[str, Any, float | None], tuple[Arrays, tuple[str, ...] | None]] | None = None
     spikes: bool = True
+    model: Callable[[str, Any, str], Any] | None = None
+    gain: Callable[[str, Any], NDArray[np.float64]] | None = None
     writes: str | None = None
     accepts: Callable[..., bool] | None = None
     write: Callable[..., Any] | None = None
@@ -382,6 +522,14 @@ NODES: dict[str, NodeHandler] = {
         writes="population", accepts=_is_perfect, write=_write_if,
     ),
     "LI": NodeHandler(role="neuron", in_dim=_neuron_size, size=_neuron_size, params=_li_params, spikes=False),
+    "CubaLIF": NodeHandler(
+        role="neuron", in_dim=_cuba_size, size=_cuba_size, params=_cuba_lif_params, model=_cuba_lif_model,
+        gain=_cuba_gain, writes="population", accepts=_is_cuba(True), write=_write_cuba_lif,
+    ),
+    "CubaLI": NodeHandler(
+        role="neuron", in_dim=_cuba_size, size=_cuba_size, params=_cuba_li_params, model=_cuba_li_model,
+        gain=_cuba_gain, spikes=False, writes="population", accepts=_is_cuba(False), write=_write_cuba_li,
+    ),
     "Affine": NodeHandler(
         role="chain", in_dim=_weight_dim, chain=_affine, writes="biased weights", write=_write_affine
     ),
@@ -424,3 +572,25 @@ def write_node(writes: str, **fields: Any) -> Any:
         if h.writes == writes and h.write is not None and (h.accepts is None or h.accepts(**fields)):
             return h.write(**fields)
     return None
+
+
+def node_model(name: str, node: Any, reset: str) -> Any:
+    """The population's ``model=`` spec for a neuron node (None: the built-in LIF).  A reset by
+    subtraction on a node without a model raises, naming the node."""
+    h = NODES[kind(node)]
+    if h.model is None:
+        if reset != "value":
+            raise node_error(
+                name, node,
+                f"reset = {reset!r} is not supported: neurochip's LIF neurons with delta synapses reset to a value "
+                "(v <- v_reset). Import this node with reset='value' to approximate it when the overshoot above "
+                "threshold is small (pass reset as a dict of node names to choose per node)",
+            )  # fmt: skip
+        return None
+    return h.model(name, node, reset)
+
+
+def node_gain(name: str, node: Any) -> NDArray[np.float64]:
+    """The factor on everything that flows into a neuron node (NIR's ``w_in``; 1 for LIF, IF, LI)."""
+    h = NODES[kind(node)]
+    return np.ones(node_size(name, node)) if h.gain is None else h.gain(name, node)

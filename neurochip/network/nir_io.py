@@ -32,19 +32,33 @@ option: snnTorch and the Lava bridge export with :math:`\Delta t = 10^{-4}` s (t
 ``dt_s=1.0`` is the strictly continuous reading where a spike is a unit-area Dirac delta.
 
 Assumptions NIR leaves open (each one an option; :class:`NIRImportWarning` says which were
-assumed): the time step ``dt_s``; the reset (``reset="value"``: v <- v_reset, the only
-one neurochip's emulator implements; ``"subtract"`` is refused with an error); the refractory
+assumed): the time step ``dt_s``; the reset (``reset="value"``: v <- v_reset; ``"subtract"``,
+v <- v - (v_threshold - v_reset), for current-based nodes only, one value for every node or a
+dict per node); the refractory
 period ``t_ref_s`` (NIR has none: default 0); the synaptic delay ``delay_s`` of an edge that
 has no Delay node (the emulator needs delays > 0: default one time step).
 
-Nodes: Input, Output, LIF, IF, LI, Affine, Linear, Scale, Delay, Flatten (a pass-through:
+Nodes: Input, Output, LIF, IF, LI, CubaLIF, CubaLI, Affine, Linear, Scale, Delay, Flatten (a pass-through:
 populations are flat) and subgraphs (NIRGraph nodes, flattened to ``"sub.node"`` names).  Each
 node type is one entry of the table ``neurochip.network._nir_nodes.NODES``, which says how to
 read it and how to write it; import and export ask the table and nothing else, so a new node
-type is one entry plus its functions.  CubaLIF and CubaLI (current-based synapses) are
-refused with a clear error, as is every other node type.  LI (a leaky integrator that never
-spikes) becomes a population whose threshold is :data:`LI_THRESHOLD_VOLT`, so it receives and
-counts synaptic events but never fires; it may only feed Output nodes.
+type is one entry plus its functions; every other node type is refused with an error naming
+it.  LI (a leaky integrator that never spikes) becomes a population whose threshold is
+:data:`LI_THRESHOLD_VOLT`, so it receives and counts synaptic events but never fires; it may
+only feed Output nodes.
+
+Current-based nodes.  NIR's CubaLIF, :math:`\tau_{syn} \dot I = -I + w_{in} x`,
+:math:`\tau_{mem} \dot v = (v_{leak} - v) + r I`, is a population of the exact current-based
+model :class:`neurochip.models.cuba.Cuba` with the LIF mapping above (:math:`C = \tau_{mem}/r`,
+:math:`g_L = 1/r`, :math:`E_L = v_{leak}`; the current is :math:`I = C J`) and
+``tau_syn_exc_s = tau_syn_inh_s = tau_syn``.  A spike of area :math:`\Delta t` through weight
+:math:`W` makes :math:`I` jump by :math:`w_{in} W \Delta t / \tau_{syn}`, the charge
+:math:`w_{in} W \Delta t`, so its synapse gets ``weight_volt`` :math:`= w_{in} W \Delta t / C`
+(the LIF rule times :math:`w_{in}`), and an Affine bias :math:`b` becomes the bias current
+:math:`w_{in} b` (the steady state of the synaptic current; see docs/networks.md).  CubaLI is the
+same model with ``spiking=False``; :func:`neurochip.network.readout.li_readout` computes its
+membrane potential and current from a run.  The reset can be ``"subtract"`` (snnTorch's
+Synaptic and RSynaptic layers) for these nodes only; it is kept in the node's metadata on export.
 
 Input nodes become populations of relay neurons (one per channel) that fire exactly when fed
 with the :class:`SpikeTimesInput` that :meth:`NIRImport.spike_input` builds; with
@@ -71,6 +85,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import warnings
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -80,6 +95,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from ..errors import ConfigError, InvalidParameterError
 from ..lif import LIFParams
+from ..models.cuba import Cuba
 from ._nir_graph import Exporter, Importer, flatten
 from ._nir_nodes import (
     LI_THRESHOLD_VOLT,
@@ -89,7 +105,9 @@ from ._nir_nodes import (
     neuron_arrays,
     neuron_kinds,
     nir_module,
+    node_gain,
     node_meta,
+    node_model,
     node_size,
 )
 from ._nir_nodes import role as _role
@@ -181,7 +199,10 @@ class NIRImport:
         Each Output node and the populations whose spikes reach it.
     dt_s, reset, t_ref_s, delay_s
         The values used for the import options (``t_ref_s`` is None when taken per neuron
-        from neurochip metadata).
+        from neurochip metadata; ``reset`` is the option as given, a str or a dict, or the
+        value every neuron node got).
+    resets : dict of str to str
+        The reset each neuron node got (``"value"`` or ``"subtract"``), by population name.
     assumed : tuple of str
         The options that were assumed rather than given (also sent as a warning).
     """
@@ -190,10 +211,53 @@ class NIRImport:
     inputs: dict[str, InputPort]
     outputs: dict[str, tuple[str, ...]]
     dt_s: float
-    reset: str
+    reset: Any
     t_ref_s: float | None
     delay_s: float
     assumed: tuple[str, ...] = ()
+    resets: dict[str, str] = dataclasses.field(default_factory=dict)
+
+    def bias_onset(self) -> list[SpikeTimesInput]:
+        """Inputs at t = 0 that start the synaptic current of each biased current-based
+        population at zero instead of at its steady state.
+
+        An Affine bias b into a CubaLIF or CubaLI node imports as the bias current w_in b,
+        which acts at once: NIR's equation with I(0) = w_in b.  A simulator that starts from
+        I(0) = 0 (snnTorch does) sees the current rise as :math:`w_{in} b (1 - e^{-t/\tau_{syn}})`.
+        One input at t = 0 of weight :math:`-I_{bias}\tau_{syn}/C` per neuron makes the
+        synaptic current jump by :math:`-I_{bias}`, which gives exactly that: add these stimuli
+        to the run's inputs (and to :func:`~neurochip.network.readout.li_readout`'s).
+
+        Returns
+        -------
+        list of SpikeTimesInput
+            One per current-based population with a nonzero bias (times 0, weights in V).
+
+        Examples
+        --------
+        >>> import numpy as np, nir
+        >>> from neurochip.network.nir_io import from_nir
+        >>> lif = nir.CubaLIF(tau_syn=np.full(2, 1e-3), tau_mem=np.full(2, 1e-3), r=np.ones(2),
+        ...                   v_leak=np.zeros(2), v_threshold=np.ones(2))
+        >>> imp = from_nir(nir.NIRGraph.from_list(nir.Affine(weight=np.eye(2), bias=np.array([0.0, 0.5])), lif),
+        ...                dt_s=1e-4, reset="value", t_ref_s=0.0, delay_s=1e-4)
+        >>> (onset,) = imp.bias_onset()
+        >>> onset.population, onset.neurons.tolist(), onset.weight_volt.tolist()  # -I_bias tau_syn / C
+        ('cubalif', [1], [-0.5])
+        """
+        out = []
+        for pop in self.network.populations:
+            if not isinstance(pop.model, Cuba):
+                continue
+            a = pop.arrays()
+            bias = a["bias_current_amp"]
+            which = np.flatnonzero(bias != 0)
+            if not which.size:
+                continue
+            tau = np.where(bias[which] < 0, pop.model.tau_syn_exc_s, float(pop.model.tau_syn_inh_s))  # type: ignore[arg-type]
+            out.append(SpikeTimesInput(population=pop.name, times_s=np.zeros(which.size), neurons=which,
+                                       weight_volt=-bias[which] * tau / a["c_m_farad"][which]))  # fmt: skip
+        return out
 
     def spike_input(self, name: str, times_s: ArrayLike, channels: ArrayLike) -> list[SpikeTimesInput]:
         """Stimuli for :func:`neurochip.emulator.run` from spikes on an Input node.
@@ -256,15 +320,29 @@ class NIRImport:
         return out
 
 
-def _population(name: str, arrays: dict[str, NDArray[np.float64]], bias: NDArray, v_init: Any) -> Population:
+def _population(
+    name: str, arrays: dict[str, NDArray[np.float64]], bias: NDArray, v_init: Any, model: Any = None
+) -> Population:
     per_neuron = {k: v for k, v in arrays.items() if not (v == v[0]).all()}
     try:
         base = LIFParams(**{k: float(v[0]) for k, v in arrays.items()})
         return Population(
-            name=name, size=int(bias.size), params=base, per_neuron=per_neuron, bias_current_amp=bias, v_init_volt=v_init
-        )
+            name=name, size=int(bias.size), params=base, per_neuron=per_neuron, bias_current_amp=bias,
+            v_init_volt=v_init, model=model,
+        )  # fmt: skip
     except InvalidParameterError as exc:
         raise InvalidParameterError(f"NIR node {name!r}: {exc}") from None
+
+
+def _snntorch_layout(node: Any, dt_s: float) -> bool:
+    """Whether a CubaLIF node has snnTorch's dt-scaled layout: r = tau_mem / dt, w_in = tau_syn / dt."""
+    if kind(node) != "CubaLIF":
+        return False
+    try:
+        r, tm, ts, w = (np.asarray(getattr(node, a), dtype=np.float64) for a in ("r", "tau_mem", "tau_syn", "w_in"))
+        return bool(np.allclose(r * dt_s, tm, rtol=1e-6, atol=0) and np.allclose(w * dt_s, ts, rtol=1e-6, atol=0))
+    except (TypeError, ValueError):
+        return False
 
 
 def read_nir(path: str | Path, **options: Any) -> NIRImport:
@@ -323,7 +401,7 @@ def from_nir(
     graph: Any,
     *,
     dt_s: float | None = None,
-    reset: str | None = None,
+    reset: str | Mapping[str, str] | None = None,
     t_ref_s: float | None = None,
     delay_s: float | None = None,
     if_tau_s: float | None = None,
@@ -340,10 +418,13 @@ def from_nir(
         Time step (s) the exporter used: a spike through weight W delivers the charge
         W * dt_s.  Default: the value neurochip stored in the graph's metadata, else
         :data:`NIR_DEFAULT_DT_S` (1e-4 s, snnTorch and the Lava bridge), with a warning.
-    reset : {"value", "subtract"}, optional
-        The reset the exporter used.  Only ``"value"`` (v <- v_reset) is supported;
-        ``"subtract"`` raises.  Default ``"value"``, with a warning unless neurochip wrote
-        the graph.
+    reset : {"value", "subtract"} or dict of str to them, optional
+        The reset the exporter used: ``"value"`` (v <- v_reset) or ``"subtract"`` (v <- v -
+        (v_threshold - v_reset), snnTorch's default), for every neuron node or per node name
+        (nodes a dict leaves out get ``"value"``).  Only current-based nodes (CubaLIF) can
+        reset by subtraction; for a LIF node ``"subtract"`` raises.  Default: each node's
+        reset from neurochip's metadata, else ``"value"`` with a warning (which names the
+        CubaLIF nodes laid out as snnTorch exports them).
     t_ref_s : float, optional
         Refractory period (s) of every neuron (NIR has none).  Default: per neuron from
         neurochip metadata, else 0 with a warning.
@@ -378,7 +459,8 @@ def from_nir(
     ------
     InvalidParameterError
         On an unsupported node (naming it and its type), a shape mismatch (naming both ends
-        of the edge), ``reset="subtract"``, or invalid parameters.
+        of the edge), ``reset="subtract"`` for a LIF node, or invalid parameters (naming the
+        node and the field).
 
     Examples
     --------
@@ -416,18 +498,12 @@ def from_nir(
             assumed.append(f"dt_s = {dt_s!r} s (the snnTorch / Lava-bridge time step; a spike carries W * dt_s)")
     if not (isinstance(dt_s, (int, float)) and math.isfinite(dt_s) and dt_s > 0):
         raise InvalidParameterError(f"dt_s = {dt_s!r}: must be a finite number > 0")
-    if reset is None:
-        reset = "value"
-        if ours.get("reset") != "value":
-            assumed.append("reset = 'value' (v <- v_reset after a spike; NIR does not say)")
-    if reset not in _RESETS:
-        raise InvalidParameterError(f"reset = {reset!r}: must be one of {_RESETS}")
-    if reset == "subtract":
-        raise InvalidParameterError(
-            "reset = 'subtract': neurochip's neurons reset to a value (v <- v_reset); reset by subtraction "
-            "(v <- v - v_threshold) is not supported. Import with reset='value' to approximate it when the "
-            "overshoot above threshold is small"
-        )
+    if isinstance(reset, Mapping):
+        for key, value in reset.items():
+            if value not in _RESETS:
+                raise InvalidParameterError(f"reset[{key!r}] = {value!r}: must be one of {_RESETS}")
+    elif reset is not None and reset not in _RESETS:
+        raise InvalidParameterError(f"reset = {reset!r}: must be one of {_RESETS} or a dict of node names to them")
     if t_ref_s is not None and not (isinstance(t_ref_s, (int, float)) and math.isfinite(t_ref_s) and t_ref_s >= 0):
         raise InvalidParameterError(f"t_ref_s = {t_ref_s!r}: must be a finite number >= 0")
     if if_tau_s is not None and not (isinstance(if_tau_s, (int, float)) and math.isfinite(if_tau_s) and if_tau_s > 0):
@@ -452,6 +528,36 @@ def from_nir(
     if not neuron_names:
         *most, last = neuron_kinds()
         raise InvalidParameterError(f"NIR graph: has no neuron node ({', '.join(most)} or {last})")
+    # resets: the option (one for all, or per node), else neurochip's metadata, else "value"
+    if isinstance(reset, Mapping):
+        unknown = sorted(set(reset) - set(neuron_names))
+        if unknown:
+            raise InvalidParameterError(f"reset: {unknown} are not neuron nodes of the graph ({neuron_names})")
+    resets: dict[str, str] = {}
+    models: dict[str, Any] = {}
+    reset_missing = []
+    for name in neuron_names:
+        node = nodes[name]
+        if isinstance(reset, str):
+            resets[name] = reset
+        elif isinstance(reset, Mapping):
+            resets[name] = str(reset.get(name, "value"))
+        elif isinstance(node_meta(node).get("model"), dict) and node_meta(node)["model"].get("reset") in _RESETS:
+            resets[name] = str(node_meta(node)["model"]["reset"])
+        elif ours.get("reset") in _RESETS:
+            resets[name] = str(ours["reset"])
+        else:
+            resets[name] = "value"
+            if not ours and handler(name, node).spikes:
+                reset_missing.append(name)
+        models[name] = node_model(name, node, resets[name])  # raises on 'subtract' for LIF
+    if reset_missing:
+        hint = [k for k in reset_missing if _snntorch_layout(nodes[k], float(dt_s))]
+        assumed.append(
+            "reset = 'value' (v <- v_reset after a spike; NIR does not say)"
+            + (f"; {hint} look like snnTorch's Synaptic/RSynaptic export (r = tau_mem / dt_s, w_in = tau_syn / "
+               "dt_s), which resets by subtraction: pass reset='subtract'" if hint else "")
+        )  # fmt: skip
     # parameters
     t_ref_missing = []
     arrays: dict[str, dict[str, NDArray[np.float64]]] = {}
@@ -491,13 +597,16 @@ def from_nir(
                 arrays[k] = {f: np.full(n, float(getattr(RELAY_PARAMS, f))) for f in _LIF_FIELDS}
                 biases[k] = np.zeros(n)
     c_m = {k: arrays[k]["c_m_farad"] for k in neuron_names}
-    projections = imp.synapses(c_m, ports, biases, dt_s=float(dt_s), delay_s=default_delay, used_default=used_default)
+    gain = {k: node_gain(k, nodes[k]) for k in neuron_names}
+    projections = imp.synapses(
+        c_m, ports, biases, gain=gain, dt_s=float(dt_s), delay_s=default_delay, used_default=used_default
+    )
     if used_default and delay_s is None:
         assumed.append(
             f"delay_s = {default_delay!r} s for the edges without a Delay node ({sorted(set(used_default))}); "
             "the emulator needs delays > 0"
         )
-    pops = tuple(_population(k, arrays[k], biases[k], v_inits.get(k)) for k in nodes if k in arrays)
+    pops = tuple(_population(k, arrays[k], biases[k], v_inits.get(k), models.get(k)) for k in nodes if k in arrays)
     network = Network(populations=pops, projections=tuple(projections), seed=seed)
     ins = {k: InputPort(name=k, size=node_size(k, nodes[k]), targets=tuple(v)) for k, v in ports.items()}
     ins.update({k: InputPort(name=k, size=node_size(k, v), population=k) for k, v in nodes.items()
@@ -512,12 +621,14 @@ def from_nir(
             NIRImportWarning,
             stacklevel=2,
         )
+    used_resets = set(resets.values())
     return NIRImport(
         network=network,
         inputs=ins,
         outputs=outputs,
         dt_s=float(dt_s),
-        reset=reset,
+        reset=reset if reset is not None else (used_resets.pop() if len(used_resets) == 1 else dict(resets)),
+        resets=resets,
         t_ref_s=float(t_ref_s) if t_ref_s is not None else (0.0 if t_ref_missing else None),
         delay_s=default_delay,
         assumed=tuple(assumed),
@@ -615,7 +726,16 @@ def to_nir(
             "c_m_farad": a["c_m_farad"], "g_leak_siemens": a["g_leak_siemens"], "e_leak_volt": a["e_leak_volt"],
             "t_ref_s": a["t_ref_s"], "v_init_volt": p.initial_v(),
         }}  # fmt: skip
-        nodes[p.name] = _write_node("population", arrays=a, metadata=meta)  # LIF, or IF when g_L = 0
+        if p.model is not None:
+            meta[META]["model"] = p.model.to_dict()  # its reset, above all, which NIR has no field for
+        try:  # LIF, or IF when g_L = 0; CubaLIF or CubaLI for the current-based model
+            nodes[p.name] = _write_node("population", arrays=a, metadata=meta, model=p.model)
+        except InvalidParameterError as exc:
+            raise InvalidParameterError(f"population {p.name!r}: {exc}") from None
+        if nodes[p.name] is None and p.model is not None:
+            raise InvalidParameterError(
+                f"population {p.name!r}: NIR has no node for the neuron model {p.model.name!r} with {p.model!r}"
+            )
         if nodes[p.name] is None:
             raise InvalidParameterError(
                 f"population {p.name!r}: mixes leaky and non-leaky neurons; NIR's LIF and IF are separate nodes"
@@ -647,6 +767,8 @@ def to_nir(
             NIRExportWarning,
             stacklevel=2,
         )
+    # the graph's reset is that of the LIF nodes (always "value"); a current-based node's own reset
+    # is in its metadata ("model"), which the importer reads first
     meta = {META: {"dt_s": float(dt_s), "reset": "value", "version": __version__}}
     return nir.NIRGraph(nodes=exp.nodes, edges=exp.edges, metadata=meta, type_check=True)
 
