@@ -68,26 +68,23 @@ cdef double _cb_q_root(double d, double je, double ji, double ke, double ki, dou
     return t
 
 
+cdef inline double _cb_phi_decay(double d, double dt, double ea, double *decay) noexcept nogil:
+    """phi(d, dt), and e^{-a dt} e^{d dt} into decay, from one expm1; ea = e^{-a dt}."""
+    cdef double x = d * dt, m
+    if fabs(x) < 1e-300:
+        decay[0] = ea
+        return dt
+    m = expm1(x)
+    decay[0] = ea * (m + 1.0)
+    return m / d
+
+
 cdef inline double _cb_vdecay(double a, double drive, double v, double je, double ji, double ke, double ki,
                               double dt, double *de, double *di) noexcept nogil:
     """V exactly as _cb_membrane computes it, and the decays e^{-k dt} from the same expm1 terms."""
-    cdef double ea = exp(-a * dt), x, m, pe, pi_
-    x = (a - ke) * dt
-    if fabs(x) < 1e-300:
-        pe = dt
-        de[0] = ea
-    else:
-        m = expm1(x)
-        pe = m / (a - ke)
-        de[0] = ea * (m + 1.0)
-    x = (a - ki) * dt
-    if fabs(x) < 1e-300:
-        pi_ = dt
-        di[0] = ea
-    else:
-        m = expm1(x)
-        pi_ = m / (a - ki)
-        di[0] = ea * (m + 1.0)
+    cdef double ea = exp(-a * dt), pe, pi_
+    pe = _cb_phi_decay(a - ke, dt, ea, de)
+    pi_ = _cb_phi_decay(a - ki, dt, ea, di)
     if a == 0.0:
         return v + drive * dt + je * pe + ji * pi_
     return drive + ea * ((v - drive) + je * pe + ji * pi_)

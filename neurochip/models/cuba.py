@@ -216,22 +216,21 @@ def membrane(a: float, drive: float, v: float, je: float, ji: float, ke: float, 
     return drive + math.exp(-a * dt) * ((v - drive) + je * _phi(a - ke, dt) + ji * _phi(a - ki, dt))
 
 
+def _phi_decay(d: float, dt: float, ea: float) -> tuple[float, float]:
+    """(phi(d, dt), e^{-a dt} e^{d dt}) from one expm1; ea = e^{-a dt}."""
+    x = d * dt
+    if abs(x) < 1e-300:
+        return dt, ea
+    m = math.expm1(x)
+    return m / d, ea * (m + 1.0)
+
+
 def _vdecay(a: float, drive: float, v: float, je: float, ji: float, ke: float, ki: float, dt: float) -> tuple:
     """(V, e^{-k_e dt}, e^{-k_i dt}) with three transcendentals: V exactly as :func:`membrane`
     computes it, the decays from the same expm1 terms (e^{-k dt} = e^{-a dt} (expm1((a - k) dt) + 1))."""
     ea = math.exp(-a * dt)
-    x = (a - ke) * dt
-    if abs(x) < 1e-300:
-        pe, de = dt, ea
-    else:
-        m = math.expm1(x)
-        pe, de = m / (a - ke), ea * (m + 1.0)
-    x = (a - ki) * dt
-    if abs(x) < 1e-300:
-        pi_, di = dt, ea
-    else:
-        m = math.expm1(x)
-        pi_, di = m / (a - ki), ea * (m + 1.0)
+    pe, de = _phi_decay(a - ke, dt, ea)
+    pi_, di = _phi_decay(a - ki, dt, ea)
     if a == 0.0:
         return v + drive * dt + je * pe + ji * pi_, de, di
     return drive + ea * ((v - drive) + je * pe + ji * pi_), de, di
