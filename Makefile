@@ -29,6 +29,7 @@ lint: install
 	PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/cython-lint emulator
 
 test: install lint
+	PYTHON=$(PYTHON) ./scripts/ensure-system-deps.sh --test
 	$(BIN)/python -m pytest
 
 # the benchmarks that print the figures quoted in docs/performance.md

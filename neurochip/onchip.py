@@ -47,7 +47,7 @@ from .network import Network
 from .report import RunRecord, record_run
 from .units import format_si, spice_number
 
-__all__ = ["run_on_chip", "with_neuron_circuit", "with_synapse_circuit", "fit_source"]
+__all__ = ["run_on_chip", "run_provenance", "with_neuron_circuit", "with_synapse_circuit", "fit_source"]
 
 
 def run_on_chip(
@@ -117,7 +117,54 @@ def run_on_chip(
         t_ref_s=network.neuron_arrays()["t_ref_s"],
         population_names=[p.name for p in network.populations],
         population_offsets=np.cumsum([0] + sizes[:-1]).astype(np.int64),
+        provenance=run_provenance(network, chip, inputs, seed=seed, duration_s=duration_s, routed=route),
     )
+
+
+def run_provenance(network: Network, chip: ChipSpec, inputs: Sequence[Any], *, seed: int, duration_s: float,
+                   routed: bool) -> dict[str, Any]:
+    """Where a run comes from, JSON-ready: the network's shape, the stimuli, seed and versions.
+
+    Parameters
+    ----------
+    network : Network
+        The network run.
+    chip : ChipSpec
+        The chip it ran on.
+    inputs : sequence of stimuli
+        The run's stimuli.
+    seed : int
+        The emulator's seed.
+    duration_s : float
+        Chip time, s.
+    routed : bool
+        Whether packets were timed through the routers.
+
+    Returns
+    -------
+    dict of str to object
+        ``seed``, ``duration_s``, ``chip``, ``routed``, ``network`` (neurons, synapses, and per
+        population its name, size and neuron model), ``inputs`` (one text per stimulus),
+        ``versions`` (neurochip, numpy, Python).
+    """
+    import platform
+
+    from . import __version__
+
+    pops = [
+        {"name": p.name, "size": p.size,
+         "model": "LIF (delta synapses)" if p.model is None else repr(p.model)}
+        for p in network.populations
+    ]  # fmt: skip
+    return {
+        "seed": int(seed),
+        "duration_s": float(duration_s),
+        "chip": chip.name,
+        "routed": bool(routed),
+        "network": {"n_neurons": network.n_neurons, "n_synapses": int(network.csr().n_synapses), "populations": pops},
+        "inputs": [repr(stim) if len(repr(stim)) <= 200 else repr(stim)[:197] + "..." for stim in inputs],
+        "versions": {"neurochip": __version__, "numpy": np.__version__, "python": platform.python_version()},
+    }
 
 
 def fit_source(fit: Any) -> str:

@@ -99,6 +99,9 @@ class RunRecord:
         (routed, recorded runs).
     peak_queue : ndarray of int64, shape (n_cores, 4), optional
         Most packets queued at once in each link's FIFO (routed runs).
+    provenance : dict of str to object
+        Where the run came from, JSON-ready: seed, network summary, stimuli, software versions
+        (filled by :func:`neurochip.onchip.run_on_chip`; the CLI adds its input files).
 
     Examples
     --------
@@ -147,6 +150,7 @@ class RunRecord:
     drops_by_cause: dict[str, int] = field(default_factory=dict)
     latency_s: dict[str, float] = field(default_factory=dict)
     peak_queue: NDArray[np.int64] | None = None
+    provenance: dict[str, Any] = field(default_factory=dict)
 
     @property
     def n_neurons(self) -> int:
@@ -210,6 +214,7 @@ class RunRecord:
             "routed": bool(self.routed),
             "drops_by_cause": dict(self.drops_by_cause),
             "latency_s": dict(self.latency_s),
+            "provenance": dict(self.provenance),
         }
         arrays = {f"count_{op}": np.asarray(v, dtype=np.float64) for op, v in self.counts.per_core.items()}
         def write(fh: Any) -> None:
@@ -296,11 +301,13 @@ class RunRecord:
             drops_by_cause={k: int(v) for k, v in header.get("drops_by_cause", {}).items()},
             latency_s={k: float(v) for k, v in header.get("latency_s", {}).items()},
             peak_queue=np.array(data["peak_queue"]) if "peak_queue" in data and data["peak_queue"].size else None,
+            provenance=dict(header.get("provenance", {})) if isinstance(header.get("provenance", {}), dict) else {},
         )
 
 
 def record_run(result: Any, mapping: Mapping, *, t_ref_s: NDArray[np.float64], population_names: list[str] | None = None,
-               population_offsets: NDArray[np.int64] | None = None) -> RunRecord:
+               population_offsets: NDArray[np.int64] | None = None,
+               provenance: dict[str, Any] | None = None) -> RunRecord:
     """Count the operations of an emulator run on a mapped chip (see the module doc).
 
     A routed result (one with a ``routing`` attribute) brings the router's own counts, link
@@ -319,6 +326,8 @@ def record_run(result: Any, mapping: Mapping, *, t_ref_s: NDArray[np.float64], p
         Population names in neuron order (default ``["all"]``).
     population_offsets : array_like of int, optional
         First neuron of each population (default ``[0, n_neurons]``).
+    provenance : dict, optional
+        JSON-ready description of where the run came from (kept in the record and its file).
 
     Returns
     -------
@@ -404,6 +413,7 @@ def record_run(result: Any, mapping: Mapping, *, t_ref_s: NDArray[np.float64], p
         external_events=int(result.counters.get("ext_events", 0)),
         population_names=list(names),
         population_offsets=np.asarray(offsets, dtype=np.int64),
+        provenance=dict(provenance or {}),
         **extra,
     )
 

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Make sure the system packages neurochip needs are present on a Debian/Ubuntu machine:
 # ngspice's shared library (the circuit stage), a C compiler and Python headers (the Cython
-# emulator), and venv/pip.  Installs what is missing as root or through sudo; otherwise stops
-# with one message that says what to install.
+# emulator), and venv/pip; with --test also Debian's chromium (the HTML report's headless
+# render test).  Installs what is missing as root or through sudo; otherwise stops with one
+# message that says what to install.
 set -euo pipefail
 PY=${PYTHON:-python3}
 missing=()
@@ -20,6 +21,9 @@ import sysconfig, os, sys
 sys.exit(0 if os.path.exists(os.path.join(sysconfig.get_paths()["include"], "Python.h")) else 1)
 PYEOF
 "$PY" -c 'import ensurepip, venv' 2>/dev/null || missing+=(python3-venv)
+if [ "${1:-}" = "--test" ]; then
+    command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || missing+=(chromium)
+fi
 
 [ ${#missing[@]} -eq 0 ] && exit 0
 
