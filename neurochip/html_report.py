@@ -91,14 +91,23 @@ def _provenance(record: RunRecord) -> str:
 
 def _energy(data: dict[str, Any]) -> str:
     total = float(data["total_joule"]) or 1.0
+    sources: list[str] = []
+
+    def ref(term: str) -> str:  # each source text once, referenced as [n]
+        text = data["price_source"].get(term, "")
+        if text not in sources:
+            sources.append(text)
+        return f"[{sources.index(text) + 1}]"
+
     rows = []
     for op, energy in data["by_operation_joule"].items():
         rows.append([op, f"{data['counts'][op]:,.0f}", _si(data["price_joule"][op], "J"), _si(energy, "J"),
-                     f"{energy / total:.1%}", data["price_source"].get(op, "")])  # fmt: skip
+                     f"{energy / total:.1%}", ref(op)])  # fmt: skip
     rows.append(["static", f"{data['n_cores_powered']} cores x {_si(data['duration_s'], 's')}",
                  _si(data["static_power_per_core_watt"], "W") + "/core", _si(data["static_joule"], "J"),
-                 f"{data['static_joule'] / total:.1%}", data["price_source"].get("static", "")])  # fmt: skip
+                 f"{data['static_joule'] / total:.1%}", ref("static")])  # fmt: skip
     ops = _table(["term", "count", "price", "energy", "share", "price from"], rows, {1, 2, 3, 4})
+    notes = "".join(f"<li>{_e(text)}</li>" for text in sources)
     totals = _table(["quantity", "value"], [
         ["dynamic (activity-proportional)", _si(data["dynamic_joule"], "J")],
         ["static", _si(data["static_joule"], "J")],
@@ -107,7 +116,8 @@ def _energy(data: dict[str, Any]) -> str:
         ["energy per synaptic event", _si(data["energy_per_synaptic_event_joule"], "J")],
         ["external stimulus events (not priced)", f"{int(data['external_events_unpriced']):,}"],
     ], {1})  # fmt: skip
-    return f'<section id="energy"><h2>Energy</h2>{ops}{totals}</section>'
+    return (f'<section id="energy"><h2>Energy</h2>{ops}<p class="note">Price sources:</p>'
+            f'<ol class="note">{notes}</ol>{totals}</section>')
 
 
 def _throughput(data: dict[str, Any]) -> str:
