@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 from conftest import require_or_skip
 
-from neurochip.circuit import SolverSettings, load_circuit, spice_available
+from neurochip.circuit import SolverSettings, SynapseFitOptions, fit_synapse, load_circuit, spice_available
 from neurochip.circuit.fit import FitOptions
 from neurochip.circuit.neuron_synapse import (
     compare_neuron_synapse,
@@ -42,6 +42,9 @@ SOLVER = SolverSettings(max_step_s=1e-6)
 #: weight as the default bias, but linear to 0.3 % in charge up to 0.3/tau instead of 4.4 %
 DPI_PARAMS = {"r_leak": 1e9, "v_thr": 1.75, "v_w": 0.6}
 TOLERANCE = 0.02  # the Must-show: spike times within 2 %
+#: first input after 5 tau_m, once the membrane has settled under the DC bias: an input that
+#: arrives while V still rises can lift it to just V_th, where a spike time is ill-conditioned
+T0 = 5e-3
 
 
 def _spice() -> None:
@@ -115,9 +118,11 @@ def _check(res, name):
 def test_behavioural_pair_spike_times_equal_the_fitted_cuba_lif():
     _spice()
     params = {"q_syn": 2e-12}
-    fits = fit_parts("lif_behavioral_syn", params=params, neuron_options=QUICK_FIT)
+    # a B-source integrator: its charge needs no fine step (the default fit is exact to 1e-4)
+    fits = fit_parts("lif_behavioral_syn", params=params, neuron_options=QUICK_FIT,
+                     synapse_options=SynapseFitOptions(rates_per_tau=()))
     for rate, bias in ((200.0, 3.5e-9), (1000.0, 2.5e-9)):
-        times = np.arange(1e-3, 0.05 - 1e-3, 1 / rate)
+        times = np.arange(T0, 0.05 - 1e-3, 1 / rate)
         res = compare_neuron_synapse("lif_behavioral_syn", times, 0.05, bias_current_amp=bias, params=params,
                                      fits=fits, solver=SOLVER)
         _check(res, f"{rate:g} Hz")
@@ -128,16 +133,18 @@ def test_behavioural_pair_spike_times_equal_the_fitted_cuba_lif():
 @pytest.mark.slow
 def test_dpi_pair_spike_times_equal_the_fitted_cuba_lif_in_the_linear_range():
     _spice()
+    # the regime the comparison is made in: a train at 0.3/tau delivers the single pulse's charge
+    trains = fit_synapse("dpi_synapse", params={"v_thr": 1.75, "v_w": 0.6, "v_post": 0.3},
+                         options=SynapseFitOptions(rates_per_tau=(0.3,)))
+    assert abs(trains.rate_charge_ratio[0] - 1) < 0.01
     neuron_fit, synapse_fit = fits = fit_parts("lif_transistor_dpi", params=DPI_PARAMS, neuron_options=QUICK_FIT)
     rate_linear = 0.3 / synapse_fit.tau_syn_s
-    ratio = synapse_fit.rate_charge_ratio[np.argmin(np.abs(synapse_fit.rates_hz - rate_linear))]
-    assert abs(ratio - 1) < 0.01  # the regime the comparison is made in
     cases = (
-        ("isolated events, 200 Hz", 200.0, 0.45e-9, 0.06),   # each pulse decays (6 tau) before the next
-        ("0.3/tau", rate_linear, 0.3e-9, 0.06),             # each spike integrates two pulses
+        ("isolated events, 200 Hz", 200.0, 0.45e-9, 0.065),   # each pulse decays (6 tau) before the next
+        ("0.3/tau", rate_linear, 0.3e-9, 0.065),           # each spike integrates two pulses
     )
     for name, rate, bias, duration in cases:
-        times = np.arange(1e-3, duration - 1e-3, 1 / rate)
+        times = np.arange(T0, duration - 1e-3, 1 / rate)
         res = compare_neuron_synapse("lif_transistor_dpi", times, duration, bias_current_amp=bias,
                                      params=DPI_PARAMS, fits=fits, solver=SOLVER)
         _check(res, name)

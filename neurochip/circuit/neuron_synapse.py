@@ -51,7 +51,7 @@ from ..models.cuba import Cuba, crossing, membrane
 from ..network import Network, Population, SpikeTimesInput
 from ..units import spice_number
 from . import _ngspice
-from ._synapse_netlist import GMIN_SIEMENS, check_pulses, pulse_pwl
+from ._synapse_netlist import GMIN_SIEMENS, RISE_S, check_pulses
 from .fit import FitOptions, FitResult, fit_lif
 from .netlist import NetlistTemplate, load_circuit
 from .simulate import SolverSettings, detect_spikes
@@ -199,6 +199,24 @@ def _has_pre(text: str) -> bool:
 # SPICE
 
 
+def dense_pulse_pwl(spike_times_s: NDArray[np.float64], width_s: float, amplitude_volt: float,
+                    step_s: float) -> str:
+    """``PWL(...)`` text of AER pulses with a corner every ``step_s`` along each pulse.
+
+    The same pulses as the synapse fitter's (10 ns edges, ``width_s`` at half amplitude), plus
+    intermediate corners on each plateau: ngspice steps to every corner, so the time step stays
+    below ``step_s`` during the pulses only, while the run between them keeps its larger step.
+    The DPI's charge per event needs it: with a 1 µs step it comes out 4 % high.
+    """
+    pts = [(0.0, 0.0)]
+    half = RISE_S / 2
+    n = max(1, math.ceil((width_s - RISE_S) / step_s))
+    for t in spike_times_s:
+        plateau = np.linspace(t + half, t + width_s - half, n + 1)
+        pts += [(t - half, 0.0), *((float(u), amplitude_volt) for u in plateau), (t + width_s + half, 0.0)]
+    return "PWL(" + " ".join(f"{spice_number(t)} {spice_number(v)}" for t, v in pts) + ")"
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class NeuronSynapseTrace:
     """One transient run of a neuron + synapse netlist (SI units; arrays of equal length).
@@ -241,6 +259,7 @@ def simulate_neuron_synapse(
     pulse_width_s: float | None = None,
     pulse_amplitude_volt: float | None = None,
     solver: SolverSettings | None = None,
+    pulse_step_s: float | None = None,
 ) -> NeuronSynapseTrace:
     """Simulate a neuron + synapse netlist under AER pulses on ``pre`` and a DC current into ``in``.
 
@@ -262,6 +281,8 @@ def simulate_neuron_synapse(
     solver : SolverSettings, optional
         ngspice settings; the step is bounded by ``max_step_s``, else the sidecar's hint, else
         ``duration_s / 20000``.  ``gmin`` is 1e-15 S, as for the synapse fit.
+    pulse_step_s : float, optional
+        Largest time step during each pulse (s); default: 1/100 of the pulse width.
 
     Returns
     -------
@@ -285,7 +306,8 @@ def simulate_neuron_synapse(
     body = "\n".join(template.render(values).splitlines()[1:])
     max_step = solver.max_step_s or template.fit_hints.get("max_step_s") or duration_s / 20000
     max_step = min(max_step, duration_s / 200)
-    source = pulse_pwl(times, width, amplitude) if len(times) else "DC 0"
+    step = pulse_step_s or width / 100
+    source = dense_pulse_pwl(times, width, amplitude, step) if len(times) else "DC 0"
     has_vpost = "\nvpost " in "\n" + body.lower()
     analysis = [
         f"VPRE pre 0 {source}",
@@ -555,8 +577,12 @@ def fit_parts(
         The combined netlist.
     params : mapping, optional
         Combined-netlist parameter values (split between the parts).
-    neuron_options, synapse_options : optional
-        Options of :func:`~neurochip.circuit.fit_lif` and :func:`~neurochip.circuit.fit_synapse`.
+    neuron_options : FitOptions, optional
+        Options of :func:`~neurochip.circuit.fit_lif`.
+    synapse_options : SynapseFitOptions, optional
+        Options of :func:`~neurochip.circuit.fit_synapse`; default: single pulses only, with a
+        time step of 1/100 of the pulse width.  At fit_synapse's own default step (the run's
+        duration / 5000, 1.3 µs for the DPI) the DPI's charge per event comes out 5.6 % high.
 
     Returns
     -------
@@ -568,6 +594,10 @@ def fit_parts(
     p = neuron_fit.params
     if "v_post" in parts.synapse.params and "v_post" not in synapse_values:
         synapse_values["v_post"] = 0.5 * (p.v_reset_volt + p.v_th_volt)
+    if synapse_options is None:
+        width = parts.template.fit_hints.get("pulse_width_s") or parts.synapse.fit_hints.get("pulse_width_s", 1e-6)
+        synapse_options = SynapseFitOptions(pulse_width_s=width, rates_per_tau=(),
+                                            solver=SolverSettings(max_step_s=width / 100))
     synapse_fit = fit_synapse(parts.synapse, params=synapse_values, options=synapse_options)
     return neuron_fit, synapse_fit
 
