@@ -11,7 +11,9 @@ both), or, through ``[parts.rename]``, to the part parameter it renames.
 
 1. :func:`~neurochip.circuit.fit_lif` fits the neuron alone (C, g_L, E_L, V_th, V_reset, t_ref);
 2. :func:`~neurochip.circuit.fit_synapse` fits the synapse alone (tau_syn, charge q per event),
-   with ``post`` held at the middle of the neuron's fitted swing (V_reset + V_th) / 2;
+   with ``post`` held at the middle of the neuron's fitted swing (V_reset + V_th) / 2, on single
+   pulses with a time step of 1/100 of the pulse width (the DPI's charge is 5.6 % high at the
+   fitter's default step);
 3. the CUBA LIF (:class:`neurochip.models.Cuba`) takes the fitted neuron, tau_syn, the weight
    w = q / C (V) and the DC bias (plus the synapse's rest current); each AER pulse of width
    :math:`\Delta t` starting at :math:`t_k` is an input event at the pulse centre
@@ -23,7 +25,8 @@ both), or, through ``[parts.rename]``, to the part parameter it renames.
    :class:`~neurochip.network.Network` for :func:`neurochip.emulator.run`, which gives the same
    times (the tests check it to 1e-12; this module sits below the emulator in the layers of
    docs/architecture.md, so it does not call it itself);
-5. ngspice simulates the combined netlist under the same train and DC bias; a SPICE spike is an
+5. ngspice simulates the combined netlist under the same train and DC bias, with a PWL corner
+   every 1/100 pulse width along each pulse (fine steps there only); a SPICE spike is an
    upward crossing of the fitted V_th, re-armed below (V_reset + V_th) / 2.
 
 The errors are reported per spike, as the time difference relative to the SPICE ISI that ends
