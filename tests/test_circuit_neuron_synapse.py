@@ -124,7 +124,7 @@ def test_behavioural_pair_spike_times_equal_the_fitted_cuba_lif():
     for rate, bias in ((200.0, 3.5e-9), (1000.0, 2.5e-9)):
         times = np.arange(T0, 0.05 - 1e-3, 1 / rate)
         res = compare_neuron_synapse("lif_behavioral_syn", times, 0.05, bias_current_amp=bias, params=params,
-                                     fits=fits, solver=SOLVER)
+                                     fits=fits, solver=SOLVER, pulse_step_s=5e-6)
         _check(res, f"{rate:g} Hz")
         assert res.max_rel_isi_error < 0.002  # by construction: both parts are exactly linear
 

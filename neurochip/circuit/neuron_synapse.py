@@ -614,6 +614,7 @@ def compare_neuron_synapse(
     params: Mapping[str, float | str] | None = None,
     fits: tuple[FitResult, SynapseFitResult] | None = None,
     solver: SolverSettings | None = None,
+    pulse_step_s: float | None = None,
 ) -> NeuronSynapseResult:
     """Spike times of a neuron + synapse netlist in SPICE and of the CUBA LIF fitted to its parts.
 
@@ -634,6 +635,9 @@ def compare_neuron_synapse(
         trains without refitting.
     solver : SolverSettings, optional
         ngspice settings of the combined run.
+    pulse_step_s : float, optional
+        Largest step during each AER pulse (s); default 1/100 of the pulse width (see
+        :func:`simulate_neuron_synapse`; a behavioural synapse needs no fine step).
 
     Returns
     -------
@@ -662,6 +666,7 @@ def compare_neuron_synapse(
     trace = simulate_neuron_synapse(
         parts.template, input_times_s, duration_s, bias_current_amp=bias_current_amp, params=params,
         pulse_width_s=width, pulse_amplitude_volt=synapse_fit.pulse_amplitude_volt, solver=solver,
+        pulse_step_s=pulse_step_s,
     )
     spice = trace.spike_times(p.v_th_volt, 0.5 * (p.v_reset_volt + p.v_th_volt))
     events = trace.input_times_s + 0.5 * width
