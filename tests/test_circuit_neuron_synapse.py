@@ -140,7 +140,7 @@ def test_dpi_pair_spike_times_equal_the_fitted_cuba_lif_in_the_linear_range():
     neuron_fit, synapse_fit = fits = fit_parts("lif_transistor_dpi", params=DPI_PARAMS, neuron_options=QUICK_FIT)
     rate_linear = 0.3 / synapse_fit.tau_syn_s
     cases = (
-        ("isolated events, 200 Hz", 200.0, 0.45e-9, 0.065),   # each pulse decays (6 tau) before the next
+        ("isolated events, 200 Hz", 200.0, 0.45e-9, 0.105),   # each pulse decays (6 tau) before the next
         ("0.3/tau", rate_linear, 0.3e-9, 0.065),           # each spike integrates two pulses
     )
     for name, rate, bias, duration in cases:
