@@ -94,6 +94,8 @@ seed = 3
         ('[grid]\n"core.neurons" = [4]\n[random]\n"stimulus.rate_hz" = [1, 2]\n', r"random: a sweep is either a grid"),
         ('[grid]\n"stimulus.rate_hz" = { from = 0, to = 10, num = 3, scale = "log" }\n', r"log range needs"),
         ('[grids]\n', r"unknown table 'grids'"),
+        ('[sweep]\nname = "x"\n', r"spec.toml: nothing to sweep: no \[grid\], \[zip\] or \[random\] table"),
+        ('[sweep]\nname = "x"\n[fixed]\n"core.neurons" = 4\n', r"spec.toml: nothing to sweep"),
         ('[grid]\n"router.link_bandwidth_hz" = ["fast"]\n', r"grid.router.link_bandwidth_hz"),
     ],
 )
