@@ -53,9 +53,12 @@ def test_lif_reads_toml(capsys, tmp_path):
     "argv,status,match",
     [
         (["lif", "--bogus"], 2, "unrecognized arguments: --bogus"),
-        (["lif", "--c-m", "0"], 1, "c_m_farad = 0.0: must be > 0"),
+        (["lif", "--c-m", "0"], 1, "--c-m = '0': must be a finite positive quantity"),
+        (["lif", "--c-m", "-1pF"], 1, "--c-m = '-1pF': must be a finite positive quantity"),
         (["lif", "--current", "3 mV"], 1, "--current = '3 mV': unit 'V' given"),
-        (["lif", "--v-reset", "0.9"], 1, "v_reset_volt = 0.9: must be < v_th_volt"),
+        (["lif", "--v-reset", "0.9"], 1, "--v-reset = 0.9: must be < --v-th"),
+        (["lif", "--points", "0"], 2, "argument --points: 0: must be an integer in 2..10000"),
+        (["lif", "--sigma", "1mV"], 1, "--sigma needs --current"),
     ],
 )
 def test_lif_errors_are_one_line(capsys, argv, status, match):

@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import re
 import sys
 import traceback
 from collections.abc import Sequence
+from typing import Any
 
 from ..errors import NeurochipError
 
@@ -31,7 +33,15 @@ SUBCOMMANDS: dict[str, str] = {
 
 
 class _Parser(argparse.ArgumentParser):
-    """ArgumentParser whose usage errors are one line: ``error: ...`` and exit status 2."""
+    """ArgumentParser whose usage errors are one line: ``error: ...`` and exit status 2.
+
+    A value that starts with a minus sign and a digit (``--current -1nA``, ``--e-leak -70mV``) is
+    a value, not an option: argparse alone takes only plain negative numbers (``-1``) for one.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._negative_number_matcher = re.compile(r"^-\.?\d")
 
     def error(self, message: str) -> None:  # type: ignore[override]
         self.exit(2, f"error: {self.prog}: {message}\n")
@@ -47,6 +57,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"neurochip {__version__}")
     parser.add_argument("--verbose", action="store_true", help="print the traceback of an error (for debugging)")
+    parser.add_argument("-q", "--quiet", action="store_true",
+                        help="no progress display on stderr (it is shown only when stderr is a terminal)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     for module_name in SUBCOMMANDS.values():
         importlib.import_module(module_name).add_parser(sub)
@@ -61,6 +73,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return 2
     verbose = bool(getattr(args, "verbose", False))
+    from ._progress import set_quiet
+
+    set_quiet(bool(getattr(args, "quiet", False)))
     try:
         if getattr(args, "plot", None):
             from ._files import check_plot
