@@ -62,7 +62,21 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     for module_name in SUBCOMMANDS.values():
         importlib.import_module(module_name).add_parser(sub)
+    _describe_all(parser)
     return parser
+
+
+def _describe_all(parser: argparse.ArgumentParser) -> None:
+    """Give every subcommand without a description its one-line help as the description, so that
+    ``neurochip COMMAND --help`` always says what the command does."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            helps = {a.dest: a.help for a in action._choices_actions}
+            for name, child in action.choices.items():
+                if not child.description and helps.get(name):
+                    text = str(helps[name])
+                    child.description = text[0].upper() + text[1:] + "."
+                _describe_all(child)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -72,6 +86,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if getattr(args, "func", None) is None:
         parser.print_help()
         return 2
+    empty = _empty_value(parser, args)
+    if empty is not None:
+        parser.error(f"argument {empty}: empty value")
     verbose = bool(getattr(args, "verbose", False))
     from ._progress import set_quiet
 
@@ -90,6 +107,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("error: interrupted", file=sys.stderr)
         return 130
+
+
+def _empty_value(parser: argparse.ArgumentParser, args: argparse.Namespace) -> str | None:
+    """The flag given an empty string (``--plot ""``), which no option accepts; None if none was.
+
+    An empty value would otherwise read as "not given" (``if args.plot``) and be silently ignored.
+    """
+    dests = {k for k, v in vars(args).items() if v == "" or (isinstance(v, list) and "" in v)}
+    if not dests:
+        return None
+    stack = [parser]
+    while stack:
+        p = stack.pop()
+        for action in p._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                stack.extend(action.choices.values())
+            elif action.dest in dests:
+                return action.option_strings[-1] if action.option_strings else action.metavar or action.dest
+    return sorted(dests)[0]
 
 
 def _describe(exc: BaseException) -> str:

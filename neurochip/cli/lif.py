@@ -64,7 +64,9 @@ def params_from_args(args: argparse.Namespace) -> lif.LIFParams:
     field names of :class:`~neurochip.lif.LIFParams`.
     """
     if getattr(args, "config", None):
-        check_input_file(args.config, "--config", text=True, what="a TOML file with a [lif] table")
+        path = check_input_file(args.config, "--config", text=True, what="a TOML file with a [lif] table")
+        if not path.read_text(encoding="utf-8").strip():
+            raise ConfigError(f"--config {args.config}: the file is empty; expected a TOML file with a [lif] table")
     base = lif.LIFParams.from_toml(args.config).to_dict() if getattr(args, "config", None) else lif.LIFParams().to_dict()
     overrides: dict[str, Any] = {}
     for flag, (field, unit) in _PARAM_FLAGS.items():

@@ -72,7 +72,8 @@ def _refuse(args: argparse.Namespace, flags: dict[str, str], use: str) -> None:
     from ..errors import ConfigError
 
     for dest, flag in flags.items():
-        if getattr(args, dest) not in (None, False):
+        value = getattr(args, dest)
+        if value is not None and value is not False:  # `--workers 0` is given (and 0 == False)
             raise ConfigError(f"{flag}: not used by {use}")
 
 
@@ -151,6 +152,11 @@ def _plot(args: argparse.Namespace, table: str) -> int:
         raise ConfigError(f"{table}: no point succeeded ({len(rows)} rows, all failed): nothing to plot"
                           if rows else f"{table}: the table has no rows: nothing to plot")
     kind = args.kind
+    # a flag that the chosen kind does not draw is an error, not silently ignored
+    unused = {"xy": ("label",), "pareto": ("logx", "logy"), "energy": ("y", "label", "logx", "logy")}
+    for dest in unused.get(kind, unused["energy"]):
+        if getattr(args, dest) is not None and getattr(args, dest) is not False:
+            raise ConfigError(f"{_PLOT_ONLY[dest]}: not used by `sweep plot --kind {kind}`")
     front: list[dict[str, Any]] | None = None
     if kind == "xy":
         if not (args.x and args.y):
