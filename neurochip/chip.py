@@ -91,6 +91,13 @@ def _check_float(obj: Any, name: str, *, positive: bool = False) -> None:
     object.__setattr__(obj, name, value)
 
 
+#: The largest mesh a spec may describe.  Mapping keeps dense core-by-core tables (8 bytes per
+#: pair of cores: 0.5 GB at this size), so a typo such as ``width = 100000`` must stop here with a
+#: clear error, not in a MemoryError after the network is read.  TrueNorth, the largest preset,
+#: has 4,096 cores.
+MAX_CORES = 8192
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class MeshSpec:
     """A ``width`` x ``height`` 2-D mesh of cores (core ``(x, y)`` has index ``y * width + x``).
@@ -100,12 +107,12 @@ class MeshSpec:
     width : int
         Cores along x (east-west), >= 1.
     height : int
-        Cores along y (north-south), >= 1.
+        Cores along y (north-south), >= 1; ``width * height`` at most :data:`MAX_CORES`.
 
     Raises
     ------
     InvalidParameterError
-        If either is not an integer or is < 1.
+        If either is not an integer or is < 1, or the mesh has more than :data:`MAX_CORES` cores.
 
     Examples
     --------
@@ -123,6 +130,9 @@ class MeshSpec:
     def __post_init__(self) -> None:
         _check_int("width", self.width, 1)
         _check_int("height", self.height, 1)
+        if self.width * self.height > MAX_CORES:
+            raise InvalidParameterError.of("width", self.width, f"with height = {self.height}: {self.width * self.height:,} "
+                                           f"cores, more than the {MAX_CORES:,} a mesh may have")
 
     @property
     def n_cores(self) -> int:

@@ -25,7 +25,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from .errors import InvalidParameterError
+from .errors import ConfigError, InvalidParameterError
 
 __all__ = ["Outcome", "fan_out"]
 
@@ -72,6 +72,7 @@ def fan_out(
     progress: bool = True,
     description: str = "running",
     on_result: Callable[[Outcome], None] | None = None,
+    connect_timeout_s: float = 5.0,
 ) -> list[Outcome]:
     """Apply ``func`` to every item, in parallel worker processes.
 
@@ -88,12 +89,15 @@ def fan_out(
         Worker processes of the local cluster, ≥ 0 (default: the CPU count, at most one per
         item); 0 runs serially in this process, without Dask.
     progress : bool
-        Show a progress bar (rich) on the terminal.
+        Show a progress bar (rich) on stderr, when stderr is a terminal (never on stdout, which
+        may carry JSON).
     description : str
         Label of the progress bar.
     on_result : callable, optional
         Called in this process with each :class:`Outcome` as soon as it completes (in
         completion order), e.g. to stream results to disk.
+    connect_timeout_s : float
+        How long to wait for ``scheduler`` to answer before giving up (s, default 5).
 
     Returns
     -------
@@ -105,6 +109,8 @@ def fan_out(
     ------
     InvalidParameterError
         When ``n_workers`` is negative.
+    ConfigError
+        When ``scheduler`` does not answer within ``connect_timeout_s`` (nothing has run then).
 
     Examples
     --------
@@ -136,7 +142,11 @@ def fan_out(
             )
             client = Client(cluster)
         else:
-            client = Client(scheduler)
+            try:
+                client = Client(scheduler, timeout=connect_timeout_s)
+            except (OSError, TimeoutError, ValueError) as exc:
+                raise ConfigError(f"cannot reach the Dask scheduler at {scheduler} within {connect_timeout_s:g} s "
+                                  f"({type(exc).__name__}); is it running?") from None
         try:
             futures = client.map(_guarded, [func] * len(items), items, range(len(items)), pure=False)
             results: dict[int, Outcome] = {}
@@ -180,10 +190,12 @@ def _serial(
 
 
 class _Bar:
-    """A rich progress bar, or nothing."""
+    """A rich progress bar on stderr when it is a terminal, or nothing."""
 
     def __init__(self, enabled: bool, description: str, total: int):
-        self.enabled = enabled
+        import sys
+
+        self.enabled = enabled and sys.stderr.isatty()
         self.description = description
         self.total = total
         self._progress: Any = None
@@ -191,10 +203,12 @@ class _Bar:
 
     def __enter__(self) -> _Bar:
         if self.enabled:
+            from rich.console import Console
             from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
             self._progress = Progress(
-                "[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(), TimeElapsedColumn()
+                "[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                console=Console(stderr=True),
             )
             self._progress.start()
             self._task = self._progress.add_task(self.description, total=self.total)

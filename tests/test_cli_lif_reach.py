@@ -35,7 +35,7 @@ def test_prc_table_and_subthreshold_error(capsys):
     code, out, _ = run_cli(capsys, "lif", "prc", "--phases", "5")
     assert code == 0 and "closed form" in out and "max |closed form - emulator|" in out
     code, _, err = run_cli(capsys, "lif", "prc", "--current", "0.1nA")
-    assert code == 1 and "not above rheobase" in err
+    assert code == 1 and "--current = '0.1nA': must be above the rheobase 500 pA" in err
 
 
 def test_channel_noise_json(capsys):

@@ -69,6 +69,14 @@ def test_info_errors(tmp_path, capsys):
     assert "missing.npz: file not found" in capsys.readouterr().err
     save_network(_net(), tmp_path / "net.npz")
     assert main(["network", "info", str(tmp_path / "net.npz"), "--rates", "E=5,X=3"]) == 1
-    assert "population 'X' is not in the network" in capsys.readouterr().err
+    assert "--rates: no population 'X'; the network's populations are E, I" in capsys.readouterr().err
+    assert main(["network", "info", str(tmp_path / "net.npz"), "--rates", "E=5"]) == 1
+    assert "--rates: no rate for 'I'" in capsys.readouterr().err
+    refractory = Network(populations=(Population(name="E", size=4, params=P.replace(t_ref_s=2e-3)),), seed=1)
+    save_network(refractory, tmp_path / "ref.npz")
+    assert main(["network", "info", str(tmp_path / "ref.npz"), "--rates", "1MHz"]) == 1
+    assert "--rates = 1 MHz: above the ceiling 1/t_ref = 500 Hz of population 'E'" in capsys.readouterr().err
+    assert main(["network", "info", str(tmp_path / "net.npz"), "--dt", "1ms"]) == 1
+    assert "--dt: applies to NIR graphs only" in capsys.readouterr().err
     assert main(["network", "info", str(tmp_path / "net.npz"), "--rates", "fast"]) == 1
     assert "--rates" in capsys.readouterr().err

@@ -94,6 +94,8 @@ seed = 3
         ('[grid]\n"core.neurons" = [4]\n[random]\n"stimulus.rate_hz" = [1, 2]\n', r"random: a sweep is either a grid"),
         ('[grid]\n"stimulus.rate_hz" = { from = 0, to = 10, num = 3, scale = "log" }\n', r"log range needs"),
         ('[grids]\n', r"unknown table 'grids'"),
+        ('[sweep]\nname = "x"\n', r"spec.toml: nothing to sweep: no \[grid\], \[zip\] or \[random\] table"),
+        ('[sweep]\nname = "x"\n[fixed]\n"core.neurons" = 4\n', r"spec.toml: nothing to sweep"),
         ('[grid]\n"router.link_bandwidth_hz" = ["fast"]\n', r"grid.router.link_bandwidth_hz"),
     ],
 )
@@ -303,3 +305,43 @@ def test_a_sweep_on_an_existing_scheduler(tmp_path):
         s = run_sweep(spec, tmp_path / "remote.csv", scheduler=cluster.scheduler_address, progress=False)
     assert s.ran == 12 and not s.failed
     assert _strip_wall(read_table(tmp_path / "remote.csv")) == _strip_wall(read_table(tmp_path / "serial.csv"))
+
+
+# every point fails: 100 neurons cannot fit one core of 4 neurons
+FAILING = """
+[fixed]
+"network.n_exc" = 80
+"network.n_inh" = 20
+"mesh.width" = 1
+"mesh.height" = 1
+"core.neurons" = 4
+"run.duration_s" = "5 ms"
+[grid]
+"stimulus.rate_hz" = [1e4, 2e4]
+"""
+
+
+def test_a_sweep_where_every_point_failed_exits_1_and_its_table_cannot_be_plotted(tmp_path, capsys):
+    spec = _write(tmp_path, FAILING)
+    table = tmp_path / "t.csv"
+    assert main(["sweep", str(spec), "--workers", "0", "-o", str(table)]) == 1
+    out, err = capsys.readouterr()
+    assert "2 run (0 circuit fits), 2 failed" in out
+    assert err.startswith("error: sweep sweep: all 2 points run failed (point 0: ") and len(err.splitlines()) == 1
+    assert [r["status"] for r in read_table(table)] == ["error", "error"]  # the failures are kept
+    assert main(["sweep", "plot", str(table), "--kind", "rate", "-o", str(tmp_path / "p.png")]) == 1
+    assert "no point succeeded (2 rows, all failed): nothing to plot" in capsys.readouterr().err
+    assert not (tmp_path / "p.png").exists()
+
+
+def test_an_unreachable_scheduler_fails_fast_naming_it_and_writes_no_table(tmp_path, capsys):
+    import time
+
+    spec = _write(tmp_path, SPEC.format(w=4))
+    t0 = time.perf_counter()
+    code = main(["sweep", str(spec), "--scheduler", "tcp://127.0.0.1:9", "-o", str(tmp_path / "t.csv")])
+    assert time.perf_counter() - t0 < 20  # the connection gives up after 5 s, not dask's 30 s
+    err = capsys.readouterr().err
+    assert code == 1 and err.startswith("error: cannot reach the Dask scheduler at tcp://127.0.0.1:9 within 5 s")
+    assert len(err.splitlines()) == 1
+    assert not (tmp_path / "t.csv").exists()  # no header-only table

@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import re
 import sys
 import traceback
 from collections.abc import Sequence
+from typing import Any
 
 from ..errors import NeurochipError
 
@@ -32,7 +34,15 @@ SUBCOMMANDS: dict[str, str] = {
 
 
 class _Parser(argparse.ArgumentParser):
-    """ArgumentParser whose usage errors are one line: ``error: ...`` and exit status 2."""
+    """ArgumentParser whose usage errors are one line: ``error: ...`` and exit status 2.
+
+    A value that starts with a minus sign and a digit (``--current -1nA``, ``--e-leak -70mV``) is
+    a value, not an option: argparse alone takes only plain negative numbers (``-1``) for one.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._negative_number_matcher = re.compile(r"^-\.?\d")
 
     def error(self, message: str) -> None:  # type: ignore[override]
         self.exit(2, f"error: {self.prog}: {message}\n")
@@ -48,10 +58,26 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"neurochip {__version__}")
     parser.add_argument("--verbose", action="store_true", help="print the traceback of an error (for debugging)")
+    parser.add_argument("-q", "--quiet", action="store_true",
+                        help="no progress display on stderr (it is shown only when stderr is a terminal)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     for module_name in SUBCOMMANDS.values():
         importlib.import_module(module_name).add_parser(sub)
+    _describe_all(parser)
     return parser
+
+
+def _describe_all(parser: argparse.ArgumentParser) -> None:
+    """Give every subcommand without a description its one-line help as the description, so that
+    ``neurochip COMMAND --help`` always says what the command does."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            helps = {a.dest: a.help for a in action._choices_actions}
+            for name, child in action.choices.items():
+                if not child.description and helps.get(name):
+                    text = str(helps[name])
+                    child.description = text[0].upper() + text[1:] + "."
+                _describe_all(child)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -61,7 +87,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     if getattr(args, "func", None) is None:
         parser.print_help()
         return 2
+    empty = _empty_value(parser, args)
+    if empty is not None:
+        parser.error(f"argument {empty}: empty value")
     verbose = bool(getattr(args, "verbose", False))
+    from ._progress import set_quiet
+
+    set_quiet(bool(getattr(args, "quiet", False)))
     try:
         if getattr(args, "plot", None):
             from ._files import check_plot
@@ -76,6 +108,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("error: interrupted", file=sys.stderr)
         return 130
+
+
+def _empty_value(parser: argparse.ArgumentParser, args: argparse.Namespace) -> str | None:
+    """The flag given an empty string (``--plot ""``), which no option accepts; None if none was.
+
+    An empty value would otherwise read as "not given" (``if args.plot``) and be silently ignored.
+    """
+    dests = {k for k, v in vars(args).items() if v == "" or (isinstance(v, list) and "" in v)}
+    if not dests:
+        return None
+    stack = [parser]
+    while stack:
+        p = stack.pop()
+        for action in p._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                stack.extend(action.choices.values())
+            elif action.dest in dests:
+                return action.option_strings[-1] if action.option_strings else action.metavar or action.dest
+    return sorted(dests)[0]
 
 
 def _describe(exc: BaseException) -> str:

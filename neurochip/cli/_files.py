@@ -9,6 +9,7 @@ command's inputs.  A suffix is required only where it chooses the format: a ``--
 
 from __future__ import annotations
 
+import argparse
 import math
 import os
 from collections.abc import Callable, Iterable
@@ -17,7 +18,7 @@ from typing import Any
 
 from .._io import atomic_path, check_input_file, check_output_path
 from ..errors import ConfigError, InvalidParameterError
-from ..units import parse_quantity
+from ..units import format_si, parse_quantity
 
 # the formats matplotlib writes, chosen by the suffix
 PLOT_SUFFIXES = (".png", ".pdf", ".svg", ".jpg", ".jpeg", ".eps", ".ps", ".tif", ".tiff", ".webp")
@@ -75,12 +76,86 @@ def check_circuit(name: str) -> list[str]:
     return files
 
 
-def quantity(text: str, unit: str, flag: str, *, positive: bool = False) -> float:
-    """A quantity flag (``"20 ms"``) as a finite float, > 0 when ``positive``; else a ConfigError."""
+#: The largest magnitude any flag of a unit accepts: beyond it a value is absurd for a neuromorphic
+#: circuit or chip (a typo, or a fuzzer's 1e300), and is refused before it reaches an engine that
+#: would run for ever or overflow.  docs/cli.md lists them.
+CEILING: dict[str, float] = {
+    "s": 1e5, "V": 100.0, "A": 1.0, "F": 1.0, "Ohm": 1e15, "S": 1e3, "Hz": 1e9, "C": 1.0, "": 1e12,
+}  # fmt: skip
+
+
+def quantity(
+    text: str,
+    unit: str,
+    flag: str,
+    *,
+    positive: bool = False,
+    nonnegative: bool = False,
+    high: float | None = None,
+    why: str = "",
+) -> float:
+    """A quantity flag (``"20 ms"``) as a finite float in SI units; else a ConfigError naming the flag.
+
+    ``positive`` asks for > 0, ``nonnegative`` for >= 0; the magnitude is at most ``high``
+    (default :data:`CEILING` of the unit), and ``why`` says where that bound comes from.
+    """
     try:
         value = parse_quantity(text, unit=unit, name=flag)
     except InvalidParameterError as exc:
         raise ConfigError(str(exc)) from None
     if not math.isfinite(value) or (positive and value <= 0):
         raise ConfigError(f"{flag} = {text!r}: must be a finite {'positive ' if positive else ''}quantity")
+    if nonnegative and value < 0:
+        raise ConfigError(f"{flag} = {text!r}: must be >= 0")
+    limit = CEILING.get(unit, CEILING[""]) if high is None else high
+    if abs(value) > limit:
+        raise ConfigError(f"{flag} = {text!r}: must be at most {format_si(limit, unit)} in magnitude"
+                          + (f" ({why})" if why else ""))
     return value
+
+
+def quantity_list(text: str, unit: str, flag: str, **bounds: Any) -> list[float]:
+    """A comma-separated list of quantities, each checked as :func:`quantity`; at least one."""
+    parts = [t.strip() for t in text.split(",")]
+    if not text.strip() or not all(parts):
+        raise ConfigError(f"{flag} = {text!r}: expected one or more quantities separated by commas")
+    return [quantity(t, unit, flag, **bounds) for t in parts]
+
+
+def integer(low: int, high: int) -> Callable[[str], int]:
+    """An argparse ``type``: an integer in ``low..high`` (a bad one is a usage error naming the flag)."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text.strip())
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r}: expected an integer in {low}..{high}") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"{value}: must be an integer in {low}..{high}")
+        return value
+
+    parse.__name__ = "integer"
+    return parse
+
+
+def real(low: float, high: float, *, open_low: bool = False) -> Callable[[str], float]:
+    """An argparse ``type``: a finite number in ``[low, high]`` (``(low, high]`` when ``open_low``)."""
+    left = "(" if open_low else "["
+
+    def parse(text: str) -> float:
+        try:
+            value = float(text.strip())
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r}: expected a number in {left}{low:g}, {high:g}]") from None
+        if not (math.isfinite(value) and (low < value if open_low else low <= value) and value <= high):
+            raise argparse.ArgumentTypeError(f"{text}: must be a number in {left}{low:g}, {high:g}]")
+        return value
+
+    parse.__name__ = "number"
+    return parse
+
+
+#: ``--seed``: any integer a numpy Generator accepts (and a C ``uint64`` holds)
+SEED = integer(0, 2**63 - 1)
+#: ``--workers``: worker processes (0: serial, no Dask)
+WORKERS = integer(0, 1024)

@@ -16,12 +16,14 @@ _UNITS = {"joule": "J", "watt": "W", "s": "s", "hz": "Hz"}
 def add_parser(sub: Any) -> None:
     p = sub.add_parser("chip", help="chip presets and specs", description="List chip presets or show one spec.")
     csub = p.add_subparsers(dest="chip_command", metavar="ACTION", required=True, parser_class=type(p))
-    pl = csub.add_parser("list", help="the presets shipped with neurochip")
-    pl.add_argument("--json", action="store_true", help="print JSON")
+    pl = csub.add_parser("list", help="the presets shipped with neurochip",
+                         description="List the chip presets shipped with neurochip: mesh, cores, neurons.")
+    pl.add_argument("--json", action="store_true", help="print JSON instead of tables")
     pl.set_defaults(func=run_list)
-    ps = csub.add_parser("show", help="one chip spec: a preset name or a TOML file")
-    ps.add_argument("chip", metavar="NAME|FILE")
-    ps.add_argument("--json", action="store_true", help="print JSON")
+    ps = csub.add_parser("show", help="one chip spec: a preset name or a TOML file",
+                         description="Show one chip spec (mesh, core, router, energy), each number with its source.")
+    ps.add_argument("chip", metavar="NAME|FILE", help="a preset name (see `chip list`) or a chip spec TOML file")
+    ps.add_argument("--json", action="store_true", help="print JSON instead of tables")
     ps.set_defaults(func=run_show)
 
 

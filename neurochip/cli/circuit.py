@@ -11,7 +11,9 @@ import numpy as np
 from .._display import print_json, print_table, save_figure
 from ..errors import ConfigError
 from ..units import format_si
-from ._files import check_circuit, check_plot, quantity, write_plot
+from ._files import SEED, WORKERS, check_circuit, check_plot, integer, quantity, write_plot
+from ._progress import enabled as progress_enabled
+from ._progress import working
 
 
 def add_parser(sub: Any) -> None:
@@ -22,37 +24,48 @@ def add_parser(sub: Any) -> None:
     )
     csub = p.add_subparsers(dest="circuit_command", metavar="ACTION")
 
-    q = csub.add_parser("list", help="the shipped netlist templates and their parameters")
-    q.add_argument("--json", action="store_true", help="print JSON")
+    q = csub.add_parser("list", help="the shipped netlist templates and their parameters",
+                        description="List the shipped circuits: kind (neuron or synapse), parameters and defaults.")
+    q.add_argument("--json", action="store_true", help="print JSON instead of tables")
     q.set_defaults(func=run_list)
 
-    q = csub.add_parser("simulate", help="one transient run under a constant current")
+    q = csub.add_parser("simulate", help="one transient run under a constant current",
+                        description="One ngspice transient run of a neuron netlist under a constant input current: "
+                        "spike times, mean ISI, supply power and energy per ISI.")
     q.add_argument("circuit", metavar="NAME|FILE", help="shipped circuit name or a netlist file")
-    q.add_argument("--current", required=True, metavar="A", help="input current, e.g. 2nA")
-    q.add_argument("--duration", required=True, metavar="s", help="simulated time, e.g. 20ms")
+    q.add_argument("--current", required=True, metavar="A", help="input current, e.g. 2nA (|I| <= 1 A)")
+    q.add_argument("--duration", required=True, metavar="s", help="simulated time, e.g. 20ms (> 0, at most 1 s)")
     _add_set_flag(q)
     q.add_argument("--plot", metavar="FILE.png", help="plot the membrane and supply traces")
     q.add_argument("--json", action="store_true", help="print JSON (key spike_times_s)")
     q.set_defaults(func=run_simulate)
 
-    q = csub.add_parser("fit", help="characterise a netlist: LIF parameters of a neuron, tau and q of a synapse")
+    q = csub.add_parser("fit", help="characterise a netlist: LIF parameters of a neuron, tau and q of a synapse",
+                        description="Fit LIF parameters to a neuron netlist (an f-I sweep in ngspice), or the "
+                        "exponential synapse to a synapse netlist; with energy per spike/event and static power.")
     q.add_argument("circuit", metavar="NAME|FILE", help="shipped circuit name or a netlist file")
     _add_set_flag(q)
-    q.add_argument("--points", type=int, default=8, help="currents in the suprathreshold sweep (default 8)")
+    q.add_argument("--points", type=integer(3, 100), default=8, metavar="N",
+                   help="currents in the suprathreshold sweep of a neuron, 3..100 (default 8)")
     q.add_argument("--plot", metavar="FILE.png",
                    help="SPICE f-I points over the fitted LIF curve (synapse: SPICE current over the fit)")
     q.add_argument("-o", "--output", metavar="FILE.toml", help="write the fitted LIF parameters")
-    q.add_argument("--json", action="store_true", help="print JSON")
+    q.add_argument("--json", action="store_true", help="print JSON instead of tables")
     q.set_defaults(func=run_fit)
 
-    q = csub.add_parser("montecarlo", help="mismatch samples, each fitted: a distribution of LIF parameters")
+    q = csub.add_parser("montecarlo", help="mismatch samples, each fitted: a distribution of LIF parameters",
+                        description="Draw device mismatch (threshold shifts) for a neuron netlist with a [mismatch] "
+                        "declaration, fit every sample on Dask, and save the samples (.npz).")
     q.add_argument("circuit", metavar="NAME|FILE", help="circuit with a [mismatch] declaration")
-    q.add_argument("-n", type=int, default=100, help="number of samples (default 100)")
-    q.add_argument("-o", "--output", required=True, metavar="FILE.npz", help="where to write the samples")
-    q.add_argument("--seed", type=int, default=0, help="seed of the draw (default 0)")
-    q.add_argument("--scheduler", metavar="ADDRESS", help="an existing Dask scheduler (default: local processes)")
-    q.add_argument("--workers", type=int, help="local worker processes (default: CPU count; 0 = serial)")
-    q.add_argument("--json", action="store_true", help="print JSON")
+    q.add_argument("-n", type=integer(1, 100_000), default=100, metavar="N",
+                   help="number of samples, 1..100000 (default 100)")
+    q.add_argument("-o", "--output", required=True, metavar="FILE.npz",
+                   help="where to write the samples (an .npz archive, written exactly as named)")
+    q.add_argument("--seed", type=SEED, default=0, metavar="S", help="seed of the draw (default 0)")
+    q.add_argument("--scheduler", metavar="ADDRESS",
+                   help="an existing Dask scheduler, tcp://host:8786 (default: local processes); must answer within 5 s")
+    q.add_argument("--workers", type=WORKERS, metavar="N", help="local worker processes (default: CPU count; 0 = serial)")
+    q.add_argument("--json", action="store_true", help="print JSON instead of tables")
     q.set_defaults(func=run_montecarlo)
 
 
@@ -63,14 +76,49 @@ def _add_set_flag(q: argparse.ArgumentParser) -> None:
     )
 
 
-def _overrides(items: list[str]) -> dict[str, str]:
-    out = {}
+# units of a netlist parameter that must be > 0 (a capacitance, a resistance, a time, a charge)
+# and that must be >= 0 (a bias or tail current drawn from the supply)
+_POSITIVE_UNITS = ("F", "Ohm", "s", "C")
+_NONNEGATIVE_UNITS = ("A",)
+
+
+def _overrides(items: list[str], circuit: str | None = None) -> dict[str, float | str]:
+    """``--set NAME=VALUE`` flags as a dict; with ``circuit``, each checked against its declaration.
+
+    A value is parsed in the declared unit and must be finite and physical: a capacitance,
+    resistance, time or charge > 0, a current >= 0, a voltage inside the supply range
+    ``0 .. vdd`` (a mismatch shift ``dvt_*`` within ``± vdd``), ``vdd`` itself > 0.
+    """
+    out: dict[str, float | str] = {}
     for item in items:
         name, sep, value = item.partition("=")
         if not sep or not name.strip():
             raise ConfigError(f"--set {item!r}: expected NAME=VALUE")
         out[name.strip()] = value.strip()
-    return out
+    if circuit is None or not out:
+        return out
+    from ..circuit import load_circuit
+
+    decls = load_circuit(circuit).params
+    for name in out:
+        if name not in decls:
+            raise ConfigError(f"--set {name}=...: {circuit} has no parameter {name!r}; declared: {', '.join(decls)}")
+    checked: dict[str, float | str] = {}
+    for name, text in out.items():
+        unit = decls[name].unit
+        flag = f"--set {name}"
+        checked[name] = quantity(str(text), unit, flag, positive=unit in _POSITIVE_UNITS or name == "vdd",
+                                 nonnegative=unit in _NONNEGATIVE_UNITS)
+    vdd = float(checked.get("vdd", decls["vdd"].default if "vdd" in decls else math.nan))
+    if math.isfinite(vdd):
+        for name, value in checked.items():
+            if decls[name].unit != "V" or name == "vdd":
+                continue
+            low = -vdd if name.startswith("dvt_") else 0.0
+            if not low <= float(value) <= vdd:
+                raise ConfigError(f"--set {name}={out[name]}: outside the supply range {format_si(low, 'V')} .. "
+                                  f"{format_si(vdd, 'V')} (vdd) of {circuit}; a bias or node voltage must lie inside it")
+    return checked
 
 
 def run_list(args: argparse.Namespace) -> int:
@@ -103,10 +151,13 @@ def run_simulate(args: argparse.Namespace) -> int:
     from ..plots import plot_trace
 
     current = quantity(args.current, "A", "--current")
-    duration = quantity(args.duration, "s", "--duration", positive=True)
+    duration = quantity(args.duration, "s", "--duration", positive=True, high=1.0,
+                        why="ngspice resolves each spike; longer runs take hours")
     check_plot(args.plot, inputs=check_circuit(args.circuit))
+    overrides = _overrides(args.set, args.circuit)
     _neuron_only(args.circuit, "simulate")
-    trace = simulate(args.circuit, current, duration, params=_overrides(args.set))
+    with working(f"simulating {args.circuit} in ngspice", size=f"{format_si(duration, 's')} of circuit time"):
+        trace = simulate(args.circuit, current, duration, params=overrides)
     spikes = detect_spikes(trace.time_s, trace.v_mem_volt)
     isis = np.diff(spikes)
     report: dict[str, Any] = {
@@ -147,13 +198,14 @@ def run_fit(args: argparse.Namespace) -> int:
     from ..plots import plot_fit
 
     inputs = check_circuit(args.circuit)
-    overrides = _overrides(args.set)
+    overrides = _overrides(args.set, args.circuit)
     check_plot(args.plot, inputs=inputs)
     if args.output:
         check_output_path(args.output, inputs=inputs)
     if circuit_kind(args.circuit) == "synapse":
-        return run_fit_synapse(args)
-    res = fit_lif(args.circuit, params=overrides, options=FitOptions(n_sweep=args.points))
+        return run_fit_synapse(args, overrides)
+    with working(f"fitting {args.circuit} in ngspice", size=f"rheobase bisection + {args.points} currents"):
+        res = fit_lif(args.circuit, params=overrides, options=FitOptions(n_sweep=args.points))
     if args.output:
         atomic_write(args.output, lambda fh: fh.write(res.params.to_toml()), text=True)
     if args.plot:
@@ -201,13 +253,14 @@ def print_fit(res: Any) -> None:
     print_table("sweep", ["current", "ISI SPICE", "ISI LIF", "error"], rows)
 
 
-def run_fit_synapse(args: argparse.Namespace) -> int:
+def run_fit_synapse(args: argparse.Namespace, overrides: dict[str, float | str]) -> int:
     """``circuit fit`` of a circuit whose sidecar declares ``kind = "synapse"``."""
     from ..circuit import fit_synapse
 
     if args.output:
         raise ConfigError("-o writes LIF parameters; for a synapse, save the fit with --json")
-    res = fit_synapse(args.circuit, params=_overrides(args.set))
+    with working(f"fitting {args.circuit} in ngspice", size="a single pulse and pulse trains at several rates"):
+        res = fit_synapse(args.circuit, params=overrides)
     if args.plot:
         write_plot(args.plot, lambda tmp: plot_synapse_fit(res, tmp))
     if args.json:
@@ -293,14 +346,11 @@ def run_montecarlo(args: argparse.Namespace) -> int:
     from ..circuit.montecarlo import run_montecarlo as mc
 
     # the output is checked before the first sample runs: a bad -o must not cost the whole run
-    if args.n < 1:
-        raise ConfigError(f"-n {args.n}: must be >= 1")
-    if args.workers is not None and args.workers < 0:
-        raise ConfigError(f"--workers {args.workers}: must be >= 0")
+    # (-n, --seed and --workers are checked by their argparse types)
     check_output_path(args.output, inputs=check_circuit(args.circuit))
     _neuron_only(args.circuit, "montecarlo")
     res = mc(args.circuit, args.n, seed=args.seed, scheduler=args.scheduler, n_workers=args.workers,
-             progress=not args.json)
+             progress=progress_enabled())
     res.save(args.output)
     summary = res.summary()
     if args.json:

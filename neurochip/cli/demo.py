@@ -41,7 +41,8 @@ from .lif import _print_report, plot_fi
 def add_parser(sub: Any) -> None:
     p = sub.add_parser("demo", help="run the whole pipeline on built-in defaults")
     p.add_argument("-o", "--out", default="demo-output", metavar="DIR", help="folder for files and plots (default demo-output)")
-    p.add_argument("--duration", default="0.05", metavar="SECONDS", help="chip time to emulate (default 0.05 s)")
+    p.add_argument("--duration", default="50ms", metavar="s",
+                   help="chip time to emulate, SI prefixes accepted (default 50ms)")
     p.set_defaults(func=run)
 
 
@@ -52,7 +53,7 @@ def _step(n: int, text: str) -> float:
 
 def run(args: argparse.Namespace) -> int:
     t_start = time.perf_counter()
-    duration = quantity(args.duration, "s", "--duration", positive=True)
+    duration = quantity(args.duration, "s", "--duration", positive=True, high=3600.0, why="one hour of chip time")
     out = _check_out_dir(args.out)
     with _staging(out) as stage:
         _pipeline(stage, duration, out)

@@ -9,6 +9,7 @@ and from the studies in :mod:`neurochip.studies`.
 from __future__ import annotations
 
 import argparse
+import inspect
 import math
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -20,8 +21,9 @@ from .. import lif
 from .._display import print_json, print_table, pyplot, save_figure
 from .._io import atomic_path, check_input_file, check_output_path
 from ..errors import ConfigError, InvalidParameterError
-from ..units import format_si, parse_quantity
-from ._files import check_plot
+from ..units import format_si
+from ._files import SEED, check_plot, integer, quantity, quantity_list, real
+from ._progress import working
 
 # flag -> (LIFParams field, unit)
 _PARAM_FLAGS = {
@@ -51,25 +53,44 @@ def add_param_flags(parser: argparse.ArgumentParser, *, inherit: bool = False) -
         group.add_argument(flag, metavar=unit, dest=field, help=f"{field}{hint}", **extra)
 
 
+# flags whose quantity must be > 0 (a capacitance, a conductance, a resistance) or >= 0 (t_ref)
+_POSITIVE = {"--c-m", "--g-leak", "--r-leak"}
+
+
 def params_from_args(args: argparse.Namespace) -> lif.LIFParams:
-    """LIFParams from ``--config`` then the individual flags (flags win)."""
-    if args.config:
-        check_input_file(args.config, "--config", text=True, what="a TOML file with a [lif] table")
-    base = lif.LIFParams.from_toml(args.config).to_dict() if args.config else lif.LIFParams().to_dict()
+    """LIFParams from ``--config`` then the individual flags (flags win).
+
+    A rule the parameters break is reported with the flags' names (``--v-reset = ...``), not the
+    field names of :class:`~neurochip.lif.LIFParams`.
+    """
+    if getattr(args, "config", None):
+        path = check_input_file(args.config, "--config", text=True, what="a TOML file with a [lif] table")
+        if not path.read_text(encoding="utf-8").strip():
+            raise ConfigError(f"--config {args.config}: the file is empty; expected a TOML file with a [lif] table")
+    base = lif.LIFParams.from_toml(args.config).to_dict() if getattr(args, "config", None) else lif.LIFParams().to_dict()
     overrides: dict[str, Any] = {}
     for flag, (field, unit) in _PARAM_FLAGS.items():
         value = getattr(args, field, None)
         if value is not None:
-            try:
-                overrides[field] = parse_quantity(value, unit=unit, name=flag)
-            except InvalidParameterError as exc:
-                raise ConfigError(str(exc)) from None
+            overrides[field] = quantity(value, unit, flag, positive=flag in _POSITIVE, nonnegative=flag == "--t-ref")
     if "r_leak_ohm" in overrides:
         if "g_leak_siemens" in overrides:
             raise ConfigError("--g-leak and --r-leak both given; give one")
         base.pop("g_leak_siemens")
     base.update(overrides)
-    return lif.LIFParams.from_dict(base)
+    try:
+        return lif.LIFParams.from_dict(base)
+    except (InvalidParameterError, ConfigError) as exc:
+        text = str(exc)
+        for flag, (field, _) in _PARAM_FLAGS.items():
+            text = text.replace(field, flag)
+        raise ConfigError(text + (" (from --config and the neuron flags)" if getattr(args, "config", None) else "")) from None
+
+
+def given_neuron_flags(args: argparse.Namespace) -> list[str]:
+    """The neuron flags (and --config) given on the command line."""
+    given = [flag for flag, (field, _) in _PARAM_FLAGS.items() if getattr(args, field, None) is not None]
+    return (["--config"] if getattr(args, "config", None) else []) + given
 
 
 def add_parser(sub: Any) -> None:
@@ -79,15 +100,17 @@ def add_parser(sub: Any) -> None:
         description="Print tau_m, rheobase, the maximum rate 1/t_ref and an f-I table of an LIF neuron.",
     )
     add_param_flags(p)
-    p.add_argument("--current", metavar="A", help="print the ISI and rate for this one current (e.g. 0.5nA)")
+    p.add_argument("--current", metavar="A",
+                   help="print the ISI and rate for this one current (e.g. 0.5nA; below the rheobase the rate is 0)")
     p.add_argument(
         "--sigma",
         metavar="V",
-        help="white-noise amplitude (Brunel's sigma); with --current also prints the Siegert rate and ISI CV",
+        help="white-noise amplitude (Brunel's sigma), needs --current: also prints the Siegert rate and ISI CV there",
     )
     p.add_argument("--i-min", metavar="A", default="0", help="lowest current of the f-I table (default 0)")
     p.add_argument("--i-max", metavar="A", help="highest current of the f-I table (default 10 x rheobase)")
-    p.add_argument("--points", type=int, default=11, help="rows of the f-I table (default 11)")
+    p.add_argument("--points", type=integer(2, 10_000), default=11, metavar="N",
+                   help="rows of the f-I table, 2..10000 (default 11)")
     p.add_argument("--json", action="store_true", help="print JSON instead of tables")
     p.add_argument("--plot", metavar="FILE.png", help="draw the f-I curve with the 1/t_ref asymptote and the PIF line")
     p.set_defaults(func=run)
@@ -96,9 +119,13 @@ def add_parser(sub: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     params = params_from_args(args)
-    i_max = _q(args.i_max, "A", "--i-max")
-    report = lif.summary(params, i_min=_q(args.i_min, "A", "--i-min"), i_max=i_max, points=args.points,
-                         current=_q(args.current, "A", "--current"), sigma_volt=_q(args.sigma, "V", "--sigma"))  # fmt: skip
+    if args.sigma is not None and args.current is None:
+        raise ConfigError("--sigma needs --current: the Siegert rate and CV are computed at that current")
+    i_min, i_max = _q(args.i_min, "A", "--i-min"), _q(args.i_max, "A", "--i-max")
+    if i_max is not None and i_max <= (i_min or 0.0):
+        raise ConfigError(f"--i-max = {args.i_max!r}: must be above --i-min ({format_si(i_min or 0.0, 'A')})")
+    report = lif.summary(params, i_min=i_min, i_max=i_max, points=args.points, current=_q(args.current, "A", "--current"),
+                         sigma_volt=_q(args.sigma, "V", "--sigma", positive=True))  # fmt: skip
     if args.plot:
         plot_fi(params, report, args.plot)
     if args.json:
@@ -256,16 +283,17 @@ def _plot_convert(rep: dict[str, Any], path: str) -> None:
 # lif-strength-duration.md, lif-resonance.md, lif-conversion.md)
 
 
-def _q(value: str | None, unit: str, flag: str) -> float | None:
-    """The flag's quantity in SI units, or None when the flag is absent (or empty)."""
-    return parse_quantity(value, unit=unit, name=flag) if value else None
+def _q(value: str | None, unit: str, flag: str, **bounds: Any) -> float | None:
+    """The flag's quantity in SI units (checked as :func:`~neurochip.cli._files.quantity`), or
+    None when the flag is absent."""
+    return None if value is None else quantity(value, unit, flag, **bounds)
 
 
-def _qlist(value: str | None, unit: str, flag: str) -> np.ndarray | None:
-    """A comma-separated list of quantities, or None when the flag is absent (or empty)."""
-    if not value:
+def _qlist(value: str | None, unit: str, flag: str, **bounds: Any) -> np.ndarray | None:
+    """A comma-separated list of checked quantities, or None when the flag is absent."""
+    if value is None:
         return None
-    return np.asarray([_q(v.strip(), unit, flag) for v in value.split(",") if v.strip()], dtype=np.float64)
+    return np.asarray(quantity_list(value, unit, flag, **bounds), dtype=np.float64)
 
 
 def _common(p: argparse.ArgumentParser) -> None:
@@ -282,9 +310,10 @@ def add_reach_subcommands(parent: argparse.ArgumentParser) -> None:
     p = sub.add_parser("prc", help="phase response curve: closed form vs the emulator",
                        description="Phase response curve to a voltage kick, closed form and measured in the emulator.")  # fmt: skip
     _common(p)
-    p.add_argument("--current", metavar="A", help="DC current (default 2 x rheobase)")
+    p.add_argument("--current", metavar="A", help="DC current, above the rheobase (default 2 x rheobase)")
     p.add_argument("--kick", metavar="V", help="kick size (default 1 %% of V_th - V_reset)")
-    p.add_argument("--phases", type=int, default=20, help="number of phases in [0, 1) (default 20)")
+    p.add_argument("--phases", type=integer(2, 1000), default=20, metavar="N",
+                   help="number of phases in [0, 1), 2..1000 (default 20)")
     p.set_defaults(func=run_prc)
 
     p = sub.add_parser("channel-noise", help="N leak channels -> sigma -> ISI CV, vs the emulator (and Markov channels)",
@@ -292,45 +321,55 @@ def add_reach_subcommands(parent: argparse.ArgumentParser) -> None:
                        "and the CV of the emulator's noisy neuron; --markov adds a direct simulation of the channels.")  # fmt: skip
     _common(p)
     p.add_argument("--current", metavar="A", help="mean current (default the rheobase)")
-    p.add_argument("--channels", default="10,40,160,640", help="channel counts, comma-separated")
-    p.add_argument("--open-prob", type=float, default=0.5, help="open probability p (default 0.5)")
+    p.add_argument("--channels", default="10,40,160,640", metavar="N,N,...",
+                   help="channel counts, comma-separated, each 1..1000000 (default 10,40,160,640)")
+    p.add_argument("--open-prob", type=real(0.0, 1.0, open_low=True), default=0.5, metavar="P",
+                   help="open probability p, in (0, 1] (default 0.5)")
     p.add_argument("--channel-tau", metavar="s", help="channel correlation time (default tau_m / 10)")
     p.add_argument("--driving-force", metavar="V", help="V - E_L at the operating point (default (V_th + V_reset)/2 - E_L)")
-    p.add_argument("--spikes", type=int, default=1500, help="spikes per emulator run (default 1500)")
+    p.add_argument("--spikes", type=integer(10, 1_000_000), default=1500, metavar="N",
+                   help="spikes per emulator run, 10..1000000 (default 1500)")
     p.add_argument("--markov", action="store_true", help="also simulate N two-state Markov channels directly")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=SEED, default=0, metavar="S", help="seed of the noise (default 0)")
     p.set_defaults(func=run_channel_noise)
 
     p = sub.add_parser("strength-duration", help="rheobase, chronaxie and the strength-duration curve, vs emulator/SPICE",
                        description="Minimum pulse amplitude against pulse width: closed form, emulator bisection, "
                        "and with --spice the lif_behavioral circuit fitted and bisected in ngspice.")  # fmt: skip
     _common(p)
-    p.add_argument("--widths", help="pulse widths, comma-separated (default 0.05 ... 5 tau_m, 8 values)")
+    p.add_argument("--widths", metavar="s,s,...", help="pulse widths, comma-separated (default 0.05 ... 5 tau_m, 8 values)")
     p.add_argument("--spice", action="store_true",
-                   help="fit the lif_behavioral circuit and use its LIF parameters; bisect in ngspice too")  # fmt: skip
+                   help="fit the lif_behavioral circuit and use its LIF parameters (so no neuron flags); "
+                   "bisect in ngspice too")  # fmt: skip
     p.set_defaults(func=run_strength_duration)
 
     p = sub.add_parser("resonance", help="stochastic resonance: SNR of a subthreshold sinusoid against noise",
                        description="Spectral SNR and vector strength of the spikes of noisy neurons driven by a "
                        "subthreshold sinusoid (a fine CurrentStep staircase), against the noise sigma.")  # fmt: skip
     _common(p)
-    p.add_argument("--sigmas", help="noise sigmas, comma-separated (default (V_th - E_L) x 0.01 ... 2, 12 values)")
-    p.add_argument("--bias-fraction", type=float, default=0.8, help="bias current / rheobase (default 0.8)")
-    p.add_argument("--amplitude-fraction", type=float, default=0.15, help="sinusoid amplitude / rheobase (default 0.15)")
+    p.add_argument("--sigmas", metavar="V,V,...",
+                   help="noise sigmas, comma-separated (default (V_th - E_L) x 0.01 ... 2, 12 values)")
+    p.add_argument("--bias-fraction", type=real(0.0, 1.0), default=0.8, metavar="X",
+                   help="bias current / rheobase, in [0, 1] (default 0.8)")
+    p.add_argument("--amplitude-fraction", type=real(0.0, 1.0, open_low=True), default=0.15, metavar="X",
+                   help="sinusoid amplitude / rheobase, in (0, 1] (default 0.15)")
     p.add_argument("--frequency", metavar="Hz", help="drive frequency (default 0.1 / tau_m)")
     p.add_argument("--duration", metavar="s", help="run length (default 100 drive periods)")
-    p.add_argument("--trials", type=int, default=10, help="neurons (noise paths) per sigma (default 10)")
-    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--trials", type=integer(1, 10_000), default=10, metavar="N",
+                   help="neurons (noise paths) per sigma, 1..10000 (default 10)")
+    p.add_argument("--seed", type=SEED, default=1, metavar="S", help="seed of the noise (default 1)")
     p.set_defaults(func=run_resonance)
 
     p = sub.add_parser("convert", help="ANN -> SNN rate conversion: LIF-aware vs PIF-style, run in the emulator",
                        description="Train a small ReLU MLP on synthetic data, convert it with the LIF f-I curve and "
                        "with the PIF approximation, run both in the emulator and compare with the ANN.")  # fmt: skip
     _common(p)
-    p.add_argument("--samples", type=int, default=20, help="test inputs run in the emulator (default 20)")
-    p.add_argument("--duration", metavar="s", default="2", help="emulated time per run (default 2 s)")
-    p.add_argument("--max-rate", metavar="Hz", help="rate of the largest activation (default 0.2 / t_ref)")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--samples", type=integer(1, 10_000), default=20, metavar="N",
+                   help="test inputs run in the emulator, 1..10000 (default 20)")
+    p.add_argument("--duration", metavar="s", default="2",
+                   help="emulated time per run, longer than the 0.1 s warm-up (default 2 s)")
+    p.add_argument("--max-rate", metavar="Hz", help="rate of the largest activation, below 1/t_ref (default 0.2 / t_ref)")
+    p.add_argument("--seed", type=SEED, default=0, metavar="S", help="seed of the data and the weights (default 0)")
     p.add_argument("--nir", metavar="FILE.nir", help="write the LIF-aware converted network (one copy) as NIR")
     p.set_defaults(func=run_convert)
 
@@ -338,11 +377,14 @@ def add_reach_subcommands(parent: argparse.ArgumentParser) -> None:
 def run_prc(args: argparse.Namespace) -> int:
     from ..studies.prc import compare_prc
 
-    if args.phases < 2:
-        raise ConfigError("--phases: must be >= 2")
     params = params_from_args(args)
-    rep = compare_prc(params, _q(args.current, "A", "--current"), kick_volt=_q(args.kick, "V", "--kick"),
-                      n_phases=args.phases)  # fmt: skip
+    current = _q(args.current, "A", "--current")
+    if current is not None and current <= lif.rheobase(params):
+        raise ConfigError(f"--current = {args.current!r}: must be above the rheobase {format_si(lif.rheobase(params), 'A')} "
+                          "(the neuron must fire periodically to have a phase)")
+    kick = _q(args.kick, "V", "--kick", positive=True)
+    with working("emulating kicked neurons", size=f"{args.phases} phases"):
+        rep = compare_prc(params, current, kick_volt=kick, n_phases=args.phases)
     if args.plot:
         _plot_prc(params, rep, args.plot)
     if args.json:
@@ -364,10 +406,15 @@ def run_channel_noise(args: argparse.Namespace) -> int:
         channels = np.asarray([int(c) for c in args.channels.split(",")])
     except ValueError:
         raise ConfigError(f"--channels = {args.channels!r}: must be integers separated by commas") from None
-    rep = compare_channel_noise(params, _q(args.current, "A", "--current"), channels, open_probability=args.open_prob,
-                                channel_tau_s=_q(args.channel_tau, "s", "--channel-tau"),
-                                driving_force_volt=_q(args.driving_force, "V", "--driving-force"),
-                                n_spikes=args.spikes, markov=args.markov, seed=args.seed)  # fmt: skip
+    if not ((channels >= 1) & (channels <= 1_000_000)).all():
+        raise ConfigError(f"--channels = {args.channels!r}: each count must be in 1..1000000")
+    current = _q(args.current, "A", "--current")
+    tau_c = _q(args.channel_tau, "s", "--channel-tau", positive=True)
+    force = _q(args.driving_force, "V", "--driving-force")
+    with working("emulating noisy neurons", size=f"{channels.size} channel counts x {args.spikes} spikes"):
+        rep = compare_channel_noise(params, current, channels, open_probability=args.open_prob, channel_tau_s=tau_c,
+                                    driving_force_volt=force, n_spikes=args.spikes, markov=args.markov,
+                                    seed=args.seed)  # fmt: skip
     if args.plot:
         _plot_channel_noise(rep, args.plot)
     if args.json:
@@ -389,13 +436,20 @@ def run_strength_duration(args: argparse.Namespace) -> int:
     from ..studies.strength_duration import compare_strength_duration
 
     params = params_from_args(args)
-    widths = _qlist(args.widths, "s", "--widths")
+    widths = _qlist(args.widths, "s", "--widths", positive=True)
     if args.spice:
         from ..circuit import spice_available
 
+        given = given_neuron_flags(args)
+        if given:
+            raise ConfigError(f"{given[0]}: not used with --spice, which fits the lif_behavioral circuit and uses "
+                              "its parameters; drop the neuron flags or --spice")
         if not spice_available():
             raise ConfigError("--spice: ngspice is not available (see docs/install.md)")
-    rep = compare_strength_duration(params, widths, spice=args.spice)
+    n = 8 if widths is None else widths.size
+    with working("fitting lif_behavioral and bisecting in ngspice and the emulator" if args.spice
+                 else "bisecting in the emulator", size=f"{n} pulse widths"):
+        rep = compare_strength_duration(params, widths, spice=args.spice)
     if args.plot:
         _plot_strength_duration(rep, args.plot)
     if args.json:
@@ -421,9 +475,15 @@ def run_resonance(args: argparse.Namespace) -> int:
     from ..studies.resonance import resonance_curve
 
     params = params_from_args(args)
-    res = resonance_curve(params, _qlist(args.sigmas, "V", "--sigmas"), bias_fraction=args.bias_fraction,
-                          amplitude_fraction=args.amplitude_fraction, frequency_hz=_q(args.frequency, "Hz", "--frequency"),
-                          duration_s=_q(args.duration, "s", "--duration"), n_trials=args.trials, seed=args.seed)  # fmt: skip
+    sigmas = _qlist(args.sigmas, "V", "--sigmas", positive=True)
+    frequency = _q(args.frequency, "Hz", "--frequency", positive=True)
+    duration = _q(args.duration, "s", "--duration", positive=True, high=1e4)
+    if duration is not None and frequency is not None and duration * frequency < 2:
+        raise ConfigError(f"--duration = {args.duration!r}: must hold at least 2 periods of --frequency")
+    n = 12 if sigmas is None else sigmas.size
+    with working("emulating noisy neurons", size=f"{n} sigmas x {args.trials} neurons"):
+        res = resonance_curve(params, sigmas, bias_fraction=args.bias_fraction, amplitude_fraction=args.amplitude_fraction,
+                              frequency_hz=frequency, duration_s=duration, n_trials=args.trials, seed=args.seed)  # fmt: skip
     if args.plot:
         _plot_resonance(res, args.plot, args.bias_fraction, args.amplitude_fraction)
     if args.json:
@@ -439,14 +499,25 @@ def run_resonance(args: argparse.Namespace) -> int:
 
 
 def run_convert(args: argparse.Namespace) -> int:
-    from ..studies.conversion import synthetic_study
+    from ..studies.conversion import simulate_converted, synthetic_study
 
     if args.nir:
         check_output_path(args.nir, inputs=(getattr(args, "config", None),), flag="--nir")
     check_plot(getattr(args, "plot", None), inputs=(getattr(args, "config", None), args.nir))
     params = params_from_args(args)
-    rep, conversions = synthetic_study(params, n_samples=args.samples, duration_s=_q(args.duration, "s", "--duration"),
-                                       max_rate_hz=_q(args.max_rate, "Hz", "--max-rate"), seed=args.seed)  # fmt: skip
+    warmup = inspect.signature(simulate_converted).parameters["warmup_s"].default
+    duration = quantity(args.duration, "s", "--duration", positive=True, high=1e4)
+    if duration <= warmup:
+        raise ConfigError(f"--duration = {args.duration!r}: must be longer than the fixed warm-up of "
+                          f"{format_si(warmup, 's')}, whose spikes are not counted (rates are counted after it)")
+    max_rate = _q(args.max_rate, "Hz", "--max-rate", positive=True)
+    ceiling = lif.saturation_rate(params)
+    if max_rate is not None and max_rate >= ceiling:
+        raise ConfigError(f"--max-rate = {args.max_rate!r}: must be below the ceiling 1/t_ref = {format_si(ceiling, 'Hz')}, "
+                          "where the LIF f-I curve saturates")
+    with working("training, converting and emulating", size=f"{args.samples} samples x {format_si(duration, 's')} x 2"):
+        rep, conversions = synthetic_study(params, n_samples=args.samples, duration_s=duration, max_rate_hz=max_rate,
+                                           seed=args.seed)  # fmt: skip
     if args.nir:
         from ..network.nir_io import write_nir
 

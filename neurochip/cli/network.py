@@ -10,12 +10,14 @@ from pathlib import Path
 from typing import Any
 
 from .._display import print_json, print_table
-from ..errors import ConfigError, InvalidParameterError
-from ..units import format_si, parse_quantity
+from ..errors import ConfigError
+from ..units import format_si
+from ._files import quantity
 
 
 def add_parser(sub: Any) -> None:
-    p = sub.add_parser("network", help="inspect network files (.npz) and NIR graphs")
+    p = sub.add_parser("network", help="inspect network files (.npz) and NIR graphs",
+                       description="Inspect a network file (.npz from neurochip) or an NIR graph: `network info FILE`.")
     nsub = p.add_subparsers(dest="network_command", metavar="ACTION", parser_class=type(p))
     info = nsub.add_parser(
         "info",
@@ -25,32 +27,59 @@ def add_parser(sub: Any) -> None:
     info.add_argument("file", metavar="FILE", help="network .npz, or an NIR HDF5 file")
     info.add_argument(
         "--rates",
-        metavar="HZ",
-        help="mean firing rate of every neuron (e.g. 5 or '5 Hz'), or per population: 'E=5,I=12'; "
+        metavar="Hz|POP=Hz,...",
+        help="mean firing rate of every neuron (e.g. 5 or '5 Hz'), or per population: 'E=5,I=12', at most 1/t_ref; "
         "adds the expected spikes/s and synaptic events/s",
     )
-    info.add_argument("--dt", metavar="S", help="NIR only: the exporter's time step (default 1e-4 s, warned)")
-    info.add_argument("--delay", metavar="S", help="NIR only: delay of edges without a Delay node (default dt)")
+    info.add_argument("--dt", metavar="s", help="NIR only (an error for .npz): the exporter's time step "
+                      "(default 1e-4 s, warned)")
+    info.add_argument("--delay", metavar="s", help="NIR only (an error for .npz): delay of edges without a Delay node "
+                      "(default dt)")
     info.add_argument("--json", action="store_true", help="print JSON instead of tables")
     info.set_defaults(func=run)
     p.set_defaults(func=lambda args: (p.print_help(), 2)[1])
 
 
-def _parse_rates(text: str | None) -> Any:
+def parse_rates(text: str | None) -> float | dict[str, float] | None:
+    """A ``--rates`` flag: one rate for every neuron (``5``, ``"5 Hz"``) or one per population
+    (``E=5,I=12``); each finite and >= 0.  None when the flag is absent."""
     if text is None:
         return None
-    try:
-        if "=" not in text:
-            return parse_quantity(text, unit="Hz", name="--rates")
-        out = {}
-        for part in text.split(","):
-            name, _, value = part.partition("=")
-            if not name.strip():
-                raise InvalidParameterError(f"--rates: {part!r}: expected NAME=HZ")
-            out[name.strip()] = parse_quantity(value, unit="Hz", name=f"--rates {name.strip()}")
-        return out
-    except InvalidParameterError as exc:
-        raise ConfigError(str(exc)) from None
+    if "=" not in text:
+        return quantity(text, "Hz", "--rates", nonnegative=True)
+    out = {}
+    for part in text.split(","):
+        name, _, value = part.partition("=")
+        if not name.strip():
+            raise ConfigError(f"--rates {text!r}: {part!r}: expected NAME=HZ")
+        out[name.strip()] = quantity(value, "Hz", f"--rates {name.strip()}", nonnegative=True)
+    return out
+
+
+def rates_per_neuron(network: Any, rates: float | dict[str, float]) -> Any:
+    """The ``--rates`` of :func:`parse_rates` as one rate per neuron, after checking them against
+    the network: every population named (and no other), and no rate above the ceiling 1/t_ref of
+    a neuron of its population (an LIF neuron cannot fire faster; such a rate would report link
+    loads the chip can never see)."""
+    import numpy as np
+
+    names = [p.name for p in network.populations]
+    if isinstance(rates, dict):
+        unknown = sorted(set(rates) - set(names))
+        missing = [n for n in names if n not in rates]
+        if unknown or missing:
+            raise ConfigError(f"--rates: {'no population ' + repr(unknown[0]) if unknown else 'no rate for ' + repr(missing[0])}"
+                              f"; the network's populations are {', '.join(names)}")
+    out = []
+    for pop in network.populations:
+        rate = rates[pop.name] if isinstance(rates, dict) else rates
+        t_ref = float(np.max(pop.arrays()["t_ref_s"]))
+        if t_ref > 0 and rate * t_ref > 1:
+            flag = f"--rates {pop.name}" if isinstance(rates, dict) else "--rates"
+            raise ConfigError(f"{flag} = {format_si(rate, 'Hz')}: above the ceiling 1/t_ref = {format_si(1 / t_ref, 'Hz')} "
+                              f"of population {pop.name!r} (t_ref {format_si(t_ref, 's')}): its neurons saturate there")
+        out.append(np.full(pop.size, rate))
+    return np.concatenate(out) if out else np.zeros(0)
 
 
 _EXPECTED = "a network file: a neurochip .npz or an NIR HDF5 graph"
@@ -91,13 +120,15 @@ def load_any(path: str, *, dt_s: float | None = None, delay_s: float | None = No
 def run(args: argparse.Namespace) -> int:
     from ..network.graph import network_summary
 
-    rates = _parse_rates(args.rates)
-    try:
-        dt = parse_quantity(args.dt, unit="s", name="--dt") if args.dt else None
-        delay = parse_quantity(args.delay, unit="s", name="--delay") if args.delay else None
-    except InvalidParameterError as exc:
-        raise ConfigError(str(exc)) from None
+    rates = parse_rates(args.rates)
+    dt = quantity(args.dt, "s", "--dt", positive=True, high=1.0) if args.dt is not None else None
+    delay = quantity(args.delay, "s", "--delay", nonnegative=True, high=1.0) if args.delay is not None else None
     network, kind = load_any(args.file, dt_s=dt, delay_s=delay)
+    if kind != "nir" and (dt is not None or delay is not None):
+        raise ConfigError(f"{'--dt' if dt is not None else '--delay'}: applies to NIR graphs only; {args.file} is a "
+                          "neurochip .npz, whose time constants and delays are in SI units already")
+    if rates is not None:
+        rates_per_neuron(network, rates)  # every population named, no rate above 1/t_ref
     summary = network_summary(network, rates_hz=rates)
     summary = {"file": str(args.file), "format": kind, **summary}
     if args.json:

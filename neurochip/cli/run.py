@@ -5,46 +5,56 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-import numpy as np
-
 from .._display import print_json, print_table
 from ..errors import ConfigError
 from ..units import format_si
-from ._files import check_chip, check_plot, quantity, write_plot
+from ._files import SEED, check_chip, check_plot, quantity, write_plot
+from ._progress import working
 
 
 def add_parser(sub: Any) -> None:
-    pm = sub.add_parser("map", help="map a network onto a chip and report capacities, hops, link loads")
+    pm = sub.add_parser("map", help="map a network onto a chip and report capacities, hops, link loads",
+                        description="Place a network's neurons on a chip's cores and report the utilisation of every "
+                        "capacity, synapses crossing cores, hops and the busiest link.")
     pm.add_argument("network", metavar="NETWORK", help="network file (.npz from neurochip, or NIR .nir/.h5)")
     pm.add_argument("--chip", default="generic", metavar="NAME|FILE", help="chip preset or spec file (default generic)")
-    pm.add_argument("--rates", metavar="HZ", help="expected rate of every neuron, to weight traffic (e.g. 20)")
-    pm.add_argument("--partitioner", choices=("metis", "block"), default="metis")
-    pm.add_argument("--json", action="store_true", help="print JSON")
+    pm.add_argument("--rates", metavar="Hz|POP=Hz,...",
+                    help="expected rate of every neuron (e.g. 20) or per population (E=5,I=12), at most 1/t_ref; "
+                    "weights the traffic, so link loads are in packets/s")
+    pm.add_argument("--partitioner", choices=("metis", "block"), default="metis",
+                    help="metis: min-cut partition (default); block: consecutive neuron ids per core")
+    pm.add_argument("--json", action="store_true", help="print JSON instead of tables")
     pm.add_argument("--plot", metavar="FILE.png", help="expected link load over the mesh")
     pm.set_defaults(func=run_map)
 
-    pr = sub.add_parser("run", help="run a network on a chip in the emulator and save the run")
+    pr = sub.add_parser("run", help="run a network on a chip in the emulator and save the run",
+                        description="Map a network onto a chip, emulate it under the given stimulus with spikes "
+                        "routed as packets, and write the run file that `neurochip report` reads.")
     pr.add_argument("network", metavar="NETWORK", help="network file (.npz from neurochip, or NIR .nir/.h5)")
-    pr.add_argument("--chip", default="generic", metavar="NAME|FILE")
-    pr.add_argument("--duration", default="1 s", metavar="s", help="chip time to emulate (default 1 s)")
+    pr.add_argument("--chip", default="generic", metavar="NAME|FILE", help="chip preset or spec file (default generic)")
+    pr.add_argument("--duration", default="1 s", metavar="s",
+                    help="chip time to emulate, > 0 and at most 1 h (default 1 s)")
     pr.add_argument("--poisson", action="append", default=[], metavar="POP:RATE:WEIGHT",
                     help="independent Poisson input to every neuron of POP, e.g. E:20kHz:0.1mV (repeatable)")
     pr.add_argument("--dc", action="append", default=[], metavar="POP:CURRENT",
                     help="constant extra current into every neuron of POP, e.g. E:0.5nA (repeatable)")
-    pr.add_argument("--seed", type=int, default=0, help="seed of the Poisson inputs")
+    pr.add_argument("--seed", type=SEED, default=0, metavar="S", help="seed of the Poisson inputs (default 0)")
     pr.add_argument("--no-route", action="store_true",
                     help="count packets from the spikes without timing them through the routers (faster)")
     pr.add_argument("-o", "--output", required=True, metavar="RUN.npz",
                     help="where to write the run (written exactly as named; never over the network or chip file)")
-    pr.add_argument("--json", action="store_true", help="print a JSON summary")
+    pr.add_argument("--json", action="store_true", help="print a JSON summary instead of text")
     pr.set_defaults(func=run_run)
 
-    prep = sub.add_parser("report", help="energy, throughput or saturation report of a saved run")
-    prep.add_argument("kind", choices=("energy", "throughput", "saturation"))
-    prep.add_argument("run", metavar="RUN.npz")
-    prep.add_argument("--powered", choices=("all", "used"), default="all",
-                      help="cores paying static power: every core, or only those holding neurons (energy)")
-    prep.add_argument("--json", action="store_true", help="print JSON")
+    prep = sub.add_parser("report", help="energy, throughput or saturation report of a saved run",
+                          description="Read a run file written by `neurochip run` and print its energy, throughput "
+                          "or saturation report (tables, or --json), with an optional figure.")
+    prep.add_argument("kind", choices=("energy", "throughput", "saturation"), metavar="KIND",
+                      help="energy | throughput | saturation")
+    prep.add_argument("run", metavar="RUN.npz", help="a run file written by `neurochip run`")
+    prep.add_argument("--powered", choices=("all", "used"), default=None,
+                      help="energy only: cores paying static power, every core (default) or only those holding neurons")
+    prep.add_argument("--json", action="store_true", help="print JSON instead of tables")
     prep.add_argument("--plot", metavar="FILE.png", help="energy breakdown / traffic heat map / raster")
     prep.set_defaults(func=run_report)
 
@@ -61,8 +71,8 @@ def _parse_inputs(network: Any, poisson: list[str], dc: list[str]) -> list[Any]:
         pop, rate, weight = parts
         if pop not in names:
             raise ConfigError(f"--poisson {spec!r}: no population {pop!r}; the network has {names}")
-        out.append(PoissonInput(population=pop, rate_hz=quantity(rate, "Hz", "--poisson rate"),
-                                weight_volt=quantity(weight, "V", "--poisson weight")))
+        out.append(PoissonInput(population=pop, rate_hz=quantity(rate, "Hz", f"--poisson {pop} rate", nonnegative=True),
+                                weight_volt=quantity(weight, "V", f"--poisson {pop} weight")))
     for spec in dc:
         parts = spec.split(":")
         if len(parts) != 2 or parts[0] not in names:
@@ -75,14 +85,14 @@ def run_map(args: argparse.Namespace) -> int:
     from ..chip import load_chip
     from ..mapping import MappingOptions, map_network
     from ..plots import plot_mapping
-    from .network import load_any
+    from .network import load_any, parse_rates, rates_per_neuron
 
     chip_path = check_chip(args.chip)
     check_plot(args.plot, inputs=(args.network, chip_path))
-    rate = quantity(args.rates, "Hz", "--rates") if args.rates else None
+    given = parse_rates(args.rates)
     network, _ = load_any(args.network)
     chip = load_chip(args.chip)
-    rates = None if rate is None else np.full(network.n_neurons, rate)
+    rates = None if given is None else rates_per_neuron(network, given)
     m = map_network(network, chip, rates_hz=rates, options=MappingOptions(partitioner=args.partitioner))
     rep = m.report()
     if args.plot:
@@ -121,19 +131,23 @@ def run_run(args: argparse.Namespace) -> int:
     from .network import load_any
 
     # every argument and the output path are checked before the network is read or run
-    duration = quantity(args.duration, "s", "--duration", positive=True)
+    duration = quantity(args.duration, "s", "--duration", positive=True, high=3600.0,
+                        why="one hour of chip time; run longer ones in pieces")
     check_input_file(args.network, "NETWORK")
     chip_path = check_chip(args.chip)
     check_output_path(args.output, inputs=(args.network, chip_path))
     network, _ = load_any(args.network)
     chip = load_chip(args.chip)
     inputs = _parse_inputs(network, args.poisson, args.dc)
-    mapping = map_network(network, chip)
+    with working("mapping", size=f"{network.n_neurons:,} neurons onto {chip.name}"):
+        mapping = map_network(network, chip)
     if not args.json:
         print(f"mapped {network.n_neurons:,} neurons onto {mapping.cores_used} cores of {chip.name}; "
               f"emulating {format_si(duration, 's')} ...", flush=True)
-    record = run_on_chip(network, chip, duration_s=duration, inputs=inputs, seed=args.seed, mapping=mapping,
-                         route=not args.no_route)
+    with working("emulating" + ("" if args.no_route else ", spikes routed as packets"),
+                 size=f"{network.n_neurons:,} neurons x {format_si(duration, 's')} of chip time"):
+        record = run_on_chip(network, chip, duration_s=duration, inputs=inputs, seed=args.seed, mapping=mapping,
+                             route=not args.no_route)
     record.save(args.output)
     summary = {
         "output": str(args.output),
@@ -156,11 +170,14 @@ def run_report(args: argparse.Namespace) -> int:
     from ..report import RunRecord
 
     check_plot(args.plot, inputs=(args.run,))
+    if args.powered is not None and args.kind != "energy":
+        raise ConfigError(f"--powered {args.powered}: applies to `report energy` only (static power), not to {args.kind}")
+    powered = args.powered or "all"
     record = RunRecord.load(args.run)
     if args.kind == "energy":
-        print_energy(record, powered=args.powered, as_json=args.json)
+        print_energy(record, powered=powered, as_json=args.json)
         if args.plot:
-            write_plot(args.plot, lambda tmp: plot_energy(record, tmp, powered=args.powered))
+            write_plot(args.plot, lambda tmp: plot_energy(record, tmp, powered=powered))
     elif args.kind == "throughput":
         print_throughput(record, as_json=args.json)
         if args.plot:

@@ -260,6 +260,10 @@ def sweep_from_dict(data: dict[str, Any], *, source: str | None = None) -> Sweep
     groups = _zip_groups(data.get("zip", {}))
     axes += [_zip_axis(prefix, group, src) for prefix, group in groups]
     random = {k: _random_law(raw, f"random.{k}", src) for k, raw in data.get("random", {}).items()}
+    if not axes and not random:
+        # an empty spec (or one with [fixed] only) would silently run the default point
+        raise ConfigError("nothing to sweep: no [grid], [zip] or [random] table (for a single point, give a [grid] "
+                          "axis with one value)", path=src)
     samples = head.get("samples", 0)
     if random:
         if axes:

@@ -67,8 +67,9 @@ def _drop_partial_line(table: Path) -> None:
 def start_table(out: str | Path, columns: Sequence[str]) -> tuple[Path, set[str]]:
     """Prepare the CSV a sweep streams its rows to, and say which points it already holds.
 
-    A missing (or empty) table is created with its header row; an existing one is resumed: a
-    last row left half-written by a killed run is cut, and its header must equal ``columns``.
+    A missing (or empty) table is left to :func:`append_rows`, which writes the header with the
+    first row; an existing one is resumed: a last row left half-written by a killed run is cut,
+    and its header must equal ``columns``.
 
     Parameters
     ----------
@@ -102,9 +103,8 @@ def start_table(out: str | Path, columns: Sequence[str]) -> tuple[Path, set[str]
                 raise ConfigError("holds a table with other columns (another sweep?): choose another output file",
                                   path=str(table))
             return table, {r["point_id"] for r in reader}
-    table.parent.mkdir(parents=True, exist_ok=True)
-    with table.open("w", newline="") as fh:
-        csv.writer(fh).writerow(columns)
+    # a new table is created with its first row (append_rows), not here: a sweep that fails
+    # before any point is done (an unreachable scheduler) leaves no header-only file behind
     return table, set()
 
 
@@ -127,15 +127,27 @@ def append_rows(csv_path: str | Path, columns: Sequence[str]) -> Iterator[Callab
     ------
     callable
         ``write(row)`` with ``row`` a dict of column -> value; the row is on disk when it returns.
+        The file is opened (and, when new or empty, given its header) at the first row only.
     """
-    with Path(csv_path).open("a", newline="") as fh:
-        writer = csv.writer(fh)
+    path = Path(csv_path)
+    state: dict[str, Any] = {"fh": None, "writer": None}
 
-        def write(row: dict[str, Any]) -> None:
-            writer.writerow([_cell(row.get(c, "")) for c in columns])
-            fh.flush()
+    def write(row: dict[str, Any]) -> None:
+        if state["fh"] is None:  # the file appears with its first row, header included
+            new = not path.is_file() or path.stat().st_size == 0
+            path.parent.mkdir(parents=True, exist_ok=True)
+            state["fh"] = path.open("a", newline="")
+            state["writer"] = csv.writer(state["fh"])
+            if new:
+                state["writer"].writerow(list(columns))
+        state["writer"].writerow([_cell(row.get(c, "")) for c in columns])
+        state["fh"].flush()
 
+    try:
         yield write
+    finally:
+        if state["fh"] is not None:
+            state["fh"].close()
 
 
 def finish_table(out: str | Path) -> None:
