@@ -170,6 +170,17 @@ OPTIONS: dict[str, tuple[list[str], dict[str, list[str]]]] = {
         "--seed": SEED,
         "-o": OUT_FILE + ["{d}/net.npz"],
     }),
+    "stepped": (["stepped", "{d}/net.npz", "--steps", "10"], {
+        "network": IN_NETWORK,
+        "--chip": IN_CHIP + ["generic"],  # an asynchronous chip has no steps
+        "--steps": _count(1, 100_000_000),
+        "--dt": _quantity("s", "V", sign="pos"),
+        "--input": ["X:20Hz", "E", "E:nan", "E:-1Hz", "E:1e300Hz", "E:20V", ""],
+        "--seed": SEED,
+        "--realtime": _quantity("s", "V", sign="pos"),
+        "--pace": _quantity("s", "V", sign="pos"),
+        "--powered": CHOICE,
+    }),
     "report": (["report", "energy", "{d}/run.npz"], {
         "kind": CHOICE,
         "run": IN_RUN,

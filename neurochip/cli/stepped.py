@@ -9,7 +9,7 @@ import numpy as np
 
 from .._display import print_json
 from ..errors import ConfigError
-from ._files import check_chip, quantity
+from ._files import SEED, check_chip, integer, quantity
 
 
 def add_parser(sub: Any) -> None:
@@ -21,11 +21,11 @@ def add_parser(sub: Any) -> None:
     )
     p.add_argument("network", metavar="NETWORK", help="network file (.npz from neurochip, or NIR .nir/.h5)")
     p.add_argument("--chip", default="loihi", metavar="NAME|FILE", help="a time-stepped chip (default loihi)")
-    p.add_argument("--steps", type=int, default=1000, help="steps to run (default 1000)")
+    p.add_argument("--steps", type=integer(1, 100_000_000), default=1000, metavar="N", help="steps to run (default 1000)")
     p.add_argument("--dt", default=None, metavar="s", help="biological time of a step (default the chip's step or real-time target)")
     p.add_argument("--input", action="append", default=[], metavar="POP:RATE",
                    help="drive population POP with seeded Bernoulli spikes at RATE instead of simulating it, e.g. in:20Hz")
-    p.add_argument("--seed", type=int, default=0, help="seed of the input spikes")
+    p.add_argument("--seed", type=SEED, default=0, metavar="S", help="seed of the input spikes (default 0)")
     p.add_argument("--realtime", default=None, metavar="s", help="real-time step to check (default the chip's target)")
     p.add_argument("--pace", default=None, metavar="s", help="run the chip at this step (static power over steps x pace)")
     p.add_argument("--powered", choices=("used", "all"), default="used", help="cores paying static power")
@@ -39,8 +39,6 @@ def run_stepped_cmd(args: argparse.Namespace) -> int:
     from .network import load_any
 
     check_chip(args.chip)
-    if args.steps < 1:
-        raise ConfigError(f"--steps = {args.steps}: must be >= 1")
     dt = quantity(args.dt, "s", "--dt", positive=True) if args.dt else None
     realtime = quantity(args.realtime, "s", "--realtime", positive=True) if args.realtime else None
     pace = quantity(args.pace, "s", "--pace", positive=True) if args.pace else None
@@ -53,6 +51,9 @@ def run_stepped_cmd(args: argparse.Namespace) -> int:
         pop, sep, rate_text = item.partition(":")
         if not sep:
             raise ConfigError(f"--input {item!r}: expected POP:RATE, e.g. in:20Hz")
+        names = [q.name for q in network.populations]
+        if pop not in names:
+            raise ConfigError(f"--input {item!r}: population {pop!r} is not in the network ({', '.join(names)})")
         size = network.population(pop).size
         p = quantity(rate_text, "Hz", "--input") * step_s
         if not 0 <= p <= 1:
