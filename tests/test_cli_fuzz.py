@@ -169,6 +169,7 @@ OPTIONS: dict[str, tuple[list[str], dict[str, list[str]]]] = {
         "--dc": ["E:nan", "X:1nA", "E", "E:1e300", "E:1V", ""],
         "--seed": SEED,
         "-o": OUT_FILE + ["{d}/net.npz"],
+        "--html": OUT_FILE + ["{d}/net.npz", "{d}/out.npz", "{d}/page.txt"],
     }),
     "stepped": (["stepped", "{d}/net.npz", "--steps", "10"], {
         "network": IN_NETWORK,
@@ -186,6 +187,7 @@ OPTIONS: dict[str, tuple[list[str], dict[str, list[str]]]] = {
         "run": IN_RUN,
         "--powered": CHOICE,
         "--plot": OUT_PLOT + ["{d}/run.npz"],
+        "-o": OUT_FILE + ["{d}/run.npz", "{d}/page.html"],  # -o is for `report html` only
     }),
     "demo": (["demo", "-o", "{d}/demo-out", "--duration", "5ms"], {
         "-o": ["{d}/net.npz", "{d}/binary.bin/sub", ""],

@@ -43,19 +43,23 @@ def add_parser(sub: Any) -> None:
                     help="count packets from the spikes without timing them through the routers (faster)")
     pr.add_argument("-o", "--output", required=True, metavar="RUN.npz",
                     help="where to write the run (written exactly as named; never over the network or chip file)")
+    pr.add_argument("--html", metavar="FILE.html",
+                    help="also write the run's self-contained HTML report (as `neurochip report html`)")
     pr.add_argument("--json", action="store_true", help="print a JSON summary instead of text")
     pr.set_defaults(func=run_run)
 
-    prep = sub.add_parser("report", help="energy, throughput or saturation report of a saved run",
+    prep = sub.add_parser("report", help="energy, throughput, saturation or HTML report of a saved run",
                           description="Read a run file written by `neurochip run` and print its energy, throughput "
-                          "or saturation report (tables, or --json), with an optional figure.")
-    prep.add_argument("kind", choices=("energy", "throughput", "saturation"), metavar="KIND",
-                      help="energy | throughput | saturation")
+                          "or saturation report (tables, or --json), with an optional figure; or write one "
+                          "self-contained HTML page of all three with its provenance and figures (html -o FILE.html).")
+    prep.add_argument("kind", choices=("energy", "throughput", "saturation", "html"), metavar="KIND",
+                      help="energy | throughput | saturation | html")
     prep.add_argument("run", metavar="RUN.npz", help="a run file written by `neurochip run`")
     prep.add_argument("--powered", choices=("all", "used"), default=None,
                       help="energy only: cores paying static power, every core (default) or only those holding neurons")
     prep.add_argument("--json", action="store_true", help="print JSON instead of tables")
     prep.add_argument("--plot", metavar="FILE.png", help="energy breakdown / traffic heat map / raster")
+    prep.add_argument("-o", "--output", metavar="FILE.html", help="html only: the page to write (exactly as named)")
     prep.set_defaults(func=run_report)
 
 
@@ -136,6 +140,12 @@ def run_run(args: argparse.Namespace) -> int:
     check_input_file(args.network, "NETWORK")
     chip_path = check_chip(args.chip)
     check_output_path(args.output, inputs=(args.network, chip_path))
+    if args.html is not None:
+        if not args.html.strip():
+            raise ConfigError("--html = '': give the HTML file to write")
+        if str(args.html) == str(args.output):
+            raise ConfigError(f"--html {args.html}: the same file as -o; give the page its own name")
+        check_output_path(args.html, inputs=(args.network, chip_path), suffix=(".html", ".htm"), flag="--html")
     network, _ = load_any(args.network)
     chip = load_chip(args.chip)
     inputs = _parse_inputs(network, args.poisson, args.dc)
@@ -148,7 +158,13 @@ def run_run(args: argparse.Namespace) -> int:
                  size=f"{network.n_neurons:,} neurons x {format_si(duration, 's')} of chip time"):
         record = run_on_chip(network, chip, duration_s=duration, inputs=inputs, seed=args.seed, mapping=mapping,
                              route=not args.no_route)
+    record.provenance.update({"network_file": str(args.network), "chip_spec": str(args.chip),
+                              "command": "neurochip run"})
     record.save(args.output)
+    if args.html is not None:
+        from ..html_report import write_html_report
+
+        write_html_report(record, args.html)
     summary = {
         "output": str(args.output),
         "neurons": network.n_neurons,
@@ -169,6 +185,10 @@ def run_report(args: argparse.Namespace) -> int:
     from ..plots import plot_energy, plot_raster, plot_traffic
     from ..report import RunRecord
 
+    if args.kind == "html":
+        return _report_html(args)
+    if args.output is not None:
+        raise ConfigError(f"-o {args.output}: applies to `report html` only (the tables print to stdout)")
     check_plot(args.plot, inputs=(args.run,))
     if args.powered is not None and args.kind != "energy":
         raise ConfigError(f"--powered {args.powered}: applies to `report energy` only (static power), not to {args.kind}")
@@ -188,6 +208,25 @@ def run_report(args: argparse.Namespace) -> int:
             write_plot(args.plot, lambda tmp: plot_raster(record, tmp))
     if args.plot and not args.json:
         print(f"plot written to {args.plot}")
+    return 0
+
+
+def _report_html(args: argparse.Namespace) -> int:
+    from .._io import check_input_file, check_output_path
+    from ..html_report import write_html_report
+    from ..report import RunRecord
+
+    for flag, given in (("--plot", args.plot), ("--json", args.json)):
+        if given:
+            raise ConfigError(f"{flag}: does not apply to `report html` (the page holds the figures and tables)")
+    if not args.output:
+        raise ConfigError("report html: give the page to write with -o FILE.html")
+    check_input_file(args.run, "RUN.npz")
+    check_output_path(args.output, inputs=(args.run,), suffix=(".html", ".htm"))
+    record = RunRecord.load(args.run)
+    with working("writing the HTML report", size=f"{record.n_neurons:,} neurons, {record.events.size:,} spikes"):
+        write_html_report(record, args.output, cores_powered=args.powered or "all")
+    print(f"HTML report written to {args.output}")
     return 0
 
 
