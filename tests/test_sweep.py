@@ -345,3 +345,21 @@ def test_an_unreachable_scheduler_fails_fast_naming_it_and_writes_no_table(tmp_p
     assert code == 1 and err.startswith("error: cannot reach the Dask scheduler at tcp://127.0.0.1:9 within 5 s")
     assert len(err.splitlines()) == 1
     assert not (tmp_path / "t.csv").exists()  # no header-only table
+
+
+def test_a_swept_core_size_counts_the_fitted_circuits_static_power_per_neuron_slot():
+    """core.neurons is applied before the circuit: its static power is per neuron slot of the
+    swept core, not of the preset's."""
+    from neurochip.chip import load_chip
+    from neurochip.sweep.point import _chip
+
+    fit = {"energy_per_spike_joule": 2e-12, "static_power_watt": 1e-9, "circuit": "c"}
+    base = load_chip("generic")
+    for neurons in (64, 512):
+        chip = _chip({"chip": {"core.neurons": neurons}}, fit)
+        assert chip.core.neurons == neurons
+        assert chip.energy.static_power_per_core_watt == pytest.approx(
+            base.energy.static_power_per_core_watt + neurons * 1e-9, rel=1e-12)
+    # an explicit swept price wins over the circuit's
+    chip = _chip({"chip": {"energy.spike_joule": 5e-12}}, fit)
+    assert chip.energy.spike_joule == 5e-12

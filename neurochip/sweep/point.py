@@ -285,9 +285,6 @@ def _chip(groups: dict[str, dict[str, Any]], fit: dict[str, Any] | None) -> Any:
 
     name = groups["chip"].get("", "generic")
     chip = load_chip(name)
-    if fit is not None:
-        chip = with_neuron_circuit(chip, energy_per_spike_joule=fit["energy_per_spike_joule"],
-                                   static_power_watt=fit["static_power_watt"], circuit=str(fit.get("circuit", "circuit")))
     changes: dict[str, dict[str, Any]] = {}
     for key, value in groups["chip"].items():
         if not key:
@@ -310,8 +307,16 @@ def _chip(groups: dict[str, dict[str, Any]], fit: dict[str, Any] | None) -> Any:
         else:
             v = _number(key, value, unit_of(fname))
         changes.setdefault(table, {})[fname] = v
+    # the chip's structure first (a circuit's static power counts the core's neuron slots), then
+    # the fitted circuit, then swept prices (an explicit energy.* value wins over the circuit's)
     for table, fields in changes.items():
-        chip = dataclasses.replace(chip, **{table: dataclasses.replace(getattr(chip, table), **fields)})
+        if table != "energy":
+            chip = dataclasses.replace(chip, **{table: dataclasses.replace(getattr(chip, table), **fields)})
+    if fit is not None:
+        chip = with_neuron_circuit(chip, energy_per_spike_joule=fit["energy_per_spike_joule"],
+                                   static_power_watt=fit["static_power_watt"], circuit=str(fit.get("circuit", "circuit")))
+    if "energy" in changes:
+        chip = dataclasses.replace(chip, energy=dataclasses.replace(chip.energy, **changes["energy"]))
     return chip
 
 
