@@ -85,6 +85,19 @@ def rates_per_neuron(network: Any, rates: float | dict[str, float]) -> Any:
 _EXPECTED = "a network file: a neurochip .npz or an NIR HDF5 graph"
 
 
+def _synapse_text(model: dict | None) -> str:
+    """The population's synapse model in a few words: delta, or current-based with its taus."""
+    if not model:
+        return "delta"
+    if model.get("model") == "cuba":
+        te, ti = model["tau_syn_exc_s"], model["tau_syn_inh_s"]
+        taus = format_si(te, "s") if te == ti else f"{format_si(te, 's')} / {format_si(ti, 's')}"
+        extra = ("" if model.get("spiking", True) else ", no threshold") + (
+            ", subtract reset" if model.get("reset") == "subtract" else "")
+        return f"current {taus}{extra}"
+    return str(model.get("model"))
+
+
 def load_any(path: str, *, dt_s: float | None = None, delay_s: float | None = None) -> tuple[Any, str]:
     """A Network from a neurochip .npz or an NIR file (told apart by content); returns the
     network and the format name.  NIR import warnings go to stderr."""
@@ -152,10 +165,10 @@ def _print(s: dict[str, Any]) -> None:
     print_table("network", ["quantity", "value"], rows)
     print_table(
         "populations",
-        ["name", "size", "V_th mean ± std", "tau_m", "t_ref", "bias", "per-neuron"],
+        ["name", "size", "synapses", "V_th mean ± std", "tau_m", "t_ref", "bias", "per-neuron"],
         [
             [
-                p["name"], str(p["size"]),
+                p["name"], str(p["size"]), _synapse_text(p.get("model")),
                 f"{format_si(p['v_th_volt']['mean'], 'V')} ± {format_si(p['v_th_volt']['std'], 'V')}",
                 format_si(p["tau_m_s"]["mean"], "s"), format_si(p["t_ref_s"]["mean"], "s"),
                 format_si(p["bias_current_amp"]["mean"], "A"), ", ".join(p["heterogeneous"]) or "-",

@@ -226,7 +226,7 @@ def network_summary(network: Network, *, rates_hz: float | Mapping[str, float] |
     -------
     dict
         ``n_neurons``, ``n_synapses``, ``populations`` (name, size, mean/std of V_th, tau_m,
-        t_ref, bias), ``projections`` (per connected pair: synapses, weights, delays),
+        t_ref, bias, ``model``: the neuron model's dict or None for delta synapses), ``projections`` (per connected pair: synapses, weights, delays),
         ``in_degree`` / ``out_degree`` (min, mean, max, std over neurons), ``delays_s``
         (distinct values), ``memory`` (bytes of the synapse arrays, per synapse, and of the
         per-neuron state at 8 bytes per value), and with rates ``traffic``: ``spikes_per_s``
@@ -270,6 +270,7 @@ def network_summary(network: Network, *, rates_hz: float | Mapping[str, float] |
             "name": p.name, "size": p.size,
             "v_th_volt": _stats(a["v_th_volt"]), "tau_m_s": _stats(tau), "t_ref_s": _stats(a["t_ref_s"]),
             "bias_current_amp": _stats(a["bias_current_amp"]), "heterogeneous": sorted(p.per_neuron),
+            "model": None if p.model is None else p.model.to_dict(),
         })  # fmt: skip
     names = [p.name for p in network.populations]
     projections = [{"pre": names[a], "post": names[b], **attrs} for (a, b), attrs in _pairs(network).items()]
