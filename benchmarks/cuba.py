@@ -29,7 +29,8 @@ measured in the same run.
 Usage::
 
     python benchmarks/cuba.py [--scale 1 10] [--duration 10 2] [--seed 1] [--json] [--compare]
-                              [--repeat 1] [--tau-i 10]
+                              [--peers brian2 nest nest-ps nest-lossless] [--repeat 1] [--tau-i 10]
+                              [--delay 0.1]
 """
 
 from __future__ import annotations
@@ -338,7 +339,8 @@ def run_peer(sim: str, path: str, duration_s: float, repeat: int) -> dict | str:
 
 
 def benchmark(
-    scale: float, duration_s: float, seed: int, repeat: int, compare: bool, tau_i_s: float, delay_s: float
+    scale: float, duration_s: float, seed: int, repeat: int, compare: bool, tau_i_s: float, delay_s: float,
+    peers_wanted: tuple[str, ...] = PEERS,
 ) -> dict:
     from neurochip.examples import cuba_network
 
@@ -352,7 +354,8 @@ def benchmark(
         "neurochip": run_neurochip(net, duration_s, seed, repeat),
     }
     if compare:
-        sims = ("brian2", "nest", "nest-ps") + (("nest-lossless",) if tau_i_s == net.population("E").model.tau_syn_exc_s else ())
+        equal_taus = tau_i_s == net.population("E").model.tau_syn_exc_s
+        sims = tuple(s for s in peers_wanted if s != "nest-lossless" or equal_taus)
         tmp = tempfile.mkdtemp(prefix="cuba-net-")
         try:
             path = os.path.join(tmp, "cuba.npz")
@@ -371,7 +374,7 @@ def benchmark(
                         # off-grid spike times: the same spikes (to 1 us, 1 % of the step) for how long?
                         p["spike_trains"] = compare_spikes(nc["_events"], f"{path}.{sim}.npz", 1e-6)
                 peers[sim] = p
-            if "nest-lossless" not in sims:
+            if "nest-lossless" in peers_wanted and "nest-lossless" not in sims:
                 peers["nest-lossless"] = ("not run: iaf_psc_exp_ps_lossless needs tau_e == tau_i "
                                           "(run --tau-i 5 for the variant it accepts)")
             out["peers"] = peers
@@ -427,6 +430,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--repeat", type=int, default=1, help="simulations per simulator; the best wall is shown")
     ap.add_argument("--tau-i", type=float, default=10.0,
                     help="inhibitory tau_syn in ms (default 10; 5 lets NEST's lossless model run)")
+    ap.add_argument("--peers", nargs="+", choices=PEERS, default=list(PEERS),
+                    help="with --compare: which peers (default all: brian2 nest nest-ps nest-lossless)")
     ap.add_argument("--delay", type=float, default=0.1,
                     help="synaptic delay in ms, every simulator (default 0.1; PyNN's VAbenchmarks use 0.2)")
     ap.add_argument("--peer", choices=PEERS, help=argparse.SUPPRESS)
@@ -455,7 +460,8 @@ def main(argv: list[str] | None = None) -> int:
     if any(not d > 0 for d in durations):
         ap.error("--duration must be > 0")
     for scale, dur in zip(args.scale, durations):
-        r = benchmark(scale, dur, args.seed, args.repeat, args.compare, args.tau_i * 1e-3, args.delay * 1e-3)
+        r = benchmark(scale, dur, args.seed, args.repeat, args.compare, args.tau_i * 1e-3, args.delay * 1e-3,
+                      tuple(args.peers))
         r["peak_rss_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
         if args.json:
             print(json.dumps(r), flush=True)
