@@ -297,21 +297,33 @@ def run_neurochip(net: Any, duration_s: float, seed: int, repeat: int) -> dict:
 
 
 def compare_spikes(events: Any, path: str, tol_s: float) -> dict:
-    """Spike trains of neurochip against a peer's: identical (same neuron, times within
-    ``tol_s``) up to which time, and how many spikes agree before the first difference."""
+    """neurochip's spike trains against a peer's, neuron by neuron: are they the same spikes
+    (same count, times within ``tol_s``), and if not, from when do they differ."""
     with np.load(path) as f:
-        senders, times = f["senders"], f["times_s"]
-    order = np.lexsort((senders, times))
-    senders, times = senders[order], times[order]
-    a_t, a_n = events["time_s"], events["address"].astype(np.int64)
-    m = min(a_t.size, times.size)
-    bad = np.flatnonzero((a_n[:m] != senders[:m]) | (np.abs(a_t[:m] - times[:m]) > tol_s))
-    k = int(bad[0]) if bad.size else m
-    same = bool(k == m == a_t.size == times.size)
-    first_diff = None if same else float(min(a_t[k] if k < a_t.size else np.inf, times[k] if k < times.size else np.inf))
+        b_n, b_t = f["senders"].astype(np.int64), f["times_s"].astype(np.float64)
+    a_n, a_t = events["address"].astype(np.int64), events["time_s"].astype(np.float64)
+    n = int(max(a_n.max(initial=-1), b_n.max(initial=-1))) + 1
+    oa, ob = np.lexsort((a_t, a_n)), np.lexsort((b_t, b_n))
+    a_n, a_t, b_n, b_t = a_n[oa], a_t[oa], b_n[ob], b_t[ob]
+    ca, cb = np.bincount(a_n, minlength=n), np.bincount(b_n, minlength=n)
+    sa, sb = np.concatenate([[0], np.cumsum(ca)]), np.concatenate([[0], np.cumsum(cb)])
+    first_diff, max_dt, n_same = np.inf, 0.0, 0
+    for i in range(n):
+        x, y = a_t[sa[i]:sa[i + 1]], b_t[sb[i]:sb[i + 1]]
+        m = min(x.size, y.size)
+        d = np.abs(x[:m] - y[:m])
+        bad = np.flatnonzero(d > tol_s)
+        k = int(bad[0]) if bad.size else m
+        if k < max(x.size, y.size):  # the first spike of this neuron that has no partner
+            first_diff = min(first_diff, float(min(x[k] if k < x.size else np.inf, y[k] if k < y.size else np.inf)))
+        if k:
+            max_dt = max(max_dt, float(d[:k].max()))
+    # spikes (of either train) before the first difference, all of which agree
+    n_same = int(np.count_nonzero(a_t < first_diff))
     return {
-        "identical": same, "spikes_agreeing_before_first_difference": k, "first_difference_s": first_diff,
-        "max_abs_dt_before_s": float(np.max(np.abs(a_t[:k] - times[:k]))) if k else 0.0,
+        "identical": bool(first_diff == np.inf), "spikes_agreeing_before_first_difference": n_same,
+        "first_difference_s": None if first_diff == np.inf else first_diff, "max_abs_dt_before_s": max_dt,
+        "neurons_with_other_counts": int(np.count_nonzero(ca != cb)),
     }
 
 
@@ -340,7 +352,7 @@ def run_peer(sim: str, path: str, duration_s: float, repeat: int) -> dict | str:
 
 def benchmark(
     scale: float, duration_s: float, seed: int, repeat: int, compare: bool, tau_i_s: float, delay_s: float,
-    peers_wanted: tuple[str, ...] = PEERS,
+    peers_wanted: tuple[str, ...] = PEERS, keep: str | None = None,
 ) -> dict:
     from neurochip.examples import cuba_network
 
@@ -356,9 +368,10 @@ def benchmark(
     if compare:
         equal_taus = tau_i_s == net.population("E").model.tau_syn_exc_s
         sims = tuple(s for s in peers_wanted if s != "nest-lossless" or equal_taus)
-        tmp = tempfile.mkdtemp(prefix="cuba-net-")
+        tmp = tempfile.mkdtemp(prefix="cuba-net-") if keep is None else keep
+        os.makedirs(tmp, exist_ok=True)
         try:
-            path = os.path.join(tmp, "cuba.npz")
+            path = os.path.join(tmp, f"cuba-scale{scale:g}-taui{tau_i_s * 1e3:g}.npz")
             save_network(path, net, delay_s)
             peers: dict[str, Any] = {}
             nc = out["neurochip"]
@@ -378,8 +391,12 @@ def benchmark(
                 peers["nest-lossless"] = ("not run: iaf_psc_exp_ps_lossless needs tau_e == tau_i "
                                           "(run --tau-i 5 for the variant it accepts)")
             out["peers"] = peers
+            if keep is not None:
+                ev = out["neurochip"]["_events"]
+                np.savez(f"{path}.neurochip.npz", senders=ev["address"].astype(np.int64), times_s=ev["time_s"])
         finally:
-            shutil.rmtree(tmp, ignore_errors=True)
+            if keep is None:
+                shutil.rmtree(tmp, ignore_errors=True)
     del out["neurochip"]["_events"]
     return out
 
@@ -414,7 +431,8 @@ def _print(r: dict) -> None:
                 dt = f"max |dt| {st['max_abs_dt_before_s'] * 1e9:.1f} ns"
                 line += (f"; every spike the same ({dt})" if st["identical"] else
                          f"; the same first {st['spikes_agreeing_before_first_difference']:,} spikes ({dt}), "
-                         f"trains differ from t = {st['first_difference_s']:.4f} s")
+                         f"trains differ from t = {st['first_difference_s']:.4f} s "
+                         f"({st['neurons_with_other_counts']:,} neurons with other spike counts)")
             print(line)
 
 
@@ -434,6 +452,7 @@ def main(argv: list[str] | None = None) -> int:
                     help="with --compare: which peers (default all: brian2 nest nest-ps nest-lossless)")
     ap.add_argument("--delay", type=float, default=0.1,
                     help="synaptic delay in ms, every simulator (default 0.1; PyNN's VAbenchmarks use 0.2)")
+    ap.add_argument("--keep", metavar="DIR", help="with --compare: keep the network and the peers' spikes in DIR")
     ap.add_argument("--peer", choices=PEERS, help=argparse.SUPPRESS)
     ap.add_argument("--network", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
@@ -461,7 +480,7 @@ def main(argv: list[str] | None = None) -> int:
         ap.error("--duration must be > 0")
     for scale, dur in zip(args.scale, durations):
         r = benchmark(scale, dur, args.seed, args.repeat, args.compare, args.tau_i * 1e-3, args.delay * 1e-3,
-                      tuple(args.peers))
+                      tuple(args.peers), args.keep)
         r["peak_rss_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
         if args.json:
             print(json.dumps(r), flush=True)
