@@ -198,7 +198,7 @@ CUBA: dict[str, float] = {
 }  # fmt: skip
 
 
-def cuba_weights_volt(tau_e_s: float = CUBA["tau_e_s"], tau_i_s: float = CUBA["tau_i_s"]) -> tuple[float, float]:
+def cuba_weights_volt() -> tuple[float, float]:
     r"""neurochip's excitatory and inhibitory ``weight_volt`` of the CUBA network.
 
     Brian's ``ge`` (V) enters as :math:`dV/dt = \ldots + g_e/\tau_m`, so neurochip's current
@@ -206,7 +206,7 @@ def cuba_weights_volt(tau_e_s: float = CUBA["tau_e_s"], tau_i_s: float = CUBA["t
     neurochip's current jumps by :math:`w/\tau_{syn}` (the charge :math:`wC_m`), hence
     :math:`w = w_e^{Brian}\,\tau_e/\tau_m`; the integral of one input's current,
     :math:`\int (w_e^{Brian}/\tau_m) e^{-t/\tau_e} dt = w_e^{Brian}\tau_e/\tau_m`, is the same.
-    The charges are kept when ``tau_e_s``/``tau_i_s`` differ from the published 5 and 10 ms.
+    :func:`cuba_network` keeps these charges when its ``tau_i_s`` differs from the published 10 ms.
 
     Returns
     -------
@@ -279,8 +279,7 @@ def cuba_network(
         t_ref_s=c["t_ref_s"],
     )
     model = Cuba(tau_syn_exc_s=c["tau_e_s"], tau_syn_inh_s=tau_i_s)
-    w_e = c["we_brian_volt"] * c["tau_e_s"] / c["tau_m_s"]
-    w_i = c["wi_brian_volt"] * c["tau_i_s"] / c["tau_m_s"]
+    w_e, w_i = cuba_weights_volt()
     rng = np.random.default_rng(seed)
     lo, hi = c["v_reset_volt"], c["v_th_volt"]
     pops = tuple(
