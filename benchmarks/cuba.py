@@ -9,9 +9,10 @@ weights we * tau_e / tau_m = 0.405 mV and wi * tau_i / tau_m = -4.5 mV: see
 neurochip.examples.cuba_weights_volt), delay 0.1 ms for every simulator, initial V uniform in
 [V_reset, V_th).  The network is built by neurochip.examples.cuba_network.
 
-Prints, per scale: the rates (excitatory, inhibitory), spikes, recurrent synaptic events per
-second of wall time (sum over neurons of spikes x out-degree), the simulation wall time and the
-CPU time other processes used during the run (/proc/stat: the machine may be shared).
+Prints, per scale: the rates (excitatory, inhibitory), spikes, recurrent synaptic events (sum
+over neurons of spikes x out-degree) per second of wall time and of CPU time, the simulation
+wall and CPU time, and the CPU time other processes used during the run (/proc/stat: the
+machine may be shared).
 
 ``--compare`` writes the network (synapses, weights, initial potentials, parameters) to a
 temporary .npz file and runs the same network on the peers, each from the benchmark environment
@@ -21,10 +22,14 @@ temporary .npz file and runs the same network on the peers, each from the benchm
 0.1 ms grid) and NEST's precise ``iaf_psc_exp_ps`` (off-grid spikes).  NEST's
 ``iaf_psc_exp_ps_lossless`` needs tau_e == tau_i and refuses the published network; it runs on the
 variant ``--tau-i 5`` (inhibitory charge kept), where it is the anchor.  Peers that are not
-installed are reported as such.  Ratios are neurochip's events per wall second over the peer's,
-measured in the same run.
+installed are reported as such.  Ratios are neurochip's events per second over the peer's,
+measured in the same run, of wall time and of CPU time (each simulator's own process: on a shared
+machine the CPU ratio is the fair one; "other cpu" says how shared it was).  For the precise
+peers the spike trains are also compared neuron by neuron (same spikes to within 1 us, and from
+when they differ, if they do).  ``--keep DIR`` keeps the network and every simulator's spikes.
 
-``--repeat N`` runs neurochip and each peer's simulation N times (best wall time shown).
+``--repeat N`` runs neurochip and each peer's simulation N times (best wall and best CPU time
+shown).
 
 Usage::
 
@@ -432,7 +437,7 @@ def _print(r: dict) -> None:
                 line += (f"; every spike the same ({dt})" if st["identical"] else
                          f"; the same first {st['spikes_agreeing_before_first_difference']:,} spikes ({dt}), "
                          f"trains differ from t = {st['first_difference_s']:.4f} s "
-                         f"({st['neurons_with_other_counts']:,} neurons with other spike counts)")
+                         f"({st.get('neurons_with_other_counts', '?')} neurons with other spike counts)")
             print(line)
 
 
