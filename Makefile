@@ -35,6 +35,7 @@ test: install lint
 # the benchmarks that print the figures quoted in docs/performance.md
 bench: install bench-env
 	$(BIN)/python benchmarks/brunel.py --compare
+	$(BIN)/python benchmarks/cuba.py --scale 1 10 --duration 10 2 --compare
 	$(BIN)/python benchmarks/mapping.py
 	$(BIN)/python benchmarks/circuit_fit.py
 

@@ -4,8 +4,10 @@ r"""Example networks that the demo, sweeps, benchmarks and tests share.
   (weights are fractions of the threshold gap, the delay a fraction of :math:`\tau_m`), driven by
   Poisson input; ``neurochip demo`` runs it with the fitted transistor neuron.
 - :func:`brunel_network`: Brunel's (2000) model A, the emulator's speed benchmark.
+- :func:`cuba_network`: the CUBA network of Vogels and Abbott (2005), benchmark 2 of Brette et
+  al. (2007): current-based synapses (:class:`~neurochip.models.Cuba`), no external drive.
 
-Both return the network and the list of its stimuli.
+Each returns the network and the list of its stimuli (empty for the CUBA network).
 
 Examples
 --------
@@ -21,9 +23,10 @@ import numpy as np
 
 from .errors import InvalidParameterError
 from .lif import LIFParams
-from .network import FixedInDegree, Network, PoissonInput, Population, Projection
+from .models.cuba import Cuba
+from .network import FixedInDegree, FixedProbability, Network, PoissonInput, Population, Projection
 
-__all__ = ["ei_network", "brunel_network", "BRUNEL", "brunel_nu_thr_hz"]
+__all__ = ["ei_network", "brunel_network", "BRUNEL", "brunel_nu_thr_hz", "cuba_network", "CUBA", "cuba_weights_volt"]
 
 
 def ei_network(
@@ -178,3 +181,114 @@ def brunel_network(
     rate_ext = b["c_e"] * eta * brunel_nu_thr_hz()
     inputs = [PoissonInput(population=p, rate_hz=rate_ext, weight_volt=b["j_volt"]) for p in ("E", "I")]
     return net, inputs
+
+
+#: CUBA network of Vogels and Abbott (2005) as benchmark 2 of Brette et al. (2007, J. Comput.
+#: Neurosci. 23:349), in the numbers of Brian2's examples/CUBA.py.  ``we_brian_volt`` and
+#: ``wi_brian_volt`` are the jumps of Brian's ``ge``/``gi`` (``ge += we`` with
+#: ``dv/dt = (ge + gi - (v - El)) / taum``); :func:`cuba_weights_volt` turns them into
+#: neurochip's charge weights.  The 0.1 ms delay is the one every simulator of
+#: benchmarks/cuba.py uses (Brian2's example has none, which on its 0.1 ms grid acts as ~1 step;
+#: NEST needs a delay of at least one step).
+CUBA: dict[str, float] = {
+    "n_exc": 3200, "n_inh": 800, "p": 0.02,
+    "tau_m_s": 20e-3, "tau_e_s": 5e-3, "tau_i_s": 10e-3, "c_m_farad": 250e-12,
+    "e_leak_volt": -49e-3, "v_th_volt": -50e-3, "v_reset_volt": -60e-3, "t_ref_s": 5e-3,
+    "we_brian_volt": 0.27 * 60 / 10 * 1e-3, "wi_brian_volt": -20 * 4.5 / 10 * 1e-3, "delay_s": 0.1e-3,
+}  # fmt: skip
+
+
+def cuba_weights_volt() -> tuple[float, float]:
+    r"""neurochip's excitatory and inhibitory ``weight_volt`` of the CUBA network.
+
+    Brian's ``ge`` (V) enters as :math:`dV/dt = \ldots + g_e/\tau_m`, so neurochip's current
+    :math:`J_e = g_e/\tau_m` (V/s) jumps by :math:`w_e^{Brian}/\tau_m` at each input.
+    neurochip's current jumps by :math:`w/\tau_{syn}` (the charge :math:`wC_m`), hence
+    :math:`w = w_e^{Brian}\,\tau_e/\tau_m`; the integral of one input's current,
+    :math:`\int (w_e^{Brian}/\tau_m) e^{-t/\tau_e} dt = w_e^{Brian}\tau_e/\tau_m`, is the same.
+    :func:`cuba_network` keeps these charges when its ``tau_i_s`` differs from the published 10 ms.
+
+    Returns
+    -------
+    w_exc, w_inh : float
+        V: 1.62 mV x 5/20 = 0.405 mV and -9 mV x 10/20 = -4.5 mV.
+
+    Examples
+    --------
+    >>> [round(w * 1e3, 6) for w in cuba_weights_volt()]
+    [0.405, -4.5]
+    """
+    c = CUBA
+    return c["we_brian_volt"] * c["tau_e_s"] / c["tau_m_s"], c["wi_brian_volt"] * c["tau_i_s"] / c["tau_m_s"]
+
+
+def cuba_network(
+    scale: float = 1.0, *, seed: int = 1, tau_i_s: float = CUBA["tau_i_s"], delay_s: float = CUBA["delay_s"]
+) -> tuple[Network, list[PoissonInput]]:
+    r"""The CUBA network of Vogels and Abbott (2005), benchmark 2 of Brette et al. (2007).
+
+    3,200 excitatory and 800 inhibitory current-based LIF neurons (times ``scale``), each
+    ordered pair connected with probability :math:`p = 0.02/\text{scale}` (autapses allowed,
+    as in Brian2's example), so that the mean in-degree stays 64 + 16 and the activity stays
+    comparable when the network grows.  :math:`\tau_m` = 20 ms, :math:`E_L` = -49 mV (above
+    :math:`V_{th}` = -50 mV: the neurons fire without input), :math:`V_{reset}` = -60 mV,
+    :math:`t_{ref}` = 5 ms (V held, the currents keep integrating their inputs), exponential
+    currents :math:`\tau_e` = 5 ms and :math:`\tau_i` = 10 ms with the charges of
+    :func:`cuba_weights_volt`, delay 0.1 ms; initial V uniform in :math:`[V_{reset}, V_{th})`.
+    No external input.
+
+    Parameters
+    ----------
+    scale : float
+        Size relative to the published 4,000 neurons (the mean in-degree is kept).
+    seed : int
+        Seed of the connectivity and of the initial potentials.
+    tau_i_s : float
+        Inhibitory time constant, s (default 10 ms; 5 ms gives the variant that NEST's
+        ``iaf_psc_exp_ps_lossless``, which needs equal time constants, can run).  The
+        inhibitory charge per input is kept.
+    delay_s : float
+        Synaptic delay, s (default 0.1 ms; the published benchmark leaves it open: Brian2's
+        example has none, PyNN's VAbenchmarks.py uses 0.2 ms).
+
+    Returns
+    -------
+    network : Network
+        Populations ``"E"`` and ``"I"`` (both :class:`~neurochip.models.Cuba`), four projections.
+    inputs : list of PoissonInput
+        Empty.
+
+    Examples
+    --------
+    >>> net, inputs = cuba_network(0.05)
+    >>> net.n_neurons, [p.size for p in net.populations], inputs
+    (200, [160, 40], [])
+    """
+    if not scale > 0:
+        raise InvalidParameterError(f"cuba_network: scale = {scale!r}: must be > 0")
+    c = CUBA
+    n_e = max(1, round(c["n_exc"] * scale))
+    n_i = max(1, round(c["n_inh"] * scale))
+    p = min(1.0, c["p"] / scale)
+    params = LIFParams(
+        c_m_farad=c["c_m_farad"],
+        g_leak_siemens=c["c_m_farad"] / c["tau_m_s"],
+        e_leak_volt=c["e_leak_volt"],
+        v_th_volt=c["v_th_volt"],
+        v_reset_volt=c["v_reset_volt"],
+        t_ref_s=c["t_ref_s"],
+    )
+    model = Cuba(tau_syn_exc_s=c["tau_e_s"], tau_syn_inh_s=tau_i_s)
+    w_e, w_i = cuba_weights_volt()
+    rng = np.random.default_rng(seed)
+    lo, hi = c["v_reset_volt"], c["v_th_volt"]
+    pops = tuple(
+        Population(name=name, size=n, params=params, model=model, v_init_volt=rng.uniform(lo, hi, n))
+        for name, n in (("E", n_e), ("I", n_i))
+    )
+    projections = tuple(
+        Projection(pre=pre, post=post, rule=FixedProbability(p=p), weight_volt=w, delay_s=delay_s)
+        for pre, w in (("E", w_e), ("I", w_i))
+        for post in ("E", "I")
+    )
+    return Network(populations=pops, projections=projections, seed=seed), []
