@@ -18,9 +18,11 @@
    :func:`neurochip.mapping.map_synapses`; then the synapses arriving from other chips are
    added to their target cores (fan-in, input axons) and the remote destinations to the source
    cores' routing tables (one entry per remote destination core), and every capacity is checked
-   again.  The on-chip partitioner does not see the remote synapses when it balances, so a
-   chip that is nearly full may overflow here although another cut would fit: the error says
-   which chip, core and capacity.
+   again.  The on-chip mapper sees the synapses from other chips as self-loops of their
+   targets, so it balances each core's whole fan-in; its routing-table and input-axon counts
+   see them too (one extra entry per such neuron at most), so a chip that is nearly full on
+   those two capacities may be refused although it fits.  The routes are then rebuilt from the
+   local synapses alone.
 
 A spike of a neuron sends one packet to every other chip that holds one of its targets; the
 packet follows the board's chip route (:meth:`neurochip.system.SystemSpec.route`).
@@ -28,6 +30,7 @@ packet follows the board's chip route (:meth:`neurochip.system.SystemSpec.route`
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import time
 from dataclasses import dataclass
@@ -38,6 +41,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from .errors import InvalidParameterError, MappingError
 from .mapping import Mapping, MappingOptions, map_synapses, network_csr
+from .mesh import link_loads
 from .system import SystemSpec
 
 __all__ = ["BoardMappingOptions", "BoardMapping", "map_board", "map_board_synapses", "chip_packets", "pair_link_loads",
@@ -455,18 +459,26 @@ def map_board_synapses(
         local_index[members] = np.arange(members.size)
         mask = (neuron_chip[pre_all] == c) & (neuron_chip[post_all] == c)
         lp, lq = local_index[pre_all[mask]], local_index[post_all[mask]]
-        sub_indptr = np.zeros(members.size + 1, dtype=np.int64)
-        np.cumsum(np.bincount(lp, minlength=members.size), out=sub_indptr[1:])
+        # Synapses from other chips enter as self-loops of their target: the on-chip mapper
+        # then balances every core's whole fan-in (a self-loop never weighs on its cut), and
+        # the routes are rebuilt below from the local synapses alone.
+        rq = local_index[post_all[(neuron_chip[pre_all] != c) & (neuron_chip[post_all] == c)]]
+        ap, aq = np.concatenate([lp, rq]), np.concatenate([lq, rq])
+        order = np.argsort(ap, kind="stable")
+        aug_indptr = np.zeros(members.size + 1, dtype=np.int64)
+        np.cumsum(np.bincount(ap, minlength=members.size), out=aug_indptr[1:])
         try:
             m = map_synapses(
-                sub_indptr, lq.astype(np.int32), chip,
+                aug_indptr, aq[order].astype(np.int32), chip,
                 rates_hz=None if rates is None else rates[members],
                 options=opts.chip_options,
                 neuron_names=lambda i, members=members: name(int(members[i])),
             )  # fmt: skip
         except MappingError as exc:
-            raise MappingError(f"chip {c} of system {system.name!r}: {exc}", capacity=exc.capacity,
+            raise MappingError(f"chip {c} of system {system.name!r}: {exc}; a board partition that fills chips "
+                               "less (BoardMappingOptions(fill=...) below 1, CLI --fill) may fit", capacity=exc.capacity,
                                required=exc.required, available=exc.available) from None  # fmt: skip
+        m = _local_routes(m, lp, lq, None if rates is None else rates[members])
         mappings.append(m)
         neuron_core[members] = m.neuron_core
 
@@ -542,6 +554,36 @@ def map_board_synapses(
         n_synapses=n_syn,
         n_synapses_crossing_chips=n_cross,
         wall_s=time.perf_counter() - t0,
+    )
+
+
+def _local_routes(m: Mapping, pre: NDArray[np.int64], post: NDArray[np.int64], rates: NDArray[np.float64] | None) -> Mapping:
+    """The chip mapping ``m`` with its routes, traffic and capacity counts rebuilt from the
+    local synapses ``pre -> post`` alone (its placement kept)."""
+    n = m.n_neurons
+    n_cores = m.chip.n_cores
+    order = np.argsort(pre, kind="stable")
+    pre, post = pre[order], post[order]
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(np.bincount(pre, minlength=n), out=indptr[1:])
+    src, dest = _dest_sets(indptr, m.neuron_core[post].astype(np.int64), n_cores)
+    route_indptr = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(np.bincount(src, minlength=n), out=route_indptr[1:])
+    traffic = np.zeros((n_cores, n_cores))
+    np.add.at(traffic, (m.neuron_core[src], dest), rates[src] if rates is not None else 1.0)
+    offdiag = traffic.copy()
+    np.fill_diagonal(offdiag, 0.0)
+    return dataclasses.replace(
+        m,
+        route_indptr=route_indptr,
+        route_cores=dest.astype(np.int32),
+        core_fan_in=np.bincount(m.neuron_core[post], minlength=n_cores).astype(np.int64),
+        core_fan_out=np.bincount(m.neuron_core[src], minlength=n_cores).astype(np.int64),
+        core_axons_in=np.bincount(dest, minlength=n_cores).astype(np.int64),
+        traffic=traffic,
+        link_load=link_loads(offdiag, m.chip.mesh.width, m.chip.mesh.height),
+        n_synapses=int(post.size),
+        n_synapses_crossing=int(np.count_nonzero(m.neuron_core[pre] != m.neuron_core[post])),
     )
 
 

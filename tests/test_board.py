@@ -106,18 +106,29 @@ def test_board_too_small_names_the_capacity():
         map_board(Network(populations=(Population(name="A", size=6, params=P),)), board(2))
 
 
-def test_remote_fan_in_overflow_names_chip_and_core():
+def test_remote_fan_in_is_balanced_by_the_chip_mapper():
     # chips of 2 cores x 3 neurons, 4 synapses per core. A (5 neurons) fills chip 0; B's two
-    # neurons go to chip 1, each with 3 synapses from A: 6 on chip 1 fit the chip (8) but the
-    # on-chip mapper, which sees no local synapse, puts both on one core (4).
+    # neurons go to chip 1, each with 3 synapses from A: 6 on chip 1 fit the chip (8) only if
+    # the on-chip mapper, which sees no local synapse, still puts them on two cores.
     pops = (Population(name="A", size=5, params=P), Population(name="B", size=2, params=P))
     rule = Explicit(pre=[0, 1, 2, 0, 1, 2], post=[0, 0, 0, 1, 1, 1])
     net = Network(populations=pops, projections=(Projection(pre="A", post="B", rule=rule, weight_volt=0.0),))
-    system = board(3, cores=2, fan_in=4)
-    with pytest.raises(MappingError, match=r"fan_in of chip 1 core 0 needs 6 \(with the synapses and routes to and "
-                                           r"from other chips\), has 4") as info:  # fmt: skip
-        map_board(net, system, options=BoardMappingOptions(partitioner="block", block_neurons=5))
-    assert info.value.capacity == "fan_in"
+    bm = map_board(net, board(3, cores=2, fan_in=4), options=BoardMappingOptions(partitioner="block", block_neurons=5))
+    assert bm.neuron_chip.tolist() == [0] * 5 + [1] * 2
+    assert bm.core_fan_in[1].tolist() == [3, 3]
+    assert bm.chip_mappings[1].n_synapses == 0 and bm.chip_mappings[1].route_indptr[-1] == 0
+
+
+def test_remote_fan_out_overflow_names_chip_and_core():
+    # A[0] on chip 0 targets B's three neurons, one per core on chip 1: three routing entries on
+    # a core that holds two
+    pops = (Population(name="A", size=2, params=P), Population(name="B", size=3, params=P))
+    rule = Explicit(pre=[0, 0, 0], post=[0, 1, 2])
+    net = Network(populations=pops, projections=(Projection(pre="A", post="B", rule=rule, weight_volt=0.0),))
+    with pytest.raises(MappingError, match=r"fan_out of chip 0 core \d needs 3 \(with the synapses and routes to "
+                                           r"and from other chips\), has 2") as info:  # fmt: skip
+        map_board(net, board(1, cores=4, fan_out=2), options=BoardMappingOptions(partitioner="block", block_neurons=3))
+    assert info.value.capacity == "fan_out"
 
 
 def test_packing_overflow_names_the_block():
@@ -135,3 +146,48 @@ def test_per_chip_overflow_is_prefixed_with_the_chip():
     system = board(1, cores=4, fan_out=2)
     with pytest.raises(MappingError, match=r"fan_out"):
         map_board(net, system, options=BoardMappingOptions(partitioner="block"))
+
+
+def test_plot_board_draws_the_link_loads(tmp_path):
+    from neurochip.board_plots import plot_board
+
+    system = board(2)
+    net = feedforward()
+    drive = SpikeTimesInput(population="A", times_s=[1e-3, 3e-3], neurons=[0, 1], weight_volt=0.6)
+    bm, result = run_on_board(net, system, duration_s=0.01, inputs=[drive])
+    rep = board_report(bm, net, result)
+    drawn = plot_board(rep, system, str(tmp_path / "board.png"), quantity="packets")
+    assert (tmp_path / "board.png").stat().st_size > 0
+    assert drawn["link_values"] == {(0, 1): 2.0, (1, 0): 0.0}
+    assert drawn["used_chips"] == [0, 1]
+    assert drawn["energy_joule"]["off-chip links"] == pytest.approx(2 * 100e-12)
+
+
+def test_cli_board_map_and_run(tmp_path, capsys):
+    import json
+
+    from neurochip.cli import main
+    from neurochip.network.files import save_network
+
+    pops = (Population(name="A", size=300, params=P), Population(name="B", size=300, params=P))
+    net = Network(populations=pops, projections=(Projection(pre="A", post="B", rule=AllToAll(), weight_volt=1e-4),))
+    save_network(net, tmp_path / "net.npz")
+    toml = tmp_path / "two.toml"
+    toml.write_text(
+        'name = "two"\nchip = "generic"\nn_chips = 2\n[topology]\nkind = "graph"\nedges = [[0, 1]]\n'
+        '[link]\nlatency_s = "100 ns"\nbit_rate_hz = 1e9\npacket_bits = 32\nbuffer_depth = 8\n'
+        'energy_per_bit_joule = "10 pJ"\n'
+    )
+    # the generic chip holds 4,096 neurons but 16 x 65,536 synapses: 90,000 fit one chip
+    assert main(["board", "map", str(tmp_path / "net.npz"), "--system", str(toml), "--json"]) == 0
+    rep = json.loads(capsys.readouterr().out)
+    assert rep["n_synapses"] == 90000 and rep["chips_used"] == 1
+    assert main(["board", "run", str(tmp_path / "net.npz"), "--system", str(toml), "--fill", "0.4",
+                 "--dc", "A:1nA", "--duration", "20 ms", "--plot", str(tmp_path / "b.png")]) == 0  # fmt: skip
+    out = capsys.readouterr().out
+    assert "multi-chip overhead" in out and "not emulated" in out
+    assert (tmp_path / "b.png").exists()
+    assert main(["board", "list", "--json"]) == 0
+    assert "nahuku" in json.loads(capsys.readouterr().out)["presets"]
+    assert main(["board", "map", str(tmp_path / "net.npz"), "--system", "nosuch"]) == 1
+    assert "no system preset or file named 'nosuch'" in capsys.readouterr().err
