@@ -85,6 +85,10 @@ def plot_board(report: dict[str, Any], system: SystemSpec, path: str, *, quantit
         board_as_mesh = system.chip.with_mesh(system.topology.width, system.topology.height)  # type: ignore[arg-type]
         draw_mesh(ax, board_as_mesh, used_cores=used, link_value=_mesh_link_array(system, values), label=label,
                   unit="" if quantity == "utilisation" else "packets", cmap="magma_r")  # fmt: skip
+        legend = ax.get_legend()
+        for text in legend.get_texts() if legend is not None else ():  # draw_mesh speaks of cores
+            text.set_text(text.get_text().replace("unused core, no neurons", "unused chip, no neurons")
+                          .replace("core with neurons", "chip with neurons"))  # fmt: skip
         ax.set_xlabel("chip x")
         ax.set_ylabel("chip y")
     else:
