@@ -474,6 +474,11 @@ def _system_dir() -> Any:
 def list_systems() -> list[str]:
     """Names of the system presets shipped with neurochip.
 
+    Returns
+    -------
+    list of str
+        Sorted preset names, each loadable with :func:`load_system`.
+
     Examples
     --------
     >>> "nahuku" in list_systems()
