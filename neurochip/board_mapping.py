@@ -237,8 +237,16 @@ def _dest_sets(indptr: NDArray[np.int64], post_group: NDArray[np.int64], k: int)
     return keys // k, keys % k
 
 
-def _cost(w: NDArray[np.float64], chip_of: NDArray[np.int64], hops: NDArray[np.int64]) -> float:
-    return float(np.sum(w * hops[np.ix_(chip_of, chip_of)]))
+def _chip_traffic(
+    indptr: NDArray[np.int64], indices: NDArray[np.int32], neuron_chip: NDArray[Any], k: int, rates: NDArray[np.float64] | None
+) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.float64]]:
+    """(neuron, other destination chip) pairs and the chip-to-chip packets per spike round (or /s)."""
+    dsrc, dchip = _dest_sets(indptr, np.asarray(neuron_chip, dtype=np.int64)[indices], k)
+    keep = neuron_chip[dsrc] != dchip
+    dsrc, dchip = dsrc[keep], dchip[keep]
+    traffic = np.zeros((k, k))
+    np.add.at(traffic, (np.asarray(neuron_chip)[dsrc], dchip), rates[dsrc] if rates is not None else 1.0)
+    return dsrc, dchip, traffic
 
 
 def _refine(
@@ -438,7 +446,7 @@ def map_board_synapses(
             )  # fmt: skip
         chip_of[b] = order[slot]
         load[order[slot]] += size[b]
-    cost_packed = _cost(w, chip_of, hops)
+    cost_packed = float(np.sum(_chip_traffic(indptr, indices, chip_of[block_of], k, rates)[2] * hops))
     if opts.partitioner == "greedy" and k > 1:
         chip_of = _refine(w, chip_of, hops, load, cap, size, opts.max_moves)
     neuron_chip = chip_of[block_of].astype(np.int32)
@@ -528,14 +536,9 @@ def map_board_synapses(
             )  # fmt: skip
 
     # destination chips per neuron (one packet per spike to each) and the chip traffic
-    dsrc, dchip = _dest_sets(indptr, neuron_chip[post_all].astype(np.int64), k)
-    keep = neuron_chip[dsrc] != dchip
-    dsrc, dchip = dsrc[keep], dchip[keep]
+    dsrc, dchip, traffic = _chip_traffic(indptr, indices, neuron_chip, k, rates)
     dest_indptr = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(np.bincount(dsrc, minlength=n), out=dest_indptr[1:])
-    packets = rates[dsrc] if rates is not None else np.ones(dsrc.size)
-    traffic = np.zeros((k, k))
-    np.add.at(traffic, (neuron_chip[dsrc], dchip), packets)
     return BoardMapping(
         system=system,
         neuron_chip=neuron_chip,

@@ -262,7 +262,8 @@ class SystemSpec:
         hops = _hop_matrix(self)
         if np.any(hops < 0):
             lost = int(np.nonzero(hops[0] < 0)[0][0])
-            raise InvalidParameterError.of("topology", "edges", f"chip {lost} is not connected to chip 0")
+            edges = [list(e) for e in topo.edges]  # type: ignore[union-attr]
+            raise InvalidParameterError.of("topology", edges, f"chip {lost} is not connected to chip 0")
         object.__setattr__(self, "_hops", hops)
 
     # the chip-to-chip hop counts, computed once by __post_init__
@@ -407,7 +408,9 @@ def _spec_with_chip(data: dict[str, Any], source: str | None) -> SystemSpec:
     try:
         return SystemSpec(chip=chip, **{f.name: getattr(spec, f.name) for f in dataclasses.fields(_SystemFields)})
     except InvalidParameterError as exc:
-        key = exc.field if exc.field in ("n_chips", "name", "sources") else f"topology.{exc.field}"
+        key = {"topology": "topology.edges", "n_chips": "n_chips", "name": "name", "sources": "sources"}.get(
+            exc.field or "", f"topology.{exc.field}"
+        )
         msg = f"{key} = {exc.value!r}: {exc.rule}" if exc.field else str(exc)
         if source is None:
             raise

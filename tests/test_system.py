@@ -92,6 +92,13 @@ def test_a_graph_must_be_connected():
                    topology=TopologySpec(kind="graph", edges=[[0, 1], [2, 3]]))  # fmt: skip
 
 
+def test_a_disconnected_graph_in_a_file_names_the_edges(tmp_path):
+    data = nahuku_dict()
+    data.update(n_chips=4, topology={"kind": "graph", "edges": [[0, 1], [2, 3]]})
+    with pytest.raises(ConfigError, match=r"board.toml: topology.edges = \[\[0, 1\], \[2, 3\]\]: chip 2 is not connected"):
+        load_system(write(tmp_path, data))
+
+
 def test_link_energy_per_bit_or_per_packet():
     a = LinkSpec(latency_s=1e-7, bit_rate_hz=1e9, packet_bits=40, buffer_depth=4, energy_per_bit_joule=2e-12)
     b = LinkSpec(latency_s=1e-7, bit_rate_hz=1e9, packet_bits=40, buffer_depth=4, energy_per_packet_joule=80e-12)
