@@ -30,6 +30,7 @@ SUBCOMMANDS: dict[str, str] = {
     "network": "neurochip.cli.network",
     "sweep": "neurochip.cli.sweep",
     "stepped": "neurochip.cli.stepped",
+    "board": "neurochip.cli.board",
 }
 
 
