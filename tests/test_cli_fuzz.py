@@ -171,6 +171,28 @@ OPTIONS: dict[str, tuple[list[str], dict[str, list[str]]]] = {
         "-o": OUT_FILE + ["{d}/net.npz"],
         "--html": OUT_FILE + ["{d}/net.npz", "{d}/out.npz", "{d}/page.txt"],
     }),
+    "board list": (["board", "list"], {}),
+    "board map": (["board", "map", "{d}/net.npz", "--system", "nahuku"], {
+        "network": IN_NETWORK,
+        "--system": ["nosuch", "{d}/missing.toml", "{d}/folder", "{d}/binary.bin", "{d}/empty.toml"],
+        "--partitioner": CHOICE,
+        "--fill": ["0", "-1", "1.5", *NUMBERS],
+        "--block": _count(1, 100_000_000),
+        "--rates": _quantity("Hz", "V", sign="pos"),
+    }),
+    "board run": (["board", "run", "{d}/net.npz", "--system", "nahuku", "--duration", "5ms"], {
+        "network": IN_NETWORK,
+        "--system": ["nosuch", "{d}/missing.toml", "{d}/folder", "{d}/binary.bin", "{d}/empty.toml"],
+        "--partitioner": CHOICE,
+        "--fill": ["0", "-1", "1.5", *NUMBERS],
+        "--block": _count(1, 100_000_000),
+        "--duration": _quantity("s", "V", sign="pos") + ["2h"],
+        "--poisson": ["E:nan:1mV", "X:1kHz:1mV", "E:1kHz", "E:-1Hz:1mV", "E:1e300:1mV", ""],
+        "--dc": ["E:nan", "X:1nA", "E", "E:1e300", ""],
+        "--seed": SEED,
+        "--powered": CHOICE,
+        "--plot": OUT_PLOT + ["{d}/net.npz"],
+    }),
     "stepped": (["stepped", "{d}/net.npz", "--steps", "10"], {
         "network": IN_NETWORK,
         "--chip": IN_CHIP + ["generic"],  # an asynchronous chip has no steps

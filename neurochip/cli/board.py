@@ -9,7 +9,7 @@ import numpy as np
 
 from .._display import print_json, print_table
 from ..units import format_si
-from ._files import check_plot, quantity, write_plot
+from ._files import SEED, check_plot, integer, quantity, real, write_plot
 
 
 def add_parser(sub: Any) -> None:
@@ -26,9 +26,10 @@ def add_parser(sub: Any) -> None:
         q.add_argument("--system", required=True, metavar="NAME|FILE", help="system preset (nahuku, ...) or TOML file")
         q.add_argument("--partitioner", choices=("greedy", "block"), default="greedy",
                        help="board partitioner: packing refined by moves and swaps (default), or packing only")  # fmt: skip
-        q.add_argument("--fill", type=float, default=1.0, metavar="FRACTION",
+        q.add_argument("--fill", type=real(0.0, 1.0, open_low=True), default=1.0, metavar="FRACTION",
                        help="fraction of each chip's neuron and fan-in capacity to use (default 1)")  # fmt: skip
-        q.add_argument("--block", type=int, metavar="N", help="neurons per partition block (default: one core's worth)")
+        q.add_argument("--block", type=integer(1, 100_000_000), metavar="N",
+                       help="neurons per partition block (default: one core's worth)")
         q.add_argument("--json", action="store_true", help="print JSON")
 
     pm = bsub.add_parser("map", help="map a network onto a board and report chips, capacities, inter-chip traffic")
@@ -43,7 +44,7 @@ def add_parser(sub: Any) -> None:
                     help="independent Poisson input to every neuron of POP, e.g. E:20kHz:0.1mV (repeatable)")  # fmt: skip
     pr.add_argument("--dc", action="append", default=[], metavar="POP:CURRENT",
                     help="constant extra current into every neuron of POP, e.g. E:0.5nA (repeatable)")  # fmt: skip
-    pr.add_argument("--seed", type=int, default=0, help="seed of the Poisson inputs")
+    pr.add_argument("--seed", type=SEED, default=0, metavar="S", help="seed of the Poisson inputs (default 0)")
     pr.add_argument("--powered", choices=("all", "used"), default="all",
                     help="chips paying static power: every chip of the board, or those holding neurons")  # fmt: skip
     pr.add_argument("--plot", metavar="FILE.png", help="the board with its link loads, and the energy split")
@@ -82,7 +83,7 @@ def run_map(args: argparse.Namespace) -> int:
 
     options = _options(args)
     check_input_file(args.network, "NETWORK")
-    rate = quantity(args.rates, "Hz", "--rates") if args.rates else None
+    rate = quantity(args.rates, "Hz", "--rates", positive=True) if args.rates is not None else None
     system = load_system(args.system)
     network, _ = load_any(args.network)
     rates = None if rate is None else np.full(network.n_neurons, rate)
@@ -119,7 +120,8 @@ def run_run(args: argparse.Namespace) -> int:
     from .run import _parse_inputs
 
     options = _options(args)
-    duration = quantity(args.duration, "s", "--duration", positive=True)
+    duration = quantity(args.duration, "s", "--duration", positive=True, high=3600.0,
+                        why="one hour of chip time; run longer ones in pieces")
     check_input_file(args.network, "NETWORK")
     check_plot(args.plot, inputs=(args.network, _system_file(args.system)))
     system = load_system(args.system)
