@@ -38,8 +38,9 @@ dict per node); the refractory
 period ``t_ref_s`` (NIR has none: default 0); the synaptic delay ``delay_s`` of an edge that
 has no Delay node (the emulator needs delays > 0: default one time step).
 
-Nodes: Input, Output, LIF, IF, LI, CubaLIF, CubaLI, Affine, Linear, Scale, Delay, Flatten (a pass-through:
-populations are flat) and subgraphs (NIRGraph nodes, flattened to ``"sub.node"`` names).  Each
+Nodes: Input, Output, LIF, IF, LI, CubaLIF, CubaLI, Affine, Linear, Scale, Delay, Flatten, I, Conv1d, Conv2d,
+SumPool2d, AvgPool2d (Flatten only reshapes: populations are flat; convolutions and pooling are expanded to
+explicit synapses, see :mod:`._nir_conv`) and subgraphs (NIRGraph nodes, flattened to ``"sub.node"`` names).  Each
 node type is one entry of the table ``neurochip.network._nir_nodes.NODES``, which says how to
 read it and how to write it; import and export ask the table and nothing else, so a new node
 type is one entry plus its functions; every other node type is refused with an error naming
@@ -129,6 +130,7 @@ __all__ = [
     "LI_THRESHOLD_VOLT",
     "RELAY_PARAMS",
     "RELAY_WEIGHT_VOLT",
+    "READOUT_PARAMS",
 ]
 
 #: Time step (s) that snnTorch's and the Lava bridge's NIR exporters assume.
@@ -139,6 +141,10 @@ NIR_DEFAULT_DT_S = 1e-4
 RELAY_PARAMS = LIFParams(c_m_farad=1e-12, g_leak_siemens=1e-9, e_leak_volt=0.0, v_th_volt=0.5, v_reset_volt=0.0,
                          t_ref_s=0.0)  # fmt: skip
 RELAY_WEIGHT_VOLT = 1.0
+#: Parameters of a readout population (with ``Cuba(tau_syn_exc_s=dt_s, spiking=False)``): C = 1 F
+#: and no leak, so that V is the charge (C) the read-out node delivered; it never fires.
+READOUT_PARAMS = LIFParams(c_m_farad=1.0, g_leak_siemens=0.0, e_leak_volt=0.0, v_th_volt=LI_THRESHOLD_VOLT,
+                           v_reset_volt=0.0, t_ref_s=0.0)  # fmt: skip
 #: Largest dense NIR weight matrix :func:`to_nir` writes (entries), unless told otherwise.
 MAX_DENSE_ENTRIES = 1 << 25
 
@@ -205,6 +211,17 @@ class NIRImport:
         The reset each neuron node got (``"value"`` or ``"subtract"``), by population name.
     assumed : tuple of str
         The options that were assumed rather than given (also sent as a warning).
+    readouts : dict of str to str
+        Readout populations and the NIR node each reads: what reaches an Output node through
+        weights, a bias or a delay after the last neuron layer (or a chain node that feeds
+        nothing) becomes a non-spiking population of that width, named after the Output (or
+        chain) node: ``Cuba(tau_syn_exc_s=dt_s, spiking=False)``, C = 1 F, g_L = 0, so that
+        :func:`~neurochip.network.readout.li_readout` gives its current I(t) (A: the node's
+        output, filtered over one time step) and V(t) (V = C: the charge it delivered,
+        :math:`\\int I\\,dt`).
+    layers : dict of str to LayerInfo
+        Each Conv1d / Conv2d / SumPool2d / AvgPool2d node: its input and output shapes, shared
+        weights and expanded synapses (:class:`neurochip.network._nir_conv.LayerInfo`).
     """
 
     network: Network
@@ -216,6 +233,8 @@ class NIRImport:
     delay_s: float
     assumed: tuple[str, ...] = ()
     resets: dict[str, str] = dataclasses.field(default_factory=dict)
+    readouts: dict[str, str] = dataclasses.field(default_factory=dict)
+    layers: dict[str, Any] = dataclasses.field(default_factory=dict)
 
     def bias_onset(self) -> list[SpikeTimesInput]:
         """Inputs at t = 0 that start the synaptic current of each biased current-based
@@ -318,6 +337,27 @@ class NIRImport:
             k, syn = k[order], syn[order]
             out.append(SpikeTimesInput(population=pop, times_s=t[k] + delay, neurons=neurons[syn], weight_volt=w[syn]))
         return out
+
+
+def _readouts(nodes: dict[str, Any], imp: Importer, passes: set[str], ports: set[str]) -> dict[str, Any]:
+    """What reaches each sink that is not simply a set of populations: an Output node fed through
+    weights, a bias, a delay or straight from an input port, and a chain node that feeds nothing
+    (a dangling Affine after the last neuron layer).  Each becomes a readout population."""
+    out = {}
+    for k, v in nodes.items():
+        if k in passes:
+            continue
+        if _role(v) == "output":
+            e = imp.input_of(k)
+        elif _role(v) == "chain" and not imp.outgoing[k]:
+            e = imp.output_of(k)
+        else:
+            continue
+        direct = all(t.matrix is None and t.delay == 0 and t.source not in ports for t in e.terms)
+        if direct and not np.any(e.bias):
+            continue
+        out[k] = e
+    return out
 
 
 def _population(
@@ -525,9 +565,15 @@ def from_nir(
             raise InvalidParameterError(f"NIR node {name!r} ({kind(node)}): has incoming edges {imp.incoming[name]}")
 
     neuron_names = [k for k, v in nodes.items() if _role(v) == "neuron"]
-    if not neuron_names:
+    port_names = {k for k, v in nodes.items() if _role(v) == "input" and k not in passes
+                  and (inputs == "ports" or node_meta(v).get("port"))}  # fmt: skip
+    readout_exprs = _readouts(nodes, imp, passes, port_names)
+    fed = any(_role(v) == "output" and k not in passes and imp.input_of(k).terms for k, v in nodes.items())
+    if not neuron_names and not readout_exprs and not fed:
         *most, last = neuron_kinds()
-        raise InvalidParameterError(f"NIR graph: has no neuron node ({', '.join(most)} or {last})")
+        first = next(iter(nodes), None)
+        where = "" if first is None else f"; node {first!r} ({kind(nodes[first])}) would be dropped"
+        raise InvalidParameterError(f"NIR graph: has no neuron node ({', '.join(most)} or {last}) and no Output{where}")
     # resets: the option (one for all, or per node), else neurochip's metadata, else "value"
     if isinstance(reset, Mapping):
         unknown = sorted(set(reset) - set(neuron_names))
@@ -596,11 +642,26 @@ def from_nir(
                 n = node_size(k, v)
                 arrays[k] = {f: np.full(n, float(getattr(RELAY_PARAMS, f))) for f in _LIF_FIELDS}
                 biases[k] = np.zeros(n)
-    c_m = {k: arrays[k]["c_m_farad"] for k in neuron_names}
+    readouts: dict[str, str] = {}
+    for k, e in readout_exprs.items():  # recorded output currents: non-spiking integrators
+        n = e.dim
+        arrays[k] = {f: np.full(n, float(getattr(READOUT_PARAMS, f))) for f in _LIF_FIELDS}
+        models[k] = Cuba(tau_syn_exc_s=float(dt_s), spiking=False)
+        readouts[k] = imp.incoming[k][0] if _role(nodes[k]) == "output" and len(imp.incoming[k]) == 1 else k
+    c_m = {k: arrays[k]["c_m_farad"] for k in [*neuron_names, *readout_exprs]}
     gain = {k: node_gain(k, nodes[k]) for k in neuron_names}
+    gain.update({k: np.ones(e.dim) for k, e in readout_exprs.items()})
     projections = imp.synapses(
-        c_m, ports, biases, gain=gain, dt_s=float(dt_s), delay_s=default_delay, used_default=used_default
-    )
+        c_m, ports, biases, gain=gain, dt_s=float(dt_s), delay_s=default_delay, used_default=used_default,
+        exprs={k: e for k, e in readout_exprs.items() if _role(nodes[k]) != "output"},
+    )  # fmt: skip
+    dropped = [k for k, v in nodes.items() if k not in imp.memo and k not in arrays and k not in ports
+               and k not in passes and _role(v) != "output"]  # fmt: skip
+    if dropped:
+        k = dropped[0]
+        raise InvalidParameterError(
+            f"NIR node {k!r} ({kind(nodes[k])}): reaches no neuron node and no Output; neurochip would drop it"
+        )
     if used_default and delay_s is None:
         assumed.append(
             f"delay_s = {default_delay!r} s for the edges without a Delay node ({sorted(set(used_default))}); "
@@ -614,7 +675,10 @@ def from_nir(
     outputs = {}
     for k, v in nodes.items():
         if _role(v) == "output" and k not in passes:
-            outputs[k] = tuple(sorted({t.source for t in imp.input_of(k).terms if t.source in arrays}))
+            if k in readouts:
+                outputs[k] = (k,)
+            else:
+                outputs[k] = tuple(sorted({t.source for t in imp.input_of(k).terms if t.source in arrays}))
     if assumed:
         warnings.warn(
             "NIR import assumed: " + "; ".join(assumed) + " (pass these as options to from_nir to choose)",
@@ -632,6 +696,8 @@ def from_nir(
         t_ref_s=float(t_ref_s) if t_ref_s is not None else (0.0 if t_ref_missing else None),
         delay_s=default_delay,
         assumed=tuple(assumed),
+        readouts=readouts,
+        layers=dict(imp.layers),
     )
 
 
