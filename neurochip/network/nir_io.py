@@ -641,6 +641,12 @@ def from_nir(
             else:  # a relay population
                 n = node_size(k, v)
                 arrays[k] = {f: np.full(n, float(getattr(RELAY_PARAMS, f))) for f in _LIF_FIELDS}
+                # a relay's time constant is at most one time step: with dt_s = 1 (Sinabs, NIR's own
+                # reading) a 1 ms relay next to a perfect integrator made the compiled engine emit
+                # spurious relay spikes (windows of 1000 time constants); a relay fires only on input
+                tau = RELAY_PARAMS.c_m_farad / RELAY_PARAMS.g_leak_siemens
+                if float(dt_s) > tau:
+                    arrays[k]["g_leak_siemens"] = np.full(n, RELAY_PARAMS.c_m_farad / float(dt_s))
                 biases[k] = np.zeros(n)
     readouts: dict[str, str] = {}
     for k, e in readout_exprs.items():  # recorded output currents: non-spiking integrators
