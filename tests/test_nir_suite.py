@@ -241,3 +241,45 @@ def test_every_nir_test_graph_imports_or_ends_in_one_error_naming_the_node(case)
         if type(node).__name__ == "Output" and name in imp.outputs:
             declared = int(np.prod(node.output_type["output"]))
             assert sum(pops[p] for p in imp.outputs[name]) == declared, (case, name)
+
+
+def test_a_readout_after_the_last_neuron_layer_is_kept_with_its_width_and_its_values():
+    """Input(3) -> Affine -> LIF(4) -> Affine(2 x 4, bias) -> Output(2): the last Affine becomes the
+    readout population "output" (2 wide); its current is the Affine's output pulses (charge W2[:, j]
+    dt per LIF spike j arriving at t_a = spike time + delay) filtered over one step,
+    sum W2 e^{-(t - t_a)/dt} + b2, and its V the charge that current delivered by t,
+    sum W2 dt (1 - e^{-(t - t_a)/dt}) + b2 t (C = 1 F)."""
+    from neurochip.emulator import run
+    from neurochip.network.readout import li_readout
+
+    rng = np.random.default_rng(5)
+    dt = 1e-4
+    w1 = rng.uniform(0.5, 1.5, (4, 3))
+    w2 = rng.normal(size=(2, 4))
+    b2 = np.array([0.3, -0.2])
+    g = nir.NIRGraph.from_list(
+        nir.Input(input_type=np.array([3])), nir.Affine(weight=w1, bias=np.zeros(4)),
+        nir.LIF(tau=np.full(4, 1e-3), r=np.full(4, 10.0), v_leak=np.zeros(4), v_threshold=np.ones(4)),
+        nir.Affine(weight=w2, bias=b2), nir.Output(output_type=np.array([2])),
+    )  # fmt: skip
+    imp = from_nir(g, dt_s=dt, reset="value", t_ref_s=0.0, delay_s=dt, inputs="ports")
+    assert imp.outputs == {"output": ("output",)} and imp.readouts == {"output": "affine_1"}
+    assert imp.network.population("output").size == 2
+    times = np.sort(rng.uniform(0, 0.05, 300))
+    stimuli = imp.spike_input("input", times, rng.integers(0, 3, 300))
+    res = run(imp.network, duration_s=0.06, inputs=stimuli)
+    off = imp.network.offset("lif")
+    ev = res.events[(res.events["address"] >= off) & (res.events["address"] < off + 4)]
+    assert ev.size > 20
+    arrive = ev["time_s"] + dt
+    j = ev["address"] - off
+    t_obs = np.linspace(0.001, 0.06, 50)
+    v, i = li_readout(imp.network, "output", res, t_obs)
+    for k, t in enumerate(t_obs):
+        done = arrive <= t
+        charge = (w2[:, j[done]] * dt * -np.expm1(-(t - arrive[done]) / dt)).sum(axis=1) + b2 * t
+        current = (w2[:, j[done]] * np.exp(-(t - arrive[done]) / dt)).sum(axis=1) + b2
+        # the synapses hold float32 weights: 6e-8 relative per term
+        scale = (np.abs(w2[:, j[done]]) * np.exp(-(t - arrive[done]) / dt)).sum(axis=1) + np.abs(b2)
+        np.testing.assert_allclose(i[k], current, rtol=0, atol=1e-7 * scale.max() + 1e-15)
+        np.testing.assert_allclose(v[k], charge, rtol=0, atol=1e-7 * (np.abs(w2[:, j[done]]) * dt).sum() + 1e-15)
