@@ -4,6 +4,7 @@ equations, and the errors."""
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import warnings
 from dataclasses import dataclass
@@ -538,9 +539,13 @@ def test_export_writes_exactly_the_node_types_the_table_writes(rng):
     p = LIFParams(c_m_farad=1e-12, g_leak_siemens=1e-9, t_ref_s=0.0)
     cuba = (Population(name="cuba", size=2, params=p, model=Cuba(tau_syn_exc_s=2e-3)),
             Population(name="li", size=2, params=p, model=Cuba(tau_syn_exc_s=2e-3, spiking=False)))  # fmt: skip
-    rich = Network(populations=rich.populations + cuba, projections=rich.projections, seed=11)
+    never = LIFParams(c_m_farad=1e-12, g_leak_siemens=1e-9, v_th_volt=LI_THRESHOLD_VOLT, t_ref_s=0.0)
+    li = (Population(name="li_plain", size=2, params=never),
+          Population(name="integrator", size=2, params=dataclasses.replace(never, g_leak_siemens=0.0)))  # fmt: skip
+    rich = Network(populations=rich.populations + cuba + li, projections=rich.projections, seed=11)
     with pytest.warns(NIRExportWarning):
-        graph = to_nir(rich)  # LIF, IF, CubaLIF and CubaLI populations, a bias, synapses, ports
+        graph = to_nir(rich)  # LIF, IF, LI, I, CubaLIF and CubaLI populations, a bias, synapses, ports
+    assert type(graph.nodes["li_plain"]).__name__ == "LI" and type(graph.nodes["integrator"]).__name__ == "I"
     written = {type(v).__name__ for v in graph.nodes.values()}
     assert written == {k for k, h in NODES.items() if h.writes is not None}
 

@@ -283,3 +283,43 @@ def test_a_readout_after_the_last_neuron_layer_is_kept_with_its_width_and_its_va
         scale = (np.abs(w2[:, j[done]]) * np.exp(-(t - arrive[done]) / dt)).sum(axis=1) + np.abs(b2)
         np.testing.assert_allclose(i[k], current, rtol=0, atol=1e-7 * scale.max() + 1e-15)
         np.testing.assert_allclose(v[k], charge, rtol=0, atol=1e-7 * (np.abs(w2[:, j[done]]) * dt).sum() + 1e-15)
+
+
+def test_an_imported_graph_goes_back_to_nir_with_its_inputs_li_and_readouts_and_imports_to_the_same_network():
+    rng = np.random.default_rng(9)
+    w1, w2, w3 = rng.uniform(0.1, 1, (4, 3)), rng.normal(size=(2, 4)), rng.normal(size=(3, 4))
+    lif = nir.LIF(tau=np.full(4, 2e-3), r=np.full(4, 10.0), v_leak=np.zeros(4), v_threshold=np.ones(4),
+                  v_reset=np.zeros(4))  # fmt: skip
+    li = nir.LI(tau=np.full(2, 5e-3), r=np.full(2, 2.0), v_leak=np.zeros(2))
+    g = nir.NIRGraph(
+        nodes={"x": nir.Input(input_type=np.array([3])), "fc1": nir.Affine(weight=w1, bias=np.full(4, 0.5)),
+               "lif": lif, "fc2": nir.Linear(weight=w2), "li": li, "y": nir.Output(output_type=np.array([2])),
+               "fc3": nir.Affine(weight=w3, bias=np.array([0.1, 0.0, -0.1])),
+               "z": nir.Output(output_type=np.array([3]))},
+        edges=[("x", "fc1"), ("fc1", "lif"), ("lif", "fc2"), ("fc2", "li"), ("li", "y"), ("lif", "fc3"), ("fc3", "z")],
+    )  # fmt: skip
+    opts = dict(dt_s=1e-4, reset="value", t_ref_s=0.0, delay_s=1e-4)
+    imp = from_nir(g, **opts)
+    back = imp.to_nir()
+    kinds = {k: type(v).__name__ for k, v in back.nodes.items()}
+    assert kinds["x"] == "Input" and kinds["lif"] == "LIF" and kinds["li"] == "LI" and kinds["z"] == "Output"
+    assert sorted(set(kinds.values())) == ["Affine", "Delay", "Input", "LI", "LIF", "Linear", "Output"]
+    np.testing.assert_allclose(back.nodes["li"].tau, li.tau, rtol=1e-15)
+    np.testing.assert_allclose(back.nodes["li"].r, li.r, rtol=1e-15)
+    np.testing.assert_allclose(back.nodes["lif"].tau, lif.tau, rtol=1e-15)
+    # the readout's weights come back to float32 precision, its bias exactly
+    into_z = [a for a, b in back.edges if b == "z"]
+    (delay,) = into_z
+    (weights,) = [a for a, b in back.edges if b == delay]
+    np.testing.assert_allclose(back.nodes[weights].weight, w3, rtol=1e-6)
+    np.testing.assert_array_equal(back.nodes[weights].bias, [0.1, 0.0, -0.1])
+    again = from_nir(back, **opts)
+    assert [(p.name, p.size) for p in again.network.populations] == [(p.name, p.size) for p in imp.network.populations]
+    assert again.readouts.keys() == imp.readouts.keys() and again.outputs == imp.outputs
+    for p in imp.network.populations:
+        a, b = p.arrays(), again.network.population(p.name).arrays()
+        for key in a:
+            np.testing.assert_array_equal(a[key], b[key], err_msg=f"{p.name}.{key}")
+    c1, c2 = imp.network.csr().to_coo(), again.network.csr().to_coo()
+    for x, y in zip(c1, c2):
+        np.testing.assert_array_equal(np.sort(x), np.sort(y))

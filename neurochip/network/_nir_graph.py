@@ -343,8 +343,8 @@ class Exporter:
         else:
             self.edges.append((port, name))
 
-    def output_port(self, name: str, size: int) -> None:
-        """An Output node ``output_<name>`` fed by population ``name``."""
-        port = self.fresh(f"output_{name}")
+    def output_port(self, name: str, size: int, node_name: str | None = None) -> None:
+        """An Output node ``output_<name>`` (or ``node_name``) fed by population ``name``."""
+        port = self.fresh(node_name or f"output_{name}")
         self.nodes[port] = _write_node("output", size=size)
         self.edges.append((name, port))

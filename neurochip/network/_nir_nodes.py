@@ -444,12 +444,34 @@ def neuron_arrays(
 # writers (export)
 
 
+def _never_fires(arrays: Arrays) -> bool:
+    """An LI or I population as the importer makes it: a threshold never reached."""
+    return bool((arrays["v_th_volt"] >= LI_THRESHOLD_VOLT).all())
+
+
 def _is_leaky(*, arrays: Arrays, metadata: dict, model: Any = None) -> bool:
-    return model is None and bool((arrays["g_leak_siemens"] > 0).all())
+    return model is None and bool((arrays["g_leak_siemens"] > 0).all()) and not _never_fires(arrays)
 
 
 def _is_perfect(*, arrays: Arrays, metadata: dict, model: Any = None) -> bool:
-    return model is None and bool((arrays["g_leak_siemens"] == 0).all())
+    return model is None and bool((arrays["g_leak_siemens"] == 0).all()) and not _never_fires(arrays)
+
+
+def _is_li(*, arrays: Arrays, metadata: dict, model: Any = None) -> bool:
+    return model is None and bool((arrays["g_leak_siemens"] > 0).all()) and _never_fires(arrays)
+
+
+def _is_i(*, arrays: Arrays, metadata: dict, model: Any = None) -> bool:
+    return model is None and bool((arrays["g_leak_siemens"] == 0).all()) and _never_fires(arrays)
+
+
+def _write_li(*, arrays: Arrays, metadata: dict, model: Any = None) -> Any:
+    a, g = arrays, arrays["g_leak_siemens"]
+    return nir_module().LI(tau=a["c_m_farad"] / g, r=1.0 / g, v_leak=a["e_leak_volt"].copy(), metadata=metadata)
+
+
+def _write_i(*, arrays: Arrays, metadata: dict, model: Any = None) -> Any:
+    return nir_module().I(r=1.0 / arrays["c_m_farad"], metadata=metadata)
 
 
 def _is_cuba(spiking: bool) -> Callable[..., bool]:
@@ -520,8 +542,8 @@ def _write_input(*, size: int, metadata: dict) -> Any:
     return nir_module().Input(input_type={"input": np.array([size])}, metadata=metadata)
 
 
-def _write_output(*, size: int) -> Any:
-    return nir_module().Output(output_type={"output": np.array([size])})
+def _write_output(*, size: int, metadata: dict | None = None) -> Any:
+    return nir_module().Output(output_type={"output": np.array([size])}, metadata=metadata or {})
 
 
 # --------------------------------------------------------------------------------------------
@@ -591,7 +613,10 @@ NODES: dict[str, NodeHandler] = {
         role="neuron", in_dim=_neuron_size, size=_neuron_size, params=_if_params,
         writes="population", accepts=_is_perfect, write=_write_if,
     ),
-    "LI": NodeHandler(role="neuron", in_dim=_neuron_size, size=_neuron_size, params=_li_params, spikes=False),
+    "LI": NodeHandler(
+        role="neuron", in_dim=_neuron_size, size=_neuron_size, params=_li_params, spikes=False,
+        writes="population", accepts=_is_li, write=_write_li,
+    ),
     "CubaLIF": NodeHandler(
         role="neuron", in_dim=_cuba_size, size=_cuba_size, params=_cuba_lif_params, model=_cuba_lif_model,
         gain=_cuba_gain, writes="population", accepts=_is_cuba(True), write=_write_cuba_lif,
@@ -607,7 +632,10 @@ NODES: dict[str, NodeHandler] = {
     "Scale": NodeHandler(role="chain", in_dim=_vector_dim("scale"), chain=_scale),
     "Delay": NodeHandler(role="chain", in_dim=_vector_dim("delay"), chain=_delay, writes="delay", write=_write_delay),
     "Flatten": NodeHandler(role="chain", chain=_flatten_node),  # populations are flat: only the shape changes
-    "I": NodeHandler(role="neuron", in_dim=_neuron_size, size=_neuron_size, params=_i_params, spikes=False),
+    "I": NodeHandler(
+        role="neuron", in_dim=_neuron_size, size=_neuron_size, params=_i_params, spikes=False,
+        writes="population", accepts=_is_i, write=_write_i,
+    ),
     "Conv1d": NodeHandler(role="chain", in_dim=_conv_dim, chain=_conv),
     "Conv2d": NodeHandler(role="chain", in_dim=_conv_dim, chain=_conv),
     "SumPool2d": NodeHandler(role="chain", chain=_pool),

@@ -236,6 +236,23 @@ class NIRImport:
     readouts: dict[str, str] = dataclasses.field(default_factory=dict)
     layers: dict[str, Any] = dataclasses.field(default_factory=dict)
 
+    def to_nir(self, **options: Any) -> Any:
+        """Export the imported network back to NIR: relay populations as their Input nodes,
+        readouts as their Output nodes, LI and I populations as LI and I nodes, at the import's
+        ``dt_s`` (the keyword options of :func:`to_nir` override these).
+
+        Returns
+        -------
+        nir.NIRGraph
+            The graph; importing it again gives the same network (see docs/networks.md for what
+            differs from the original graph: weight chains come back as Linear / Affine and
+            Delay nodes per connected pair, weights rounded to float32).
+        """
+        relays = tuple(p.population for p in self.inputs.values() if p.population is not None)
+        names = {pops[0]: k for k, pops in self.outputs.items() if len(pops) == 1 and pops[0] not in self.readouts}
+        defaults = {"dt_s": self.dt_s, "relays": relays, "readouts": tuple(self.readouts), "output_names": names}
+        return to_nir(self.network, **{**defaults, **options})
+
     def bias_onset(self) -> list[SpikeTimesInput]:
         """Inputs at t = 0 that start the synaptic current of each biased current-based
         population at zero instead of at its steady state.
@@ -718,6 +735,9 @@ def to_nir(
     inputs: tuple[str, ...] | list[str] | None = None,
     outputs: tuple[str, ...] | list[str] | None = None,
     max_dense_entries: int = MAX_DENSE_ENTRIES,
+    relays: tuple[str, ...] | list[str] = (),
+    readouts: tuple[str, ...] | list[str] = (),
+    output_names: Mapping[str, str] | None = None,
 ) -> Any:
     """Express a network as an NIR graph.
 
@@ -742,6 +762,16 @@ def to_nir(
         outgoing synapses, or all if every one has some.
     max_dense_entries : int
         Refuse to write a dense weight matrix with more entries than this (NIR is dense).
+    relays : list of str
+        Populations written back as the Input nodes they were imported from (relay
+        populations, :attr:`InputPort.population`): an Input node of their size, named after
+        them, from which their synapses leave.
+    readouts : list of str
+        Populations written back as Output nodes (the readouts of :attr:`NIRImport.readouts`):
+        the synapses into them become the weight (and Delay) nodes in front of an Output node
+        named after them.  :meth:`NIRImport.to_nir` passes both.
+    output_names : dict of str to str, optional
+        The name of the Output node of a population in ``outputs`` (default ``output_<name>``).
 
     Returns
     -------
@@ -782,12 +812,19 @@ def to_nir(
     if not (isinstance(dt_s, (int, float)) and math.isfinite(dt_s) and dt_s > 0):
         raise InvalidParameterError(f"dt_s = {dt_s!r}: must be a finite number > 0")
     names = [p.name for p in network.populations]
+    for n in (*relays, *readouts):
+        if n not in names:
+            raise InvalidParameterError(f"population {n!r} (in relays/readouts): not in the network ({names})")
     arrays: dict[str, dict[str, NDArray[np.float64]]] = {}
     nodes: dict[str, Any] = {}
     for p in network.populations:
         if "/" in p.name:
             raise InvalidParameterError(f"population {p.name!r}: a name with '/' cannot be an NIR node name")
         a = p.arrays()
+        if p.name in relays or p.name in readouts:  # an Input or Output node again
+            arrays[p.name] = a
+            nodes[p.name] = _write_node("input" if p.name in relays else "output", size=p.size, metadata={})
+            continue
         for key in ("adapt_increment_amp", "noise_sigma_volt"):
             if (a[key] != 0).any():
                 raise InvalidParameterError(
@@ -816,8 +853,13 @@ def to_nir(
 
     exp = Exporter(nodes, arrays)
     has_in, has_out = exp.synapses(network, dt_s=float(dt_s), max_dense_entries=max_dense_entries)
-    ins = ([n for n in names if n not in has_in] or names) if inputs is None else list(inputs)
-    outs = ([n for n in names if n not in has_out] or names) if outputs is None else list(outputs)
+    own = [n for n in names if n not in relays and n not in readouts]  # populations that stay populations
+    ins = [n for n in own if n not in has_in] if inputs is None else list(inputs)
+    outs = [n for n in own if n not in has_out] if outputs is None else list(outputs)
+    if inputs is None and not ins and not relays:  # every population has input: all are inputs
+        ins = own
+    if outputs is None and not outs and not readouts:
+        outs = own
     for n in ins + outs:
         if n not in names:
             raise InvalidParameterError(f"population {n!r} (in inputs/outputs): not in the network ({names})")
@@ -830,7 +872,7 @@ def to_nir(
                 "list it in inputs= so that the bias can ride on its input's Affine node"
             )
     for n in outs:
-        exp.output_port(n, network.population(n).size)
+        exp.output_port(n, network.population(n).size, (output_names or {}).get(n))
     t_ref = [n for n in names if (arrays[n]["t_ref_s"] > 0).any()]
     if t_ref:
         warnings.warn(
