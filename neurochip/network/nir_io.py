@@ -418,7 +418,9 @@ def read_nir(path: str | Path, **options: Any) -> NIRImport:
         The NIR file, as written by ``nir.write`` (or :func:`write_nir`).
     **options
         The keyword options of :func:`from_nir`: ``dt_s`` (s), ``reset``, ``t_ref_s`` (s),
-        ``delay_s`` (s), ``if_tau_s`` (s), ``inputs``, ``seed``.
+        ``delay_s`` (s), ``if_tau_s`` (s), ``inputs``, ``seed``, ``profile``.  A file that
+        nir's type check refuses is read without it (a :class:`NIRImportWarning` says so); the
+        import checks the shapes itself.
 
     Returns
     -------
