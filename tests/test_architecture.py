@@ -41,6 +41,7 @@ LAYERS: dict[str, float] = {
     "neurochip.onchip": 3.1,
     "neurochip.examples": 3.1,
     "neurochip.plots": 3.1,
+    "neurochip.neurobench": 3.1,
     "neurochip.studies": 3.2,
     "neurochip.sweep": 3.3,
     "neurochip.cli": 4.0,
