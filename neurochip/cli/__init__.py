@@ -28,6 +28,7 @@ SUBCOMMANDS: dict[str, str] = {
     "network": "neurochip.cli.network",
     "sweep": "neurochip.cli.sweep",
     "stepped": "neurochip.cli.stepped",
+    "estimate": "neurochip.cli.estimate",
 }
 
 

@@ -87,7 +87,28 @@ NOT_YET = ("norse", "rockpool", "lava-dl")
 
 
 def profile(name: str) -> Profile:
-    """The profile called ``name``; an unknown name (or one not done yet) raises, listing them."""
+    """The profile called ``name``.
+
+    Parameters
+    ----------
+    name : str
+        One of :data:`PROFILES` (``"nir"``, ``"snntorch"``, ``"sinabs"``).
+
+    Returns
+    -------
+    Profile
+        Its time step, reset and source.
+
+    Raises
+    ------
+    InvalidParameterError
+        For an unknown name, or one not done yet (Norse, Rockpool, Lava-DL), listing the profiles.
+
+    Examples
+    --------
+    >>> profile("sinabs").dt_s, profile("sinabs").reset
+    (1.0, 'subtract')
+    """
     if name in PROFILES:
         return PROFILES[name]
     if name in NOT_YET:
