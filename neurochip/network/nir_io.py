@@ -398,6 +398,31 @@ def _population(
         raise InvalidParameterError(f"NIR node {name!r}: {exc}") from None
 
 
+def _per_step_leak(name: str, node: Any, a: dict[str, NDArray[np.float64]], dt: float) -> NDArray[np.float64]:
+    r"""Read a LIF node as a step-based tool wrote it (snnTorch's Leaky): per step
+    :math:`v \leftarrow \beta v + W x + b - \theta\,s_{t-1}` with :math:`\beta = 1 - \Delta t/\tau`
+    (the export's tau = dt / (1 - beta)).  In place on the arrays: tau' = -dt / ln(beta), so that
+    one step decays by exactly beta; C = dt, so that a spike through W makes v jump by W; the
+    subtraction (V_th - V_reset) / beta, which one step later has decayed to the threshold that
+    the tool subtracts a step after the spike.  Returns the factor that turns the bias current
+    into one that adds b per step at rest (the bias acts continuously between steps: close, not
+    exact)."""
+    tau = a["c_m_farad"] / a["g_leak_siemens"]
+    beta = 1.0 - dt / tau
+    if not ((beta > 0) & (beta < 1)).all():
+        k = int(np.flatnonzero(~((beta > 0) & (beta < 1)))[0])
+        raise InvalidParameterError(
+            f"NIR node {name!r} ({kind(node)}): tau[{k}] = {float(tau[k])!r} s gives beta = 1 - dt / tau = "
+            f"{float(beta[k])!r}: a step-based LIF needs 0 < beta < 1"
+        )
+    tau_step = -dt / np.log(beta)
+    amount = (a["v_th_volt"] - a["v_reset_volt"]) / beta
+    a["c_m_farad"] = np.full(tau.shape, dt)
+    a["g_leak_siemens"] = dt / tau_step
+    a["v_reset_volt"] = a["v_th_volt"] - amount
+    return dt / (tau_step * (1.0 - beta))  # I / g' (1 - beta) = b: the rise of one step from rest
+
+
 def _snntorch_layout(node: Any, dt_s: float) -> bool:
     """Whether a CubaLIF node has snnTorch's dt-scaled layout: r = tau_mem / dt, w_in = tau_syn / dt."""
     if kind(node) != "CubaLIF":
@@ -622,6 +647,7 @@ def from_nir(
     # resets: the option (one for all, or per node), else the profile's, else neurochip's metadata,
     # else "value"
     fast_models: dict[str, Any] = {}
+    step_factor: dict[str, NDArray[np.float64]] = {}  # bias factors of LIF nodes read per step (snnTorch)
     if reset is None and prof is not None:
         spiking = [k for k in neuron_names if handler(k, nodes[k]).spikes]
         reset = {k: prof.reset if k in spiking else "value" for k in neuron_names}
@@ -687,6 +713,8 @@ def from_nir(
             t_ref_missing.append(name)
         notes: list[str] = []
         arrays[name] = neuron_arrays(name, node, t_ref, if_tau_s, notes)
+        if prof is not None and prof.per_step_leak and name in fast_models and kind(node) == "LIF":
+            step_factor[name] = _per_step_leak(name, node, arrays[name], float(dt_s))
         for text in notes:
             warnings.warn(text, NIRImportWarning, stacklevel=2)
         if "v_init_volt" in meta:
@@ -739,6 +767,8 @@ def from_nir(
             f"delay_s = {default_delay!r} s for the edges without a Delay node ({sorted(set(used_default))}); "
             "the emulator needs delays > 0"
         )
+    for k, factor in step_factor.items():
+        biases[k] = biases[k] * factor
     pops = tuple(_population(k, arrays[k], biases[k], v_inits.get(k), models.get(k)) for k in nodes if k in arrays)
     network = Network(populations=pops, projections=tuple(projections), seed=seed)
     ins = {k: InputPort(name=k, size=node_size(k, nodes[k]), targets=tuple(v)) for k, v in ports.items()}

@@ -22,7 +22,9 @@ sinabs     1         subtract, several spikes  sinabs/nir.py: IAF -> IF(r = 1, v
 Norse, Rockpool and Lava-DL are not profiles yet (their exporters' conventions have not been
 checked against their code).  A spike is a pulse of area ``dt_s`` in every profile (one step of
 height 1), and the node fields are read as the graph writes them (snnTorch's r = tau/dt and
-Sinabs' r = 1 already carry their scaling), so a profile sets ``dt_s`` and the reset.
+Sinabs' r = 1 already carry their scaling), so a profile sets ``dt_s`` and the reset, and for
+snnTorch reads its LIF nodes per step (``per_step_leak``: decay beta = 1 - dt/tau per step, as
+snnTorch's Leaky does, and its subtraction one step late; see docs/networks.md).
 
 neurochip's LIF and IF neurons (delta synapses) reset to a value only: a profile whose tool
 subtracts imports them with ``reset="value"`` and says so (an approximation whose error is the
@@ -53,6 +55,9 @@ class Profile:
         How the exporter's spiking neurons reset.
     multi_spike : bool
         Whether a neuron may emit several spikes in one step (Sinabs' ``MultiSpike``).
+    per_step_leak : bool
+        Whether the tool's LIF decays by beta = 1 - dt/tau per step (snnTorch's Leaky, exported
+        with tau = dt / (1 - beta)) rather than by e^{-dt/tau}; its LIF nodes are then read per step.
     source : str
         Where the numbers come from (the exporter's code or docs).
     """
@@ -61,6 +66,7 @@ class Profile:
     dt_s: float
     reset: str
     multi_spike: bool = False
+    per_step_leak: bool = False
     source: str
 
     def __post_init__(self) -> None:
@@ -74,7 +80,7 @@ class Profile:
 PROFILES: dict[str, Profile] = {
     "nir": Profile(name="nir", dt_s=1.0, reset="value",
                    source="NIR's node definitions (the nir package's docstrings; the NIR paper, Pedersen et al., Nat. Commun. 2024)"),
-    "snntorch": Profile(name="snntorch", dt_s=1e-4, reset="subtract",
+    "snntorch": Profile(name="snntorch", dt_s=1e-4, reset="subtract", per_step_leak=True,
                         source="snntorch/export_nir.py (dt = 1e-4; tau = dt / (1 - beta), r = tau / dt, "
                                "w_in = tau_syn / dt); snntorch.Leaky reset_mechanism='subtract' by default"),
     "sinabs": Profile(name="sinabs", dt_s=1.0, reset="subtract", multi_spike=True,
