@@ -46,6 +46,7 @@ LAYERS: dict[str, float] = {
     "neurochip.html_report": 3.15,
     "neurochip.board": 3.1,
     "neurochip.board_plots": 3.1,
+    "neurochip.neurobench": 3.1,
     "neurochip.studies": 3.2,
     "neurochip.sweep": 3.3,
     "neurochip.cli": 4.0,

@@ -4,8 +4,10 @@ equations, and the errors."""
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import warnings
+from dataclasses import dataclass
 
 import nir
 import numpy as np
@@ -343,10 +345,24 @@ def test_subgraphs_are_flattened_with_dotted_names():
 # errors
 
 
-def test_unsupported_nodes_are_named():
+@dataclass(eq=False)
+class Mystery(nir.NIRNode):
+    """A node type no table knows (nir 1.0 has no class neurochip does not handle)."""
+
+    value: np.ndarray
+
+    def __post_init__(self):
+        self.input_type = {"input": np.array(self.value.shape)}
+        self.output_type = {"output": np.array(self.value.shape)}
+
+
+def test_unsupported_and_refused_nodes_are_named():
     thr = nir.NIRGraph.from_list(nir.Linear(np.eye(2)), nir.Threshold(threshold=np.ones(2)), type_check=False)
-    with pytest.raises(InvalidParameterError, match=r"NIR node 'threshold' \(Threshold\): unsupported node type"):
+    with pytest.raises(InvalidParameterError, match=r"NIR node 'threshold' \(Threshold\): a Heaviside step"):
         from_nir(thr, **OPTS)
+    odd = nir.NIRGraph.from_list(nir.Linear(np.eye(2)), Mystery(np.ones(2)), type_check=False)
+    with pytest.raises(InvalidParameterError, match=r"NIR node 'mystery' \(Mystery\): unsupported node type"):
+        from_nir(odd, **OPTS)
 
 
 def test_shape_mismatch_names_both_ends_of_the_edge():
@@ -460,6 +476,16 @@ def _one_of_each() -> dict[str, tuple[object, object]]:
         "Scale": (nir.Scale(scale=np.array([0.5, 2.0])), ([0], [0.5], [0.0], [0.0, 0.0])),
         "Delay": (nir.Delay(delay=np.array([1e-3, 2e-3])), ([0], [1.0], [1e-3], [0.0, 0.0])),
         "Flatten": (nir.Flatten(input_type={"input": np.array([2])}, start_dim=0), plain),
+        "I": (nir.I(r=np.ones(2)), "i"),
+        "Conv1d": (nir.Conv1d(input_shape=2, weight=np.full((1, 1, 1), 0.5), stride=1, padding=0, dilation=1, groups=1,
+                              bias=np.array([0.01])), ([0], [0.5], [0.0], [0.01, 0.01])),  # fmt: skip
+        "Conv2d": (nir.Conv2d(input_shape=(1, 2), weight=np.full((1, 1, 1, 1), 0.5), stride=1, padding=0, dilation=1,
+                              groups=1, bias=np.array([0.01])), ([0], [0.5], [0.0], [0.01, 0.01])),  # fmt: skip
+        # pooling needs a (C, H, W) input: the test's Input node is (2, 1, 1) for these
+        "SumPool2d": (nir.SumPool2d(kernel_size=np.array([1, 1]), stride=np.array([1, 1]), padding=np.array([0, 0])),
+                      plain),  # fmt: skip
+        "AvgPool2d": (nir.AvgPool2d(kernel_size=np.array([1, 1]), stride=np.array([1, 1]), padding=np.array([0, 0])),
+                      plain),  # fmt: skip
     }
 
 
@@ -467,7 +493,7 @@ def test_the_node_table_covers_every_supported_node_type():
     from neurochip.network import nir_io
     from neurochip.network._nir_nodes import NODES
 
-    listed = nir_io.__doc__.split("Nodes: ", 1)[1].split(" (a pass-through")[0].split(", ")
+    listed = nir_io.__doc__.split("Nodes: ", 1)[1].split(" (Flatten only")[0].replace("\n", " ").split(", ")
     assert listed == list(NODES)  # the docstring's list is the table, in the same order
     assert set(_one_of_each()) == set(NODES)  # and this test has an example of each
     for name in NODES:
@@ -488,7 +514,8 @@ def test_each_table_entry_imports_its_node(kind):
         return
     lif = nir.LIF(tau=np.full(2, 1e-3), r=np.full(2, 10.0), v_leak=np.zeros(2), v_threshold=np.ones(2),
                   v_reset=np.zeros(2))  # r dt / tau = 1: a jump equals the NIR weight  # fmt: skip
-    nodes = {"x": nir.Input(input_type=np.array([2])), "lif": lif, "y": nir.Output(output_type=np.array([2]))}
+    shape = [2, 1, 1] if kind.endswith("Pool2d") else [2]
+    nodes = {"x": nir.Input(input_type=np.array(shape)), "lif": lif, "y": nir.Output(output_type=np.array([2]))}
     edges = [("x", "lif"), ("lif", "y")]  # Input and Output are at both ends already
     if kind not in ("Input", "Output"):
         nodes["node"] = node
@@ -512,26 +539,30 @@ def test_export_writes_exactly_the_node_types_the_table_writes(rng):
     p = LIFParams(c_m_farad=1e-12, g_leak_siemens=1e-9, t_ref_s=0.0)
     cuba = (Population(name="cuba", size=2, params=p, model=Cuba(tau_syn_exc_s=2e-3)),
             Population(name="li", size=2, params=p, model=Cuba(tau_syn_exc_s=2e-3, spiking=False)))  # fmt: skip
-    rich = Network(populations=rich.populations + cuba, projections=rich.projections, seed=11)
+    never = LIFParams(c_m_farad=1e-12, g_leak_siemens=1e-9, v_th_volt=LI_THRESHOLD_VOLT, t_ref_s=0.0)
+    li = (Population(name="li_plain", size=2, params=never),
+          Population(name="integrator", size=2, params=dataclasses.replace(never, g_leak_siemens=0.0)))  # fmt: skip
+    rich = Network(populations=rich.populations + cuba + li, projections=rich.projections, seed=11)
     with pytest.warns(NIRExportWarning):
-        graph = to_nir(rich)  # LIF, IF, CubaLIF and CubaLI populations, a bias, synapses, ports
+        graph = to_nir(rich)  # LIF, IF, LI, I, CubaLIF and CubaLI populations, a bias, synapses, ports
+    assert type(graph.nodes["li_plain"]).__name__ == "LI" and type(graph.nodes["integrator"]).__name__ == "I"
     written = {type(v).__name__ for v in graph.nodes.values()}
     assert written == {k for k, h in NODES.items() if h.writes is not None}
 
 
 def test_an_unsupported_node_gives_the_error_naming_the_node_and_its_type(tmp_path):
-    conv = nir.Conv2d(input_shape=(2, 2), weight=np.ones((1, 1, 1, 1)), stride=1, padding=0, dilation=1, groups=1,
-                      bias=np.zeros(1))  # fmt: skip
-    g = nir.NIRGraph(nodes={"x": nir.Input(input_type=np.array([1, 2, 2])), "conv": conv, "lif": _lif(4)},
+    conv = Mystery(np.ones(4))
+    g = nir.NIRGraph(nodes={"x": nir.Input(input_type=np.array([4])), "conv": conv, "lif": _lif(4)},
                      edges=[("x", "conv"), ("conv", "lif")], type_check=False)  # fmt: skip
-    text = (r"NIR node 'conv' \(Conv2d\): unsupported node type; neurochip imports Input, Output, LIF, IF, LI, "
-            r"CubaLIF, CubaLI, Affine, Linear, Scale, Delay, Flatten and subgraphs$")  # fmt: skip
+    text = (r"NIR node 'conv' \(Mystery\): unsupported node type; neurochip imports Input, Output, LIF, IF, LI, "
+            r"CubaLIF, CubaLI, Affine, Linear, Scale, Delay, Flatten, I, Conv1d, Conv2d, SumPool2d, AvgPool2d and "
+            r"subgraphs$")  # fmt: skip
     with pytest.raises(InvalidParameterError, match=text):
         from_nir(g, **OPTS)
     # inside a subgraph, the node is named by its flattened name
-    outer = nir.NIRGraph(nodes={"x": nir.Input(input_type=np.array([1, 2, 2])), "sub": g},
+    outer = nir.NIRGraph(nodes={"x": nir.Input(input_type=np.array([4])), "sub": g},
                          edges=[("x", "sub")], type_check=False)  # fmt: skip
-    with pytest.raises(InvalidParameterError, match=r"NIR node 'sub.conv' \(Conv2d\): unsupported node type"):
+    with pytest.raises(InvalidParameterError, match=r"NIR node 'sub.conv' \(Mystery\): unsupported node type"):
         from_nir(outer, **OPTS)
 
 

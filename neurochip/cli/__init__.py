@@ -31,6 +31,7 @@ SUBCOMMANDS: dict[str, str] = {
     "sweep": "neurochip.cli.sweep",
     "stepped": "neurochip.cli.stepped",
     "board": "neurochip.cli.board",
+    "estimate": "neurochip.cli.estimate",
 }
 
 

@@ -23,6 +23,7 @@ from ._nir_nodes import (
     Arrays,
     Expr,
     Term,
+    is_sparse,
     kind,
     nir_module,
     node_error,
@@ -75,6 +76,19 @@ def _flatten(graph: Any, prefix: str, nodes: dict, edges: list) -> None:
         edges.append((port(a, "output", "source", (a, b)), port(b, "input", "target", (a, b))))
 
 
+def source_shape(node: Any, n: int) -> tuple[int, ...]:
+    """The tensor shape of what a source node (neuron or Input) emits: its declared output or
+    input type when that has n values (a Sinabs IF layer's (C, H, W)), else (n,)."""
+    for attr, key in (("output_type", "output"), ("input_type", "input")):
+        types = getattr(node, attr, None)
+        shape = types.get(key) if isinstance(types, dict) else None
+        if shape is not None:
+            shape = tuple(int(v) for v in np.asarray(shape).reshape(-1))
+            if shape and int(np.prod(shape)) == n:
+                return shape
+    return (n,)
+
+
 class Importer:
     """What reaches each node of a flattened graph (every node's type must be in the table).
 
@@ -92,6 +106,7 @@ class Importer:
             self.outgoing[a].append(b)
         self.memo: dict[str, Expr] = {}
         self.active: set[str] = set()
+        self.layers: dict[str, Any] = {}  # convolution and pooling nodes: their LayerInfo
 
     def handler(self, name: str) -> Any:
         return NODES[kind(self.nodes[name])]
@@ -114,7 +129,7 @@ class Importer:
                     f"outputs {e.dim} values, {name!r} ({kind(node)}) takes {dim}"
                 )
             if total is None:
-                total = Expr(e.dim, list(e.terms), e.bias.copy())
+                total = Expr(e.dim, list(e.terms), e.bias.copy(), e.shape)
                 dim = e.dim
             else:
                 total.terms += e.terms
@@ -133,11 +148,11 @@ class Importer:
             if not h.spikes and any(role(self.nodes[d]) != "output" for d in self.outgoing[name]):
                 raise node_error(
                     name, node,
-                    "a leaky integrator outputs its membrane potential, not spikes; it may only feed "
-                    "Output nodes",
+                    "a non-spiking node (a leaky integrator or an integrator) outputs its membrane potential, "
+                    "not spikes; it may only feed Output nodes",
                 )  # fmt: skip
             n = h.size(name, node)
-            e = Expr(n, [Term(name, 0.0, None)], np.zeros(n))
+            e = Expr(n, [Term(name, 0.0, None)], np.zeros(n), source_shape(node, n))
             self.memo[name] = e
             return e
         if name in self.active:
@@ -146,6 +161,8 @@ class Importer:
         e = self.input_of(name)
         self.active.discard(name)
         out = h.chain(name, node, e, node_meta(node))
+        if out.info is not None:
+            self.layers[name] = out.info
         self.memo[name] = out
         return out
 
@@ -159,6 +176,7 @@ class Importer:
         dt_s: float,
         delay_s: float,
         used_default: list[str],
+        exprs: dict[str, Expr] | None = None,
     ) -> list[Projection]:
         """The projections into the neuron nodes (keys of ``c_m_farad``, their capacitance in F).
 
@@ -166,11 +184,13 @@ class Importer:
         current-based model), g the target's ``gain`` (NIR's ``w_in``).  Terms from an Input
         node in ``ports`` go to its list of (target, indptr, neurons, weight_volt, delay_s)
         instead; each neuron node's bias current (A, times g) goes to ``biases``; a path
-        without a Delay node gets ``delay_s`` (s) and is named in ``used_default``.
+        without a Delay node gets ``delay_s`` (s) and is named in ``used_default``.  ``exprs``
+        gives what reaches a target other than its node's input (a readout of a dangling chain
+        node reads that node's output).
         """
         groups: dict[tuple, list] = {}
         for target, c_m in c_m_farad.items():
-            e = self.input_of(target)
+            e = exprs[target] if exprs and target in exprs else self.input_of(target)
             g = gain[target]
             biases[target] = g * e.bias if e.bias.size else np.zeros(node_size(target, self.nodes[target]))
             charge_to_volt = g * dt_s / c_m
@@ -178,6 +198,13 @@ class Importer:
                 if t.matrix is None:  # a direct edge: one to one, without building an identity matrix
                     post = pre = np.arange(e.dim)
                     wv = charge_to_volt.copy()
+                elif is_sparse(t.matrix):  # an expanded convolution or pooling: its nonzeros
+                    coo = t.matrix.tocsr()
+                    coo.sum_duplicates()
+                    coo.eliminate_zeros()
+                    coo = coo.tocoo()
+                    post, pre = coo.row.astype(np.int64), coo.col.astype(np.int64)
+                    wv = coo.data * charge_to_volt[post]
                 else:
                     post, pre = np.nonzero((t.matrix != 0) if t.mask is None else t.mask)
                     wv = t.matrix[post, pre] * charge_to_volt[post]
@@ -316,8 +343,8 @@ class Exporter:
         else:
             self.edges.append((port, name))
 
-    def output_port(self, name: str, size: int) -> None:
-        """An Output node ``output_<name>`` fed by population ``name``."""
-        port = self.fresh(f"output_{name}")
+    def output_port(self, name: str, size: int, node_name: str | None = None) -> None:
+        """An Output node ``output_<name>`` (or ``node_name``) fed by population ``name``."""
+        port = self.fresh(node_name or f"output_{name}")
         self.nodes[port] = _write_node("output", size=size)
         self.edges.append((name, port))

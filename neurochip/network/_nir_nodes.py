@@ -43,7 +43,11 @@ LI_THRESHOLD_VOLT = 1e300
 META = "neurochip"
 #: Node types refused with a reason of their own (every other type not in NODES gets the generic
 #: one); an entry in NODES wins over one here.
-REFUSED: dict[str, str] = {}
+REFUSED: dict[str, str] = {
+    "Threshold": "a Heaviside step of the input at each time step, z = (x > threshold), has no state and no "
+    "continuous-time meaning for inputs that are Dirac pulses (neurochip's exact event-driven neurons); "
+    "express it as an IF node with reset to 0 if the step-based reading is what you want",
+}
 
 Arrays = dict[str, NDArray[np.float64]]
 
@@ -97,6 +101,24 @@ class Expr:
     dim: int
     terms: list[Term]
     bias: NDArray[np.float64]
+    shape: tuple[int, ...] | None = None  # the tensor shape of the dim values (C, H, W), when known
+    info: Any = None  # what the node that made this Expr was (a _nir_conv.LayerInfo), for reports
+
+
+def is_sparse(m: Any) -> bool:
+    """Whether a chain matrix is a scipy sparse matrix (an expanded convolution or pooling)."""
+    return m is not None and not isinstance(m, np.ndarray) and hasattr(m, "tocoo")
+
+
+def _rows(m: Any, factor: NDArray[np.float64]) -> Any:
+    """diag(factor) @ m, for a dense or a sparse m."""
+    if is_sparse(m):
+        import scipy.sparse as sp
+
+        out = sp.csr_matrix(sp.diags(factor) @ m)
+        out.eliminate_zeros()
+        return out
+    return factor[:, None] * m
 
 
 def _pass(name: str, node: Any, e: Expr, meta: dict) -> Expr:
@@ -118,24 +140,28 @@ def _linear(name: str, node: Any, e: Expr, meta: dict) -> Expr:
                     raise node_error(name, node, f"metadata mask has shape {mask.shape}, weight {w.shape}")
             terms.append(Term(t.source, t.delay, w.copy(), mask, name))
         else:
-            terms.append(Term(t.source, t.delay, w @ t.matrix, None, t.layer))
-    return Expr(w.shape[0], terms, w @ e.bias)
+            terms.append(Term(t.source, t.delay, np.asarray(w @ t.matrix), None, t.layer))
+    return Expr(w.shape[0], terms, w @ e.bias, (w.shape[0],))
 
 
 def _affine(name: str, node: Any, e: Expr, meta: dict) -> Expr:
     """I = W x + b: the bias is a constant current."""
     out = _linear(name, node, e, meta)
-    out.bias = out.bias + _arr(name, node, "bias")
+    bias = _arr(name, node, "bias")
+    if bias.shape != out.bias.shape:
+        raise node_error(name, node, f"bias has {bias.size} values, weight {np.asarray(node.weight).shape} outputs "
+                                     f"{out.bias.size}")  # fmt: skip
+    out.bias = out.bias + bias
     return out
 
 
 def _scale(name: str, node: Any, e: Expr, meta: dict) -> Expr:
     s = _arr(name, node, "scale")
     terms = [
-        Term(t.source, t.delay, np.diag(s) if t.matrix is None else s[:, None] * t.matrix, t.mask, t.layer)
+        Term(t.source, t.delay, np.diag(s) if t.matrix is None else _rows(t.matrix, s), t.mask, t.layer)
         for t in e.terms
     ]
-    return Expr(e.dim, terms, s * e.bias)
+    return Expr(e.dim, terms, s * e.bias, e.shape)
 
 
 def _delay(name: str, node: Any, e: Expr, meta: dict) -> Expr:
@@ -152,12 +178,48 @@ def _delay(name: str, node: Any, e: Expr, meta: dict) -> Expr:
             if rows.all():
                 terms.append(Term(t.source, t.delay + float(value), m, t.mask, t.layer))
                 continue
+            if is_sparse(m):  # zeros of a sparse matrix are no synapses: no mask needed
+                terms.append(Term(t.source, t.delay + float(value), _rows(m, rows.astype(np.float64)), None, t.layer))
+                continue
             sub = np.where(rows[:, None], m, 0.0)
             mask = None if t.mask is None else t.mask & rows[:, None]
             if mask is None:
                 mask = (m != 0) & rows[:, None]
             terms.append(Term(t.source, t.delay + float(value), sub, mask, t.layer))
-    return Expr(e.dim, terms, e.bias)
+    return Expr(e.dim, terms, e.bias, e.shape)
+
+
+def _flatten_node(name: str, node: Any, e: Expr, meta: dict) -> Expr:
+    """Populations are flat already: only the shape changes."""
+    return Expr(e.dim, list(e.terms), e.bias, (e.dim,))
+
+
+def _through(name: str, e: Expr, m: Any, bias: NDArray[np.float64], info: Any) -> Expr:
+    """What comes out of a sparse layer matrix m (out, in) with a bias per output value."""
+    terms = [Term(t.source, t.delay, m if t.matrix is None else m @ t.matrix, None, t.layer or name) for t in e.terms]
+    for t in terms:
+        if not is_sparse(t.matrix):
+            t.matrix = np.asarray(t.matrix)
+    return Expr(m.shape[0], terms, np.asarray(m @ e.bias).reshape(-1) + bias, info.output_shape, info)
+
+
+def _conv(name: str, node: Any, e: Expr, meta: dict) -> Expr:
+    from ._nir_conv import conv_matrix
+
+    m, bias, info = conv_matrix(name, node, e.shape)
+    return _through(name, e, m, bias, info)
+
+
+def _pool(name: str, node: Any, e: Expr, meta: dict) -> Expr:
+    from ._nir_conv import pool_matrix
+
+    m, info = pool_matrix(name, node, e.shape)
+    return _through(name, e, m, np.zeros(m.shape[0]), info)
+
+
+def _conv_dim(name: str, node: Any) -> int | None:
+    shape = getattr(node, "input_type", {}).get("input") if isinstance(getattr(node, "input_type", None), dict) else None
+    return None if shape is None else int(np.prod(np.asarray(shape)))
 
 
 # --------------------------------------------------------------------------------------------
@@ -236,6 +298,14 @@ def _li_params(name: str, node: Any, if_tau_s: float | None) -> tuple[Arrays, tu
     out["v_th_volt"] = np.full(out["g_leak_siemens"].size, LI_THRESHOLD_VOLT)  # never fires
     out["v_reset_volt"] = out["e_leak_volt"].copy()
     return out, ("e_leak_volt",)
+
+
+def _i_params(name: str, node: Any, if_tau_s: float | None) -> tuple[Arrays, tuple[str, ...] | None]:
+    """NIR's integrator, dv/dt = r I: IF without threshold; C = 1 / r, g_L = 0, never fires."""
+    r = _positive_r(name, node)
+    out = {"c_m_farad": 1.0 / r, "g_leak_siemens": np.zeros_like(r), "e_leak_volt": np.zeros_like(r),
+           "v_th_volt": np.full(r.size, LI_THRESHOLD_VOLT), "v_reset_volt": np.zeros_like(r)}  # fmt: skip
+    return out, ()
 
 
 def _if_params(name: str, node: Any, if_tau_s: float | None) -> tuple[Arrays, tuple[str, ...] | None]:
@@ -374,12 +444,34 @@ def neuron_arrays(
 # writers (export)
 
 
+def _never_fires(arrays: Arrays) -> bool:
+    """An LI or I population as the importer makes it: a threshold never reached."""
+    return bool((arrays["v_th_volt"] >= LI_THRESHOLD_VOLT).all())
+
+
 def _is_leaky(*, arrays: Arrays, metadata: dict, model: Any = None) -> bool:
-    return model is None and bool((arrays["g_leak_siemens"] > 0).all())
+    return model is None and bool((arrays["g_leak_siemens"] > 0).all()) and not _never_fires(arrays)
 
 
 def _is_perfect(*, arrays: Arrays, metadata: dict, model: Any = None) -> bool:
-    return model is None and bool((arrays["g_leak_siemens"] == 0).all())
+    return model is None and bool((arrays["g_leak_siemens"] == 0).all()) and not _never_fires(arrays)
+
+
+def _is_li(*, arrays: Arrays, metadata: dict, model: Any = None) -> bool:
+    return model is None and bool((arrays["g_leak_siemens"] > 0).all()) and _never_fires(arrays)
+
+
+def _is_i(*, arrays: Arrays, metadata: dict, model: Any = None) -> bool:
+    return model is None and bool((arrays["g_leak_siemens"] == 0).all()) and _never_fires(arrays)
+
+
+def _write_li(*, arrays: Arrays, metadata: dict, model: Any = None) -> Any:
+    a, g = arrays, arrays["g_leak_siemens"]
+    return nir_module().LI(tau=a["c_m_farad"] / g, r=1.0 / g, v_leak=a["e_leak_volt"].copy(), metadata=metadata)
+
+
+def _write_i(*, arrays: Arrays, metadata: dict, model: Any = None) -> Any:
+    return nir_module().I(r=1.0 / arrays["c_m_farad"], metadata=metadata)
 
 
 def _is_cuba(spiking: bool) -> Callable[..., bool]:
@@ -450,8 +542,8 @@ def _write_input(*, size: int, metadata: dict) -> Any:
     return nir_module().Input(input_type={"input": np.array([size])}, metadata=metadata)
 
 
-def _write_output(*, size: int) -> Any:
-    return nir_module().Output(output_type={"output": np.array([size])})
+def _write_output(*, size: int, metadata: dict | None = None) -> Any:
+    return nir_module().Output(output_type={"output": np.array([size])}, metadata=metadata or {})
 
 
 # --------------------------------------------------------------------------------------------
@@ -521,7 +613,10 @@ NODES: dict[str, NodeHandler] = {
         role="neuron", in_dim=_neuron_size, size=_neuron_size, params=_if_params,
         writes="population", accepts=_is_perfect, write=_write_if,
     ),
-    "LI": NodeHandler(role="neuron", in_dim=_neuron_size, size=_neuron_size, params=_li_params, spikes=False),
+    "LI": NodeHandler(
+        role="neuron", in_dim=_neuron_size, size=_neuron_size, params=_li_params, spikes=False,
+        writes="population", accepts=_is_li, write=_write_li,
+    ),
     "CubaLIF": NodeHandler(
         role="neuron", in_dim=_cuba_size, size=_cuba_size, params=_cuba_lif_params, model=_cuba_lif_model,
         gain=_cuba_gain, writes="population", accepts=_is_cuba(True), write=_write_cuba_lif,
@@ -536,7 +631,15 @@ NODES: dict[str, NodeHandler] = {
     "Linear": NodeHandler(role="chain", in_dim=_weight_dim, chain=_linear, writes="weights", write=_write_linear),
     "Scale": NodeHandler(role="chain", in_dim=_vector_dim("scale"), chain=_scale),
     "Delay": NodeHandler(role="chain", in_dim=_vector_dim("delay"), chain=_delay, writes="delay", write=_write_delay),
-    "Flatten": NodeHandler(role="chain"),  # a pass-through: neurochip's populations are flat already
+    "Flatten": NodeHandler(role="chain", chain=_flatten_node),  # populations are flat: only the shape changes
+    "I": NodeHandler(
+        role="neuron", in_dim=_neuron_size, size=_neuron_size, params=_i_params, spikes=False,
+        writes="population", accepts=_is_i, write=_write_i,
+    ),
+    "Conv1d": NodeHandler(role="chain", in_dim=_conv_dim, chain=_conv),
+    "Conv2d": NodeHandler(role="chain", in_dim=_conv_dim, chain=_conv),
+    "SumPool2d": NodeHandler(role="chain", chain=_pool),
+    "AvgPool2d": NodeHandler(role="chain", chain=_pool),
 }  # fmt: skip
 
 

@@ -38,8 +38,9 @@ dict per node); the refractory
 period ``t_ref_s`` (NIR has none: default 0); the synaptic delay ``delay_s`` of an edge that
 has no Delay node (the emulator needs delays > 0: default one time step).
 
-Nodes: Input, Output, LIF, IF, LI, CubaLIF, CubaLI, Affine, Linear, Scale, Delay, Flatten (a pass-through:
-populations are flat) and subgraphs (NIRGraph nodes, flattened to ``"sub.node"`` names).  Each
+Nodes: Input, Output, LIF, IF, LI, CubaLIF, CubaLI, Affine, Linear, Scale, Delay, Flatten, I, Conv1d, Conv2d,
+SumPool2d, AvgPool2d (Flatten only reshapes: populations are flat; convolutions and pooling are expanded to
+explicit synapses, see :mod:`._nir_conv`) and subgraphs (NIRGraph nodes, flattened to ``"sub.node"`` names).  Each
 node type is one entry of the table ``neurochip.network._nir_nodes.NODES``, which says how to
 read it and how to write it; import and export ask the table and nothing else, so a new node
 type is one entry plus its functions; every other node type is refused with an error naming
@@ -113,6 +114,7 @@ from ._nir_nodes import (
 from ._nir_nodes import role as _role
 from ._nir_nodes import write_node as _write_node
 from .model import Network
+from .nir_profiles import profile as _profile
 from .population import Population
 from .stimulus import SpikeTimesInput
 
@@ -129,6 +131,7 @@ __all__ = [
     "LI_THRESHOLD_VOLT",
     "RELAY_PARAMS",
     "RELAY_WEIGHT_VOLT",
+    "READOUT_PARAMS",
 ]
 
 #: Time step (s) that snnTorch's and the Lava bridge's NIR exporters assume.
@@ -139,6 +142,13 @@ NIR_DEFAULT_DT_S = 1e-4
 RELAY_PARAMS = LIFParams(c_m_farad=1e-12, g_leak_siemens=1e-9, e_leak_volt=0.0, v_th_volt=0.5, v_reset_volt=0.0,
                          t_ref_s=0.0)  # fmt: skip
 RELAY_WEIGHT_VOLT = 1.0
+#: Parameters of a readout population (with ``Cuba(tau_syn_exc_s=dt_s, spiking=False)``): C = 1 F
+#: and no leak, so that V is the charge (C) the read-out node delivered; it never fires.
+READOUT_PARAMS = LIFParams(c_m_farad=1.0, g_leak_siemens=0.0, e_leak_volt=0.0, v_th_volt=LI_THRESHOLD_VOLT,
+                           v_reset_volt=0.0, t_ref_s=0.0)  # fmt: skip
+#: Synaptic time constant, in time steps, of the current-based neurons that stand for the LIF / IF
+#: nodes of a profile whose tool resets by subtraction (a delta synapse in the limit).
+FAST_SYNAPSE_STEPS = 1e-3
 #: Largest dense NIR weight matrix :func:`to_nir` writes (entries), unless told otherwise.
 MAX_DENSE_ENTRIES = 1 << 25
 
@@ -205,6 +215,19 @@ class NIRImport:
         The reset each neuron node got (``"value"`` or ``"subtract"``), by population name.
     assumed : tuple of str
         The options that were assumed rather than given (also sent as a warning).
+    readouts : dict of str to str
+        Readout populations and the NIR node each reads: what reaches an Output node through
+        weights, a bias or a delay after the last neuron layer (or a chain node that feeds
+        nothing) becomes a non-spiking population of that width, named after the Output (or
+        chain) node: ``Cuba(tau_syn_exc_s=dt_s, spiking=False)``, C = 1 F, g_L = 0, so that
+        :func:`~neurochip.network.readout.li_readout` gives its current I(t) (A: the node's
+        output, filtered over one time step) and V(t) (V = C: the charge it delivered,
+        :math:`\\int I\\,dt`).
+    profile : str or None
+        The exporter profile the import used (:mod:`neurochip.network.nir_profiles`).
+    layers : dict of str to LayerInfo
+        Each Conv1d / Conv2d / SumPool2d / AvgPool2d node: its input and output shapes, shared
+        weights and expanded synapses (:class:`neurochip.network._nir_conv.LayerInfo`).
     """
 
     network: Network
@@ -216,6 +239,26 @@ class NIRImport:
     delay_s: float
     assumed: tuple[str, ...] = ()
     resets: dict[str, str] = dataclasses.field(default_factory=dict)
+    readouts: dict[str, str] = dataclasses.field(default_factory=dict)
+    layers: dict[str, Any] = dataclasses.field(default_factory=dict)
+    profile: str | None = None
+
+    def to_nir(self, **options: Any) -> Any:
+        """Export the imported network back to NIR: relay populations as their Input nodes,
+        readouts as their Output nodes, LI and I populations as LI and I nodes, at the import's
+        ``dt_s`` (the keyword options of :func:`to_nir` override these).
+
+        Returns
+        -------
+        nir.NIRGraph
+            The graph; importing it again gives the same network (see docs/networks.md for what
+            differs from the original graph: weight chains come back as Linear / Affine and
+            Delay nodes per connected pair, weights rounded to float32).
+        """
+        relays = tuple(p.population for p in self.inputs.values() if p.population is not None)
+        names = {pops[0]: k for k, pops in self.outputs.items() if len(pops) == 1 and pops[0] not in self.readouts}
+        defaults = {"dt_s": self.dt_s, "relays": relays, "readouts": tuple(self.readouts), "output_names": names}
+        return to_nir(self.network, **{**defaults, **options})
 
     def bias_onset(self) -> list[SpikeTimesInput]:
         """Inputs at t = 0 that start the synaptic current of each biased current-based
@@ -320,6 +363,27 @@ class NIRImport:
         return out
 
 
+def _readouts(nodes: dict[str, Any], imp: Importer, passes: set[str], ports: set[str]) -> dict[str, Any]:
+    """What reaches each sink that is not simply a set of populations: an Output node fed through
+    weights, a bias, a delay or straight from an input port, and a chain node that feeds nothing
+    (a dangling Affine after the last neuron layer).  Each becomes a readout population."""
+    out = {}
+    for k, v in nodes.items():
+        if k in passes:
+            continue
+        if _role(v) == "output":
+            e = imp.input_of(k)
+        elif _role(v) == "chain" and not imp.outgoing[k]:
+            e = imp.output_of(k)
+        else:
+            continue
+        direct = all(t.matrix is None and t.delay == 0 and t.source not in ports for t in e.terms)
+        if direct and not np.any(e.bias):
+            continue
+        out[k] = e
+    return out
+
+
 def _population(
     name: str, arrays: dict[str, NDArray[np.float64]], bias: NDArray, v_init: Any, model: Any = None
 ) -> Population:
@@ -332,6 +396,31 @@ def _population(
         )  # fmt: skip
     except InvalidParameterError as exc:
         raise InvalidParameterError(f"NIR node {name!r}: {exc}") from None
+
+
+def _per_step_leak(name: str, node: Any, a: dict[str, NDArray[np.float64]], dt: float) -> NDArray[np.float64]:
+    r"""Read a LIF node as a step-based tool wrote it (snnTorch's Leaky): per step
+    :math:`v \leftarrow \beta v + W x + b - \theta\,s_{t-1}` with :math:`\beta = 1 - \Delta t/\tau`
+    (the export's tau = dt / (1 - beta)).  In place on the arrays: tau' = -dt / ln(beta), so that
+    one step decays by exactly beta; C = dt, so that a spike through W makes v jump by W; the
+    subtraction (V_th - V_reset) / beta, which one step later has decayed to the threshold that
+    the tool subtracts a step after the spike.  Returns the factor that turns the bias current
+    into one that adds b per step at rest (the bias acts continuously between steps: close, not
+    exact)."""
+    tau = a["c_m_farad"] / a["g_leak_siemens"]
+    beta = 1.0 - dt / tau
+    if not ((beta > 0) & (beta < 1)).all():
+        k = int(np.flatnonzero(~((beta > 0) & (beta < 1)))[0])
+        raise InvalidParameterError(
+            f"NIR node {name!r} ({kind(node)}): tau[{k}] = {float(tau[k])!r} s gives beta = 1 - dt / tau = "
+            f"{float(beta[k])!r}: a step-based LIF needs 0 < beta < 1"
+        )
+    tau_step = -dt / np.log(beta)
+    amount = (a["v_th_volt"] - a["v_reset_volt"]) / beta
+    a["c_m_farad"] = np.full(tau.shape, dt)
+    a["g_leak_siemens"] = dt / tau_step
+    a["v_reset_volt"] = a["v_th_volt"] - amount
+    return dt / (tau_step * (1.0 - beta))  # I / g' (1 - beta) = b: the rise of one step from rest
 
 
 def _snntorch_layout(node: Any, dt_s: float) -> bool:
@@ -354,7 +443,9 @@ def read_nir(path: str | Path, **options: Any) -> NIRImport:
         The NIR file, as written by ``nir.write`` (or :func:`write_nir`).
     **options
         The keyword options of :func:`from_nir`: ``dt_s`` (s), ``reset``, ``t_ref_s`` (s),
-        ``delay_s`` (s), ``if_tau_s`` (s), ``inputs``, ``seed``.
+        ``delay_s`` (s), ``if_tau_s`` (s), ``inputs``, ``seed``, ``profile``.  A file that
+        nir's type check refuses is read without it (a :class:`NIRImportWarning` says so); the
+        import checks the shapes itself.
 
     Returns
     -------
@@ -390,7 +481,16 @@ def read_nir(path: str | Path, **options: Any) -> NIRImport:
     try:
         graph = nir.read(str(path))
     except Exception as exc:  # noqa: BLE001 - nir raises many kinds on a bad file
-        raise ConfigError(f"cannot read as an NIR graph: {type(exc).__name__}: {exc}", path=str(path)) from None
+        try:  # nir's type check refuses some published graphs (the NIR paper's Rockpool file) that read fine
+            graph = nir.read(str(path), type_check=False)
+        except Exception:  # noqa: BLE001
+            raise ConfigError(f"cannot read as an NIR graph: {type(exc).__name__}: {exc}", path=str(path)) from None
+        warnings.warn(
+            f"{path}: nir's type check failed ({type(exc).__name__}: {exc}); read without it, shapes are checked "
+            "on import",
+            NIRImportWarning,
+            stacklevel=2,
+        )
     try:
         return from_nir(graph, **options)
     except InvalidParameterError as exc:
@@ -407,6 +507,7 @@ def from_nir(
     if_tau_s: float | None = None,
     inputs: str = "populations",
     seed: int = 0,
+    profile: str | None = None,
 ) -> NIRImport:
     """Import an NIR graph (a ``nir.NIRGraph``, or a path to an NIR file).
 
@@ -447,6 +548,11 @@ def from_nir(
     seed : int
         Seed stored in the returned Network (its synapses are explicit, so it only matters if
         you add random projections).
+    profile : {"nir", "snntorch", "sinabs"}, optional
+        The exporter that wrote the graph (:mod:`neurochip.network.nir_profiles`): sets the
+        default ``dt_s`` and ``reset`` to that tool's (explicit options win); where the tool's
+        reset cannot be expressed (a subtraction on LIF / IF nodes, Sinabs' several spikes per
+        step) the import warns which nodes are approximated.
 
     Returns
     -------
@@ -482,14 +588,18 @@ def from_nir(
     """
     if isinstance(graph, (str, Path)):
         return read_nir(
-            graph, dt_s=dt_s, reset=reset, t_ref_s=t_ref_s, delay_s=delay_s, if_tau_s=if_tau_s, inputs=inputs, seed=seed
-        )
+            graph, dt_s=dt_s, reset=reset, t_ref_s=t_ref_s, delay_s=delay_s, if_tau_s=if_tau_s, inputs=inputs, seed=seed,
+            profile=profile,
+        )  # fmt: skip
+    prof = None if profile is None else _profile(profile)
     nir = nir_module()
     if not isinstance(graph, nir.NIRGraph):
         raise InvalidParameterError(f"graph = {type(graph).__name__}: must be a nir.NIRGraph or a path")
     gmeta = dict(graph.metadata or {}) if isinstance(graph.metadata, dict) else {}
     ours = dict(gmeta.get(META) or {})
     assumed = []
+    if dt_s is None and prof is not None:
+        dt_s = prof.dt_s
     if dt_s is None:
         if "dt_s" in ours:
             dt_s = float(ours["dt_s"])
@@ -525,10 +635,35 @@ def from_nir(
             raise InvalidParameterError(f"NIR node {name!r} ({kind(node)}): has incoming edges {imp.incoming[name]}")
 
     neuron_names = [k for k, v in nodes.items() if _role(v) == "neuron"]
-    if not neuron_names:
+    port_names = {k for k, v in nodes.items() if _role(v) == "input" and k not in passes
+                  and (inputs == "ports" or node_meta(v).get("port"))}  # fmt: skip
+    readout_exprs = _readouts(nodes, imp, passes, port_names)
+    fed = any(_role(v) == "output" and k not in passes and imp.input_of(k).terms for k, v in nodes.items())
+    if not neuron_names and not readout_exprs and not fed:
         *most, last = neuron_kinds()
-        raise InvalidParameterError(f"NIR graph: has no neuron node ({', '.join(most)} or {last})")
-    # resets: the option (one for all, or per node), else neurochip's metadata, else "value"
+        first = next(iter(nodes), None)
+        where = "" if first is None else f"; node {first!r} ({kind(nodes[first])}) would be dropped"
+        raise InvalidParameterError(f"NIR graph: has no neuron node ({', '.join(most)} or {last}) and no Output{where}")
+    # resets: the option (one for all, or per node), else the profile's, else neurochip's metadata,
+    # else "value"
+    fast_models: dict[str, Any] = {}
+    step_factor: dict[str, NDArray[np.float64]] = {}  # bias factors of LIF nodes read per step (snnTorch)
+    if reset is None and prof is not None:
+        spiking = [k for k in neuron_names if handler(k, nodes[k]).spikes]
+        reset = {k: prof.reset if k in spiking else "value" for k in neuron_names}
+        if prof.reset == "subtract":
+            # LIF / IF nodes of a subtracting tool: a current-based neuron whose synaptic current lasts
+            # a thousandth of a step (a delta synapse in the limit) resets by subtraction, and the
+            # charge still arriving after a crossing carries the overshoot on, spiking again when it
+            # is worth a threshold (several spikes per step, as Sinabs' MultiSpike)
+            fast = [k for k in spiking if handler(k, nodes[k]).model is None]
+            for k in fast:
+                fast_models[k] = Cuba(tau_syn_exc_s=float(dt_s) * FAST_SYNAPSE_STEPS, reset="subtract")
+            if fast:
+                assumed.append(
+                    f"profile {prof.name!r}: {fast} reset by subtraction as {prof.name} does, through a synaptic "
+                    f"current of tau_syn = {FAST_SYNAPSE_STEPS} dt_s (spikes come up to a few tau_syn after the step)"
+                )
     if isinstance(reset, Mapping):
         unknown = sorted(set(reset) - set(neuron_names))
         if unknown:
@@ -550,6 +685,9 @@ def from_nir(
             resets[name] = "value"
             if not ours and handler(name, node).spikes:
                 reset_missing.append(name)
+        if name in fast_models:
+            models[name] = fast_models[name]
+            continue
         models[name] = node_model(name, node, resets[name])  # raises on 'subtract' for LIF
     if reset_missing:
         hint = [k for k in reset_missing if _snntorch_layout(nodes[k], float(dt_s))]
@@ -575,6 +713,8 @@ def from_nir(
             t_ref_missing.append(name)
         notes: list[str] = []
         arrays[name] = neuron_arrays(name, node, t_ref, if_tau_s, notes)
+        if prof is not None and prof.per_step_leak and name in fast_models and kind(node) == "LIF":
+            step_factor[name] = _per_step_leak(name, node, arrays[name], float(dt_s))
         for text in notes:
             warnings.warn(text, NIRImportWarning, stacklevel=2)
         if "v_init_volt" in meta:
@@ -595,17 +735,40 @@ def from_nir(
             else:  # a relay population
                 n = node_size(k, v)
                 arrays[k] = {f: np.full(n, float(getattr(RELAY_PARAMS, f))) for f in _LIF_FIELDS}
+                # a relay's time constant is at most one time step: with dt_s = 1 (Sinabs, NIR's own
+                # reading) a 1 ms relay next to a perfect integrator made the compiled engine emit
+                # spurious relay spikes (windows of 1000 time constants); a relay fires only on input
+                tau = RELAY_PARAMS.c_m_farad / RELAY_PARAMS.g_leak_siemens
+                if float(dt_s) > tau:
+                    arrays[k]["g_leak_siemens"] = np.full(n, RELAY_PARAMS.c_m_farad / float(dt_s))
                 biases[k] = np.zeros(n)
-    c_m = {k: arrays[k]["c_m_farad"] for k in neuron_names}
+    readouts: dict[str, str] = {}
+    for k, e in readout_exprs.items():  # recorded output currents: non-spiking integrators
+        n = e.dim
+        arrays[k] = {f: np.full(n, float(getattr(READOUT_PARAMS, f))) for f in _LIF_FIELDS}
+        models[k] = Cuba(tau_syn_exc_s=float(dt_s), spiking=False)
+        readouts[k] = imp.incoming[k][0] if _role(nodes[k]) == "output" and len(imp.incoming[k]) == 1 else k
+    c_m = {k: arrays[k]["c_m_farad"] for k in [*neuron_names, *readout_exprs]}
     gain = {k: node_gain(k, nodes[k]) for k in neuron_names}
+    gain.update({k: np.ones(e.dim) for k, e in readout_exprs.items()})
     projections = imp.synapses(
-        c_m, ports, biases, gain=gain, dt_s=float(dt_s), delay_s=default_delay, used_default=used_default
-    )
+        c_m, ports, biases, gain=gain, dt_s=float(dt_s), delay_s=default_delay, used_default=used_default,
+        exprs={k: e for k, e in readout_exprs.items() if _role(nodes[k]) != "output"},
+    )  # fmt: skip
+    dropped = [k for k, v in nodes.items() if k not in imp.memo and k not in arrays and k not in ports
+               and k not in passes and _role(v) != "output"]  # fmt: skip
+    if dropped:
+        k = dropped[0]
+        raise InvalidParameterError(
+            f"NIR node {k!r} ({kind(nodes[k])}): reaches no neuron node and no Output; neurochip would drop it"
+        )
     if used_default and delay_s is None:
         assumed.append(
             f"delay_s = {default_delay!r} s for the edges without a Delay node ({sorted(set(used_default))}); "
             "the emulator needs delays > 0"
         )
+    for k, factor in step_factor.items():
+        biases[k] = biases[k] * factor
     pops = tuple(_population(k, arrays[k], biases[k], v_inits.get(k), models.get(k)) for k in nodes if k in arrays)
     network = Network(populations=pops, projections=tuple(projections), seed=seed)
     ins = {k: InputPort(name=k, size=node_size(k, nodes[k]), targets=tuple(v)) for k, v in ports.items()}
@@ -614,7 +777,10 @@ def from_nir(
     outputs = {}
     for k, v in nodes.items():
         if _role(v) == "output" and k not in passes:
-            outputs[k] = tuple(sorted({t.source for t in imp.input_of(k).terms if t.source in arrays}))
+            if k in readouts:
+                outputs[k] = (k,)
+            else:
+                outputs[k] = tuple(sorted({t.source for t in imp.input_of(k).terms if t.source in arrays}))
     if assumed:
         warnings.warn(
             "NIR import assumed: " + "; ".join(assumed) + " (pass these as options to from_nir to choose)",
@@ -632,6 +798,9 @@ def from_nir(
         t_ref_s=float(t_ref_s) if t_ref_s is not None else (0.0 if t_ref_missing else None),
         delay_s=default_delay,
         assumed=tuple(assumed),
+        readouts=readouts,
+        layers=dict(imp.layers),
+        profile=None if prof is None else prof.name,
     )
 
 
@@ -646,6 +815,9 @@ def to_nir(
     inputs: tuple[str, ...] | list[str] | None = None,
     outputs: tuple[str, ...] | list[str] | None = None,
     max_dense_entries: int = MAX_DENSE_ENTRIES,
+    relays: tuple[str, ...] | list[str] = (),
+    readouts: tuple[str, ...] | list[str] = (),
+    output_names: Mapping[str, str] | None = None,
 ) -> Any:
     """Express a network as an NIR graph.
 
@@ -670,6 +842,16 @@ def to_nir(
         outgoing synapses, or all if every one has some.
     max_dense_entries : int
         Refuse to write a dense weight matrix with more entries than this (NIR is dense).
+    relays : list of str
+        Populations written back as the Input nodes they were imported from (relay
+        populations, :attr:`InputPort.population`): an Input node of their size, named after
+        them, from which their synapses leave.
+    readouts : list of str
+        Populations written back as Output nodes (the readouts of :attr:`NIRImport.readouts`):
+        the synapses into them become the weight (and Delay) nodes in front of an Output node
+        named after them.  :meth:`NIRImport.to_nir` passes both.
+    output_names : dict of str to str, optional
+        The name of the Output node of a population in ``outputs`` (default ``output_<name>``).
 
     Returns
     -------
@@ -710,12 +892,19 @@ def to_nir(
     if not (isinstance(dt_s, (int, float)) and math.isfinite(dt_s) and dt_s > 0):
         raise InvalidParameterError(f"dt_s = {dt_s!r}: must be a finite number > 0")
     names = [p.name for p in network.populations]
+    for n in (*relays, *readouts):
+        if n not in names:
+            raise InvalidParameterError(f"population {n!r} (in relays/readouts): not in the network ({names})")
     arrays: dict[str, dict[str, NDArray[np.float64]]] = {}
     nodes: dict[str, Any] = {}
     for p in network.populations:
         if "/" in p.name:
             raise InvalidParameterError(f"population {p.name!r}: a name with '/' cannot be an NIR node name")
         a = p.arrays()
+        if p.name in relays or p.name in readouts:  # an Input or Output node again
+            arrays[p.name] = a
+            nodes[p.name] = _write_node("input" if p.name in relays else "output", size=p.size, metadata={})
+            continue
         for key in ("adapt_increment_amp", "noise_sigma_volt"):
             if (a[key] != 0).any():
                 raise InvalidParameterError(
@@ -744,8 +933,13 @@ def to_nir(
 
     exp = Exporter(nodes, arrays)
     has_in, has_out = exp.synapses(network, dt_s=float(dt_s), max_dense_entries=max_dense_entries)
-    ins = ([n for n in names if n not in has_in] or names) if inputs is None else list(inputs)
-    outs = ([n for n in names if n not in has_out] or names) if outputs is None else list(outputs)
+    own = [n for n in names if n not in relays and n not in readouts]  # populations that stay populations
+    ins = [n for n in own if n not in has_in] if inputs is None else list(inputs)
+    outs = [n for n in own if n not in has_out] if outputs is None else list(outputs)
+    if inputs is None and not ins and not relays:  # every population has input: all are inputs
+        ins = own
+    if outputs is None and not outs and not readouts:
+        outs = own
     for n in ins + outs:
         if n not in names:
             raise InvalidParameterError(f"population {n!r} (in inputs/outputs): not in the network ({names})")
@@ -758,7 +952,7 @@ def to_nir(
                 "list it in inputs= so that the bias can ride on its input's Affine node"
             )
     for n in outs:
-        exp.output_port(n, network.population(n).size)
+        exp.output_port(n, network.population(n).size, (output_names or {}).get(n))
     t_ref = [n for n in names if (arrays[n]["t_ref_s"] > 0).any()]
     if t_ref:
         warnings.warn(

@@ -1,0 +1,194 @@
+r"""Convolution and pooling NIR nodes, expanded to explicit synapses (sparse matrices).
+
+A population is flat, so a Conv1d, Conv2d, SumPool2d or AvgPool2d node becomes the sparse matrix
+that maps its flattened input (C, H, W) to its flattened output (C', H', W') in C order, the
+order of ``numpy.reshape`` and of PyTorch's ``flatten``:
+
+.. math::
+
+    y[c', i, j] = b[c'] + \sum_{c, k, l} w[c', c - g\,C_{in}/G, k, l]\;
+                  x[c, i s_0 - p_0 + k d_0,\; j s_1 - p_1 + l d_1],
+
+``c`` running over the input channels of ``c'``'s group (G groups), out-of-range inputs being the
+zero padding.  A pooling node is the same with a kernel of ones (SumPool2d) or of
+1/(k_0 k_1) (AvgPool2d, padding counted, as PyTorch's default) per channel.  The matrix joins
+the chain between spiking nodes like an Affine node's; what the layer was (its shapes, its
+shared weights) is kept in a :class:`LayerInfo` so that reports can show the memory both ways.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from ..errors import InvalidParameterError
+
+#: Bytes of one expanded synapse (int32 target + float32 weight, as ``network info`` counts).
+SYNAPSE_BYTES = 8
+#: Bytes of one shared kernel weight (float32).
+WEIGHT_BYTES = 4
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LayerInfo:
+    """What a convolution or pooling node was before its expansion to synapses.
+
+    Attributes
+    ----------
+    kind : str
+        The NIR node type (``"Conv2d"``, ``"SumPool2d"``, ...).
+    input_shape, output_shape : tuple of int
+        (C, H, W) or (C, L) of what flows in and out.
+    shared_weights : int
+        Distinct parameters of the layer (kernel entries; 0 for a sum pool, whose weights are
+        all one): what a chip with weight sharing stores.
+    expanded_synapses : int
+        Nonzero entries of the expanded matrix: what a chip without weight sharing stores.
+    """
+
+    kind: str
+    input_shape: tuple[int, ...]
+    output_shape: tuple[int, ...]
+    shared_weights: int
+    expanded_synapses: int
+
+    @property
+    def expanded_bytes(self) -> int:
+        """Synapse memory without weight sharing (B): 8 bytes per expanded synapse."""
+        return SYNAPSE_BYTES * self.expanded_synapses
+
+    @property
+    def shared_bytes(self) -> int:
+        """Synapse memory with weight sharing (B): 4 bytes per kernel weight."""
+        return WEIGHT_BYTES * self.shared_weights
+
+
+def _err(name: str, node: Any, text: str) -> InvalidParameterError:
+    return InvalidParameterError(f"NIR node {name!r} ({type(node).__name__}): {text}")
+
+
+def _pair(name: str, node: Any, attr: str, value: Any, ndim: int) -> tuple[int, ...]:
+    arr = np.atleast_1d(np.asarray(value)).reshape(-1)
+    if arr.size == 1:
+        arr = np.repeat(arr, ndim)
+    if arr.size != ndim or not np.all(np.isfinite(arr.astype(np.float64))) or (arr != np.round(arr)).any():
+        raise _err(name, node, f"{attr} = {np.asarray(value).tolist()!r}: expected {ndim} integer value(s)")
+    return tuple(int(v) for v in arr)
+
+
+def _expand(
+    weight: NDArray[np.float64],
+    in_shape: tuple[int, ...],
+    stride: tuple[int, ...],
+    padding: tuple[int, ...],
+    dilation: tuple[int, ...],
+    groups: int,
+) -> tuple[Any, tuple[int, ...]]:
+    """The sparse (out, in) matrix of an N-d convolution (N = 1 or 2, written for 2: a 1-d one has
+    a unit first spatial axis) and the output shape (C_out, *spatial)."""
+    import scipy.sparse as sp
+
+    c_out, c_in_g = weight.shape[:2]
+    kh, kw = weight.shape[2:]
+    c_in, h, w = in_shape
+    sh, sw = stride
+    ph, pw = padding
+    dh, dw = dilation
+    ho = (h + 2 * ph - dh * (kh - 1) - 1) // sh + 1
+    wo = (w + 2 * pw - dw * (kw - 1) - 1) // sw + 1
+    if ho < 1 or wo < 1:
+        raise InvalidParameterError(f"the kernel does not fit the input {in_shape} (output {ho} x {wo})")
+    co, ci, a, b, oi, oj = np.meshgrid(
+        np.arange(c_out), np.arange(c_in_g), np.arange(kh), np.arange(kw), np.arange(ho), np.arange(wo), indexing="ij"
+    )
+    ii = oi * sh - ph + a * dh
+    jj = oj * sw - pw + b * dw
+    keep = (ii >= 0) & (ii < h) & (jj >= 0) & (jj < w)
+    co, ci, a, b, oi, oj, ii, jj = (x[keep] for x in (co, ci, a, b, oi, oj, ii, jj))
+    cin = (co // (c_out // groups)) * c_in_g + ci
+    rows = (co * ho + oi) * wo + oj
+    cols = (cin * h + ii) * w + jj
+    vals = weight[co, ci, a, b]
+    m = sp.csr_matrix((vals, (rows, cols)), shape=(c_out * ho * wo, c_in * h * w))  # duplicates add
+    m.eliminate_zeros()
+    return m, (c_out, ho, wo)
+
+
+def conv_matrix(name: str, node: Any, in_shape: tuple[int, ...] | None) -> tuple[Any, NDArray, LayerInfo]:
+    """(sparse matrix, bias per output value, layer info) of a Conv1d or Conv2d node, given the
+    shape of what flows in (None: taken from the node's ``input_type``)."""
+    nd = 1 if type(node).__name__ == "Conv1d" else 2
+    weight = np.asarray(node.weight, dtype=np.float64)
+    if weight.ndim != nd + 2:
+        raise _err(name, node, f"weight has shape {weight.shape}: expected (C_out, C_in / groups, {'K' if nd == 1 else 'kH, kW'})")
+    if not np.isfinite(weight).all():
+        raise _err(name, node, "weight contains a non-finite value")
+    groups = int(node.groups)
+    if groups < 1 or weight.shape[0] % groups:
+        raise _err(name, node, f"groups = {groups}: must be >= 1 and divide C_out = {weight.shape[0]}")
+    c_in = weight.shape[1] * groups
+    spatial = node.input_shape
+    if spatial is None:
+        raise _err(name, node, "input_shape is None: the spatial input shape is needed to expand the convolution")
+    spatial = _pair(name, node, "input_shape", spatial, nd)
+    want = (c_in, *spatial)
+    if in_shape is not None and int(np.prod(in_shape)) != int(np.prod(want)):
+        raise _err(name, node, f"takes {want} = {int(np.prod(want))} values, gets {tuple(in_shape)}")
+    stride = _pair(name, node, "stride", node.stride, nd)
+    dilation = _pair(name, node, "dilation", node.dilation, nd)
+    kernel = weight.shape[2:]
+    if isinstance(node.padding, str):
+        if node.padding == "valid":
+            padding = (0,) * nd
+        else:  # "same": as PyTorch, for stride 1 and an odd extent
+            extent = [d * (k - 1) for d, k in zip(dilation, kernel)]
+            if any(e % 2 for e in extent) or any(s != 1 for s in stride):
+                raise _err(name, node, "padding = 'same' is supported for stride 1 and odd kernel extents only")
+            padding = tuple(e // 2 for e in extent)
+    else:
+        padding = _pair(name, node, "padding", node.padding, nd)
+    if nd == 1:
+        w2, shape2 = weight[:, :, None, :], (c_in, 1, spatial[0])
+        stride, padding, dilation = (1, stride[0]), (0, padding[0]), (1, dilation[0])
+    else:
+        w2, shape2 = weight, want
+    try:
+        m, out = _expand(w2, shape2, stride, padding, dilation, groups)
+    except InvalidParameterError as exc:
+        raise _err(name, node, str(exc)) from None
+    out_shape = (out[0], out[2]) if nd == 1 else out
+    bias = np.zeros(weight.shape[0]) if node.bias is None else np.asarray(node.bias, dtype=np.float64).reshape(-1)
+    if bias.size == 1 and weight.shape[0] > 1:
+        bias = np.full(weight.shape[0], float(bias[0]))
+    if bias.size != weight.shape[0] or not np.isfinite(bias).all():
+        raise _err(name, node, f"bias has {bias.size} values: expected C_out = {weight.shape[0]} finite values")
+    per_out = np.repeat(bias, int(np.prod(out_shape[1:])))
+    info = LayerInfo(kind=type(node).__name__, input_shape=want, output_shape=tuple(int(v) for v in out_shape),
+                     shared_weights=int(weight.size), expanded_synapses=int(m.nnz))  # fmt: skip
+    return m, per_out, info
+
+
+def pool_matrix(name: str, node: Any, in_shape: tuple[int, ...] | None) -> tuple[Any, LayerInfo]:
+    """(sparse matrix, layer info) of a SumPool2d or AvgPool2d node on an input of shape (C, H, W)."""
+    if in_shape is None or len(in_shape) != 3:
+        raise _err(name, node, f"input shape {in_shape}: pooling needs a (C, H, W) input (from a Conv2d node, a "
+                               "neuron node of that shape or an Input node)")  # fmt: skip
+    kernel = _pair(name, node, "kernel_size", node.kernel_size, 2)
+    stride = _pair(name, node, "stride", node.stride, 2)
+    padding = _pair(name, node, "padding", node.padding, 2)
+    if min(kernel) < 1 or min(stride) < 1 or min(padding) < 0:
+        raise _err(name, node, f"kernel_size {kernel}, stride {stride}, padding {padding}: must be >= 1, >= 1, >= 0")
+    c = in_shape[0]
+    value = 1.0 if type(node).__name__ == "SumPool2d" else 1.0 / (kernel[0] * kernel[1])
+    weight = np.zeros((c, 1, *kernel))
+    weight[:] = value
+    try:
+        m, out = _expand(weight, tuple(in_shape), stride, padding, (1, 1), groups=c)
+    except InvalidParameterError as exc:
+        raise _err(name, node, str(exc)) from None
+    info = LayerInfo(kind=type(node).__name__, input_shape=tuple(in_shape), output_shape=out,
+                     shared_weights=0 if value == 1.0 else 1, expanded_synapses=int(m.nnz))  # fmt: skip
+    return m, info

@@ -1,0 +1,163 @@
+"""Spiking CNNs from NIR: convolution and pooling nodes expanded to synapses.
+
+The graph is laid out as the NIR paper's Sinabs N-MNIST model (Conv2d -> IF -> SumPool2d -> Conv2d
+-> IF -> SumPool2d -> Flatten -> Affine -> IF), built with nir's classes on a small 2 x 16 x 16
+input, in Sinabs' conventions: a time step of dt_s = 1 and spikes as unit pulses.  The reference
+is an independent time-stepped NumPy simulation of NIR's equations written here: each layer's
+input at step t is its weights applied (by explicit loops over the kernel, not by a matrix) to the
+spikes the layer before emitted at step t - 1; IF: v += r * input, a spike when v > v_threshold,
+then v = v_reset.  The weights are multiples of 1/4 and the thresholds 1.125, so every sum is exact
+and no membrane lands on a threshold (where NIR's v > v_th and neurochip's V >= V_th differ).
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import nir
+import numpy as np
+import pytest
+
+from neurochip.emulator import run
+from neurochip.network.nir_io import from_nir
+from neurochip.onchip import run_on_chip
+
+THRESHOLD = 1.125
+
+
+def _conv_ref(x, w, pad):
+    """Cross-correlation of x (C, H, W) with w (Co, C, k, k), stride 1, zero padding pad."""
+    c, h, wd = x.shape
+    co, _, k, _ = w.shape
+    xp = np.zeros((c, h + 2 * pad, wd + 2 * pad))
+    xp[:, pad:pad + h, pad:pad + wd] = x
+    ho, wo = h + 2 * pad - k + 1, wd + 2 * pad - k + 1
+    out = np.zeros((co, ho, wo))
+    for o in range(co):
+        for i in range(c):
+            for a in range(k):
+                for b in range(k):
+                    out[o] += w[o, i, a, b] * xp[i, a:a + ho, b:b + wo]
+    return out
+
+
+def _sumpool_ref(x, k):
+    c, h, w = x.shape
+    return x[:, : h // k * k, : w // k * k].reshape(c, h // k, k, w // k, k).sum(axis=(2, 4))
+
+
+def _lattice(rng, shape, lo=-3, hi=5):
+    return rng.integers(lo, hi, size=shape) / 4.0
+
+
+def _cnn(rng):
+    w1 = _lattice(rng, (4, 2, 3, 3))
+    w2 = _lattice(rng, (4, 4, 3, 3), -2, 4)
+    w3 = _lattice(rng, (10, 64), -2, 4)
+
+    def if_layer(shape):
+        return nir.IF(r=np.ones(shape), v_threshold=np.full(shape, THRESHOLD), v_reset=np.zeros(shape))
+
+    def conv(shape, w):
+        return nir.Conv2d(input_shape=shape, weight=w, stride=1, padding=1, dilation=1, groups=1,
+                          bias=np.zeros(w.shape[0]))  # fmt: skip
+
+    pool = dict(kernel_size=np.array([2, 2]), stride=np.array([2, 2]), padding=np.array([0, 0]))
+    nodes = {
+        "input": nir.Input(input_type=np.array([2, 16, 16])),
+        "conv1": conv((16, 16), w1),
+        "if1": if_layer((4, 16, 16)),
+        "pool1": nir.SumPool2d(**pool),
+        "conv2": conv((8, 8), w2),
+        "if2": if_layer((4, 8, 8)),
+        "pool2": nir.SumPool2d(**pool),
+        "flat": nir.Flatten(input_type={"input": np.array([4, 4, 4])}, start_dim=0),
+        "fc": nir.Affine(weight=w3, bias=np.zeros(10)),
+        "if3": if_layer((10,)),
+        "output": nir.Output(output_type=np.array([10])),
+    }
+    order = list(nodes)
+    graph = nir.NIRGraph(nodes=nodes, edges=list(zip(order[:-1], order[1:])), type_check=False)
+    return graph, (w1, w2, w3)
+
+
+def _reference(weights, spikes_in):
+    """Spike counts per neuron of each IF layer, time-stepped (T steps of input, then the pipeline drains)."""
+    w1, w2, w3 = weights
+    t_in = spikes_in.shape[0]
+    v = [np.zeros((4, 16, 16)), np.zeros((4, 8, 8)), np.zeros(10)]
+    prev = [np.zeros((2, 16, 16)), np.zeros((4, 16, 16)), np.zeros((4, 8, 8))]
+    counts = [np.zeros_like(x) for x in v]
+    for t in range(t_in + 4):
+        x0 = spikes_in[t] if t < t_in else np.zeros((2, 16, 16))
+        inputs = [_conv_ref(prev[0], w1, 1), _conv_ref(_sumpool_ref(prev[1], 2), w2, 1),
+                  w3 @ _sumpool_ref(prev[2], 2).reshape(-1)]  # fmt: skip
+        out = []
+        for k in range(3):
+            v[k] = v[k] + inputs[k]  # r = 1, dt = 1
+            s = v[k] > THRESHOLD
+            v[k][s] = 0.0
+            counts[k] += s
+            out.append(s.astype(float))
+        prev = [x0, out[0], out[1]]
+    return counts
+
+
+@pytest.fixture(scope="module")
+def cnn():
+    rng = np.random.default_rng(2023)
+    graph, weights = _cnn(rng)
+    spikes = (rng.random((30, 2, 16, 16)) < 0.15).astype(float)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        imp = from_nir(graph, dt_s=1.0, reset="value", t_ref_s=0.0, delay_s=1.0)
+    t, c = np.nonzero(spikes.reshape(30, -1))
+    stimuli = imp.spike_input("input", t.astype(float), c)
+    return imp, weights, spikes, stimuli
+
+
+def test_the_cnn_imports_with_its_layer_shapes_and_both_memory_counts(cnn):
+    imp = cnn[0]
+    assert [(p.name, p.size) for p in imp.network.populations] == [
+        ("input", 512), ("if1", 1024), ("if2", 256), ("if3", 10)]  # fmt: skip
+    assert imp.outputs == {"output": ("if3",)} and imp.readouts == {}
+    conv1, conv2 = imp.layers["conv1"], imp.layers["conv2"]
+    assert conv1.input_shape == (2, 16, 16) and conv1.output_shape == (4, 16, 16)
+    assert conv2.input_shape == (4, 8, 8) and conv2.output_shape == (4, 8, 8)
+    assert imp.layers["pool1"].output_shape == (4, 8, 8) and imp.layers["pool2"].output_shape == (4, 4, 4)
+    assert conv1.shared_weights == 4 * 2 * 9 and conv1.shared_bytes == 4 * 72
+    # expanded: each output sees the 3 x 3 window clipped at the border, per input channel; count by hand
+    per_axis = np.array([2] + [3] * 14 + [2])  # taps of a 3-tap, pad-1 window on 16 positions
+    taps = int(np.outer(per_axis, per_axis).sum())
+    w1 = cnn[1][0]
+    nonzero_kernel = (w1 != 0)
+    # a tap (a, b) exists at output (i, j) when the input row i + a - 1 and column j + b - 1 are inside
+    rows = np.array([[0 <= i + a - 1 < 16 for i in range(16)] for a in range(3)])
+    windows = np.einsum("ai,bj->abij", rows, rows).sum(axis=(2, 3))  # (a, b) -> outputs that have the tap
+    expect = int((nonzero_kernel * windows[None, None]).sum())
+    assert taps == int(windows.sum())
+    assert conv1.expanded_synapses == expect and conv1.expanded_bytes == 8 * expect
+
+
+def test_the_cnn_spike_counts_equal_a_time_stepped_numpy_simulation(cnn):
+    imp, weights, spikes, stimuli = cnn
+    ref = _reference(weights, spikes)
+    assert all(r.sum() > 0 for r in ref)  # every layer fires
+    res = run(imp.network, duration_s=33.5, inputs=stimuli)
+    net = imp.network
+    for name, r in zip(("if1", "if2", "if3"), ref):
+        got = res.spike_counts[net.offset(name): net.offset(name) + net.population(name).size]
+        np.testing.assert_array_equal(got, r.reshape(-1).astype(np.int64), err_msg=name)
+
+
+def test_the_cnn_maps_onto_a_chip_and_runs_to_the_same_counts(cnn):
+    imp, weights, spikes, stimuli = cnn
+    ref = _reference(weights, spikes)
+    # mapped and counted on the chip, spikes delivered at their synaptic delay (route=False): routed
+    # packets arrive nanoseconds apart, which splits a volley that NIR sums within one time step
+    record = run_on_chip(imp.network, "loihi", duration_s=33.5, inputs=stimuli, route=False)
+    net = imp.network
+    for name, r in zip(("if1", "if2", "if3"), ref):
+        got = record.spike_counts[net.offset(name): net.offset(name) + net.population(name).size]
+        np.testing.assert_array_equal(got, r.reshape(-1).astype(np.int64), err_msg=name)
+    assert len(set(record.neuron_core.tolist())) >= 1 and record.counts is not None

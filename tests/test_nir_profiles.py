@@ -1,0 +1,156 @@
+"""Exporter profiles: graphs laid out as snnTorch and Sinabs write them, run in the emulator and set
+against independent step-by-step simulations of each tool's own equations (written here from
+their documented update rules, not from neurochip's)."""
+
+from __future__ import annotations
+
+import warnings
+
+import nir
+import numpy as np
+import pytest
+
+from neurochip.emulator import run
+from neurochip.errors import InvalidParameterError
+from neurochip.models.cuba import Cuba
+from neurochip.network.nir_io import NIRImportWarning, from_nir
+from neurochip.network.nir_profiles import PROFILES
+
+
+def _counts(imp, res, name):
+    net = imp.network
+    return res.spike_counts[net.offset(name): net.offset(name) + net.population(name).size]
+
+
+def _sinabs_graph(rng):
+    """Sinabs' export of Linear -> IAF -> Linear -> IAF: IF(r = 1, v_threshold), time in steps."""
+    w1, w2 = rng.uniform(-0.3, 0.7, (8, 5)), rng.uniform(-0.3, 0.8, (4, 8))
+
+    def iaf(n):
+        return nir.IF(r=np.ones(n), v_threshold=np.ones(n), v_reset=np.zeros(n))
+
+    g = nir.NIRGraph.from_list(nir.Input(input_type=np.array([5])), nir.Linear(weight=w1), iaf(8),
+                               nir.Linear(weight=w2), iaf(4), nir.Output(output_type=np.array([4])))  # fmt: skip
+    return g, w1, w2
+
+
+def _sinabs_reference(w1, w2, x, extra):
+    """Sinabs' IAF with MembraneSubtract and MultiSpike: v += W s; n = floor(v / thr) where v >= thr;
+    v -= n thr; and min_v_mem = -thr, as Sinabs' from_nir sets it.  Layers follow each other within
+    a step; neurochip's synapses take one step, so layer k lags by k steps (the run is longer)."""
+    v1, v2 = np.zeros(w1.shape[0]), np.zeros(w2.shape[0])
+    c1, c2 = np.zeros_like(v1), np.zeros_like(v2)
+    for k in range(x.shape[0] + extra):
+        xi = x[k] if k < x.shape[0] else np.zeros(x.shape[1])
+        v1 = v1 + w1 @ xi
+        s1 = np.where(v1 >= 1.0, np.floor(v1), 0.0)
+        v1 = np.maximum(v1 - s1, -1.0)
+        v2 = v2 + w2 @ s1
+        s2 = np.where(v2 >= 1.0, np.floor(v2), 0.0)
+        v2 = np.maximum(v2 - s2, -1.0)
+        c1, c2 = c1 + s1, c2 + s2
+    return c1, c2
+
+
+def test_the_sinabs_profile_gives_sinabs_spike_counts_with_subtraction_and_several_spikes_per_step():
+    rng = np.random.default_rng(4)
+    g, w1, w2 = _sinabs_graph(rng)
+    x = (rng.random((300, 5)) < 0.3).astype(float)
+    with pytest.warns(NIRImportWarning, match=r"profile 'sinabs': \['if', 'if_1'\] reset by subtraction"):
+        imp = from_nir(g, profile="sinabs", t_ref_s=0.0)
+    assert imp.dt_s == 1.0 and imp.profile == "sinabs"
+    assert imp.network.population("if").model == Cuba(tau_syn_exc_s=1e-3, reset="subtract")
+    t, c = np.nonzero(x)
+    res = run(imp.network, duration_s=303.5, inputs=imp.spike_input("input", t.astype(float), c))
+    ref1, ref2 = _sinabs_reference(w1, w2, x, 3)
+    assert ref1.max() > 100 and (ref2 > 0).all()
+    np.testing.assert_array_equal(_counts(imp, res, "if"), ref1.astype(np.int64))
+    np.testing.assert_array_equal(_counts(imp, res, "if_1"), ref2.astype(np.int64))
+    # the NIR reading (reset to v_reset, one spike per crossing) of the same graph loses the overshoot
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        plain = from_nir(g, profile="nir", t_ref_s=0.0)
+    res = run(plain.network, duration_s=303.5, inputs=plain.spike_input("input", t.astype(float), c))
+    assert _counts(plain, res, "if").sum() < 0.8 * ref1.sum()
+
+
+def test_the_snntorch_profile_against_snntorch_leaky_equations():
+    """snnTorch's export of Affine -> Leaky -> Linear -> Leaky (beta = 0.9): LIF(tau = dt / (1 - beta),
+    r = tau / dt), dt = 1e-4.  snnTorch steps mem = beta mem + W x + b - reset thr, reset = (the
+    previous mem > thr), one spike when mem > thr.  The profile reads the LIF nodes per step (decay
+    beta, a jump of W, a subtraction of thr / beta that has decayed to thr a step later): the first
+    layer, biased, gives every neuron's count exactly.  The second differs by a few per cent: a
+    volley worth two thresholds fires twice within the step here, once per step (and again the next)
+    in snnTorch."""
+    rng = np.random.default_rng(3)
+    dt, beta, steps = 1e-4, 0.9, 400
+    w1, b1, w2 = rng.uniform(-0.2, 0.6, (8, 5)), rng.uniform(0, 0.05, 8), rng.uniform(-0.3, 0.8, (4, 8))
+
+    def leaky(n):
+        tau = np.full(n, dt / (1 - beta))
+        return nir.LIF(tau=tau, r=tau / dt, v_leak=np.zeros(n), v_threshold=np.ones(n), v_reset=np.zeros(n))
+
+    g = nir.NIRGraph.from_list(nir.Input(input_type=np.array([5])), nir.Affine(weight=w1, bias=b1), leaky(8),
+                               nir.Linear(weight=w2), leaky(4), nir.Output(output_type=np.array([4])))  # fmt: skip
+    x = (rng.random((steps, 5)) < 0.3).astype(float)
+    with pytest.warns(NIRImportWarning, match="profile 'snntorch'"):
+        imp = from_nir(g, profile="snntorch", t_ref_s=0.0, inputs="ports")
+    assert imp.dt_s == 1e-4
+    t, c = np.nonzero(x)
+    res = run(imp.network, duration_s=(steps + 3) * dt, inputs=imp.spike_input("input", t * dt, c))
+    m1, m2, c1, c2 = np.zeros(8), np.zeros(4), np.zeros(8), np.zeros(4)
+    for k in range(steps + 3):
+        xi = x[k] if k < steps else np.zeros(5)
+        r1 = (m1 > 1).astype(float)
+        m1 = beta * m1 + w1 @ xi + b1 - r1
+        s1 = (m1 > 1).astype(float)
+        r2 = (m2 > 1).astype(float)
+        m2 = beta * m2 + w2 @ s1 - r2
+        s2 = (m2 > 1).astype(float)
+        c1, c2 = c1 + s1, c2 + s2
+    got1, got2 = _counts(imp, res, "lif").sum(), _counts(imp, res, "lif_1").sum()
+    assert c1.sum() > 500 and c2.sum() > 300
+    np.testing.assert_array_equal(_counts(imp, res, "lif"), c1.astype(np.int64))
+    assert got1 == c1.sum() and abs(got2 / c2.sum() - 1) < 0.05, (got2, c2.sum())
+
+
+def test_profiles_set_defaults_that_explicit_options_override_and_unknown_ones_are_named():
+    g = nir.NIRGraph.from_list(nir.Linear(weight=np.eye(2)), nir.IF(r=np.ones(2), v_threshold=np.ones(2)))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        assert from_nir(g, profile="sinabs", dt_s=0.5).dt_s == 0.5
+        imp = from_nir(g, profile="sinabs", reset="value")
+        assert imp.network.population("if").model is None  # the explicit reset wins
+        assert from_nir(g, profile="nir").dt_s == 1.0
+    for name, prof in PROFILES.items():
+        assert prof.name == name and prof.source
+    with pytest.raises(InvalidParameterError, match="profile = 'norse': not available yet"):
+        from_nir(g, profile="norse")
+    with pytest.raises(InvalidParameterError, match=r"profile = 'tf': must be one of \['nir', 'sinabs', 'snntorch'\]"):
+        from_nir(g, profile="tf")
+
+
+def test_a_file_that_fails_nirs_type_check_is_read_without_it_and_warned(tmp_path):
+    from neurochip.network.nir_io import read_nir
+
+    # Sinabs writes Flatten with input_type [0, 0, 0, 0]: nir.read's type check refuses such a file
+    g = nir.NIRGraph(
+        nodes={"x": nir.Input(input_type=np.array([2, 2])),
+               "flat": nir.Flatten(input_type={"input": np.array([0, 0, 0, 0])}, start_dim=1, end_dim=-1),
+               "fc": nir.Linear(weight=np.ones((2, 4))), "lif": nir.IF(r=np.ones(2), v_threshold=np.ones(2)),
+               "y": nir.Output(output_type=np.array([2]))},
+        edges=[("x", "flat"), ("flat", "fc"), ("fc", "lif"), ("lif", "y")], type_check=False,
+    )  # fmt: skip
+    path = tmp_path / "sinabs.nir"
+    nir.write(str(path), g)
+    with pytest.raises(ValueError):
+        nir.read(str(path))
+    with pytest.warns(NIRImportWarning) as rec:
+        imp = read_nir(path, profile="sinabs", t_ref_s=0.0)
+    assert any("nir's type check failed" in str(w.message) for w in rec)
+    assert sorted((p.name, p.size) for p in imp.network.populations) == [("lif", 2), ("x", 4)]
+    # a graph that is wrong, not just unchecked, still ends in neurochip's error naming the edge
+    g.nodes["y"] = nir.Output(output_type=np.array([3]))
+    nir.write(str(path), g)
+    with pytest.warns(NIRImportWarning), pytest.raises(InvalidParameterError, match="NIR edge 'lif' -> 'y': shape"):
+        read_nir(path, profile="sinabs", t_ref_s=0.0)
