@@ -193,6 +193,15 @@ OPTIONS: dict[str, tuple[list[str], dict[str, list[str]]]] = {
         "--powered": CHOICE,
         "--plot": OUT_PLOT + ["{d}/net.npz"],
     }),
+    "estimate": (["estimate", "{d}/net.nir", "--chip", "loihi", "--steps", "5"], {
+        "model": ["{d}/missing.nir", "{d}/folder", "{d}/binary.bin", "{d}/empty.nir", "{d}/net.npz"],
+        "--chip": IN_CHIP,
+        "--from": CHOICE,
+        "--rate": _quantity("Hz", "V", sign="pos"),
+        "--input": ["{d}/missing.npz", "{d}/folder", "{d}/binary.bin", "{d}/empty.npz", "{d}/net.npz"],
+        "--steps": _count(1, 10_000_000),
+        "--seed": SEED,
+    }),
     "stepped": (["stepped", "{d}/net.npz", "--steps", "10"], {
         "network": IN_NETWORK,
         "--chip": IN_CHIP + ["generic"],  # an asynchronous chip has no steps

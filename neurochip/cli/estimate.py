@@ -15,7 +15,7 @@ from .._display import print_json, print_table
 from .._io import check_input_file, load_npz
 from ..errors import ConfigError
 from ..units import format_si
-from ._files import check_chip, quantity
+from ._files import SEED, check_chip, integer, quantity
 
 
 def add_parser(sub: Any) -> None:
@@ -32,8 +32,9 @@ def add_parser(sub: Any) -> None:
     src.add_argument("--rate", metavar="HZ", help="Bernoulli input spikes per channel and step at this rate")
     src.add_argument("--input", metavar="EVENTS.npz",
                      help="input events: t_s and channel, or t_s, x, y, polarity (on the first Input node)")
-    p.add_argument("--steps", type=int, default=100, metavar="N", help="time steps of one inference (default 100)")
-    p.add_argument("--seed", type=int, default=0, help="seed of the input spikes and the emulator")
+    p.add_argument("--steps", type=integer(1, 10_000_000), default=100, metavar="N",
+                   help="time steps of one inference (default 100)")
+    p.add_argument("--seed", type=SEED, default=0, metavar="S", help="seed of the input spikes and the emulator (default 0)")
     p.add_argument("--json", action="store_true", help="print JSON instead of tables")
     p.set_defaults(func=run)  # fmt: skip
 
@@ -41,11 +42,13 @@ def add_parser(sub: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     from ..neurobench import estimate
 
+    from ..network.nir_profiles import PROFILES
+
+    if args.profile is not None and args.profile not in PROFILES:
+        raise ConfigError(f"--from {args.profile!r}: must be one of {', '.join(sorted(PROFILES))}")
     check_input_file(args.model, "MODEL.nir", what="an NIR HDF5 graph")
     chip = check_chip(args.chip) or args.chip
-    if args.steps < 1:
-        raise ConfigError(f"--steps = {args.steps}: must be >= 1")
-    rate = None if args.rate is None else quantity(args.rate, "Hz", "--rate")
+    rate = None if args.rate is None else quantity(args.rate, "Hz", "--rate", positive=True)
     events = None
     if args.input is not None:
         check_input_file(args.input, "--input", what="an events .npz")
