@@ -40,9 +40,8 @@ def add_parser(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..neurobench import estimate
-
     from ..network.nir_profiles import PROFILES
+    from ..neurobench import estimate
 
     if args.profile is not None and args.profile not in PROFILES:
         raise ConfigError(f"--from {args.profile!r}: must be one of {', '.join(sorted(PROFILES))}")
