@@ -35,18 +35,32 @@ cdef inline double _log1p_over(double z, double d) noexcept nogil:
 
 
 cdef inline double _av(Adapt *p, double dt) noexcept nogil:
-    """V at dt from the origin."""
-    cdef double q = p.w / p.cm
+    """V at dt from the origin.  Without adaptation current the w term is left out (it is 0);
+    when (a - b) dt is too large for expm1, e^{-a dt} phi(a - b, dt) is taken as the difference
+    (e^{-b dt} - e^{-a dt}) / (a - b), which has no cancellation there."""
+    cdef double q = p.w / p.cm, d
     if p.a == 0.0:
+        if q == 0.0:
+            return p.v + p.drv * dt
         return p.v + p.drv * dt - q * _phi(-p.b, dt)
-    return p.drv + exp(-p.a * dt) * ((p.v - p.drv) - q * _phi(p.a - p.b, dt))
+    if q == 0.0:
+        return p.drv + exp(-p.a * dt) * (p.v - p.drv)
+    d = p.a - p.b
+    if d * dt > 700.0:
+        return p.drv + exp(-p.a * dt) * (p.v - p.drv) - q * ((exp(-p.b * dt) - exp(-p.a * dt)) / d)
+    return p.drv + exp(-p.a * dt) * ((p.v - p.drv) - q * _phi(d, dt))
 
 
 cdef inline double _adv(Adapt *p, double dt) noexcept nogil:
-    """dV/dt at dt from the origin."""
-    cdef double a = p.a, b = p.b, q = p.w / p.cm
+    """dV/dt at dt from the origin (the same two guards as _av)."""
+    cdef double a = p.a, b = p.b, q = p.w / p.cm, ea
     if a == 0.0:
         return p.drv - q * exp(-b * dt)
+    if q == 0.0:
+        return -exp(-a * dt) * (a * (p.v - p.drv))
+    if (a - b) * dt > 700.0:
+        ea = exp(-a * dt)
+        return -a * ea * (p.v - p.drv) + q * (a * (exp(-b * dt) - ea) / (a - b) - exp(-b * dt))
     return -exp(-a * dt) * (a * ((p.v - p.drv) - q * _phi(a - b, dt)) + q * exp((a - b) * dt))
 
 

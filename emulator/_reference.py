@@ -252,7 +252,13 @@ def _general_v(prep: Prepared, drive: np.ndarray, v: np.ndarray, w_ad: np.ndarra
     """V after dt of a perfect integrator or adaptive LIF (docs/emulator.md, general state)."""
     a, b, q = prep.inv_tau[i], prep.inv_tau_w[i], w_ad[i] / prep.cm[i]
     if a == 0.0:
+        if q == 0.0:
+            return v[i] + drive[i] * dt
         return v[i] + drive[i] * dt - q * _phi(-b, dt)
+    if q == 0.0:
+        return drive[i] + math.exp(-a * dt) * (v[i] - drive[i])
+    if (a - b) * dt > 700.0:  # expm1 would overflow: the difference form, exact there
+        return drive[i] + math.exp(-a * dt) * (v[i] - drive[i]) - q * ((math.exp(-b * dt) - math.exp(-a * dt)) / (a - b))
     return drive[i] + math.exp(-a * dt) * ((v[i] - drive[i]) - q * _phi(a - b, dt))
 
 

@@ -6,9 +6,11 @@ import numpy as np
 import pytest
 from scipy.integrate import solve_ivp
 
+from neurochip import emulator
 from neurochip.emulator import adaptive_spike_times, dc_spike_times, noisy_spike_times
 from neurochip.errors import InvalidParameterError
 from neurochip.lif import LIFParams, isi, pif_rate, siegert_cv, siegert_rate
+from neurochip.network import Network, Population, Projection, SpikeTimesInput
 
 BASE = LIFParams(c_m_farad=250e-12, g_leak_siemens=12.5e-9, v_th_volt=0.02, v_reset_volt=0.01, t_ref_s=2e-3)
 
@@ -124,3 +126,23 @@ def test_noisy_network_is_deterministic_and_takes_inputs():
     np.testing.assert_array_equal(a.events, b.events)
     assert a.counters["ext_events"] > 40_000 and a.counters["rec_events"] > 0
     assert a.counters["spikes"] > quiet.counters["spikes"]  # the excitatory drive adds spikes
+
+
+def test_general_model_over_a_window_of_a_thousand_tau_m_stays_finite():
+    """A leaky relay (tau_m = 1 ms) in a run on the general path (a perfect integrator is in
+    it) whose windows last 1 s: the closed form's w-term is 0 x inf there unless left out; the
+    relay must spike only when its input comes, on both backends."""
+    from neurochip.network import OneToOne
+
+    relay = Population(name="r", size=1, params=LIFParams(c_m_farad=1e-12, g_leak_siemens=1e-9, e_leak_volt=0.0,
+                                                          v_th_volt=0.5, v_reset_volt=0.0, t_ref_s=0.0))
+    pif = Population(name="p", size=1, params=LIFParams(c_m_farad=1e-12, g_leak_siemens=0.0, e_leak_volt=0.0,
+                                                        v_th_volt=0.5, v_reset_volt=0.0, t_ref_s=0.0))
+    net = Network(populations=(relay, pif),
+                  projections=(Projection(pre="r", post="p", rule=OneToOne(), weight_volt=0.3, delay_s=1.0),))
+    inp = [SpikeTimesInput(population="r", times_s=[1.0, 3.0], neurons=[0, 0], weight_volt=1.0)]
+    for backend in ("cython", "reference"):
+        res = emulator.run(net, duration_s=7.0, inputs=inp, backend=backend)
+        # the relay at 1 s and 3 s; the integrator gets 0.3 V at 2 s and 4 s: 0.6 V >= 0.5 V at 4 s
+        assert res.events["time_s"].tolist() == [1.0, 3.0, 4.0], backend
+        assert res.events["address"].tolist() == [0, 0, 1], backend

@@ -25,7 +25,7 @@ from neurochip.chip import load_chip
 from neurochip.errors import InvalidParameterError
 from neurochip.lif import LIFParams
 from neurochip.models import model_from_dict
-from neurochip.models.cuba import Cuba, crossing
+from neurochip.models.cuba import Cuba, _vdecay, crossing, membrane
 from neurochip.network import (
     CurrentStep,
     FixedProbability,
@@ -339,3 +339,26 @@ def test_chip_run_and_reports_work_on_a_cuba_network():
         assert pop["mean_rate_hz"] == pytest.approx(n_spk / size / 0.1)
     _, data = energy_report(rec)
     assert data["total_joule"] > data["static_joule"] > 0
+
+
+def test_a_neuron_left_alone_for_thousands_of_tau_m_keeps_a_finite_state():
+    """(a - k_syn) dt beyond expm1's range (tau_m = 1 ms, tau_syn = 5 ms, 2 s without input):
+    the closed form switches to its difference form instead of giving inf x 0."""
+    p = LIFParams(c_m_farad=1e-12, g_leak_siemens=1e-9, e_leak_volt=0.0, v_th_volt=0.35, v_reset_volt=0.0, t_ref_s=0.0)
+    net = Network(populations=(Population(name="N", size=1, params=p, model=Cuba(tau_syn_exc_s=5e-3)),), projections=())
+    inp = [SpikeTimesInput(population="N", times_s=[2.0, 2.0], neurons=[0, 0], weight_volt=[1.5, 1.5])]
+    a = emulator.run(net, duration_s=3.0, inputs=inp)
+    b = emulator.run(net, duration_s=3.0, inputs=inp, backend="reference")
+    # J jumps to 2 x 1.5 V x 200/s = 600 V/s; V = 600 (e^{-200 s} - e^{-1000 s}) / 800 peaks at
+    # s = ln 5 / 800 = 2.0 ms at 0.75 x (0.669 - 0.134) = 0.401 V, above the 0.35 V threshold:
+    # one spike, a little after 2 s
+    want = independent_spikes(dict(a=1000.0, vth=0.35, vreset=0.0, tref=0.0, ke=200.0, ki=200.0, v0=0.0), 0.0,
+                              [2.0, 2.0], [1.5, 1.5], 3.0)
+    assert want.size >= 1 and (want > 2.0).all()
+    np.testing.assert_allclose(a.events["time_s"], want, rtol=1e-9)
+    np.testing.assert_array_equal(a.events["address"], b.events["address"])
+    np.testing.assert_allclose(a.events["time_s"], b.events["time_s"], rtol=0, atol=1e-12)
+    # the mirror at such a stretch: finite and equal
+    assert membrane(1000.0, 0.0, 0.3, 0.0, 0.0, 200.0, 200.0, 2.0) == pytest.approx(0.0, abs=1e-300)
+    v, de, _ = _vdecay(1000.0, 0.0, 0.3, 5.0, 0.0, 200.0, 200.0, 2.0)
+    assert math.isfinite(v) and de == math.exp(-400.0)

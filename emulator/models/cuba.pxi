@@ -39,7 +39,21 @@ cdef inline double _cb_membrane(double a, double drive, double v, double je, dou
                                 double dt) noexcept nogil:
     if a == 0.0:
         return v + drive * dt + je * _cb_phi(-ke, dt) + ji * _cb_phi(-ki, dt)
+    if (a - ke) * dt > 700.0 or (a - ki) * dt > 700.0:
+        return _cb_membrane_far(a, drive, v, je, ji, ke, ki, dt)
     return drive + exp(-a * dt) * ((v - drive) + je * _cb_phi(a - ke, dt) + ji * _cb_phi(a - ki, dt))
+
+
+cdef double _cb_membrane_far(double a, double drive, double v, double je, double ji, double ke, double ki,
+                             double dt) noexcept nogil:
+    """V when (a - k) dt is too large for expm1: e^{-a dt} phi(a - k, dt) as the difference
+    (e^{-k dt} - e^{-a dt}) / (a - k) (the product form would give inf x 0 for a zero current)."""
+    cdef double ea = exp(-a * dt), out = drive + ea * (v - drive)
+    if je != 0.0:
+        out += je * ((exp(-ke * dt) - ea) / (a - ke) if (a - ke) * dt > 700.0 else ea * _cb_phi(a - ke, dt))
+    if ji != 0.0:
+        out += ji * ((exp(-ki * dt) - ea) / (a - ki) if (a - ki) * dt > 700.0 else ea * _cb_phi(a - ki, dt))
+    return out
 
 
 cdef inline double _cb_q(double d, double je, double ji, double ke, double ki, double t) noexcept nogil:
@@ -83,6 +97,10 @@ cdef inline double _cb_vdecay(double a, double drive, double v, double je, doubl
                               double dt, double *de, double *di) noexcept nogil:
     """V exactly as _cb_membrane computes it, and the decays e^{-k dt} from the same expm1 terms."""
     cdef double ea = exp(-a * dt), pe, pi_
+    if a != 0.0 and ((a - ke) * dt > 700.0 or (a - ki) * dt > 700.0):
+        de[0] = exp(-ke * dt)
+        di[0] = exp(-ki * dt)
+        return _cb_membrane_far(a, drive, v, je, ji, ke, ki, dt)
     pe = _cb_phi_decay(a - ke, dt, ea, de)
     pi_ = _cb_phi_decay(a - ki, dt, ea, di)
     if a == 0.0:

@@ -213,7 +213,21 @@ def membrane(a: float, drive: float, v: float, je: float, ji: float, ke: float, 
     """
     if a == 0.0:
         return v + drive * dt + je * _phi(-ke, dt) + ji * _phi(-ki, dt)
+    if (a - ke) * dt > 700.0 or (a - ki) * dt > 700.0:
+        return _membrane_far(a, drive, v, je, ji, ke, ki, dt)
     return drive + math.exp(-a * dt) * ((v - drive) + je * _phi(a - ke, dt) + ji * _phi(a - ki, dt))
+
+
+def _membrane_far(a: float, drive: float, v: float, je: float, ji: float, ke: float, ki: float, dt: float) -> float:
+    """V when (a - k) dt is too large for expm1 (a neuron left alone for hundreds of tau_m):
+    e^{-a dt} phi(a - k, dt) as (e^{-k dt} - e^{-a dt}) / (a - k), which has no cancellation
+    there (the product form would give inf x 0 for a current that is 0)."""
+    ea = math.exp(-a * dt)
+    out = drive + ea * (v - drive)
+    for j, k in ((je, ke), (ji, ki)):
+        if j != 0.0:
+            out += j * ((math.exp(-k * dt) - ea) / (a - k) if (a - k) * dt > 700.0 else ea * _phi(a - k, dt))
+    return out
 
 
 def _phi_decay(d: float, dt: float, ea: float) -> tuple[float, float]:
@@ -229,6 +243,8 @@ def _vdecay(a: float, drive: float, v: float, je: float, ji: float, ke: float, k
     """(V, e^{-k_e dt}, e^{-k_i dt}) with three transcendentals: V exactly as :func:`membrane`
     computes it, the decays from the same expm1 terms (e^{-k dt} = e^{-a dt} (expm1((a - k) dt) + 1))."""
     ea = math.exp(-a * dt)
+    if a != 0.0 and ((a - ke) * dt > 700.0 or (a - ki) * dt > 700.0):
+        return _membrane_far(a, drive, v, je, ji, ke, ki, dt), math.exp(-ke * dt), math.exp(-ki * dt)
     pe, de = _phi_decay(a - ke, dt, ea)
     pi_, di = _phi_decay(a - ki, dt, ea)
     if a == 0.0:
