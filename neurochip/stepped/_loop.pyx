@@ -109,10 +109,41 @@ cdef int _grow(Kernel* k, int64_t need) noexcept nogil:
 
 
 cdef int _run(Kernel* k, int64_t* fired) noexcept nogil:
-    """All steps; ``fired`` is scratch of n entries.  Returns 0, or -1 when memory ran out."""
-    cdef int64_t n = k.n, m = k.m, G = k.g_count, depth = k.depth, steps = k.steps
-    cdef int64_t t, i, g, slot, a, du_dec, cu, nv, nf, j, p, src, tgt, when, c, o, d, hops, mx
+    """All steps; ``fired`` is scratch of n entries.  Returns 0, or -1 when memory ran out.
+
+    Every pointer and size is copied to a local first: the outputs are int64 stores, which the
+    compiler must otherwise assume may change the struct's fields, and reload them each time.
+    """
+    cdef int64_t n = k.n, m = k.m, G = k.g_count, depth = k.depth, steps = k.steps, n_rec = k.n_rec
+    cdef bint all_active = k.all_active, has_forced = k.has_forced
+    cdef int64_t* du = k.du
+    cdef int64_t* dv = k.dv
+    cdef int64_t* bias = k.bias
+    cdef int64_t* vth = k.vth
+    cdef int64_t* core = k.core
+    cdef uint8_t* simulated = k.simulated
+    cdef uint8_t* forced = k.forced
+    cdef int64_t* s_indptr = k.s_indptr
+    cdef int64_t* s_indices = k.s_indices
+    cdef int64_t* s_delay = k.s_delay
+    cdef int64_t* s_group = k.s_group
+    cdef int64_t* s_mant = k.s_mant
+    cdef int64_t* weight_exp = k.weight_exp
+    cdef int64_t* r_indptr = k.r_indptr
+    cdef int64_t* r_cores = k.r_cores
+    cdef int64_t* r_origin = k.r_origin
+    cdef int64_t* r_hops = k.r_hops
+    cdef int64_t* rec = k.rec
+    cdef int64_t* u = k.u
+    cdef int64_t* v = k.v
+    cdef int64_t* acc = k.acc
+    cdef uint8_t* hit = k.hit
+    cdef int64_t* trace_u = k.trace_u
+    cdef int64_t* trace_v = k.trace_v
+    cdef int64_t* max_hops = k.max_hops
+    cdef int64_t t, i, g, slot, a, du_dec, cu, nv, nf, j, p, src, tgt, when, d, o, hops, mx, c
     cdef int64_t* accrow
+    cdef uint8_t* hitrow
     cdef int64_t* cnt_in
     cdef int64_t* cnt_syn
     cdef int64_t* cnt_act
@@ -130,49 +161,57 @@ cdef int _run(Kernel* k, int64_t* fired) noexcept nogil:
         cnt_spk = k.counts + (C_SPIKES * steps + t) * m
         cnt_out = k.counts + (C_PACKETS_OUT * steps + t) * m
         cnt_own = k.counts + (C_CORE_PACKETS * steps + t) * m
+        accrow = acc + slot * n * G
+        hitrow = hit + slot * n
         nf = 0
         for i in range(n):
-            accrow = k.acc + (slot * n + i) * G
-            a = 0
-            for g in range(G):
-                a += _shift(accrow[g], k.weight_exp[g])
-                accrow[g] = 0
-            got = k.hit[slot * n + i]
-            k.hit[slot * n + i] = 0
+            if G == 1:
+                a = accrow[i]
+                accrow[i] = 0
+            else:
+                a = 0
+                for g in range(G):
+                    a += _shift(accrow[i * G + g], weight_exp[g])
+                    accrow[i * G + g] = 0
+            got = hitrow[i]
+            hitrow[i] = 0
             spike = False
-            if k.simulated[i]:
-                du_dec = _decay(k.u[i], UNITY - (k.du[i] + 1))
-                if k.all_active:
-                    active = True
+            if simulated[i] and not got and a == 0 and u[i] == 0 and v[i] == 0 and bias[i] == 0:
+                # at rest: the update leaves u = v = 0 and cannot fire (vth >= 0)
+                if all_active:
+                    cnt_act[core[i]] += 1
                 else:
-                    active = got or du_dec != 0 or k.v[i] != 0 or k.bias[i] != 0
-                if active:
-                    cnt_act[k.core[i]] += 1
+                    cnt_inact[core[i]] += 1
+            elif simulated[i]:
+                du_dec = _decay(u[i], UNITY - (du[i] + 1))
+                c = core[i]
+                if all_active or got or du_dec != 0 or v[i] != 0 or bias[i] != 0:
+                    cnt_act[c] += 1
                 else:
-                    cnt_inact[k.core[i]] += 1
+                    cnt_inact[c] += 1
                 cu = du_dec + a * ((<int64_t>1) << ACT_SHIFT)
                 if cu > UV_MAX:
                     cu = cu - 2 * UV_MAX
                 if cu <= -UV_MAX:
                     cu = cu + 2 * UV_MAX
-                k.u[i] = cu
-                nv = _decay(k.v[i], UNITY - k.dv[i]) + cu + k.bias[i]
+                u[i] = cu
+                nv = _decay(v[i], UNITY - dv[i]) + cu + bias[i]
                 if nv < -UV_MAX + 1:
                     nv = -UV_MAX + 1
                 elif nv > UV_MAX - 1:
                     nv = UV_MAX - 1
-                if nv > k.vth[i] * ((<int64_t>1) << VTH_SHIFT):
+                if nv > vth[i] * ((<int64_t>1) << VTH_SHIFT):
                     spike = True
                     nv = 0
-                k.v[i] = nv
-            if k.has_forced and k.forced[t * n + i]:
+                v[i] = nv
+            if has_forced and forced[t * n + i]:
                 spike = True
             if spike:
                 fired[nf] = i
                 nf += 1
-        for j in range(k.n_rec):
-            k.trace_u[t * k.n_rec + j] = k.u[k.rec[j]]
-            k.trace_v[t * k.n_rec + j] = k.v[k.rec[j]]
+        for j in range(n_rec):
+            trace_u[t * n_rec + j] = u[rec[j]]
+            trace_v[t * n_rec + j] = v[rec[j]]
         if nf == 0:
             continue
         if k.sp_count + nf > k.sp_cap:
@@ -181,27 +220,29 @@ cdef int _run(Kernel* k, int64_t* fired) noexcept nogil:
         mx = 0
         for j in range(nf):
             src = fired[j]
-            k.sp_step[k.sp_count] = t
-            k.sp_neuron[k.sp_count] = src
-            k.sp_count += 1
-            cnt_spk[k.core[src]] += 1
-            for p in range(k.r_indptr[src], k.r_indptr[src + 1]):
-                d = k.r_cores[p]
-                o = k.r_origin[p]
+            k.sp_step[k.sp_count + j] = t
+            k.sp_neuron[k.sp_count + j] = src
+            cnt_spk[core[src]] += 1
+            for p in range(r_indptr[src], r_indptr[src + 1]):
+                d = r_cores[p]
+                o = r_origin[p]
                 cnt_out[o] += 1
                 cnt_in[d] += 1
                 if d == o:
                     cnt_own[o] += 1
-                hops = k.r_hops[p]
+                hops = r_hops[p]
                 if hops > mx:
                     mx = hops
-            for p in range(k.s_indptr[src], k.s_indptr[src + 1]):
-                tgt = k.s_indices[p]
-                cnt_syn[k.core[tgt]] += 1
-                when = (t + k.s_delay[p]) % depth
-                k.acc[(when * n + tgt) * G + k.s_group[p]] += k.s_mant[p]
-                k.hit[when * n + tgt] = 1
-        k.max_hops[t] = mx
+            for p in range(s_indptr[src], s_indptr[src + 1]):
+                tgt = s_indices[p]
+                cnt_syn[core[tgt]] += 1
+                when = slot + s_delay[p]  # (t + delay) % depth without a division: delay < depth
+                if when >= depth:
+                    when -= depth
+                acc[(when * n + tgt) * G + s_group[p]] += s_mant[p]
+                hit[when * n + tgt] = 1
+        k.sp_count += nf
+        max_hops[t] = mx
     return 0
 
 

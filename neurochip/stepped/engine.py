@@ -81,8 +81,10 @@ class SteppedRun:
         Their current and voltage after each step (after reset).
     simulated : ndarray of bool, shape (n_neurons,)
         Neurons that are compartments (not given input spikes).
-    wall_s : float
-        Wall time of the stepping loop, s.
+    wall_s, cpu_s : float
+        Wall and CPU time of the stepping loop, s: from the first step to the last, with the
+        arrays prepared before (quantisation, routes, the compiled loop's flat arrays), as
+        SANA-FE's ``sim()`` is timed apart from its ``load()``.
     """
 
     chip: ChipSpec
@@ -101,6 +103,7 @@ class SteppedRun:
     trace_v: NDArray[np.int64]
     simulated: NDArray[np.bool_]
     wall_s: float
+    cpu_s: float = 0.0
 
     def spike_raster(self) -> NDArray[np.bool_]:
         """Spikes as a boolean array of shape (n_steps, n_neurons)."""
@@ -228,13 +231,11 @@ def run_stepped(
     v0 = neurons.v0.copy()
     v0[~simulated] = 0
     loop = _loop_numpy if backend == "numpy" else _loop_compiled
-    t0 = time.perf_counter()
-    spike_steps, spike_neurons, per_step, max_hops, trace_u, trace_v = loop(
+    spike_steps, spike_neurons, per_step, max_hops, trace_u, trace_v, wall, cpu = loop(
         neurons=neurons, syn=syn, v0=v0, core=core, m=m, steps=steps, simulated=simulated, forced=forced,
         r_indptr=r_indptr, r_cores=r_cores, r_origin=r_origin, r_hops=r_hops, rec=rec,
         all_active=ex.activity_rule == "all",
     )
-    wall = time.perf_counter() - t0
     return SteppedRun(
         chip=chip,
         mapping=mapping,
@@ -252,11 +253,13 @@ def run_stepped(
         trace_v=trace_v,
         simulated=simulated,
         wall_s=wall,
+        cpu_s=cpu,
     )
 
 
+#: spike steps, spike neurons, per-step counts, max hops, traces of u and v, wall and CPU time (s)
 _Loop = tuple[NDArray[np.int64], NDArray[np.int64], dict[str, NDArray[np.int64]], NDArray[np.int64],
-              NDArray[np.int64], NDArray[np.int64]]
+              NDArray[np.int64], NDArray[np.int64], float, float]
 
 
 def _depth(syn: LoihiSynapses) -> int:
@@ -285,6 +288,7 @@ def _loop_numpy(*, neurons: LoihiNeurons, syn: LoihiSynapses, v0: NDArray[np.int
     spike_neurons: list[NDArray[np.int64]] = []
     sim_idx = np.flatnonzero(simulated)
     static_active = bias != 0
+    t0, c0 = time.perf_counter(), time.process_time()
     for t in range(steps):
         slot = t % depth
         a_in = np.zeros(n, dtype=np.int64)
@@ -336,7 +340,7 @@ def _loop_numpy(*, neurons: LoihiNeurons, syn: LoihiSynapses, v0: NDArray[np.int
     empty = np.zeros(0, dtype=np.int64)
     return (np.concatenate(spike_steps) if spike_steps else empty,
             np.concatenate(spike_neurons) if spike_neurons else empty,
-            per_step, max_hops, trace_u, trace_v)
+            per_step, max_hops, trace_u, trace_v, time.perf_counter() - t0, time.process_time() - c0)
 
 
 def _loop_compiled(*, neurons: LoihiNeurons, syn: LoihiSynapses, v0: NDArray[np.int64], core: NDArray[np.int64],
@@ -351,10 +355,17 @@ def _loop_compiled(*, neurons: LoihiNeurons, syn: LoihiSynapses, v0: NDArray[np.
             "neurochip.stepped._loop is not built; run `make install` (or pass backend='numpy')"
         ) from exc
     n = v0.size
-    g_count = max(syn.weight_exp.size, 1)
     depth = _depth(syn)
-    weight_exp = np.zeros(g_count, dtype=np.int64)
-    weight_exp[: syn.weight_exp.size] = syn.weight_exp
+    # Connections with a weight exponent >= 0 share one accumulator, their mantissas shifted at
+    # delivery: (sum m) << e == sum (m << e) in integers.  A negative exponent floors the sum
+    # of its connection, which does not distribute, so each such connection keeps its own.
+    neg = np.flatnonzero(syn.weight_exp < 0)
+    slot_of = np.zeros(syn.weight_exp.size, dtype=np.int64)
+    slot_of[neg] = np.arange(1, neg.size + 1)
+    weight_exp = np.concatenate([[0], syn.weight_exp[neg]]).astype(np.int64)
+    g_count = weight_exp.size
+    s_exp = syn.weight_exp[syn.group]
+    s_mant = np.where(s_exp >= 0, syn.mant << np.maximum(s_exp, 0), syn.mant)
 
     def i64(a: Any) -> NDArray[np.int64]:
         return np.ascontiguousarray(a, dtype=np.int64).ravel()
@@ -364,15 +375,17 @@ def _loop_compiled(*, neurons: LoihiNeurons, syn: LoihiSynapses, v0: NDArray[np.
         "core": i64(core), "simulated": np.ascontiguousarray(simulated, dtype=np.uint8),
         "forced": np.ascontiguousarray(forced, dtype=np.uint8).ravel() if forced.any() else np.zeros(0, np.uint8),
         "s_indptr": i64(syn.indptr), "s_indices": i64(syn.indices), "s_delay": i64(syn.delay),
-        "s_group": i64(syn.group), "s_mant": i64(syn.mant), "weight_exp": weight_exp,
+        "s_group": i64(slot_of[syn.group]), "s_mant": i64(s_mant), "weight_exp": weight_exp,
         "r_indptr": i64(r_indptr), "r_cores": i64(r_cores), "r_origin": i64(r_origin), "r_hops": i64(r_hops),
         "rec": i64(rec), "u": np.zeros(n, dtype=np.int64), "v": i64(v0).copy(),
         "acc": np.zeros(depth * n * g_count, dtype=np.int64), "hit": np.zeros(depth * n, dtype=np.uint8),
         "counts": np.zeros(len(STEP_COUNTS) * steps * m, dtype=np.int64), "max_hops": np.zeros(steps, dtype=np.int64),
         "trace_u": np.zeros(steps * rec.size, dtype=np.int64), "trace_v": np.zeros(steps * rec.size, dtype=np.int64),
     }  # fmt: skip
+    t0, c0 = time.perf_counter(), time.process_time()
     spike_steps, spike_neurons = _loop.run_loop(arrays, steps=steps, depth=depth, all_active=all_active)
+    wall, cpu = time.perf_counter() - t0, time.process_time() - c0
     counts = arrays["counts"].reshape(len(STEP_COUNTS), steps, m)
     per_step = {k: counts[i].copy() for i, k in enumerate(STEP_COUNTS)}
     return (spike_steps, spike_neurons, per_step, arrays["max_hops"],
-            arrays["trace_u"].reshape(steps, rec.size), arrays["trace_v"].reshape(steps, rec.size))
+            arrays["trace_u"].reshape(steps, rec.size), arrays["trace_v"].reshape(steps, rec.size), wall, cpu)
