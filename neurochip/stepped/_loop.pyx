@@ -76,11 +76,10 @@ cdef struct Kernel:
 
 
 cdef inline int64_t _decay(int64_t x, int64_t factor) noexcept nogil:
-    """x * factor / 2^12 truncated toward zero (sign times the shifted magnitude)."""
+    """x * factor / 2^12 truncated toward zero (sign times the shifted magnitude), without a
+    branch: a negative product is biased by 2^12 - 1 before the (flooring) arithmetic shift."""
     cdef int64_t p = x * factor
-    if p >= 0:
-        return p >> DECAY_BITS
-    return -((-p) >> DECAY_BITS)
+    return (p + ((p >> 63) & (UNITY - 1))) >> DECAY_BITS
 
 
 cdef inline int64_t _shift(int64_t x, int64_t e) noexcept nogil:
@@ -115,7 +114,8 @@ cdef int _run(Kernel* k, int64_t* fired) noexcept nogil:
     compiler must otherwise assume may change the struct's fields, and reload them each time.
     """
     cdef int64_t n = k.n, m = k.m, G = k.g_count, depth = k.depth, steps = k.steps, n_rec = k.n_rec
-    cdef bint all_active = k.all_active, has_forced = k.has_forced
+    cdef int64_t all_active = k.all_active != 0
+    cdef bint has_forced = k.has_forced
     cdef int64_t* du = k.du
     cdef int64_t* dv = k.dv
     cdef int64_t* bias = k.bias
@@ -151,7 +151,8 @@ cdef int _run(Kernel* k, int64_t* fired) noexcept nogil:
     cdef int64_t* cnt_spk
     cdef int64_t* cnt_out
     cdef int64_t* cnt_own
-    cdef bint got, active, spike
+    cdef bint spike
+    cdef int64_t got, act
     for t in range(steps):
         slot = t % depth
         cnt_in = k.counts + (C_PACKETS_IN * steps + t) * m
@@ -176,19 +177,13 @@ cdef int _run(Kernel* k, int64_t* fired) noexcept nogil:
             got = hitrow[i]
             hitrow[i] = 0
             spike = False
-            if simulated[i] and not got and a == 0 and u[i] == 0 and v[i] == 0 and bias[i] == 0:
-                # at rest: the update leaves u = v = 0 and cannot fire (vth >= 0)
-                if all_active:
-                    cnt_act[core[i]] += 1
-                else:
-                    cnt_inact[core[i]] += 1
-            elif simulated[i]:
-                du_dec = _decay(u[i], UNITY - (du[i] + 1))
+            if simulated[i]:
                 c = core[i]
-                if all_active or got or du_dec != 0 or v[i] != 0 or bias[i] != 0:
-                    cnt_act[c] += 1
-                else:
-                    cnt_inact[c] += 1
+                du_dec = _decay(u[i], UNITY - (du[i] + 1))
+                # counted without a branch: which way it goes is data-dependent
+                act = all_active | got | (du_dec != 0) | (v[i] != 0) | (bias[i] != 0)
+                cnt_act[c] += act
+                cnt_inact[c] += 1 - act
                 cu = du_dec + a * ((<int64_t>1) << ACT_SHIFT)
                 if cu > UV_MAX:
                     cu = cu - 2 * UV_MAX
@@ -196,10 +191,7 @@ cdef int _run(Kernel* k, int64_t* fired) noexcept nogil:
                     cu = cu + 2 * UV_MAX
                 u[i] = cu
                 nv = _decay(v[i], UNITY - dv[i]) + cu + bias[i]
-                if nv < -UV_MAX + 1:
-                    nv = -UV_MAX + 1
-                elif nv > UV_MAX - 1:
-                    nv = UV_MAX - 1
+                nv = min(max(nv, -UV_MAX + 1), UV_MAX - 1)
                 if nv > vth[i] * ((<int64_t>1) << VTH_SHIFT):
                     spike = True
                     nv = 0
