@@ -62,7 +62,7 @@ cdef struct Kernel:
     # state, updated in place
     int64_t* u
     int64_t* v
-    int64_t* acc             # (depth, n, g_count)
+    int64_t* acc             # (depth, g_count, n)
     uint8_t* hit             # (depth, n)
     # outputs
     int64_t* counts          # (7, steps, m)
@@ -107,8 +107,8 @@ cdef int _grow(Kernel* k, int64_t need) noexcept nogil:
     return 0
 
 
-cdef int _run(Kernel* k, int64_t* fired) noexcept nogil:
-    """All steps; ``fired`` is scratch of n entries.  Returns 0, or -1 when memory ran out.
+cdef int _run(Kernel* k, int64_t* fired, int64_t* ain) noexcept nogil:
+    """All steps; ``fired`` and ``ain`` are scratch of n entries.  Returns 0, or -1 when memory ran out.
 
     Every pointer and size is copied to a local first: the outputs are int64 stores, which the
     compiler must otherwise assume may change the struct's fields, and reload them each time.
@@ -141,7 +141,7 @@ cdef int _run(Kernel* k, int64_t* fired) noexcept nogil:
     cdef int64_t* trace_u = k.trace_u
     cdef int64_t* trace_v = k.trace_v
     cdef int64_t* max_hops = k.max_hops
-    cdef int64_t t, i, g, slot, a, du_dec, cu, nv, nf, j, p, src, tgt, when, d, o, hops, mx, c
+    cdef int64_t t, i, g, e, slot, a, du_dec, cu, nv, nf, j, p, src, tgt, when, d, o, hops, mx, c
     cdef int64_t* accrow
     cdef uint8_t* hitrow
     cdef int64_t* cnt_in
@@ -162,20 +162,22 @@ cdef int _run(Kernel* k, int64_t* fired) noexcept nogil:
         cnt_spk = k.counts + (C_SPIKES * steps + t) * m
         cnt_out = k.counts + (C_PACKETS_OUT * steps + t) * m
         cnt_own = k.counts + (C_CORE_PACKETS * steps + t) * m
-        accrow = acc + slot * n * G
+        accrow = acc + slot * G * n
         hitrow = hit + slot * n
+        # the step's input per neuron: each connection's sum shifted by its exponent, one
+        # contiguous pass per connection (vectorisable), then the slot cleared for reuse
+        e = weight_exp[0]
+        for i in range(n):
+            ain[i] = _shift(accrow[i], e)
+        for g in range(1, G):
+            e = weight_exp[g]
+            for i in range(n):
+                ain[i] += _shift(accrow[g * n + i], e)
+        memset(accrow, 0, G * n * sizeof(int64_t))
         nf = 0
         for i in range(n):
-            if G == 1:
-                a = accrow[i]
-                accrow[i] = 0
-            else:
-                a = 0
-                for g in range(G):
-                    a += _shift(accrow[i * G + g], weight_exp[g])
-                    accrow[i * G + g] = 0
+            a = ain[i]
             got = hitrow[i]
-            hitrow[i] = 0
             spike = False
             if simulated[i]:
                 c = core[i]
@@ -201,6 +203,7 @@ cdef int _run(Kernel* k, int64_t* fired) noexcept nogil:
             if spike:
                 fired[nf] = i
                 nf += 1
+        memset(hitrow, 0, n)
         for j in range(n_rec):
             trace_u[t * n_rec + j] = u[rec[j]]
             trace_v[t * n_rec + j] = v[rec[j]]
@@ -231,7 +234,7 @@ cdef int _run(Kernel* k, int64_t* fired) noexcept nogil:
                 when = slot + s_delay[p]  # (t + delay) % depth without a division: delay < depth
                 if when >= depth:
                     when -= depth
-                acc[(when * n + tgt) * G + s_group[p]] += s_mant[p]
+                acc[(when * G + s_group[p]) * n + tgt] += s_mant[p]
                 hit[when * n + tgt] = 1
         k.sp_count += nf
         max_hops[t] = mx
@@ -257,7 +260,7 @@ def run_loop(dict arrays, *, int64_t steps, int64_t depth, bint all_active):
         C-contiguous, flattened, int64 unless said: ``du dv bias vth core`` (n,),
         ``simulated`` (uint8, n), ``forced`` (uint8, steps * n, or empty), ``s_indptr s_indices
         s_delay s_group s_mant weight_exp``, ``r_indptr r_cores r_origin r_hops``, ``rec``;
-        state ``u v`` (n), ``acc`` (depth * n * n_groups), ``hit`` (uint8, depth * n);
+        state ``u v`` (n), ``acc`` (depth * n_groups * n, connection-major), ``hit`` (uint8, depth * n);
         outputs ``counts`` (7 * steps * m), ``max_hops`` (steps), ``trace_u trace_v``
         (steps * n_rec), all zero.
     steps, depth : int
@@ -305,12 +308,16 @@ def run_loop(dict arrays, *, int64_t steps, int64_t depth, bint all_active):
     k.trace_u = _p64(arrays["trace_u"])
     k.trace_v = _p64(arrays["trace_v"])
     cdef int64_t* fired = <int64_t*>malloc((k.n if k.n > 0 else 1) * sizeof(int64_t))
+    cdef int64_t* ain = <int64_t*>malloc((k.n if k.n > 0 else 1) * sizeof(int64_t))
     cdef int rc
-    if fired == NULL:
-        raise MemoryError("stepped loop: no memory for the spike scratch")
+    if fired == NULL or ain == NULL:
+        free(fired)
+        free(ain)
+        raise MemoryError("stepped loop: no memory for the scratch arrays")
     with nogil:
-        rc = _run(&k, fired)
+        rc = _run(&k, fired, ain)
     free(fired)
+    free(ain)
     try:
         if rc != 0:
             raise MemoryError(f"stepped loop: no memory for {k.sp_count} + spikes")
