@@ -13,7 +13,7 @@ to the NumPy loop (``backend="numpy"``).
 """
 
 from libc.stdint cimport int64_t, uint8_t
-from libc.stdlib cimport free, malloc, realloc
+from libc.stdlib cimport calloc, free, malloc, realloc
 from libc.string cimport memset
 
 import numpy as np
@@ -107,8 +107,9 @@ cdef int _grow(Kernel* k, int64_t need) noexcept nogil:
     return 0
 
 
-cdef int _run(Kernel* k, int64_t* fired, int64_t* ain) noexcept nogil:
-    """All steps; ``fired`` and ``ain`` are scratch of n entries.  Returns 0, or -1 when memory ran out.
+cdef int _run(Kernel* k, int64_t* fired, int64_t* ain, int64_t* tally) noexcept nogil:
+    """All steps; ``fired`` and ``ain`` are scratch of n entries, ``tally`` (zeroed) of 2 m.
+    Returns 0, or -1 when memory ran out.
 
     Every pointer and size is copied to a local first: the outputs are int64 stores, which the
     compiler must otherwise assume may change the struct's fields, and reload them each time.
@@ -184,8 +185,7 @@ cdef int _run(Kernel* k, int64_t* fired, int64_t* ain) noexcept nogil:
                 du_dec = _decay(u[i], UNITY - (du[i] + 1))
                 # counted without a branch: which way it goes is data-dependent
                 act = all_active | got | (du_dec != 0) | (v[i] != 0) | (bias[i] != 0)
-                cnt_act[c] += act
-                cnt_inact[c] += 1 - act
+                tally[2 * c + act] += 1  # one increment per update: [inactive, active] by core
                 cu = du_dec + a * ((<int64_t>1) << ACT_SHIFT)
                 if cu > UV_MAX:
                     cu = cu - 2 * UV_MAX
@@ -204,6 +204,11 @@ cdef int _run(Kernel* k, int64_t* fired, int64_t* ain) noexcept nogil:
                 fired[nf] = i
                 nf += 1
         memset(hitrow, 0, n)
+        for c in range(m):
+            cnt_act[c] = tally[2 * c + 1]
+            cnt_inact[c] = tally[2 * c]
+            tally[2 * c] = 0
+            tally[2 * c + 1] = 0
         for j in range(n_rec):
             trace_u[t * n_rec + j] = u[rec[j]]
             trace_v[t * n_rec + j] = v[rec[j]]
@@ -309,15 +314,18 @@ def run_loop(dict arrays, *, int64_t steps, int64_t depth, bint all_active):
     k.trace_v = _p64(arrays["trace_v"])
     cdef int64_t* fired = <int64_t*>malloc((k.n if k.n > 0 else 1) * sizeof(int64_t))
     cdef int64_t* ain = <int64_t*>malloc((k.n if k.n > 0 else 1) * sizeof(int64_t))
+    cdef int64_t* tally = <int64_t*>calloc(2 * k.m if k.m > 0 else 2, sizeof(int64_t))
     cdef int rc
-    if fired == NULL or ain == NULL:
+    if fired == NULL or ain == NULL or tally == NULL:
         free(fired)
         free(ain)
+        free(tally)
         raise MemoryError("stepped loop: no memory for the scratch arrays")
     with nogil:
-        rc = _run(&k, fired, ain)
+        rc = _run(&k, fired, ain, tally)
     free(fired)
     free(ain)
+    free(tally)
     try:
         if rc != 0:
             raise MemoryError(f"stepped loop: no memory for {k.sp_count} + spikes")
