@@ -10,10 +10,10 @@ every step and core must be equal.  The compiled loop is required where
 from __future__ import annotations
 
 import dataclasses
-import os
 
 import numpy as np
 import pytest
+from conftest import require_or_skip
 from test_stepped import random_network
 
 from neurochip.chip import load_chip
@@ -25,10 +25,12 @@ try:
     HAVE_LOOP = True
 except ImportError:  # pragma: no cover - depends on the build
     HAVE_LOOP = False
-    if os.environ.get("NEUROCHIP_REQUIRE_COMPILED") == "1":
-        raise
 
-pytestmark = pytest.mark.skipif(not HAVE_LOOP, reason="neurochip.stepped._loop is not built (make install)")
+
+@pytest.fixture(autouse=True)
+def compiled_loop():
+    """Skip without the compiled loop, fail instead when NEUROCHIP_REQUIRE_COMPILED=1 (CI)."""
+    require_or_skip(HAVE_LOOP, "neurochip.stepped._loop (make install)", env="NEUROCHIP_REQUIRE_COMPILED")
 
 
 def with_inputs(rng: np.random.Generator) -> Network:
