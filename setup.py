@@ -2,7 +2,7 @@
 
 Package layout and metadata are in pyproject.toml.  Here: every ``emulator/*.pyx`` is compiled
 into ``neurochip.emulator.<name>``, and ``neurochip/network/_csr.pyx`` into the network model's
-counting sort (the emulator/ folder is installed as the package
+counting sort, ``neurochip/stepped/_loop.pyx`` into the time-stepped engine's step loop (the emulator/ folder is installed as the package
 ``neurochip.emulator``, so nothing called ``emulator`` lands at the top of site-packages).
 The emulator is one module, ``_engine``, split into the includes ``emulator/*.pxi``: they are
 its dependencies, so editing one rebuilds it.
@@ -46,7 +46,15 @@ extensions = [
         "neurochip.network._csr",
         ["neurochip/network/_csr.pyx"],
         extra_compile_args=["-O3"],
-    )
+    ),
+    # the time-stepped engine's step loop (neurochip.stepped.engine keeps the NumPy reference)
+    Extension(
+        "neurochip.stepped._loop",
+        ["neurochip/stepped/_loop.pyx"],
+        include_dirs=[numpy.get_include()],
+        define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
+        extra_compile_args=["-O3"],
+    ),
 ]
 
 setup(

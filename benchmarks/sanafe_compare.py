@@ -453,8 +453,20 @@ def run_stepped_side(args: argparse.Namespace, rate_hz: float) -> tuple[dict[str
         forced[s - 1, i] = True  # SANA-FE's step s (1-based) is the engine's step s - 1
     mapping = map_network(net, chip)
     build_s = time.perf_counter() - t0
-    run = run_stepped(net, chip, steps=args.timesteps, dt_s=DT_S, mapping=mapping, input_spikes={"input": forced},
-                      vth_units=STEPPED_VTH_UNITS)
+    walls, cpus = [], []
+    for _ in range(args.repeat):  # the fastest of `repeat` runs, as for SANA-FE
+        run = run_stepped(net, chip, steps=args.timesteps, dt_s=DT_S, mapping=mapping, input_spikes={"input": forced},
+                          vth_units=STEPPED_VTH_UNITS, backend=args.backend)
+        walls.append(run.wall_s)
+        cpus.append(run.cpu_s)
+    ref_wall = None
+    if args.backend == "compiled":  # the NumPy reference on the same input: its wall and the parity
+        ref = run_stepped(net, chip, steps=args.timesteps, dt_s=DT_S, mapping=mapping, input_spikes={"input": forced},
+                          vth_units=STEPPED_VTH_UNITS, backend="numpy")
+        ref_wall = ref.wall_s
+        if not (np.array_equal(ref.spike_neurons, run.spike_neurons) and np.array_equal(ref.spike_steps, run.spike_steps)
+                and all(np.array_equal(ref.per_step[k], run.per_step[k]) for k in run.per_step)):
+            raise RuntimeError("the compiled step loop differs from the NumPy reference")
     rep = stepped_report(run)
     st = step_times(run)
     bounds = np.cumsum([0] + [p.size for p in net.populations])
@@ -465,7 +477,10 @@ def run_stepped_side(args: argparse.Namespace, rate_hz: float) -> tuple[dict[str
     out = {
         "sim": "neurochip.stepped",
         "build_and_map_s": build_s,
-        "sim_wall_s": run.wall_s,
+        "sim_wall_s": min(walls),
+        "sim_cpu_s": min(cpus),
+        "backend": args.backend,
+        "numpy_reference_wall_s": ref_wall,
         "lif_spikes": len(spikes),
         "input_spikes": int(forced.sum()),
         "synaptic_events": rep["synaptic_events"],
@@ -482,11 +497,12 @@ def run_stepped_side(args: argparse.Namespace, rate_hz: float) -> tuple[dict[str
         "realtime_met": rep["realtime_met"],
         "cores_used": rep["cores_used"],
     }
-    return out, stepped_sanafe_description(run, net, chip, steps, args.timesteps, args.timing_model), spikes
+    return out, stepped_sanafe_description(run, net, chip, steps, args.timesteps, args.timing_model,
+                                               args.repeat), spikes
 
 
 def stepped_sanafe_description(run: Any, network: Network, chip: ChipSpec, steps: list[NDArray[np.int64]],
-                               timesteps: int, timing_model: str) -> dict[str, Any]:
+                               timesteps: int, timing_model: str, repeat: int = 1) -> dict[str, Any]:
     """The same chip, placement, integers and inputs for SANA-FE.
 
     SANA-FE's potential unit is 2^6 of Loihi's v units, so that its truncation to 1/64 of a unit
@@ -559,6 +575,7 @@ def stepped_sanafe_description(run: Any, network: Network, chip: ChipSpec, steps
         "scheduler_threads": 0,
         "timing_model": timing_model,
         "perf_trace": True,
+        "repeat": repeat,
     }
 
 
@@ -590,6 +607,7 @@ def compare_stepped(args: argparse.Namespace) -> dict[str, Any]:
             time_per_step_worst_relative_difference=float(np.max(np.abs(nc_step - sf_step) / sf_step)),
             sanafe_updated=float(np.sum(perf["updated"])),
             wall_ratio_sanafe_over_neurochip=sf["sim_wall_s"] / nc["sim_wall_s"],
+            cpu_ratio_sanafe_over_neurochip=sf["sim_cpu_s"] / nc["sim_cpu_s"],
         )
         runs.append(row)
     return {
@@ -598,6 +616,7 @@ def compare_stepped(args: argparse.Namespace) -> dict[str, Any]:
         "timesteps": args.timesteps,
         "seed": args.seed,
         "timing_model": args.timing_model,
+        "repeat": args.repeat,
         "chip": "loihi preset energies and latencies (core_packet_joule = 0 on both sides)",
         "runs": runs,
     }
@@ -606,7 +625,8 @@ def compare_stepped(args: argparse.Namespace) -> dict[str, Any]:
 def _print_stepped(out: dict[str, Any]) -> None:
     print(f"time-stepped engine vs SANA-FE ({out['timing_model']} timing), {out['timesteps']} steps; {out['chip']}")
     head = f"{'rate':>6s} {'spikes nc/sf (same)':>22s} {'E/step nc':>11s} {'E/step sf':>11s} {'ratio':>6s} " \
-           f"{'T/step nc':>11s} {'T/step sf':>11s} {'ratio':>6s} {'worst':>6s} {'wall nc':>8s} {'wall sf':>8s}"
+           f"{'T/step nc':>11s} {'T/step sf':>11s} {'ratio':>6s} {'worst':>6s} {'wall nc':>9s} {'wall sf':>8s} " \
+           f"{'sf/nc':>6s} {'cpu sf/nc':>9s} {'wall np':>8s}"
     print(head)
     for r in out["runs"]:
         nc, sf = r["neurochip"], r["sanafe"]
@@ -618,7 +638,11 @@ def _print_stepped(out: dict[str, Any]) -> None:
               f"{nc['dynamic_energy_per_step_joule']:11.4e} {r['sanafe_dynamic_energy_per_step_joule']:11.4e} "
               f"{r['energy_per_step_ratio']:6.3f} {nc['time_per_step_mean_s']:11.4e} {r['sanafe_time_per_step_mean_s']:11.4e} "
               f"{r['time_per_step_ratio']:6.3f} {r['time_per_step_worst_relative_difference']:6.3f} "
-              f"{nc['sim_wall_s']:8.4f} {sf['sim_wall_s']:8.4f}")
+              f"{nc['sim_wall_s']:9.5f} {sf['sim_wall_s']:8.4f} {r['wall_ratio_sanafe_over_neurochip']:6.1f} "
+              f"{r['cpu_ratio_sanafe_over_neurochip']:9.1f} "
+              f"{nc['numpy_reference_wall_s'] or float('nan'):8.4f}")
+    print(f"wall: fastest of {out['repeat']} runs of neurochip's step loop and of SANA-FE's sim() (sf/nc: how many "
+          "times faster neurochip is); cpu: the same runs' CPU time; wall np: the NumPy reference loop")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -639,6 +663,9 @@ def main(argv: list[str] | None = None) -> int:
                     help="compare the time-stepped engine (Loihi integer neurons, loihi preset energies and latencies)")
     ap.add_argument("--rates", type=float, nargs="+", default=[10.0, 20.0, 80.0],
                     help="with --stepped: one run per input rate (Hz)")
+    ap.add_argument("--repeat", type=int, default=5, help="with --stepped: runs per side; the fastest is reported")
+    ap.add_argument("--backend", default="compiled", choices=("compiled", "numpy"),
+                    help="with --stepped: the step loop (compiled runs the NumPy reference too, for its wall and parity)")
     ap.add_argument("--timing-model", default="simple", choices=("simple", "detailed"), help="with --stepped: SANA-FE's timing model")
     args = ap.parse_args(argv)
     if args.timesteps <= QUIET_STEPS:

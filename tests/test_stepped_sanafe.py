@@ -62,7 +62,7 @@ def sanafe_soma_recursion(desc: dict) -> set[tuple[int, str, int]]:
 @pytest.mark.parametrize("rate", [20.0, 80.0])
 def test_sanafe_form_of_the_description_fires_as_the_engine(sc, rate):
     args = argparse.Namespace(n_input=40, n_exc=96, n_inh=24, seed=2, neurons_per_core=64, timesteps=200,
-                              timing_model="simple")
+                              timing_model="simple", repeat=1, backend="compiled")
     nc, desc, spikes = sc.run_stepped_side(args, rate)
     assert desc["perf_trace"] and desc["charge_access"]
     for g in desc["groups"]:

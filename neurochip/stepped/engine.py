@@ -81,8 +81,10 @@ class SteppedRun:
         Their current and voltage after each step (after reset).
     simulated : ndarray of bool, shape (n_neurons,)
         Neurons that are compartments (not given input spikes).
-    wall_s : float
-        Wall time of the stepping loop, s.
+    wall_s, cpu_s : float
+        Wall and CPU time of the stepping loop, s: from the first step to the last, with the
+        arrays prepared before (quantisation, routes, the compiled loop's flat arrays), as
+        SANA-FE's ``sim()`` is timed apart from its ``load()``.
     """
 
     chip: ChipSpec
@@ -101,6 +103,7 @@ class SteppedRun:
     trace_v: NDArray[np.int64]
     simulated: NDArray[np.bool_]
     wall_s: float
+    cpu_s: float = 0.0
 
     def spike_raster(self) -> NDArray[np.bool_]:
         """Spikes as a boolean array of shape (n_steps, n_neurons)."""
@@ -137,6 +140,7 @@ def run_stepped(
     input_spikes: dict[str, ArrayLike] | None = None,
     record: ArrayLike | None = None,
     vth_units: int = 1 << 12,
+    backend: str = "compiled",
 ) -> SteppedRun:
     """Run a network on a time-stepped chip with Loihi's integer neurons, counting every step.
 
@@ -160,6 +164,10 @@ def run_stepped(
         Global ids of neurons whose integer state is traced every step.
     vth_units : int
         See :func:`~neurochip.stepped.loihi.quantise_network`.
+    backend : {"compiled", "numpy"}
+        The step loop: the compiled one (``neurochip.stepped._loop``, the default) or the NumPy
+        reference that defines the behaviour.  Both give the same integers, spikes and counts
+        (``tests/test_stepped_loop.py``).
 
     Returns
     -------
@@ -168,8 +176,10 @@ def run_stepped(
     Raises
     ------
     InvalidParameterError
-        If the chip is not time-stepped, ``steps`` < 1, no step length is known, or an input
-        array has the wrong shape.
+        If the chip is not time-stepped, ``steps`` < 1, no step length is known, an input
+        array has the wrong shape, or ``backend`` is unknown.
+    ImportError
+        If ``backend="compiled"`` and the extension is not built.
 
     Examples
     --------
@@ -191,6 +201,8 @@ def run_stepped(
     if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 1:
         raise InvalidParameterError.of("steps", steps, "must be an integer >= 1")
     steps = int(steps)
+    if backend not in ("compiled", "numpy"):
+        raise InvalidParameterError.of("backend", backend, "must be 'compiled' or 'numpy'")
     dt = dt_s if dt_s is not None else (ex.step_s or ex.target_step_s)
     if dt is None:
         raise InvalidParameterError.of("dt_s", dt_s, f"must be given: chip {chip.name!r} has neither step_s nor target_step_s")
@@ -212,18 +224,62 @@ def run_stepped(
 
     m = chip.n_cores
     core = mapping.neuron_core.astype(np.int64)
+    r_indptr = np.ascontiguousarray(mapping.route_indptr, dtype=np.int64)
+    r_cores = mapping.route_cores.astype(np.int64)
+    r_origin = core[np.repeat(np.arange(n), np.diff(r_indptr))]  # core of each route's source neuron
+    r_hops = np.ascontiguousarray(xy_hops(r_origin, r_cores, chip.mesh.width), dtype=np.int64)  # 0: own core
+    v0 = neurons.v0.copy()
+    v0[~simulated] = 0
+    loop = _loop_numpy if backend == "numpy" else _loop_compiled
+    spike_steps, spike_neurons, per_step, max_hops, trace_u, trace_v, wall, cpu = loop(
+        neurons=neurons, syn=syn, v0=v0, core=core, m=m, steps=steps, simulated=simulated, forced=forced,
+        r_indptr=r_indptr, r_cores=r_cores, r_origin=r_origin, r_hops=r_hops, rec=rec,
+        all_active=ex.activity_rule == "all",
+    )
+    return SteppedRun(
+        chip=chip,
+        mapping=mapping,
+        n_steps=steps,
+        dt_s=float(dt),
+        spike_steps=spike_steps,
+        spike_neurons=spike_neurons,
+        per_step=per_step,
+        max_hops=max_hops,
+        neurons=neurons,
+        synapses=syn,
+        quantisation=quant,
+        record=rec,
+        trace_u=trace_u,
+        trace_v=trace_v,
+        simulated=simulated,
+        wall_s=wall,
+        cpu_s=cpu,
+    )
+
+
+#: spike steps, spike neurons, per-step counts, max hops, traces of u and v, wall and CPU time (s)
+_Loop = tuple[NDArray[np.int64], NDArray[np.int64], dict[str, NDArray[np.int64]], NDArray[np.int64],
+              NDArray[np.int64], NDArray[np.int64], float, float]
+
+
+def _depth(syn: LoihiSynapses) -> int:
+    """Slots of the accumulator ring: one more than the longest delay."""
+    return int(syn.delay.max()) + 1 if syn.delay.size else 2
+
+
+def _loop_numpy(*, neurons: LoihiNeurons, syn: LoihiSynapses, v0: NDArray[np.int64], core: NDArray[np.int64], m: int,
+                steps: int, simulated: NDArray[np.bool_], forced: NDArray[np.bool_], r_indptr: NDArray[np.int64],
+                r_cores: NDArray[np.int64], r_origin: NDArray[np.int64], r_hops: NDArray[np.int64],
+                rec: NDArray[np.int64], all_active: bool) -> _Loop:
+    """The reference step loop, in NumPy (one vectorised pass per step): defines the behaviour."""
+    n = v0.size
     g_count = syn.weight_exp.size
-    depth = int(syn.delay.max()) + 1 if syn.delay.size else 2
+    depth = _depth(syn)
     acc = np.zeros((depth, max(g_count, 1), n), dtype=np.int64)
     hit = np.zeros((depth, n), dtype=bool)  # received a synaptic event for that step (even if the sum is 0)
     u = np.zeros(n, dtype=np.int64)
-    v = neurons.v0.copy()
-    v[~simulated] = 0
+    v = v0.copy()
     bias = neurons.bias
-    r_indptr = mapping.route_indptr
-    r_cores = mapping.route_cores.astype(np.int64)
-    r_origin = core[np.repeat(np.arange(n), np.diff(r_indptr))]  # core of each route's source neuron
-    r_hops = xy_hops(r_origin, r_cores, chip.mesh.width)  # 0 for a route to its own core
     per_step = {k: np.zeros((steps, m), dtype=np.int64) for k in STEP_COUNTS}
     max_hops = np.zeros(steps, dtype=np.int64)
     trace_u = np.zeros((steps, rec.size), dtype=np.int64)
@@ -231,9 +287,8 @@ def run_stepped(
     spike_steps: list[NDArray[np.int64]] = []
     spike_neurons: list[NDArray[np.int64]] = []
     sim_idx = np.flatnonzero(simulated)
-    all_active = ex.activity_rule == "all"
     static_active = bias != 0
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     for t in range(steps):
         slot = t % depth
         a_in = np.zeros(n, dtype=np.int64)
@@ -282,22 +337,55 @@ def run_stepped(
             when = (t + syn.delay[sp]) % depth
             np.add.at(acc, (when, syn.group[sp], tgt), syn.mant[sp])
             hit[when, tgt] = True
-    wall = time.perf_counter() - t0
-    return SteppedRun(
-        chip=chip,
-        mapping=mapping,
-        n_steps=steps,
-        dt_s=float(dt),
-        spike_steps=np.concatenate(spike_steps) if spike_steps else np.zeros(0, dtype=np.int64),
-        spike_neurons=np.concatenate(spike_neurons) if spike_neurons else np.zeros(0, dtype=np.int64),
-        per_step=per_step,
-        max_hops=max_hops,
-        neurons=neurons,
-        synapses=syn,
-        quantisation=quant,
-        record=rec,
-        trace_u=trace_u,
-        trace_v=trace_v,
-        simulated=simulated,
-        wall_s=wall,
-    )
+    empty = np.zeros(0, dtype=np.int64)
+    return (np.concatenate(spike_steps) if spike_steps else empty,
+            np.concatenate(spike_neurons) if spike_neurons else empty,
+            per_step, max_hops, trace_u, trace_v, time.perf_counter() - t0, time.process_time() - c0)
+
+
+def _loop_compiled(*, neurons: LoihiNeurons, syn: LoihiSynapses, v0: NDArray[np.int64], core: NDArray[np.int64],
+                   m: int, steps: int, simulated: NDArray[np.bool_], forced: NDArray[np.bool_],
+                   r_indptr: NDArray[np.int64], r_cores: NDArray[np.int64], r_origin: NDArray[np.int64],
+                   r_hops: NDArray[np.int64], rec: NDArray[np.int64], all_active: bool) -> _Loop:
+    """The compiled step loop (``neurochip.stepped._loop``): same results as :func:`_loop_numpy`."""
+    try:
+        from . import _loop
+    except ImportError as exc:  # pragma: no cover - depends on the build
+        raise ImportError(
+            "neurochip.stepped._loop is not built; run `make install` (or pass backend='numpy')"
+        ) from exc
+    n = v0.size
+    depth = _depth(syn)
+    # Connections with a weight exponent >= 0 share one accumulator, their mantissas shifted at
+    # delivery: (sum m) << e == sum (m << e) in integers.  A negative exponent floors the sum
+    # of its connection, which does not distribute, so each such connection keeps its own.
+    neg = np.flatnonzero(syn.weight_exp < 0)
+    slot_of = np.zeros(syn.weight_exp.size, dtype=np.int64)
+    slot_of[neg] = np.arange(1, neg.size + 1)
+    weight_exp = np.concatenate([[0], syn.weight_exp[neg]]).astype(np.int64)
+    g_count = weight_exp.size
+    s_exp = syn.weight_exp[syn.group]
+    s_mant = np.where(s_exp >= 0, syn.mant << np.maximum(s_exp, 0), syn.mant)
+
+    def i64(a: Any) -> NDArray[np.int64]:
+        return np.ascontiguousarray(a, dtype=np.int64).ravel()
+
+    arrays = {
+        "du": i64(neurons.du), "dv": i64(neurons.dv), "bias": i64(neurons.bias), "vth": i64(neurons.vth),
+        "core": i64(core), "simulated": np.ascontiguousarray(simulated, dtype=np.uint8),
+        "forced": np.ascontiguousarray(forced, dtype=np.uint8).ravel() if forced.any() else np.zeros(0, np.uint8),
+        "s_indptr": i64(syn.indptr), "s_indices": i64(syn.indices), "s_delay": i64(syn.delay),
+        "s_group": i64(slot_of[syn.group]), "s_mant": i64(s_mant), "weight_exp": weight_exp,
+        "r_indptr": i64(r_indptr), "r_cores": i64(r_cores), "r_origin": i64(r_origin), "r_hops": i64(r_hops),
+        "rec": i64(rec), "u": np.zeros(n, dtype=np.int64), "v": i64(v0).copy(),
+        "acc": np.zeros(depth * n * g_count, dtype=np.int64), "hit": np.zeros(depth * n, dtype=np.uint8),
+        "counts": np.zeros(len(STEP_COUNTS) * steps * m, dtype=np.int64), "max_hops": np.zeros(steps, dtype=np.int64),
+        "trace_u": np.zeros(steps * rec.size, dtype=np.int64), "trace_v": np.zeros(steps * rec.size, dtype=np.int64),
+    }  # fmt: skip
+    t0, c0 = time.perf_counter(), time.process_time()
+    spike_steps, spike_neurons = _loop.run_loop(arrays, steps=steps, depth=depth, all_active=all_active)
+    wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+    counts = arrays["counts"].reshape(len(STEP_COUNTS), steps, m)
+    per_step = {k: counts[i].copy() for i, k in enumerate(STEP_COUNTS)}
+    return (spike_steps, spike_neurons, per_step, arrays["max_hops"],
+            arrays["trace_u"].reshape(steps, rec.size), arrays["trace_v"].reshape(steps, rec.size), wall, cpu)

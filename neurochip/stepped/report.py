@@ -21,7 +21,42 @@ from ..units import format_si
 from .engine import SteppedRun
 from .timing import STAGE_LATENCY, step_times
 
-__all__ = ["stepped_counts", "stepped_report", "format_stepped_report"]
+__all__ = ["ACTIVITY_RULES", "execution_note", "stepped_counts", "stepped_report", "format_stepped_report"]
+
+#: What an update counts as active under each ``activity_rule`` of :class:`~neurochip.chip.ExecutionSpec`.
+ACTIVITY_RULES: dict[str, str] = {
+    "nonzero": "active when it receives input or holds a non-zero current, voltage or bias (Loihi)",
+    "all": "every update active (TrueNorth)",
+}
+
+
+def execution_note(run: SteppedRun) -> str:
+    """One sentence on what a time-stepped run counted and priced, for reports.
+
+    Parameters
+    ----------
+    run : SteppedRun
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> from neurochip.chip import load_chip
+    >>> from neurochip.network import Network, Population
+    >>> from neurochip.stepped.engine import run_stepped
+    >>> run = run_stepped(Network(populations=(Population(name="A", size=2),)), load_chip("loihi"), steps=2, dt_s=1e-3)
+    >>> execution_note(run)[:60]
+    'time-stepped: every compartment updated every step, priced a'
+    """
+    ex = run.chip.execution
+    rule = ACTIVITY_RULES.get(ex.activity_rule, ex.activity_rule)
+    step = "a fixed step of " + format_si(ex.step_s, "s") if ex.step_s else "as fast as the barrier allows"
+    return (f"time-stepped: every compartment updated every step, priced as active or inactive ({rule}); "
+            f"a spike takes effect at the next step; a step lasts the slowest core + mesh + barrier ({step}). "
+            "An asynchronous (event-driven) run of the same network counts one update per input and no "
+            "inactive updates, so its energy and time differ.")
 
 
 def stepped_counts(run: SteppedRun, duration_s: float) -> OperationCounts:
@@ -72,7 +107,7 @@ def stepped_report(
     Returns
     -------
     dict of str to object
-        ``execution_model``, ``steps``, ``dt_s``; counts (``spikes``, ``synaptic_events``,
+        ``execution_model``, ``activity_rule``, ``execution_note`` (:func:`execution_note`), ``steps``, ``dt_s``; counts (``spikes``, ``synaptic_events``,
         ``packets``, ``neuron_updates_active``, ``neuron_updates_inactive``); time per step
         (``time_per_step_{mean,median,p99,min,max}_s``, ``critical_core``,
         ``critical_core_share``, the slowest step and its critical core's time by stage
@@ -117,6 +152,7 @@ def stepped_report(
         "chip": chip.name,
         "execution_model": ex.model,
         "activity_rule": ex.activity_rule,
+        "execution_note": execution_note(run),
         "steps": run.n_steps,
         "dt_s": run.dt_s,
         "neurons": int(run.simulated.sum()),
@@ -171,6 +207,7 @@ def format_stepped_report(report: dict[str, Any]) -> str:
     rt = report["realtime_step_s"]
     rows = [
         ("chip / execution", f"{report['chip']} / {report['execution_model']} ({report['activity_rule']} activity)"),
+        ("what was counted", report.get("execution_note", "")),
         ("steps x dt", f"{report['steps']} x {format_si(report['dt_s'], 's')}"),
         ("neurons / cores used", f"{report['neurons']} (+{report['input_neurons']} input) / {report['cores_used']}"),
         ("spikes / synaptic events / packets", f"{report['spikes']} / {report['synaptic_events']} / {report['packets']}"),

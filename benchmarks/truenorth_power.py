@@ -1,0 +1,212 @@
+"""TrueNorth's power-characterisation recipe run on the time-stepped ``truenorth`` preset.
+
+The recipe (Merolla et al. 2014, Science 345:668, supplement S7; Akopyan et al. 2015, IEEE TCAD
+34(10), Fig. 17): random recurrent networks on every core, each neuron firing at a set mean
+rate (0-200 Hz), each neuron's crossbar column holding a set number of active synapses (0-256),
+one 1 ms tick, chip power measured.  Rebuilt here:
+
+* every core holds 256 neurons; every neuron sends its spikes to one axon, the axons of the whole
+  chip being a random permutation of its neurons (one axon per neuron, as on the chip: every
+  core receives exactly 256 inputs); every neuron's column connects ``s`` distinct random axons
+  of its core, so that a spike reaches ``s`` neurons on average;
+* every neuron is a perfect integrator driven by a bias that makes it fire every ``1/f``
+  (seconds), from a random initial voltage so that the spikes spread over the ticks; the
+  recurrent weights are +-0.1 % of the threshold (random signs, zero mean), so the rate stays
+  near ``f`` (the measured rate is reported and used);
+* the network runs on ``--cores`` x ``--cores`` cores of the preset (the whole chip, 64 x 64, with
+  256 synapses per neuron is 268 M synapses; the per-core statistics do not depend on the mesh).
+
+Scaling to the 4,096-core chip, exactly in expectation: every core has the same statistics
+(256 neurons at rate f, s synapses each, 256 axons), so static power, neuron updates and
+synaptic events per core are the reduced run's per-core means; only the routes depend on the mesh.
+A spike goes to a uniformly random core of a W x W mesh: its XY route has
+:math:`E|dx| + E|dy| = 2 (W^2 - 1) / (3 W)` hops (42.66 for W = 64), and it stays in its own core
+with probability :math:`1/W^2`.  So
+
+.. math::
+
+    P = 4096 (P_{static} + \\bar r_{syn} E_{syn} + \\bar r_{upd} E_{upd}) +
+        R_{spk} \\left(\\tfrac{2 (W^2-1)}{3W} E_{hop} + E_{core}/W^2\\right)
+
+with :math:`R_{spk} = 2^{20} f` the chip's spike rate.
+
+Measured points are listed in ``MEASURED`` only where a citable source gives them; see
+docs/chips.md, "TrueNorth against measured power", for which set the preset's constants and which
+check them.
+
+Usage::
+
+    python benchmarks/truenorth_power.py [--cores 4] [--ticks 500] [--rates 0 10 20 50 100 200]
+                                         [--synapses 0 64 128 256] [--json] [--plot FILE.png]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from typing import Any
+
+import numpy as np
+
+from neurochip.chip import ChipSpec, load_chip
+from neurochip.lif import LIFParams
+from neurochip.mapping import MappingOptions, map_network
+from neurochip.network import Explicit, Network, Population, Projection
+from neurochip.stepped import run_stepped, stepped_report
+
+NEURONS_PER_CORE = 256
+CHIP_SIDE = 64  # 64 x 64 = 4,096 cores (Akopyan et al. 2015, sec. V-A)
+TICK_S = 1e-3
+PIF = LIFParams(c_m_farad=100e-12, g_leak_siemens=0.0, v_th_volt=0.02, v_reset_volt=0.0, e_leak_volt=0.0, t_ref_s=0.0)
+WEIGHT_FRACTION = 1e-3  # recurrent weight / threshold
+
+#: Measured chip power that a citable source gives, with its operating point.  Each entry:
+#: (rate Hz, active synapses per neuron, supply V or None, power W, source, role).
+#: Only what could be traced to a source is here; Fig. 17 of Akopyan et al. 2015 and Fig. S7 of
+#: Merolla et al. 2014 (the rate x synapses surface) could not be read in this work, so none of
+#: their points is listed (see docs/chips.md).
+MEASURED: tuple[tuple[float, int, float | None, float, str, str], ...] = (
+    (20.0, 128, 0.775, 26e-12 * 2**20 * 20.0 * 128,
+     "Merolla et al. 2014: 26 pJ per synaptic event, total chip power / events, at 20 Hz and 128 active "
+     "synapses per neuron (operating point as quoted in neurochip/chips/truenorth.toml, not re-read here)",
+     "check"),
+)
+
+
+def mean_xy_hops(side: int) -> float:
+    """Mean XY route length between two uniformly random cores of a ``side`` x ``side`` mesh."""
+    return 2.0 * (side * side - 1) / (3.0 * side)
+
+
+def recipe_network(cores: int, rate_hz: float, synapses: int, *, seed: int = 1) -> Network:
+    """The random recurrent network of the recipe on ``cores`` cores of 256 neurons (see above)."""
+    rng = np.random.default_rng(seed)
+    n = cores * NEURONS_PER_CORE
+    period_ticks = 1.0 / (rate_hz * TICK_S) if rate_hz > 0 else np.inf
+    # a perfect integrator gains I dt / C per tick: fire every `period_ticks` ticks
+    bias = 0.0 if rate_hz <= 0 else PIF.v_th_volt * PIF.c_m_farad / (TICK_S * period_ticks) * 1.02  # 2 % margin: the +-input noise does not delay a spike by a tick
+    pop = Population(name="N", size=n, params=PIF, bias_current_amp=bias,
+                     v_init_volt=rng.uniform(0.0, PIF.v_th_volt, n))
+    if synapses == 0:
+        return Network(populations=(pop,), seed=seed)
+    # axon (core c, row a) is driven by neuron owner[c * 256 + a]: a permutation of all neurons
+    owner = rng.permutation(n)
+    pre, post = [], []
+    for c in range(cores):
+        rows = np.argsort(rng.random((NEURONS_PER_CORE, NEURONS_PER_CORE)), axis=1)[:, :synapses]  # s axons per neuron
+        neurons = c * NEURONS_PER_CORE + np.repeat(np.arange(NEURONS_PER_CORE), synapses)
+        pre.append(owner[c * NEURONS_PER_CORE + rows.ravel()])
+        post.append(neurons)
+    pre_a, post_a = np.concatenate(pre), np.concatenate(post)
+    sign = rng.choice(np.array([-1.0, 1.0]), pre_a.size)  # zero-mean input: the rate stays the bias's
+    rule = Explicit(pre=pre_a, post=post_a, weight_volt=sign * WEIGHT_FRACTION * PIF.v_th_volt)
+    proj = Projection(pre="N", post="N", rule=rule, weight_volt=WEIGHT_FRACTION * PIF.v_th_volt, delay_s=TICK_S)
+    return Network(populations=(pop,), projections=(proj,), seed=seed)
+
+
+def chip_estimate(rep: dict[str, Any], chip: ChipSpec, cores: int, ticks: int) -> dict[str, float]:
+    """The 4,096-core chip's power from a reduced run (the scaling of the module docstring)."""
+    e = chip.energy
+    dur = ticks * TICK_S
+    per_core = {k: rep[k] / cores / dur for k in ("synaptic_events", "neuron_updates_active", "neuron_updates_inactive",
+                                                   "spikes")}
+    n_cores = CHIP_SIDE * CHIP_SIDE
+    static = n_cores * e.static_power_per_core_watt
+    syn = n_cores * per_core["synaptic_events"] * e.synaptic_event_joule
+    upd = n_cores * (per_core["neuron_updates_active"] * e.neuron_update_joule
+                     + per_core["neuron_updates_inactive"] * e.neuron_update_inactive_joule)
+    spk_rate = n_cores * per_core["spikes"]
+    spikes = spk_rate * e.spike_joule
+    hop = 0.5 * (e.hop_ew_joule + e.hop_ns_joule)  # XY routes: as many x as y hops on average
+    network = spk_rate * (mean_xy_hops(CHIP_SIDE) * hop + e.core_packet_joule / n_cores)
+    total = static + syn + upd + spikes + network
+    return {"static_watt": static, "synaptic_watt": syn, "update_watt": upd, "spike_watt": spikes,
+            "network_watt": network, "total_watt": total,
+            "rate_hz": per_core["spikes"] / NEURONS_PER_CORE,
+            "synaptic_events_per_s": n_cores * per_core["synaptic_events"]}
+
+
+def run_point(cores: int, ticks: int, rate_hz: float, synapses: int, seed: int) -> dict[str, Any]:
+    net = recipe_network(cores * cores, rate_hz, synapses, seed=seed)
+    chip = load_chip("truenorth").with_mesh(cores, cores)
+    mapping = map_network(net, chip, options=MappingOptions(partitioner="block", placement_swaps=0))
+    run = run_stepped(net, chip, steps=ticks, dt_s=TICK_S, mapping=mapping)
+    rep = stepped_report(run, powered="all")
+    est = chip_estimate(rep, chip, cores * cores, ticks)
+    return {"target_rate_hz": rate_hz, "synapses": synapses, **est, "reduced_cores": cores * cores,
+            "reduced_total_watt": rep["energy"]["total_joule"] / rep["chip_time_s"], "wall_s": run.wall_s,
+            "execution_model": rep["execution_model"], "realtime_met": rep["realtime_met"]}
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--cores", type=int, default=4, help="side of the reduced mesh (default 4: 16 cores, 4,096 neurons)")
+    ap.add_argument("--ticks", type=int, default=500, help="1 ms ticks per run")
+    ap.add_argument("--rates", type=float, nargs="+", default=[0.0, 10.0, 20.0, 50.0, 100.0, 200.0])
+    ap.add_argument("--synapses", type=int, nargs="+", default=[0, 64, 128, 256])
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--json", action="store_true")
+    ap.add_argument("--plot", metavar="FILE.png", help="estimated power vs rate, one line per synapse count")
+    args = ap.parse_args(argv)
+    t0 = time.perf_counter()
+    rows = [run_point(args.cores, args.ticks, f, s, args.seed) for s in args.synapses for f in args.rates]
+    checks = []
+    for f, s, volt, watt, source, role in MEASURED:
+        near = [r for r in rows if r["target_rate_hz"] == f and r["synapses"] == s]
+        if near:
+            est = near[0]["total_watt"]
+            checks.append({"rate_hz": f, "synapses": s, "supply_volt": volt, "measured_watt": watt, "estimate_watt": est,
+                           "relative_error": est / watt - 1, "source": source, "role": role})
+    out = {"chip": "truenorth", "reduced_mesh": args.cores, "ticks": args.ticks, "points": rows, "checks": checks,
+           "wall_s": time.perf_counter() - t0}
+    if args.json:
+        print(json.dumps(out))
+    else:
+        print(f"TrueNorth recipe on {args.cores}x{args.cores} cores, {args.ticks} ticks, scaled to 4,096 cores "
+              f"(mean route {mean_xy_hops(CHIP_SIDE):.2f} hops)")
+        print(f"{'rate':>6s} {'syn':>4s} {'meas. Hz':>8s} {'static mW':>9s} {'synaptic':>9s} {'network':>9s} "
+              f"{'total mW':>9s} {'pJ/event':>9s}")
+        for r in rows:
+            ev = r["synaptic_events_per_s"]
+            pj = r["total_watt"] / ev * 1e12 if ev else float("nan")
+            print(f"{r['target_rate_hz']:6.0f} {r['synapses']:4d} {r['rate_hz']:8.2f} {r['static_watt'] * 1e3:9.2f} "
+                  f"{r['synaptic_watt'] * 1e3:9.3f} {r['network_watt'] * 1e3:9.3f} {r['total_watt'] * 1e3:9.2f} {pj:9.1f}")
+        for c in checks:
+            print(f"check ({c['rate_hz']:.0f} Hz, {c['synapses']} syn): measured {c['measured_watt'] * 1e3:.1f} mW, "
+                  f"estimate {c['estimate_watt'] * 1e3:.1f} mW ({100 * c['relative_error']:+.1f} %) -- {c['source']}")
+    if args.plot:
+        plot(rows, args.plot)
+    return 0
+
+
+def plot(rows: list[dict[str, Any]], path: str) -> None:
+    import os
+    import tempfile
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6, 4))
+    for s in sorted({r["synapses"] for r in rows}):
+        sel = [r for r in rows if r["synapses"] == s]
+        ax.plot([r["rate_hz"] for r in sel], [r["total_watt"] * 1e3 for r in sel], "o-", label=f"{s} synapses/neuron")
+    for f, s, _volt, watt, _src, _role in MEASURED:
+        ax.plot([f], [watt * 1e3], "k*", ms=12, label=f"measured ({f:.0f} Hz, {s} syn; Merolla 2014, 26 pJ x events)")
+    ax.set_xlabel("mean firing rate (Hz)")
+    ax.set_ylabel("chip power (mW)")
+    ax.set_title("TrueNorth recipe on the time-stepped truenorth preset")
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    fd, tmp = tempfile.mkstemp(suffix=".png", dir=os.path.dirname(os.path.abspath(path)) or ".")
+    os.close(fd)
+    fig.savefig(tmp, dpi=110)
+    os.chmod(tmp, 0o644)  # mkstemp makes it private
+    os.replace(tmp, path)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

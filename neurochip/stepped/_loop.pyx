@@ -1,0 +1,347 @@
+# cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True, initializedcheck=False
+"""The time-stepped engine's step loop, compiled: the same integers and counts as the NumPy loop.
+
+:func:`neurochip.stepped.engine.run_stepped` prepares every array (quantised neurons and
+synapses, routes, the hop length of every route, the forced input spikes) and calls
+:func:`run_loop` with one :class:`LoopInputs`-like set of arrays; the loop below holds no Python
+object.  Each step, for every neuron (in id order): the step's accumulators are summed per
+connection and shifted by its weight exponent, the neuron is counted active or inactive, and
+Loihi's integer LIF is applied (``neurochip.stepped.loihi.loihi_lif_step``); then the step's
+spikes (ascending ids) are counted, routed (one packet per destination core) and delivered into
+the accumulators ``delay`` steps ahead.  ``tests/test_stepped_loop.py`` holds it bit-identical
+to the NumPy loop (``backend="numpy"``).
+"""
+
+from libc.stdint cimport int64_t, uint8_t
+from libc.stdlib cimport calloc, free, malloc, realloc
+from libc.string cimport memset
+
+import numpy as np
+
+cdef enum:
+    DECAY_BITS = 12
+    UNITY = 4096
+    ACT_SHIFT = 6
+    VTH_SHIFT = 6
+    # indices of STEP_COUNTS
+    C_PACKETS_IN = 0
+    C_SYN = 1
+    C_ACTIVE = 2
+    C_INACTIVE = 3
+    C_SPIKES = 4
+    C_PACKETS_OUT = 5
+    C_CORE_PACKETS = 6
+
+cdef int64_t UV_MAX = 1 << 23
+
+
+cdef struct Kernel:
+    # sizes
+    int64_t n, m, steps, depth, g_count, n_rec, all_active, has_forced
+    # neurons, shape (n,)
+    int64_t* du
+    int64_t* dv
+    int64_t* bias
+    int64_t* vth
+    int64_t* core
+    uint8_t* simulated
+    uint8_t* forced          # (steps, n) or unused
+    # synapses (CSR by pre-synaptic neuron)
+    int64_t* s_indptr
+    int64_t* s_indices
+    int64_t* s_delay
+    int64_t* s_group
+    int64_t* s_mant
+    int64_t* weight_exp      # (g_count,)
+    # routes (CSR by source neuron)
+    int64_t* r_indptr
+    int64_t* r_cores
+    int64_t* r_origin
+    int64_t* r_hops
+    int64_t* rec             # (n_rec,)
+    # state, updated in place
+    int64_t* u
+    int64_t* v
+    int64_t* acc             # (depth, g_count, n)
+    uint8_t* hit             # (depth, n)
+    # outputs
+    int64_t* counts          # (7, steps, m)
+    int64_t* max_hops        # (steps,)
+    int64_t* trace_u         # (steps, n_rec)
+    int64_t* trace_v
+    # spikes: grown by the kernel
+    int64_t* sp_step
+    int64_t* sp_neuron
+    int64_t sp_count, sp_cap
+
+
+cdef inline int64_t _decay(int64_t x, int64_t factor) noexcept nogil:
+    """x * factor / 2^12 truncated toward zero (sign times the shifted magnitude), without a
+    branch: a negative product is biased by 2^12 - 1 before the (flooring) arithmetic shift."""
+    cdef int64_t p = x * factor
+    return (p + ((p >> 63) & (UNITY - 1))) >> DECAY_BITS
+
+
+cdef inline int64_t _shift(int64_t x, int64_t e) noexcept nogil:
+    """x << e for e > 0 (as a product: no shift of a negative value), else the flooring x >> -e."""
+    if e > 0:
+        return x * ((<int64_t>1) << e)
+    return x >> (-e)
+
+
+cdef int _grow(Kernel* k, int64_t need) noexcept nogil:
+    cdef int64_t cap = k.sp_cap if k.sp_cap > 0 else 1024
+    cdef int64_t* a
+    cdef int64_t* b
+    while cap < need:
+        cap *= 2
+    a = <int64_t*>realloc(k.sp_step, cap * sizeof(int64_t))
+    if a == NULL:
+        return -1
+    k.sp_step = a
+    b = <int64_t*>realloc(k.sp_neuron, cap * sizeof(int64_t))
+    if b == NULL:
+        return -1
+    k.sp_neuron = b
+    k.sp_cap = cap
+    return 0
+
+
+cdef int _run(Kernel* k, int64_t* fired, int64_t* ain, int64_t* tally) noexcept nogil:
+    """All steps; ``fired`` and ``ain`` are scratch of n entries, ``tally`` (zeroed) of 2 m.
+    Returns 0, or -1 when memory ran out.
+
+    Every pointer and size is copied to a local first: the outputs are int64 stores, which the
+    compiler must otherwise assume may change the struct's fields, and reload them each time.
+    """
+    cdef int64_t n = k.n, m = k.m, G = k.g_count, depth = k.depth, steps = k.steps, n_rec = k.n_rec
+    cdef int64_t all_active = k.all_active != 0
+    cdef bint has_forced = k.has_forced
+    cdef int64_t* du = k.du
+    cdef int64_t* dv = k.dv
+    cdef int64_t* bias = k.bias
+    cdef int64_t* vth = k.vth
+    cdef int64_t* core = k.core
+    cdef uint8_t* simulated = k.simulated
+    cdef uint8_t* forced = k.forced
+    cdef int64_t* s_indptr = k.s_indptr
+    cdef int64_t* s_indices = k.s_indices
+    cdef int64_t* s_delay = k.s_delay
+    cdef int64_t* s_group = k.s_group
+    cdef int64_t* s_mant = k.s_mant
+    cdef int64_t* weight_exp = k.weight_exp
+    cdef int64_t* r_indptr = k.r_indptr
+    cdef int64_t* r_cores = k.r_cores
+    cdef int64_t* r_origin = k.r_origin
+    cdef int64_t* r_hops = k.r_hops
+    cdef int64_t* rec = k.rec
+    cdef int64_t* u = k.u
+    cdef int64_t* v = k.v
+    cdef int64_t* acc = k.acc
+    cdef uint8_t* hit = k.hit
+    cdef int64_t* trace_u = k.trace_u
+    cdef int64_t* trace_v = k.trace_v
+    cdef int64_t* max_hops = k.max_hops
+    cdef int64_t t, i, g, e, slot, a, du_dec, cu, nv, nf, j, p, src, tgt, when, d, o, hops, mx, c
+    cdef int64_t* accrow
+    cdef uint8_t* hitrow
+    cdef int64_t* cnt_in
+    cdef int64_t* cnt_syn
+    cdef int64_t* cnt_act
+    cdef int64_t* cnt_inact
+    cdef int64_t* cnt_spk
+    cdef int64_t* cnt_out
+    cdef int64_t* cnt_own
+    cdef bint spike
+    cdef int64_t got, act
+    for t in range(steps):
+        slot = t % depth
+        cnt_in = k.counts + (C_PACKETS_IN * steps + t) * m
+        cnt_syn = k.counts + (C_SYN * steps + t) * m
+        cnt_act = k.counts + (C_ACTIVE * steps + t) * m
+        cnt_inact = k.counts + (C_INACTIVE * steps + t) * m
+        cnt_spk = k.counts + (C_SPIKES * steps + t) * m
+        cnt_out = k.counts + (C_PACKETS_OUT * steps + t) * m
+        cnt_own = k.counts + (C_CORE_PACKETS * steps + t) * m
+        accrow = acc + slot * G * n
+        hitrow = hit + slot * n
+        # the step's input per neuron: each connection's sum shifted by its exponent, one
+        # contiguous pass per connection (vectorisable), then the slot cleared for reuse
+        e = weight_exp[0]
+        for i in range(n):
+            ain[i] = _shift(accrow[i], e)
+        for g in range(1, G):
+            e = weight_exp[g]
+            for i in range(n):
+                ain[i] += _shift(accrow[g * n + i], e)
+        memset(accrow, 0, G * n * sizeof(int64_t))
+        nf = 0
+        for i in range(n):
+            a = ain[i]
+            got = hitrow[i]
+            spike = False
+            if simulated[i]:
+                c = core[i]
+                du_dec = _decay(u[i], UNITY - (du[i] + 1))
+                # counted without a branch: which way it goes is data-dependent
+                act = all_active | got | (du_dec != 0) | (v[i] != 0) | (bias[i] != 0)
+                tally[2 * c + act] += 1  # one increment per update: [inactive, active] by core
+                cu = du_dec + a * ((<int64_t>1) << ACT_SHIFT)
+                if cu > UV_MAX:
+                    cu = cu - 2 * UV_MAX
+                if cu <= -UV_MAX:
+                    cu = cu + 2 * UV_MAX
+                u[i] = cu
+                nv = _decay(v[i], UNITY - dv[i]) + cu + bias[i]
+                nv = min(max(nv, -UV_MAX + 1), UV_MAX - 1)
+                if nv > vth[i] * ((<int64_t>1) << VTH_SHIFT):
+                    spike = True
+                    nv = 0
+                v[i] = nv
+            if has_forced and forced[t * n + i]:
+                spike = True
+            if spike:
+                fired[nf] = i
+                nf += 1
+        memset(hitrow, 0, n)
+        for c in range(m):
+            cnt_act[c] = tally[2 * c + 1]
+            cnt_inact[c] = tally[2 * c]
+            tally[2 * c] = 0
+            tally[2 * c + 1] = 0
+        for j in range(n_rec):
+            trace_u[t * n_rec + j] = u[rec[j]]
+            trace_v[t * n_rec + j] = v[rec[j]]
+        if nf == 0:
+            continue
+        if k.sp_count + nf > k.sp_cap:
+            if _grow(k, k.sp_count + nf) != 0:
+                return -1
+        mx = 0
+        for j in range(nf):
+            src = fired[j]
+            k.sp_step[k.sp_count + j] = t
+            k.sp_neuron[k.sp_count + j] = src
+            cnt_spk[core[src]] += 1
+            for p in range(r_indptr[src], r_indptr[src + 1]):
+                d = r_cores[p]
+                o = r_origin[p]
+                cnt_out[o] += 1
+                cnt_in[d] += 1
+                if d == o:
+                    cnt_own[o] += 1
+                hops = r_hops[p]
+                if hops > mx:
+                    mx = hops
+            for p in range(s_indptr[src], s_indptr[src + 1]):
+                tgt = s_indices[p]
+                cnt_syn[core[tgt]] += 1
+                when = slot + s_delay[p]  # (t + delay) % depth without a division: delay < depth
+                if when >= depth:
+                    when -= depth
+                acc[(when * G + s_group[p]) * n + tgt] += s_mant[p]
+                hit[when * n + tgt] = 1
+        k.sp_count += nf
+        max_hops[t] = mx
+    return 0
+
+
+cdef int64_t* _p64(object a):
+    cdef int64_t[::1] view = a
+    return &view[0] if view.shape[0] else NULL
+
+
+cdef uint8_t* _p8(object a):
+    cdef uint8_t[::1] view = a
+    return &view[0] if view.shape[0] else NULL
+
+
+def run_loop(dict arrays, *, int64_t steps, int64_t depth, bint all_active):
+    """Run every step in place; returns the spikes as ``(steps, neurons)`` int64 arrays.
+
+    Parameters
+    ----------
+    arrays : dict of str to ndarray
+        C-contiguous, flattened, int64 unless said: ``du dv bias vth core`` (n,),
+        ``simulated`` (uint8, n), ``forced`` (uint8, steps * n, or empty), ``s_indptr s_indices
+        s_delay s_group s_mant weight_exp``, ``r_indptr r_cores r_origin r_hops``, ``rec``;
+        state ``u v`` (n), ``acc`` (depth * n_groups * n, connection-major), ``hit`` (uint8, depth * n);
+        outputs ``counts`` (7 * steps * m), ``max_hops`` (steps), ``trace_u trace_v``
+        (steps * n_rec), all zero.
+    steps, depth : int
+    all_active : bool
+
+    Raises
+    ------
+    MemoryError
+        If the spike buffer cannot grow.
+    """
+    cdef Kernel k
+    memset(&k, 0, sizeof(Kernel))
+    k.n = arrays["u"].shape[0]
+    k.m = arrays["counts"].shape[0] // (7 * steps)
+    k.steps = steps
+    k.depth = depth
+    k.g_count = arrays["weight_exp"].shape[0]
+    k.n_rec = arrays["rec"].shape[0]
+    k.all_active = all_active
+    k.has_forced = arrays["forced"].shape[0] > 0
+    k.du = _p64(arrays["du"])
+    k.dv = _p64(arrays["dv"])
+    k.bias = _p64(arrays["bias"])
+    k.vth = _p64(arrays["vth"])
+    k.core = _p64(arrays["core"])
+    k.simulated = _p8(arrays["simulated"])
+    k.forced = _p8(arrays["forced"])
+    k.s_indptr = _p64(arrays["s_indptr"])
+    k.s_indices = _p64(arrays["s_indices"])
+    k.s_delay = _p64(arrays["s_delay"])
+    k.s_group = _p64(arrays["s_group"])
+    k.s_mant = _p64(arrays["s_mant"])
+    k.weight_exp = _p64(arrays["weight_exp"])
+    k.r_indptr = _p64(arrays["r_indptr"])
+    k.r_cores = _p64(arrays["r_cores"])
+    k.r_origin = _p64(arrays["r_origin"])
+    k.r_hops = _p64(arrays["r_hops"])
+    k.rec = _p64(arrays["rec"])
+    k.u = _p64(arrays["u"])
+    k.v = _p64(arrays["v"])
+    k.acc = _p64(arrays["acc"])
+    k.hit = _p8(arrays["hit"])
+    k.counts = _p64(arrays["counts"])
+    k.max_hops = _p64(arrays["max_hops"])
+    k.trace_u = _p64(arrays["trace_u"])
+    k.trace_v = _p64(arrays["trace_v"])
+    cdef int64_t* fired = <int64_t*>malloc((k.n if k.n > 0 else 1) * sizeof(int64_t))
+    cdef int64_t* ain = <int64_t*>malloc((k.n if k.n > 0 else 1) * sizeof(int64_t))
+    cdef int64_t* tally = <int64_t*>calloc(2 * k.m if k.m > 0 else 2, sizeof(int64_t))
+    cdef int rc
+    if fired == NULL or ain == NULL or tally == NULL:
+        free(fired)
+        free(ain)
+        free(tally)
+        raise MemoryError("stepped loop: no memory for the scratch arrays")
+    with nogil:
+        rc = _run(&k, fired, ain, tally)
+    free(fired)
+    free(ain)
+    free(tally)
+    try:
+        if rc != 0:
+            raise MemoryError(f"stepped loop: no memory for {k.sp_count} + spikes")
+        out_step = np.empty(k.sp_count, dtype=np.int64)
+        out_neuron = np.empty(k.sp_count, dtype=np.int64)
+        if k.sp_count:
+            _copy(out_step, k.sp_step, k.sp_count)
+            _copy(out_neuron, k.sp_neuron, k.sp_count)
+    finally:
+        free(k.sp_step)
+        free(k.sp_neuron)
+    return out_step, out_neuron
+
+
+cdef void _copy(object dst, int64_t* src, int64_t count):
+    cdef int64_t[::1] view = dst
+    cdef int64_t i
+    for i in range(count):
+        view[i] = src[i]
