@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.neurochip-installed
-SOURCES := pyproject.toml setup.py $(wildcard emulator/*.pyx emulator/*.pxd emulator/*.pxi emulator/models/*.pxi neurochip/network/*.pyx)
+SOURCES := pyproject.toml setup.py $(wildcard emulator/*.pyx emulator/*.pxd emulator/*.pxi emulator/models/*.pxi neurochip/network/*.pyx neurochip/stepped/*.pyx)
 
 .PHONY: install demo test lint clean bench bench-env
 
@@ -16,7 +16,7 @@ $(STAMP): $(SOURCES)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	@# compiled modules whose source is gone (an older layout of the engine) would still import
-	@for so in emulator/*.so neurochip/network/*.so; do [ -e "$$so" ] || continue; \
+	@for so in emulator/*.so neurochip/network/*.so neurochip/stepped/*.so; do [ -e "$$so" ] || continue; \
 		src="$${so%%.*}.pyx"; [ -f "$$src" ] || { echo "removing stale $$so"; rm -f "$$so" "$${so%%.*}.c"; }; done
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $(STAMP)
@@ -26,7 +26,7 @@ demo: install
 
 lint: install
 	$(BIN)/ruff check $(wildcard neurochip emulator circuits tests benchmarks scripts)
-	PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/cython-lint emulator
+	PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/cython-lint emulator neurochip/stepped
 
 test: install lint
 	PYTHON=$(PYTHON) ./scripts/ensure-system-deps.sh --test
