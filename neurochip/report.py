@@ -418,6 +418,12 @@ def record_run(result: Any, mapping: Mapping, *, t_ref_s: NDArray[np.float64], p
     )
 
 
+def _count(value: float) -> int | float:
+    """A count for JSON: an int when it is a whole number (always, for counted operations)."""
+    v = float(value)
+    return int(v) if v.is_integer() else v
+
+
 def energy_report(record: RunRecord, *, cores_powered: str = "all") -> tuple[EnergyReport, dict[str, Any]]:
     """Price the run's counts: the EnergyReport and its dict (plus the used-core count).
 
@@ -486,6 +492,7 @@ def energy_report(record: RunRecord, *, cores_powered: str = "all") -> tuple[Ene
     used = int(np.unique(record.neuron_core).size)
     rep = price(record.counts, record.chip, cores_powered=None if cores_powered == "all" else used)
     out = rep.to_dict()
+    out["counts"] = {op: _count(v) for op, v in out["counts"].items()}  # operation counts are whole numbers
     out["cores_used"] = used
     out["dynamic_fraction"] = rep.dynamic_joule / rep.total_joule if rep.total_joule > 0 else math.nan
     out["external_events_unpriced"] = record.external_events
@@ -567,9 +574,9 @@ def throughput_report(record: RunRecord, *, top: int = 5) -> dict[str, Any]:
     return {
         "duration_s": t,
         "wall_time_s": record.wall_time_s,
-        "spikes": spikes,
-        "synaptic_events": syn,
-        "packet_hops": hops,
+        "spikes": _count(spikes),
+        "synaptic_events": _count(syn),
+        "packet_hops": _count(hops),
         "spikes_per_chip_s": spikes / t,
         "synaptic_events_per_chip_s": syn / t,
         "synaptic_events_per_wall_s": syn / record.wall_time_s if record.wall_time_s > 0 else math.inf,

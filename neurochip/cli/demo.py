@@ -40,7 +40,9 @@ from .lif import _print_report, plot_fi
 
 def add_parser(sub: Any) -> None:
     p = sub.add_parser("demo", help="run the whole pipeline on built-in defaults")
-    p.add_argument("-o", "--out", default="demo-output", metavar="DIR", help="folder for files and plots (default demo-output)")
+    p.add_argument("-o", "--output", default="demo-output", metavar="DIR",
+                   help="folder for files and plots (default demo-output)")
+    p.add_argument("--out", dest="output", help=argparse.SUPPRESS)  # the former spelling, kept working
     p.add_argument("--duration", default="50ms", metavar="s",
                    help="chip time to emulate, SI prefixes accepted (default 50ms)")
     p.set_defaults(func=run)
@@ -54,7 +56,7 @@ def _step(n: int, text: str) -> float:
 def run(args: argparse.Namespace) -> int:
     t_start = time.perf_counter()
     duration = quantity(args.duration, "s", "--duration", positive=True, high=3600.0, why="one hour of chip time")
-    out = _check_out_dir(args.out)
+    out = _check_out_dir(args.output)
     with _staging(out) as stage:
         _pipeline(stage, duration, out)
     print(f"\nfiles and plots written to {out}/ (lif_fi, circuit_fi, synapse_fit, energy, traffic, raster .png; "
