@@ -30,7 +30,16 @@ from numpy.typing import NDArray
 from .. import lif
 from ..errors import InvalidParameterError, SimulationError
 from .netlist import NetlistTemplate, load_circuit
-from .simulate import SolverSettings, Stimulus, Trace, _integrate, simulate, static_power
+from .simulate import (
+    SolverSettings,
+    SpikeDetector,
+    Stimulus,
+    Trace,
+    _integrate,
+    circuit_detector,
+    simulate,
+    static_power,
+)
 
 __all__ = ["FitOptions", "FitResult", "fit_lif", "measure_isi"]
 
@@ -56,6 +65,11 @@ class FitOptions:
         Steady-state ISIs measured per sweep current, >= 2.
     solver : SolverSettings
         ngspice settings.
+    detector : SpikeDetector or None
+        Spike levels; None: the circuit's declared ones (:func:`~neurochip.circuit.simulate.circuit_detector`),
+        else measured on a spiking run (:meth:`SpikeDetector.measure`).
+    progress : callable or None
+        Called as ``progress(runs_done, runs_expected, elapsed_s)`` after every SPICE run.
 
     Raises
     ------
@@ -83,6 +97,8 @@ class FitOptions:
     saturation_multiple: float = 100.0
     isis: int = 4
     solver: SolverSettings = field(default_factory=SolverSettings)
+    detector: SpikeDetector | None = None
+    progress: Any = None
 
     def __post_init__(self) -> None:
         if self.n_sweep < 3:
@@ -139,6 +155,11 @@ class FitResult:
         SPICE runs made.
     wall_time_s : float
         Wall time of the fit, s.
+    detector : dict
+        The spike levels used (:meth:`SpikeDetector.to_dict`: ``high_volt``, ``low_volt``,
+        ``source``).
+    warnings : list of str
+        Distinct warnings ngspice recovered from during the fit's runs.
 
     Notes
     -----
@@ -178,6 +199,8 @@ class FitResult:
     solver: dict[str, Any]
     n_runs: int
     wall_time_s: float
+    detector: dict[str, Any] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def saturation_fraction(self) -> float:
@@ -220,21 +243,36 @@ class FitResult:
             "solver": self.solver,
             "n_runs": self.n_runs,
             "wall_time_s": self.wall_time_s,
+            "detector": dict(self.detector),
+            "warnings": list(self.warnings),
         }
 
 
 class _Runner:
-    """Counts runs; one place that calls :func:`simulate`."""
+    """Counts runs, collects ngspice's warnings, reports progress; one place that calls :func:`simulate`."""
 
-    def __init__(self, template: NetlistTemplate, params: Mapping[str, float | str] | None, solver: SolverSettings):
+    def __init__(self, template: NetlistTemplate, params: Mapping[str, float | str] | None, solver: SolverSettings,
+                 detector: SpikeDetector | None = None, progress: Any = None, expected: int = 30):
         self.template = template
         self.params = dict(params or {})
         self.solver = solver
+        self.detector = detector
         self.n_runs = 0
+        self.warnings: list[str] = []
+        self.progress = progress
+        self.expected = expected
+        self.t0 = time.perf_counter()
 
     def __call__(self, stimulus: Stimulus, duration_s: float) -> Trace:
         self.n_runs += 1
-        return simulate(self.template, stimulus, duration_s, params=self.params, solver=self.solver)
+        trace = simulate(self.template, stimulus, duration_s, params=self.params, solver=self.solver,
+                         detector=self.detector)
+        for w in trace.warnings:
+            if w not in self.warnings:
+                self.warnings.append(w)
+        if self.progress is not None:
+            self.progress(self.n_runs, max(self.expected, self.n_runs), time.perf_counter() - self.t0)
+        return trace
 
 
 def measure_isi(
@@ -434,22 +472,33 @@ def fit_lif(
         raise InvalidParameterError(
             f"{template.name} is a {template.kind}, not a neuron: fit it with neurochip.circuit.fit_synapse"
         )
-    run = _Runner(template, params, options.solver)
+    expected = 3 + 2 * options.rheobase_steps // 2 + options.rheobase_steps + options.n_sweep + 4
+    run = _Runner(template, params, options.solver, options.detector, options.progress, expected=expected)
     probe = options.probe_current_amp or template.fit_hints.get("probe_current_amp", 1e-9)
     settle = template.fit_hints.get("settle_s", 1e-3)
+    if run.detector is None:
+        run.detector = circuit_detector(template, template.resolve(params))
+    if run.detector is None:
+        run.detector = _measure_detector(run, probe, settle)
 
     e_l, r, tau, probe, p_static = _fit_passives(run, probe, settle)
     c = tau / r
     window = 10 * tau
     i_rh = _rheobase(run, probe, window, options.rheobase_steps)
 
-    # first guesses for the spike parameters, from one run at the top of the sweep
+    # first guesses for the spike parameters, from one run at the top of the sweep; a run of
+    # 10 tau holds few spikes when t_ref is long: lengthen it until it holds 3
     currents = i_rh * np.geomspace(options.sweep_low, options.sweep_high, options.n_sweep)
     v_th0 = e_l + r * i_rh
-    top_trace = run(Stimulus.dc(currents[-1]), window)
-    spikes = top_trace.spike_times()
+    duration = window
+    for _ in range(6):
+        top_trace = run(Stimulus.dc(currents[-1]), duration)
+        spikes = top_trace.spike_times()
+        if len(spikes) >= 3:
+            break
+        duration *= 4
     if len(spikes) < 2:
-        raise SimulationError(f"the neuron does not fire repeatedly at {currents[-1]:g} A within {window:g} s")
+        raise SimulationError(f"the neuron does not fire repeatedly at {currents[-1]:g} A within {duration:g} s")
     after = top_trace.time_s > spikes[0]
     v_reset0 = float(min(top_trace.v_mem_volt[after].min(), v_th0 - 1e-3))
     guess0 = lif.LIFParams(
@@ -463,7 +512,8 @@ def fit_lif(
     energy = np.empty(len(currents))
     for k, current in enumerate(currents):
         t_guess = float(lif.isi(guess, current))
-        isi_spice[k], trace, sp = measure_isi(run, current, min(t_guess, window), isis=options.isis)
+        t_guess = t_guess if math.isfinite(t_guess) else window
+        isi_spice[k], trace, sp = measure_isi(run, current, t_guess, isis=options.isis)
         n = min(options.isis, len(sp) - 2)
         energy[k] = _integrate(trace.time_s, trace.power_watt, sp[-1 - n], sp[-1]) / n
 
@@ -523,4 +573,28 @@ def fit_lif(
         solver=options.solver.to_dict(),
         n_runs=run.n_runs,
         wall_time_s=time.perf_counter() - t_start,
+        detector=run.detector.to_dict(),
+        warnings=list(run.warnings),
+    )
+
+
+def _measure_detector(run: _Runner, probe: float, settle_s: float) -> SpikeDetector:
+    """Spike levels measured on the first current (probe x 4^k) at which the neuron fires repeatedly."""
+    from .simulate import detect_spikes
+
+    duration = settle_s
+    current = probe
+    for k in range(14):
+        current = probe * 4.0**k
+        for _ in range(4):
+            trace = run(Stimulus.dc(current), duration)
+            found = SpikeDetector.measure(trace.time_s, trace.v_mem_volt)
+            if found is not None:
+                return found
+            if len(detect_spikes(trace.time_s, trace.v_mem_volt, min_swing_volt=0.005)) == 0:
+                break
+            duration *= 4  # it spikes, but not 3 times yet: a long refractory period or a slow charge
+    raise SimulationError(
+        f"the neuron never spikes, up to {current:g} A for {duration:g} s (no spike-and-reset cycle on v(vm); "
+        "declare its levels in the sidecar's [detect] table if it spikes on another node)"
     )

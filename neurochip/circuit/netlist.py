@@ -190,6 +190,7 @@ class NetlistTemplate:
     mismatch: dict[str, Any] = field(default_factory=dict)
     source: str = ""
     kind: str = "neuron"
+    detect: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         used = template_identifiers(self.text)
@@ -414,7 +415,30 @@ def load_template(cir: Path, toml: Path | None = None) -> NetlistTemplate:
         mismatch=dict(data.get("mismatch", {})),
         source=str(cir),
         kind=_kind_from_toml(data, str(toml)),
+        detect=_detect_from_toml(data, str(toml)),
     )
+
+
+#: keys of a sidecar's ``[detect]`` table (spike detection, see :class:`~neurochip.circuit.SpikeDetector`)
+DETECT_KEYS = ("threshold_volt", "reset_volt", "high_fraction", "low_fraction")
+
+
+def _detect_from_toml(data: dict[str, Any], source: str) -> dict[str, Any]:
+    table = data.get("detect", {})
+    if not isinstance(table, dict):
+        raise ConfigError("must be a table", path=source, key="detect")
+    out: dict[str, Any] = {}
+    for key, value in table.items():
+        if key not in DETECT_KEYS:
+            raise ConfigError(f"unknown key; expected one of {', '.join(DETECT_KEYS)}", path=source, key=f"detect.{key}")
+        if key in ("threshold_volt", "reset_volt") and isinstance(value, str) and re.fullmatch(r"[A-Za-z_]\w*", value):
+            out[key] = value  # a parameter name, resolved with the run's values
+            continue
+        try:
+            out[key] = parse_quantity(value, unit="V" if key.endswith("volt") else None, name=f"detect.{key}")
+        except InvalidParameterError as exc:
+            raise ConfigError(str(exc), path=source, key=f"detect.{key}") from None
+    return out
 
 
 def _kind_from_toml(data: dict[str, Any], source: str) -> str:
