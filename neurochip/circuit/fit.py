@@ -21,7 +21,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -37,6 +37,7 @@ from .simulate import (
     Trace,
     _integrate,
     circuit_detector,
+    hinted_max_step,
     simulate,
     static_power,
 )
@@ -262,10 +263,29 @@ class _Runner:
         self.progress = progress
         self.expected = expected
         self.t0 = time.perf_counter()
+        self.tau_s = math.nan  # set once the passive fit knows it
+        self.t_ref_s = math.nan  # set once the first guess of t_ref is known
+        self.c_farad = math.nan
 
     def __call__(self, stimulus: Stimulus, duration_s: float) -> Trace:
         self.n_runs += 1
-        trace = simulate(self.template, stimulus, duration_s, params=self.params, solver=self.solver,
+        solver = self.solver
+        if solver.max_step_s is None:
+            # the sidecar's bound is written for runs of a few ISIs at the default parameters;
+            # a long run (a long refractory period) may step 20000 times, not more, but never
+            # more coarsely than tau_m / 100 once the passive fit has measured tau_m
+            hint = hinted_max_step(self.template, self.template.resolve(self.params))
+            if hint and not math.isfinite(self.tau_s):
+                solver = replace(solver, max_step_s=max(hint, duration_s / 20000))
+            elif hint:
+                # ... nor so coarse that the membrane crosses the detector's band in < 20 steps
+                band = self.c_farad * (self.detector.high_volt - self.detector.low_volt) if self.detector else math.inf
+                cross = band / abs(stimulus.amplitude_amp) if stimulus.amplitude_amp else math.inf
+                step = max(hint, min(duration_s / 20000, self.tau_s / 100, cross / 20))
+                if math.isfinite(self.t_ref_s) and self.t_ref_s > 0:
+                    step = min(step, max(hint, self.t_ref_s / 20))
+                solver = replace(solver, max_step_s=step)
+        trace = simulate(self.template, stimulus, duration_s, params=self.params, solver=solver,
                          detector=self.detector)
         for w in trace.warnings:
             if w not in self.warnings:
@@ -483,6 +503,7 @@ def fit_lif(
 
     e_l, r, tau, probe, p_static = _fit_passives(run, probe, settle)
     c = tau / r
+    run.tau_s, run.c_farad = tau, c
     window = 10 * tau
     i_rh = _rheobase(run, probe, window, options.rheobase_steps)
 
@@ -507,6 +528,7 @@ def fit_lif(
     isi_top = float(np.median(np.diff(spikes)))
     t_ref0 = max(isi_top - float(lif.isi(guess0, currents[-1])), isi_top * 0.01)
     guess = guess0.replace(t_ref_s=t_ref0)
+    run.t_ref_s = t_ref0
 
     isi_spice = np.empty(len(currents))
     energy = np.empty(len(currents))

@@ -608,10 +608,12 @@ def simulate(
 
 
 def hinted_max_step(template: NetlistTemplate, values: Mapping[str, float]) -> float | None:
-    """The sidecar's ``[fit] max_step_s``, scaled with the membrane capacitor.
+    """The sidecar's ``[fit] max_step_s``, scaled with the circuit's time scales.
 
-    A hint is written for the default parameters; a larger ``c_m`` slows the membrane by the
-    same factor, so the step may grow with it (and must shrink with a smaller one).
+    A hint is written for the default parameters.  A larger membrane capacitor (``lif =
+    "c_m_farad"``) slows the membrane by the same factor, a longer refractory period (``lif =
+    "t_ref_s"``) slows the one-shot; the step scales with the smaller of the two ratios, since
+    it must resolve both (and it shrinks with either).
 
     Parameters
     ----------
@@ -629,18 +631,19 @@ def hinted_max_step(template: NetlistTemplate, values: Mapping[str, float]) -> f
     --------
     >>> from neurochip.circuit import load_circuit
     >>> t = load_circuit("lif_behavioral")
-    >>> hinted_max_step(t, t.resolve({"c_m": "10pF"}))
+    >>> hinted_max_step(t, t.resolve({"c_m": "10pF", "t_ref": "1ms"}))
     2e-06
+    >>> hinted_max_step(t, t.resolve({"c_m": "0.1pF"}))
+    2e-08
     """
     hint = template.fit_hints.get("max_step_s")
     if not hint:
         return None
+    ratios = []
     for name, decl in template.params.items():
-        if decl.lif == "c_m_farad" or name == "c_m":
-            if decl.default > 0 and values.get(name, decl.default) > 0:
-                return float(hint * values.get(name, decl.default) / decl.default)
-            break
-    return float(hint)
+        if decl.lif in ("c_m_farad", "t_ref_s") and decl.default > 0 and values.get(name, decl.default) > 0:
+            ratios.append(values.get(name, decl.default) / decl.default)
+    return float(hint * min(ratios)) if ratios else float(hint)
 
 
 def detect_spikes(
