@@ -17,7 +17,7 @@ from numpy.typing import NDArray
 from ..errors import InvalidParameterError, SimulationError
 from ..units import spice_number
 from . import _ngspice
-from .netlist import NetlistTemplate, load_circuit
+from .netlist import NetlistTemplate, check_elements, load_circuit
 
 __all__ = [
     "SpikeDetector",
@@ -533,7 +533,12 @@ def simulate(
     Raises
     ------
     SimulationError
-        With ngspice's message and the offending line, on a bad netlist or a failed run.
+        With the first cause line and the offending netlist line: a netlist ngspice does not
+        load, a failed run, or a problem that would change the circuit
+        (:func:`~neurochip.circuit.netlist.check_elements`, an element ngspice defaulted).
+        Its ``log`` attribute holds ngspice's full output.  Warnings ngspice recovered from
+        (a singular matrix solved by gmin stepping) do not raise: they are in
+        ``Trace.warnings``.
     InvalidParameterError
         For a bad duration or an unknown parameter.
     ConfigError
@@ -566,6 +571,10 @@ def simulate(
     solver = solver or SolverSettings()
     values = template.resolve(params)
     text = template.render(values)
+    try:
+        check_elements(text, extra_nodes=("in",))
+    except SimulationError as exc:
+        raise SimulationError(f"{template.name}: {exc.args[0].split('; at:')[0]}", line=exc.line) from None
     body = "\n".join(text.splitlines()[1:])
     max_step = solver.max_step_s or hinted_max_step(template, values) or duration_s / 20000
     max_step = min(max_step, duration_s / 200)

@@ -31,13 +31,15 @@ def add_parser(sub: Any) -> None:
     q.add_argument("--current", required=True, metavar="A", help="input current, e.g. 2nA")
     q.add_argument("--duration", required=True, metavar="s", help="simulated time, e.g. 20ms")
     _add_set_flag(q)
-    q.add_argument("--plot", metavar="FILE.png", help="plot the membrane and supply traces")
+    _add_detect_flags(q)
+    q.add_argument("--plot", metavar="FILE.png", help="plot the membrane (detected spikes marked) and supply traces")
     q.add_argument("--json", action="store_true", help="print JSON (key spike_times_s)")
     q.set_defaults(func=run_simulate)
 
     q = csub.add_parser("fit", help="characterise a netlist: LIF parameters of a neuron, tau and q of a synapse")
     q.add_argument("circuit", metavar="NAME|FILE", help="shipped circuit name or a netlist file")
     _add_set_flag(q)
+    _add_detect_flags(q)
     q.add_argument("--points", type=int, default=8, help="currents in the suprathreshold sweep (default 8)")
     q.add_argument("--plot", metavar="FILE.png",
                    help="SPICE f-I points over the fitted LIF curve (synapse: SPICE current over the fit)")
@@ -61,6 +63,65 @@ def _add_set_flag(q: argparse.ArgumentParser) -> None:
         "--set", action="append", default=[], metavar="NAME=VALUE",
         help="override a netlist parameter, e.g. --set c_m=2pF (repeatable)",
     )
+
+
+def _add_detect_flags(q: argparse.ArgumentParser) -> None:
+    q.add_argument("--spike-threshold", metavar="V",
+                   help="the neuron's threshold for spike detection, e.g. -50mV (default: the sidecar's, else measured)")
+    q.add_argument("--spike-reset", metavar="V",
+                   help="the neuron's reset level for spike detection (default: the sidecar's, else measured)")
+    q.add_argument("--verbose", dest="ngspice_log", action="store_true",
+                   help="print ngspice's full log to stderr")
+
+
+def _detector(args: argparse.Namespace) -> Any:
+    """The spike detector the flags ask for (None: the circuit's declared or measured levels)."""
+    from ..circuit import load_circuit
+    from ..circuit.simulate import circuit_detector
+
+    th = quantity(args.spike_threshold, "V", "--spike-threshold") if args.spike_threshold else None
+    rs = quantity(args.spike_reset, "V", "--spike-reset") if args.spike_reset else None
+    if th is None and rs is None:
+        return None
+    template = load_circuit(args.circuit)
+    det = circuit_detector(template, template.resolve(_overrides(args.set)), threshold_volt=th, reset_volt=rs)
+    if det is None:
+        raise ConfigError("--spike-threshold and --spike-reset: give both (the sidecar declares neither)")
+    return det
+
+
+def _ngspice_log(args: argparse.Namespace, run: Any) -> Any:
+    """Run ``run()``; with --verbose, print ngspice's log (also of a failed run) to stderr."""
+    import sys
+
+    from ..errors import SimulationError
+
+    try:
+        result = run()
+    except SimulationError as exc:
+        if args.ngspice_log:
+            print("\n".join(getattr(exc, "log", [])), file=sys.stderr)
+        raise
+    if args.ngspice_log:
+        for line in getattr(result, "log", ()):
+            print(line, file=sys.stderr)
+    for w in getattr(result, "warnings", ()):
+        print(f"warning: ngspice recovered: {w}", file=sys.stderr)
+    return result
+
+
+def _progress(what: str) -> Any:
+    """A progress callback writing ``runs done / total, elapsed`` to stderr after 2 s (terminals only)."""
+    import sys
+
+    if not sys.stderr.isatty():
+        return None
+
+    def report(done: int, total: int, elapsed_s: float) -> None:
+        if elapsed_s > 2:
+            print(f"\r{what}: {done}/{total} runs, {elapsed_s:.0f} s", end="", file=sys.stderr, flush=True)
+
+    return report
 
 
 def _overrides(items: list[str]) -> dict[str, str]:
@@ -106,8 +167,16 @@ def run_simulate(args: argparse.Namespace) -> int:
     duration = quantity(args.duration, "s", "--duration", positive=True)
     check_plot(args.plot, inputs=check_circuit(args.circuit))
     _neuron_only(args.circuit, "simulate")
-    trace = simulate(args.circuit, current, duration, params=_overrides(args.set))
-    spikes = detect_spikes(trace.time_s, trace.v_mem_volt)
+    detector = _detector(args)
+    trace = _ngspice_log(args, lambda: simulate(args.circuit, current, duration, params=_overrides(args.set),
+                                                  detector=detector))
+    if trace.detector is None:  # nothing declared: levels measured on this run, if it spikes
+        from dataclasses import replace
+
+        from ..circuit import SpikeDetector
+
+        trace = replace(trace, detector=SpikeDetector.measure(trace.time_s, trace.v_mem_volt))
+    spikes = trace.spike_times() if trace.detector is not None else detect_spikes(trace.time_s, trace.v_mem_volt)
     isis = np.diff(spikes)
     report: dict[str, Any] = {
         "circuit": args.circuit,
@@ -119,6 +188,8 @@ def run_simulate(args: argparse.Namespace) -> int:
         "mean_power_watt": _integrate(trace.time_s, trace.power_watt, 0.0, duration) / duration,
         "energy_per_spike_joule": energy_per_spike(trace, spikes) if len(spikes) >= 3 else math.nan,
         "time_points": len(trace.time_s),
+        "detector": trace.detector.to_dict() if trace.detector is not None else {"source": "auto (90 %/30 % of range)"},
+        "warnings": list(trace.warnings),
     }
     if args.plot:
         write_plot(args.plot, lambda tmp: plot_trace(trace, spikes, tmp))
@@ -134,6 +205,7 @@ def run_simulate(args: argparse.Namespace) -> int:
             ["mean supply power", format_si(report["mean_power_watt"], "W")],
             ["supply energy per ISI", format_si(report["energy_per_spike_joule"], "J")],
             ["first spikes", ", ".join(format_si(t, "s") for t in spikes[:5]) or "none"],
+            ["spike levels (up / re-arm)", _levels_text(report["detector"])],
         ],
     )
     if args.plot:
@@ -153,7 +225,8 @@ def run_fit(args: argparse.Namespace) -> int:
         check_output_path(args.output, inputs=inputs)
     if circuit_kind(args.circuit) == "synapse":
         return run_fit_synapse(args)
-    res = fit_lif(args.circuit, params=overrides, options=FitOptions(n_sweep=args.points))
+    options = FitOptions(n_sweep=args.points, detector=_detector(args), progress=_progress(f"fit {args.circuit}"))
+    res = _ngspice_log(args, lambda: fit_lif(args.circuit, params=overrides, options=options))
     if args.output:
         atomic_write(args.output, lambda fh: fh.write(res.params.to_toml()), text=True)
     if args.plot:
@@ -187,7 +260,10 @@ def print_fit(res: Any) -> None:
             ["rheobase SPICE / LIF", f"{format_si(res.rheobase_spice_amp, 'A')} / {format_si(res.rheobase_lif_amp, 'A')}"],
             ["highest rate reached / 1/t_ref", f"{format_si(res.max_rate_hz, 'Hz')} / {format_si(sat, 'Hz')}"],
             [f"ISI error at {format_si(res.saturation_current_amp, 'A')} (outside the sweep)",
-             f"{res.saturation_isi_rel_error * 100:.3f} %"],
+             f"{res.saturation_isi_rel_error * 100:.3f} %" if math.isfinite(res.saturation_isi_rel_error)
+             else ("skipped" if not math.isfinite(res.saturation_current_amp)
+                   else "the circuit stops firing there (it latches or saturates)")],
+            ["spike levels (up / re-arm)", _levels_text(res.detector)],
             ["energy per spike (dynamic)", format_si(res.energy_per_spike_joule, "J")],
             ["static power", format_si(res.static_power_watt, "W")],
             ["solver", f"{res.solver['method']}, reltol {res.solver['reltol']:g}"],
@@ -199,6 +275,12 @@ def print_fit(res: Any) -> None:
         for i, a, b in zip(res.sweep_current_amp, res.isi_spice_s, res.isi_lif_s)
     ]
     print_table("sweep", ["current", "ISI SPICE", "ISI LIF", "error"], rows)
+
+
+def _levels_text(det: dict[str, Any]) -> str:
+    if "high_volt" not in det:
+        return str(det.get("source", ""))
+    return f"{format_si(det['high_volt'], 'V')} / {format_si(det['low_volt'], 'V')} ({det['source']})"
 
 
 def run_fit_synapse(args: argparse.Namespace) -> int:
