@@ -42,7 +42,7 @@ from .simulate import (
     static_power,
 )
 
-__all__ = ["FitOptions", "FitResult", "fit_lif", "measure_isi"]
+__all__ = ["Convergence", "FitOptions", "FitResult", "check_convergence", "fit_lif", "measure_isi"]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -483,15 +483,26 @@ def fit_lif(
     >>> bool(abs(fit.energy_per_spike_joule / (100e-15 * 1.8**2) - 1) < 0.02)
     True
     """
-    from scipy.optimize import least_squares
-
-    t_start = time.perf_counter()
-    options = options or FitOptions()
     template = circuit if isinstance(circuit, NetlistTemplate) else load_circuit(circuit)
     if template.kind != "neuron":
         raise InvalidParameterError(
             f"{template.name} is a {template.kind}, not a neuron: fit it with neurochip.circuit.fit_synapse"
         )
+    try:
+        return _fit_lif(template, params, options or FitOptions())
+    except SimulationError as exc:
+        if exc.args[0].startswith(f"{template.name}: "):
+            raise
+        new = SimulationError(f"{template.name}: {exc.args[0].split('; at:')[0]}", line=exc.line)
+        new.log = getattr(exc, "log", [])  # type: ignore[attr-defined]
+        raise new from None
+
+
+def _fit_lif(template: NetlistTemplate, params: Mapping[str, float | str] | None, options: FitOptions) -> FitResult:
+    """:func:`fit_lif` of a neuron template."""
+    from scipy.optimize import least_squares
+
+    t_start = time.perf_counter()
     expected = 3 + 2 * options.rheobase_steps // 2 + options.rheobase_steps + options.n_sweep + 4
     run = _Runner(template, params, options.solver, options.detector, options.progress, expected=expected)
     probe = options.probe_current_amp or template.fit_hints.get("probe_current_amp", 1e-9)
@@ -606,7 +617,8 @@ def _measure_detector(run: _Runner, probe: float, settle_s: float) -> SpikeDetec
 
     duration = settle_s
     current = probe
-    for k in range(14):
+    trace = None
+    for k in range(11):  # probe x 4^10: 1 nA -> 1 mA
         current = probe * 4.0**k
         for _ in range(4):
             trace = run(Stimulus.dc(current), duration)
@@ -616,7 +628,154 @@ def _measure_detector(run: _Runner, probe: float, settle_s: float) -> SpikeDetec
             if len(detect_spikes(trace.time_s, trace.v_mem_volt, min_swing_volt=0.005)) == 0:
                 break
             duration *= 4  # it spikes, but not 3 times yet: a long refractory period or a slow charge
+    v_end = float(trace.v_mem_volt[-1]) if trace is not None else math.nan
     raise SimulationError(
-        f"the neuron never spikes, up to {current:g} A for {duration:g} s (no spike-and-reset cycle on v(vm); "
-        "declare its levels in the sidecar's [detect] table if it spikes on another node)"
+        f"the neuron never spikes: no spike-and-reset cycle on v(vm) up to {current:g} A for {duration:g} s "
+        f"(v(vm) ends at {v_end:.4g} V); a neuron that spikes on another node needs its levels in the "
+        "sidecar's [detect] table"
+    )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Convergence:
+    """Energy per spike and ISI against the solver's largest step (:func:`check_convergence`).
+
+    Attributes
+    ----------
+    max_step_s : ndarray of float64, shape (n,)
+        The step bounds tried, s, each half the one before.
+    isi_s, energy_per_spike_joule : ndarray of float64, shape (n,)
+        Steady-state ISI (s) and supply energy per ISI (J, static part included) at each.
+    rel_change : ndarray of float64, shape (n,)
+        Largest relative change of the two from the step before (nan for the first).
+    converged : bool
+        Whether the last halving changed both by less than ``tolerance``.
+    step_s : float
+        The coarsest step whose results the next halving confirmed to ``tolerance``, s (nan when
+        not converged).
+    tolerance : float
+        The stated relative tolerance.
+    """
+
+    max_step_s: NDArray[np.float64]
+    isi_s: NDArray[np.float64]
+    energy_per_spike_joule: NDArray[np.float64]
+    rel_change: NDArray[np.float64]
+    converged: bool
+    step_s: float
+    tolerance: float
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dict (arrays as ndarrays).
+
+        Returns
+        -------
+        dict of str to object
+        """
+        return {k: getattr(self, k) for k in self.__slots__}
+
+
+def check_convergence(
+    circuit: NetlistTemplate | str,
+    current_amp: float,
+    *,
+    params: Mapping[str, float | str] | None = None,
+    detector: SpikeDetector | None = None,
+    tolerance: float = 0.01,
+    max_halvings: int = 8,
+    isis: int = 4,
+    first_step_s: float | None = None,
+) -> Convergence:
+    r"""Halve the solver's largest step until energy per spike and ISI change by < ``tolerance``.
+
+    Parameters
+    ----------
+    circuit : NetlistTemplate or str
+        A neuron netlist (port convention).
+    current_amp : float
+        Constant input current, A, above the rheobase.
+    params : mapping, optional
+        Netlist parameter values.
+    detector : SpikeDetector, optional
+        Spike levels (default: the circuit's declared ones, else measured on the first run).
+    tolerance : float
+        Relative tolerance, in (0, 1) (default 1 %).
+    max_halvings : int
+        Halvings tried, >= 1.
+    isis : int
+        ISIs averaged per run, >= 2.
+    first_step_s : float, optional
+        The first step bound, s; default the one :func:`simulate` would use (the sidecar's
+        hint, else duration / 20000).
+
+    Returns
+    -------
+    Convergence
+
+    Raises
+    ------
+    SimulationError
+        If the neuron does not fire repeatedly at ``current_amp``.
+    InvalidParameterError
+        For a tolerance outside (0, 1) or ``max_halvings`` < 1.
+
+    Notes
+    -----
+    With :math:`h_k = h_0 / 2^k`, ISI :math:`T_k` and energy per ISI :math:`E_k` (from the
+    second spike on, over whole ISIs), the check stops at the first :math:`k` with
+
+    .. math::
+
+        \max\left(\left|\frac{T_k}{T_{k-1}} - 1\right|, \left|\frac{E_k}{E_{k-1}} - 1\right|\right) < \varepsilon
+
+    and reports :math:`h_{k-1}`.
+
+    Examples
+    --------
+    >>> conv = check_convergence("lif_behavioral", 20e-9, max_halvings=3)
+    >>> conv.converged, bool(conv.rel_change[-1] < 0.01)
+    (True, True)
+    """
+    from .simulate import energy_per_spike
+
+    if not 0 < tolerance < 1:
+        raise InvalidParameterError(f"tolerance = {tolerance!r}: must be in (0, 1)")
+    if max_halvings < 1:
+        raise InvalidParameterError(f"max_halvings = {max_halvings!r}: must be >= 1")
+    template = circuit if isinstance(circuit, NetlistTemplate) else load_circuit(circuit)
+    values = template.resolve(params)
+    det = detector or circuit_detector(template, values)
+
+    def run(stimulus: Stimulus, duration_s: float, step: float | None = None) -> Trace:
+        solver = SolverSettings(max_step_s=step) if step else SolverSettings()
+        return simulate(template, stimulus, duration_s, params=params, solver=solver, detector=det)
+
+    if det is None:
+        probe = run(Stimulus.dc(current_amp), template.fit_hints.get("settle_s", 1e-3))
+        det = SpikeDetector.measure(probe.time_s, probe.v_mem_volt)
+        if det is None:
+            raise SimulationError(f"{template.name}: no repeated spikes at {current_amp:g} A to measure levels on")
+    # a first run to learn the ISI: measure_isi lengthens it as needed
+    _, trace, _ = measure_isi(run, current_amp, template.fit_hints.get("settle_s", 1e-3) / 10, isis=isis)
+    duration = float(trace.time_s[-1])
+    step = first_step_s or hinted_max_step(template, values) or duration / 20000
+    steps, isi, energy, change = [], [], [], []
+    for k in range(max_halvings + 1):
+        tr = run(Stimulus.dc(current_amp), duration, step)
+        sp = tr.spike_times()
+        if len(sp) < isis + 2:
+            raise SimulationError(f"{template.name}: {len(sp)} spikes at a max step of {step:g} s (expected >= {isis + 2})")
+        sp = sp[-(isis + 1):]
+        steps.append(step)
+        isi.append(float(np.mean(np.diff(sp))))
+        energy.append(energy_per_spike(tr, np.concatenate(([sp[0]], sp))))
+        change.append(math.nan if k == 0 else max(abs(isi[-1] / isi[-2] - 1), abs(energy[-1] / energy[-2] - 1)))
+        if k and change[-1] < tolerance:
+            break
+        step /= 2
+    converged = bool(len(change) > 1 and change[-1] < tolerance)
+    return Convergence(
+        max_step_s=np.asarray(steps), isi_s=np.asarray(isi), energy_per_spike_joule=np.asarray(energy),
+        rel_change=np.asarray(change), converged=converged, step_s=steps[-2] if converged else math.nan,
+        tolerance=tolerance,
     )

@@ -43,6 +43,8 @@ def add_parser(sub: Any) -> None:
     q.add_argument("--points", type=int, default=8, help="currents in the suprathreshold sweep (default 8)")
     q.add_argument("--plot", metavar="FILE.png",
                    help="SPICE f-I points over the fitted LIF curve (synapse: SPICE current over the fit)")
+    q.add_argument("--check-step", action="store_true",
+                   help="halve ngspice's max step until energy per spike and ISI change < 1 %% (middle sweep current)")
     q.add_argument("-o", "--output", metavar="FILE.toml", help="write the fitted LIF parameters")
     q.add_argument("--json", action="store_true", help="print JSON")
     q.set_defaults(func=run_fit)
@@ -227,14 +229,31 @@ def run_fit(args: argparse.Namespace) -> int:
         return run_fit_synapse(args)
     options = FitOptions(n_sweep=args.points, detector=_detector(args), progress=_progress(f"fit {args.circuit}"))
     res = _ngspice_log(args, lambda: fit_lif(args.circuit, params=overrides, options=options))
+    conv = None
+    if args.check_step:
+        from ..circuit import SpikeDetector
+        from ..circuit.fit import check_convergence
+
+        mid = float(res.sweep_current_amp[len(res.sweep_current_amp) // 2])
+        det = SpikeDetector(high_volt=res.detector["high_volt"], low_volt=res.detector["low_volt"],
+                            source=res.detector["source"])
+        conv = check_convergence(args.circuit, mid, params=overrides, detector=det)
     if args.output:
         atomic_write(args.output, lambda fh: fh.write(res.params.to_toml()), text=True)
     if args.plot:
         write_plot(args.plot, lambda tmp: plot_fit(res, tmp, circuit=args.circuit))
     if args.json:
-        print_json(res.to_dict())
+        print_json({**res.to_dict(), **({"convergence": conv.to_dict()} if conv else {})})
         return 0
     print_fit(res)
+    if conv is not None:
+        rows = [[format_si(h, "s"), format_si(t, "s"), format_si(e, "J"),
+                 "" if not math.isfinite(c) else f"{c * 100:.3f} %"]
+                for h, t, e, c in zip(conv.max_step_s, conv.isi_s, conv.energy_per_spike_joule, conv.rel_change)]
+        verdict = (f"converged to {conv.tolerance * 100:g} % at a max step of {format_si(conv.step_s, 's')}"
+                   if conv.converged else f"NOT converged to {conv.tolerance * 100:g} %")
+        print_table(f"step convergence at {format_si(mid, 'A')}: {verdict}",
+                    ["max step", "ISI", "energy per ISI", "change"], rows)
     if args.output:
         print(f"LIF parameters written to {args.output}")
     if args.plot:
