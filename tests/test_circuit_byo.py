@@ -1,7 +1,7 @@
 """Bring your own netlist: a corpus of neurons neurochip does not ship, and broken netlists.
 
 tests/netlists/ holds neurons written from their literature descriptions (the Axon-Hillock
-neuron with a leak, a comparator + reset-switch LIF, a B-source LIF, a refractory period of
+neuron with and without a leak, a comparator + reset-switch LIF, a B-source LIF, a refractory period of
 20 tau_m, biological negative potentials, a 50 mV swing) and broken netlists.  Every working
 one is fitted, then checked at currents the fit did not use against the fitted LIF's closed-form
 ISI; every broken one must end the CLI in one ``error:`` line naming its cause and the netlist
@@ -38,7 +38,7 @@ from neurochip.errors import SimulationError
 pytestmark = pytest.mark.spice
 
 NETLISTS = Path(__file__).parent / "netlists"
-WORKING = ["axon_hillock_leak", "comparator_switch_lif", "bsource_lif", "long_refractory", "negative_lif",
+WORKING = ["axon_hillock", "axon_hillock_leak", "comparator_switch_lif", "bsource_lif", "long_refractory", "negative_lif",
            "small_swing"]
 # name -> (text the error line must hold: its cause, and the netlist line or the file)
 BROKEN = {
@@ -76,9 +76,11 @@ def test_corpus_neuron_fits_within_1pct_at_unseen_currents(name):
     def run(stimulus, duration_s):
         return simulate(path, stimulus, duration_s, detector=det)
 
-    # between the sweep's points (1.2x ... 20x rheobase, log-spaced): currents the fit never saw
+    # between the sweep's points (1.2x ... 20x rheobase, log-spaced): currents the fit never saw;
+    # a leak-free neuron has no rheobase, and its sweep starts at 1.2x a base current instead
+    base = fit.rheobase_spice_amp if p.g_leak_siemens > 0 else fit.sweep_current_amp[0] / 1.2
     for multiple in (1.7, 3.5, 7.0, 14.0):
-        current = fit.rheobase_spice_amp * multiple
+        current = base * multiple
         assert not np.any(np.isclose(fit.sweep_current_amp, current, rtol=0.05, atol=0.0))
         isi_spice, _, _ = measure_isi(run, current, float(lif.isi(p, current)))
         err = abs(float(lif.isi(p, current)) / isi_spice - 1)
@@ -116,6 +118,13 @@ def test_detector_levels_declared_measured_and_given():
     assert len(m.detect(tt, v)) == 9
     # the trace-range levels of detect_spikes miss these: 30 % of [-1, 1] is below the reset
     assert len(detect_spikes(tt, v)) <= 1
+
+
+def test_leak_free_neuron_is_fitted_as_a_perfect_integrator():
+    fit = fit_lif(str(NETLISTS / "axon_hillock.cir"), options=FitOptions(n_sweep=4, saturation_multiple=0))
+    assert fit.params.g_leak_siemens == 0 and fit.rheobase_spice_amp == 0
+    assert fit.params.c_m_farad == pytest.approx(1.5e-12, rel=0.05)  # C_m + C_fb
+    assert fit.max_isi_rel_error < 0.01
 
 
 def test_hysteresis_counts_no_spike_for_a_rise_that_stays_up():

@@ -400,7 +400,15 @@ def _fit_passives(
                             args=(data, dv))
         el, r, tau = (float(x) for x in sol.x)
         return el, r, tau, probe, p_static
-    raise SimulationError("no subthreshold probe current found (the neuron fires at every probe tried)")
+    raise _FiresAtEveryProbe(probe)
+
+
+class _FiresAtEveryProbe(SimulationError):
+    """No subthreshold probe: a leak-free (perfect) integrator, or a neuron that fires at rest."""
+
+    def __init__(self, probe: float):
+        super().__init__(f"no subthreshold probe current found (the neuron fires at every probe down to {probe:g} A)")
+        self.probe = probe
 
 
 def _rheobase(run: _Runner, lo: float, window_s: float, steps: int) -> float:
@@ -512,7 +520,10 @@ def _fit_lif(template: NetlistTemplate, params: Mapping[str, float | str] | None
     if run.detector is None:
         run.detector = _measure_detector(run, probe, settle)
 
-    e_l, r, tau, probe, p_static = _fit_passives(run, probe, settle)
+    try:
+        e_l, r, tau, probe, p_static = _fit_passives(run, probe, settle)
+    except _FiresAtEveryProbe as exc:
+        return _fit_leak_free(run, exc, template, params, options, t_start)
     c = tau / r
     run.tau_s, run.c_farad = tau, c
     window = 10 * tau
@@ -778,4 +789,81 @@ def check_convergence(
         max_step_s=np.asarray(steps), isi_s=np.asarray(isi), energy_per_spike_joule=np.asarray(energy),
         rel_change=np.asarray(change), converged=converged, step_s=steps[-2] if converged else math.nan,
         tolerance=tolerance,
+    )
+
+
+def _fit_leak_free(
+    run: _Runner, fired: _FiresAtEveryProbe, template: NetlistTemplate, params: Mapping[str, float | str] | None,
+    options: FitOptions, t_start: float,
+) -> FitResult:
+    r"""Fit a perfect integrator (no leak: :math:`g_L = 0`), or re-raise when the neuron is not one.
+
+    A neuron that fires at every probe, however small, has no rheobase.  If its membrane rises
+    linearly from rest to the first spike (the slope at the end within 2 % of the slope at
+    the start, where a leak would bend it down), it is a leak-free integrator:
+    :math:`C = I / \dot V`, and the ISI is :math:`t_{ref} + C (V_{th} - V_{reset}) / I`, linear in
+    :math:`1/I`.  Only :math:`V_{th} - V_{reset}` is identifiable: :math:`V_{reset}` is the
+    measured trough after a spike, :math:`V_{th}` and :math:`t_{ref}` come from a linear
+    least-squares fit of the sweep's ISIs against :math:`1/I`.
+    """
+    settle = template.fit_hints.get("settle_s", 1e-3)
+    rest = run(Stimulus.dc(0.0), settle)
+    p_static = static_power(rest)
+    e_l = float(rest.v_mem_volt[-1])
+    probe = fired.probe
+    trace = run(Stimulus.dc(probe), settle)
+    spikes = trace.spike_times()
+    duration = settle
+    while len(spikes) < 1 and duration < 1e3 * settle:
+        duration *= 4
+        trace = run(Stimulus.dc(probe), duration)
+        spikes = trace.spike_times()
+    if len(spikes) < 1:
+        raise fired
+    t, v = trace.time_s, trace.v_mem_volt
+    t1 = float(spikes[0])
+    seg = (t > 0.05 * t1) & (t < 0.8 * t1) & (v < run.detector.low_volt)
+    if seg.sum() < 10:
+        raise fired
+    ts, vs = t[seg], v[seg]
+    half = len(ts) // 2
+    s_early = np.polyfit(ts[:half], vs[:half], 1)[0]
+    s_late = np.polyfit(ts[half:], vs[half:], 1)[0]
+    if not (s_early > 0 and abs(s_late / s_early - 1) < 0.02):
+        raise fired  # not a straight rise: a neuron that fires at rest, not a perfect integrator
+    c = probe / float(np.polyfit(ts, vs, 1)[0])
+    run.tau_s, run.c_farad = math.inf, c
+    # the sweep's base: the current that charges from reset to threshold in one settle time, so
+    # that ngspice's gmin (1 pS per node) is a negligible leak next to it
+    swing = (run.detector.high_volt - run.detector.low_volt) / 0.4
+    base = max(probe, c * swing / settle)
+    currents = base * np.geomspace(options.sweep_low, options.sweep_high, options.n_sweep)
+    isi_spice = np.empty(len(currents))
+    energy = np.empty(len(currents))
+    troughs = []
+    for k, current in enumerate(currents):
+        guess = (run.detector.high_volt - run.detector.low_volt) * 2 * c / current
+        isi_spice[k], tr, sp = measure_isi(run, current, guess, isis=options.isis)
+        n = min(options.isis, len(sp) - 2)
+        energy[k] = _integrate(tr.time_s, tr.power_watt, sp[-1 - n], sp[-1]) / n
+        after = tr.time_s > sp[1]
+        troughs.append(float(tr.v_mem_volt[after].min()))
+    v_reset = float(np.median(troughs))
+    a = np.column_stack([np.ones_like(currents), c / currents])  # ISI = t_ref + c dV / I
+    w = 1 / isi_spice  # relative residuals
+    (t_ref, dv), *_ = np.linalg.lstsq(a * w[:, None], isi_spice * w, rcond=None)
+    t_ref = max(float(t_ref), 0.0)
+    fitted = lif.LIFParams(c_m_farad=c, g_leak_siemens=0.0, e_leak_volt=e_l, v_th_volt=v_reset + float(dv),
+                           v_reset_volt=v_reset, t_ref_s=t_ref)
+    isi_lif = np.asarray(lif.isi(fitted, currents), dtype=np.float64)
+    rel = np.abs(isi_lif / isi_spice - 1)
+    e_dyn = float(np.mean(energy - p_static * isi_spice))
+    return FitResult(
+        params=fitted, circuit=template.name, circuit_params=template.resolve(params), sweep_current_amp=currents,
+        isi_spice_s=isi_spice, isi_lif_s=isi_lif, energy_per_isi_joule=energy, max_isi_rel_error=float(rel.max()),
+        rms_isi_rel_error=float(np.sqrt(np.mean(rel**2))), rheobase_spice_amp=0.0, rheobase_lif_amp=0.0,
+        max_rate_hz=float(1 / isi_spice.min()), saturation_current_amp=math.nan, saturation_rate_hz=math.nan,
+        saturation_isi_rel_error=math.nan, energy_per_spike_joule=e_dyn, static_power_watt=p_static,
+        solver=options.solver.to_dict(), n_runs=run.n_runs, wall_time_s=time.perf_counter() - t_start,
+        detector=run.detector.to_dict(), warnings=list(run.warnings),
     )
