@@ -341,7 +341,7 @@ def logical_lines(text: str) -> list[tuple[int, str]]:
 
     Examples
     --------
-    >>> logical_lines("* t\nR1 a b\n+ 1k ; leak\n* note\nC1 a 0 1p")
+    >>> logical_lines("* t\\nR1 a b\\n+ 1k ; leak\\n* note\\nC1 a 0 1p")
     [(2, 'R1 a b 1k'), (5, 'C1 a 0 1p')]
     """
     out: list[tuple[int, str]] = []
@@ -378,7 +378,7 @@ def check_elements(text: str, *, extra_nodes: tuple[str, ...] = ()) -> None:
 
     Examples
     --------
-    >>> check_elements("* t\nVDD vdd 0 1.8\nRL vdd")
+    >>> check_elements("* t\\nVDD vdd 0 1.8\\nRL vdd")
     Traceback (most recent call last):
     ...
     neurochip.errors.SimulationError: resistor RL has no value (ngspice would make it 1 mOhm); at: RL vdd
