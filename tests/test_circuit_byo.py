@@ -242,3 +242,10 @@ def test_max_step_follows_c_m():
     t = load_circuit("lif_behavioral")
     assert hinted_max_step(t, t.resolve({"c_m": "0.1pF"})) == pytest.approx(0.02e-6)
     assert hinted_max_step(t, t.resolve({"c_m": "100pF", "t_ref": "5ms"})) == pytest.approx(20e-6)
+
+
+def test_shipped_axon_hillock_fits_leaky_and_leak_free():
+    fit = fit_lif("axon_hillock", options=FitOptions(n_sweep=4, rheobase_steps=6, saturation_multiple=0))
+    assert fit.max_isi_rel_error < 0.01 and fit.params.r_leak_ohm == pytest.approx(1e8, rel=0.01)
+    free = fit_lif("axon_hillock", params={"r_leak": 1e15}, options=FitOptions(n_sweep=4, saturation_multiple=0))
+    assert free.params.g_leak_siemens == 0 and free.max_isi_rel_error < 0.01

@@ -583,7 +583,7 @@ def list_circuits() -> list[str]:
     Examples
     --------
     >>> list_circuits()
-    ['dpi_synapse', 'lif_behavioral', 'lif_transistor', 'syn_behavioral']
+    ['axon_hillock', 'dpi_synapse', 'lif_behavioral', 'lif_transistor', 'syn_behavioral']
     """
     root = resources.files(_PACKAGE)
     return sorted(p.name[:-4] for p in root.iterdir() if p.name.endswith(".cir"))
@@ -615,7 +615,7 @@ def load_circuit(name_or_path: str | Path) -> NetlistTemplate:
     >>> load_circuit("nosuch")
     Traceback (most recent call last):
     ...
-    neurochip.errors.ConfigError: unknown circuit 'nosuch'; shipped circuits: dpi_synapse, lif_behavioral, lif_transistor, syn_behavioral
+    neurochip.errors.ConfigError: unknown circuit 'nosuch'; shipped circuits: axon_hillock, dpi_synapse, lif_behavioral, lif_transistor, syn_behavioral
     """
     text = str(name_or_path)
     if text in list_circuits():
