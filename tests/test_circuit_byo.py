@@ -38,7 +38,7 @@ from neurochip.errors import SimulationError
 pytestmark = pytest.mark.spice
 
 NETLISTS = Path(__file__).parent / "netlists"
-WORKING = ["axon_hillock", "axon_hillock_leak", "comparator_switch_lif", "bsource_lif", "long_refractory", "negative_lif",
+WORKING = ["axon_hillock_mead", "axon_hillock_leak", "comparator_switch_lif", "bsource_lif", "long_refractory", "negative_lif",
            "small_swing"]
 # name -> (text the error line must hold: its cause, and the netlist line or the file)
 BROKEN = {
@@ -121,7 +121,7 @@ def test_detector_levels_declared_measured_and_given():
 
 
 def test_leak_free_neuron_is_fitted_as_a_perfect_integrator():
-    fit = fit_lif(str(NETLISTS / "axon_hillock.cir"), options=FitOptions(n_sweep=4, saturation_multiple=0))
+    fit = fit_lif(str(NETLISTS / "axon_hillock_mead.cir"), options=FitOptions(n_sweep=4, saturation_multiple=0))
     assert fit.params.g_leak_siemens == 0 and fit.rheobase_spice_amp == 0
     assert fit.params.c_m_farad == pytest.approx(1.5e-12, rel=0.05)  # C_m + C_fb
     assert fit.max_isi_rel_error < 0.01
