@@ -44,8 +44,8 @@ from numpy.typing import ArrayLike, NDArray
 from .._io import atomic_write, load_npz
 from ..errors import ConfigError, InvalidParameterError
 from ..lif import LIFParams
-from ..models import model_from_dict
 from .model import Network, Projection
+from ..models import model_from_dict
 from .population import Population
 from .rules import AllToAll, Explicit, FixedInDegree, FixedProbability
 
