@@ -614,6 +614,12 @@ def plot_trace(trace: Any, spikes_s: ArrayLike, path: str) -> dict[str, Any]:
                                       gridspec_kw={"height_ratios": [1.6, 1]})
     data = draw_trace(a1, t, v, spikes, v_th_volt=v_th, v_reset_volt=v_reset, th_label="declared v_th",
                       reset_label=reset_label)
+    det = getattr(trace, "detector", None)
+    if det is not None:  # the detector's levels: a spike crosses the upper one, the lower one re-arms
+        for level, name in ((det.high_volt, "detector up"), (det.low_volt, "detector re-arm")):
+            a1.axhline(level, color="0.5", ls="-.", lw=0.8, label=f"{name} {format_si(level, 'V')} ({det.source})")
+        _trace_legend(a1)
+        data["detector"] = det.to_dict()
     a2.plot(t * 1e3, trace.power_watt * 1e6, lw=0.8, color="C1")
     a2.set_ylabel("supply power (µW)")
     a2.set_xlabel("time (ms)")

@@ -81,7 +81,16 @@ BODY = "* my neuron\nVDD vdd 0 DC 1.8\nVIN in vm DC 0\nCM vm 0 @@c\nRL vm 0 1g\n
 
 def test_undeclared_placeholder_named(tmp_path):
     cir = _write(tmp_path, BODY)
+    with pytest.raises(ConfigError, match="placeholders @@c need a sidecar declaring them, and there is no mine.toml"):
+        load_template(cir)
+    cir.with_suffix(".toml").write_text('[params.x]\nunit = "V"\ndefault = 0\n')
     with pytest.raises(ConfigError, match="placeholders without a declaration: c"):
+        load_template(cir)
+
+
+def test_port_check_ignores_comments(tmp_path):
+    cir = _write(tmp_path, "* my neuron\n* node vm is the membrane\nVDD vdd 0 DC 1.8\nVIN in mem DC 0\nCM mem 0 1p\n")
+    with pytest.raises(ConfigError, match="no node 'vm'"):
         load_template(cir)
 
 

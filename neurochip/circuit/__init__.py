@@ -6,12 +6,14 @@ simulation runs.  See ``docs/circuits.md``.
 
 from __future__ import annotations
 
-from .fit import FitOptions, FitResult, fit_lif, measure_isi
+from .fit import Convergence, FitOptions, FitResult, check_convergence, fit_lif, measure_isi
 from .netlist import NetlistTemplate, ParamDecl, circuit_kind, list_circuits, load_circuit, load_synapse
 from .simulate import (
     SolverSettings,
+    SpikeDetector,
     Stimulus,
     Trace,
+    circuit_detector,
     detect_spikes,
     energy_per_spike,
     simulate,
@@ -30,6 +32,10 @@ from .synapse import (
 
 __all__ = [
     "BiasSweepResult",
+    "Convergence",
+    "SpikeDetector",
+    "check_convergence",
+    "circuit_detector",
     "FitOptions",
     "FitResult",
     "NetlistTemplate",

@@ -46,11 +46,22 @@ _INSTANCE: Any = None
 _BROKEN: str | None = None  # set when the in-process library cannot recover
 _SERVER: Any = None
 _COUNTER = itertools.count(1)
-# after "run": only these end a run; "gmin step failed" and the like are ngspice trying harder
+# What ngspice prints, classified.  Loading: any of _FATAL that is not _BENIGN stops; the cause
+# line reported is the first that matches _CAUSE (else the first problem line).  Running: _RUN_FATAL
+# ends the run; _RECOVERED lines are ngspice trying harder (gmin or source stepping after a
+# "singular matrix"), reported as warnings when the run still reaches its end; _ALTERED lines mean
+# ngspice changed the circuit to make it run (a value set to a default), which is an error.
 _RUN_FATAL = re.compile(
-    r"aborted|too small|op failed|singular|no convergence|error|cannot recover", re.IGNORECASE
+    r"aborted|too small|op failed|no convergence|^\s*error|cannot recover|simulation interrupted", re.IGNORECASE
 )
+_RECOVERED = re.compile(r"singular|gmin|source step|supplies reduced|transient op", re.IGNORECASE)
+_ALTERED = re.compile(r"set to|using default|defaulted|no value|zero value|too low|to low", re.IGNORECASE)
 _FATAL_STATE = re.compile(r"cannot recover|awaits to be detached", re.IGNORECASE)
+_CAUSE = re.compile(
+    r"can't find|cannot find|could not find|syntax error|expression err|unknown|undefined|not found|no such|"
+    r"too few|unable|timestep too small|no convergence|aborted|op failed|singular",
+    re.IGNORECASE,
+)
 
 # stderr/stdout lines that mean the netlist or the run failed
 _FATAL = re.compile(
@@ -63,6 +74,33 @@ _BENIGN = re.compile(
     r"doing analysis|initial transient|--|node|----)",
     re.IGNORECASE,
 )
+
+
+def cause_line(lines: list[str]) -> str:
+    """The one line of an ngspice log that says why it failed.
+
+    Parameters
+    ----------
+    lines : list of str
+        ngspice's output lines, in order.
+
+    Returns
+    -------
+    str
+        The first line naming a cause (a missing model, a syntax error, a step too small...),
+        else the first line that looks like an error, else the last non-empty line; stripped.
+
+    Examples
+    --------
+    >>> cause_line(["Error on line 5 or its substitute:", "m1 vm vm 0 0 nfoo", "could not find a valid modelname"])
+    'could not find a valid modelname'
+    """
+    text = [ln.strip() for ln in lines if ln.strip()]
+    for pattern in (_CAUSE, _FATAL):
+        for ln in text:
+            if pattern.search(ln) and not re.match(r"(?i)error on line|please check|netlist line no", ln):
+                return ln
+    return text[-1] if text else "(ngspice printed nothing)"
 
 
 def find_library() -> str:
@@ -186,10 +224,10 @@ class _Server:
             ) from None
         if status == "ok":
             return payload
-        message, simulator_message, line, broken = payload
+        message, simulator_message, line, broken, log = payload
         if broken:  # the helper exits after an unrecoverable error; the next run starts a new one
             self.close()
-        raise SimulationError(message, simulator_message=simulator_message, line=line)
+        raise _error(message, simulator_message=simulator_message, line=line, log=log)
 
     def close(self) -> None:
         try:
@@ -251,10 +289,11 @@ def _serve() -> None:
             else:
                 _send(out, ("ok", _run_inprocess(*job[1:])))
         except SimulationError as exc:
-            _send(out, ("err", (exc.args[0].split("; ")[0], exc.simulator_message, exc.line, _BROKEN is not None)))
+            _send(out, ("err", (exc.args[0].split("; ")[0], exc.simulator_message, exc.line, _BROKEN is not None,
+                                getattr(exc, "log", []))))
         except Exception as exc:  # noqa: BLE001 - reported to the caller, the helper lives on
             msg = f"ngspice helper failed: {type(exc).__name__}: {exc}"
-            _send(out, ("err", (msg, None, None, _BROKEN is not None)))
+            _send(out, ("err", (msg, None, None, _BROKEN is not None, [])))
         if _BROKEN is not None:
             break
     out.flush()
@@ -300,10 +339,19 @@ def _problems(lines: list[str]) -> list[str]:
     return [ln.strip() for ln in lines if ln.strip() and _FATAL.search(ln) and not _BENIGN.match(ln)]
 
 
+def _error(message: str, *, simulator_message: str | None = None, line: str | None = None,
+           log: list[str] | None = None) -> SimulationError:
+    """A SimulationError that also carries ngspice's full log (``.log``, list of str)."""
+    exc = SimulationError(message, simulator_message=simulator_message, line=line)
+    exc.log = list(log or [])  # type: ignore[attr-defined]
+    return exc
+
+
 def run(deck_body: str, analysis: list[str], vectors: list[str]) -> dict[str, NDArray[np.float64]]:
     """Load a netlist, run it and return the requested vectors of the new plot.
 
     Runs in the helper process (default) or in this process; see the module docstring.
+    :func:`run_logged` also returns ngspice's log and the warnings it recovered from.
 
     Parameters
     ----------
@@ -325,8 +373,9 @@ def run(deck_body: str, analysis: list[str], vectors: list[str]) -> dict[str, ND
     Raises
     ------
     SimulationError
-        With ngspice's own message and the offending line when the netlist does not load or
-        the run fails, or when the helper process crashed (it is restarted for the next run).
+        With ngspice's first cause line and the offending netlist line when the netlist does
+        not load or the run fails, or when the helper process crashed (it is restarted for the
+        next run).  Its ``log`` attribute holds ngspice's full output.
 
     Examples
     --------
@@ -336,14 +385,50 @@ def run(deck_body: str, analysis: list[str], vectors: list[str]) -> dict[str, ND
     >>> round(float(v["out"][0]), 9), round(float(v["v1#branch"][0]), 12)
     (1.0, -0.001)
     """
+    return run_logged(deck_body, analysis, vectors)[0]
+
+
+def run_logged(
+    deck_body: str, analysis: list[str], vectors: list[str]
+) -> tuple[dict[str, NDArray[np.float64]], list[str], list[str]]:
+    """:func:`run`, also returning ngspice's log and the warnings it recovered from.
+
+    Parameters
+    ----------
+    deck_body, analysis, vectors
+        As for :func:`run`.
+
+    Returns
+    -------
+    vectors : dict of str to ndarray of float64
+        As for :func:`run`.
+    log : list of str
+        Everything ngspice printed while loading and running, in order.
+    warnings : list of str
+        Lines of trouble ngspice recovered from (a singular matrix, gmin or source stepping),
+        the run having reached its end.  Empty when the run was clean.
+
+    Raises
+    ------
+    SimulationError
+        As :func:`run`.
+
+    Examples
+    --------
+    >>> v, log, warnings = run_logged("V1 in 0 2\\nR1 in 0 1k", [".op"], ["in"])
+    >>> float(v["in"][0]), warnings
+    (2.0, [])
+    """
     if _inprocess():
         return _run_inprocess(deck_body, analysis, vectors)
     with _LOCK:
         return _server().call(("run", deck_body, analysis, vectors))
 
 
-def _run_inprocess(deck_body: str, analysis: list[str], vectors: list[str]) -> dict[str, NDArray[np.float64]]:
-    """Load a netlist, run it and return the requested vectors of the new plot.
+def _run_inprocess(
+    deck_body: str, analysis: list[str], vectors: list[str]
+) -> tuple[dict[str, NDArray[np.float64]], list[str], list[str]]:
+    """Load a netlist, run it; the vectors of the new plot, the log and the recovered warnings.
 
     Parameters
     ----------
@@ -357,8 +442,8 @@ def _run_inprocess(deck_body: str, analysis: list[str], vectors: list[str]) -> d
     Raises
     ------
     SimulationError
-        With ngspice's own message and the offending line when the netlist does not load or
-        the run fails.
+        With ngspice's first cause line and the offending line when the netlist does not load,
+        the run fails, or ngspice altered the circuit to run it (a value set to a default).
     """
     global _BROKEN
     from PySpice.Spice.NgSpice.Shared import ffi
@@ -374,28 +459,43 @@ def _run_inprocess(deck_body: str, analysis: list[str], vectors: list[str]) -> d
         ng.clear_output()
         rc = ng._ngspice_shared.ngSpice_Circ(ffi.new("char *[]", keep))
         out, err = list(ng._stdout), list(ng._stderr)
+        log = [*out, *err]
         bad = _problems(err) + _problems(out)
         loaded = any(title in ln for ln in out)
         if any(_FATAL_STATE.search(ln) for ln in err + out):
             _BROKEN = "\n".join(ln.strip() for ln in err if ln.strip())
         if rc or bad or not loaded or _BROKEN:
-            msg = "\n".join(ln.strip() for ln in (err if bad else []) if ln.strip()) or "\n".join(bad or err or out[-5:])
-            raise SimulationError(
+            said = err if bad else (bad or err or out[-5:])
+            msg = "\n".join(ln.strip() for ln in said if ln.strip())
+            raise _error(
                 "ngspice could not load the netlist",
-                simulator_message=msg,
+                simulator_message=cause_line(said),
                 line=_offending_line(msg, lines),
+                log=log,
             )
         ng.exec_command("run")
         out, err = list(ng._stdout), list(ng._stderr)
+        log += [*out, *err]
         if any(_FATAL_STATE.search(ln) for ln in err + out):
             _BROKEN = "\n".join(ln.strip() for ln in err if ln.strip())
-        bad = [ln.strip() for ln in err + out if _RUN_FATAL.search(ln)]
+        said = [ln.strip() for ln in err + out if ln.strip()]
+        bad = [ln for ln in said if _RUN_FATAL.search(ln)]
+        altered = [ln for ln in said if _ALTERED.search(ln) and not _RECOVERED.search(ln)]
         plot = ng.last_plot if ng.plot_names else ""
         try:
+            if altered:
+                raise _error(
+                    "ngspice changed the circuit to run it (a missing or impossible value)",
+                    simulator_message=altered[0],
+                    line=_element_line(altered[0], lines),
+                    log=log,
+                )
             if bad or not plot.startswith(("tran", "op")):
-                said = [ln.strip() for ln in err if ln.strip()] or bad or out[-5:]
-                raise SimulationError("ngspice run failed", simulator_message="\n".join(said[-20:]))
-            return {name: _vector(ng, ffi, f"{plot}.{name}") for name in vectors}
+                cause = cause_line(bad or [ln for ln in err if ln.strip()] or out[-5:])
+                raise _error("ngspice run failed", simulator_message=cause, line=_offending_line(cause, lines),
+                             log=log)
+            warnings = [ln for ln in said if _RECOVERED.search(ln) and re.search(r"(?i)singular|fail", ln)]
+            return {name: _vector(ng, ffi, f"{plot}.{name}") for name in vectors}, log, warnings
         finally:
             ng.exec_command("destroy all")
             ng.exec_command("remcirc")
@@ -407,6 +507,17 @@ def _vector(ng: Any, ffi: Any, name: str) -> NDArray[np.float64]:
         raise SimulationError(f"ngspice produced no vector {name!r}")
     n = info.v_length
     return np.frombuffer(ffi.buffer(info.v_realdata, n * 8), dtype=np.float64).copy()
+
+
+def _element_line(message: str, lines: list[str]) -> str | None:
+    """The netlist line of the element an ngspice warning names (``"Warning: rl: ..."``)."""
+    m = re.search(r"(?i)warning:\s*([A-Za-z][\w.]*)\s*:", message) or re.search(r"(?i)^\s*([A-Za-z][\w.]*)\s*:", message)
+    if m:
+        name = m.group(1).lower()
+        for ln in lines:
+            if ln.split() and ln.split()[0].lower() == name:
+                return ln.strip()
+    return _offending_line(message, lines)
 
 
 def _offending_line(message: str, lines: list[str]) -> str | None:

@@ -190,6 +190,7 @@ class NetlistTemplate:
     mismatch: dict[str, Any] = field(default_factory=dict)
     source: str = ""
     kind: str = "neuron"
+    detect: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         used = template_identifiers(self.text)
@@ -294,7 +295,7 @@ def _check_netlist_body(text: str, where: str, kind: str = "neuron") -> None:
                 "remove them (see the port convention in docs/circuits.md)",
                 path=where,
             )
-    low = "\n".join(ln.split(";")[0] for ln in body).lower()
+    low = "\n".join(_strip_comment(ln) for ln in body if not ln.lstrip().startswith("*")).lower()
     if not re.search(r"^\s*vdd\s", low, re.MULTILINE):
         raise ConfigError("no supply source: the port convention needs a voltage source named VDD", path=where)
     if kind == "synapse":
@@ -310,6 +311,124 @@ def _check_netlist_body(text: str, where: str, kind: str = "neuron") -> None:
     for node in ("in", "vm"):
         if not _has_node(low, node):
             raise ConfigError(f"no node {node!r}: the port convention needs nodes 'in' and 'vm'", path=where)
+
+
+def _strip_comment(line: str) -> str:
+    """A netlist line without its ngspice inline comment (``;`` or `` $ ``)."""
+    line = line.split(";")[0]
+    return re.split(r"\s\$\s|\s\$$", line)[0]
+
+
+# element letter -> how many node tokens follow its name (X: all tokens but the last before
+# the first NAME=VALUE; E/G: 2 with a VALUE= or VOL=/CUR= form, else 4)
+_N_NODES = {"r": 2, "c": 2, "l": 2, "v": 2, "i": 2, "d": 2, "b": 2, "f": 2, "h": 2, "w": 2, "e": 4, "g": 4,
+            "m": 4, "s": 4, "j": 3, "q": 3, "z": 3, "t": 4, "o": 4, "u": 3}
+_NAMES = {"r": "resistor", "c": "capacitor", "l": "inductor"}
+
+
+def logical_lines(text: str) -> list[tuple[int, str]]:
+    """The netlist's statements: continuation lines (``+``) joined, comments dropped.
+
+    Parameters
+    ----------
+    text : str
+        Netlist text; its first line is the title.
+
+    Returns
+    -------
+    list of (int, str)
+        The 1-based number of each statement's first line and the statement.
+
+    Examples
+    --------
+    >>> logical_lines("* t\\nR1 a b\\n+ 1k ; leak\\n* note\\nC1 a 0 1p")
+    [(2, 'R1 a b 1k'), (5, 'C1 a 0 1p')]
+    """
+    out: list[tuple[int, str]] = []
+    for k, raw in enumerate(text.splitlines()[1:], start=2):
+        if raw.lstrip().startswith("*") or not raw.strip():
+            continue
+        line = _strip_comment(raw).strip()
+        if line.startswith("+") and out:
+            out[-1] = (out[-1][0], out[-1][1] + " " + line[1:].strip())
+        elif line:
+            out.append((k, line))
+    return out
+
+
+def check_elements(text: str, *, extra_nodes: tuple[str, ...] = ()) -> None:
+    """Netlist problems ngspice runs through without a word, each raised with its line.
+
+    ngspice silently gives a resistor without a value 1 mOhm, runs a ``PWL(`` that is never
+    closed, and solves a node tied to a single terminal through gmin: each changes the circuit
+    that was drawn.
+
+    Parameters
+    ----------
+    text : str
+        Rendered netlist (title first).
+    extra_nodes : tuple of str
+        Nodes the simulator connects (``"in"`` for the input source): one more terminal each.
+
+    Raises
+    ------
+    SimulationError
+        A resistor, capacitor or inductor without a value; a statement whose ``(`` or ``{``
+        is not closed; a node with a single connection (it floats).
+
+    Examples
+    --------
+    >>> check_elements("* t\\nVDD vdd 0 1.8\\nRL vdd")
+    Traceback (most recent call last):
+    ...
+    neurochip.errors.SimulationError: resistor RL has no value (ngspice would make it 1 mOhm); at: RL vdd
+    """
+    from ..errors import SimulationError
+
+    degree: dict[str, list[str]] = {n: ["(the simulator's source)"] for n in extra_nodes}
+    depth = 0
+    for _, line in logical_lines(text):
+        tokens = line.split()
+        head = tokens[0].lower()
+        for open_, close in (("(", ")"), ("{", "}")):
+            if line.count(open_) > line.count(close):
+                raise SimulationError(f"unclosed '{open_}' (ngspice would read past it)", line=line)
+        if head.startswith(".subckt"):
+            depth += 1
+            continue
+        if head.startswith(".ends"):
+            depth -= 1
+            continue
+        if head.startswith(".") or depth:
+            continue
+        letter = head[0]
+        if letter in _NAMES and (len(tokens) < 4 or tokens[3].startswith(("=",))):
+            raise SimulationError(
+                f"{_NAMES[letter]} {tokens[0]} has no value (ngspice would make it "
+                f"{'1 mOhm' if letter == 'r' else '0'})", line=line)
+        if letter == "x":
+            args = [t for t in tokens[1:] if "=" not in t]
+            nodes = args[:-1]
+        elif letter in ("e", "g") and re.search(r"(?i)\b(value|vol|cur)\s*=|\btable\b|\bpoly\b", line):
+            nodes = tokens[1:3]
+        elif letter in _N_NODES:
+            nodes = tokens[1:1 + _N_NODES[letter]]
+        else:
+            continue
+        for node in nodes:
+            if "=" in node or "(" in node or "{" in node:
+                break
+            degree.setdefault(node.lower(), []).append(line)
+        # a node sensed in an expression (a B-source's v(x)) is used, though it draws no current
+        for m in re.finditer(r"(?i)\bv\(\s*([^,)\s]+)\s*(?:,\s*([^)\s]+)\s*)?\)", line):
+            for node in m.groups():
+                if node:
+                    degree.setdefault(node.lower(), []).append(line)
+    for node, where in degree.items():
+        # a node held by a voltage source alone is defined (an unused supply), not floating
+        held = where[0][:1].lower() in "veh" or re.match(r"(?i)^b\S*\s+\S+\s+\S+\s+v\s*=", where[0])
+        if node not in ("0", "gnd") and len(where) == 1 and not held:
+            raise SimulationError(f"node '{node}' has a single connection: it floats", line=where[0])
 
 
 def _has_node(low: str, node: str) -> bool:
@@ -403,6 +522,12 @@ def load_template(cir: Path, toml: Path | None = None) -> NetlistTemplate:
     except OSError as exc:
         raise ConfigError(f"cannot read netlist: {exc.strerror}", path=str(cir)) from None
     toml = Path(toml) if toml is not None else cir.with_suffix(".toml")
+    if not toml.exists() and template_identifiers(text):
+        raise ConfigError(
+            f"placeholders {', '.join('@@' + n for n in sorted(template_identifiers(text)))} need a sidecar "
+            f"declaring them, and there is no {toml.name} next to the netlist",
+            path=str(cir),
+        )
     data: dict[str, Any] = load_toml(toml) if toml.exists() else {}
     return NetlistTemplate(
         name=cir.stem,
@@ -414,7 +539,30 @@ def load_template(cir: Path, toml: Path | None = None) -> NetlistTemplate:
         mismatch=dict(data.get("mismatch", {})),
         source=str(cir),
         kind=_kind_from_toml(data, str(toml)),
+        detect=_detect_from_toml(data, str(toml)),
     )
+
+
+#: keys of a sidecar's ``[detect]`` table (spike detection, see :class:`~neurochip.circuit.SpikeDetector`)
+DETECT_KEYS = ("threshold_volt", "reset_volt", "high_fraction", "low_fraction")
+
+
+def _detect_from_toml(data: dict[str, Any], source: str) -> dict[str, Any]:
+    table = data.get("detect", {})
+    if not isinstance(table, dict):
+        raise ConfigError("must be a table", path=source, key="detect")
+    out: dict[str, Any] = {}
+    for key, value in table.items():
+        if key not in DETECT_KEYS:
+            raise ConfigError(f"unknown key; expected one of {', '.join(DETECT_KEYS)}", path=source, key=f"detect.{key}")
+        if key in ("threshold_volt", "reset_volt") and isinstance(value, str) and re.fullmatch(r"[A-Za-z_]\w*", value):
+            out[key] = value  # a parameter name, resolved with the run's values
+            continue
+        try:
+            out[key] = parse_quantity(value, unit="V" if key.endswith("volt") else None, name=f"detect.{key}")
+        except InvalidParameterError as exc:
+            raise ConfigError(str(exc), path=source, key=f"detect.{key}") from None
+    return out
 
 
 def _kind_from_toml(data: dict[str, Any], source: str) -> str:
@@ -435,7 +583,7 @@ def list_circuits() -> list[str]:
     Examples
     --------
     >>> list_circuits()
-    ['dpi_synapse', 'lif_behavioral', 'lif_behavioral_syn', 'lif_transistor', 'lif_transistor_dpi', 'syn_behavioral']
+    ['axon_hillock', 'dpi_synapse', 'lif_behavioral', 'lif_behavioral_syn', 'lif_transistor', 'lif_transistor_dpi', 'syn_behavioral']
     """
     root = resources.files(_PACKAGE)
     return sorted(p.name[:-4] for p in root.iterdir() if p.name.endswith(".cir"))
@@ -467,7 +615,7 @@ def load_circuit(name_or_path: str | Path) -> NetlistTemplate:
     >>> load_circuit("nosuch")
     Traceback (most recent call last):
     ...
-    neurochip.errors.ConfigError: unknown circuit 'nosuch'; shipped circuits: dpi_synapse, lif_behavioral, lif_behavioral_syn, lif_transistor, lif_transistor_dpi, syn_behavioral
+    neurochip.errors.ConfigError: unknown circuit 'nosuch'; shipped circuits: axon_hillock, dpi_synapse, lif_behavioral, lif_behavioral_syn, lif_transistor, lif_transistor_dpi, syn_behavioral
     """
     text = str(name_or_path)
     if text in list_circuits():

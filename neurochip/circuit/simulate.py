@@ -17,9 +17,10 @@ from numpy.typing import NDArray
 from ..errors import InvalidParameterError, SimulationError
 from ..units import spice_number
 from . import _ngspice
-from .netlist import NetlistTemplate, load_circuit
+from .netlist import NetlistTemplate, check_elements, load_circuit
 
 __all__ = [
+    "SpikeDetector",
     "SolverSettings",
     "Stimulus",
     "Trace",
@@ -204,6 +205,225 @@ class Stimulus:
         )
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SpikeDetector:
+    r"""Spike levels of one neuron: an upward crossing of ``high_volt``, re-armed below ``low_volt``.
+
+    The levels belong to the circuit, not to a trace: a subthreshold response that rises
+    towards threshold and stays there crosses nothing twice, and a neuron whose reset stays
+    above a fixed fraction of a trace's range still re-arms.  They come, in this order, from
+    levels given to :func:`simulate` (or on the CLI), from the sidecar's ``[detect]`` table,
+    from parameters the sidecar declares as the LIF's ``v_th_volt`` and ``v_reset_volt``, or
+    measured on a spiking run (:meth:`measure`).
+
+    Parameters
+    ----------
+    high_volt, low_volt : float
+        Crossing and re-arming levels, V, finite, ``low_volt < high_volt``.
+    source : str
+        Where the levels came from (for reports): ``"given"``, ``"sidecar"``, ``"declared"``,
+        ``"measured"``.
+
+    Raises
+    ------
+    InvalidParameterError
+        If a level is not finite or ``low_volt >= high_volt``.
+
+    Notes
+    -----
+    From a threshold :math:`V_{th}` and a reset :math:`V_r` (:meth:`from_levels`):
+
+    .. math::
+
+        V_{high} = V_r + f_h (V_{th} - V_r), \qquad V_{low} = V_r + f_l (V_{th} - V_r)
+
+    with :math:`f_h` = 0.9 and :math:`f_l` = 0.5 by default: the crossing sits just below the
+    threshold, so a spike counts as soon as the membrane is committed to it, and the reset has
+    to bring the membrane half-way back before the next one counts (hysteresis).
+
+    Examples
+    --------
+    >>> d = SpikeDetector.from_levels(-0.050, -0.065)
+    >>> round(d.high_volt, 4), round(d.low_volt, 4)
+    (-0.0515, -0.0575)
+    >>> t = np.linspace(0.0, 4.0, 401)
+    >>> v = np.where(t % 1 < 0.5, t % 1, 0.0)
+    >>> np.round(SpikeDetector(high_volt=0.3, low_volt=0.1).detect(t, v), 6).tolist()
+    [0.3, 1.3, 2.3, 3.3]
+    """
+
+    high_volt: float
+    low_volt: float
+    source: str = "given"
+
+    def __post_init__(self) -> None:
+        for name in ("high_volt", "low_volt"):
+            if not math.isfinite(getattr(self, name)):
+                raise InvalidParameterError(f"spike detection: {name} = {getattr(self, name)!r}: must be finite")
+        if not self.low_volt < self.high_volt:
+            raise InvalidParameterError(
+                f"spike detection: low_volt = {self.low_volt!r}: must be < high_volt = {self.high_volt!r} "
+                "(is the threshold below the reset?)"
+            )
+
+    @classmethod
+    def from_levels(
+        cls, threshold_volt: float, reset_volt: float, *, high_fraction: float = 0.9, low_fraction: float = 0.5,
+        source: str = "given",
+    ) -> SpikeDetector:
+        """Levels from a neuron's threshold and reset (see Notes of the class).
+
+        Parameters
+        ----------
+        threshold_volt, reset_volt : float
+            The neuron's threshold and reset potential, V, ``reset_volt < threshold_volt``.
+        high_fraction, low_fraction : float
+            Where the crossing and the re-arming levels sit between reset (0) and threshold (1);
+            ``0 < low_fraction < high_fraction <= 1``.
+        source : str
+            See the class.
+
+        Returns
+        -------
+        SpikeDetector
+
+        Raises
+        ------
+        InvalidParameterError
+            If the fractions are out of order or the threshold is not above the reset.
+        """
+        if not 0 < low_fraction < high_fraction <= 1:
+            raise InvalidParameterError(
+                f"spike detection: high_fraction = {high_fraction!r}, low_fraction = {low_fraction!r}: "
+                "need 0 < low < high <= 1"
+            )
+        if not threshold_volt > reset_volt:
+            raise InvalidParameterError(
+                f"spike detection: threshold {threshold_volt!r} V must be above the reset {reset_volt!r} V"
+            )
+        swing = threshold_volt - reset_volt
+        return cls(high_volt=reset_volt + high_fraction * swing, low_volt=reset_volt + low_fraction * swing,
+                   source=source)
+
+    @classmethod
+    def measure(cls, time_s: NDArray[np.float64], v_mem_volt: NDArray[np.float64], *,
+                min_swing_volt: float = 0.005) -> SpikeDetector | None:
+        """Levels measured on a run that spikes repeatedly, or None when it does not.
+
+        The cycles after the first spike (which starts from rest) give the reset (the lowest
+        membrane value) and the peak (the highest); the levels are 70 % and 30 % of the way
+        from the one to the other.
+
+        Parameters
+        ----------
+        time_s, v_mem_volt : array_like of float, shape (n_samples,)
+            The run: increasing times in s, membrane in V.
+        min_swing_volt : float
+            Smallest peak-to-reset swing, V, that counts as spiking.
+
+        Returns
+        -------
+        SpikeDetector or None
+            ``source="measured"``; None when the run holds fewer than 3 spike-and-reset cycles.
+        """
+        t = np.asarray(time_s, dtype=np.float64)
+        v = np.asarray(v_mem_volt, dtype=np.float64)
+        for start in (0, len(t) // 2):  # the whole run, then its second half (without the rise from rest)
+            spikes = detect_spikes(t[start:], v[start:], min_swing_volt=min_swing_volt)
+            if len(spikes) >= 3:
+                after = t > spikes[0]
+                lo, hi = float(v[after].min()), float(v[after].max())
+                if hi - lo >= min_swing_volt:
+                    return cls(high_volt=lo + 0.7 * (hi - lo), low_volt=lo + 0.3 * (hi - lo), source="measured")
+        return None
+
+    def detect(self, time_s: NDArray[np.float64], v_mem_volt: NDArray[np.float64]) -> NDArray[np.float64]:
+        """Spike times in s of a trace (:func:`detect_spikes` with these levels).
+
+        Parameters
+        ----------
+        time_s, v_mem_volt : array_like of float, shape (n_samples,)
+            Increasing times in s, membrane potential in V.
+
+        Returns
+        -------
+        ndarray of float64, shape (n_spikes,)
+        """
+        return detect_spikes(time_s, v_mem_volt, high_volt=self.high_volt, low_volt=self.low_volt)
+
+    def to_dict(self) -> dict[str, object]:
+        """``high_volt``, ``low_volt`` (V) and ``source``.
+
+        Returns
+        -------
+        dict of str to object
+        """
+        return {"high_volt": self.high_volt, "low_volt": self.low_volt, "source": self.source}
+
+
+def circuit_detector(
+    template: NetlistTemplate, values: Mapping[str, float], *, threshold_volt: float | None = None,
+    reset_volt: float | None = None,
+) -> SpikeDetector | None:
+    """The spike levels a circuit declares, or None (then they are measured; see :class:`SpikeDetector`).
+
+    Parameters
+    ----------
+    template : NetlistTemplate
+        The circuit; its sidecar's ``[detect]`` table (``threshold_volt`` and ``reset_volt``, a
+        value or a parameter name; ``high_fraction``, ``low_fraction``), else its parameters
+        declared ``lif = "v_th_volt"`` and ``lif = "v_reset_volt"``.
+    values : mapping of str to float
+        The parameter values of the run (SI).
+    threshold_volt, reset_volt : float, optional
+        Levels given by the caller (CLI ``--spike-threshold`` / ``--spike-reset``); they win
+        over the sidecar.  Only one given: the other comes from the sidecar or declaration.
+
+    Returns
+    -------
+    SpikeDetector or None
+
+    Raises
+    ------
+    ConfigError
+        If ``[detect]`` names a parameter the sidecar does not declare.
+
+    Examples
+    --------
+    >>> from neurochip.circuit import load_circuit
+    >>> t = load_circuit("lif_behavioral")
+    >>> d = circuit_detector(t, t.defaults)
+    >>> round(d.high_volt, 3), round(d.low_volt, 3), d.source
+    (0.54, 0.3, 'declared')
+    """
+    from ..errors import ConfigError
+
+    table = template.detect
+
+    def level(key: str, lif_field: str) -> tuple[float | None, str]:
+        raw = table.get(key)
+        if isinstance(raw, str):
+            if raw not in values:
+                raise ConfigError(f"detect.{key} = {raw!r}: no such parameter", path=template.source or template.name)
+            return float(values[raw]), "sidecar"
+        if raw is not None:
+            return float(raw), "sidecar"
+        for name, decl in template.params.items():
+            if decl.lif == lif_field:
+                return float(values[name]), "declared"
+        return None, ""
+
+    th, th_src = (threshold_volt, "given") if threshold_volt is not None else level("threshold_volt", "v_th_volt")
+    rs, rs_src = (reset_volt, "given") if reset_volt is not None else level("reset_volt", "v_reset_volt")
+    if th is None or rs is None:
+        return None
+    source = "given" if "given" in (th_src, rs_src) else ("sidecar" if "sidecar" in (th_src, rs_src) else "declared")
+    return SpikeDetector.from_levels(
+        th, rs, high_fraction=float(table.get("high_fraction", 0.9)), low_fraction=float(table.get("low_fraction", 0.5)),
+        source=source,
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class Trace:
     """The result of one transient run (SI units; arrays of equal length).
@@ -224,6 +444,13 @@ class Trace:
         The parameter values the netlist was rendered with.
     solver : SolverSettings
         The solver settings used.
+    detector : SpikeDetector or None
+        The spike levels of the circuit (:func:`circuit_detector`); None: automatic levels per
+        trace (see :func:`detect_spikes`).
+    log : tuple of str
+        Everything ngspice printed for this run.
+    warnings : tuple of str
+        Trouble ngspice reported and recovered from (a singular matrix, gmin stepping).
 
     Examples
     --------
@@ -241,6 +468,9 @@ class Trace:
     stimulus: Stimulus
     params: dict[str, float] = field(default_factory=dict)
     solver: SolverSettings = field(default_factory=SolverSettings)
+    detector: SpikeDetector | None = None
+    log: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()
 
     @property
     def power_watt(self) -> NDArray[np.float64]:
@@ -248,18 +478,21 @@ class Trace:
         return self.v_supply_volt * self.i_supply_amp
 
     def spike_times(self, **kwargs: float) -> NDArray[np.float64]:
-        """Spike times in s (see :func:`detect_spikes`).
+        """Spike times in s, with the trace's ``detector`` levels (see :func:`detect_spikes`).
 
         Parameters
         ----------
         **kwargs
-            ``high_volt``, ``low_volt`` (V) and ``min_swing_volt`` (V) of :func:`detect_spikes`.
+            ``high_volt``, ``low_volt`` (V) and ``min_swing_volt`` (V) of :func:`detect_spikes`;
+            given levels win over the detector's.
 
         Returns
         -------
         ndarray of float64, shape (n_spikes,)
             Spike times in s, increasing.
         """
+        if self.detector is not None and "high_volt" not in kwargs:
+            kwargs = {"high_volt": self.detector.high_volt, "low_volt": self.detector.low_volt, **kwargs}
         return detect_spikes(self.time_s, self.v_mem_volt, **kwargs)
 
 
@@ -270,6 +503,7 @@ def simulate(
     *,
     params: Mapping[str, float | str] | None = None,
     solver: SolverSettings | None = None,
+    detector: SpikeDetector | None = None,
 ) -> Trace:
     """Simulate a neuron netlist under an input current.
 
@@ -286,7 +520,11 @@ def simulate(
         Template parameter values (SI floats or strings such as ``"1pF"``).
     solver : SolverSettings, optional
         ngspice settings; the default bounds the step at ``max_step_s`` from the template's
-        ``[fit]`` hints, else ``duration_s / 20000``.
+        ``[fit]`` hints (scaled with ``c_m`` when ``--set`` changes it), else
+        ``duration_s / 20000``.
+    detector : SpikeDetector, optional
+        Spike levels; default :func:`circuit_detector` of the circuit (None when it declares
+        none: automatic levels per trace).
 
     Returns
     -------
@@ -295,7 +533,12 @@ def simulate(
     Raises
     ------
     SimulationError
-        With ngspice's message and the offending line, on a bad netlist or a failed run.
+        With the first cause line and the offending netlist line: a netlist ngspice does not
+        load, a failed run, or a problem that would change the circuit
+        (:func:`~neurochip.circuit.netlist.check_elements`, an element ngspice defaulted).
+        Its ``log`` attribute holds ngspice's full output.  Warnings ngspice recovered from
+        (a singular matrix solved by gmin stepping) do not raise: they are in
+        ``Trace.warnings``.
     InvalidParameterError
         For a bad duration or an unknown parameter.
     ConfigError
@@ -328,8 +571,12 @@ def simulate(
     solver = solver or SolverSettings()
     values = template.resolve(params)
     text = template.render(values)
+    try:
+        check_elements(text, extra_nodes=("in",))
+    except SimulationError as exc:
+        raise SimulationError(f"{template.name}: {exc.args[0].split('; at:')[0]}", line=exc.line) from None
     body = "\n".join(text.splitlines()[1:])
-    max_step = solver.max_step_s or template.fit_hints.get("max_step_s") or duration_s / 20000
+    max_step = solver.max_step_s or hinted_max_step(template, values) or duration_s / 20000
     max_step = min(max_step, duration_s / 200)
     analysis = [
         f"IIN 0 in {stimulus.spice()}",
@@ -339,13 +586,15 @@ def simulate(
         ".save v(vm) v(vdd) i(vdd)",
     ]
     try:
-        vec = _ngspice.run(body, analysis, ["time", "vm", "vdd", "vdd#branch"])
+        vec, log, warnings = _ngspice.run_logged(body, analysis, ["time", "vm", "vdd", "vdd#branch"])
     except SimulationError as exc:
-        raise SimulationError(
+        new = SimulationError(
             f"{template.name}: {exc.args[0].split(';')[0]}",
             simulator_message=exc.simulator_message,
             line=exc.line,
-        ) from None
+        )
+        new.log = getattr(exc, "log", [])  # type: ignore[attr-defined]
+        raise new from None
     t = vec["time"]
     if len(t) < 2 or t[-1] < duration_s * (1 - 1e-6):
         raise SimulationError(
@@ -361,7 +610,49 @@ def simulate(
         stimulus=stimulus,
         params=values,
         solver=solver,
+        detector=detector if detector is not None else circuit_detector(template, values),
+        log=tuple(log),
+        warnings=tuple(warnings),
     )
+
+
+def hinted_max_step(template: NetlistTemplate, values: Mapping[str, float]) -> float | None:
+    """The sidecar's ``[fit] max_step_s``, scaled with the circuit's time scales.
+
+    A hint is written for the default parameters.  A larger membrane capacitor (``lif =
+    "c_m_farad"``) slows the membrane by the same factor, a longer refractory period (``lif =
+    "t_ref_s"``) slows the one-shot; the step scales with the smaller of the two ratios, since
+    it must resolve both (and it shrinks with either).
+
+    Parameters
+    ----------
+    template : NetlistTemplate
+        The circuit.
+    values : mapping of str to float
+        The run's parameter values.
+
+    Returns
+    -------
+    float or None
+        Step bound in s; None without a hint.
+
+    Examples
+    --------
+    >>> from neurochip.circuit import load_circuit
+    >>> t = load_circuit("lif_behavioral")
+    >>> hinted_max_step(t, t.resolve({"c_m": "10pF", "t_ref": "1ms"}))
+    2e-06
+    >>> hinted_max_step(t, t.resolve({"c_m": "0.1pF"}))
+    2e-08
+    """
+    hint = template.fit_hints.get("max_step_s")
+    if not hint:
+        return None
+    ratios = []
+    for name, decl in template.params.items():
+        if decl.lif in ("c_m_farad", "t_ref_s") and decl.default > 0 and values.get(name, decl.default) > 0:
+            ratios.append(values.get(name, decl.default) / decl.default)
+    return float(hint * min(ratios)) if ratios else float(hint)
 
 
 def detect_spikes(

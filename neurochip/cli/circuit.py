@@ -36,7 +36,8 @@ def add_parser(sub: Any) -> None:
     q.add_argument("--current", required=True, metavar="A", help="input current, e.g. 2nA (|I| <= 1 A)")
     q.add_argument("--duration", required=True, metavar="s", help="simulated time, e.g. 20ms (> 0, at most 1 s)")
     _add_set_flag(q)
-    q.add_argument("--plot", metavar="FILE.png", help="plot the membrane and supply traces")
+    _add_detect_flags(q)
+    q.add_argument("--plot", metavar="FILE.png", help="plot the membrane (detected spikes marked) and supply traces")
     q.add_argument("--json", action="store_true", help="print JSON (key spike_times_s)")
     q.set_defaults(func=run_simulate)
 
@@ -47,8 +48,11 @@ def add_parser(sub: Any) -> None:
     _add_set_flag(q)
     q.add_argument("--points", type=integer(3, 100), default=8, metavar="N",
                    help="currents in the suprathreshold sweep of a neuron, 3..100 (default 8)")
+    _add_detect_flags(q)
     q.add_argument("--plot", metavar="FILE.png",
                    help="SPICE f-I points over the fitted LIF curve (synapse: SPICE current over the fit)")
+    q.add_argument("--check-step", action="store_true",
+                   help="halve ngspice's max step until energy per spike and ISI change < 1 %% (middle sweep current)")
     q.add_argument("-o", "--output", metavar="FILE.toml", help="write the fitted LIF parameters")
     q.add_argument("--json", action="store_true", help="print JSON instead of tables")
     q.set_defaults(func=run_fit)
@@ -74,6 +78,65 @@ def _add_set_flag(q: argparse.ArgumentParser) -> None:
         "--set", action="append", default=[], metavar="NAME=VALUE",
         help="override a netlist parameter, e.g. --set c_m=2pF (repeatable)",
     )
+
+
+def _add_detect_flags(q: argparse.ArgumentParser) -> None:
+    q.add_argument("--spike-threshold", metavar="V",
+                   help="the neuron's threshold for spike detection, e.g. -50mV (default: the sidecar's, else measured)")
+    q.add_argument("--spike-reset", metavar="V",
+                   help="the neuron's reset level for spike detection (default: the sidecar's, else measured)")
+    q.add_argument("--verbose", dest="ngspice_log", action="store_true",
+                   help="print ngspice's full log to stderr")
+
+
+def _detector(args: argparse.Namespace) -> Any:
+    """The spike detector the flags ask for (None: the circuit's declared or measured levels)."""
+    from ..circuit import load_circuit
+    from ..circuit.simulate import circuit_detector
+
+    th = quantity(args.spike_threshold, "V", "--spike-threshold") if args.spike_threshold else None
+    rs = quantity(args.spike_reset, "V", "--spike-reset") if args.spike_reset else None
+    if th is None and rs is None:
+        return None
+    template = load_circuit(args.circuit)
+    det = circuit_detector(template, template.resolve(_overrides(args.set, args.circuit)), threshold_volt=th, reset_volt=rs)
+    if det is None:
+        raise ConfigError("--spike-threshold and --spike-reset: give both (the sidecar declares neither)")
+    return det
+
+
+def _ngspice_log(args: argparse.Namespace, run: Any) -> Any:
+    """Run ``run()``; with --verbose, print ngspice's log (also of a failed run) to stderr."""
+    import sys
+
+    from ..errors import SimulationError
+
+    try:
+        result = run()
+    except SimulationError as exc:
+        if args.ngspice_log:
+            print("\n".join(getattr(exc, "log", [])), file=sys.stderr)
+        raise
+    if args.ngspice_log:
+        for line in getattr(result, "log", ()):
+            print(line, file=sys.stderr)
+    for w in getattr(result, "warnings", ()):
+        print(f"warning: ngspice recovered: {w}", file=sys.stderr)
+    return result
+
+
+def _progress(what: str) -> Any:
+    """A progress callback writing ``runs done / total, elapsed`` to stderr after 2 s (terminals only)."""
+    import sys
+
+    if not sys.stderr.isatty():
+        return None
+
+    def report(done: int, total: int, elapsed_s: float) -> None:
+        if elapsed_s > 2:
+            print(f"\r{what}: {done}/{total} runs, {elapsed_s:.0f} s", end="", file=sys.stderr, flush=True)
+
+    return report
 
 
 # units of a netlist parameter that must be > 0 (a capacitance, a resistance, a time, a charge)
@@ -156,9 +219,17 @@ def run_simulate(args: argparse.Namespace) -> int:
     check_plot(args.plot, inputs=check_circuit(args.circuit))
     overrides = _overrides(args.set, args.circuit)
     _neuron_only(args.circuit, "simulate")
+    detector = _detector(args)
     with working(f"simulating {args.circuit} in ngspice", size=f"{format_si(duration, 's')} of circuit time"):
-        trace = simulate(args.circuit, current, duration, params=overrides)
-    spikes = detect_spikes(trace.time_s, trace.v_mem_volt)
+        trace = _ngspice_log(args, lambda: simulate(args.circuit, current, duration, params=overrides,
+                                                      detector=detector))
+    if trace.detector is None:  # nothing declared: levels measured on this run, if it spikes
+        from dataclasses import replace
+
+        from ..circuit import SpikeDetector
+
+        trace = replace(trace, detector=SpikeDetector.measure(trace.time_s, trace.v_mem_volt))
+    spikes = trace.spike_times() if trace.detector is not None else detect_spikes(trace.time_s, trace.v_mem_volt)
     isis = np.diff(spikes)
     report: dict[str, Any] = {
         "circuit": args.circuit,
@@ -170,6 +241,8 @@ def run_simulate(args: argparse.Namespace) -> int:
         "mean_power_watt": _integrate(trace.time_s, trace.power_watt, 0.0, duration) / duration,
         "energy_per_spike_joule": energy_per_spike(trace, spikes) if len(spikes) >= 3 else math.nan,
         "time_points": len(trace.time_s),
+        "detector": trace.detector.to_dict() if trace.detector is not None else {"source": "auto (90 %/30 % of range)"},
+        "warnings": list(trace.warnings),
     }
     if args.plot:
         write_plot(args.plot, lambda tmp: plot_trace(trace, spikes, tmp))
@@ -185,6 +258,7 @@ def run_simulate(args: argparse.Namespace) -> int:
             ["mean supply power", format_si(report["mean_power_watt"], "W")],
             ["supply energy per ISI", format_si(report["energy_per_spike_joule"], "J")],
             ["first spikes", ", ".join(format_si(t, "s") for t in spikes[:5]) or "none"],
+            ["spike levels (up / re-arm)", _levels_text(report["detector"])],
         ],
     )
     if args.plot:
@@ -204,16 +278,34 @@ def run_fit(args: argparse.Namespace) -> int:
         check_output_path(args.output, inputs=inputs)
     if circuit_kind(args.circuit) == "synapse":
         return run_fit_synapse(args, overrides)
-    with working(f"fitting {args.circuit} in ngspice", size=f"rheobase bisection + {args.points} currents"):
-        res = fit_lif(args.circuit, params=overrides, options=FitOptions(n_sweep=args.points))
+    # the fit reports its own progress (runs done / total) on a terminal's stderr
+    options = FitOptions(n_sweep=args.points, detector=_detector(args), progress=_progress(f"fit {args.circuit}"))
+    res = _ngspice_log(args, lambda: fit_lif(args.circuit, params=overrides, options=options))
+    conv = None
+    if args.check_step:
+        from ..circuit import SpikeDetector
+        from ..circuit.fit import check_convergence
+
+        mid = float(res.sweep_current_amp[len(res.sweep_current_amp) // 2])
+        det = SpikeDetector(high_volt=res.detector["high_volt"], low_volt=res.detector["low_volt"],
+                            source=res.detector["source"])
+        conv = check_convergence(args.circuit, mid, params=overrides, detector=det)
     if args.output:
         atomic_write(args.output, lambda fh: fh.write(res.params.to_toml()), text=True)
     if args.plot:
         write_plot(args.plot, lambda tmp: plot_fit(res, tmp, circuit=args.circuit))
     if args.json:
-        print_json(res.to_dict())
+        print_json({**res.to_dict(), **({"convergence": conv.to_dict()} if conv else {})})
         return 0
     print_fit(res)
+    if conv is not None:
+        rows = [[format_si(h, "s"), format_si(t, "s"), format_si(e, "J"),
+                 "" if not math.isfinite(c) else f"{c * 100:.3f} %"]
+                for h, t, e, c in zip(conv.max_step_s, conv.isi_s, conv.energy_per_spike_joule, conv.rel_change)]
+        verdict = (f"converged to {conv.tolerance * 100:g} % at a max step of {format_si(conv.step_s, 's')}"
+                   if conv.converged else f"NOT converged to {conv.tolerance * 100:g} %")
+        print_table(f"step convergence at {format_si(mid, 'A')}: {verdict}",
+                    ["max step", "ISI", "energy per ISI", "change"], rows)
     if args.output:
         print(f"LIF parameters written to {args.output}")
     if args.plot:
@@ -239,7 +331,10 @@ def print_fit(res: Any) -> None:
             ["rheobase SPICE / LIF", f"{format_si(res.rheobase_spice_amp, 'A')} / {format_si(res.rheobase_lif_amp, 'A')}"],
             ["highest rate reached / 1/t_ref", f"{format_si(res.max_rate_hz, 'Hz')} / {format_si(sat, 'Hz')}"],
             [f"ISI error at {format_si(res.saturation_current_amp, 'A')} (outside the sweep)",
-             f"{res.saturation_isi_rel_error * 100:.3f} %"],
+             f"{res.saturation_isi_rel_error * 100:.3f} %" if math.isfinite(res.saturation_isi_rel_error)
+             else ("skipped" if not math.isfinite(res.saturation_current_amp)
+                   else "the circuit stops firing there (it latches or saturates)")],
+            ["spike levels (up / re-arm)", _levels_text(res.detector)],
             ["energy per spike (dynamic)", format_si(res.energy_per_spike_joule, "J")],
             ["static power", format_si(res.static_power_watt, "W")],
             ["solver", f"{res.solver['method']}, reltol {res.solver['reltol']:g}"],
@@ -251,6 +346,12 @@ def print_fit(res: Any) -> None:
         for i, a, b in zip(res.sweep_current_amp, res.isi_spice_s, res.isi_lif_s)
     ]
     print_table("sweep", ["current", "ISI SPICE", "ISI LIF", "error"], rows)
+
+
+def _levels_text(det: dict[str, Any]) -> str:
+    if "high_volt" not in det:
+        return str(det.get("source", ""))
+    return f"{format_si(det['high_volt'], 'V')} / {format_si(det['low_volt'], 'V')} ({det['source']})"
 
 
 def run_fit_synapse(args: argparse.Namespace, overrides: dict[str, float | str]) -> int:
