@@ -136,6 +136,8 @@ OPTIONS: dict[str, tuple[list[str], dict[str, list[str]]]] = {
         "--set": ["c_m=-1pF", "c_m=0", "c_m=nan", "c_m=1e300", "c_m=1 V", "c_m", "=1", "bogus=1", "vdd=0",
                   "v_th=5V", "v_th=-1V", "i_bias=-1nA", "t_ref=0"],
         "--plot": OUT_PLOT,
+        "--spike-threshold": NUMBERS + ["1 A", "-1e300 V"],
+        "--spike-reset": NUMBERS + ["1 A", "-1e300 V", "0.9 V"],  # a reset above the declared threshold
     }),
     "circuit fit": (["circuit", "fit", "lif_behavioral", "--points", "3"], {
         "circuit": IN_CIRCUIT,
@@ -143,6 +145,8 @@ OPTIONS: dict[str, tuple[list[str], dict[str, list[str]]]] = {
         "--points": _count(3, 100),
         "--plot": OUT_PLOT,
         "-o": OUT_FILE,
+        "--spike-threshold": NUMBERS + ["1 A", "-1e300 V"],
+        "--spike-reset": NUMBERS + ["1 A", "-1e300 V", "0.9 V"],
     }),
     "circuit montecarlo": (["circuit", "montecarlo", "lif_transistor", "-n", "1", "--workers", "0", "-o", "{d}/mc.npz"], {
         "circuit": IN_CIRCUIT + ["lif_behavioral", "dpi_synapse"],  # no [mismatch]; a synapse
