@@ -83,21 +83,30 @@ Examples
 
 from __future__ import annotations
 
-import dataclasses
 import math
 import warnings
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from numpy.typing import ArrayLike, NDArray
+from numpy.typing import NDArray
 
 from ..errors import ConfigError, InvalidParameterError
 from ..lif import LIFParams
 from ..models.cuba import Cuba
-from ._nir_graph import Exporter, Importer, flatten
+from ._nir_common import (
+    _LIF_FIELDS,
+    _RESETS,
+    FAST_SYNAPSE_STEPS,
+    NIR_DEFAULT_DT_S,
+    READOUT_PARAMS,
+    RELAY_PARAMS,
+    RELAY_WEIGHT_VOLT,
+    NIRExportWarning,
+    NIRImportWarning,
+)
+from ._nir_graph import Importer, flatten
 from ._nir_nodes import (
     LI_THRESHOLD_VOLT,
     META,
@@ -112,11 +121,11 @@ from ._nir_nodes import (
     node_size,
 )
 from ._nir_nodes import role as _role
-from ._nir_nodes import write_node as _write_node
 from .model import Network
+from .nir_export import to_nir, write_nir
 from .nir_profiles import profile as _profile
+from .nir_result import InputPort, NIRImport
 from .population import Population
-from .stimulus import SpikeTimesInput
 
 __all__ = [
     "from_nir",
@@ -134,233 +143,8 @@ __all__ = [
     "READOUT_PARAMS",
 ]
 
-#: Time step (s) that snnTorch's and the Lava bridge's NIR exporters assume.
-NIR_DEFAULT_DT_S = 1e-4
-#: Parameters of the relay neurons an Input node becomes with ``inputs="populations"``: an
-#: input spike of :data:`RELAY_WEIGHT_VOLT` takes one from rest (0 V) or reset (0 V) over its
-#: 0.5 V threshold at once, so it fires exactly at the input spike's time, once per spike.
-RELAY_PARAMS = LIFParams(c_m_farad=1e-12, g_leak_siemens=1e-9, e_leak_volt=0.0, v_th_volt=0.5, v_reset_volt=0.0,
-                         t_ref_s=0.0)  # fmt: skip
-RELAY_WEIGHT_VOLT = 1.0
-#: Parameters of a readout population (with ``Cuba(tau_syn_exc_s=dt_s, spiking=False)``): C = 1 F
-#: and no leak, so that V is the charge (C) the read-out node delivered; it never fires.
-READOUT_PARAMS = LIFParams(c_m_farad=1.0, g_leak_siemens=0.0, e_leak_volt=0.0, v_th_volt=LI_THRESHOLD_VOLT,
-                           v_reset_volt=0.0, t_ref_s=0.0)  # fmt: skip
-#: Synaptic time constant, in time steps, of the current-based neurons that stand for the LIF / IF
-#: nodes of a profile whose tool resets by subtraction (a delta synapse in the limit).
-FAST_SYNAPSE_STEPS = 1e-3
-#: Largest dense NIR weight matrix :func:`to_nir` writes (entries), unless told otherwise.
-MAX_DENSE_ENTRIES = 1 << 25
-
-_RESETS = ("value", "subtract")
-_LIF_FIELDS = tuple(f.name for f in dataclasses.fields(LIFParams))
-
-
-class NIRExportWarning(UserWarning):
-    """An NIR export dropped something other tools will not see (a refractory period, which NIR
-    has no field for, is kept in neurochip's metadata only)."""
-
-
-class NIRImportWarning(UserWarning):
-    """An NIR import had to assume something the graph does not say (time step, reset,
-    refractory period, delay); the message lists each assumption and the option that sets it."""
-
-
 # --------------------------------------------------------------------------------------------
 # import
-
-
-@dataclass(frozen=True, slots=True, kw_only=True, eq=False)
-class InputPort:
-    """Where the spikes of one NIR Input node go.
-
-    Attributes
-    ----------
-    name : str
-        The Input node's (flattened) name.
-    size : int
-        Number of input channels.
-    targets : tuple of (population, indptr, neurons, weight_volt, delay_s)
-        For each reached path: the population, the connections in compressed columns (the
-        targets of channel ``c`` are ``neurons[indptr[c]:indptr[c + 1]]`` with the voltage
-        jumps ``weight_volt[...]``) and the path delay (s, from Delay nodes; 0 when there is
-        none: input is delivered at once).  Empty for a relay population.
-    population : str or None
-        The relay population the Input node became (``inputs="populations"``), else None.
-    """
-
-    name: str
-    size: int
-    targets: tuple[tuple[str, NDArray[np.int64], NDArray[np.int64], NDArray[np.float64], float], ...] = ()
-    population: str | None = None
-
-
-@dataclass(frozen=True, slots=True, kw_only=True, eq=False)
-class NIRImport:
-    """A network imported from NIR, and how to feed and read it.
-
-    Attributes
-    ----------
-    network : Network
-        Populations named after the NIR neuron nodes (``"sub.lif"`` inside a subgraph).
-    inputs : dict of str to InputPort
-        The graph's Input nodes.
-    outputs : dict of str to tuple of str
-        Each Output node and the populations whose spikes reach it.
-    dt_s, reset, t_ref_s, delay_s
-        The values used for the import options (``t_ref_s`` is None when taken per neuron
-        from neurochip metadata; ``reset`` is the option as given, a str or a dict, or the
-        value every neuron node got).
-    resets : dict of str to str
-        The reset each neuron node got (``"value"`` or ``"subtract"``), by population name.
-    assumed : tuple of str
-        The options that were assumed rather than given (also sent as a warning).
-    readouts : dict of str to str
-        Readout populations and the NIR node each reads: what reaches an Output node through
-        weights, a bias or a delay after the last neuron layer (or a chain node that feeds
-        nothing) becomes a non-spiking population of that width, named after the Output (or
-        chain) node: ``Cuba(tau_syn_exc_s=dt_s, spiking=False)``, C = 1 F, g_L = 0, so that
-        :func:`~neurochip.network.readout.li_readout` gives its current I(t) (A: the node's
-        output, filtered over one time step) and V(t) (V = C: the charge it delivered,
-        :math:`\\int I\\,dt`).
-    profile : str or None
-        The exporter profile the import used (:mod:`neurochip.network.nir_profiles`).
-    layers : dict of str to LayerInfo
-        Each Conv1d / Conv2d / SumPool2d / AvgPool2d node: its input and output shapes, shared
-        weights and expanded synapses (:class:`neurochip.network._nir_conv.LayerInfo`).
-    """
-
-    network: Network
-    inputs: dict[str, InputPort]
-    outputs: dict[str, tuple[str, ...]]
-    dt_s: float
-    reset: Any
-    t_ref_s: float | None
-    delay_s: float
-    assumed: tuple[str, ...] = ()
-    resets: dict[str, str] = dataclasses.field(default_factory=dict)
-    readouts: dict[str, str] = dataclasses.field(default_factory=dict)
-    layers: dict[str, Any] = dataclasses.field(default_factory=dict)
-    profile: str | None = None
-
-    def to_nir(self, **options: Any) -> Any:
-        """Export the imported network back to NIR: relay populations as their Input nodes,
-        readouts as their Output nodes, LI and I populations as LI and I nodes, at the import's
-        ``dt_s`` (the keyword options of :func:`to_nir` override these).
-
-        Returns
-        -------
-        nir.NIRGraph
-            The graph; importing it again gives the same network (see docs/networks.md for what
-            differs from the original graph: weight chains come back as Linear / Affine and
-            Delay nodes per connected pair, weights rounded to float32).
-        """
-        relays = tuple(p.population for p in self.inputs.values() if p.population is not None)
-        names = {pops[0]: k for k, pops in self.outputs.items() if len(pops) == 1 and pops[0] not in self.readouts}
-        defaults = {"dt_s": self.dt_s, "relays": relays, "readouts": tuple(self.readouts), "output_names": names}
-        return to_nir(self.network, **{**defaults, **options})
-
-    def bias_onset(self) -> list[SpikeTimesInput]:
-        """Inputs at t = 0 that start the synaptic current of each biased current-based
-        population at zero instead of at its steady state.
-
-        An Affine bias b into a CubaLIF or CubaLI node imports as the bias current w_in b,
-        which acts at once: NIR's equation with I(0) = w_in b.  A simulator that starts from
-        I(0) = 0 (snnTorch does) sees the current rise as :math:`w_{in} b (1 - e^{-t/\tau_{syn}})`.
-        One input at t = 0 of weight :math:`-I_{bias}\tau_{syn}/C` per neuron makes the
-        synaptic current jump by :math:`-I_{bias}`, which gives exactly that: add these stimuli
-        to the run's inputs (and to :func:`~neurochip.network.readout.li_readout`'s).
-
-        Returns
-        -------
-        list of SpikeTimesInput
-            One per current-based population with a nonzero bias (times 0, weights in V).
-
-        Examples
-        --------
-        >>> import numpy as np, nir
-        >>> from neurochip.network.nir_io import from_nir
-        >>> lif = nir.CubaLIF(tau_syn=np.full(2, 1e-3), tau_mem=np.full(2, 1e-3), r=np.ones(2),
-        ...                   v_leak=np.zeros(2), v_threshold=np.ones(2))
-        >>> imp = from_nir(nir.NIRGraph.from_list(nir.Affine(weight=np.eye(2), bias=np.array([0.0, 0.5])), lif),
-        ...                dt_s=1e-4, reset="value", t_ref_s=0.0, delay_s=1e-4)
-        >>> (onset,) = imp.bias_onset()
-        >>> onset.population, onset.neurons.tolist(), onset.weight_volt.tolist()  # -I_bias tau_syn / C
-        ('cubalif', [1], [-0.5])
-        """
-        out = []
-        for pop in self.network.populations:
-            if not isinstance(pop.model, Cuba):
-                continue
-            a = pop.arrays()
-            bias = a["bias_current_amp"]
-            which = np.flatnonzero(bias != 0)
-            if not which.size:
-                continue
-            tau = np.where(bias[which] < 0, pop.model.tau_syn_exc_s, float(pop.model.tau_syn_inh_s))  # type: ignore[arg-type]
-            out.append(SpikeTimesInput(population=pop.name, times_s=np.zeros(which.size), neurons=which,
-                                       weight_volt=-bias[which] * tau / a["c_m_farad"][which]))  # fmt: skip
-        return out
-
-    def spike_input(self, name: str, times_s: ArrayLike, channels: ArrayLike) -> list[SpikeTimesInput]:
-        """Stimuli for :func:`neurochip.emulator.run` from spikes on an Input node.
-
-        Parameters
-        ----------
-        name : str
-            The Input node.
-        times_s : array of float
-            Spike times (s), >= 0.
-        channels : array of int
-            Input channel of each spike, in [0, size).
-
-        Returns
-        -------
-        list of SpikeTimesInput
-            For a relay population: one, that makes relay neuron ``channel`` fire at each
-            spike time (a jump of :data:`RELAY_WEIGHT_VOLT`, V).  For a port: one per reached
-            population, where each input spike becomes, for every neuron its chain reaches, a
-            jump of the mapped weight (V) at ``time + path delay`` (s).
-
-        Raises
-        ------
-        InvalidParameterError
-            When ``name`` is not an Input node of the graph, or a channel is out of range.
-
-        Examples
-        --------
-        >>> import numpy as np, nir
-        >>> from neurochip.network.nir_io import from_nir
-        >>> graph = nir.NIRGraph.from_list(
-        ...     nir.Linear(weight=np.array([[2.0, 0.0], [0.5, 1.0]])),
-        ...     nir.LIF(tau=np.full(2, 1e-3), r=np.full(2, 10.0), v_leak=np.zeros(2), v_threshold=np.ones(2)))
-        >>> imp = from_nir(graph, dt_s=1e-4, reset="value", t_ref_s=0.0, delay_s=1e-3, inputs="ports")
-        >>> (stim,) = imp.spike_input("input", times_s=[0.001, 0.002], channels=[0, 1])
-        >>> stim.population, stim.times_s.tolist(), stim.neurons.tolist()
-        ('lif', [0.001, 0.001, 0.002], [0, 1, 1])
-        >>> stim.weight_volt.tolist()          # r W dt / tau, with r dt / tau = 1
-        [2.0, 0.5, 1.0]
-        """
-        if name not in self.inputs:
-            raise InvalidParameterError(f"input node = {name!r}: not an Input of the graph ({sorted(self.inputs)})")
-        port = self.inputs[name]
-        t = np.atleast_1d(np.asarray(times_s, dtype=np.float64))
-        c = np.atleast_1d(np.asarray(channels, dtype=np.int64))
-        if t.shape != c.shape or t.ndim != 1:
-            raise InvalidParameterError(f"spike_input({name!r}): times_s and channels must be 1-d of equal length")
-        if c.size and (c.min() < 0 or c.max() >= port.size):
-            raise InvalidParameterError(f"spike_input({name!r}): channels must be in [0, {port.size})")
-        if port.population is not None:
-            return [SpikeTimesInput(population=port.population, times_s=t, neurons=c, weight_volt=RELAY_WEIGHT_VOLT)]
-        out = []
-        for pop, indptr, neurons, w, delay in port.targets:
-            counts = indptr[c + 1] - indptr[c]
-            k = np.repeat(np.arange(c.size), counts)  # the input spike of each delivery
-            syn = np.arange(k.size) - np.repeat(np.cumsum(counts) - counts, counts) + indptr[c][k]
-            order = np.lexsort((neurons[syn], t[k]))
-            k, syn = k[order], syn[order]
-            out.append(SpikeTimesInput(population=pop, times_s=t[k] + delay, neurons=neurons[syn], weight_volt=w[syn]))
-        return out
 
 
 def _readouts(nodes: dict[str, Any], imp: Importer, passes: set[str], ports: set[str]) -> dict[str, Any]:
@@ -802,213 +586,4 @@ def from_nir(
         layers=dict(imp.layers),
         profile=None if prof is None else prof.name,
     )
-
-
-# --------------------------------------------------------------------------------------------
-# export
-
-
-def to_nir(
-    network: Network,
-    *,
-    dt_s: float = NIR_DEFAULT_DT_S,
-    inputs: tuple[str, ...] | list[str] | None = None,
-    outputs: tuple[str, ...] | list[str] | None = None,
-    max_dense_entries: int = MAX_DENSE_ENTRIES,
-    relays: tuple[str, ...] | list[str] = (),
-    readouts: tuple[str, ...] | list[str] = (),
-    output_names: Mapping[str, str] | None = None,
-) -> Any:
-    """Express a network as an NIR graph.
-
-    Each population becomes an LIF node (IF when g_L = 0) named after it; the synapses of
-    each (pre, post, delay) become a Linear node (an Affine one carrying the post
-    population's bias current on the first chain into it) followed by a Delay node.  Synapses
-    repeated between the same pair (multapses) go to further Linear nodes, so none is summed
-    away.  Parameters NIR has no field for (t_ref, the exact C and g_L, the initial V) and
-    the sparsity of zero weights go to each node's ``metadata["neurochip"]``.
-
-    Parameters
-    ----------
-    network : Network
-        Non-adapting, noise-free neurons, each population all leaky or all non-leaky.
-    dt_s : float
-        Time step the weights are scaled for (see the module docstring): W = w C / dt_s.
-    inputs : list of str, optional
-        Populations that get an Input node ``"input_<name>"`` (a port for external spikes).
-        Default: those with no incoming synapses, or all if every one has some.
-    outputs : list of str, optional
-        Populations that get an Output node ``"output_<name>"``.  Default: those with no
-        outgoing synapses, or all if every one has some.
-    max_dense_entries : int
-        Refuse to write a dense weight matrix with more entries than this (NIR is dense).
-    relays : list of str
-        Populations written back as the Input nodes they were imported from (relay
-        populations, :attr:`InputPort.population`): an Input node of their size, named after
-        them, from which their synapses leave.
-    readouts : list of str
-        Populations written back as Output nodes (the readouts of :attr:`NIRImport.readouts`):
-        the synapses into them become the weight (and Delay) nodes in front of an Output node
-        named after them.  :meth:`NIRImport.to_nir` passes both.
-    output_names : dict of str to str, optional
-        The name of the Output node of a population in ``outputs`` (default ``output_<name>``).
-
-    Returns
-    -------
-    nir.NIRGraph
-        The graph, NIR's fields in SI units (``tau`` in s, ``r`` in Ω, voltages in V, Delay
-        in s, Affine bias in A), neurochip's exact values in ``metadata["neurochip"]``.
-
-    Raises
-    ------
-    InvalidParameterError
-        On what NIR cannot express (adaptation, noise, a population that mixes leaky and
-        non-leaky neurons, a bias with no chain to ride on, a matrix over
-        ``max_dense_entries``), naming the population.
-
-    Examples
-    --------
-    >>> from neurochip.lif import LIFParams
-    >>> from neurochip.network import Network, OneToOne, Population, Projection
-    >>> from neurochip.network.nir_io import to_nir
-    >>> p = LIFParams(c_m_farad=1e-12, g_leak_siemens=1e-9, t_ref_s=0.0)
-    >>> net = Network(populations=(Population(name="a", size=2, params=p), Population(name="b", size=2, params=p)),
-    ...               projections=(Projection(pre="a", post="b", rule=OneToOne(), weight_volt=0.25, delay_s=1e-3),))
-    >>> graph = to_nir(net, dt_s=1e-4)
-    >>> {name: type(node).__name__ for name, node in sorted(graph.nodes.items())}
-    {'a': 'LIF', 'a__b__d': 'Delay', 'a__b__w': 'Linear', 'b': 'LIF', 'input_a': 'Input', 'output_b': 'Output'}
-    >>> graph.nodes["a"].tau.tolist(), graph.nodes["a"].r.round(3).tolist()  # C / g_L (s), 1 / g_L (ohm)
-    ([0.001, 0.001], [1000000000.0, 1000000000.0])
-    >>> (graph.nodes["a__b__w"].weight * 1e-4 / 1e-12).round(12).tolist()    # W dt / C = w (V)
-    [[0.25, 0.0], [0.0, 0.25]]
-    >>> graph.nodes["a__b__d"].delay.tolist()                                 # (s)
-    [0.001, 0.001]
-    """
-    nir = nir_module()
-    from .. import __version__
-
-    if not isinstance(network, Network):
-        raise InvalidParameterError(f"network = {type(network).__name__}: must be a neurochip Network")
-    if not (isinstance(dt_s, (int, float)) and math.isfinite(dt_s) and dt_s > 0):
-        raise InvalidParameterError(f"dt_s = {dt_s!r}: must be a finite number > 0")
-    names = [p.name for p in network.populations]
-    for n in (*relays, *readouts):
-        if n not in names:
-            raise InvalidParameterError(f"population {n!r} (in relays/readouts): not in the network ({names})")
-    arrays: dict[str, dict[str, NDArray[np.float64]]] = {}
-    nodes: dict[str, Any] = {}
-    for p in network.populations:
-        if "/" in p.name:
-            raise InvalidParameterError(f"population {p.name!r}: a name with '/' cannot be an NIR node name")
-        a = p.arrays()
-        if p.name in relays or p.name in readouts:  # an Input or Output node again
-            arrays[p.name] = a
-            nodes[p.name] = _write_node("input" if p.name in relays else "output", size=p.size, metadata={})
-            continue
-        for key in ("adapt_increment_amp", "noise_sigma_volt"):
-            if (a[key] != 0).any():
-                raise InvalidParameterError(
-                    f"population {p.name!r}: {key} != 0: NIR has no spike-frequency adaptation or noise; "
-                    "export a non-adapting, noise-free network"
-                )
-        meta = {META: {
-            "c_m_farad": a["c_m_farad"], "g_leak_siemens": a["g_leak_siemens"], "e_leak_volt": a["e_leak_volt"],
-            "t_ref_s": a["t_ref_s"], "v_init_volt": p.initial_v(),
-        }}  # fmt: skip
-        if p.model is not None:
-            meta[META]["model"] = p.model.to_dict()  # its reset, above all, which NIR has no field for
-        try:  # LIF, or IF when g_L = 0; CubaLIF or CubaLI for the current-based model
-            nodes[p.name] = _write_node("population", arrays=a, metadata=meta, model=p.model)
-        except InvalidParameterError as exc:
-            raise InvalidParameterError(f"population {p.name!r}: {exc}") from None
-        if nodes[p.name] is None and p.model is not None:
-            raise InvalidParameterError(
-                f"population {p.name!r}: NIR has no node for the neuron model {p.model.name!r} with {p.model!r}"
-            )
-        if nodes[p.name] is None:
-            raise InvalidParameterError(
-                f"population {p.name!r}: mixes leaky and non-leaky neurons; NIR's LIF and IF are separate nodes"
-            )
-        arrays[p.name] = a
-
-    exp = Exporter(nodes, arrays)
-    has_in, has_out = exp.synapses(network, dt_s=float(dt_s), max_dense_entries=max_dense_entries)
-    own = [n for n in names if n not in relays and n not in readouts]  # populations that stay populations
-    ins = [n for n in own if n not in has_in] if inputs is None else list(inputs)
-    outs = [n for n in own if n not in has_out] if outputs is None else list(outputs)
-    if inputs is None and not ins and not relays:  # every population has input: all are inputs
-        ins = own
-    if outputs is None and not outs and not readouts:
-        outs = own
-    for n in ins + outs:
-        if n not in names:
-            raise InvalidParameterError(f"population {n!r} (in inputs/outputs): not in the network ({names})")
-    for n in ins:
-        exp.input_port(n, network.population(n).size)
-    for n in names:
-        if not exp.bias_done[n]:
-            raise InvalidParameterError(
-                f"population {n!r}: has a bias current but neither incoming synapses nor an input; "
-                "list it in inputs= so that the bias can ride on its input's Affine node"
-            )
-    for n in outs:
-        exp.output_port(n, network.population(n).size, (output_names or {}).get(n))
-    t_ref = [n for n in names if (arrays[n]["t_ref_s"] > 0).any()]
-    if t_ref:
-        warnings.warn(
-            f"NIR has no refractory period: t_ref_s of {t_ref} is kept in metadata['neurochip'] only "
-            "(other tools ignore it)",
-            NIRExportWarning,
-            stacklevel=2,
-        )
-    # the graph's reset is that of the LIF nodes (always "value"); a current-based node's own reset
-    # is in its metadata ("model"), which the importer reads first
-    meta = {META: {"dt_s": float(dt_s), "reset": "value", "version": __version__}}
-    return nir.NIRGraph(nodes=exp.nodes, edges=exp.edges, metadata=meta, type_check=True)
-
-
-def write_nir(network: Network, path: str | Path, **options: Any) -> Any:
-    """Write a network to an NIR file (HDF5).
-
-    Parameters
-    ----------
-    network : Network
-        As for :func:`to_nir`.
-    path : str or Path
-        The file to write (replaced if it exists).
-    **options
-        The keyword options of :func:`to_nir`: ``dt_s`` (s), ``inputs``, ``outputs``,
-        ``max_dense_entries``.
-
-    Returns
-    -------
-    nir.NIRGraph
-        The graph written.
-
-    Raises
-    ------
-    ConfigError
-        When the file cannot be written (names the file).
-    InvalidParameterError
-        As for :func:`to_nir`.
-
-    Examples
-    --------
-    >>> import pathlib, tempfile, nir
-    >>> from neurochip.lif import LIFParams
-    >>> from neurochip.network import Network, Population
-    >>> from neurochip.network.nir_io import write_nir
-    >>> net = Network(populations=(Population(name="a", size=3, params=LIFParams(t_ref_s=0.0)),))
-    >>> with tempfile.TemporaryDirectory() as tmp:
-    ...     graph = write_nir(net, pathlib.Path(tmp) / "net.nir")
-    ...     sorted(nir.read(str(pathlib.Path(tmp) / "net.nir")).nodes)
-    ['a', 'input_a', 'output_a']
-    """
-    nir = nir_module()
-    graph = to_nir(network, **options)
-    try:
-        nir.write(str(path), graph)
-    except OSError as exc:
-        raise ConfigError(f"cannot write NIR file: {exc}", path=str(path)) from None
-    return graph
 

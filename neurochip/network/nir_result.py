@@ -1,0 +1,213 @@
+"""What an NIR import returns: :class:`NIRImport` and its :class:`InputPort` (part of
+:mod:`neurochip.network`; :mod:`neurochip.network.nir_io` re-exports both)."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from ..errors import InvalidParameterError
+from ..models.cuba import Cuba
+from ._nir_common import RELAY_WEIGHT_VOLT
+from .model import Network
+from .nir_export import to_nir
+from .stimulus import SpikeTimesInput
+
+__all__ = ["InputPort", "NIRImport"]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False)
+class InputPort:
+    """Where the spikes of one NIR Input node go.
+
+    Attributes
+    ----------
+    name : str
+        The Input node's (flattened) name.
+    size : int
+        Number of input channels.
+    targets : tuple of (population, indptr, neurons, weight_volt, delay_s)
+        For each reached path: the population, the connections in compressed columns (the
+        targets of channel ``c`` are ``neurons[indptr[c]:indptr[c + 1]]`` with the voltage
+        jumps ``weight_volt[...]``) and the path delay (s, from Delay nodes; 0 when there is
+        none: input is delivered at once).  Empty for a relay population.
+    population : str or None
+        The relay population the Input node became (``inputs="populations"``), else None.
+    """
+
+    name: str
+    size: int
+    targets: tuple[tuple[str, NDArray[np.int64], NDArray[np.int64], NDArray[np.float64], float], ...] = ()
+    population: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False)
+class NIRImport:
+    """A network imported from NIR, and how to feed and read it.
+
+    Attributes
+    ----------
+    network : Network
+        Populations named after the NIR neuron nodes (``"sub.lif"`` inside a subgraph).
+    inputs : dict of str to InputPort
+        The graph's Input nodes.
+    outputs : dict of str to tuple of str
+        Each Output node and the populations whose spikes reach it.
+    dt_s, reset, t_ref_s, delay_s
+        The values used for the import options (``t_ref_s`` is None when taken per neuron
+        from neurochip metadata; ``reset`` is the option as given, a str or a dict, or the
+        value every neuron node got).
+    resets : dict of str to str
+        The reset each neuron node got (``"value"`` or ``"subtract"``), by population name.
+    assumed : tuple of str
+        The options that were assumed rather than given (also sent as a warning).
+    readouts : dict of str to str
+        Readout populations and the NIR node each reads: what reaches an Output node through
+        weights, a bias or a delay after the last neuron layer (or a chain node that feeds
+        nothing) becomes a non-spiking population of that width, named after the Output (or
+        chain) node: ``Cuba(tau_syn_exc_s=dt_s, spiking=False)``, C = 1 F, g_L = 0, so that
+        :func:`~neurochip.network.readout.li_readout` gives its current I(t) (A: the node's
+        output, filtered over one time step) and V(t) (V = C: the charge it delivered,
+        :math:`\\int I\\,dt`).
+    profile : str or None
+        The exporter profile the import used (:mod:`neurochip.network.nir_profiles`).
+    layers : dict of str to LayerInfo
+        Each Conv1d / Conv2d / SumPool2d / AvgPool2d node: its input and output shapes, shared
+        weights and expanded synapses (:class:`neurochip.network._nir_conv.LayerInfo`).
+    """
+
+    network: Network
+    inputs: dict[str, InputPort]
+    outputs: dict[str, tuple[str, ...]]
+    dt_s: float
+    reset: Any
+    t_ref_s: float | None
+    delay_s: float
+    assumed: tuple[str, ...] = ()
+    resets: dict[str, str] = dataclasses.field(default_factory=dict)
+    readouts: dict[str, str] = dataclasses.field(default_factory=dict)
+    layers: dict[str, Any] = dataclasses.field(default_factory=dict)
+    profile: str | None = None
+
+    def to_nir(self, **options: Any) -> Any:
+        """Export the imported network back to NIR: relay populations as their Input nodes,
+        readouts as their Output nodes, LI and I populations as LI and I nodes, at the import's
+        ``dt_s`` (the keyword options of :func:`to_nir` override these).
+
+        Returns
+        -------
+        nir.NIRGraph
+            The graph; importing it again gives the same network (see docs/networks.md for what
+            differs from the original graph: weight chains come back as Linear / Affine and
+            Delay nodes per connected pair, weights rounded to float32).
+        """
+        relays = tuple(p.population for p in self.inputs.values() if p.population is not None)
+        names = {pops[0]: k for k, pops in self.outputs.items() if len(pops) == 1 and pops[0] not in self.readouts}
+        defaults = {"dt_s": self.dt_s, "relays": relays, "readouts": tuple(self.readouts), "output_names": names}
+        return to_nir(self.network, **{**defaults, **options})
+
+    def bias_onset(self) -> list[SpikeTimesInput]:
+        """Inputs at t = 0 that start the synaptic current of each biased current-based
+        population at zero instead of at its steady state.
+
+        An Affine bias b into a CubaLIF or CubaLI node imports as the bias current w_in b,
+        which acts at once: NIR's equation with I(0) = w_in b.  A simulator that starts from
+        I(0) = 0 (snnTorch does) sees the current rise as :math:`w_{in} b (1 - e^{-t/\tau_{syn}})`.
+        One input at t = 0 of weight :math:`-I_{bias}\tau_{syn}/C` per neuron makes the
+        synaptic current jump by :math:`-I_{bias}`, which gives exactly that: add these stimuli
+        to the run's inputs (and to :func:`~neurochip.network.readout.li_readout`'s).
+
+        Returns
+        -------
+        list of SpikeTimesInput
+            One per current-based population with a nonzero bias (times 0, weights in V).
+
+        Examples
+        --------
+        >>> import numpy as np, nir
+        >>> from neurochip.network.nir_io import from_nir
+        >>> lif = nir.CubaLIF(tau_syn=np.full(2, 1e-3), tau_mem=np.full(2, 1e-3), r=np.ones(2),
+        ...                   v_leak=np.zeros(2), v_threshold=np.ones(2))
+        >>> imp = from_nir(nir.NIRGraph.from_list(nir.Affine(weight=np.eye(2), bias=np.array([0.0, 0.5])), lif),
+        ...                dt_s=1e-4, reset="value", t_ref_s=0.0, delay_s=1e-4)
+        >>> (onset,) = imp.bias_onset()
+        >>> onset.population, onset.neurons.tolist(), onset.weight_volt.tolist()  # -I_bias tau_syn / C
+        ('cubalif', [1], [-0.5])
+        """
+        out = []
+        for pop in self.network.populations:
+            if not isinstance(pop.model, Cuba):
+                continue
+            a = pop.arrays()
+            bias = a["bias_current_amp"]
+            which = np.flatnonzero(bias != 0)
+            if not which.size:
+                continue
+            tau = np.where(bias[which] < 0, pop.model.tau_syn_exc_s, float(pop.model.tau_syn_inh_s))  # type: ignore[arg-type]
+            out.append(SpikeTimesInput(population=pop.name, times_s=np.zeros(which.size), neurons=which,
+                                       weight_volt=-bias[which] * tau / a["c_m_farad"][which]))  # fmt: skip
+        return out
+
+    def spike_input(self, name: str, times_s: ArrayLike, channels: ArrayLike) -> list[SpikeTimesInput]:
+        """Stimuli for :func:`neurochip.emulator.run` from spikes on an Input node.
+
+        Parameters
+        ----------
+        name : str
+            The Input node.
+        times_s : array of float
+            Spike times (s), >= 0.
+        channels : array of int
+            Input channel of each spike, in [0, size).
+
+        Returns
+        -------
+        list of SpikeTimesInput
+            For a relay population: one, that makes relay neuron ``channel`` fire at each
+            spike time (a jump of :data:`RELAY_WEIGHT_VOLT`, V).  For a port: one per reached
+            population, where each input spike becomes, for every neuron its chain reaches, a
+            jump of the mapped weight (V) at ``time + path delay`` (s).
+
+        Raises
+        ------
+        InvalidParameterError
+            When ``name`` is not an Input node of the graph, or a channel is out of range.
+
+        Examples
+        --------
+        >>> import numpy as np, nir
+        >>> from neurochip.network.nir_io import from_nir
+        >>> graph = nir.NIRGraph.from_list(
+        ...     nir.Linear(weight=np.array([[2.0, 0.0], [0.5, 1.0]])),
+        ...     nir.LIF(tau=np.full(2, 1e-3), r=np.full(2, 10.0), v_leak=np.zeros(2), v_threshold=np.ones(2)))
+        >>> imp = from_nir(graph, dt_s=1e-4, reset="value", t_ref_s=0.0, delay_s=1e-3, inputs="ports")
+        >>> (stim,) = imp.spike_input("input", times_s=[0.001, 0.002], channels=[0, 1])
+        >>> stim.population, stim.times_s.tolist(), stim.neurons.tolist()
+        ('lif', [0.001, 0.001, 0.002], [0, 1, 1])
+        >>> stim.weight_volt.tolist()          # r W dt / tau, with r dt / tau = 1
+        [2.0, 0.5, 1.0]
+        """
+        if name not in self.inputs:
+            raise InvalidParameterError(f"input node = {name!r}: not an Input of the graph ({sorted(self.inputs)})")
+        port = self.inputs[name]
+        t = np.atleast_1d(np.asarray(times_s, dtype=np.float64))
+        c = np.atleast_1d(np.asarray(channels, dtype=np.int64))
+        if t.shape != c.shape or t.ndim != 1:
+            raise InvalidParameterError(f"spike_input({name!r}): times_s and channels must be 1-d of equal length")
+        if c.size and (c.min() < 0 or c.max() >= port.size):
+            raise InvalidParameterError(f"spike_input({name!r}): channels must be in [0, {port.size})")
+        if port.population is not None:
+            return [SpikeTimesInput(population=port.population, times_s=t, neurons=c, weight_volt=RELAY_WEIGHT_VOLT)]
+        out = []
+        for pop, indptr, neurons, w, delay in port.targets:
+            counts = indptr[c + 1] - indptr[c]
+            k = np.repeat(np.arange(c.size), counts)  # the input spike of each delivery
+            syn = np.arange(k.size) - np.repeat(np.cumsum(counts) - counts, counts) + indptr[c][k]
+            order = np.lexsort((neurons[syn], t[k]))
+            k, syn = k[order], syn[order]
+            out.append(SpikeTimesInput(population=pop, times_s=t[k] + delay, neurons=neurons[syn], weight_volt=w[syn]))
+        return out
