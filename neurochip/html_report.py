@@ -19,7 +19,7 @@ import numpy as np
 
 from ._io import atomic_write
 from .mesh import LINKS
-from .report import RunRecord, energy_report, saturation_report, throughput_report
+from .report import RunRecord, energy_report, execution_note, saturation_report, throughput_report
 from .units import format_si
 
 __all__ = ["html_report", "write_html_report", "SECTIONS"]
@@ -68,6 +68,7 @@ def _provenance(record: RunRecord) -> str:
         ["emulator wall time", _si(record.wall_time_s, "s")],
         ["neurons", f"{record.n_neurons:,}"],
         ["packets timed through routers", "yes" if record.routed else "no (counted from the spikes)"],
+        ["execution model", execution_note(record.chip)["note"]],
     ]
     for key in ("seed", "routed"):
         if key in prov and key != "routed":

@@ -47,6 +47,7 @@ __all__ = [
     "throughput_report",
     "saturation_report",
     "SATURATION_FRACTION",
+    "execution_note",
     "LINK_SATURATION",
 ]
 
@@ -496,7 +497,32 @@ def energy_report(record: RunRecord, *, cores_powered: str = "all") -> tuple[Ene
     out["cores_used"] = used
     out["dynamic_fraction"] = rep.dynamic_joule / rep.total_joule if rep.total_joule > 0 else math.nan
     out["external_events_unpriced"] = record.external_events
+    out["execution_model"] = execution_note(record.chip)
     return rep, out
+
+
+def execution_note(chip: ChipSpec) -> dict[str, str]:
+    """How a run of the event-driven emulator is counted on ``chip``, and whether that is how the
+    chip runs.
+
+    Parameters
+    ----------
+    chip : ChipSpec
+        The chip of the run.
+
+    Returns
+    -------
+    dict of str to str
+        ``chip`` (the chip's own execution model), ``counted`` (``"event-driven"``) and ``note``:
+        one sentence a report prints.
+    """
+    model = chip.execution.model
+    if model == "time_stepped":
+        note = (f"{chip.name} is time-stepped: this run was counted event-driven (one neuron update per input, "
+                "no inactive updates, no time per step); `neurochip stepped` runs it as the chip does")
+    else:
+        note = "asynchronous chip, counted event-driven: one neuron update per input, no inactive updates"
+    return {"chip": model, "counted": "event-driven", "note": note}
 
 
 def throughput_report(record: RunRecord, *, top: int = 5) -> dict[str, Any]:

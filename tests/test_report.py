@@ -165,3 +165,18 @@ def test_poisson_input_reported_not_priced():
     rec = record_run(res, map_network(net, load_chip("generic")), t_ref_s=np.full(10, P.t_ref_s))
     assert rec.external_events == res.counters["ext_events"] > 0
     assert rec.counts.total("synaptic_events") == 0
+
+
+def test_energy_report_says_how_the_run_was_counted_against_how_the_chip_runs():
+    """A time-stepped chip's report says the event-driven counts leave out inactive updates and
+    the step time; an asynchronous chip's says it is counted as it runs."""
+    from neurochip.chip import load_chip
+    from neurochip.report import execution_note
+
+    loihi, generic = load_chip("loihi"), load_chip("generic")
+    assert loihi.execution.model == "time_stepped" and generic.execution.model == "asynchronous"
+    stepped = execution_note(loihi)
+    assert stepped["chip"] == "time_stepped" and "no inactive updates" in stepped["note"]
+    assert "neurochip stepped" in stepped["note"]
+    assert execution_note(generic)["chip"] == "asynchronous"
+    assert "time-stepped" not in execution_note(generic)["note"]

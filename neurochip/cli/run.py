@@ -149,6 +149,12 @@ def run_run(args: argparse.Namespace) -> int:
     network, _ = load_any(args.network)
     chip = load_chip(args.chip)
     inputs = _parse_inputs(network, args.poisson, args.dc)
+    if chip.execution.model == "time_stepped":
+        import sys
+
+        from ..report import execution_note
+
+        print(f"warning: {execution_note(chip)['note']}", file=sys.stderr)
     with working("mapping", size=f"{network.n_neurons:,} neurons onto {chip.name}"):
         mapping = map_network(network, chip)
     if not args.json:
@@ -256,6 +262,7 @@ def print_energy(record: Any, *, powered: str = "all", as_json: bool = False) ->
     print("price sources:")
     for i, text in enumerate(notes, 1):
         print(f"  [{i}] {text}")
+    print(f"execution model: {data['execution_model']['note']}")
     print_table("totals", ["quantity", "value"], [
         ["dynamic (activity-proportional)", format_si(data["dynamic_joule"], "J")],
         ["static", format_si(data["static_joule"], "J")],
