@@ -118,6 +118,42 @@ def check_pulses(spike_times_s: Sequence[float], width_s: float, duration_s: flo
     return t
 
 
+def run_transient(name: str, body: str, analysis: list[str], names: list[str], duration_s: float) -> dict:
+    """One ngspice transient of circuit ``name``: the vectors ``names``; a failure or a run that
+    stops short of ``duration_s`` is a SimulationError naming the circuit (first cause only).
+
+    Parameters
+    ----------
+    name : str
+        The circuit's name, for the messages.
+    body : str
+        The rendered netlist with its sources.
+    analysis : list of str
+        The ``.options``, ``.tran`` and ``.save`` lines.
+    names : list of str
+        Vectors to read back (``"time"`` first).
+    duration_s : float
+        The transient's length, s.
+
+    Returns
+    -------
+    dict of str to ndarray
+        The vectors by name.
+    """
+    try:
+        vec = _ngspice.run(body, analysis, names)
+    except SimulationError as exc:
+        raise SimulationError(
+            f"{name}: {exc.args[0].split(';')[0]}", simulator_message=exc.simulator_message, line=exc.line
+        ) from None
+    t = vec["time"]
+    if len(t) < 2 or t[-1] < duration_s * (1 - 1e-6):
+        raise SimulationError(
+            f"{name}: the run stopped at t = {t[-1] if len(t) else 0:g} s of {duration_s:g} s (no convergence)"
+        )
+    return vec
+
+
 def simulate_synapse(
     circuit: NetlistTemplate | str | Path,
     spike_times_s: Sequence[float],
@@ -177,17 +213,8 @@ def simulate_synapse(
         f".tran {spice_number(max_step)} {spice_number(duration_s)} 0 {spice_number(max_step)}",
         ".save i(vpost) v(vdd) i(vdd)",
     ]
-    try:
-        vec = _ngspice.run(body, analysis, ["time", "vpost#branch", "vdd", "vdd#branch"])
-    except SimulationError as exc:
-        raise SimulationError(
-            f"{template.name}: {exc.args[0].split(';')[0]}", simulator_message=exc.simulator_message, line=exc.line
-        ) from None
+    vec = run_transient(template.name, body, analysis, ["time", "vpost#branch", "vdd", "vdd#branch"], duration_s)
     t = vec["time"]
-    if len(t) < 2 or t[-1] < duration_s * (1 - 1e-6):
-        raise SimulationError(
-            f"{template.name}: the run stopped at t = {t[-1] if len(t) else 0:g} s of {duration_s:g} s (no convergence)"
-        )
     # a branch current flows into the + terminal: into post through VPOST (> 0), out of VDD (< 0)
     return SynapseTrace(
         time_s=t,

@@ -49,12 +49,11 @@ from numpy.typing import NDArray
 
 from .. import lif
 from .._spec import load_toml
-from ..errors import ConfigError, InvalidParameterError, SimulationError
+from ..errors import ConfigError, InvalidParameterError
 from ..models.cuba import Cuba, crossing, membrane
 from ..network import Network, Population, SpikeTimesInput
 from ..units import spice_number
-from . import _ngspice
-from ._synapse_netlist import GMIN_SIEMENS, RISE_S, check_pulses
+from ._synapse_netlist import GMIN_SIEMENS, RISE_S, check_pulses, run_transient
 from .fit import FitOptions, FitResult, fit_lif
 from .netlist import NetlistTemplate, load_circuit
 from .simulate import SolverSettings, detect_spikes
@@ -321,17 +320,8 @@ def simulate_neuron_synapse(
         ".save v(vm)" + (" i(vpost)" if has_vpost else ""),
     ]
     names = ["time", "vm"] + (["vpost#branch"] if has_vpost else [])
-    try:
-        vec = _ngspice.run(body, analysis, names)
-    except SimulationError as exc:
-        raise SimulationError(
-            f"{template.name}: {exc.args[0].split(';')[0]}", simulator_message=exc.simulator_message, line=exc.line
-        ) from None
+    vec = run_transient(template.name, body, analysis, names, duration_s)
     t = vec["time"]
-    if len(t) < 2 or t[-1] < duration_s * (1 - 1e-6):
-        raise SimulationError(
-            f"{template.name}: the run stopped at t = {t[-1] if len(t) else 0:g} s of {duration_s:g} s (no convergence)"
-        )
     return NeuronSynapseTrace(
         time_s=t,
         v_mem_volt=vec["vm"],
