@@ -301,7 +301,17 @@ class _Router:
         self.rcore = tables["route_cores"]
         self.delays = delays
         self.sub_event = sub_event  # callback(time, sub-row)
-        nl = 4 * self.m
+        nl = self.n4 = 4 * self.m
+        # a board: on-chip slots crossing a chip edge stand for inter-chip channels (ids >= n4)
+        self.lmap = tables.get("link_map")
+        if self.lmap is not None:
+            self.cdir = tables["channel_dir"]
+            self.cfeed_ptr, self.cfeed = tables["channel_feed_ptr"], tables["channel_feed"]
+            nl += int(self.cdir.size)
+            self.xhop = float(tables["channel_latency_s"])
+            self.xser = float(tables["channel_serialisation_s"])
+            self.xdepth = int(tables["channel_buffer_depth"])
+            self.xbp = bool(tables["channel_backpressure"])
         self.queue: list[list[dict]] = [[] for _ in range(nl)]
         self.occ = [0] * nl
         self.busy = [False] * nl
@@ -313,6 +323,12 @@ class _Router:
         self.lc = tables["link_counters"].reshape(4, nl)
         self.latency: list[float] = []
 
+    def _p(self, link: int) -> tuple[float, float, int, bool]:
+        """(serialisation, latency, depth, backpressure) of a link."""
+        if link < self.n4:
+            return self.ser, self.hop, self.depth, self.bp
+        return self.xser, self.xhop, self.xdepth, self.xbp
+
     def top(self) -> float:
         return self.heap[0][0] if self.heap else math.inf
 
@@ -323,13 +339,18 @@ class _Router:
     def _link(self, at: int, dst: int) -> int:
         x0, x1 = at % self.w, dst % self.w
         if x1 != x0:
-            return at * 4 + (0 if x1 > x0 else 1)
-        if dst != at:
-            return at * 4 + (2 if dst > at else 3)
-        return -1
+            slot = at * 4 + (0 if x1 > x0 else 1)
+        elif dst != at:
+            slot = at * 4 + (2 if dst > at else 3)
+        else:
+            return -1
+        return slot if self.lmap is None else int(self.lmap[slot])
 
-    def _far(self, link: int) -> int:
-        at, d = divmod(link, 4)
+    def _far(self, link: int, p: dict) -> int:
+        if link < self.n4:
+            at, d = divmod(link, 4)
+        else:
+            at, d = p["at"], int(self.cdir[link - self.n4])
         return at + (1, -1, self.w, -self.w)[d]
 
     def _enqueue(self, link: int, p: dict) -> None:
@@ -341,18 +362,19 @@ class _Router:
             return
         p = self.queue[link][0]
         self.blocked[link] = False
-        if self.bp:
-            nxt = self._link(self._far(link), int(self.rcore[p["e"]]))
-            if nxt >= 0:
-                if self.occ[nxt] >= self.depth:
-                    self.blocked[link] = True
-                    return
-                self.occ[nxt] += 1
+        far = self._far(link, p)
+        nxt = self._link(far, int(self.rcore[p["e"]]))
+        if nxt >= 0 and self._p(nxt)[3]:
+            if self.occ[nxt] >= self._p(nxt)[2]:
+                self.blocked[link] = True
+                return
+            self.occ[nxt] += 1
         self.busy[link] = True
+        ser, hop = self._p(link)[:2]
         # the end of the serialisation, then the arrival at the next router, scheduled now
-        self._push(t + self.ser, 0, link)
-        p["at"] = self._far(link)
-        self._push(t + self.ser + self.hop, 1, p)
+        self._push(t + ser, 0, link)
+        p["at"] = far
+        self._push(t + ser + hop, 1, p)
 
     def _deliver(self, p: dict, t: float) -> None:
         lat = t - p["t0"]
@@ -363,11 +385,28 @@ class _Router:
             self.sub_event(t + self.delays[self.tb["sub_class"][s]], s)
 
     def _wake(self, link: int, t: float) -> None:
-        at = link // 4
+        if link < self.n4:
+            self._wake_at(link // 4, t)
+            return
+        c = link - self.n4
+        for at in self.cfeed[self.cfeed_ptr[c] : self.cfeed_ptr[c + 1]]:
+            self._wake_at(int(at), t)
+
+    def _wake_at(self, at: int, t: float) -> None:
         while self.inj[at]:
             p = self.inj[at][0]
             hl = self._link(at, int(self.rcore[p["e"]]))
-            if self.occ[hl] >= self.depth:
+            depth, bp = self._p(hl)[2:]
+            if not bp:  # a lossy link, waiting only behind another packet: goes or is dropped
+                self.inj[at].pop(0)
+                if len(self.queue[hl]) >= depth:
+                    self.lc[3, hl] += 1
+                    self.cc[5, at] += 1
+                else:
+                    self._enqueue(hl, p)
+                    self._try(hl, t)
+                continue
+            if self.occ[hl] >= depth:
                 break
             self.inj[at].pop(0)
             self.occ[hl] += 1
@@ -381,6 +420,8 @@ class _Router:
             (at + w) * 4 + 3 if at + w < self.m else -1,
         )
         for up in ups:
+            if up >= 0 and self.lmap is not None:
+                up = int(self.lmap[up])
             if up >= 0 and self.blocked[up]:
                 self._try(up, t)
 
@@ -390,11 +431,12 @@ class _Router:
             link = item
             self.queue[link].pop(0)
             self.busy[link] = False
-            self.tb["link_busy_s"][link] += self.ser
+            self.tb["link_busy_s"][link] += self._p(link)[0]
             self.lc[0, link] += 1
-            self.cc[3 if link % 4 < 2 else 4, link // 4] += 1
+            if link < self.n4:
+                self.cc[3 if link % 4 < 2 else 4, link // 4] += 1
             self._try(link, t)
-            if self.bp:
+            if self._p(link)[3]:
                 self.occ[link] -= 1
                 self._wake(link, t)
             return
@@ -404,7 +446,7 @@ class _Router:
             self.cc[1, p["at"]] += 1
             self._deliver(p, t)
             return
-        if not self.bp and len(self.queue[nxt]) >= self.depth:
+        if not self._p(nxt)[3] and len(self.queue[nxt]) >= self._p(nxt)[2]:
             self.lc[2, nxt] += 1
             return
         self._enqueue(nxt, p)
@@ -420,12 +462,13 @@ class _Router:
             self._deliver(p, t)
             return
         link = self._link(src, dst)
-        if not self.bp and len(self.queue[link]) >= self.depth:
+        depth, bp = self._p(link)[2:]
+        if not bp and not self.inj[src] and len(self.queue[link]) >= depth:
             self.lc[3, link] += 1
             self.cc[5, src] += 1
             return
-        if self.bp:
-            if self.inj[src] or self.occ[link] >= self.depth:
+        if bp or self.inj[src]:  # (a lossy link waits only behind a waiting packet: FIFO order)
+            if self.inj[src] or self.occ[link] >= depth:
                 self.inj[src].append(p)
                 return
             self.occ[link] += 1

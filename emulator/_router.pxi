@@ -2,7 +2,12 @@
 #
 # One AER packet per (spike, destination core), XY dimension-order routing on the mesh, a FIFO of
 # ``depth`` packets per outgoing link (link = core * 4 + direction: east, west, north (+y), south),
-# serialisation 1/bandwidth per packet and link, then ``hop`` s to the next router.  A discrete-
+# serialisation 1/bandwidth per packet and link, then ``hop`` s to the next router.
+# On a board (docs/multichip.md) the mesh is the board's: the chips' meshes side by side, and the
+# on-chip links that cross a chip's edge are replaced (``lmap``) by inter-chip channels, link ids
+# n4 + k (n4 = 4 * ncores), each with the inter-chip latency, serialisation, FIFO depth and flow
+# control; a shared channel carries every crossing of one chip edge, each packet going on from
+# the router at which it reached the edge.  A discrete-
 # event simulation with its own heap, advanced window by window up to the window's end.  Its
 # set-up from the routing tables, its results and the hand-over of the arrivals to the delivery
 # are in _router_io.pxi.
@@ -71,6 +76,17 @@ cdef struct Rt:
     double ser
     int64_t depth
     int bp
+    # inter-chip channels (a board): n4 = 4 * ncores on-chip link slots, lmap[slot] the link a
+    # slot stands for (itself, or a channel id >= n4); NULL on one chip
+    int64_t n4
+    const int64_t *lmap
+    const int64_t *cdir      # direction of each channel (as a slot's: 0 east, 1 west, 2 north, 3 south)
+    const int64_t *cfeed_ptr  # per channel, the routers whose edge crossings it carries (CSR)
+    const int64_t *cfeed
+    double xhop
+    double xser
+    int64_t xdepth
+    int xbp
     # packets (a pool with a free list)
     int64_t pcap
     int64_t pfree
@@ -213,8 +229,9 @@ cdef inline void _rt_free(Rt *r, int64_t p) noexcept nogil:
     r.pfree = p
 
 
-cdef inline int64_t _rt_link(Rt *r, int64_t at, int64_t dst) noexcept nogil:
-    """The XY output link at router ``at`` towards core ``dst`` (-1: arrived)."""
+cdef inline int64_t _rt_slot(Rt *r, int64_t at, int64_t dst) noexcept nogil:
+    """The XY output slot (``at * 4 + direction``) at router ``at`` towards core ``dst``
+    (-1: arrived)."""
     cdef int64_t x0 = r.xcol[at], x1 = r.xcol[dst]
     if x1 > x0:
         return at * 4
@@ -227,9 +244,25 @@ cdef inline int64_t _rt_link(Rt *r, int64_t at, int64_t dst) noexcept nogil:
     return -1
 
 
-cdef inline int64_t _rt_far(Rt *r, int64_t link) noexcept nogil:
-    """The router at the far end of a link."""
-    cdef int64_t at = link >> 2, d = link & 3
+cdef inline int64_t _rt_link(Rt *r, int64_t at, int64_t dst) noexcept nogil:
+    """The output link at router ``at`` towards core ``dst`` (-1: arrived): the XY slot, or
+    on a board the inter-chip channel that slot's edge crossing goes over."""
+    cdef int64_t s = _rt_slot(r, at, dst)
+    if r.lmap != NULL and s >= 0:
+        return r.lmap[s]
+    return s
+
+
+cdef inline int64_t _rt_far(Rt *r, int64_t link, int64_t p) noexcept nogil:
+    """The router at the far end of a link, for packet ``p`` at its near end (a channel's
+    far router is the neighbour of the router the packet reached the edge at)."""
+    cdef int64_t at, d
+    if link < r.n4:
+        at = link >> 2
+        d = link & 3
+    else:
+        at = r.pcur[p]
+        d = r.cdir[link - r.n4]
     if d == 0:
         return at + 1
     if d == 1:
@@ -239,6 +272,18 @@ cdef inline int64_t _rt_far(Rt *r, int64_t link) noexcept nogil:
     return at - r.width
 
 
+cdef inline double _rt_ser(Rt *r, int64_t link) noexcept nogil:
+    return r.ser if link < r.n4 else r.xser
+
+
+cdef inline int64_t _rt_depth(Rt *r, int64_t link) noexcept nogil:
+    return r.depth if link < r.n4 else r.xdepth
+
+
+cdef inline int _rt_bp(Rt *r, int64_t link) noexcept nogil:
+    return r.bp if link < r.n4 else r.xbp
+
+
 cdef inline void _rt_end_effects(Rt *r, int64_t link) noexcept nogil:
     """The head packet of ``link`` finishes its serialisation: it leaves the FIFO (it was sent
     on when the serialisation started; on its last hop it is freed now)."""
@@ -246,9 +291,11 @@ cdef inline void _rt_end_effects(Rt *r, int64_t link) noexcept nogil:
     r.qlen[link] -= 1
     r.qhead[link] = r.pnext[p] if r.qlen[link] > 0 else -1
     r.busy[link] = 0
-    r.busy_s[link] += r.ser
+    r.busy_s[link] += _rt_ser(r, link)
     r.lc[L_PACKETS * r.nlinks + link] += 1
-    if (link & 3) < 2:
+    if link >= r.n4:
+        pass  # an inter-chip crossing: counted per channel only
+    elif (link & 3) < 2:
         r.rc[R_HOPS_EW * r.ncores + (link >> 2)] += 1
     else:
         r.rc[R_HOPS_NS * r.ncores + (link >> 2)] += 1
@@ -262,7 +309,7 @@ cdef inline void _rt_sync(Rt *r, int64_t link) noexcept nogil:
                          or (r.bend[link] == r.now_t and r.eseq[link] < r.now_seq)):
         r.vend[link] = 0
         _rt_end_effects(r, link)
-        if r.bp:
+        if _rt_bp(r, link):
             r.occ[link] -= 1
 
 
@@ -292,17 +339,17 @@ cdef void _rt_try(Rt *r, int64_t link, double t) noexcept nogil:
     """Start serialising the head packet of a link if the link is idle (and, with
     backpressure, the next buffer has room: its slot is reserved now)."""
     cdef int64_t p, nxt, far
-    cdef double te
+    cdef double te, hop
     _rt_sync(r, link)
     if r.busy[link] or r.qlen[link] == 0:
         return
     p = r.qhead[link]
     r.blocked[link] = 0
-    far = _rt_far(r, link)
+    far = _rt_far(r, link, p)
     nxt = _rt_link(r, far, r.ent[r.pent[p]].dst)
-    if r.bp and nxt >= 0:
+    if nxt >= 0 and _rt_bp(r, nxt):
         _rt_sync(r, nxt)
-        if r.occ[nxt] >= r.depth:
+        if r.occ[nxt] >= _rt_depth(r, nxt):
             r.blocked[link] = 1
             _rt_real(r, nxt)
             return
@@ -310,24 +357,29 @@ cdef void _rt_try(Rt *r, int64_t link, double t) noexcept nogil:
     # start: the end of the serialisation takes its place in the order now; the packet's
     # arrival at the next router is scheduled right after it (on the last hop, nothing can
     # change that arrival any more, so the packet is delivered now, without an event)
-    te = t + r.ser
+    if link < r.n4:
+        te = t + r.ser
+        hop = r.hop
+    else:
+        te = t + r.xser
+        hop = r.xhop
     r.busy[link] = 1
     r.bend[link] = te
     r.eseq[link] = r.seq
     r.seq += 1
     r.lasthop[link] = nxt < 0
     if nxt < 0:
-        if te + r.hop < r.t_end:
+        if te + hop < r.t_end:
             r.rc[R_PK_IN * r.ncores + far] += 1
-            _rt_deliver(r, p, te + r.hop)
+            _rt_deliver(r, p, te + hop)
         else:
             r.late += 1
     else:
         r.pcur[p] = <int32_t> far
-        _rt_push(r, te + r.hop, p * 2 + EV_ARRIVE)
+        _rt_push(r, te + hop, p * 2 + EV_ARRIVE)
     # the end is real only if something already waits for it
     r.vend[link] = 1
-    if r.qlen[link] > 1 or (r.bp and r.occ[link] >= r.depth):
+    if r.qlen[link] > 1 or (_rt_bp(r, link) and r.occ[link] >= _rt_depth(r, link)):
         _rt_real(r, link)
 
 
@@ -369,9 +421,20 @@ cdef void _rt_deliver(Rt *r, int64_t p, double t) noexcept nogil:
 
 
 cdef void _rt_wake(Rt *r, int64_t link, double t) noexcept nogil:
-    """A slot of ``link`` freed (backpressure): retry, in a fixed order, the source core's
-    injection queue, then the links into this router whose head waits for it."""
-    cdef int64_t at = link >> 2, up, p, hl, w = r.width
+    """A slot of ``link`` freed (backpressure): retry what waits for it at the router(s)
+    feeding it (one router for an on-chip link; every router of the edge for a channel)."""
+    cdef int64_t k
+    if link < r.n4:
+        _rt_wake_at(r, link >> 2, t)
+        return
+    for k in range(r.cfeed_ptr[link - r.n4], r.cfeed_ptr[link - r.n4 + 1]):
+        _rt_wake_at(r, r.cfeed[k], t)
+
+
+cdef void _rt_wake_at(Rt *r, int64_t at, double t) noexcept nogil:
+    """Retry, in a fixed order, the injection queue of router ``at``'s core, then the links
+    into ``at`` whose head waits for a slot."""
+    cdef int64_t up, p, hl, w = r.width
     cdef int64_t ups[4]
     cdef int k
     # injection queue of this core: its head first (FIFO, head-of-line blocking)
@@ -379,7 +442,18 @@ cdef void _rt_wake(Rt *r, int64_t link, double t) noexcept nogil:
         p = r.ihead[at]
         hl = _rt_link(r, at, r.ent[r.pent[p]].dst)
         _rt_sync(r, hl)
-        if r.occ[hl] >= r.depth:
+        if not _rt_bp(r, hl):
+            # a lossy link (only behind a waiting packet): it goes now, or is dropped
+            r.ihead[at] = r.pnext[p]
+            if r.qlen[hl] >= _rt_depth(r, hl):
+                r.lc[L_DROP_INJ * r.nlinks + hl] += 1
+                r.rc[R_DROP_INJ * r.ncores + at] += 1
+                _rt_free(r, p)
+            else:
+                _rt_enqueue(r, hl, p)
+                _rt_try(r, hl, t)
+            continue
+        if r.occ[hl] >= _rt_depth(r, hl):
             _rt_real(r, hl)
             break
         r.ihead[at] = r.pnext[p]
@@ -393,6 +467,8 @@ cdef void _rt_wake(Rt *r, int64_t link, double t) noexcept nogil:
     ups[3] = (at + w) * 4 + 3 if at + w < r.ncores else -1
     for k in range(4):
         up = ups[k]
+        if up >= 0 and r.lmap != NULL:
+            up = r.lmap[up]
         if up >= 0 and r.blocked[up]:
             _rt_try(r, up, t)
 
@@ -405,7 +481,7 @@ cdef void _rt_event(Rt *r, RtEv ev) noexcept nogil:
     if kind == EV_END:
         _rt_end_effects(r, id_)
         _rt_try(r, id_, t)
-        if r.bp:
+        if _rt_bp(r, id_):
             r.occ[id_] -= 1
             _rt_wake(r, id_, t)
     else:
@@ -413,7 +489,7 @@ cdef void _rt_event(Rt *r, RtEv ev) noexcept nogil:
         # (never the destination: a packet on its last hop is delivered when it is sent)
         nxt = _rt_link(r, r.pcur[p], r.ent[r.pent[p]].dst)
         _rt_sync(r, nxt)
-        if not r.bp and r.qlen[nxt] >= r.depth:
+        if not _rt_bp(r, nxt) and r.qlen[nxt] >= _rt_depth(r, nxt):
             r.lc[L_DROP_FULL * r.nlinks + nxt] += 1
             _rt_free(r, p)
             return
@@ -440,7 +516,7 @@ cdef void _rt_inject(Rt *r, int64_t src_core, double t, int64_t e) noexcept nogi
     r.now_t = t
     r.now_seq = INT64_MAX
     _rt_sync(r, link)
-    if not r.bp and r.qlen[link] >= r.depth:
+    if not _rt_bp(r, link) and r.ihead[src_core] < 0 and r.qlen[link] >= _rt_depth(r, link):
         r.lc[L_DROP_INJ * r.nlinks + link] += 1
         r.rc[R_DROP_INJ * r.ncores + src_core] += 1
         return
@@ -450,8 +526,9 @@ cdef void _rt_inject(Rt *r, int64_t src_core, double t, int64_t e) noexcept nogi
     r.pt0[p] = t
     r.pent[p] = e
     r.pcur[p] = <int32_t> src_core
-    if r.bp:
-        if r.ihead[src_core] >= 0 or r.occ[link] >= r.depth:
+    if _rt_bp(r, link) or r.ihead[src_core] >= 0:
+        # (a lossy link waits only behind a packet already waiting at this core: FIFO order)
+        if r.ihead[src_core] >= 0 or r.occ[link] >= _rt_depth(r, link):
             # wait at the source, behind any packet already waiting there
             if r.ihead[src_core] < 0:
                 _rt_real(r, link)

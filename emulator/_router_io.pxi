@@ -77,13 +77,39 @@ cdef void _rt_init(Rt *r, KernelInput inp):
     cdef const int64_t *rsub_ptr = &inp.entry_sub_ptr[0]
     cdef const int64_t *rsub = &inp.entry_sub[0]
     cdef const int32_t *rcore = &inp.route_cores[0]
+    cdef const int64_t[::1] lmap, cdir, cfeed_ptr, cfeed
     r.ncores = route["n_cores"]
     r.width = route["width"]
-    r.nlinks = 4 * r.ncores
+    r.n4 = 4 * r.ncores
+    r.nlinks = r.n4
     r.hop = route["hop_latency_s"]
     r.ser = 1.0 / <double> route["link_bandwidth_hz"]
     r.depth = route["buffer_depth"]
     r.bp = 1 if route["backpressure"] else 0
+    r.lmap = NULL
+    r.cdir = NULL
+    r.cfeed_ptr = NULL
+    r.cfeed = NULL
+    r.xhop = r.hop
+    r.xser = r.ser
+    r.xdepth = r.depth
+    r.xbp = r.bp
+    if route.get("link_map") is not None:
+        # a board: the inter-chip channels (their arrays stay alive in ``route``)
+        lmap = route["link_map"]
+        cdir = route["channel_dir"]
+        cfeed_ptr = route["channel_feed_ptr"]
+        cfeed = route["channel_feed"]
+        r.lmap = &lmap[0]
+        r.nlinks = r.n4 + cdir.shape[0]
+        if cdir.shape[0] > 0:
+            r.cdir = &cdir[0]
+            r.cfeed = &cfeed[0]
+        r.cfeed_ptr = &cfeed_ptr[0]
+        r.xhop = route["channel_latency_s"]
+        r.xser = route["channel_serialisation_s"]
+        r.xdepth = route["channel_buffer_depth"]
+        r.xbp = 1 if route["channel_backpressure"] else 0
     r.keep_lat = 1 if route["keep_latency"] else 0
     r.nent = nent
     r.ent = <nc_entry *> malloc((nent + 1) * sizeof(nc_entry))

@@ -74,7 +74,13 @@ def routing_tables(csr: Any, mapping: Any, *, keep_latency: bool) -> dict[str, A
     entry_sub_ptr = np.r_[0, np.cumsum(np.bincount(sub_entry, minlength=rcores.size))].astype(np.int64)
     r = chip.router
     nlinks = 4 * ncores
+    interchip = getattr(mapping, "interchip", None)
+    extra: dict[str, Any] = {}
+    if interchip is not None:  # a board: the inter-chip channels (neurochip.board_links)
+        extra = dict(interchip)
+        nlinks += int(np.asarray(interchip["channel_dir"]).size)
     return {
+        **extra,
         "n_cores": ncores,
         "width": chip.mesh.width,
         "hop_latency_s": float(r.hop_latency_s),
@@ -130,6 +136,9 @@ class RoutingStats:
         Packets still in the network at the end: ``packets_in_flight`` (on a hop),
         ``packets_queued`` (in a FIFO), ``packets_waiting_at_source``, and
         ``pending_arrivals`` (synaptic arrivals due after the end).
+    per_channel : dict of str to array, shape (n_channels,)
+        On a board only (empty otherwise): per inter-chip channel, the per-link counters above
+        (its crossings are not in ``per_link`` or the cores' hops).
     """
 
     chip: Any
@@ -142,17 +151,21 @@ class RoutingStats:
     latency_max_s: float
     packets_delivered: int
     end_state: dict[str, int] = field(default_factory=dict)
+    per_channel: dict[str, NDArray[Any]] = field(default_factory=dict)
 
     @property
     def drops(self) -> int:
-        """Packets dropped (both causes)."""
-        return int(self.per_link["drops_buffer_full"].sum() + self.per_link["drops_injection"].sum())
+        """Packets dropped (both causes, inter-chip channels included)."""
+        return sum(self.drops_by_cause.values())
 
     @property
     def drops_by_cause(self) -> dict[str, int]:
+        ch = self.per_channel
         return {
-            "buffer_full": int(self.per_link["drops_buffer_full"].sum()),
-            "injection_full": int(self.per_link["drops_injection"].sum()),
+            "buffer_full": int(self.per_link["drops_buffer_full"].sum())
+            + (int(ch["drops_buffer_full"].sum()) if ch else 0),
+            "injection_full": int(self.per_link["drops_injection"].sum())
+            + (int(ch["drops_injection"].sum()) if ch else 0),
         }
 
     def latency_percentiles(self, q: Any = (50, 90, 99, 100)) -> dict[float, float]:
@@ -200,10 +213,16 @@ def routing_stats(
     syn = np.bincount(tables["sub_core"], weights=tables["sub_delivered"] * sizes, minlength=m)
     per_core["synaptic_events"] = np.rint(syn).astype(np.int64)
     per_core["neuron_updates"] = per_core["synaptic_events"].copy()
-    lc = tables["link_counters"].reshape(len(LINK_COUNTERS), m, 4)
+    lc_all = tables["link_counters"].reshape(len(LINK_COUNTERS), -1)
+    lc = lc_all[:, : 4 * m].reshape(len(LINK_COUNTERS), m, 4)
     per_link: dict[str, NDArray[Any]] = {name: lc[k].copy() for k, name in enumerate(LINK_COUNTERS)}
-    per_link["busy_s"] = tables["link_busy_s"].reshape(m, 4).copy()
+    per_link["busy_s"] = tables["link_busy_s"][: 4 * m].reshape(m, 4).copy()
     per_link["utilisation"] = per_link["busy_s"] / duration_s
+    per_channel: dict[str, NDArray[Any]] = {}
+    if lc_all.shape[1] > 4 * m:
+        per_channel = {name: lc_all[k, 4 * m :].copy() for k, name in enumerate(LINK_COUNTERS)}
+        per_channel["busy_s"] = tables["link_busy_s"][4 * m :].copy()
+        per_channel["utilisation"] = per_channel["busy_s"] / duration_s
     n_lat = int(tables["latency_count"])
     return RoutingStats(
         chip=chip,
@@ -219,4 +238,5 @@ def routing_stats(
             k: int(tables[k])
             for k in ("packets_in_flight", "packets_queued", "packets_waiting_at_source", "pending_arrivals")
         },
+        per_channel=per_channel,
     )

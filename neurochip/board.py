@@ -1,7 +1,15 @@
 """A network on a board of chips: map, emulate, and report inter-chip traffic and energy.
 
-**First stage.**  The emulator runs the network once, unrouted (:func:`neurochip.emulator.run`
-without a chip); the inter-chip traffic is then computed from its spikes and the board mapping:
+Two link models (``run_on_board(links=)``):
+
+**Emulated** (``"emulated"``, the default on a mesh board): the board is routed as one mesh
+whose chip-edge crossings are inter-chip channels (:mod:`neurochip.board_links`): every packet
+is serialised, queued, delayed and, on a lossy link, dropped by the engine's router, so the
+spikes are those of the board.  The report's counts are the router's: on-chip hops on each
+chip, crossings, queues, drops and latencies per channel.
+
+**Counted** (``"counted"``, the only model of a ``graph`` board): the emulator runs the network
+once, unrouted; the inter-chip traffic is then computed from its spikes and the board mapping:
 each spike of a neuron sends one packet to every other chip that holds one of its targets, and
 that packet crosses every link of the chip route (:meth:`neurochip.system.SystemSpec.route`).
 Inter-chip latency, serialisation, finite buffers and back-pressure are **not emulated yet**: a
@@ -40,7 +48,10 @@ from .errors import InvalidParameterError
 from .mapping import network_csr
 from .system import SystemSpec, load_system
 
-__all__ = ["run_on_board", "board_report", "NOT_EMULATED"]
+__all__ = ["run_on_board", "board_report", "NOT_EMULATED", "LINK_MODELS"]
+
+#: How ``run_on_board`` treats the inter-chip links.
+LINK_MODELS: tuple[str, ...] = ("auto", "emulated", "counted")
 
 #: What the first stage does not model; every report carries it.
 NOT_EMULATED = (
@@ -59,8 +70,10 @@ def run_on_board(
     board: BoardMapping | None = None,
     options: BoardMappingOptions | None = None,
     record_events: bool = True,
+    links: str = "auto",
+    shared: bool | None = None,
 ) -> tuple[BoardMapping, Any]:
-    """Map ``network`` onto a board and emulate it (unrouted; see the module notes).
+    """Map ``network`` onto a board and emulate it (see the module notes for the link models).
 
     Parameters
     ----------
@@ -77,7 +90,14 @@ def run_on_board(
     options : BoardMappingOptions, optional
         Options of the mapping made here.
     record_events : bool
-        Keep the spike log (the report's peak link utilisation needs it).
+        Keep the spike log (the counted model's peak link utilisation needs it).
+    links : {"auto", "emulated", "counted"}
+        ``"emulated"``: every packet routed over the board (mesh boards); ``"counted"``: an
+        unrouted run, inter-chip packets counted from its spikes; ``"auto"``: emulated on a
+        mesh board, counted on a graph.
+    shared : bool, optional
+        Emulated links: one channel per chip edge and direction (True) or one per edge router
+        (False); default ``system.link.shared``.
 
     Returns
     -------
@@ -101,7 +121,17 @@ def run_on_board(
             f"board: made for {board.n_neurons} neurons on {board.system.name!r}, but the run is "
             f"{network.n_neurons} neurons on {system.name!r}"
         )
-    result = emulate(network, duration_s=duration_s, inputs=list(inputs), seed=seed, record=record_events)
+    if links not in LINK_MODELS:
+        raise InvalidParameterError.of("links", links, f"must be one of {LINK_MODELS}")
+    if links == "auto":
+        links = "emulated" if system.topology.kind == "mesh" else "counted"
+    routing = None
+    if links == "emulated":
+        from .board_links import board_routing
+
+        routing = board_routing(board, network, shared=shared)
+    result = emulate(network, duration_s=duration_s, inputs=list(inputs), seed=seed, record=record_events,
+                     mapping=routing)  # fmt: skip
     return board, result
 
 
@@ -222,6 +252,11 @@ def board_report(
         raise InvalidParameterError.of("chips_powered", chips_powered, "must be 'all' or 'used'")
     if bin_s is not None and not bin_s > 0:
         raise InvalidParameterError.of("bin_s", bin_s, "must be > 0")
+    routing = getattr(result, "routing", None)
+    if routing is not None and getattr(routing.mapping, "interchip", None) is not None:
+        from .board_links import emulated_report
+
+        return emulated_report(board, result, chips_powered=chips_powered)
     spikes = result.spike_counts.astype(np.float64)
     pairs, link_packets = chip_packets(board, spikes)
     hops = system.hop_matrix()
@@ -272,6 +307,7 @@ def board_report(
         "system": system.name,
         "chip": system.chip.name,
         "duration_s": duration,
+        "links_model": "counted",
         "not_emulated": NOT_EMULATED,
         "chips_used": board.chips_used,
         "inter_chip_packets": sent,

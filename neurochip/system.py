@@ -24,6 +24,7 @@ TOML layout (every float in SI units, SI strings accepted)::
     packet_bits = 32            # bits of one spike packet on the link
     buffer_depth = 16           # packets the receiving FIFO holds
     backpressure = true         # full buffer: the sender waits (false: the packet is dropped)
+    shared = true               # one serial link per chip edge and direction (false: one per edge router)
     energy_per_bit_joule = "10 pJ"   # or energy_per_packet_joule (exactly one of the two)
     static_power_per_port_watt = "10 mW"  # one chip's interface to one neighbour
 
@@ -135,6 +136,10 @@ class LinkSpec:
         Packets the receiving FIFO holds, >= 1.
     backpressure : bool
         True: a packet meeting a full buffer waits; False: it is dropped.
+    shared : bool
+        True (default): one serial link per direction carries every crossing of a chip edge
+        (the edge's routers merge into one port); False: every router on the edge has its own
+        link (lanes).  Used by the emulated links (:mod:`neurochip.board_links`).
     energy_per_packet_joule, energy_per_bit_joule : float, optional
         J, >= 0: the energy of one packet crossing one link, given directly or per bit
         (times ``packet_bits``).  Exactly one is given.
@@ -163,6 +168,7 @@ class LinkSpec:
     energy_per_packet_joule: float | None = None
     energy_per_bit_joule: float | None = None
     static_power_per_port_watt: float = 0.0
+    shared: bool = True
 
     def __post_init__(self) -> None:
         _check_float(self, "latency_s", positive=True)
@@ -171,6 +177,8 @@ class LinkSpec:
         _check_int("buffer_depth", self.buffer_depth, 1)
         if not isinstance(self.backpressure, bool):
             raise InvalidParameterError.of("backpressure", self.backpressure, "must be true or false")
+        if not isinstance(self.shared, bool):
+            raise InvalidParameterError.of("shared", self.shared, "must be true or false")
         given = [n for n in ("energy_per_packet_joule", "energy_per_bit_joule") if getattr(self, n) is not None]
         if len(given) != 1:
             raise InvalidParameterError.of(

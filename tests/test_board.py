@@ -33,12 +33,13 @@ def feedforward() -> Network:
     return Network(populations=pops, projections=(Projection(pre="A", post="B", rule=AllToAll(), weight_volt=0.01),))
 
 
-def test_two_chip_packets_and_energy_by_hand():
+@pytest.mark.parametrize("links", ["counted", "emulated"])
+def test_two_chip_packets_and_energy_by_hand(links):
     system = board(2)
     net = feedforward()
     # A0 fires at 1, 3, 5 ms and A1 at 2, 4 ms: 0.6 V kicks over a 0.5 V threshold, 2 ms apart
     drive = SpikeTimesInput(population="A", times_s=[1e-3, 3e-3, 5e-3, 2e-3, 4e-3], neurons=[0, 0, 0, 1, 1], weight_volt=0.6)
-    bm, result = run_on_board(net, system, duration_s=0.01, inputs=[drive])
+    bm, result = run_on_board(net, system, duration_s=0.01, inputs=[drive], links=links)
     assert bm.neuron_chip.tolist() == [0, 0, 1, 1]
     assert result.spike_counts.tolist() == [3, 2, 0, 0]
     rep = board_report(bm, net, result)

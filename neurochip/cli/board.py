@@ -151,7 +151,7 @@ def run_run(args: argparse.Namespace) -> int:
                  for r in busy if r["packets"] > 0]  # fmt: skip
     print_table("busiest inter-chip links", ["link", "packets", "rate", "utilisation", "peak", "saturated"], link_rows)
     print(f"{rep['inter_chip_packets']:,.0f} inter-chip packets, {rep['link_crossings']:,.0f} link crossings, "
-          f"mean {rep['mean_inter_chip_hops']:.2f} hops; note: {rep['not_emulated']}")  # fmt: skip
+          f"mean {rep['mean_inter_chip_hops']:.2f} hops; links {rep['links_model']}" + (f"; note: {rep['not_emulated']}" if rep["not_emulated"] else ""))  # fmt: skip
     if args.plot:
         print(f"plot written to {args.plot}")
     return 0
