@@ -188,6 +188,20 @@ def test_cli_board_map_and_run(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "multi-chip overhead" in out and "not emulated" in out
     assert (tmp_path / "b.png").exists()
+    # the same two chips as a 2 x 1 mesh: links emulated (the default there), in JSON
+    mesh = tmp_path / "mesh.toml"
+    mesh.write_text(toml.read_text().replace('kind = "graph"\nedges = [[0, 1]]', 'kind = "mesh"\nwidth = 2\nheight = 1'))
+    # fill 0.09: 368 neurons and 94k synapses per chip, so A (300) and B (300) take one chip each
+    two_chip = ["--fill", "0.09", "--partitioner", "block", "--dc", "A:1nA", "--duration", "20 ms"]
+    assert main(["board", "run", str(tmp_path / "net.npz"), "--system", str(mesh), *two_chip, "--json"]) == 0
+    rep = json.loads(capsys.readouterr().out)
+    assert rep["links_model"] == "emulated" and rep["drops"] == 0
+    east = next(r for r in rep["links"] if (r["from"], r["to"]) == (0, 1))
+    # each spike of A: one packet per core of B on chip 1 (B's 300 neurons on 2 cores of 256)
+    spikes_a = sum(c["spikes"] for c in rep["chips"] if c["chip"] == 0)
+    assert spikes_a > 0 and east["packets"] == east["offered_packets"] == 2 * spikes_a
+    assert main(["board", "run", str(tmp_path / "net.npz"), "--system", str(mesh), *two_chip]) == 0
+    assert "busiest inter-chip links (emulated)" in capsys.readouterr().out
     assert main(["board", "list", "--json"]) == 0
     assert "nahuku" in json.loads(capsys.readouterr().out)["presets"]
     assert main(["board", "map", str(tmp_path / "net.npz"), "--system", "nosuch"]) == 1

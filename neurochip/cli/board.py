@@ -47,6 +47,10 @@ def add_parser(sub: Any) -> None:
     pr.add_argument("--seed", type=SEED, default=0, metavar="S", help="seed of the Poisson inputs (default 0)")
     pr.add_argument("--powered", choices=("all", "used"), default="all",
                     help="chips paying static power: every chip of the board, or those holding neurons")  # fmt: skip
+    pr.add_argument("--links", choices=("auto", "emulated", "counted"), default="auto",
+                    help="inter-chip links routed packet by packet in the emulator (latency, serialisation, FIFOs, "
+                         "back-pressure or drops), or counted from an unrouted run; auto (default): emulated on a "
+                         "mesh board, counted on a graph")  # fmt: skip
     pr.add_argument("--plot", metavar="FILE.png", help="the board with its link loads, and the energy split")
     pr.set_defaults(func=run_run)
 
@@ -131,7 +135,8 @@ def run_run(args: argparse.Namespace) -> int:
     if not args.json:
         print(f"mapped {network.n_neurons:,} neurons onto {board.chips_used} of {system.n_chips} {system.chip.name} "
               f"chips; emulating {format_si(duration, 's')} ...", flush=True)  # fmt: skip
-    board, result = run_on_board(network, system, duration_s=duration, inputs=inputs, seed=args.seed, board=board)
+    board, result = run_on_board(network, system, duration_s=duration, inputs=inputs, seed=args.seed, board=board,
+                                 links=args.links)  # fmt: skip
     rep = board_report(board, network, result, chips_powered=args.powered)
     if args.plot:
         write_plot(args.plot, lambda tmp: plot_board(rep, system, tmp))
@@ -146,10 +151,22 @@ def run_run(args: argparse.Namespace) -> int:
         ("total", "total_joule"), ("multi-chip overhead", "multichip_overhead_joule"))]  # fmt: skip
     print_table(f"energy on {rep['system']} ({format_si(rep['duration_s'], 's')})", ["part", "energy", "share"], rows)
     busy = sorted(rep["links"], key=lambda r: -r["packets"])[:5]
-    link_rows = [[f"{r['from']} -> {r['to']}", f"{r['packets']:,.0f}", format_si(r["rate_hz"], "Hz"), f"{r['utilisation']:.3g}",
-                  "-" if r["peak_utilisation"] is None else f"{r['peak_utilisation']:.3g}", "yes" if r["saturated"] else ""]
-                 for r in busy if r["packets"] > 0]  # fmt: skip
-    print_table("busiest inter-chip links", ["link", "packets", "rate", "utilisation", "peak", "saturated"], link_rows)
+    if rep["links_model"] == "emulated":
+        link_rows = [[f"{r['from']} -> {r['to']}", f"{r['offered_packets']:,}", f"{r['packets']:,}", format_si(r["rate_hz"], "Hz"),
+                      f"{r['utilisation']:.3g}", str(r["peak_queue"]), f"{r['drops']:,}", "yes" if r["saturated"] else ""]
+                     for r in busy if r["offered_packets"] > 0]  # fmt: skip
+        print_table("busiest inter-chip links (emulated)",
+                    ["link", "offered", "carried", "rate", "utilisation", "peak queue", "drops", "saturated"], link_rows)  # fmt: skip
+        lat = rep["packet_latency_mean_s"]
+        end = rep["end_state"]
+        print(f"packet latency mean {format_si(lat, 's') if lat is not None else '-'}, max "
+              f"{format_si(rep['packet_latency_max_s'], 's') if lat is not None else '-'}; at the end "
+              f"{end['packets_waiting_at_source']:,} waiting at their source, {end['packets_queued']:,} queued")  # fmt: skip
+    else:
+        link_rows = [[f"{r['from']} -> {r['to']}", f"{r['packets']:,.0f}", format_si(r["rate_hz"], "Hz"), f"{r['utilisation']:.3g}",
+                      "-" if r["peak_utilisation"] is None else f"{r['peak_utilisation']:.3g}", "yes" if r["saturated"] else ""]
+                     for r in busy if r["packets"] > 0]  # fmt: skip
+        print_table("busiest inter-chip links", ["link", "packets", "rate", "utilisation", "peak", "saturated"], link_rows)
     print(f"{rep['inter_chip_packets']:,.0f} inter-chip packets, {rep['link_crossings']:,.0f} link crossings, "
           f"mean {rep['mean_inter_chip_hops']:.2f} hops; links {rep['links_model']}" + (f"; note: {rep['not_emulated']}" if rep["not_emulated"] else ""))  # fmt: skip
     if args.plot:
