@@ -73,7 +73,19 @@ class BoardRouting:
 
 
 def board_grid(system: SystemSpec) -> tuple[int, int, NDArray[np.int64], NDArray[np.int64]]:
-    """The board as one mesh: (width, height, chip of each core, local core of each core).
+    """The board as one mesh.
+
+    Parameters
+    ----------
+    system : SystemSpec
+        A board whose topology is a mesh of chips.
+
+    Returns
+    -------
+    width, height : int
+        Cores along x and y of the board's mesh.
+    core_chip, core_local : ndarray of int64, shape (width * height,)
+        Chip, and core on that chip, of every board-mesh core.
 
     Raises
     ------
@@ -227,6 +239,19 @@ def board_routing(board: BoardMapping, network: Any, *, shared: bool | None = No
 
 def emulated_report(board: BoardMapping, result: Any, *, chips_powered: str = "all") -> dict[str, Any]:
     """The board report of a run with emulated links (:func:`neurochip.board.board_report`).
+
+    Parameters
+    ----------
+    board : BoardMapping
+    result : neurochip.emulator.EmulationResult
+        A run with emulated links (:func:`neurochip.board.run_on_board`).
+    chips_powered : {"all", "used"}
+        Which chips pay static power.
+
+    Returns
+    -------
+    dict of str to object
+        JSON-ready; see below.
 
     The same keys as the counted report, from the router's own counts, plus per link
     ``offered_packets`` (packets whose route crosses it, from the spikes), ``lanes``,

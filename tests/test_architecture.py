@@ -44,6 +44,7 @@ LAYERS: dict[str, float] = {
     "neurochip.examples": 3.1,
     "neurochip.plots": 3.1,
     "neurochip.html_report": 3.15,
+    "neurochip.board_links": 3.05,
     "neurochip.board": 3.1,
     "neurochip.board_plots": 3.1,
     "neurochip.neurobench": 3.1,
