@@ -40,7 +40,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from .errors import InvalidParameterError, MappingError
-from .mapping import Mapping, MappingOptions, map_synapses, network_csr
+from .mapping import _ENTRY_WORDS, Mapping, MappingOptions, map_synapses, network_csr
 from .mesh import link_loads
 from .system import SystemSpec
 
@@ -500,13 +500,18 @@ def map_board_synapses(
     rsrc, rdst = _dest_sets(indptr, glob_core[post_all], k * m_cores)
     remote = neuron_chip[rsrc] != (rdst // m_cores)
     rsrc, rdst = rsrc[remote], rdst[remote]
+    # routing entries for them at the source: one per remote core, or one per remote chip (a
+    # chip-addressed entry with a core mask, CoreSpec.route_entries = "chip")
+    esrc = rsrc
+    if core.route_entries == "chip":
+        esrc = np.unique(rsrc * k + rdst // m_cores) // k
     core_fan_out = np.zeros(k * m_cores, dtype=np.int64)
     core_axons = np.zeros(k * m_cores, dtype=np.int64)
     for c, m in enumerate(mappings):
         if m is not None:
             core_fan_out[c * m_cores:(c + 1) * m_cores] = m.core_fan_out
             core_axons[c * m_cores:(c + 1) * m_cores] = m.core_axons_in
-    core_fan_out += np.bincount(glob_core[rsrc], minlength=k * m_cores)
+    core_fan_out += np.bincount(glob_core[esrc], minlength=k * m_cores)
     core_axons += np.bincount(rdst, minlength=k * m_cores)
     checks = [("fan_in", core_fan_in.ravel(), core.fan_in), ("fan_out", core_fan_out, core.fan_out)]
     if core.axons_in is not None:
@@ -521,15 +526,16 @@ def map_board_synapses(
                 capacity=capacity, required=float(used[worst]), available=float(available),
             )  # fmt: skip
     if core.fan_out_per_neuron is not None:
-        per_neuron = np.bincount(rsrc, minlength=n)
+        per_neuron = np.bincount(esrc, minlength=n)
         for c, m in enumerate(mappings):
             if m is not None:
-                per_neuron[chip_neurons[c]] += np.diff(m.route_indptr)
+                local = np.diff(m.route_indptr)
+                per_neuron[chip_neurons[c]] += (local > 0) if core.route_entries == "chip" else local
         worst = int(np.argmax(per_neuron))
         if per_neuron[worst] > core.fan_out_per_neuron:
             raise MappingError(
                 f"network does not fit system {system.name!r}: fan_out_per_neuron of {name(worst)} (chip "
-                f"{neuron_chip[worst]}) is {per_neuron[worst]} destination cores, a neuron can reach "
+                f"{neuron_chip[worst]}) is {per_neuron[worst]} {_ENTRY_WORDS[core.route_entries]}, a neuron can reach "
                 f"{core.fan_out_per_neuron} (over by {per_neuron[worst] - core.fan_out_per_neuron})",
                 capacity="fan_out_per_neuron", required=float(per_neuron[worst]),
                 available=float(core.fan_out_per_neuron),
@@ -581,7 +587,8 @@ def _local_routes(m: Mapping, pre: NDArray[np.int64], post: NDArray[np.int64], r
         route_indptr=route_indptr,
         route_cores=dest.astype(np.int32),
         core_fan_in=np.bincount(m.neuron_core[post], minlength=n_cores).astype(np.int64),
-        core_fan_out=np.bincount(m.neuron_core[src], minlength=n_cores).astype(np.int64),
+        core_fan_out=np.bincount(m.neuron_core[np.unique(src) if m.chip.core.route_entries == "chip" else src],
+                                 minlength=n_cores).astype(np.int64),
         core_axons_in=np.bincount(dest, minlength=n_cores).astype(np.int64),
         traffic=traffic,
         link_load=link_loads(offdiag, m.chip.mesh.width, m.chip.mesh.height),

@@ -159,12 +159,18 @@ class CoreSpec:
     fan_in_per_neuron : int, optional
         Synapses one neuron can receive (a DYNAP-SE2 neuron has 64).  None: unlimited.
     fan_out_per_neuron : int, optional
-        Destination cores one neuron can send to (TrueNorth: 1, DYNAP-SE2: 4).  None: unlimited.
+        Routing entries one neuron can have (TrueNorth: 1 destination core, DYNAP-SE2: 4
+        destination chips).  None: unlimited.
+    route_entries : {"core", "chip"}
+        What one routing entry addresses, and so what ``fan_out`` and ``fan_out_per_neuron``
+        count: ``"core"`` (default; Loihi's output axons, TrueNorth) one destination core;
+        ``"chip"`` one destination chip with a mask of its cores (DYNAP-SE2's SRAM entries), so a
+        neuron's targets on any cores of one chip take one entry.
 
     Raises
     ------
     InvalidParameterError
-        If a capacity is not an integer or is < 1.
+        If a capacity is not an integer or is < 1, or ``route_entries`` is neither.
 
     Examples
     --------
@@ -179,8 +185,11 @@ class CoreSpec:
     axons_in: int | None = None
     fan_in_per_neuron: int | None = None
     fan_out_per_neuron: int | None = None
+    route_entries: str = "core"
 
     def __post_init__(self) -> None:
+        if self.route_entries not in ("core", "chip"):
+            raise InvalidParameterError.of("route_entries", self.route_entries, "must be 'core' or 'chip'")
         _check_int("neurons", self.neurons, 1)
         _check_int("fan_in", self.fan_in, 1)
         _check_int("fan_out", self.fan_out, 1)

@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from .chip import ChipSpec
+from .chip import ChipSpec, CoreSpec
 from .errors import InvalidParameterError, MappingError
 from .mesh import link_loads, xy_hops
 
@@ -510,12 +510,12 @@ def map_synapses(
             k = min(chip.n_cores, k + max(1, k // 8))
             continue
         route_indptr, route_parts = _routes(indptr, parts[indices], k)
-        n_routes = np.diff(route_indptr)
+        n_routes = _entries(np.diff(route_indptr), core)
         if core.fan_out_per_neuron is not None and n_routes.max() > core.fan_out_per_neuron:
             worst_n = int(np.argmax(n_routes))
             raise MappingError(
                 f"network does not fit chip {chip.name!r}: fan_out_per_neuron of {name(worst_n)} is "
-                f"{n_routes[worst_n]} destination cores on {k} cores, a neuron can reach "
+                f"{n_routes[worst_n]} {_ENTRY_WORDS[core.route_entries]} on {k} cores, a neuron can reach "
                 f"{core.fan_out_per_neuron} (over by {n_routes[worst_n] - core.fan_out_per_neuron}); "
                 "split its targets over relay neurons",
                 capacity="fan_out_per_neuron",
@@ -562,7 +562,7 @@ def map_synapses(
     traffic[np.ix_(pos, pos)] = traffic_parts
     core_neurons = np.bincount(neuron_core, minlength=m).astype(np.int64)
     core_fan_in = np.bincount(neuron_core, weights=in_degree, minlength=m).astype(np.int64)
-    core_fan_out = np.bincount(neuron_core, weights=np.diff(route_indptr), minlength=m).astype(np.int64)
+    core_fan_out = np.bincount(neuron_core, weights=_entries(np.diff(route_indptr), core), minlength=m).astype(np.int64)
     core_axons_in = np.bincount(route_cores, minlength=m).astype(np.int64)
     pre_core = np.repeat(neuron_core, np.diff(indptr))
     crossing = int(np.count_nonzero(pre_core != neuron_core[indices]))
@@ -614,6 +614,18 @@ def packet_counts(mapping: Mapping, spikes: ArrayLike) -> tuple[NDArray[np.float
     np.add.at(traffic, (core[src[~own]], dest[~own]), spikes[src[~own]])
     links = link_loads(traffic, mapping.chip.mesh.width, mapping.chip.mesh.height)
     return np.bincount(dest[own], weights=spikes[src[own]], minlength=m), links
+
+
+#: what a neuron's routing entries are, in capacity errors
+_ENTRY_WORDS = {"core": "destination cores", "chip": "routing entries (one per destination chip)"}
+
+
+def _entries(dest_cores: NDArray[np.int64], core: CoreSpec) -> NDArray[np.int64]:
+    """Routing entries of each neuron on one chip from its number of destination cores: one per
+    core, or (``route_entries = "chip"``) one for the whole chip when it has any target."""
+    if core.route_entries == "chip":
+        return (dest_cores > 0).astype(np.int64)
+    return dest_cores
 
 
 def network_csr(network: Any) -> tuple[NDArray[np.int64], NDArray[np.int32]]:
