@@ -266,6 +266,9 @@ class RunRecord:
             raise ConfigError(f"header: not valid JSON ({exc})", path=p) from None
         if not isinstance(header, dict) or header.get("format") != "neurochip-run":
             got = header.get("format") if isinstance(header, dict) else None
+            if got == "neurochip-board-run":
+                raise ConfigError("a board run (neurochip run --system): its report was printed then and is stored in "
+                                  "the file's header ('report'); `neurochip report` reads one-chip runs", path=p)  # fmt: skip
             raise ConfigError(f"header.format = {got!r}: not a neurochip run file (expected 'neurochip-run')",
                               path=p)
         for key in ("neuron_core", "t_ref_s", "spike_counts", "link_packets", "event_time_s", "event_address",

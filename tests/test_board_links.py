@@ -187,3 +187,38 @@ def test_graph_board_cannot_emulate_links():
         run_on_board(net, system, duration_s=0.01, inputs=inputs, links="emulated")
     bm, res = run_on_board(net, system, duration_s=0.01, inputs=inputs)  # auto: counted
     assert board_report(bm, net, res)["links_model"] == "counted"
+
+
+def test_cli_map_and_run_take_a_system(tmp_path, capsys):
+    import json
+
+    from neurochip.cli import main
+    from neurochip.network.files import save_network
+
+    net, _ = ring_network(2400, 30)
+    save_network(net, tmp_path / "ring.npz")
+    ring = str(tmp_path / "ring.npz")
+    assert main(["map", ring, "--system", "dynapse2-x4", "--json"]) == 0
+    rep = json.loads(capsys.readouterr().out)
+    assert rep["system"] == "dynapse2-x4" and rep["chips_used"] == 3 and rep["n_synapses"] == 72_000
+    out = tmp_path / "board.run"  # written exactly as named
+    assert main(["run", ring, "--system", "dynapse2-x4", "--duration", "20 ms", "--poisson", "E:3kHz:2mV",
+                 "-o", str(out), "--json"]) == 0  # fmt: skip
+    rep = json.loads(capsys.readouterr().out)
+    assert rep["links_model"] == "emulated" and rep["output"] == str(out) and out.exists()
+    saved = np.load(out)
+    header = json.loads(str(saved["header"]))
+    assert header["format"] == "neurochip-board-run"
+    assert int(saved["spike_counts"].sum()) == sum(c["spikes"] for c in rep["chips"]) == saved["event_time_s"].size
+    assert header["report"]["link_crossings"] == rep["link_crossings"]
+    # a board run is not a one-chip run file: report says what it is
+    assert main(["report", "energy", str(out)]) == 1
+    assert "a board run (neurochip run --system)" in capsys.readouterr().err
+    # --chip and --system exclude each other; the input is never overwritten
+    assert main(["run", ring, "--system", "dynapse2-x4", "--chip", "loihi", "-o", str(tmp_path / "x.npz")]) == 1
+    assert "give one" in capsys.readouterr().err
+    before = (tmp_path / "ring.npz").read_bytes()
+    assert main(["run", ring, "--system", "dynapse2-x4", "-o", ring]) == 1
+    assert "refusing to overwrite an input" in capsys.readouterr().err
+    assert (tmp_path / "ring.npz").read_bytes() == before
+    assert not (tmp_path / "x.npz").exists()

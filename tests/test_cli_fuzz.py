@@ -161,6 +161,7 @@ OPTIONS: dict[str, tuple[list[str], dict[str, list[str]]]] = {
     "map": (["map", "{d}/net.npz"], {
         "network": IN_NETWORK,
         "--chip": IN_CHIP,
+        "--system": ["nosuch", "{d}/missing.toml", "{d}/folder", "{d}/binary.bin", "{d}/empty.toml"],
         "--rates": ["-1", "1MHz", "E=5", "E=5,X=5", "E=,I=5", "=5", *NUMBERS, "1 V"],
         "--partitioner": CHOICE,
         "--plot": OUT_PLOT + ["{d}/net.npz"],
@@ -168,6 +169,7 @@ OPTIONS: dict[str, tuple[list[str], dict[str, list[str]]]] = {
     "run": (["run", "{d}/net.npz", "--duration", "5ms", "--no-route", "-o", "{d}/out.npz"], {
         "network": IN_NETWORK,
         "--chip": IN_CHIP,
+        "--system": ["nosuch", "{d}/missing.toml", "{d}/folder", "{d}/binary.bin", "{d}/empty.toml"],
         "--duration": _quantity("s", "V", sign="pos") + ["2h"],
         "--poisson": ["E:nan:1mV", "X:1kHz:1mV", "E:1kHz", "E:-1Hz:1mV", "E:1e300:1mV", "E:1kHz:1e300", "E:1kHz:1A", ""],
         "--dc": ["E:nan", "X:1nA", "E", "E:1e300", "E:1V", ""],
@@ -195,6 +197,7 @@ OPTIONS: dict[str, tuple[list[str], dict[str, list[str]]]] = {
         "--dc": ["E:nan", "X:1nA", "E", "E:1e300", ""],
         "--seed": SEED,
         "--powered": CHOICE,
+        "--links": CHOICE,
         "--plot": OUT_PLOT + ["{d}/net.npz"],
     }),
     "estimate": (["estimate", "{d}/net.nir", "--chip", "loihi", "--steps", "5"], {

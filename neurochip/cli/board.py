@@ -143,6 +143,14 @@ def run_run(args: argparse.Namespace) -> int:
     if args.json:
         print_json(rep)
         return 0
+    print_board_run(rep)
+    if args.plot:
+        print(f"plot written to {args.plot}")
+    return 0
+
+
+def print_board_run(rep: dict[str, Any]) -> None:
+    """The tables of a board run's report (:func:`neurochip.board.board_report`)."""
     e = rep["energy"]
     total = e["total_joule"]
     rows = [[name, format_si(e[key], "J"), f"{e[key] / total:.1%}" if total else "-"] for name, key in (
@@ -169,6 +177,3 @@ def run_run(args: argparse.Namespace) -> int:
         print_table("busiest inter-chip links", ["link", "packets", "rate", "utilisation", "peak", "saturated"], link_rows)
     print(f"{rep['inter_chip_packets']:,.0f} inter-chip packets, {rep['link_crossings']:,.0f} link crossings, "
           f"mean {rep['mean_inter_chip_hops']:.2f} hops; links {rep['links_model']}" + (f"; note: {rep['not_emulated']}" if rep["not_emulated"] else ""))  # fmt: skip
-    if args.plot:
-        print(f"plot written to {args.plot}")
-    return 0

@@ -17,7 +17,10 @@ def add_parser(sub: Any) -> None:
                         description="Place a network's neurons on a chip's cores and report the utilisation of every "
                         "capacity, synapses crossing cores, hops and the busiest link.")
     pm.add_argument("network", metavar="NETWORK", help="network file (.npz from neurochip, or NIR .nir/.h5)")
-    pm.add_argument("--chip", default="generic", metavar="NAME|FILE", help="chip preset or spec file (default generic)")
+    pm.add_argument("--chip", default=None, metavar="NAME|FILE", help="chip preset or spec file (default generic)")
+    pm.add_argument("--system", metavar="NAME|FILE",
+                    help="a board of chips instead of one chip (preset: nahuku, pohoiki-beach, dynapse2-x4, ... or TOML "
+                         "file): chips first, then cores; as `neurochip board map`")  # fmt: skip
     pm.add_argument("--rates", metavar="Hz|POP=Hz,...",
                     help="expected rate of every neuron (e.g. 20) or per population (E=5,I=12), at most 1/t_ref; "
                     "weights the traffic, so link loads are in packets/s")
@@ -31,7 +34,10 @@ def add_parser(sub: Any) -> None:
                         description="Map a network onto a chip, emulate it under the given stimulus with spikes "
                         "routed as packets, and write the run file that `neurochip report` reads.")
     pr.add_argument("network", metavar="NETWORK", help="network file (.npz from neurochip, or NIR .nir/.h5)")
-    pr.add_argument("--chip", default="generic", metavar="NAME|FILE", help="chip preset or spec file (default generic)")
+    pr.add_argument("--chip", default=None, metavar="NAME|FILE", help="chip preset or spec file (default generic)")
+    pr.add_argument("--system", metavar="NAME|FILE",
+                    help="run on a board of chips with its inter-chip links emulated (a mesh board; --no-route: "
+                         "counted); prints the board report and writes it with the spikes to -o")  # fmt: skip
     pr.add_argument("--duration", default="1 s", metavar="s",
                     help="chip time to emulate, > 0 and at most 1 h (default 1 s)")
     pr.add_argument("--poisson", action="append", default=[], metavar="POP:RATE:WEIGHT",
@@ -85,12 +91,23 @@ def _parse_inputs(network: Any, poisson: list[str], dc: list[str]) -> list[Any]:
     return out
 
 
+def _system_or_chip(args: argparse.Namespace) -> None:
+    """--system and --chip exclude each other; the chip defaults to generic."""
+    if args.system is not None and args.chip is not None:
+        raise ConfigError(f"--chip {args.chip} --system {args.system}: give one (a system names its chip)")
+    if args.system is None and args.chip is None:
+        args.chip = "generic"
+
+
 def run_map(args: argparse.Namespace) -> int:
     from ..chip import load_chip
     from ..mapping import MappingOptions, map_network
     from ..plots import plot_mapping
     from .network import load_any, parse_rates, rates_per_neuron
 
+    _system_or_chip(args)
+    if args.system is not None:
+        return _map_system(args)
     chip_path = check_chip(args.chip)
     check_plot(args.plot, inputs=(args.network, chip_path))
     given = parse_rates(args.rates)
@@ -135,9 +152,12 @@ def run_run(args: argparse.Namespace) -> int:
     from .network import load_any
 
     # every argument and the output path are checked before the network is read or run
+    _system_or_chip(args)
     duration = quantity(args.duration, "s", "--duration", positive=True, high=3600.0,
                         why="one hour of chip time; run longer ones in pieces")
     check_input_file(args.network, "NETWORK")
+    if args.system is not None:
+        return _run_system(args, duration)
     chip_path = check_chip(args.chip)
     check_output_path(args.output, inputs=(args.network, chip_path))
     if args.html is not None:
@@ -184,6 +204,69 @@ def run_run(args: argparse.Namespace) -> int:
     else:
         print(f"{summary['spikes']:,} spikes, mean rate {format_si(summary['mean_rate_hz'], 'Hz')}, "
               f"wall time {format_si(record.wall_time_s, 's')}; run written to {args.output}")
+    return 0
+
+
+def _map_system(args: argparse.Namespace) -> int:
+    """``neurochip map --system``: the board mapping of ``neurochip board map``."""
+    from . import board as board_cli
+
+    if args.plot:
+        raise ConfigError(f"--plot {args.plot}: a board mapping has no figure; `neurochip run --system ... --plot` "
+                          "draws the board with its link loads")  # fmt: skip
+    if args.rates is not None and "=" in args.rates:
+        raise ConfigError(f"--rates {args.rates}: with --system give one rate for every neuron (e.g. 20)")
+    ns = argparse.Namespace(network=args.network, system=args.system, rates=args.rates, json=args.json, fill=1.0,
+                            block=None, partitioner="block" if args.partitioner == "block" else "greedy")  # fmt: skip
+    return board_cli.run_map(ns)
+
+
+def _run_system(args: argparse.Namespace, duration: float) -> int:
+    """``neurochip run --system``: map onto the board, emulate with the links emulated (or
+    counted with --no-route), print the board report, and write it with the spikes to -o."""
+    import json
+
+    import numpy as np
+
+    from .._io import atomic_write, check_output_path
+    from ..board import board_report, run_on_board
+    from ..board_mapping import map_board
+    from ..system import load_system
+    from .board import _system_file, print_board_run
+    from .network import load_any
+
+    if args.html is not None:
+        raise ConfigError(f"--html {args.html}: the HTML page is of a one-chip run; a board run prints its report")
+    system_path = _system_file(args.system)
+    check_output_path(args.output, inputs=tuple(x for x in (args.network, system_path) if x))
+    system = load_system(args.system)
+    network, _ = load_any(args.network)
+    inputs = _parse_inputs(network, args.poisson, args.dc)
+    with working("mapping", size=f"{network.n_neurons:,} neurons onto {system.name}"):
+        board = map_board(network, system)
+    if not args.json:
+        print(f"mapped {network.n_neurons:,} neurons onto {board.chips_used} of {system.n_chips} {system.chip.name} "
+              f"chips; emulating {format_si(duration, 's')} ...", flush=True)  # fmt: skip
+    links = "counted" if args.no_route else "auto"
+    with working("emulating", size=f"{network.n_neurons:,} neurons x {format_si(duration, 's')} on a board"):
+        board, result = run_on_board(network, system, duration_s=duration, inputs=inputs, seed=args.seed, board=board,
+                                     links=links)  # fmt: skip
+    rep = board_report(board, network, result)
+    header = {"format": "neurochip-board-run", "version": 1, "system": system.to_dict(), "report": rep,
+              "provenance": {"network_file": str(args.network), "system_spec": str(args.system),
+                             "command": "neurochip run --system", "seed": int(args.seed)}}  # fmt: skip
+
+    def write(fh: Any) -> None:
+        np.savez(fh, header=np.array(json.dumps(header)), spike_counts=result.spike_counts,
+                 event_time_s=result.events["time_s"], event_address=result.events["address"],
+                 neuron_chip=board.neuron_chip, neuron_core=board.neuron_core)  # fmt: skip
+
+    atomic_write(args.output, write)
+    if args.json:
+        print_json({"output": str(args.output), **rep})
+        return 0
+    print_board_run(rep)
+    print(f"board run written to {args.output}")
     return 0
 
 
