@@ -1,11 +1,15 @@
 """Sweeps over boards of chips: chip count, board topology (mesh size, another system preset or
 file) and partitioner as sweep axes, each point run by ``run_on_board``; the table's inter-chip
 figures checked against closed forms and against a count made by hand from the spikes and the
-mapping."""
+mapping, and the documented example's table against a run of it."""
 
 from __future__ import annotations
 
 import dataclasses
+import re
+import shlex
+import shutil
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -13,14 +17,17 @@ import pytest
 from neurochip.board import run_on_board
 from neurochip.board_mapping import BoardMappingOptions
 from neurochip.chip import MeshSpec, load_chip
+from neurochip.cli import main
 from neurochip.errors import ConfigError
 from neurochip.examples import ei_network
 from neurochip.lif import LIFParams
 from neurochip.mapping import network_csr
-from neurochip.sweep import read_table, run_sweep, sweep_from_dict
+from neurochip.sweep import load_sweep, read_table, run_sweep, sweep_from_dict
 from neurochip.sweep.board import BOARD_COLUMNS, system_spec
 from neurochip.sweep.point import OUTPUT_COLUMNS, run_point
 
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLE = ROOT / "docs" / "examples" / "boards.toml"
 # 256 neurons, 16 per core: the 16 cores of the split below are filled exactly
 NET = {"network.n_exc": 192, "network.n_inh": 64, "network.k_exc": 20, "network.k_inh": 5, "core.neurons": 16}
 SPLIT = {1: (4, 4), 2: (4, 2), 4: (2, 2), 8: (2, 1)}  # chips -> cores per chip (width, height)
@@ -149,3 +156,46 @@ def test_partitioner_and_link_axes_reach_the_board():
 def test_bad_system_axes_name_the_file_and_key(table, message):
     with pytest.raises(ConfigError, match=message):
         sweep_from_dict(table, source="s.toml")
+
+
+def _documented_rows() -> list[list[str]]:
+    """The rows of the board sweep's table in docs/sweeps.md."""
+    text = (ROOT / "docs" / "sweeps.md").read_text()
+    section = text[text.index("## Sweeps over boards"):]
+    table = re.search(r"\n(\| partitioner .*?)\n\n", section, flags=re.S).group(1)
+    return [[c.strip() for c in line.strip("|").split("|")] for line in table.splitlines()[2:]]
+
+
+def _documented_commands() -> list[str]:
+    """The ``neurochip`` commands of the board sweep's section of docs/sweeps.md."""
+    text = (ROOT / "docs" / "sweeps.md").read_text()
+    section = text[text.index("## Sweeps over boards"):]
+    commands, fence = [], None  # fence: the language of the open block, None outside one
+    for line in section.splitlines():
+        if line.startswith("```"):
+            fence = None if fence is not None else line[3:]
+        elif fence == "" and line.startswith("neurochip "):
+            commands.append(line)
+    return commands
+
+
+def test_the_documented_board_sweep_runs_as_shown(tmp_path, monkeypatch, capsys):
+    assert len(load_sweep(EXAMPLE).points()) == 8
+    shutil.copytree(ROOT / "docs" / "examples", tmp_path / "docs" / "examples")
+    monkeypatch.chdir(tmp_path)
+    commands = _documented_commands()
+    assert commands[0] == "neurochip sweep docs/examples/boards.toml --workers 0 -o boards.csv"
+    for command in commands:  # as written, in order, in one folder
+        assert main(shlex.split(command)[1:]) == 0, command
+    capsys.readouterr()
+    assert (tmp_path / "overhead.png").stat().st_size > 0
+    rows = {(r["board.partitioner"], int(r["system.n_chips"])): r for r in read_table(tmp_path / "boards.csv")}
+    shown = _documented_rows()
+    assert len(shown) == 8
+    for part, chips, used, packets, crossings, hops, util, overhead, share in shown:
+        r = rows[part, int(chips)]
+        assert (r["chips_used"], r["inter_chip_packets"], r["link_crossings"]) == (int(used), int(packets.replace(",", "")),
+                                                                                   int(crossings.replace(",", "")))
+        assert f"{r['mean_hops']:.2f}" == hops and f"{r['link_utilisation_max']:.4f}" == util
+        assert f"{r['multichip_overhead_joule'] * 1e6:.2f} uJ" == overhead
+        assert f"{r['multichip_overhead_fraction'] * 100:.3f} %" == share
