@@ -62,7 +62,8 @@ def test_board_links_are_the_generated_layout():
     # the hexagon: 4, 5, 6, 7, 8, 7, 6, 5 chips in the columns x = 0..7
     assert [sum(1 for x, _ in chips if x == c) for c in range(8)] == [4, 5, 6, 7, 8, 7, 6, 5]
     assert list(board.topology.edges) == script.edges()
-    assert script.edges_line() in (ROOT / "neurochip" / "systems" / "spinn5.toml").read_text()
+    preset = (ROOT / "neurochip" / "systems" / "spinn5.toml").read_text()
+    assert script.edges_line() in preset and script.coordinates_comment() in preset
     # every link joins two lattice neighbours; 120 links, every interior chip has all six
     degree = np.zeros(48, dtype=int)
     for a, b in board.topology.edges:
