@@ -18,6 +18,8 @@ module            holds
                   :class:`SweepSummary`
 ``plots``         the ``plot_*`` functions and :func:`pareto_front`
 ``point``         one point through the pipeline: :func:`~neurochip.sweep.point.run_point`
+``board``         the system axes of a point (``system``, ``system.*``, ``board.*``): the
+                  board it runs on, its mapping options, the board's columns
 ================  ==================================================================
 """
 

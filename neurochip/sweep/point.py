@@ -34,6 +34,9 @@ name                            meaning (default)
 ``run.route``                   true: spikes timed as packets through the routers (latency,
                                 serialisation, FIFOs, drops); false: packets only counted (true)
 ``mapping.partitioner``         ``"metis"`` or ``"block"`` ("metis")
+``system``, ``system.*``,       run on a board of chips instead of one chip: the system preset or
+``board.*``                     file, its chip count, topology and links, and the board mapper's
+                                options (:mod:`neurochip.sweep.board`)
 ==============================  ===============================================================
 
 With a circuit, the chip's energy table takes the circuit's fitted energy per spike for
@@ -113,7 +116,9 @@ def _number(key: str, value: Any, unit: str | None = None) -> float:
 
 def _split(point: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
     """Group the point's names by stage; unknown names raise, naming the key."""
-    groups: dict[str, dict[str, Any]] = {k: {} for k in ("circuit", "fit", "lif", "chip", "network", "stimulus", "run", "mapping")}
+    groups: dict[str, dict[str, Any]] = {
+        k: {} for k in ("circuit", "fit", "lif", "chip", "network", "stimulus", "run", "mapping", "system", "board")
+    }
     lif_fields = {f.name for f in dataclasses.fields(lif.LIFParams)}
     for key, value in point.items():
         if not isinstance(key, str):
@@ -137,11 +142,14 @@ def _split(point: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
             groups["run"][rest] = value
         elif head == "mapping" and rest in MAPPING_KEYS:
             groups["mapping"][rest] = value
+        elif head in ("system", "board") and (rest or head == "system"):
+            groups[head][rest] = value
         else:
             raise InvalidParameterError(
                 f"unknown parameter {key!r}: expected circuit, circuit.<param>, fit.<field>, lif.<field>, chip, "
                 f"mesh|core|router|energy.<field>, network.{{{','.join(NETWORK_DEFAULTS)}}}, "
-                f"stimulus.{{{','.join(STIMULUS_KEYS)}}}, run.{{{','.join(RUN_DEFAULTS)}}} or mapping.partitioner"
+                f"stimulus.{{{','.join(STIMULUS_KEYS)}}}, run.{{{','.join(RUN_DEFAULTS)}}}, mapping.partitioner, "
+                f"system, system.<field> or board.<field>"
             )
     return groups
 
@@ -279,12 +287,15 @@ def cached_fit(
     return summary
 
 
-def _chip(groups: dict[str, dict[str, Any]], fit: dict[str, Any] | None) -> Any:
+def _chip(groups: dict[str, dict[str, Any]], fit: dict[str, Any] | None, base: Any = None) -> Any:
     from ..chip import load_chip
     from ..onchip import with_neuron_circuit
 
-    name = groups["chip"].get("", "generic")
-    chip = load_chip(name)
+    # a board point without a `chip` keeps its system's chip (which may come from a file)
+    if "" in groups["chip"]:
+        chip = load_chip(groups["chip"][""])
+    else:
+        chip = base if base is not None else load_chip("generic")
     changes: dict[str, dict[str, Any]] = {}
     for key, value in groups["chip"].items():
         if not key:
@@ -320,6 +331,24 @@ def _chip(groups: dict[str, dict[str, Any]], fit: dict[str, Any] | None) -> Any:
     return chip
 
 
+def _chip_and_system(groups: dict[str, dict[str, Any]], fit: dict[str, Any] | None) -> tuple[Any, Any, Any]:
+    """The point's chip, and its board and board-mapping options (None, None for one chip)."""
+    if not groups["system"] and not groups["board"]:
+        return _chip(groups, fit), None, None
+    from .board import board_options, system_spec
+
+    if "" not in groups["system"]:
+        first = next(iter([f"system.{k}" for k in groups["system"]] + [f"board.{k}" for k in groups["board"]]))
+        raise InvalidParameterError(f"{first} given but no 'system' to run on")
+    if groups["run"].get("route") is True:
+        raise InvalidParameterError("run.route = True: a board run is not routed (inter-chip links are not emulated "
+                                    "yet); leave run.route out of a point that names a system")
+    preset = system_spec(groups["system"])
+    chip = _chip(groups, fit, base=preset.chip)
+    options = board_options(groups["board"], groups["mapping"].get("partitioner"))
+    return chip, dataclasses.replace(preset, chip=chip), options
+
+
 def check_point(point: Mapping[str, Any]) -> None:
     """Validate a point's names and values without running it.
 
@@ -347,7 +376,7 @@ def check_point(point: Mapping[str, Any]) -> None:
 
         load_circuit(name).resolve({k: v for k, v in groups["circuit"].items() if k})
         _fit_options(groups["fit"])
-    _chip(groups, None)
+    _chip_and_system(groups, None)
     _lif(groups, None)
     _net_values(groups)
     _run_values(groups)
@@ -405,6 +434,22 @@ def _network(p: lif.LIFParams, nv: dict[str, Any]) -> tuple[Any, list[Any], floa
     return net, drive, rate, rate * w_frac * p.tau_m_s
 
 
+def _board_point(common: dict[str, Any], net: Any, drive: list[Any], system: Any, options: Any, rv: dict[str, Any],
+                 n_exc: int, t0: float) -> dict[str, Any]:  # fmt: skip
+    """The row of a point on a board: :data:`OUTPUT_COLUMNS`, then the board's own columns."""
+    from .board import BOARD_COLUMNS, board_row
+
+    values, spike_counts = board_row(net, drive, system, options, rv)
+    rates = spike_counts / rv["duration_s"]
+    values.update({
+        "rate_mean_hz": float(rates.mean()), "rate_exc_hz": float(rates[:n_exc].mean()),
+        "rate_max_hz": float(rates.max()), "spikes_per_s": float(spike_counts.sum()) / rv["duration_s"],
+        "throughput_synaptic_events_per_s": values["synaptic_events"] / rv["duration_s"],
+    })  # fmt: skip
+    row = {**common, **values, "wall_time_s": time.perf_counter() - t0}
+    return {c: row[c] for c in (*OUTPUT_COLUMNS, *BOARD_COLUMNS)}
+
+
 def run_point(point: Mapping[str, Any], *, cache_dir: str | Path | None = None) -> dict[str, Any]:
     """Run one point of the pipeline; returns its result row (the :data:`OUTPUT_COLUMNS`).
 
@@ -418,7 +463,8 @@ def run_point(point: Mapping[str, Any], *, cache_dir: str | Path | None = None) 
     Returns
     -------
     dict
-        ``status`` ``"ok"``, the outputs in SI units.  Failures raise (a sweep records them).
+        ``status`` ``"ok"``, the outputs in SI units; a point on a board (``system``) adds
+        :data:`neurochip.sweep.board.BOARD_COLUMNS`.  Failures raise (a sweep records them).
 
     Raises
     ------
@@ -436,10 +482,18 @@ def run_point(point: Mapping[str, Any], *, cache_dir: str | Path | None = None) 
     ci = circuit_inputs(point)
     fit = cached_fit(ci[0], ci[1], ci[2], cache_dir) if ci is not None else None
     p = _lif(groups, fit)
-    chip = _chip(groups, fit)
+    chip, system, board_opts = _chip_and_system(groups, fit)
     nv = _net_values(groups)
     rv = _run_values(groups)
     net, drive, rate_in, drive_rel = _network(p, nv)
+    common = {
+        "status": "ok", "error": "", "n_neurons": net.n_neurons, "n_synapses": net.csr().n_synapses,
+        "neuron_tau_m_s": p.tau_m_s, "neuron_t_ref_s": p.t_ref_s, "spike_energy_joule": chip.energy.spike_joule,
+        "static_power_per_core_watt": chip.energy.static_power_per_core_watt, "input_rate_hz": rate_in,
+        "input_drive": drive_rel, "rate_ceiling_hz": lif.saturation_rate(p),
+    }  # fmt: skip
+    if system is not None:
+        return _board_point(common, net, drive, system, board_opts, rv, nv["n_exc"], t0)
     mopts = MappingOptions(**groups["mapping"]) if groups["mapping"] else None
     mapping = map_network(net, chip, options=mopts)
     record = run_on_chip(net, chip, duration_s=rv["duration_s"], inputs=drive, seed=rv["seed"], mapping=mapping,
@@ -453,24 +507,13 @@ def run_point(point: Mapping[str, Any], *, cache_dir: str | Path | None = None) 
     mean_hops = hops / packets if packets > 0 else 0.0
     rates = record.rates_hz()
     syn = record.counts.total("synaptic_events")
-    wall = time.perf_counter() - t0
-    return {
-        "status": "ok",
-        "error": "",
-        "n_neurons": net.n_neurons,
-        "n_synapses": net.csr().n_synapses,
+    row = {
+        **common,
         "n_cores": chip.n_cores,
         "cores_used": int(np.unique(record.neuron_core).size),
-        "neuron_tau_m_s": p.tau_m_s,
-        "neuron_t_ref_s": p.t_ref_s,
-        "spike_energy_joule": chip.energy.spike_joule,
-        "static_power_per_core_watt": chip.energy.static_power_per_core_watt,
-        "input_rate_hz": rate_in,
-        "input_drive": drive_rel,
         "rate_mean_hz": float(rates.mean()),
         "rate_exc_hz": float(rates[: nv["n_exc"]].mean()),
         "rate_max_hz": float(rates.max()),
-        "rate_ceiling_hz": lif.saturation_rate(p),
         "spikes": int(record.spike_counts.sum()),
         "synaptic_events": int(syn),
         "energy_total_joule": rep.total_joule,
@@ -493,5 +536,6 @@ def run_point(point: Mapping[str, Any], *, cache_dir: str | Path | None = None) 
         "latency_max_s": record.latency_s.get("max", math.nan) if record.routed else math.nan,
         "routed": record.routed,
         "synaptic_events_per_wall_s": syn / record.wall_time_s if record.wall_time_s > 0 else math.inf,
-        "wall_time_s": wall,
+        "wall_time_s": time.perf_counter() - t0,
     }
+    return {c: row[c] for c in OUTPUT_COLUMNS}

@@ -289,7 +289,9 @@ def sweep_from_dict(data: dict[str, Any], *, source: str | None = None) -> Sweep
         try:
             check_point(point)
         except InvalidParameterError as exc:
-            key = next((f"{seen[k]}.{k}" for k in seen if repr(k) in str(exc) or str(exc).startswith(k)), None)
+            # the longest name the message starts with ("system.n_chips = ..." is not about "system")
+            named = [k for k in seen if repr(k) in str(exc) or str(exc).startswith(k)]
+            key = f"{seen[max(named, key=len)]}.{max(named, key=len)}" if named else None
             raise ConfigError(str(exc), path=src, key=key) from None
     return spec
 

@@ -1,7 +1,8 @@
 """The result table of a sweep: its columns, streaming rows to it, resuming it, reading it back.
 
 A table is a CSV file with one row per point: ``point_index``, ``point_id``, the point's inputs,
-then :data:`neurochip.sweep.point.OUTPUT_COLUMNS` (SI units throughout).  Rows are appended as
+then :data:`neurochip.sweep.point.OUTPUT_COLUMNS` (and, for a sweep over boards,
+:data:`neurochip.sweep.board.BOARD_COLUMNS`; SI units throughout).  Rows are appended as
 points finish, so a sweep that is killed leaves a table that :func:`start_table` resumes (a last
 row cut mid-write is dropped).  A ``.parquet`` output streams to ``<out>.csv`` beside it and is
 written by :func:`finish_table` when the sweep ends (pyarrow needed).
@@ -33,11 +34,22 @@ def table_columns(input_names: Sequence[str]) -> list[str]:
     -------
     list of str
         ``point_index``, ``point_id``, the inputs, then the output columns of
-        :mod:`neurochip.sweep.point` (``status``, ``error``, ... ``wall_time_s``).
+        :mod:`neurochip.sweep.point` (``status``, ``error``, ... ``wall_time_s``) and, for a
+        sweep over boards (an input named ``system``, ``system.*`` or ``board.*``), the board
+        columns of :mod:`neurochip.sweep.board` (``n_chips``, ... ``multichip_overhead_fraction``).
+
+    Examples
+    --------
+    >>> table_columns(["core.neurons"])[-1]
+    'wall_time_s'
+    >>> table_columns(["system", "system.n_chips"])[-1]
+    'multichip_overhead_fraction'
     """
+    from .board import BOARD_COLUMNS, is_board_name
     from .point import OUTPUT_COLUMNS
 
-    return ["point_index", "point_id", *input_names, *OUTPUT_COLUMNS]
+    board = BOARD_COLUMNS if any(is_board_name(n) for n in input_names) else ()
+    return ["point_index", "point_id", *input_names, *OUTPUT_COLUMNS, *board]
 
 
 def _csv_of(out: Path) -> Path:
