@@ -6,6 +6,7 @@ mapping, and the documented example's table against a run of it."""
 from __future__ import annotations
 
 import dataclasses
+import math
 import re
 import shlex
 import shutil
@@ -118,7 +119,8 @@ def test_boards_with_the_same_hop_matrix_carry_the_same_traffic(tmp_path):
     board.write_text('name = "pair"\nchip = "spinnaker"\nn_chips = 2\n[topology]\nkind = "mesh"\nwidth = 2\nheight = 1\n'
                      '[link]\nlatency_s = "200 ns"\nbit_rate_hz = 2.5e8\npacket_bits = 40\nbuffer_depth = 16\n'
                      'energy_per_packet_joule = "0.8 nJ"\n')  # fmt: skip
-    base = {**NET, "mesh.width": 4, "mesh.height": 2, "run.duration_s": DURATION}
+    # the links counted on all three (a mesh board would emulate them; a graph cannot)
+    base = {**NET, "mesh.width": 4, "mesh.height": 2, "run.duration_s": DURATION, "run.route": False}
     rows = [run_point({**base, "system": "spinn5", "system.n_chips": 2}),
             run_point({**base, "system": "spinn5", "system.topology.width": 2, "system.topology.height": 1}),
             run_point({**base, "system": str(board)})]  # fmt: skip
@@ -150,8 +152,8 @@ def test_partitioner_and_link_axes_reach_the_board():
      r"zip\.system\.n_chips: system\.n_chips = 4: a 3 x 4 mesh holds 12 chips"),
     ({"fixed": {"system": "spinn5"}, "grid": {"system.link.bit_rate_hz": [-1]}},
      r"grid\.system\.link\.bit_rate_hz: system\.link\.bit_rate_hz = -1\.0: must be > 0"),
-    ({"fixed": {"system": "spinn5", "run.route": True}, "grid": {"system.n_chips": [2]}},
-     r"fixed\.run\.route: run\.route = True: a board run is not routed"),
+    ({"fixed": {"system": "spinn5", "run.route": "yes"}, "grid": {"system.n_chips": [2]}},
+     r"fixed\.run\.route: run\.route = 'yes': must be true or false"),
 ])  # fmt: skip
 def test_bad_system_axes_name_the_file_and_key(table, message):
     with pytest.raises(ConfigError, match=message):
@@ -199,3 +201,18 @@ def test_the_documented_board_sweep_runs_as_shown(tmp_path, monkeypatch, capsys)
         assert f"{r['mean_hops']:.2f}" == hops and f"{r['link_utilisation_max']:.4f}" == util
         assert f"{r['multichip_overhead_joule'] * 1e6:.2f} uJ" == overhead
         assert f"{r['multichip_overhead_fraction'] * 100:.3f} %" == share
+
+
+def test_run_route_picks_the_link_model_of_a_mesh_board():
+    """On a mesh board run.route (default true) emulates the links: a 2 x 1 board's packets are
+    then one per (spike, destination core) and timed; false counts one per destination chip."""
+    # 16 cores of 16 neurons per chip: the 256 neurons fill exactly the 2 chips
+    base = {**NET, "mesh.width": 4, "mesh.height": 4, "run.duration_s": DURATION, "system": "dynapse2-x4",
+            "system.topology.width": 2, "system.topology.height": 1, "board.fill": 0.5}  # fmt: skip
+    emulated, counted = run_point(base), run_point({**base, "run.route": False})
+    assert emulated["status"] == counted["status"] == "ok"
+    assert emulated["routed"] and not counted["routed"]
+    assert emulated["drops"] == 0 and emulated["latency_max_s"] >= emulated["latency_mean_s"] > 0
+    assert math.isnan(counted["drops"]) and math.isnan(counted["latency_max_s"])
+    # a packet per destination core is at least one per destination chip
+    assert emulated["inter_chip_packets"] >= counted["inter_chip_packets"] > 0

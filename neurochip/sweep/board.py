@@ -22,6 +22,9 @@ name                               meaning
 =================================  ============================================================
 
 ``mapping.partitioner`` (``"metis"`` or ``"block"``) is then the partitioner of each chip's cores.
+``run.route`` (default true) picks the link model: true, the inter-chip links are emulated on a
+mesh board (counted on a ``graph`` board, which the router cannot lay out); false, counted from
+an unrouted run (:func:`neurochip.board.run_on_board`, ``links=``).
 A board point adds the :data:`BOARD_COLUMNS` to its row, and its link columns describe the
 inter-chip links (see :func:`board_row`).
 """
@@ -277,23 +280,27 @@ def board_row(
         interfaces'), the inter-chip link columns (``link_bandwidth_hz``: packets/s of one link
         direction; ``link_utilisation_max|mean``: packets x serialisation / duration over the
         directed links; ``links_saturated``: links at >= 0.9 of that), ``mean_hops`` and
-        ``latency_mean_s`` (inter-chip hops per packet, hops x link latency), ``drops`` and
-        ``latency_max_s`` as nan (the first-stage board run does not emulate the links),
-        ``routed`` False, the emulator's counts, and the :data:`BOARD_COLUMNS`.
+        ``latency_mean_s`` / ``latency_max_s`` (emulated links: the delivered packets' network
+        latency, queueing included; counted: hops x link latency and nan), ``drops`` (nan when
+        counted), ``routed`` (whether the links were emulated), the emulator's counts, and the
+        :data:`BOARD_COLUMNS`.
     spike_counts : ndarray of float64, shape (n_neurons,)
         Spikes of every neuron.
 
     Notes
     -----
-    The packets are those of :func:`neurochip.board.board_report`: each spike of a neuron sends one
-    packet to every other chip that holds one of its targets, and it crosses every link of the
-    board's route.
+    The packets are those of :func:`neurochip.board.board_report`: emulated, one per (spike,
+    destination core) on another chip; counted, one per (spike, other chip holding a target);
+    either crosses every link of the board's route.
     """
     from ..board import board_report, run_on_board
     from ..report import LINK_SATURATION
 
-    bm, result = run_on_board(net, system, duration_s=run["duration_s"], inputs=drive, seed=run["seed"], options=options)
+    links = "auto" if run.get("route", True) else "counted"
+    bm, result = run_on_board(net, system, duration_s=run["duration_s"], inputs=drive, seed=run["seed"], options=options,
+                              links=links)  # fmt: skip
     rep = board_report(bm, net, result, chips_powered=run["cores_powered"])
+    emulated = rep["links_model"] == "emulated"
     energy = rep["energy"]
     util = np.array([r["utilisation"] for r in rep["links"]], dtype=np.float64)
     peaks = [r["peak_utilisation"] for r in rep["links"] if r["peak_utilisation"] is not None]
@@ -318,11 +325,11 @@ def board_row(
         "link_utilisation_max": float(util.max()) if util.size else 0.0,
         "link_utilisation_mean": float(util.mean()) if util.size else 0.0,
         "links_saturated": int(np.count_nonzero(util >= LINK_SATURATION)),
-        "drops": math.nan,
+        "drops": rep["drops"] if emulated else math.nan,
         "mean_hops": rep["mean_inter_chip_hops"],
-        "latency_mean_s": rep["mean_inter_chip_latency_s"],
-        "latency_max_s": math.nan,
-        "routed": False,
+        "latency_mean_s": _or_nan(rep["packet_latency_mean_s"]) if emulated else rep["mean_inter_chip_latency_s"],
+        "latency_max_s": _or_nan(rep["packet_latency_max_s"]) if emulated else math.nan,
+        "routed": emulated,
         "synaptic_events_per_wall_s": syn / result.wall_time_s if result.wall_time_s > 0 else math.inf,
         "n_chips": system.n_chips,
         "chips_used": int(rep["chips_used"]),
@@ -335,3 +342,7 @@ def board_row(
         "multichip_overhead_fraction": energy["multichip_overhead_fraction"],
     }
     return columns, result.spike_counts.astype(np.float64)
+
+
+def _or_nan(x: float | None) -> float:
+    return math.nan if x is None else float(x)

@@ -340,9 +340,6 @@ def _chip_and_system(groups: dict[str, dict[str, Any]], fit: dict[str, Any] | No
     if "" not in groups["system"]:
         first = next(iter([f"system.{k}" for k in groups["system"]] + [f"board.{k}" for k in groups["board"]]))
         raise InvalidParameterError(f"{first} given but no 'system' to run on")
-    if groups["run"].get("route") is True:
-        raise InvalidParameterError("run.route = True: a board run is not routed (inter-chip links are not emulated "
-                                    "yet); leave run.route out of a point that names a system")
     preset = system_spec(groups["system"])
     chip = _chip(groups, fit, base=preset.chip)
     options = board_options(groups["board"], groups["mapping"].get("partitioner"))
