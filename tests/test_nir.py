@@ -268,9 +268,15 @@ def test_assumptions_are_warned_and_recorded():
     with pytest.warns(NIRImportWarning) as rec:
         imp = from_nir(graph)
     text = str(rec[0].message)
-    for what in ("dt_s = 0.0001", "reset = 'value'", "t_ref_s = 0", "delay_s = 0.0001"):
+    # without a profile: NIR's own convention, a spike is a unit-area Dirac pulse (dt_s = 1), named
+    for what in ("dt_s = 1.0 s: NIR's own convention, a spike is a unit-area Dirac pulse", "reset = 'value'",
+                 "t_ref_s = 0", "delay_s = 1.0"):
         assert what in text
-    assert len(imp.assumed) == 4 and imp.dt_s == 1e-4 and imp.delay_s == 1e-4
+    assert len(imp.assumed) == 4 and imp.dt_s == 1.0 and imp.delay_s == 1.0
+    # a Dirac pulse of area 1 through W moves the membrane by r W / tau (no dt factor)
+    lif = graph.nodes["lif"]
+    expected = (lif.r * 1.0 / lif.tau).astype(np.float32)
+    np.testing.assert_array_equal(np.sort(imp.network.csr().weights), np.sort(np.r_[expected, expected]))
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         from_nir(graph, **OPTS)

@@ -28,8 +28,10 @@ membrane jump by :math:`\Delta V = q / C = r q / \tau`.  So a synapse of NIR wei
 
 (IF: :math:`r_i W_{ij} \Delta t`), and an Affine bias :math:`b_i` is a constant current,
 ``bias_current_amp = b_i`` (A), not scaled by :math:`\Delta t`.  ``dt_s`` is an import
-option: snnTorch and the Lava bridge export with :math:`\Delta t = 10^{-4}` s (the default);
-``dt_s=1.0`` is the strictly continuous reading where a spike is a unit-area Dirac delta.
+option; without it (and without a profile or neurochip's metadata) the import follows NIR's own
+convention, ``dt_s = 1`` (a spike is a unit-area Dirac pulse, so it carries the charge :math:`W`),
+and says so in a :class:`NIRImportWarning`; snnTorch exports with :math:`\Delta t = 10^{-4}` s
+(``profile="snntorch"``).
 
 Assumptions NIR leaves open (each one an option; :class:`NIRImportWarning` says which were
 assumed): the time step ``dt_s``; the reset (``reset="value"``: v <- v_reset; ``"subtract"``,
@@ -207,15 +209,18 @@ def _per_step_leak(name: str, node: Any, a: dict[str, NDArray[np.float64]], dt: 
     return dt / (tau_step * (1.0 - beta))  # I / g' (1 - beta) = b: the rise of one step from rest
 
 
-def _snntorch_layout(node: Any, dt_s: float) -> bool:
-    """Whether a CubaLIF node has snnTorch's dt-scaled layout: r = tau_mem / dt, w_in = tau_syn / dt."""
+def _snntorch_layout(node: Any) -> float | None:
+    """The time step of a CubaLIF node laid out as snnTorch exports its Synaptic layers, r = tau_mem /
+    dt and w_in = tau_syn / dt with one dt for every neuron and both fields; None for any other node."""
     if kind(node) != "CubaLIF":
-        return False
+        return None
     try:
         r, tm, ts, w = (np.asarray(getattr(node, a), dtype=np.float64) for a in ("r", "tau_mem", "tau_syn", "w_in"))
-        return bool(np.allclose(r * dt_s, tm, rtol=1e-6, atol=0) and np.allclose(w * dt_s, ts, rtol=1e-6, atol=0))
-    except (TypeError, ValueError):
-        return False
+        dt = (tm / r).reshape(-1)
+        same = np.allclose(dt, dt[0], rtol=1e-6, atol=0) and np.allclose((ts / w).reshape(-1), dt[0], rtol=1e-6, atol=0)
+        return float(dt[0]) if same and dt[0] > 0 else None
+    except (TypeError, ValueError, IndexError, ZeroDivisionError):
+        return None
 
 
 def read_nir(path: str | Path, **options: Any) -> NIRImport:
@@ -389,7 +394,10 @@ def from_nir(
             dt_s = float(ours["dt_s"])
         else:
             dt_s = NIR_DEFAULT_DT_S
-            assumed.append(f"dt_s = {dt_s!r} s (the snnTorch / Lava-bridge time step; a spike carries W * dt_s)")
+            assumed.append(
+                f"dt_s = {dt_s!r} s: NIR's own convention, a spike is a unit-area Dirac pulse (a spike through weight W "
+                "carries the charge W); a step-based exporter's graph needs its profile or dt_s (snnTorch: 1e-4 s)"
+            )
     if not (isinstance(dt_s, (int, float)) and math.isfinite(dt_s) and dt_s > 0):
         raise InvalidParameterError(f"dt_s = {dt_s!r}: must be a finite number > 0")
     if isinstance(reset, Mapping):
@@ -474,11 +482,14 @@ def from_nir(
             continue
         models[name] = node_model(name, node, resets[name])  # raises on 'subtract' for LIF
     if reset_missing:
-        hint = [k for k in reset_missing if _snntorch_layout(nodes[k], float(dt_s))]
+        steps = {k: _snntorch_layout(nodes[k]) for k in reset_missing}
+        hint = [k for k, v in steps.items() if v is not None]
+        dts = sorted({steps[k] for k in hint})
         assumed.append(
             "reset = 'value' (v <- v_reset after a spike; NIR does not say)"
-            + (f"; {hint} look like snnTorch's Synaptic/RSynaptic export (r = tau_mem / dt_s, w_in = tau_syn / "
-               "dt_s), which resets by subtraction: pass reset='subtract'" if hint else "")
+            + (f"; {hint} look like snnTorch's Synaptic/RSynaptic export (r = tau_mem / dt, w_in = tau_syn / "
+               f"dt with dt = {', '.join(f'{v:g}' for v in dts)} s), which resets by subtraction: pass "
+               "profile='snntorch' (or reset='subtract' and that dt_s)" if hint else "")
         )  # fmt: skip
     # parameters
     t_ref_missing = []
