@@ -363,8 +363,15 @@ class Mystery(nir.NIRNode):
 
 
 def test_unsupported_and_refused_nodes_are_named():
-    thr = nir.NIRGraph.from_list(nir.Linear(np.eye(2)), nir.Threshold(threshold=np.ones(2)), type_check=False)
-    with pytest.raises(InvalidParameterError, match=r"NIR node 'threshold' \(Threshold\): a Heaviside step"):
+    # a Threshold that fires with no input (threshold <= 0, or a bias above it) would be a clock
+    thr = nir.NIRGraph.from_list(nir.Linear(np.eye(2)), nir.Threshold(threshold=np.array([1.0, 0.0])), type_check=False)
+    with pytest.raises(InvalidParameterError, match=r"NIR node 'threshold' \(Threshold\): threshold\[1\] = 0.0: must "
+                                                    r"be > 0; with no input .* fires at every time step"):
+        from_nir(thr, **OPTS)
+    thr = nir.NIRGraph.from_list(nir.Affine(np.eye(2), np.array([0.5, 1.5])), nir.Threshold(threshold=np.ones(2)),
+                                 type_check=False)  # fmt: skip
+    with pytest.raises(InvalidParameterError, match=r"NIR node 'threshold' \(Threshold\): its input's bias 1.5 at \[1\] "
+                                                    r"exceeds the threshold 1.0: it would fire at every time step"):
         from_nir(thr, **OPTS)
     odd = nir.NIRGraph.from_list(nir.Linear(np.eye(2)), Mystery(np.ones(2)), type_check=False)
     with pytest.raises(InvalidParameterError, match=r"NIR node 'mystery' \(Mystery\): unsupported node type"):
@@ -490,6 +497,7 @@ def _one_of_each() -> dict[str, tuple[object, object]]:
         # pooling needs a (C, H, W) input: the test's Input node is (2, 1, 1) for these
         "SumPool2d": (nir.SumPool2d(kernel_size=np.array([1, 1]), stride=np.array([1, 1]), padding=np.array([0, 0])),
                       plain),  # fmt: skip
+        "Threshold": (nir.Threshold(threshold=np.ones(2)), "threshold"),
         "AvgPool2d": (nir.AvgPool2d(kernel_size=np.array([1, 1]), stride=np.array([1, 1]), padding=np.array([0, 0])),
                       plain),  # fmt: skip
     }
@@ -514,8 +522,14 @@ def test_each_table_entry_imports_its_node(kind):
         g = nir.NIRGraph(nodes={"x": nir.Input(input_type=np.array([2])), name: node,
                                 "y": nir.Output(output_type=np.array([2]))},
                          edges=[("x", name), (name, "y")])  # fmt: skip
-        imp = from_nir(g, inputs="ports", **OPTS)
-        assert [(p.name, p.size) for p in imp.network.populations] == [(expected, 2)]
+        if kind == "Threshold":  # it must see the sum of an instant's input spikes: relays, not ports
+            with pytest.raises(InvalidParameterError, match="fed straight from the input port 'x'"):
+                from_nir(g, inputs="ports", **OPTS)
+            imp = from_nir(g, **OPTS)
+            assert [(p.name, p.size) for p in imp.network.populations] == [("x", 2), (expected, 2)]
+        else:
+            imp = from_nir(g, inputs="ports", **OPTS)
+            assert [(p.name, p.size) for p in imp.network.populations] == [(expected, 2)]
         assert imp.outputs == {"y": (expected,)}
         return
     lif = nir.LIF(tau=np.full(2, 1e-3), r=np.full(2, 10.0), v_leak=np.zeros(2), v_threshold=np.ones(2),
@@ -561,7 +575,7 @@ def test_an_unsupported_node_gives_the_error_naming_the_node_and_its_type(tmp_pa
     g = nir.NIRGraph(nodes={"x": nir.Input(input_type=np.array([4])), "conv": conv, "lif": _lif(4)},
                      edges=[("x", "conv"), ("conv", "lif")], type_check=False)  # fmt: skip
     text = (r"NIR node 'conv' \(Mystery\): unsupported node type; neurochip imports Input, Output, LIF, IF, LI, "
-            r"CubaLIF, CubaLI, Affine, Linear, Scale, Delay, Flatten, I, Conv1d, Conv2d, SumPool2d, AvgPool2d and "
+            r"CubaLIF, CubaLI, Affine, Linear, Scale, Delay, Flatten, I, Conv1d, Conv2d, SumPool2d, AvgPool2d, Threshold and "
             r"subgraphs$")  # fmt: skip
     with pytest.raises(InvalidParameterError, match=text):
         from_nir(g, **OPTS)

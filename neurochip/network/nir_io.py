@@ -41,7 +41,7 @@ period ``t_ref_s`` (NIR has none: default 0); the synaptic delay ``delay_s`` of 
 has no Delay node (the emulator needs delays > 0: default one time step).
 
 Nodes: Input, Output, LIF, IF, LI, CubaLIF, CubaLI, Affine, Linear, Scale, Delay, Flatten, I, Conv1d, Conv2d,
-SumPool2d, AvgPool2d (Flatten only reshapes: populations are flat; convolutions and pooling are expanded to
+SumPool2d, AvgPool2d, Threshold (Flatten only reshapes: populations are flat; convolutions and pooling are expanded to
 explicit synapses, see :mod:`._nir_conv`) and subgraphs (NIRGraph nodes, flattened to ``"sub.node"`` names).  Each
 node type is one entry of the table ``neurochip.network._nir_nodes.NODES``, which says how to
 read it and how to write it; import and export ask the table and nothing else, so a new node
@@ -112,6 +112,7 @@ from ._nir_graph import Importer, flatten
 from ._nir_nodes import (
     LI_THRESHOLD_VOLT,
     META,
+    THRESHOLD_TAU_STEPS,
     handler,
     kind,
     neuron_arrays,
@@ -441,7 +442,7 @@ def from_nir(
     fast_models: dict[str, Any] = {}
     step_factor: dict[str, NDArray[np.float64]] = {}  # bias factors of LIF nodes read per step (snnTorch)
     if reset is None and prof is not None:
-        spiking = [k for k in neuron_names if handler(k, nodes[k]).spikes]
+        spiking = [k for k in neuron_names if handler(k, nodes[k]).spikes and not handler(k, nodes[k]).memoryless]
         reset = {k: prof.reset if k in spiking else "value" for k in neuron_names}
         if prof.reset == "subtract":
             # LIF / IF nodes of a subtracting tool: a current-based neuron whose synaptic current lasts
@@ -508,6 +509,9 @@ def from_nir(
             t_ref_missing.append(name)
         notes: list[str] = []
         arrays[name] = neuron_arrays(name, node, t_ref, if_tau_s, notes)
+        if handler(name, node).memoryless:  # C = dt_s: a spike through W moves V by W; tau = 1e-3 dt_s
+            arrays[name]["c_m_farad"] = np.full(n, float(dt_s))
+            arrays[name]["g_leak_siemens"] = np.full(n, 1.0 / THRESHOLD_TAU_STEPS)
         if prof is not None and prof.per_step_leak and name in fast_models and kind(node) == "LIF":
             step_factor[name] = _per_step_leak(name, node, arrays[name], float(dt_s))
         for text in notes:
@@ -564,6 +568,26 @@ def from_nir(
         )
     for k, factor in step_factor.items():
         biases[k] = biases[k] * factor
+    for port, targets in ports.items():
+        for target, *_ in targets:
+            if handler(target, nodes[target]).memoryless:
+                raise InvalidParameterError(
+                    f"NIR node {target!r} ({kind(nodes[target])}): fed straight from the input port {port!r}, whose "
+                    "spikes of one instant reach it one at a time (it must see their sum); import with "
+                    "inputs='populations' (the default)"
+                )
+    for k in neuron_names:
+        if handler(k, nodes[k]).memoryless:  # Threshold: V = b + the input of the instant, forgotten in the step
+            thr = np.asarray(nodes[k].threshold, dtype=np.float64).reshape(-1)
+            over = np.flatnonzero(biases[k] > thr)
+            if over.size:
+                j = int(over[0])
+                raise InvalidParameterError(
+                    f"NIR node {k!r} ({kind(nodes[k])}): its input's bias {float(biases[k][j])!r} at [{j}] exceeds the "
+                    f"threshold {float(thr[j])!r}: it would fire at every time step without input, a clock that an "
+                    "event-driven chip does not have"
+                )
+            biases[k] = biases[k] * arrays[k]["g_leak_siemens"]
     pops = tuple(_population(k, arrays[k], biases[k], v_inits.get(k), models.get(k)) for k in nodes if k in arrays)
     network = Network(populations=pops, projections=tuple(projections), seed=seed)
     ins = {k: InputPort(name=k, size=node_size(k, nodes[k]), targets=tuple(v)) for k, v in ports.items()}
