@@ -85,6 +85,7 @@ Examples
 
 from __future__ import annotations
 
+import copy
 import math
 import warnings
 from collections.abc import Mapping
@@ -127,7 +128,7 @@ from ._nir_nodes import role as _role
 from .model import Network
 from .nir_export import to_nir, write_nir
 from .nir_profiles import profile as _profile
-from .nir_result import InputPort, NIRImport
+from .nir_result import InputPort, NIRImport, network_digest
 from .population import Population
 
 __all__ = [
@@ -433,6 +434,9 @@ def from_nir(
     readout_exprs = _readouts(nodes, imp, passes, port_names)
     fed = any(_role(v) == "output" and k not in passes and imp.input_of(k).terms for k, v in nodes.items())
     if not neuron_names and not readout_exprs and not fed:
+        for k, v in nodes.items():  # a chain node feeding itself is the clearer error (an algebraic loop)
+            if _role(v) == "chain" and k in imp.incoming[k]:
+                imp.output_of(k)
         *most, last = neuron_kinds()
         first = next(iter(nodes), None)
         where = "" if first is None else f"; node {first!r} ({kind(nodes[first])}) would be dropped"
@@ -606,6 +610,21 @@ def from_nir(
             NIRImportWarning,
             stacklevel=2,
         )
+    became: dict[str, str] = {}
+    for k, v in nodes.items():
+        r = _role(v)
+        if k in passes:
+            became[k] = "pass"
+        elif k in readouts:
+            became[k] = "readout population"
+        elif r == "neuron":
+            became[k] = "population"
+        elif r == "input":
+            became[k] = "input port" if k in ports else "relay population"
+        elif r == "output":
+            became[k] = "output"
+        else:  # a chain node: what reaches a population or an Output went through it (else: refused above)
+            became[k] = "synapses"
     used_resets = set(resets.values())
     return NIRImport(
         network=network,
@@ -620,5 +639,8 @@ def from_nir(
         readouts=readouts,
         layers=dict(imp.layers),
         profile=None if prof is None else prof.name,
+        nodes=became,
+        source=copy.deepcopy(graph),
+        source_digest=network_digest(network),
     )
 
