@@ -23,8 +23,9 @@ Norse, Rockpool and Lava-DL are not profiles yet (their exporters' conventions h
 checked against their code).  A spike is a pulse of area ``dt_s`` in every profile (one step of
 height 1), and the node fields are read as the graph writes them (snnTorch's r = tau/dt and
 Sinabs' r = 1 already carry their scaling), so a profile sets ``dt_s`` and the reset, and for
-snnTorch reads its LIF nodes per step (``per_step_leak``: decay beta = 1 - dt/tau per step, as
-snnTorch's Leaky does, and its subtraction one step late; see docs/networks.md).
+snnTorch reads its LIF and CubaLIF nodes per step (``per_step_leak``: decays beta = 1 - dt/tau_mem
+and alpha = 1 - dt/tau_syn per step, as snnTorch's Leaky and Synaptic do, and its subtraction one
+step late; see docs/networks.md).
 
 neurochip's LIF and IF neurons (delta synapses) reset to a value only: a profile whose tool
 subtracts imports them with ``reset="value"`` and says so (an approximation whose error is the
@@ -56,8 +57,9 @@ class Profile:
     multi_spike : bool
         Whether a neuron may emit several spikes in one step (Sinabs' ``MultiSpike``).
     per_step_leak : bool
-        Whether the tool's LIF decays by beta = 1 - dt/tau per step (snnTorch's Leaky, exported
-        with tau = dt / (1 - beta)) rather than by e^{-dt/tau}; its LIF nodes are then read per step.
+        Whether the tool's neurons decay by beta = 1 - dt/tau per step (snnTorch's Leaky and
+        Synaptic, exported with tau = dt / (1 - beta), and the synaptic current by alpha = 1 -
+        dt/tau_syn) rather than by e^{-dt/tau}; its LIF and CubaLIF nodes are then read per step.
     source : str
         Where the numbers come from (the exporter's code or docs).
     """
