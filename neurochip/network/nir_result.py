@@ -26,7 +26,27 @@ __all__ = ["InputPort", "NIRImport", "network_digest"]
 def network_digest(network: Network) -> str:
     """A SHA-256 of everything an export reads from a network: each population's name, size,
     parameter arrays, initial potentials and model, and every synapse (pre, post, weight, delay).
-    Two networks with the same digest export to the same NIR graph."""
+    Two networks with the same digest export to the same NIR graph.
+
+    Parameters
+    ----------
+    network : Network
+        The network.
+
+    Returns
+    -------
+    str
+        The digest, 64 hexadecimal digits.
+
+    Examples
+    --------
+    >>> from neurochip.lif import LIFParams
+    >>> from neurochip.network import Network, Population
+    >>> a = Network(populations=(Population(name="a", size=2, params=LIFParams()),))
+    >>> b = Network(populations=(Population(name="a", size=2, params=LIFParams(v_th_volt=0.6)),))
+    >>> network_digest(a) == network_digest(a), network_digest(a) == network_digest(b)
+    (True, False)
+    """
     h = hashlib.sha256()
     for p in network.populations:
         h.update(repr((p.name, p.size, None if p.model is None else p.model.to_dict())).encode())
