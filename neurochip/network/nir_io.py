@@ -63,6 +63,16 @@ same model with ``spiking=False``; :func:`neurochip.network.readout.li_readout` 
 membrane potential and current from a run.  The reset can be ``"subtract"`` (snnTorch's
 Synaptic and RSynaptic layers) for these nodes only; it is kept in the node's metadata on export.
 
+Threshold (:math:`z = 1` when the input :math:`x >` threshold, no state) becomes a population of
+memoryless neurons: C = ``dt_s`` (a spike through W moves V by W), a leak of time constant
+``dt_s / 64`` (nothing is left of a step's input by the next), V_th = threshold
+:math:`(1 + 2^{-30})`; the engine sums the arrivals of one instant before its threshold test, so
+the node fires where NIR's definition does.  A threshold <= 0, a bias above it (the node would
+fire at every step without input) and an input port feeding it are refused.
+
+The import keeps a copy of the graph (:attr:`NIRImport.source`): while the network is unchanged,
+:meth:`NIRImport.to_nir` gives it back node for node.
+
 Input nodes become populations of relay neurons (one per channel) that fire exactly when fed
 with the :class:`SpikeTimesInput` that :meth:`NIRImport.spike_input` builds; with
 ``inputs="ports"`` they are not neurons, and an input spike is delivered straight to the

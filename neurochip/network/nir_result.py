@@ -162,7 +162,8 @@ class NIRImport:
         Returns
         -------
         nir.NIRGraph
-            The graph; importing it again gives the same network.
+            The graph; importing it again with the same options (time step, reset, refractory
+            period, delay, inputs, profile) gives the same network.
 
         Examples
         --------
