@@ -547,3 +547,17 @@ def test_an_imported_graph_goes_back_to_nir_with_its_inputs_li_and_readouts_and_
     c1, c2 = imp.network.csr().to_coo(), again.network.csr().to_coo()
     for x, y in zip(c1, c2):
         np.testing.assert_array_equal(np.sort(x), np.sort(y))
+
+
+@pytest.mark.parametrize("first", ["subgraph", "dotted"])
+def test_a_dotted_node_name_that_collides_with_a_flattened_subgraph_node_is_one_error(first):
+    def lif():
+        return nir.LIF(tau=np.ones(2), r=np.ones(2), v_leak=np.zeros(2), v_threshold=np.ones(2))
+
+    sub = nir.NIRGraph(nodes={"i": nir.Input(input_type=np.array([2])), "lif": lif(),
+                              "o": nir.Output(output_type=np.array([2]))},
+                       edges=[("i", "lif"), ("lif", "o")], type_check=False)  # fmt: skip
+    nodes = {"sub": sub, "sub.lif": lif()} if first == "subgraph" else {"sub.lif": lif(), "sub": sub}
+    with pytest.raises(InvalidParameterError, match=r"^NIR node 'sub.lif' \(LIF\): two nodes have this name once "
+                                                    r"subgraphs are flattened to 'sub.node' names \(the other is a LIF\)"):
+        _import(nir.NIRGraph(nodes=nodes, edges=[], type_check=False))
