@@ -235,6 +235,7 @@ OPTIONS: dict[str, tuple[list[str], dict[str, list[str]]]] = {
         "file": IN_NETWORK,
         "--rates": ["-1", "1MHz", "E=5,X=5", "=5", *NUMBERS, "1 V"],
         "--dt": _quantity("s", "V", sign="pos") + ["2 s"],
+        "--from": CHOICE,
         "--delay": _quantity("s", "V", sign="nonneg") + ["2 s"],
     }),
     "sweep": (["sweep", "{d}/spec.toml", "--workers", "0", "-o", "{d}/out.csv"], {

@@ -53,7 +53,12 @@ def test_info_tables_and_an_nir_file(tmp_path, capsys):
     assert main(["network", "info", str(tmp_path / "g.nir"), "--rates", "10"]) == 0
     out, err = capsys.readouterr()
     assert "neurons" in out and "expected traffic" in out and "50 /s" in out  # 2 relay + 3 LIF neurons
-    assert "warning: NIR import assumed: dt_s = 0.0001" in err
+    assert "warning: NIR import assumed: dt_s = 1.0 s: NIR's own convention" in err
+    assert main(["network", "info", str(tmp_path / "g.nir"), "--from", "snntorch", "--json"]) == 0
+    out, err = capsys.readouterr()
+    assert json.loads(out)["n_neurons"] == 5 and "dt_s = " not in err  # the profile's dt: nothing assumed of it
+    assert main(["network", "info", str(tmp_path / "g.nir"), "--from", "tf"]) == 1
+    assert "--from 'tf': must be one of nir, sinabs, snntorch" in capsys.readouterr().err
     net = Network(
         populations=(Population(name="a", size=3, params=P), Population(name="b", size=3, params=P)),
         projections=(Projection(pre="a", post="b", rule=OneToOne(), weight_volt=1e-3),),
@@ -78,5 +83,7 @@ def test_info_errors(tmp_path, capsys):
     assert "--rates = 1 MHz: above the ceiling 1/t_ref = 500 Hz of population 'E'" in capsys.readouterr().err
     assert main(["network", "info", str(tmp_path / "net.npz"), "--dt", "1ms"]) == 1
     assert "--dt: applies to NIR graphs only" in capsys.readouterr().err
+    assert main(["network", "info", str(tmp_path / "net.npz"), "--from", "nir"]) == 1
+    assert "--from: applies to NIR graphs only" in capsys.readouterr().err
     assert main(["network", "info", str(tmp_path / "net.npz"), "--rates", "fast"]) == 1
     assert "--rates" in capsys.readouterr().err

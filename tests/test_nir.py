@@ -268,9 +268,15 @@ def test_assumptions_are_warned_and_recorded():
     with pytest.warns(NIRImportWarning) as rec:
         imp = from_nir(graph)
     text = str(rec[0].message)
-    for what in ("dt_s = 0.0001", "reset = 'value'", "t_ref_s = 0", "delay_s = 0.0001"):
+    # without a profile: NIR's own convention, a spike is a unit-area Dirac pulse (dt_s = 1), named
+    for what in ("dt_s = 1.0 s: NIR's own convention, a spike is a unit-area Dirac pulse", "reset = 'value'",
+                 "t_ref_s = 0", "delay_s = 1.0"):
         assert what in text
-    assert len(imp.assumed) == 4 and imp.dt_s == 1e-4 and imp.delay_s == 1e-4
+    assert len(imp.assumed) == 4 and imp.dt_s == 1.0 and imp.delay_s == 1.0
+    # a Dirac pulse of area 1 through W moves the membrane by r W / tau (no dt factor)
+    lif = graph.nodes["lif"]
+    expected = (lif.r * 1.0 / lif.tau).astype(np.float32)
+    np.testing.assert_array_equal(np.sort(imp.network.csr().weights), np.sort(np.r_[expected, expected]))
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         from_nir(graph, **OPTS)
@@ -357,8 +363,15 @@ class Mystery(nir.NIRNode):
 
 
 def test_unsupported_and_refused_nodes_are_named():
-    thr = nir.NIRGraph.from_list(nir.Linear(np.eye(2)), nir.Threshold(threshold=np.ones(2)), type_check=False)
-    with pytest.raises(InvalidParameterError, match=r"NIR node 'threshold' \(Threshold\): a Heaviside step"):
+    # a Threshold that fires with no input (threshold <= 0, or a bias above it) would be a clock
+    thr = nir.NIRGraph.from_list(nir.Linear(np.eye(2)), nir.Threshold(threshold=np.array([1.0, 0.0])), type_check=False)
+    with pytest.raises(InvalidParameterError, match=r"NIR node 'threshold' \(Threshold\): threshold\[1\] = 0.0: must "
+                                                    r"be > 0; with no input .* fires at every time step"):
+        from_nir(thr, **OPTS)
+    thr = nir.NIRGraph.from_list(nir.Affine(np.eye(2), np.array([0.5, 1.5])), nir.Threshold(threshold=np.ones(2)),
+                                 type_check=False)  # fmt: skip
+    with pytest.raises(InvalidParameterError, match=r"NIR node 'threshold' \(Threshold\): its input's bias 1.5 at \[1\] "
+                                                    r"exceeds the threshold 1.0: it would fire at every time step"):
         from_nir(thr, **OPTS)
     odd = nir.NIRGraph.from_list(nir.Linear(np.eye(2)), Mystery(np.ones(2)), type_check=False)
     with pytest.raises(InvalidParameterError, match=r"NIR node 'mystery' \(Mystery\): unsupported node type"):
@@ -484,6 +497,7 @@ def _one_of_each() -> dict[str, tuple[object, object]]:
         # pooling needs a (C, H, W) input: the test's Input node is (2, 1, 1) for these
         "SumPool2d": (nir.SumPool2d(kernel_size=np.array([1, 1]), stride=np.array([1, 1]), padding=np.array([0, 0])),
                       plain),  # fmt: skip
+        "Threshold": (nir.Threshold(threshold=np.ones(2)), "threshold"),
         "AvgPool2d": (nir.AvgPool2d(kernel_size=np.array([1, 1]), stride=np.array([1, 1]), padding=np.array([0, 0])),
                       plain),  # fmt: skip
     }
@@ -508,8 +522,14 @@ def test_each_table_entry_imports_its_node(kind):
         g = nir.NIRGraph(nodes={"x": nir.Input(input_type=np.array([2])), name: node,
                                 "y": nir.Output(output_type=np.array([2]))},
                          edges=[("x", name), (name, "y")])  # fmt: skip
-        imp = from_nir(g, inputs="ports", **OPTS)
-        assert [(p.name, p.size) for p in imp.network.populations] == [(expected, 2)]
+        if kind == "Threshold":  # it must see the sum of an instant's input spikes: relays, not ports
+            with pytest.raises(InvalidParameterError, match="fed straight from the input port 'x'"):
+                from_nir(g, inputs="ports", **OPTS)
+            imp = from_nir(g, **OPTS)
+            assert [(p.name, p.size) for p in imp.network.populations] == [("x", 2), (expected, 2)]
+        else:
+            imp = from_nir(g, inputs="ports", **OPTS)
+            assert [(p.name, p.size) for p in imp.network.populations] == [(expected, 2)]
         assert imp.outputs == {"y": (expected,)}
         return
     lif = nir.LIF(tau=np.full(2, 1e-3), r=np.full(2, 10.0), v_leak=np.zeros(2), v_threshold=np.ones(2),
@@ -555,7 +575,7 @@ def test_an_unsupported_node_gives_the_error_naming_the_node_and_its_type(tmp_pa
     g = nir.NIRGraph(nodes={"x": nir.Input(input_type=np.array([4])), "conv": conv, "lif": _lif(4)},
                      edges=[("x", "conv"), ("conv", "lif")], type_check=False)  # fmt: skip
     text = (r"NIR node 'conv' \(Mystery\): unsupported node type; neurochip imports Input, Output, LIF, IF, LI, "
-            r"CubaLIF, CubaLI, Affine, Linear, Scale, Delay, Flatten, I, Conv1d, Conv2d, SumPool2d, AvgPool2d and "
+            r"CubaLIF, CubaLI, Affine, Linear, Scale, Delay, Flatten, I, Conv1d, Conv2d, SumPool2d, AvgPool2d, Threshold and "
             r"subgraphs$")  # fmt: skip
     with pytest.raises(InvalidParameterError, match=text):
         from_nir(g, **OPTS)

@@ -161,3 +161,27 @@ def test_the_cnn_maps_onto_a_chip_and_runs_to_the_same_counts(cnn):
         got = record.spike_counts[net.offset(name): net.offset(name) + net.population(name).size]
         np.testing.assert_array_equal(got, r.reshape(-1).astype(np.int64), err_msg=name)
     assert len(set(record.neuron_core.tolist())) >= 1 and record.counts is not None
+
+
+@pytest.mark.parametrize("cls, value", [(nir.SumPool2d, 1.0), (nir.AvgPool2d, 0.25)])
+def test_pooling_over_several_leading_axes_pools_each_of_their_indices_as_a_channel(cls, value):
+    """An input of shape (2, 3, 4, 4): pooling acts on the last two axes, each (a, b) of the leading
+    ones on its own (as PyTorch pools a batched input).  The synapses from the relays, set against
+    index arithmetic on numpy's C order: input (a, b, i, j) reaches output (a, b, i // 2, j // 2)."""
+    g = nir.NIRGraph.from_list(
+        nir.Input(input_type=np.array([2, 3, 4, 4])),
+        cls(kernel_size=np.array([2, 2]), stride=np.array([2, 2]), padding=np.array([0, 0])),
+        nir.IF(r=np.ones(24), v_threshold=np.ones(24)), nir.Output(output_type=np.array([24])),
+        type_check=False,  # nir's own shape inference reads the first axis as a batch
+    )  # fmt: skip
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        imp = from_nir(g, dt_s=1.0, reset="value", t_ref_s=0.0, delay_s=1.0)
+    assert imp.layers[next(iter(imp.layers))].output_shape == (2, 3, 2, 2)
+    pre, post, w, _ = imp.network.csr().to_coo()
+    a, b, i, j = np.unravel_index(np.arange(96), (2, 3, 4, 4))
+    expected = np.ravel_multi_index((a, b, i // 2, j // 2), (2, 3, 2, 2))
+    order = np.argsort(pre, kind="stable")
+    np.testing.assert_array_equal(pre[order], np.arange(96))
+    np.testing.assert_array_equal(post[order] - imp.network.offset("if"), expected)
+    np.testing.assert_array_equal(w, np.full(96, value, np.float32))

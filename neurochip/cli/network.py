@@ -32,7 +32,10 @@ def add_parser(sub: Any) -> None:
         "adds the expected spikes/s and synaptic events/s",
     )
     info.add_argument("--dt", metavar="s", help="NIR only (an error for .npz): the exporter's time step "
-                      "(default 1e-4 s, warned)")
+                      "(default: the --from profile's, else NIR's own convention, 1 s: a spike is a unit-area "
+                      "Dirac pulse; warned)")
+    info.add_argument("--from", dest="profile", metavar="PROFILE", help="NIR only (an error for .npz): the exporter "
+                      "that wrote the graph, nir, snntorch or sinabs (sets dt and the reset)")
     info.add_argument("--delay", metavar="s", help="NIR only (an error for .npz): delay of edges without a Delay node "
                       "(default dt)")
     info.add_argument("--json", action="store_true", help="print JSON instead of tables")
@@ -98,7 +101,9 @@ def _synapse_text(model: dict | None) -> str:
     return str(model.get("model"))
 
 
-def load_any(path: str, *, dt_s: float | None = None, delay_s: float | None = None) -> tuple[Any, str]:
+def load_any(
+    path: str, *, dt_s: float | None = None, delay_s: float | None = None, profile: str | None = None
+) -> tuple[Any, str]:
     """A Network from a neurochip .npz or an NIR file (told apart by content); returns the
     network and the format name.  NIR import warnings go to stderr."""
     from .._io import check_input_file, input_errors
@@ -116,7 +121,7 @@ def load_any(path: str, *, dt_s: float | None = None, delay_s: float | None = No
             warnings.simplefilter("always")
             try:
                 with input_errors(p, "an NIR graph (HDF5)"):
-                    imp = read_nir(p, dt_s=dt_s, delay_s=delay_s)
+                    imp = read_nir(p, dt_s=dt_s, delay_s=delay_s, profile=profile)
             except (OSError, KeyError) as exc:  # h5py on a truncated or foreign HDF5 file
                 raise ConfigError(f"cannot read as an NIR graph: {exc}", path=str(path)) from None
         for w in caught:
@@ -136,9 +141,16 @@ def run(args: argparse.Namespace) -> int:
     rates = parse_rates(args.rates)
     dt = quantity(args.dt, "s", "--dt", positive=True, high=1.0) if args.dt is not None else None
     delay = quantity(args.delay, "s", "--delay", nonnegative=True, high=1.0) if args.delay is not None else None
-    network, kind = load_any(args.file, dt_s=dt, delay_s=delay)
-    if kind != "nir" and (dt is not None or delay is not None):
-        raise ConfigError(f"{'--dt' if dt is not None else '--delay'}: applies to NIR graphs only; {args.file} is a "
+    profile = getattr(args, "profile", None)
+    if profile is not None:
+        from ..network.nir_profiles import PROFILES
+
+        if profile not in PROFILES:
+            raise ConfigError(f"--from {profile!r}: must be one of {', '.join(sorted(PROFILES))}")
+    network, kind = load_any(args.file, dt_s=dt, delay_s=delay, profile=profile)
+    if kind != "nir" and (dt is not None or delay is not None or profile is not None):
+        flag = "--dt" if dt is not None else "--delay" if delay is not None else "--from"
+        raise ConfigError(f"{flag}: applies to NIR graphs only; {args.file} is a "
                           "neurochip .npz, whose time constants and delays are in SI units already")
     if rates is not None:
         rates_per_neuron(network, rates)  # every population named, no rate above 1/t_ref

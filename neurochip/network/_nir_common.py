@@ -15,8 +15,11 @@ __all__ = [
     "MAX_DENSE_ENTRIES", "NIRExportWarning", "NIRImportWarning",
 ]
 
-#: Time step (s) that snnTorch's and the Lava bridge's NIR exporters assume.
-NIR_DEFAULT_DT_S = 1e-4
+#: Time step (s) of a graph read without a profile and without neurochip's metadata, and the one
+#: :func:`~neurochip.network.nir_io.to_nir` writes by default: NIR's own convention, where a spike
+#: is a unit-area Dirac pulse, so that a spike through weight W delivers the charge W.  Exporters
+#: that step in time (snnTorch: 1e-4 s) set their own through a profile.
+NIR_DEFAULT_DT_S = 1.0
 #: Parameters of the relay neurons an Input node becomes with ``inputs="populations"``: an
 #: input spike of :data:`RELAY_WEIGHT_VOLT` takes one from rest (0 V) or reset (0 V) over its
 #: 0.5 V threshold at once, so it fires exactly at the input spike's time, once per spike.

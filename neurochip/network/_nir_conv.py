@@ -172,8 +172,10 @@ def conv_matrix(name: str, node: Any, in_shape: tuple[int, ...] | None) -> tuple
 
 
 def pool_matrix(name: str, node: Any, in_shape: tuple[int, ...] | None) -> tuple[Any, LayerInfo]:
-    """(sparse matrix, layer info) of a SumPool2d or AvgPool2d node on an input of shape (C, H, W)."""
-    if in_shape is None or len(in_shape) != 3:
+    """(sparse matrix, layer info) of a SumPool2d or AvgPool2d node on an input of shape (..., H, W):
+    the pooling acts on the last two axes, each index of the leading ones (C, or C1 x C2 x ...) a
+    channel of its own."""
+    if in_shape is None or len(in_shape) < 3:
         raise _err(name, node, f"input shape {in_shape}: pooling needs a (C, H, W) input (from a Conv2d node, a "
                                "neuron node of that shape or an Input node)")  # fmt: skip
     kernel = _pair(name, node, "kernel_size", node.kernel_size, 2)
@@ -181,14 +183,15 @@ def pool_matrix(name: str, node: Any, in_shape: tuple[int, ...] | None) -> tuple
     padding = _pair(name, node, "padding", node.padding, 2)
     if min(kernel) < 1 or min(stride) < 1 or min(padding) < 0:
         raise _err(name, node, f"kernel_size {kernel}, stride {stride}, padding {padding}: must be >= 1, >= 1, >= 0")
-    c = in_shape[0]
+    c = int(np.prod(in_shape[:-2]))
     value = 1.0 if type(node).__name__ == "SumPool2d" else 1.0 / (kernel[0] * kernel[1])
     weight = np.zeros((c, 1, *kernel))
     weight[:] = value
     try:
-        m, out = _expand(weight, tuple(in_shape), stride, padding, (1, 1), groups=c)
+        m, out = _expand(weight, (c, *in_shape[-2:]), stride, padding, (1, 1), groups=c)
     except InvalidParameterError as exc:
         raise _err(name, node, str(exc)) from None
-    info = LayerInfo(kind=type(node).__name__, input_shape=tuple(in_shape), output_shape=out,
+    out_shape = (*(int(v) for v in in_shape[:-2]), *out[1:])
+    info = LayerInfo(kind=type(node).__name__, input_shape=tuple(in_shape), output_shape=out_shape,
                      shared_weights=0 if value == 1.0 else 1, expanded_synapses=int(m.nnz))  # fmt: skip
     return m, info

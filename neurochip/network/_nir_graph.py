@@ -53,6 +53,11 @@ def _flatten(graph: Any, prefix: str, nodes: dict, edges: list) -> None:
     for name, node in graph.nodes.items():
         if isinstance(node, nir.NIRGraph):
             _flatten(node, f"{prefix}{name}.", nodes, edges)
+        elif prefix + name in nodes:  # a dotted name that is also a subgraph's node
+            raise InvalidParameterError(
+                f"NIR node {prefix + name!r} ({type(node).__name__}): two nodes have this name once subgraphs are "
+                f"flattened to 'sub.node' names (the other is a {type(nodes[prefix + name]).__name__}); rename one"
+            )
         else:
             nodes[prefix + name] = node
 

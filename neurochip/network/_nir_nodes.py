@@ -43,11 +43,17 @@ LI_THRESHOLD_VOLT = 1e300
 META = "neurochip"
 #: Node types refused with a reason of their own (every other type not in NODES gets the generic
 #: one); an entry in NODES wins over one here.
-REFUSED: dict[str, str] = {
-    "Threshold": "a Heaviside step of the input at each time step, z = (x > threshold), has no state and no "
-    "continuous-time meaning for inputs that are Dirac pulses (neurochip's exact event-driven neurons); "
-    "express it as an IF node with reset to 0 if the step-based reading is what you want",
-}
+REFUSED: dict[str, str] = {}
+#: Membrane time constant of a Threshold node's neurons, in time steps: what one step brings in
+#: has decayed by e^{-64} (1.6e-28 of it) by the next, far below :data:`THRESHOLD_MARGIN`, so the
+#: neuron keeps no state that could tip a later comparison (and the engine's windows, at most
+#: tau / 8, stay 512 per step).
+THRESHOLD_TAU_STEPS = 1.0 / 64
+#: A Threshold node's V_th is threshold (1 + THRESHOLD_MARGIN): NIR's strict x > threshold with
+#: room for the engine's rounding of V (a few ulp), so that an input summing exactly to the
+#: threshold does not fire.  An input above the threshold by less than this (1e-9 relative, below
+#: the float32 resolution of the weights, 6e-8) does not fire either.
+THRESHOLD_MARGIN = 2.0**-30
 
 Arrays = dict[str, NDArray[np.float64]]
 
@@ -306,6 +312,27 @@ def _i_params(name: str, node: Any, if_tau_s: float | None) -> tuple[Arrays, tup
     out = {"c_m_farad": 1.0 / r, "g_leak_siemens": np.zeros_like(r), "e_leak_volt": np.zeros_like(r),
            "v_th_volt": np.full(r.size, LI_THRESHOLD_VOLT), "v_reset_volt": np.zeros_like(r)}  # fmt: skip
     return out, ()
+
+
+def _threshold_params(name: str, node: Any, if_tau_s: float | None) -> tuple[Arrays, tuple[str, ...] | None]:
+    """NIR's Threshold, z = 1 when the input x > threshold (no state): a neuron that fires when the
+    input of one instant exceeds the threshold and forgets it within the step.  V_th is the
+    threshold times 1 + THRESHOLD_MARGIN, so that neurochip's V >= V_th is NIR's x > threshold
+    (up to that margin, see there).  C and
+    g_L depend on the time step: the importer sets C = dt_s (a spike through W moves V by W) and
+    g_L = C / (THRESHOLD_TAU_STEPS dt_s); here C = 1 F and g_L = 1 / THRESHOLD_TAU_STEPS."""
+    thr = _arr(name, node, "threshold")
+    bad = np.flatnonzero(~(thr > 0))
+    if bad.size:
+        k = int(bad[0])
+        raise node_error(
+            name, node,
+            f"threshold[{k}] = {float(thr[k])!r}: must be > 0; with no input (x = 0 > threshold) the node fires at "
+            "every time step, a clock that an event-driven chip does not have",
+        )  # fmt: skip
+    out = {"c_m_farad": np.ones_like(thr), "g_leak_siemens": np.full(thr.size, 1.0 / THRESHOLD_TAU_STEPS),
+           "e_leak_volt": np.zeros_like(thr), "v_th_volt": thr * (1 + THRESHOLD_MARGIN), "v_reset_volt": np.zeros_like(thr)}  # fmt: skip
+    return out, None
 
 
 def _if_params(name: str, node: Any, if_tau_s: float | None) -> tuple[Arrays, tuple[str, ...] | None]:
@@ -570,6 +597,10 @@ class NodeHandler:
         never use them).
     spikes : bool
         Neuron nodes: False when the node outputs a potential, not spikes.
+    memoryless : bool
+        Neuron nodes without state (Threshold): the importer scales C and g_L with the time step
+        (C = dt_s, g_L = C / (THRESHOLD_TAU_STEPS dt_s)) and a bias b into them with g_L (so that
+        V rests at b, added to each instant's input); they reset to a value under every profile.
     model : callable (name, node, reset) -> NeuronModel, optional
         Neuron nodes of a model of :mod:`neurochip.models` (None: the built-in LIF with delta
         synapses): the population's ``model=`` spec, given the reset (``"value"`` or
@@ -593,6 +624,7 @@ class NodeHandler:
     chain: Callable[[str, Any, Expr, dict], Expr] = _pass
     params: Callable[[str, Any, float | None], tuple[Arrays, tuple[str, ...] | None]] | None = None
     spikes: bool = True
+    memoryless: bool = False
     model: Callable[[str, Any, str], Any] | None = None
     gain: Callable[[str, Any], NDArray[np.float64]] | None = None
     writes: str | None = None
@@ -640,6 +672,10 @@ NODES: dict[str, NodeHandler] = {
     "Conv2d": NodeHandler(role="chain", in_dim=_conv_dim, chain=_conv),
     "SumPool2d": NodeHandler(role="chain", chain=_pool),
     "AvgPool2d": NodeHandler(role="chain", chain=_pool),
+    "Threshold": NodeHandler(
+        role="neuron", in_dim=_vector_dim("threshold"), size=_vector_dim("threshold"), params=_threshold_params,
+        memoryless=True,
+    ),
 }  # fmt: skip
 
 

@@ -28,8 +28,10 @@ membrane jump by :math:`\Delta V = q / C = r q / \tau`.  So a synapse of NIR wei
 
 (IF: :math:`r_i W_{ij} \Delta t`), and an Affine bias :math:`b_i` is a constant current,
 ``bias_current_amp = b_i`` (A), not scaled by :math:`\Delta t`.  ``dt_s`` is an import
-option: snnTorch and the Lava bridge export with :math:`\Delta t = 10^{-4}` s (the default);
-``dt_s=1.0`` is the strictly continuous reading where a spike is a unit-area Dirac delta.
+option; without it (and without a profile or neurochip's metadata) the import follows NIR's own
+convention, ``dt_s = 1`` (a spike is a unit-area Dirac pulse, so it carries the charge :math:`W`),
+and says so in a :class:`NIRImportWarning`; snnTorch exports with :math:`\Delta t = 10^{-4}` s
+(``profile="snntorch"``).
 
 Assumptions NIR leaves open (each one an option; :class:`NIRImportWarning` says which were
 assumed): the time step ``dt_s``; the reset (``reset="value"``: v <- v_reset; ``"subtract"``,
@@ -39,7 +41,7 @@ period ``t_ref_s`` (NIR has none: default 0); the synaptic delay ``delay_s`` of 
 has no Delay node (the emulator needs delays > 0: default one time step).
 
 Nodes: Input, Output, LIF, IF, LI, CubaLIF, CubaLI, Affine, Linear, Scale, Delay, Flatten, I, Conv1d, Conv2d,
-SumPool2d, AvgPool2d (Flatten only reshapes: populations are flat; convolutions and pooling are expanded to
+SumPool2d, AvgPool2d, Threshold (Flatten only reshapes: populations are flat; convolutions and pooling are expanded to
 explicit synapses, see :mod:`._nir_conv`) and subgraphs (NIRGraph nodes, flattened to ``"sub.node"`` names).  Each
 node type is one entry of the table ``neurochip.network._nir_nodes.NODES``, which says how to
 read it and how to write it; import and export ask the table and nothing else, so a new node
@@ -60,6 +62,16 @@ model :class:`neurochip.models.cuba.Cuba` with the LIF mapping above (:math:`C =
 same model with ``spiking=False``; :func:`neurochip.network.readout.li_readout` computes its
 membrane potential and current from a run.  The reset can be ``"subtract"`` (snnTorch's
 Synaptic and RSynaptic layers) for these nodes only; it is kept in the node's metadata on export.
+
+Threshold (:math:`z = 1` when the input :math:`x >` threshold, no state) becomes a population of
+memoryless neurons: C = ``dt_s`` (a spike through W moves V by W), a leak of time constant
+``dt_s / 64`` (nothing is left of a step's input by the next), V_th = threshold
+:math:`(1 + 2^{-30})`; the engine sums the arrivals of one instant before its threshold test, so
+the node fires where NIR's definition does.  A threshold <= 0, a bias above it (the node would
+fire at every step without input) and an input port feeding it are refused.
+
+The import keeps a copy of the graph (:attr:`NIRImport.source`): while the network is unchanged,
+:meth:`NIRImport.to_nir` gives it back node for node.
 
 Input nodes become populations of relay neurons (one per channel) that fire exactly when fed
 with the :class:`SpikeTimesInput` that :meth:`NIRImport.spike_input` builds; with
@@ -83,6 +95,7 @@ Examples
 
 from __future__ import annotations
 
+import copy
 import math
 import warnings
 from collections.abc import Mapping
@@ -110,6 +123,7 @@ from ._nir_graph import Importer, flatten
 from ._nir_nodes import (
     LI_THRESHOLD_VOLT,
     META,
+    THRESHOLD_TAU_STEPS,
     handler,
     kind,
     neuron_arrays,
@@ -123,8 +137,9 @@ from ._nir_nodes import (
 from ._nir_nodes import role as _role
 from .model import Network
 from .nir_export import to_nir, write_nir
+from .nir_profiles import _per_step_cuba_lif, _per_step_lif
 from .nir_profiles import profile as _profile
-from .nir_result import InputPort, NIRImport
+from .nir_result import InputPort, NIRImport, network_digest
 from .population import Population
 
 __all__ = [
@@ -182,40 +197,18 @@ def _population(
         raise InvalidParameterError(f"NIR node {name!r}: {exc}") from None
 
 
-def _per_step_leak(name: str, node: Any, a: dict[str, NDArray[np.float64]], dt: float) -> NDArray[np.float64]:
-    r"""Read a LIF node as a step-based tool wrote it (snnTorch's Leaky): per step
-    :math:`v \leftarrow \beta v + W x + b - \theta\,s_{t-1}` with :math:`\beta = 1 - \Delta t/\tau`
-    (the export's tau = dt / (1 - beta)).  In place on the arrays: tau' = -dt / ln(beta), so that
-    one step decays by exactly beta; C = dt, so that a spike through W makes v jump by W; the
-    subtraction (V_th - V_reset) / beta, which one step later has decayed to the threshold that
-    the tool subtracts a step after the spike.  Returns the factor that turns the bias current
-    into one that adds b per step at rest (the bias acts continuously between steps: close, not
-    exact)."""
-    tau = a["c_m_farad"] / a["g_leak_siemens"]
-    beta = 1.0 - dt / tau
-    if not ((beta > 0) & (beta < 1)).all():
-        k = int(np.flatnonzero(~((beta > 0) & (beta < 1)))[0])
-        raise InvalidParameterError(
-            f"NIR node {name!r} ({kind(node)}): tau[{k}] = {float(tau[k])!r} s gives beta = 1 - dt / tau = "
-            f"{float(beta[k])!r}: a step-based LIF needs 0 < beta < 1"
-        )
-    tau_step = -dt / np.log(beta)
-    amount = (a["v_th_volt"] - a["v_reset_volt"]) / beta
-    a["c_m_farad"] = np.full(tau.shape, dt)
-    a["g_leak_siemens"] = dt / tau_step
-    a["v_reset_volt"] = a["v_th_volt"] - amount
-    return dt / (tau_step * (1.0 - beta))  # I / g' (1 - beta) = b: the rise of one step from rest
-
-
-def _snntorch_layout(node: Any, dt_s: float) -> bool:
-    """Whether a CubaLIF node has snnTorch's dt-scaled layout: r = tau_mem / dt, w_in = tau_syn / dt."""
+def _snntorch_layout(node: Any) -> float | None:
+    """The time step of a CubaLIF node laid out as snnTorch exports its Synaptic layers, r = tau_mem /
+    dt and w_in = tau_syn / dt with one dt for every neuron and both fields; None for any other node."""
     if kind(node) != "CubaLIF":
-        return False
+        return None
     try:
         r, tm, ts, w = (np.asarray(getattr(node, a), dtype=np.float64) for a in ("r", "tau_mem", "tau_syn", "w_in"))
-        return bool(np.allclose(r * dt_s, tm, rtol=1e-6, atol=0) and np.allclose(w * dt_s, ts, rtol=1e-6, atol=0))
-    except (TypeError, ValueError):
-        return False
+        dt = (tm / r).reshape(-1)
+        same = np.allclose(dt, dt[0], rtol=1e-6, atol=0) and np.allclose((ts / w).reshape(-1), dt[0], rtol=1e-6, atol=0)
+        return float(dt[0]) if same and dt[0] > 0 else None
+    except (TypeError, ValueError, IndexError, ZeroDivisionError):
+        return None
 
 
 def read_nir(path: str | Path, **options: Any) -> NIRImport:
@@ -389,7 +382,10 @@ def from_nir(
             dt_s = float(ours["dt_s"])
         else:
             dt_s = NIR_DEFAULT_DT_S
-            assumed.append(f"dt_s = {dt_s!r} s (the snnTorch / Lava-bridge time step; a spike carries W * dt_s)")
+            assumed.append(
+                f"dt_s = {dt_s!r} s: NIR's own convention, a spike is a unit-area Dirac pulse (a spike through weight W "
+                "carries the charge W); a step-based exporter's graph needs its profile or dt_s (snnTorch: 1e-4 s)"
+            )
     if not (isinstance(dt_s, (int, float)) and math.isfinite(dt_s) and dt_s > 0):
         raise InvalidParameterError(f"dt_s = {dt_s!r}: must be a finite number > 0")
     if isinstance(reset, Mapping):
@@ -424,6 +420,9 @@ def from_nir(
     readout_exprs = _readouts(nodes, imp, passes, port_names)
     fed = any(_role(v) == "output" and k not in passes and imp.input_of(k).terms for k, v in nodes.items())
     if not neuron_names and not readout_exprs and not fed:
+        for k, v in nodes.items():  # a chain node feeding itself is the clearer error (an algebraic loop)
+            if _role(v) == "chain" and k in imp.incoming[k]:
+                imp.output_of(k)
         *most, last = neuron_kinds()
         first = next(iter(nodes), None)
         where = "" if first is None else f"; node {first!r} ({kind(nodes[first])}) would be dropped"
@@ -431,9 +430,10 @@ def from_nir(
     # resets: the option (one for all, or per node), else the profile's, else neurochip's metadata,
     # else "value"
     fast_models: dict[str, Any] = {}
-    step_factor: dict[str, NDArray[np.float64]] = {}  # bias factors of LIF nodes read per step (snnTorch)
+    step_factor: dict[str, NDArray[np.float64]] = {}  # bias factors of nodes read per step (snnTorch)
+    step_gain: dict[str, NDArray[np.float64]] = {}  # the gain (w_in) of CubaLIF nodes read per step
     if reset is None and prof is not None:
-        spiking = [k for k in neuron_names if handler(k, nodes[k]).spikes]
+        spiking = [k for k in neuron_names if handler(k, nodes[k]).spikes and not handler(k, nodes[k]).memoryless]
         reset = {k: prof.reset if k in spiking else "value" for k in neuron_names}
         if prof.reset == "subtract":
             # LIF / IF nodes of a subtracting tool: a current-based neuron whose synaptic current lasts
@@ -474,11 +474,14 @@ def from_nir(
             continue
         models[name] = node_model(name, node, resets[name])  # raises on 'subtract' for LIF
     if reset_missing:
-        hint = [k for k in reset_missing if _snntorch_layout(nodes[k], float(dt_s))]
+        steps = {k: _snntorch_layout(nodes[k]) for k in reset_missing}
+        hint = [k for k, v in steps.items() if v is not None]
+        dts = sorted({steps[k] for k in hint})
         assumed.append(
             "reset = 'value' (v <- v_reset after a spike; NIR does not say)"
-            + (f"; {hint} look like snnTorch's Synaptic/RSynaptic export (r = tau_mem / dt_s, w_in = tau_syn / "
-               "dt_s), which resets by subtraction: pass reset='subtract'" if hint else "")
+            + (f"; {hint} look like snnTorch's Synaptic/RSynaptic export (r = tau_mem / dt, w_in = tau_syn / "
+               f"dt with dt = {', '.join(f'{v:g}' for v in dts)} s), which resets by subtraction: pass "
+               "profile='snntorch' (or reset='subtract' and that dt_s)" if hint else "")
         )  # fmt: skip
     # parameters
     t_ref_missing = []
@@ -497,8 +500,14 @@ def from_nir(
             t_ref_missing.append(name)
         notes: list[str] = []
         arrays[name] = neuron_arrays(name, node, t_ref, if_tau_s, notes)
+        if handler(name, node).memoryless:  # C = dt_s: a spike through W moves V by W; tau = 1e-3 dt_s
+            arrays[name]["c_m_farad"] = np.full(n, float(dt_s))
+            arrays[name]["g_leak_siemens"] = np.full(n, 1.0 / THRESHOLD_TAU_STEPS)
         if prof is not None and prof.per_step_leak and name in fast_models and kind(node) == "LIF":
-            step_factor[name] = _per_step_leak(name, node, arrays[name], float(dt_s))
+            step_factor[name] = _per_step_lif(name, node, arrays[name], float(dt_s))
+        elif prof is not None and prof.per_step_leak and kind(node) == "CubaLIF":
+            models[name], step_gain[name], step_factor[name] = _per_step_cuba_lif(
+                name, node, arrays[name], models[name], float(dt_s))
         for text in notes:
             warnings.warn(text, NIRImportWarning, stacklevel=2)
         if "v_init_volt" in meta:
@@ -533,7 +542,7 @@ def from_nir(
         models[k] = Cuba(tau_syn_exc_s=float(dt_s), spiking=False)
         readouts[k] = imp.incoming[k][0] if _role(nodes[k]) == "output" and len(imp.incoming[k]) == 1 else k
     c_m = {k: arrays[k]["c_m_farad"] for k in [*neuron_names, *readout_exprs]}
-    gain = {k: node_gain(k, nodes[k]) for k in neuron_names}
+    gain = {k: step_gain[k] if k in step_gain else node_gain(k, nodes[k]) for k in neuron_names}
     gain.update({k: np.ones(e.dim) for k, e in readout_exprs.items()})
     projections = imp.synapses(
         c_m, ports, biases, gain=gain, dt_s=float(dt_s), delay_s=default_delay, used_default=used_default,
@@ -553,6 +562,26 @@ def from_nir(
         )
     for k, factor in step_factor.items():
         biases[k] = biases[k] * factor
+    for port, targets in ports.items():
+        for target, *_ in targets:
+            if handler(target, nodes[target]).memoryless:
+                raise InvalidParameterError(
+                    f"NIR node {target!r} ({kind(nodes[target])}): fed straight from the input port {port!r}, whose "
+                    "spikes of one instant reach it one at a time (it must see their sum); import with "
+                    "inputs='populations' (the default)"
+                )
+    for k in neuron_names:
+        if handler(k, nodes[k]).memoryless:  # Threshold: V = b + the input of the instant, forgotten in the step
+            thr = np.asarray(nodes[k].threshold, dtype=np.float64).reshape(-1)
+            over = np.flatnonzero(biases[k] > thr)
+            if over.size:
+                j = int(over[0])
+                raise InvalidParameterError(
+                    f"NIR node {k!r} ({kind(nodes[k])}): its input's bias {float(biases[k][j])!r} at [{j}] exceeds the "
+                    f"threshold {float(thr[j])!r}: it would fire at every time step without input, a clock that an "
+                    "event-driven chip does not have"
+                )
+            biases[k] = biases[k] * arrays[k]["g_leak_siemens"]
     pops = tuple(_population(k, arrays[k], biases[k], v_inits.get(k), models.get(k)) for k in nodes if k in arrays)
     network = Network(populations=pops, projections=tuple(projections), seed=seed)
     ins = {k: InputPort(name=k, size=node_size(k, nodes[k]), targets=tuple(v)) for k, v in ports.items()}
@@ -571,6 +600,21 @@ def from_nir(
             NIRImportWarning,
             stacklevel=2,
         )
+    became: dict[str, str] = {}
+    for k, v in nodes.items():
+        r = _role(v)
+        if k in passes:
+            became[k] = "pass"
+        elif k in readouts:
+            became[k] = "readout population"
+        elif r == "neuron":
+            became[k] = "population"
+        elif r == "input":
+            became[k] = "input port" if k in ports else "relay population"
+        elif r == "output":
+            became[k] = "output"
+        else:  # a chain node: what reaches a population or an Output went through it (else: refused above)
+            became[k] = "synapses"
     used_resets = set(resets.values())
     return NIRImport(
         network=network,
@@ -585,5 +629,8 @@ def from_nir(
         readouts=readouts,
         layers=dict(imp.layers),
         profile=None if prof is None else prof.name,
+        nodes=became,
+        source=copy.deepcopy(graph),
+        source_digest=network_digest(network),
     )
 

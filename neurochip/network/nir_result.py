@@ -3,7 +3,10 @@
 
 from __future__ import annotations
 
+import copy
 import dataclasses
+import hashlib
+import warnings
 from dataclasses import dataclass
 from typing import Any
 
@@ -12,12 +15,48 @@ from numpy.typing import ArrayLike, NDArray
 
 from ..errors import InvalidParameterError
 from ..models.cuba import Cuba
-from ._nir_common import RELAY_WEIGHT_VOLT
+from ._nir_common import RELAY_WEIGHT_VOLT, NIRExportWarning
 from .model import Network
 from .nir_export import to_nir
 from .stimulus import SpikeTimesInput
 
-__all__ = ["InputPort", "NIRImport"]
+__all__ = ["InputPort", "NIRImport", "network_digest"]
+
+
+def network_digest(network: Network) -> str:
+    """A SHA-256 of everything an export reads from a network: each population's name, size,
+    parameter arrays, initial potentials and model, and every synapse (pre, post, weight, delay).
+    Two networks with the same digest export to the same NIR graph.
+
+    Parameters
+    ----------
+    network : Network
+        The network.
+
+    Returns
+    -------
+    str
+        The digest, 64 hexadecimal digits.
+
+    Examples
+    --------
+    >>> from neurochip.lif import LIFParams
+    >>> from neurochip.network import Network, Population
+    >>> a = Network(populations=(Population(name="a", size=2, params=LIFParams()),))
+    >>> b = Network(populations=(Population(name="a", size=2, params=LIFParams(v_th_volt=0.6)),))
+    >>> network_digest(a) == network_digest(a), network_digest(a) == network_digest(b)
+    (True, False)
+    """
+    h = hashlib.sha256()
+    for p in network.populations:
+        h.update(repr((p.name, p.size, None if p.model is None else p.model.to_dict())).encode())
+        for key, arr in sorted(p.arrays().items()):
+            h.update(key.encode())
+            h.update(np.ascontiguousarray(arr, dtype=np.float64).tobytes())
+        h.update(np.ascontiguousarray(p.initial_v(), dtype=np.float64).tobytes())
+    for arr in network.csr().to_coo():
+        h.update(np.ascontiguousarray(arr).tobytes())
+    return h.hexdigest()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True, eq=False)
@@ -78,6 +117,18 @@ class NIRImport:
     layers : dict of str to LayerInfo
         Each Conv1d / Conv2d / SumPool2d / AvgPool2d node: its input and output shapes, shared
         weights and expanded synapses (:class:`neurochip.network._nir_conv.LayerInfo`).
+    nodes : dict of str to str
+        What every node of the graph became, by flattened name: ``"population"`` (a neuron
+        node), ``"relay population"`` or ``"input port"`` (an Input node), ``"readout
+        population"`` (an Output node, or a dangling chain node, read through weights),
+        ``"output"`` (an Output node that reads populations), ``"synapses"`` (a chain node,
+        folded into the synapses of the populations it reaches) or ``"pass"`` (a subgraph's
+        Input or Output node that passes signals on).  Every node of the graph has an entry.
+    source : nir.NIRGraph or None
+        A copy of the graph as it was imported (None for a network that did not come from NIR).
+    source_digest : str or None
+        :func:`network_digest` of the imported network: :meth:`to_nir` gives ``source`` back
+        while the network still has this digest.
     """
 
     network: Network
@@ -92,19 +143,49 @@ class NIRImport:
     readouts: dict[str, str] = dataclasses.field(default_factory=dict)
     layers: dict[str, Any] = dataclasses.field(default_factory=dict)
     profile: str | None = None
+    nodes: dict[str, str] = dataclasses.field(default_factory=dict)
+    source: Any = None
+    source_digest: str | None = None
 
     def to_nir(self, **options: Any) -> Any:
-        """Export the imported network back to NIR: relay populations as their Input nodes,
-        readouts as their Output nodes, LI and I populations as LI and I nodes, at the import's
-        ``dt_s`` (the keyword options of :func:`to_nir` override these).
+        """Export the imported network back to NIR.
+
+        While the network is the one imported (same :func:`network_digest`) and no option is
+        given, the result is the imported graph node for node: every node's type, shapes,
+        parameters (their dtypes too) and metadata, the subgraphs and the edges, as read.
+        Otherwise (a changed network, or options) the network is exported from its populations
+        and synapses by :func:`to_nir`: relay populations as their Input nodes, readouts as their
+        Output nodes, LI and I populations as LI and I nodes, at the import's ``dt_s`` (the
+        keyword options of :func:`to_nir` override these); a changed network is warned about
+        (:class:`NIRExportWarning`), since that graph is not the original node for node.
 
         Returns
         -------
         nir.NIRGraph
-            The graph; importing it again gives the same network (see docs/networks.md for what
-            differs from the original graph: weight chains come back as Linear / Affine and
-            Delay nodes per connected pair, weights rounded to float32).
+            The graph; importing it again with the same options (time step, reset, refractory
+            period, delay, inputs, profile) gives the same network.
+
+        Examples
+        --------
+        >>> import numpy as np, nir
+        >>> from neurochip.network.nir_io import from_nir
+        >>> graph = nir.NIRGraph.from_list(nir.Input(input_type=np.array([2])), nir.Linear(weight=np.eye(2)),
+        ...     nir.LI(tau=np.ones(2), r=np.ones(2), v_leak=np.zeros(2)), nir.Output(output_type=np.array([2])))
+        >>> back = from_nir(graph, dt_s=1.0, t_ref_s=0.0, delay_s=1.0).to_nir()
+        >>> {k: type(v).__name__ for k, v in back.nodes.items()} == {k: type(v).__name__ for k, v in graph.nodes.items()}
+        True
         """
+        if self.source is not None and self.source_digest is not None:
+            if network_digest(self.network) == self.source_digest:
+                if not options:
+                    return copy.deepcopy(self.source)
+            else:
+                warnings.warn(
+                    "the network differs from the one imported: exported from its populations and synapses, "
+                    "not node for node as the original graph",
+                    NIRExportWarning,
+                    stacklevel=2,
+                )
         relays = tuple(p.population for p in self.inputs.values() if p.population is not None)
         names = {pops[0]: k for k, pops in self.outputs.items() if len(pops) == 1 and pops[0] not in self.readouts}
         defaults = {"dt_s": self.dt_s, "relays": relays, "readouts": tuple(self.readouts), "output_names": names}
