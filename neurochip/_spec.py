@@ -77,7 +77,7 @@ def spec_to_dict(spec: Any) -> dict[str, Any]:
     --------
     >>> from neurochip.chip import CoreSpec
     >>> spec_to_dict(CoreSpec(neurons=256, fan_in=4096, fan_out=64))
-    {'neurons': 256, 'fan_in': 4096, 'fan_out': 64}
+    {'neurons': 256, 'fan_in': 4096, 'fan_out': 64, 'route_entries': 'core'}
     """
     out: dict[str, Any] = {}
     for f in dataclasses.fields(spec):
