@@ -155,10 +155,17 @@ def test_montecarlo_cli_draws_the_pdks_mismatch(tmp_path, capsys):
     assert abs(vth[0] - vth[1]) > 1e-4, vth
 
 
-def test_corner_errors_on_the_cli(capsys):
+def test_corner_errors_on_the_cli(tmp_path, capsys):
     from neurochip.cli import main
 
+    body = "VDD vdd 0 DC 1.8\nVIN in vm DC 0\nCM vm 0 1p\nRL vm 0 1meg\n"
+    (tmp_path / "no_such_pdk.cir").write_text("* a PDK that does not exist\n.lib pdk:gf180 tt\n" + body)
+    (tmp_path / "no_such_section.cir").write_text("* a section sky130 does not have\n.lib pdk:sky130 zz\n" + body)
     cases = [
+        (["circuit", "simulate", str(tmp_path / "no_such_pdk.cir"), "--current", "1nA", "--duration", "1us"],
+         "no_such_pdk.cir: .lib pdk:gf180 tt: unknown PDK 'gf180'; known: sky130"),
+        (["circuit", "simulate", str(tmp_path / "no_such_section.cir"), "--current", "1nA", "--duration", "1us"],
+         "no_such_section.cir: .lib pdk:sky130 zz: sky130.lib.spice: no section 'zz' in the sky130 PDK"),
         (["circuit", "fit", "sky130_lif", "--corner", "xx"], "corner 'xx': the sky130 PDK's corners are tt, ff, ss, fs, sf"),
         (["circuit", "simulate", "lif_transistor", "--current", "1nA", "--duration", "1us", "--corner", "ss"],
          "needs a netlist that loads a PDK"),

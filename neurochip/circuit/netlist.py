@@ -311,11 +311,14 @@ def _expand_pdk(text: str, template: NetlistTemplate) -> str:
     from .pdk import find_pdk, section_lines
 
     def expand(m: re.Match[str]) -> str:
-        pdk = find_pdk(m.group("name"))
-        section = template.corner or m.group("section")
-        if template.pdk_seed is not None:
-            section = section.removesuffix(pdk.mismatch_suffix) + pdk.mismatch_suffix
-        lines = section_lines(pdk.name, section, seed=template.pdk_seed)
+        try:
+            pdk = find_pdk(m.group("name"))
+            section = template.corner or m.group("section")
+            if template.pdk_seed is not None:
+                section = section.removesuffix(pdk.mismatch_suffix) + pdk.mismatch_suffix
+            lines = section_lines(pdk.name, section, seed=template.pdk_seed)
+        except ConfigError as exc:  # name the netlist and its line, not only the PDK's file
+            raise ConfigError(f"{m.group(0).strip()}: {exc}", path=template.source or template.name) from None
         return "\n".join([f"* {pdk.name} models, section {section}", *lines])
 
     return _PDK_LIB.sub(expand, text)
