@@ -64,6 +64,7 @@ OUT_PLOT = ["{d}/missing/p.png", "{d}/folder", "{d}/p.txt", "{d}/p", ""]
 SEED = ["-1", "1.5", "nan", "1e300", "99999999999999999999999", "", "abc"]
 WORKERS = ["-1", "1.5", "2000", "", "abc"]
 CHOICE = ["bogus", ""]
+CORNER = ["xx", "", "TT", "tt_mm"]  # not a corner of the netlist's PDK (and no PDK in lif_behavioral)
 
 # options every neuron-flag command shares
 NEURON = {
@@ -138,6 +139,7 @@ OPTIONS: dict[str, tuple[list[str], dict[str, list[str]]]] = {
         "--plot": OUT_PLOT,
         "--spike-threshold": NUMBERS + ["1 A", "-1e300 V"],
         "--spike-reset": NUMBERS + ["1 A", "-1e300 V", "0.9 V"],  # a reset above the declared threshold
+        "--corner": CORNER,
     }),
     "circuit fit": (["circuit", "fit", "lif_behavioral", "--points", "3"], {
         "circuit": IN_CIRCUIT,
@@ -147,6 +149,7 @@ OPTIONS: dict[str, tuple[list[str], dict[str, list[str]]]] = {
         "-o": OUT_FILE,
         "--spike-threshold": NUMBERS + ["1 A", "-1e300 V"],
         "--spike-reset": NUMBERS + ["1 A", "-1e300 V", "0.9 V"],
+        "--corner": CORNER,
     }),
     "circuit montecarlo": (["circuit", "montecarlo", "lif_transistor", "-n", "1", "--workers", "0", "-o", "{d}/mc.npz"], {
         "circuit": IN_CIRCUIT + ["lif_behavioral", "dpi_synapse"],  # no [mismatch]; a synapse
@@ -155,6 +158,13 @@ OPTIONS: dict[str, tuple[list[str], dict[str, list[str]]]] = {
         "--seed": SEED,
         "--scheduler": ["tcp://127.0.0.1:9"],  # nothing listens on the discard port
         "--workers": WORKERS,
+        "--corner": CORNER,
+    }),
+    "circuit corners": (["circuit", "corners", "sky130_lif", "--corners", "tt", "--points", "3"], {
+        "circuit": IN_CIRCUIT + ["lif_transistor", "dpi_synapse"],  # no PDK; a synapse
+        "--corners": ["xx", "", ",", "tt,xx", "TT"],
+        "--set": ["c_m=-1pF", "c_m=nan", "c_m", "bogus=1", "v_th=5V", "vdd=-1"],
+        "--points": _count(3, 100),
     }),
     "chip list": (["chip", "list"], {}),
     "chip show": (["chip", "show", "generic"], {"chip": IN_CHIP}),

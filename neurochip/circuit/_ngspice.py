@@ -56,6 +56,9 @@ _RUN_FATAL = re.compile(
 )
 _RECOVERED = re.compile(r"singular|gmin|source step|supplies reduced|transient op", re.IGNORECASE)
 _ALTERED = re.compile(r"set to|using default|defaulted|no value|zero value|too low|to low", re.IGNORECASE)
+# a parameter of a foundry's model card that BSIM4 clamps at load (sky130's ff corner: "A2 = 1.0885 is
+# larger than 1. A2 is set to 1 and A1 is set to 0"): the PDK's model, not the netlist, changed; a warning
+_MODEL_CLAMP = re.compile(r"\bA2 = \S+ is larger than 1\b", re.IGNORECASE)
 _FATAL_STATE = re.compile(r"cannot recover|awaits to be detached", re.IGNORECASE)
 _CAUSE = re.compile(
     r"can't find|cannot find|could not find|syntax error|expression err|unknown|undefined|not found|no such|"
@@ -480,7 +483,7 @@ def _run_inprocess(
             _BROKEN = "\n".join(ln.strip() for ln in err if ln.strip())
         said = [ln.strip() for ln in err + out if ln.strip()]
         bad = [ln for ln in said if _RUN_FATAL.search(ln)]
-        altered = [ln for ln in said if _ALTERED.search(ln) and not _RECOVERED.search(ln)]
+        altered = [ln for ln in said if _ALTERED.search(ln) and not _RECOVERED.search(ln) and not _MODEL_CLAMP.search(ln)]
         plot = ng.last_plot if ng.plot_names else ""
         try:
             if altered:
@@ -495,6 +498,7 @@ def _run_inprocess(
                 raise _error("ngspice run failed", simulator_message=cause, line=_offending_line(cause, lines),
                              log=log)
             warnings = [ln for ln in said if _RECOVERED.search(ln) and re.search(r"(?i)singular|fail", ln)]
+            warnings += list(dict.fromkeys(ln for ln in said if _MODEL_CLAMP.search(ln)))
             return {name: _vector(ng, ffi, f"{plot}.{name}") for name in vectors}, log, warnings
         finally:
             ng.exec_command("destroy all")

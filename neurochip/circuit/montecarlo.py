@@ -2,6 +2,10 @@ r"""Monte Carlo device mismatch: a distribution of LIF parameters for one neuron
 
 Each sample draws
 
+- with ``pdk_models = true`` in ``[mismatch]`` (a netlist that loads a PDK's models, see
+  :mod:`neurochip.circuit.pdk`): a seed for ngspice, which loads the PDK's section with device
+  mismatch on (``tt_mm``) and draws every transistor from the PDK's own mismatch models; the
+  seed is recorded as the drawn value of ``pdk_seed``;
 - a threshold shift for every transistor declared in the template's ``[mismatch.devices]``
   table, following Pelgrom's law :math:`\sigma(\Delta V_T) = A_{VT} / \sqrt{W L}` with
   ``a_vt_volt_meter`` from ``[mismatch]`` (the template applies it as a gate offset source);
@@ -72,7 +76,7 @@ def draw_mismatch(template: NetlistTemplate, n: int, seed: int) -> tuple[list[st
     template : NetlistTemplate
         A template whose ``mismatch`` table has ``devices`` (parameter name -> [W, L] in m,
         with ``a_vt_volt_meter`` in V m) and/or ``relative`` (parameter name -> 1-sigma
-        fraction).
+        fraction), and/or ``pdk_models = true`` (the PDK's own mismatch, drawn by ngspice).
     n : int
         Number of samples, >= 0.
     seed : int
@@ -81,9 +85,11 @@ def draw_mismatch(template: NetlistTemplate, n: int, seed: int) -> tuple[list[st
     Returns
     -------
     names : list of str
-        Netlist parameters varied: the devices first, then the passives, in declaration order.
+        Netlist parameters varied: ``pdk_seed`` first (with ``pdk_models``), then the devices,
+        then the passives, in declaration order.
     values : ndarray of float64, shape (n, len(names))
-        Their values (threshold shifts in V; passives in their SI unit).
+        Their values (ngspice seeds, integers in 1 .. 2**31 - 1; threshold shifts in V;
+        passives in their SI unit).
 
     Raises
     ------
@@ -116,9 +122,15 @@ def draw_mismatch(template: NetlistTemplate, n: int, seed: int) -> tuple[list[st
     mm = template.mismatch
     devices = mm.get("devices", {})
     relative = mm.get("relative", {})
-    if not devices and not relative:
+    pdk_models = mm.get("pdk_models", False)
+    if not isinstance(pdk_models, bool):
+        raise ConfigError(f"must be true or false, got {pdk_models!r}", path=template.source, key="mismatch.pdk_models")
+    if pdk_models and not template.pdks:
+        raise ConfigError("pdk_models = true needs a netlist that loads a PDK's models ('.lib pdk:NAME SECTION')",
+                          path=template.source, key="mismatch.pdk_models")
+    if not devices and not relative and not pdk_models:
         raise ConfigError(
-            f"{template.name}: no [mismatch] table (devices with W, L and/or relative tolerances)",
+            f"{template.name}: no [mismatch] table (devices with W, L, relative tolerances or pdk_models = true)",
             path=template.source,
         )
     a_vt = float(mm.get("a_vt_volt_meter", 0.0))
@@ -141,6 +153,9 @@ def draw_mismatch(template: NetlistTemplate, n: int, seed: int) -> tuple[list[st
         sigmas.append(float(rel) * abs(defaults[name]))
     rng = np.random.default_rng(seed)
     values = np.asarray(means) + rng.standard_normal((n, len(names))) * np.asarray(sigmas)
+    if pdk_models:  # drawn after the others: a netlist's own draws stay what they were
+        seeds = rng.integers(1, 2**31 - 1, size=(n, 1)).astype(np.float64)
+        names, values = ["pdk_seed", *names], np.hstack([seeds, values.reshape(n, -1)])
     return names, values
 
 
@@ -171,6 +186,8 @@ class MonteCarloResult:
         Index and first error line of each sample whose fit failed.
     wall_time_s : float
         Wall time of the run, s (nan after :meth:`load`).
+    corner : str
+        Process corner of a PDK netlist ("" for the netlist's own section).
 
     Examples
     --------
@@ -204,6 +221,7 @@ class MonteCarloResult:
     mismatch_values: NDArray[np.float64]
     failed: list[tuple[int, str]]
     wall_time_s: float
+    corner: str = ""
 
     @property
     def n_ok(self) -> int:
@@ -288,6 +306,7 @@ class MonteCarloResult:
         return {
             "circuit": self.circuit,
             "seed": self.seed,
+            "corner": self.corner,
             "n_ok": self.n_ok,
             "n_failed": len(self.failed),
             "mean": dict(zip(FIELDS, self.mean)),
@@ -337,6 +356,7 @@ class MonteCarloResult:
                 failed_error=np.asarray([e for _, e in self.failed], dtype=str),
                 circuit=np.asarray(self.circuit),
                 seed=np.asarray(self.seed),
+                corner=np.asarray(self.corner),
             )
 
         atomic_write(path, write)  # through a file object: written exactly as named, no suffix added
@@ -378,13 +398,19 @@ class MonteCarloResult:
             mismatch_values=z["mismatch_values"],
             failed=[(int(i), str(e)) for i, e in zip(z["failed_index"], z["failed_error"])],
             wall_time_s=math.nan,
+            corner=str(z["corner"]) if "corner" in z else "",
         )
 
 
-def _fit_sample(job: tuple[str, dict[str, float], FitOptions]) -> dict[str, Any]:
+def _fit_sample(job: tuple[str, dict[str, float], FitOptions, str]) -> dict[str, Any]:
     """One Monte Carlo sample (runs in a worker process)."""
-    circuit, overrides, options = job
-    res = fit_lif(circuit, params=overrides, options=options)
+    circuit, overrides, options, corner = job
+    overrides = dict(overrides)
+    seed = overrides.pop("pdk_seed", None)
+    template = load_circuit(circuit)
+    if corner or seed is not None:
+        template = dataclasses.replace(template, corner=corner, pdk_seed=None if seed is None else int(seed))
+    res = fit_lif(template, params=overrides, options=options)
     return {
         "params": [getattr(res.params, f) for f in FIELDS],
         "energy": res.energy_per_spike_joule,
@@ -402,6 +428,7 @@ def run_montecarlo(
     scheduler: str | None = None,
     n_workers: int | None = None,
     progress: bool = True,
+    corner: str = "",
 ) -> MonteCarloResult:
     r"""Fit ``n`` mismatch samples of a circuit, in parallel worker processes.
 
@@ -421,6 +448,8 @@ def run_montecarlo(
         Local worker processes (default CPU count; 0 = serial in this process).
     progress : bool
         Show a progress bar.
+    corner : str
+        Process corner of a netlist that loads a PDK (``"ss"``); "" keeps the netlist's own.
 
     Returns
     -------
@@ -432,7 +461,8 @@ def run_montecarlo(
     InvalidParameterError
         If ``n`` < 1.
     ConfigError
-        If the circuit cannot be loaded or declares no mismatch.
+        If the circuit cannot be loaded or declares no mismatch, or for a corner its PDK does not
+        have (or a netlist that loads no PDK).
 
     Examples
     --------
@@ -455,14 +485,16 @@ def run_montecarlo(
     if n < 1:
         raise InvalidParameterError(f"n = {n!r}: must be >= 1")
     template = load_circuit(circuit)
+    if corner:
+        template = dataclasses.replace(template, corner=corner)  # checks the corner before any sample runs
     names, values = draw_mismatch(template, n, seed)
     options = options or MC_FIT_OPTIONS
     circuit_ref = str(circuit)
-    jobs = [(circuit_ref, dict(zip(names, (float(v) for v in row))), options) for row in values]
+    jobs = [(circuit_ref, dict(zip(names, (float(v) for v in row))), options, corner) for row in values]
     t0 = time.perf_counter()
     outcomes = fan_out(
         _fit_sample, jobs, scheduler=scheduler, n_workers=n_workers, progress=progress,
-        description=f"Monte Carlo {template.name}",
+        description=f"Monte Carlo {template.name}" + (f" at {corner}" if corner else ""),
     )
     wall = time.perf_counter() - t0
     good = [o for o in outcomes if o.ok]
@@ -480,4 +512,5 @@ def run_montecarlo(
         mismatch_values=values,
         failed=failed,
         wall_time_s=wall,
+        corner=corner,
     )

@@ -159,6 +159,14 @@ class NetlistTemplate:
         What the circuit is, from its sidecar's ``kind`` (default ``"neuron"``); it decides the
         port convention checked: a neuron has nodes ``in`` and ``vm``, a synapse node ``pre``
         and a source ``VPOST`` holding node ``post`` (docs/synapses.md).
+    detect : dict
+        The sidecar's ``[detect]`` table (spike levels).
+    corner : str
+        Process corner of the PDK the netlist loads (``.lib pdk:NAME SECTION``), replacing the
+        netlist's own section; "" keeps it.  See :mod:`neurochip.circuit.pdk`.
+    pdk_seed : int or None
+        With a seed (>= 1), the PDK's section with device mismatch on (``tt_mm``) is loaded and
+        ngspice draws every device from this seed: one Monte Carlo sample.
 
     Raises
     ------
@@ -191,6 +199,8 @@ class NetlistTemplate:
     source: str = ""
     kind: str = "neuron"
     detect: dict[str, Any] = field(default_factory=dict)
+    corner: str = ""
+    pdk_seed: int | None = None
 
     def __post_init__(self) -> None:
         used = template_identifiers(self.text)
@@ -208,6 +218,13 @@ class NetlistTemplate:
             raise ConfigError(f"kind = {self.kind!r}: must be one of {', '.join(KINDS)}", path=self.source or self.name,
                               key="kind")
         _check_netlist_body(self.text, self.source or self.name, self.kind)
+        if self.corner or self.pdk_seed is not None:
+            _check_corner(self)
+
+    @property
+    def pdks(self) -> list[str]:
+        """Names of the PDKs whose models the netlist loads (``.lib pdk:NAME SECTION`` lines)."""
+        return sorted({m.group("name") for m in _PDK_LIB.finditer(self.text)})
 
     @property
     def defaults(self) -> dict[str, float]:
@@ -278,7 +295,50 @@ class NetlistTemplate:
             text = SpiceTemplate(self.text).substitute({k: spice_number(v) for k, v in resolved.items()})
         except KeyError as exc:  # pragma: no cover - guarded by __post_init__
             raise InvalidParameterError(f"{self.name}: missing parameter {exc.args[0]!r}") from None
-        return _absolute_includes(text, self.directory)
+        return _absolute_includes(_expand_pdk(text, self), self.directory)
+
+
+#: a netlist's request for a PDK's models: ``.lib pdk:NAME SECTION`` (see :mod:`neurochip.circuit.pdk`)
+_PDK_LIB = re.compile(r"(?im)^\s*\.lib\s+pdk:(?P<name>\w+)\s+(?P<section>\w+)\s*$")
+
+
+def _expand_pdk(text: str, template: NetlistTemplate) -> str:
+    """Each ``.lib pdk:NAME SECTION`` line replaced by the lines of the PDK's section.
+
+    The template's ``corner`` replaces the section; its ``pdk_seed`` selects the section with
+    mismatch on (``corner + "_mm"``) and seeds ngspice's draw.
+    """
+    from .pdk import find_pdk, section_lines
+
+    def expand(m: re.Match[str]) -> str:
+        try:
+            pdk = find_pdk(m.group("name"))
+            section = template.corner or m.group("section")
+            if template.pdk_seed is not None:
+                section = section.removesuffix(pdk.mismatch_suffix) + pdk.mismatch_suffix
+            lines = section_lines(pdk.name, section, seed=template.pdk_seed)
+        except ConfigError as exc:  # name the netlist and its line, not only the PDK's file
+            raise ConfigError(f"{m.group(0).strip()}: {exc}", path=template.source or template.name) from None
+        return "\n".join([f"* {pdk.name} models, section {section}", *lines])
+
+    return _PDK_LIB.sub(expand, text)
+
+
+def _check_corner(template: NetlistTemplate) -> None:
+    """A corner or a mismatch seed needs a netlist that loads a PDK, and a corner that PDK has."""
+    from .pdk import find_pdk
+
+    where = template.source or template.name
+    if not template.pdks:
+        raise ConfigError("a process corner or a PDK mismatch seed needs a netlist that loads a PDK's models "
+                          "('.lib pdk:NAME SECTION', see docs/circuits.md)", path=where)
+    for name in template.pdks:
+        pdk = find_pdk(name)
+        if template.corner and template.corner not in pdk.corners:
+            raise ConfigError(f"corner {template.corner!r}: the {name} PDK's corners are {', '.join(pdk.corners)}",
+                              path=where)
+    if template.pdk_seed is not None and not (isinstance(template.pdk_seed, int) and template.pdk_seed >= 1):
+        raise ConfigError(f"pdk_seed = {template.pdk_seed!r}: ngspice's random seed must be an integer >= 1", path=where)
 
 
 _ANALYSIS = re.compile(r"^\s*\.(tran|op|ac|dc|noise|control|endc|end)\b", re.IGNORECASE)
@@ -583,7 +643,7 @@ def list_circuits() -> list[str]:
     Examples
     --------
     >>> list_circuits()
-    ['axon_hillock', 'dpi_synapse', 'lif_behavioral', 'lif_behavioral_syn', 'lif_transistor', 'lif_transistor_dpi', 'syn_behavioral']
+    ['axon_hillock', 'dpi_synapse', 'lif_behavioral', 'lif_behavioral_syn', 'lif_transistor', 'lif_transistor_dpi', 'sky130_lif', 'syn_behavioral']
     """
     root = resources.files(_PACKAGE)
     return sorted(p.name[:-4] for p in root.iterdir() if p.name.endswith(".cir"))
@@ -615,7 +675,7 @@ def load_circuit(name_or_path: str | Path) -> NetlistTemplate:
     >>> load_circuit("nosuch")
     Traceback (most recent call last):
     ...
-    neurochip.errors.ConfigError: unknown circuit 'nosuch'; shipped circuits: axon_hillock, dpi_synapse, lif_behavioral, lif_behavioral_syn, lif_transistor, lif_transistor_dpi, syn_behavioral
+    neurochip.errors.ConfigError: unknown circuit 'nosuch'; shipped circuits: axon_hillock, dpi_synapse, lif_behavioral, lif_behavioral_syn, lif_transistor, lif_transistor_dpi, sky130_lif, syn_behavioral
     """
     text = str(name_or_path)
     if text in list_circuits():

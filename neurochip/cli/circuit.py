@@ -36,6 +36,7 @@ def add_parser(sub: Any) -> None:
     q.add_argument("--current", required=True, metavar="A", help="input current, e.g. 2nA (|I| <= 1 A)")
     q.add_argument("--duration", required=True, metavar="s", help="simulated time, e.g. 20ms (> 0, at most 1 s)")
     _add_set_flag(q)
+    _add_corner_flag(q)
     _add_detect_flags(q)
     q.add_argument("--plot", metavar="FILE.png", help="plot the membrane (detected spikes marked) and supply traces")
     q.add_argument("--json", action="store_true", help="print JSON (key spike_times_s)")
@@ -46,6 +47,7 @@ def add_parser(sub: Any) -> None:
                         "exponential synapse to a synapse netlist; with energy per spike/event and static power.")
     q.add_argument("circuit", metavar="NAME|FILE", help="shipped circuit name or a netlist file")
     _add_set_flag(q)
+    _add_corner_flag(q)
     q.add_argument("--points", type=integer(3, 100), default=8, metavar="N",
                    help="currents in the suprathreshold sweep of a neuron, 3..100 (default 8)")
     _add_detect_flags(q)
@@ -69,8 +71,21 @@ def add_parser(sub: Any) -> None:
     q.add_argument("--scheduler", metavar="ADDRESS",
                    help="an existing Dask scheduler, tcp://host:8786 (default: local processes); must answer within 5 s")
     q.add_argument("--workers", type=WORKERS, metavar="N", help="local worker processes (default: CPU count; 0 = serial)")
+    _add_corner_flag(q)
     q.add_argument("--json", action="store_true", help="print JSON instead of tables")
     q.set_defaults(func=run_montecarlo)
+
+    q = csub.add_parser("corners", help="fit a PDK neuron at each process corner: LIF parameters, 1/t_ref, energy",
+                        description="Fit the LIF to a netlist that loads a PDK's models (.lib pdk:NAME SECTION) at "
+                        "each process corner, check each fit at currents it did not use, and report the LIF "
+                        "parameters, the rate at saturation (1/t_ref) and the energy per spike per corner.")
+    q.add_argument("circuit", metavar="NAME|FILE", help="a netlist that loads a PDK, e.g. sky130_lif")
+    q.add_argument("--corners", metavar="C,C,...", help="corners to run, comma-separated (default: all of the PDK's)")
+    _add_set_flag(q)
+    q.add_argument("--points", type=integer(3, 100), default=8, metavar="N",
+                   help="currents in each corner's sweep, 3..100 (default 8)")
+    q.add_argument("--json", action="store_true", help="print JSON (unit-suffixed keys) instead of a table")
+    q.set_defaults(func=run_corners)
 
 
 def _add_set_flag(q: argparse.ArgumentParser) -> None:
@@ -78,6 +93,25 @@ def _add_set_flag(q: argparse.ArgumentParser) -> None:
         "--set", action="append", default=[], metavar="NAME=VALUE",
         help="override a netlist parameter, e.g. --set c_m=2pF (repeatable)",
     )
+
+
+def _add_corner_flag(q: argparse.ArgumentParser) -> None:
+    q.add_argument("--corner", metavar="C",
+                   help="process corner of a netlist that loads a PDK's models, e.g. ss (default: the netlist's own)")
+
+
+def _circuit(args: argparse.Namespace) -> Any:
+    """The circuit to run: its name or path, or its template at ``--corner`` (checked against its PDK)."""
+    corner = getattr(args, "corner", None)
+    if corner is None:
+        return args.circuit
+    if not corner.strip():
+        raise ConfigError("--corner '': give a process corner of the netlist's PDK, e.g. --corner ss")
+    from dataclasses import replace
+
+    from ..circuit import load_circuit
+
+    return replace(load_circuit(args.circuit), corner=args.corner)
 
 
 def _add_detect_flags(q: argparse.ArgumentParser) -> None:
@@ -219,9 +253,10 @@ def run_simulate(args: argparse.Namespace) -> int:
     check_plot(args.plot, inputs=check_circuit(args.circuit))
     overrides = _overrides(args.set, args.circuit)
     _neuron_only(args.circuit, "simulate")
+    circuit = _circuit(args)
     detector = _detector(args)
     with working(f"simulating {args.circuit} in ngspice", size=f"{format_si(duration, 's')} of circuit time"):
-        trace = _ngspice_log(args, lambda: simulate(args.circuit, current, duration, params=overrides,
+        trace = _ngspice_log(args, lambda: simulate(circuit, current, duration, params=overrides,
                                                       detector=detector))
     if trace.detector is None:  # nothing declared: levels measured on this run, if it spikes
         from dataclasses import replace
@@ -277,10 +312,13 @@ def run_fit(args: argparse.Namespace) -> int:
     if args.output:
         check_output_path(args.output, inputs=inputs)
     if circuit_kind(args.circuit) == "synapse":
+        if args.corner is not None:
+            raise ConfigError("--corner: the synapse fit runs the netlist's own section")
         return run_fit_synapse(args, overrides)
+    circuit = _circuit(args)
     # the fit reports its own progress (runs done / total) on a terminal's stderr
     options = FitOptions(n_sweep=args.points, detector=_detector(args), progress=_progress(f"fit {args.circuit}"))
-    res = _ngspice_log(args, lambda: fit_lif(args.circuit, params=overrides, options=options))
+    res = _ngspice_log(args, lambda: fit_lif(circuit, params=overrides, options=options))
     conv = None
     if args.check_step:
         from ..circuit import SpikeDetector
@@ -289,7 +327,7 @@ def run_fit(args: argparse.Namespace) -> int:
         mid = float(res.sweep_current_amp[len(res.sweep_current_amp) // 2])
         det = SpikeDetector(high_volt=res.detector["high_volt"], low_volt=res.detector["low_volt"],
                             source=res.detector["source"])
-        conv = check_convergence(args.circuit, mid, params=overrides, detector=det)
+        conv = check_convergence(circuit, mid, params=overrides, detector=det)
     if args.output:
         atomic_write(args.output, lambda fh: fh.write(res.params.to_toml()), text=True)
     if args.plot:
@@ -450,8 +488,9 @@ def run_montecarlo(args: argparse.Namespace) -> int:
     # (-n, --seed and --workers are checked by their argparse types)
     check_output_path(args.output, inputs=check_circuit(args.circuit))
     _neuron_only(args.circuit, "montecarlo")
+    _circuit(args)  # a bad --corner ends here, before any sample runs
     res = mc(args.circuit, args.n, seed=args.seed, scheduler=args.scheduler, n_workers=args.workers,
-             progress=progress_enabled())
+             progress=progress_enabled(), corner=args.corner or "")
     res.save(args.output)
     summary = res.summary()
     if args.json:
@@ -465,11 +504,53 @@ def run_montecarlo(args: argparse.Namespace) -> int:
     for k, u in (("energy_per_spike_joule", "J"), ("static_power_watt", "W")):
         rows.append([k, format_si(summary[k]["mean"], u), format_si(summary[k]["std"], u)])
     print_table(
-        f"Monte Carlo {res.circuit}: {res.n_ok} samples fitted, {len(res.failed)} failed, "
+        f"Monte Carlo {res.circuit}{f' at {res.corner}' if res.corner else ''}: {res.n_ok} samples fitted, {len(res.failed)} failed, "
         f"{summary['wall_time_s']:.1f} s",
         ["quantity", "mean", "std"], rows,
     )
     for i, e in res.failed:
         print(f"sample {i} failed: {e}")
     print(f"samples written to {args.output}")
+    return 0
+
+
+def run_corners(args: argparse.Namespace) -> int:
+    from ..circuit import FitOptions, load_circuit
+    from ..circuit.corners import corners_of, fit_corners
+
+    check_circuit(args.circuit)
+    overrides = _overrides(args.set, args.circuit)
+    _neuron_only(args.circuit, "corners")
+    available = corners_of(load_circuit(args.circuit))
+    corners = list(available)
+    if args.corners is not None:
+        corners = [c.strip() for c in args.corners.split(",") if c.strip()]
+        bad = [c for c in corners if c not in available]
+        if bad or not corners:
+            raise ConfigError(f"--corners {args.corners}: {', '.join(bad) or 'none given'}; the corners of "
+                              f"{args.circuit} are {', '.join(available)}")
+    # each fit reports runs done / total of the whole report on a terminal's stderr, after 2 s
+    report = fit_corners(args.circuit, corners, params=overrides, options=FitOptions(n_sweep=args.points),
+                         progress=_progress(f"corners {args.circuit}"))
+    if _progress("") is not None:
+        import sys
+
+        print(file=sys.stderr)
+    data = report.to_dict()
+    if args.json:
+        print_json(data)
+        return 0
+    rows = []
+    for r in data["corners"]:
+        rows.append([
+            r["corner"], format_si(r["c_m_farad"], "F"), format_si(r["r_leak_ohm"], "Ohm"), format_si(r["tau_m_s"], "s"),
+            format_si(r["e_leak_volt"], "V"), format_si(r["v_th_volt"], "V"), format_si(r["v_reset_volt"], "V"),
+            format_si(r["t_ref_s"], "s"), format_si(r["saturation_rate_limit_hz"], "Hz"),
+            format_si(r["max_rate_hz"], "Hz"), format_si(r["energy_per_spike_joule"], "J"),
+            format_si(r["static_power_watt"], "W"), f"{r['fit_max_isi_rel_error'] * 100:.2f} %",
+            f"{r['unseen_max_isi_rel_error'] * 100:.2f} %",
+        ])
+    print_table(f"{report.circuit} at the {report.pdk} corners ({report.wall_time_s:.0f} s)",
+                ["corner", "C", "R", "tau_m", "E_L", "V_th", "V_reset", "t_ref", "1/t_ref", "max rate (SPICE)",
+                 "energy/spike", "static power", "ISI error (fit)", "ISI error (unseen)"], rows)
     return 0
