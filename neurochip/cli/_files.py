@@ -159,3 +159,26 @@ def real(low: float, high: float, *, open_low: bool = False) -> Callable[[str], 
 SEED = integer(0, 2**63 - 1)
 #: ``--workers``: worker processes (0: serial, no Dask)
 WORKERS = integer(0, 1024)
+
+
+def parse_inputs(network: Any, poisson: list[str], dc: list[str]) -> list[Any]:
+    """The stimuli of --poisson POP:RATE:WEIGHT and --dc POP:CURRENT (run, board run)."""
+    from ..network import CurrentStep, PoissonInput
+
+    names = [p.name for p in network.populations]
+    out: list[Any] = []
+    for spec in poisson:
+        parts = spec.split(":")
+        if len(parts) != 3:
+            raise ConfigError(f"--poisson {spec!r}: expected POP:RATE:WEIGHT, e.g. E:20kHz:0.1mV")
+        pop, rate, weight = parts
+        if pop not in names:
+            raise ConfigError(f"--poisson {spec!r}: no population {pop!r}; the network has {names}")
+        out.append(PoissonInput(population=pop, rate_hz=quantity(rate, "Hz", f"--poisson {pop} rate", nonnegative=True),
+                                weight_volt=quantity(weight, "V", f"--poisson {pop} weight")))
+    for spec in dc:
+        parts = spec.split(":")
+        if len(parts) != 2 or parts[0] not in names:
+            raise ConfigError(f"--dc {spec!r}: expected POP:CURRENT with POP one of {names}")
+        out.append(CurrentStep(population=parts[0], times_s=[0.0], amplitudes_amp=[quantity(parts[1], "A", "--dc current")]))
+    return out

@@ -9,7 +9,7 @@ import numpy as np
 
 from .._display import print_json, print_table
 from ..units import format_si
-from ._files import SEED, check_plot, integer, quantity, real, write_plot
+from ._files import SEED, check_plot, integer, parse_inputs, quantity, real, write_plot
 
 
 def add_parser(sub: Any) -> None:
@@ -121,7 +121,6 @@ def run_run(args: argparse.Namespace) -> int:
     from ..board_plots import plot_board
     from ..system import load_system
     from .network import load_any
-    from .run import _parse_inputs
 
     options = _options(args)
     duration = quantity(args.duration, "s", "--duration", positive=True, high=3600.0,
@@ -130,7 +129,7 @@ def run_run(args: argparse.Namespace) -> int:
     check_plot(args.plot, inputs=(args.network, _system_file(args.system)))
     system = load_system(args.system)
     network, _ = load_any(args.network)
-    inputs = _parse_inputs(network, args.poisson, args.dc)
+    inputs = parse_inputs(network, args.poisson, args.dc)
     board = map_board(network, system, options=options)
     if not args.json:
         print(f"mapped {network.n_neurons:,} neurons onto {board.chips_used} of {system.n_chips} {system.chip.name} "

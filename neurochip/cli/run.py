@@ -8,7 +8,7 @@ from typing import Any
 from .._display import print_json, print_table
 from ..errors import ConfigError
 from ..units import format_si
-from ._files import SEED, check_chip, check_plot, quantity, write_plot
+from ._files import SEED, check_chip, check_plot, parse_inputs, quantity, write_plot
 from ._progress import working
 
 
@@ -67,28 +67,6 @@ def add_parser(sub: Any) -> None:
     prep.add_argument("--plot", metavar="FILE.png", help="energy breakdown / traffic heat map / raster")
     prep.add_argument("-o", "--output", metavar="FILE.html", help="html only: the page to write (exactly as named)")
     prep.set_defaults(func=run_report)
-
-
-def _parse_inputs(network: Any, poisson: list[str], dc: list[str]) -> list[Any]:
-    from ..network import CurrentStep, PoissonInput
-
-    names = [p.name for p in network.populations]
-    out: list[Any] = []
-    for spec in poisson:
-        parts = spec.split(":")
-        if len(parts) != 3:
-            raise ConfigError(f"--poisson {spec!r}: expected POP:RATE:WEIGHT, e.g. E:20kHz:0.1mV")
-        pop, rate, weight = parts
-        if pop not in names:
-            raise ConfigError(f"--poisson {spec!r}: no population {pop!r}; the network has {names}")
-        out.append(PoissonInput(population=pop, rate_hz=quantity(rate, "Hz", f"--poisson {pop} rate", nonnegative=True),
-                                weight_volt=quantity(weight, "V", f"--poisson {pop} weight")))
-    for spec in dc:
-        parts = spec.split(":")
-        if len(parts) != 2 or parts[0] not in names:
-            raise ConfigError(f"--dc {spec!r}: expected POP:CURRENT with POP one of {names}")
-        out.append(CurrentStep(population=parts[0], times_s=[0.0], amplitudes_amp=[quantity(parts[1], "A", "--dc current")]))
-    return out
 
 
 def _system_or_chip(args: argparse.Namespace) -> None:
@@ -168,7 +146,7 @@ def run_run(args: argparse.Namespace) -> int:
         check_output_path(args.html, inputs=(args.network, chip_path), suffix=(".html", ".htm"), flag="--html")
     network, _ = load_any(args.network)
     chip = load_chip(args.chip)
-    inputs = _parse_inputs(network, args.poisson, args.dc)
+    inputs = parse_inputs(network, args.poisson, args.dc)
     if chip.execution.model == "time_stepped":
         import sys
 
@@ -241,7 +219,7 @@ def _run_system(args: argparse.Namespace, duration: float) -> int:
     check_output_path(args.output, inputs=tuple(x for x in (args.network, system_path) if x))
     system = load_system(args.system)
     network, _ = load_any(args.network)
-    inputs = _parse_inputs(network, args.poisson, args.dc)
+    inputs = parse_inputs(network, args.poisson, args.dc)
     with working("mapping", size=f"{network.n_neurons:,} neurons onto {system.name}"):
         board = map_board(network, system)
     if not args.json:
