@@ -10,6 +10,7 @@ import numpy as np
 from .._display import print_json, print_table
 from ..units import format_si
 from ._files import SEED, check_plot, integer, quantity, real, write_plot
+from ._json import loads_by_unit, with_whole_counts
 
 
 def add_parser(sub: Any) -> None:
@@ -90,7 +91,7 @@ def run_map(args: argparse.Namespace) -> int:
     board = map_board(network, system, rates_hz=rates, options=options)
     rep = board.report()
     if args.json:
-        print_json(rep)
+        print_json(loads_by_unit(rep, ("inter_chip_cost", "inter_chip_cost_packed")))
         return 0
     unit = "packets/s" if rep["rates_given"] else "packets per spike round"
     rows = [
@@ -136,7 +137,9 @@ def run_run(args: argparse.Namespace) -> int:
     if args.plot:
         write_plot(args.plot, lambda tmp: plot_board(rep, system, tmp))
     if args.json:
-        print_json(rep)
+        counts = ("spikes", "packets", "packets_out", "packets_in", "packets_through")
+        print_json({**with_whole_counts(rep, ("inter_chip_packets", "link_crossings")),
+                    "links": with_whole_counts(rep["links"], counts), "chips": with_whole_counts(rep["chips"], counts)})
         return 0
     e = rep["energy"]
     total = e["total_joule"]

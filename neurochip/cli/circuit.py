@@ -184,6 +184,25 @@ def _overrides(items: list[str], circuit: str | None = None) -> dict[str, float 
     return checked
 
 
+def _si_or(value: float | None, unit: str, missing: str) -> str:
+    return missing if value is None else format_si(value, unit)
+
+
+def _params_with_units(data: dict[str, Any], circuit: str) -> dict[str, Any]:
+    """``circuit_params`` of a fit's JSON as ``{name: {"value": x, "unit": u}}``: the netlist's
+    parameter names carry no unit, its declarations do (as in ``circuit list --json``)."""
+    from ..circuit import load_circuit
+
+    decl = load_circuit(circuit).params
+    params = data.get("circuit_params")
+    if isinstance(params, dict):
+        data = dict(data)
+        data["circuit_params"] = {
+            name: {"value": value, "unit": decl[name].unit if name in decl else ""} for name, value in params.items()
+        }
+    return data
+
+
 def run_list(args: argparse.Namespace) -> int:
     from ..circuit import list_circuits, load_circuit
 
@@ -237,13 +256,17 @@ def run_simulate(args: argparse.Namespace) -> int:
         "duration_s": duration,
         "spike_times_s": spikes,
         "n_spikes": len(spikes),
-        "mean_isi_s": float(np.mean(isis[1:] if len(isis) > 1 else isis)) if len(isis) else math.inf,
+        "mean_isi_s": float(np.mean(isis[1:] if len(isis) > 1 else isis)) if len(isis) else None,
         "mean_power_watt": _integrate(trace.time_s, trace.power_watt, 0.0, duration) / duration,
-        "energy_per_spike_joule": energy_per_spike(trace, spikes) if len(spikes) >= 3 else math.nan,
+        "energy_per_spike_joule": energy_per_spike(trace, spikes) if len(spikes) >= 3 else None,
         "time_points": len(trace.time_s),
         "detector": trace.detector.to_dict() if trace.detector is not None else {"source": "auto (90 %/30 % of range)"},
         "warnings": list(trace.warnings),
     }
+    if report["mean_isi_s"] is None:
+        report["mean_isi_note"] = f"{len(spikes)} spike(s): no interspike interval"
+    if report["energy_per_spike_joule"] is None:
+        report["energy_per_spike_note"] = f"{len(spikes)} spike(s): at least 3 are needed for the energy per spike"
     if args.plot:
         write_plot(args.plot, lambda tmp: plot_trace(trace, spikes, tmp))
     if args.json:
@@ -254,9 +277,9 @@ def run_simulate(args: argparse.Namespace) -> int:
         ["quantity", "value"],
         [
             ["spikes", str(len(spikes))],
-            ["mean ISI (steady state)", format_si(report["mean_isi_s"], "s")],
+            ["mean ISI (steady state)", _si_or(report["mean_isi_s"], "s", "none (no interval)")],
             ["mean supply power", format_si(report["mean_power_watt"], "W")],
-            ["supply energy per ISI", format_si(report["energy_per_spike_joule"], "J")],
+            ["supply energy per ISI", _si_or(report["energy_per_spike_joule"], "J", "n/a (fewer than 3 spikes)")],
             ["first spikes", ", ".join(format_si(t, "s") for t in spikes[:5]) or "none"],
             ["spike levels (up / re-arm)", _levels_text(report["detector"])],
         ],
@@ -295,7 +318,7 @@ def run_fit(args: argparse.Namespace) -> int:
     if args.plot:
         write_plot(args.plot, lambda tmp: plot_fit(res, tmp, circuit=args.circuit))
     if args.json:
-        print_json({**res.to_dict(), **({"convergence": conv.to_dict()} if conv else {})})
+        print_json(_params_with_units({**res.to_dict(), **({"convergence": conv.to_dict()} if conv else {})}, args.circuit))
         return 0
     print_fit(res)
     if conv is not None:
@@ -365,7 +388,7 @@ def run_fit_synapse(args: argparse.Namespace, overrides: dict[str, float | str])
     if args.plot:
         write_plot(args.plot, lambda tmp: plot_synapse_fit(res, tmp))
     if args.json:
-        print_json(res.to_dict())
+        print_json(_params_with_units(res.to_dict(), args.circuit))
         return 0
     lin = (f"up to {format_si(res.linear_max_rate_hz, 'Hz')}" if res.linear_max_rate_hz > 0
            else "none of the tested rates")
