@@ -7,7 +7,9 @@ synapses, routes, the hop length of every route, the forced input spikes) and ca
 object.  Each step, for every neuron (in id order): the step's accumulators are summed per
 connection and shifted by its weight exponent (for the neurons hit in the step only, when few
 synapses can have delivered into it), the neuron is counted active or inactive, and
-Loihi's integer LIF is applied (``neurochip.stepped.loihi.loihi_lif_step``); then the step's
+Loihi's integer LIF is applied (``neurochip.stepped.loihi.loihi_lif_step``) -- the simulated
+neurons run by run of consecutive ids, the others (input relays) only read for forced spikes,
+the two ascending spike lists merged; then the step's
 spikes (ascending ids) are counted, routed (one packet per destination core) and delivered into
 the accumulators ``delay`` steps ahead.  ``tests/test_stepped_loop.py`` holds it bit-identical
 to the NumPy loop (``backend="numpy"``).
@@ -77,6 +79,9 @@ cdef struct Kernel:
     int64_t* hlist           # (depth, n): the neurons hit in each slot, in order of first delivery
     int64_t* hcount          # (depth,): how many
     int64_t* load            # (depth,): synapses that may have delivered into each slot
+    int64_t* runs            # (n_runs, 2): [start, end) of the runs of simulated neurons
+    int64_t* fruns           # (n_fruns, 2): the same of the others (driven by forced spikes)
+    int64_t n_runs, n_fruns
     # outputs
     int64_t* counts          # (7, steps, m)
     int64_t* max_hops        # (steps,)
@@ -140,8 +145,47 @@ cdef inline void _deliver(Kernel* k, int64_t src, int64_t slot, int64_t* cnt_syn
         k.hit[when * n + tgt] = 1
 
 
-cdef int _run(Kernel* k, int64_t* fired, int64_t* tally) noexcept nogil:
-    """All steps; ``fired`` is scratch of n entries, ``tally`` (zeroed) of 2 m.
+cdef int64_t _merge(int64_t* a, int64_t na, int64_t* b, int64_t nb, int64_t* out) noexcept nogil:
+    """Two ascending lists of distinct ids merged into ``out``; returns its length."""
+    cdef int64_t i = 0, j = 0, o = 0
+    while i < na and j < nb:
+        if a[i] < b[j]:
+            out[o] = a[i]
+            i += 1
+        else:
+            out[o] = b[j]
+            j += 1
+        o += 1
+    while i < na:
+        out[o] = a[i]
+        i += 1
+        o += 1
+    while j < nb:
+        out[o] = b[j]
+        j += 1
+        o += 1
+    return o
+
+
+cdef int64_t _runs_of(uint8_t* flag, uint8_t value, int64_t n, int64_t* out) noexcept nogil:
+    """The runs [start, end) of the ids whose ``flag`` is ``value``, into ``out``; returns how many."""
+    cdef int64_t i = 0, count = 0, start
+    while i < n:
+        if (flag[i] != 0) == (value != 0):
+            start = i
+            while i < n and (flag[i] != 0) == (value != 0):
+                i += 1
+            out[2 * count] = start
+            out[2 * count + 1] = i
+            count += 1
+        else:
+            i += 1
+    return count
+
+
+cdef int _run(Kernel* k, int64_t* fired, int64_t* extra, int64_t* merged, int64_t* tally) noexcept nogil:
+    """All steps; ``fired``, ``extra`` and ``merged`` are scratch of n entries, ``tally`` (zeroed)
+    of 2 m.
     Returns 0, or -1 when memory ran out.
 
     The step's input of a neuron is each connection's accumulator shifted by its exponent.
@@ -162,7 +206,6 @@ cdef int _run(Kernel* k, int64_t* fired, int64_t* tally) noexcept nogil:
     cdef int64_t* bias = k.bias
     cdef int64_t* vth = k.vth
     cdef int64_t* core = k.core
-    cdef uint8_t* simulated = k.simulated
     cdef uint8_t* forced = k.forced
     cdef int64_t* s_indptr = k.s_indptr
     cdef int64_t* weight_exp = k.weight_exp
@@ -195,8 +238,11 @@ cdef int _run(Kernel* k, int64_t* fired, int64_t* tally) noexcept nogil:
     cdef int64_t* cnt_spk
     cdef int64_t* cnt_out
     cdef int64_t* cnt_own
-    cdef bint spike
-    cdef int64_t got, act
+    cdef int64_t act, r, ne
+    cdef uint8_t* frow
+    cdef int64_t* runs = k.runs
+    cdef int64_t* fruns = k.fruns
+    cdef int64_t n_runs = k.n_runs, n_fruns = k.n_fruns
     for t in range(steps):
         slot = t % depth
         cnt_in = k.counts + (C_PACKETS_IN * steps + t) * m
@@ -236,16 +282,15 @@ cdef int _run(Kernel* k, int64_t* fired, int64_t* tally) noexcept nogil:
                 for i in range(n):
                     ain[i] += _shift(accrow[g * n + i], e)
             memset(accrow, 0, G * n * sizeof(int64_t))
+        # the simulated neurons, run by run (no test of which are simulated per neuron)
         nf = 0
-        for i in range(n):
-            a = ain[i]
-            got = hitrow[i]
-            spike = False
-            if simulated[i]:
+        for r in range(n_runs):
+            for i in range(runs[2 * r], runs[2 * r + 1]):
+                a = ain[i]
                 c = core[i]
                 du_dec = _decay(u[i], UNITY - (du[i] + 1))
                 # counted without a branch: which way it goes is data-dependent
-                act = all_active | got | (du_dec != 0) | (v[i] != 0) | (bias[i] != 0)
+                act = all_active | hitrow[i] | (du_dec != 0) | (v[i] != 0) | (bias[i] != 0)
                 tally[2 * c + act] += 1  # one increment per update: [inactive, active] by core
                 cu = du_dec + a * ((<int64_t>1) << ACT_SHIFT)
                 if cu > UV_MAX:
@@ -256,14 +301,22 @@ cdef int _run(Kernel* k, int64_t* fired, int64_t* tally) noexcept nogil:
                 nv = _decay(v[i], UNITY - dv[i]) + cu + bias[i]
                 nv = min(max(nv, -UV_MAX + 1), UV_MAX - 1)
                 if nv > vth[i] * ((<int64_t>1) << VTH_SHIFT):
-                    spike = True
                     nv = 0
+                    fired[nf] = i
+                    nf += 1
                 v[i] = nv
-            if has_forced and forced[t * n + i]:
-                spike = True
-            if spike:
-                fired[nf] = i
-                nf += 1
+        # the others fire when forced; both lists ascending, merged into one
+        if has_forced:
+            ne = 0
+            frow = forced + t * n
+            for r in range(n_fruns):
+                for i in range(fruns[2 * r], fruns[2 * r + 1]):
+                    if frow[i]:
+                        extra[ne] = i
+                        ne += 1
+            if ne > 0:
+                nf = _merge(fired, nf, extra, ne, merged)
+                fired, merged = merged, fired
         if sparse:
             for h in range(nh):
                 i = hl[h]
@@ -340,7 +393,8 @@ def run_loop(dict arrays, *, int64_t steps, int64_t depth, bint all_active):
     ----------
     arrays : dict of str to ndarray
         C-contiguous, flattened, int64 unless said: ``du dv bias vth core`` (n,),
-        ``simulated`` (uint8, n), ``forced`` (uint8, steps * n, or empty), ``s_indptr s_indices
+        ``simulated`` (uint8, n), ``forced`` (uint8, steps * n, or empty; read for the neurons
+        that are not simulated only, as the engine forces no other), ``s_indptr s_indices
         s_delay s_group s_mant weight_exp``, ``r_indptr r_cores r_origin r_hops``, ``rec``;
         state ``u v`` (n), ``acc`` (depth * n_groups * n, connection-major), ``hit`` (uint8, depth * n);
         outputs ``counts`` (7 * steps * m), ``max_hops`` (steps), ``trace_u trace_v``
@@ -391,6 +445,10 @@ def run_loop(dict arrays, *, int64_t steps, int64_t depth, bint all_active):
     k.trace_v = _p64(arrays["trace_v"])
     cdef int64_t* fired = <int64_t*>malloc((k.n if k.n > 0 else 1) * sizeof(int64_t))
     cdef int64_t* tally = <int64_t*>calloc(2 * k.m if k.m > 0 else 2, sizeof(int64_t))
+    cdef int64_t* extra = <int64_t*>malloc((k.n if k.n > 0 else 1) * sizeof(int64_t))
+    cdef int64_t* merged = <int64_t*>malloc((k.n if k.n > 0 else 1) * sizeof(int64_t))
+    k.runs = <int64_t*>malloc((k.n + 2) * sizeof(int64_t))
+    k.fruns = <int64_t*>malloc((k.n + 2) * sizeof(int64_t))
     k.ain = <int64_t*>calloc(k.n if k.n > 0 else 1, sizeof(int64_t))
     k.hlist = <int64_t*>malloc((depth * k.n if k.n > 0 else 1) * sizeof(int64_t))
     k.hcount = <int64_t*>calloc(depth, sizeof(int64_t))
@@ -398,14 +456,20 @@ def run_loop(dict arrays, *, int64_t steps, int64_t depth, bint all_active):
     cdef int64_t slot
     cdef int rc = 0
     if (fired == NULL or tally == NULL or k.ain == NULL or k.hlist == NULL or k.hcount == NULL
-            or k.load == NULL):
+            or k.load == NULL or extra == NULL or merged == NULL or k.runs == NULL or k.fruns == NULL):
         rc = -1
     else:
+        k.n_runs = _runs_of(k.simulated, 1, k.n, k.runs)
+        k.n_fruns = _runs_of(k.simulated, 0, k.n, k.fruns)
         for slot in range(depth):  # the state given may hold input: its slots take the full pass
             k.load[slot] = k.n + 1
         with nogil:
-            rc = _run(&k, fired, tally)
+            rc = _run(&k, fired, extra, merged, tally)
     free(fired)
+    free(extra)
+    free(merged)
+    free(k.runs)
+    free(k.fruns)
     free(tally)
     free(k.ain)
     free(k.hlist)
