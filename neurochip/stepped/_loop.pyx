@@ -82,6 +82,9 @@ cdef struct Kernel:
     int64_t* runs            # (n_runs, 2): [start, end) of the runs of simulated neurons
     int64_t* fruns           # (n_fruns, 2): the same of the others (driven by forced spikes)
     int64_t n_runs, n_fruns
+    int64_t* fu              # (n,): current decay factor 2^12 - (du + 1)
+    int64_t* fv              # (n,): voltage decay factor 2^12 - dv
+    int64_t* vth6            # (n,): threshold << 6
     # outputs
     int64_t* counts          # (7, steps, m)
     int64_t* max_hops        # (steps,)
@@ -201,10 +204,7 @@ cdef int _run(Kernel* k, int64_t* fired, int64_t* extra, int64_t* merged, int64_
     cdef int64_t n = k.n, m = k.m, G = k.g_count, depth = k.depth, steps = k.steps, n_rec = k.n_rec
     cdef int64_t all_active = k.all_active != 0
     cdef bint has_forced = k.has_forced
-    cdef int64_t* du = k.du
-    cdef int64_t* dv = k.dv
     cdef int64_t* bias = k.bias
-    cdef int64_t* vth = k.vth
     cdef int64_t* core = k.core
     cdef uint8_t* forced = k.forced
     cdef int64_t* s_indptr = k.s_indptr
@@ -241,6 +241,9 @@ cdef int _run(Kernel* k, int64_t* fired, int64_t* extra, int64_t* merged, int64_
     cdef int64_t act, r, ne
     cdef uint8_t* frow
     cdef int64_t* runs = k.runs
+    cdef int64_t* fu = k.fu
+    cdef int64_t* fv = k.fv
+    cdef int64_t* vth6 = k.vth6
     cdef int64_t* fruns = k.fruns
     cdef int64_t n_runs = k.n_runs, n_fruns = k.n_fruns
     for t in range(steps):
@@ -288,7 +291,7 @@ cdef int _run(Kernel* k, int64_t* fired, int64_t* extra, int64_t* merged, int64_
             for i in range(runs[2 * r], runs[2 * r + 1]):
                 a = ain[i]
                 c = core[i]
-                du_dec = _decay(u[i], UNITY - (du[i] + 1))
+                du_dec = _decay(u[i], fu[i])
                 # counted without a branch: which way it goes is data-dependent
                 act = all_active | hitrow[i] | (du_dec != 0) | (v[i] != 0) | (bias[i] != 0)
                 tally[2 * c + act] += 1  # one increment per update: [inactive, active] by core
@@ -298,9 +301,9 @@ cdef int _run(Kernel* k, int64_t* fired, int64_t* extra, int64_t* merged, int64_
                 if cu <= -UV_MAX:
                     cu = cu + 2 * UV_MAX
                 u[i] = cu
-                nv = _decay(v[i], UNITY - dv[i]) + cu + bias[i]
+                nv = _decay(v[i], fv[i]) + cu + bias[i]
                 nv = min(max(nv, -UV_MAX + 1), UV_MAX - 1)
-                if nv > vth[i] * ((<int64_t>1) << VTH_SHIFT):
+                if nv > vth6[i]:
                     nv = 0
                     fired[nf] = i
                     nf += 1
@@ -449,16 +452,24 @@ def run_loop(dict arrays, *, int64_t steps, int64_t depth, bint all_active):
     cdef int64_t* merged = <int64_t*>malloc((k.n if k.n > 0 else 1) * sizeof(int64_t))
     k.runs = <int64_t*>malloc((k.n + 2) * sizeof(int64_t))
     k.fruns = <int64_t*>malloc((k.n + 2) * sizeof(int64_t))
+    k.fu = <int64_t*>malloc((k.n + 1) * sizeof(int64_t))
+    k.fv = <int64_t*>malloc((k.n + 1) * sizeof(int64_t))
+    k.vth6 = <int64_t*>malloc((k.n + 1) * sizeof(int64_t))
     k.ain = <int64_t*>calloc(k.n if k.n > 0 else 1, sizeof(int64_t))
     k.hlist = <int64_t*>malloc((depth * k.n if k.n > 0 else 1) * sizeof(int64_t))
     k.hcount = <int64_t*>calloc(depth, sizeof(int64_t))
     k.load = <int64_t*>malloc(depth * sizeof(int64_t))
-    cdef int64_t slot
+    cdef int64_t slot, ni
     cdef int rc = 0
     if (fired == NULL or tally == NULL or k.ain == NULL or k.hlist == NULL or k.hcount == NULL
-            or k.load == NULL or extra == NULL or merged == NULL or k.runs == NULL or k.fruns == NULL):
+            or k.load == NULL or extra == NULL or merged == NULL or k.runs == NULL or k.fruns == NULL
+            or k.fu == NULL or k.fv == NULL or k.vth6 == NULL):
         rc = -1
     else:
+        for ni in range(k.n):  # per-neuron constants of the update, computed once
+            k.fu[ni] = UNITY - (k.du[ni] + 1)
+            k.fv[ni] = UNITY - k.dv[ni]
+            k.vth6[ni] = k.vth[ni] * ((<int64_t>1) << VTH_SHIFT)
         k.n_runs = _runs_of(k.simulated, 1, k.n, k.runs)
         k.n_fruns = _runs_of(k.simulated, 0, k.n, k.fruns)
         for slot in range(depth):  # the state given may hold input: its slots take the full pass
@@ -469,6 +480,9 @@ def run_loop(dict arrays, *, int64_t steps, int64_t depth, bint all_active):
     free(extra)
     free(merged)
     free(k.runs)
+    free(k.fu)
+    free(k.fv)
+    free(k.vth6)
     free(k.fruns)
     free(tally)
     free(k.ain)
