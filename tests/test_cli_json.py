@@ -7,7 +7,8 @@ The rules (docs/cli.md, "One vocabulary"):
   dimensionless figure: a key ending ``_fraction`` or ``_ratio``, or one of the few in
   ``DIMENSIONLESS``;
 * a count is a JSON integer (a float under a key that is not a quantity fails the rule above);
-* no NaN or infinity, neither as a number nor as a string: null, with a reason beside it;
+* no NaN or infinity, neither as a number nor as a string: null, with a note beside it (a key
+  containing "note" in the same table or the one above) -- so is every other null quantity;
 * a key means the same with every flag: ``map`` with and without ``--rates`` has the same keys.
 """
 
@@ -58,16 +59,23 @@ def _unit_of(key: str) -> str | None:
     return None
 
 
-def violations(value, path: str = "", unit: str | None = None) -> list[str]:
+def _has_note(table: dict) -> bool:
+    return any("note" in str(k) for k in table)
+
+
+def violations(value, path: str = "", unit: str | None = None, noted: bool = False) -> list[str]:
     """Every breach of the rules in ``value`` (a decoded JSON document); ``unit`` is the unit of
-    the nearest enclosing key that has one."""
+    the nearest enclosing key that has one, ``noted`` whether the enclosing table has a note."""
     out: list[str] = []
     if isinstance(value, dict):
         # a table that names its unit (``{"unit": "F", "default": 1e-12}``) carries it
         given = value.get("unit") if isinstance(value.get("unit"), str) else None
+        here = _has_note(value)
         for key, item in value.items():
             own = _unit_of(str(key))
-            out += violations(item, f"{path}.{key}", own or given or unit)
+            if item is None and (own or given or unit) not in (None, "1") and not (here or noted):
+                out.append(f"{path}.{key}: null quantity without a note saying why (in its table or the one above)")
+            out += violations(item, f"{path}.{key}", own or given or unit, here)
     elif isinstance(value, list):
         for k, item in enumerate(value):
             out += violations(item, f"{path}[{k}]", unit)
@@ -100,13 +108,16 @@ def test_the_walker_finds_each_kind_of_breach():
         "params": {"c_m": {"unit": "F", "default": 1e-12}},
         "bytes_per_synapse": 8.5,
         "mean_hops": 1.5,
+        "latency_s": None,
+        "isi": {"mean_isi_s": None, "mean_isi_note": "one spike"},
     }
     found = violations(doc)
     assert any(v.startswith(".spikes:") for v in found)
     assert any(v.startswith(".energy_joule:") for v in found)
     assert any(v.startswith(".rate_hz.I[1]:") for v in found)
     assert any(v.startswith(".per_event_joule:") for v in found)
-    assert len(found) == 4
+    assert any(v.startswith(".latency_s:") for v in found)
+    assert len(found) == 5
     with pytest.raises(ValueError, match="Infinity"):
         _loads('{"x_s": Infinity}')
 

@@ -188,6 +188,19 @@ def _si_or(value: float | None, unit: str, missing: str) -> str:
     return missing if value is None else format_si(value, unit)
 
 
+def _fit_notes(data: dict[str, Any]) -> dict[str, Any]:
+    """A note beside each value of a fit's JSON that is absent (null)."""
+    data = dict(data)
+    solver = data.get("solver")
+    if isinstance(solver, dict) and solver.get("max_step_s") is None:
+        data["solver"] = {**solver, "max_step_note": "no maximum step set: ngspice's own step control"}
+    rate = data.get("first_nonlinear_rate_hz", 0.0)
+    if rate is None or (isinstance(rate, float) and not math.isfinite(rate)):
+        data["first_nonlinear_rate_hz"] = None
+        data["first_nonlinear_rate_note"] = "every rate of the sweep stayed within the tolerance"
+    return data
+
+
 def _params_with_units(data: dict[str, Any], circuit: str) -> dict[str, Any]:
     """``circuit_params`` of a fit's JSON as ``{name: {"value": x, "unit": u}}``: the netlist's
     parameter names carry no unit, its declarations do (as in ``circuit list --json``)."""
@@ -318,7 +331,8 @@ def run_fit(args: argparse.Namespace) -> int:
     if args.plot:
         write_plot(args.plot, lambda tmp: plot_fit(res, tmp, circuit=args.circuit))
     if args.json:
-        print_json(_params_with_units({**res.to_dict(), **({"convergence": conv.to_dict()} if conv else {})}, args.circuit))
+        print_json(_fit_notes(_params_with_units({**res.to_dict(), **({"convergence": conv.to_dict()} if conv else {})},
+                                                 args.circuit)))
         return 0
     print_fit(res)
     if conv is not None:
@@ -388,7 +402,7 @@ def run_fit_synapse(args: argparse.Namespace, overrides: dict[str, float | str])
     if args.plot:
         write_plot(args.plot, lambda tmp: plot_synapse_fit(res, tmp))
     if args.json:
-        print_json(_params_with_units(res.to_dict(), args.circuit))
+        print_json(_fit_notes(_params_with_units(res.to_dict(), args.circuit)))
         return 0
     lin = (f"up to {format_si(res.linear_max_rate_hz, 'Hz')}" if res.linear_max_rate_hz > 0
            else "none of the tested rates")
@@ -478,6 +492,10 @@ def run_montecarlo(args: argparse.Namespace) -> int:
     res.save(args.output)
     summary = res.summary()
     if args.json:
+        if summary.get("n_ok", 0) < 2:  # a standard deviation needs two samples
+            note = f"{summary.get('n_ok', 0)} sample(s) succeeded: no standard deviation"
+            summary = {**summary, "std_note": note, **{
+                k: {**v, "std_note": note} for k, v in summary.items() if isinstance(v, dict) and "std" in v}}
         print_json(summary)
         return 0
     units = {"farad": "F", "siemens": "S", "volt": "V", "s": "s", "amp": "A"}
