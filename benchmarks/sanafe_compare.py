@@ -32,6 +32,12 @@ Usage::
 
     python benchmarks/sanafe_compare.py [--timesteps 1024] [--rate 20] [--seed 1] [--json]
     python benchmarks/sanafe_compare.py --stepped [--rates 10 20 80] [--timing-model simple|detailed]
+    python benchmarks/sanafe_compare.py --stepped --ab-module _loop_before   # another build of the loop
+
+``--ab-module NAME`` times, in the same run, another build of ``neurochip/stepped/_loop.pyx``
+(importable as ``NAME``, e.g. compiled from an earlier commit; see docs/performance.md) against
+the installed one on the very inputs of each rate, alternating the two ``--repeat`` times, and
+checks that both give the same spikes, counts and final state.
 """
 
 from __future__ import annotations
@@ -438,6 +444,34 @@ def stepped_chip(n_neurons: int, neurons_per_core: int = 128) -> ChipSpec:
     return chip.replace(core=core, energy=energy).with_mesh(side, side)
 
 
+def ab_loop(module_name: str, capture: dict[str, Any], repeat: int) -> dict[str, Any]:
+    """The installed step loop and ``module_name`` (another build of it) on the captured inputs,
+    alternating ``repeat`` times: fastest wall and CPU of each, and whether they agree."""
+    import importlib
+
+    from neurochip.stepped import _loop
+
+    other = importlib.import_module(module_name)
+    best = {"installed": [np.inf, np.inf], module_name: [np.inf, np.inf]}
+    outs: dict[str, Any] = {}
+    for k in range(repeat):
+        pair = [("installed", _loop), (module_name, other)]
+        for name, mod in pair if k % 2 == 0 else pair[::-1]:
+            arrays = {key: a.copy() for key, a in capture["arrays"].items()}
+            t0, c0 = time.perf_counter(), time.process_time()
+            spikes = mod.run_loop(arrays, **capture["kw"])
+            wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+            best[name] = [min(best[name][0], wall), min(best[name][1], cpu)]
+            outs[name] = (spikes, arrays)
+    (sa, aa), (sb, ab) = outs["installed"], outs[module_name]
+    same = all(np.array_equal(x, y) for x, y in zip(sa, sb)) and all(
+        np.array_equal(aa[key], ab[key]) for key in ("counts", "max_hops", "u", "v", "trace_u", "trace_v"))
+    return {"module": module_name, "identical": bool(same),
+            "installed_wall_s": best["installed"][0], "installed_cpu_s": best["installed"][1],
+            "other_wall_s": best[module_name][0], "other_cpu_s": best[module_name][1],
+            "cpu_ratio_other_over_installed": best[module_name][1] / best["installed"][1]}
+
+
 def run_stepped_side(args: argparse.Namespace, rate_hz: float) -> tuple[dict[str, Any], dict[str, Any], set]:
     """The stepped engine on the comparison network at one input rate; its summary, the
     description for SANA-FE and its E and I spikes as (1-based step, population, index)."""
@@ -453,10 +487,28 @@ def run_stepped_side(args: argparse.Namespace, rate_hz: float) -> tuple[dict[str
         forced[s - 1, i] = True  # SANA-FE's step s (1-based) is the engine's step s - 1
     mapping = map_network(net, chip)
     build_s = time.perf_counter() - t0
+    kw = dict(steps=args.timesteps, dt_s=DT_S, mapping=mapping, input_spikes={"input": forced},
+              vth_units=STEPPED_VTH_UNITS, backend=args.backend)
+    capture: dict[str, Any] = {}
+    ab_module = getattr(args, "ab_module", None)
+    if ab_module:  # one untimed run that keeps a copy of the loop's inputs, for another build of it
+        from neurochip.stepped import _loop
+
+        installed = _loop.run_loop
+
+        def keep(arrays: dict[str, Any], **loop_kw: Any) -> Any:
+            capture["arrays"] = {k: a.copy() for k, a in arrays.items()}
+            capture["kw"] = loop_kw
+            return installed(arrays, **loop_kw)
+
+        _loop.run_loop = keep
+        try:
+            run_stepped(net, chip, **kw)
+        finally:
+            _loop.run_loop = installed
     walls, cpus = [], []
     for _ in range(args.repeat):  # the fastest of `repeat` runs, as for SANA-FE
-        run = run_stepped(net, chip, steps=args.timesteps, dt_s=DT_S, mapping=mapping, input_spikes={"input": forced},
-                          vth_units=STEPPED_VTH_UNITS, backend=args.backend)
+        run = run_stepped(net, chip, **kw)
         walls.append(run.wall_s)
         cpus.append(run.cpu_s)
     ref_wall = None
@@ -497,6 +549,8 @@ def run_stepped_side(args: argparse.Namespace, rate_hz: float) -> tuple[dict[str
         "realtime_met": rep["realtime_met"],
         "cores_used": rep["cores_used"],
     }
+    if ab_module:
+        out["ab"] = ab_loop(ab_module, capture, args.repeat)
     return out, stepped_sanafe_description(run, net, chip, steps, args.timesteps, args.timing_model,
                                                args.repeat), spikes
 
@@ -643,6 +697,13 @@ def _print_stepped(out: dict[str, Any]) -> None:
               f"{nc['numpy_reference_wall_s'] or float('nan'):8.4f}")
     print(f"wall: fastest of {out['repeat']} runs of neurochip's step loop and of SANA-FE's sim() (sf/nc: how many "
           "times faster neurochip is); cpu: the same runs' CPU time; wall np: the NumPy reference loop")
+    for r in out["runs"]:
+        ab = r["neurochip"].get("ab")
+        if ab:
+            print(f"{r['input_rate_hz']:6.1f} Hz, installed loop vs {ab['module']} (alternating, fastest of "
+                  f"{out['repeat']}): CPU {ab['installed_cpu_s'] * 1e3:.3f} ms vs {ab['other_cpu_s'] * 1e3:.3f} ms "
+                  f"({ab['cpu_ratio_other_over_installed']:.2f}x), wall {ab['installed_wall_s'] * 1e3:.3f} vs "
+                  f"{ab['other_wall_s'] * 1e3:.3f} ms, identical: {ab['identical']}")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -666,6 +727,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--repeat", type=int, default=5, help="with --stepped: runs per side; the fastest is reported")
     ap.add_argument("--backend", default="compiled", choices=("compiled", "numpy"),
                     help="with --stepped: the step loop (compiled runs the NumPy reference too, for its wall and parity)")
+    ap.add_argument("--ab-module", metavar="NAME", help="with --stepped: time another build of the step loop "
+                    "(an importable module, e.g. compiled from an earlier commit) against the installed one")
     ap.add_argument("--timing-model", default="simple", choices=("simple", "detailed"), help="with --stepped: SANA-FE's timing model")
     args = ap.parse_args(argv)
     if args.timesteps <= QUIET_STEPS:

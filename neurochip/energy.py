@@ -20,6 +20,7 @@ the circuit, the fitted quantity and the bias point of the fit.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -169,8 +170,16 @@ class EnergyReport:
         -------
         dict of str to object
             Keys as the attributes, except ``by_operation_joule`` and ``by_core_joule`` (J).
-            ``price_source`` has one text per operation and one for ``"static"``.
+            ``price_source`` has one text per operation and one for ``"static"``.  Counts that
+            are whole numbers (every count of a run) are ints; ``energy_per_synaptic_event_joule``
+            is None when there was no synaptic event, and ``energy_per_synaptic_event_note``
+            then says so (JSON has no infinity).
         """
+        per_event: float | None = self.energy_per_synaptic_event_joule
+        note: dict[str, str] = {}
+        if per_event is not None and not math.isfinite(per_event):
+            per_event = None
+            note = {"energy_per_synaptic_event_note": "no synaptic event: the energy per event is undefined"}
         return {
             "chip": self.chip,
             "duration_s": self.duration_s,
@@ -179,14 +188,21 @@ class EnergyReport:
             "static_joule": self.static_joule,
             "total_joule": self.total_joule,
             "average_power_watt": self.average_power_watt,
-            "energy_per_synaptic_event_joule": self.energy_per_synaptic_event_joule,
+            "energy_per_synaptic_event_joule": per_event,
+            **note,
             "by_operation_joule": dict(self.by_operation),
             "by_core_joule": self.by_core.tolist(),
-            "counts": dict(self.counts),
+            "counts": {op: _whole(n) for op, n in self.counts.items()},
             "price_joule": dict(self.price_joule),
             "static_power_per_core_watt": self.static_power_per_core_watt,
             "price_source": dict(self.price_source),
         }
+
+
+def _whole(count: float) -> float | int:
+    """A count as an int when it is a whole number (expected counts may be fractional)."""
+    value = float(count)
+    return int(value) if value.is_integer() else value
 
 
 def price(counts: OperationCounts, chip: ChipSpec, *, cores_powered: int | None = None) -> EnergyReport:

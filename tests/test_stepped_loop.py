@@ -100,6 +100,38 @@ def test_compiled_loop_wraps_and_saturates_as_the_reference():
     assert_same(ref, run_stepped(net, chip, mapping=ref.mapping, **kw))
 
 
+def test_sparse_and_full_input_passes_give_the_reference():
+    """Quiet stretches (few synapses can deliver into a step: its input is summed from the
+    neurons hit) between bursts (every neuron and connection is summed), with mixed-sign
+    weights, negative exponents and 1-3 step delays: both ways, and the switches between them,
+    must give the reference's integers."""
+    from neurochip.stepped._loop import SPARSE_SHARE_OF_N
+
+    rng = np.random.default_rng(11)
+    net = with_inputs(rng)
+    steps = 300
+    forced = rng.random((steps, 15)) < 0.01  # quiet
+    forced[100:130] = rng.random((30, 15)) < 0.8  # a burst
+    forced[200:205] = True  # a short one
+    chip = load_chip("loihi")
+    chip = chip.replace(core=dataclasses.replace(chip.core, neurons=16)).with_mesh(3, 2)
+    kw = dict(steps=steps, dt_s=1e-3, input_spikes={"in": forced}, record=np.arange(net.n_neurons))
+    ref = run_stepped(net, chip, backend="numpy", **kw)
+    # which way the compiled loop sums each step, from the reference's spikes: the fan-out of the
+    # spikes of the steps that may deliver into it (delays 1 .. depth - 1), against n // share
+    syn = ref.synapses
+    depth = int(syn.delay.max()) + 1
+    fan = np.zeros(steps, dtype=np.int64)
+    np.add.at(fan, ref.spike_steps, np.diff(syn.indptr)[ref.spike_neurons])
+    load = np.array([fan[max(0, t - depth + 1):t].sum() for t in range(depth, steps)])
+    limit = net.n_neurons // SPARSE_SHARE_OF_N
+    hits = ref.per_step["synaptic_events"].sum(axis=1)
+    assert depth == 4 and np.any(syn.weight_exp < 0) and np.any(syn.mant < 0)
+    sparse_steps_with_input = [t for t, x in zip(range(depth, steps), load) if x <= limit and hits[t - 1] > 0]
+    assert len(sparse_steps_with_input) > 20 and np.sum(load > limit) > 20
+    assert_same(ref, run_stepped(net, chip, mapping=ref.mapping, backend="compiled", **kw))
+
+
 def test_unknown_backend_is_refused():
     from neurochip.errors import InvalidParameterError
 

@@ -10,6 +10,7 @@ import numpy as np
 from .._display import print_json, print_table
 from ..units import format_si
 from ._files import SEED, check_plot, integer, parse_inputs, quantity, real, write_plot
+from ._json import loads_by_unit, with_whole_counts
 
 
 def add_parser(sub: Any) -> None:
@@ -94,7 +95,7 @@ def run_map(args: argparse.Namespace) -> int:
     board = map_board(network, system, rates_hz=rates, options=options)
     rep = board.report()
     if args.json:
-        print_json(rep)
+        print_json(loads_by_unit(rep, ("inter_chip_cost", "inter_chip_cost_packed")))
         return 0
     unit = "packets/s" if rep["rates_given"] else "packets per spike round"
     rows = [
@@ -140,12 +141,26 @@ def run_run(args: argparse.Namespace) -> int:
     if args.plot:
         write_plot(args.plot, lambda tmp: plot_board(rep, system, tmp))
     if args.json:
-        print_json(rep)
+        print_json(board_json(rep))
         return 0
     print_board_run(rep)
     if args.plot:
         print(f"plot written to {args.plot}")
     return 0
+
+
+def board_json(rep: dict[str, Any]) -> dict[str, Any]:
+    """A board run's report as the CLI prints it: whole counts as integers, a note beside every
+    null quantity."""
+    counts = ("spikes", "packets", "packets_out", "packets_in", "packets_through", "offered_packets")
+    out = {**with_whole_counts(rep, ("inter_chip_packets", "link_crossings")),
+           "links": with_whole_counts(rep["links"], counts), "chips": with_whole_counts(rep["chips"], counts)}  # fmt: skip
+    if out.get("links_model") == "emulated":
+        out["links"] = [{**r, "peak_utilisation_note": "emulated links: see peak_queue and drops (the binned peak is "
+                         "of the counted model)"} if r.get("peak_utilisation") is None else r for r in out["links"]]  # fmt: skip
+        if out.get("packet_latency_mean_s") is None:
+            out["packet_latency_note"] = "no packet was delivered in the run"
+    return out
 
 
 def print_board_run(rep: dict[str, Any]) -> None:

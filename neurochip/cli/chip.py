@@ -21,7 +21,7 @@ def add_parser(sub: Any) -> None:
     pl.add_argument("--json", action="store_true", help="print JSON instead of tables")
     pl.set_defaults(func=run_list)
     ps = csub.add_parser("show", help="one chip spec: a preset name or a TOML file",
-                         description="Show one chip spec (mesh, core, router, energy), each number with its source.")
+                         description="Show one chip spec (mesh, core, router, energy, execution), each number with its source.")
     ps.add_argument("chip", metavar="NAME|FILE", help="a preset name (see `chip list`) or a chip spec TOML file")
     ps.add_argument("--json", action="store_true", help="print JSON instead of tables")
     ps.set_defaults(func=run_show)
@@ -46,11 +46,62 @@ def _fmt(key: str, value: Any) -> str:
     return format_si(value, _UNITS.get(key.rsplit("_", 1)[-1], ""))
 
 
+_EXECUTION_NOTES = {
+    "asynchronous": "event-driven: a neuron is updated by each input it integrates; no step",
+    "time_stepped": "every neuron updated every step; spikes take effect at the next step; a barrier ends a step",
+}
+
+
+def _step_note(ex: chipmod.ExecutionSpec) -> str:
+    """Why a chip has no fixed step."""
+    if ex.time_stepped:
+        return "no fixed step: a step lasts as long as its work (slowest core + mesh + barrier)"
+    return "asynchronous: no step"
+
+
+def _execution_rows(spec: chipmod.ChipSpec) -> list[list[str]]:
+    """The [execution] table: model, step, activity rule and every latency, each with its source."""
+    ex = spec.execution
+    src = ex.source_of
+    if ex.step_s is not None:
+        step = [format_si(ex.step_s, "s"), src("step_s")]
+    else:
+        step = ["none", _step_note(ex)]
+    rows = [
+        ["model", ex.model, src("model") if "model" in ex.sources else _EXECUTION_NOTES[ex.model]],
+        ["step_s", *step],
+    ]
+    if ex.target_step_s is not None:
+        rows.append(["target_step_s", format_si(ex.target_step_s, "s"), src("target_step_s")])
+    if not ex.time_stepped:
+        return rows
+    rows.append(["activity_rule", ex.activity_rule, src("activity_rule")])
+    rows += [[name, format_si(getattr(ex, name), "s"), src(name)] for name in chipmod.LATENCY_FIELDS]
+    return rows
+
+
+def _show_json(spec: chipmod.ChipSpec) -> dict[str, Any]:
+    """The spec's dict, its execution table with a source for every field (``"assumed"`` where
+    the spec gives none) and the step as null with the reason when the chip has no fixed step."""
+    data = spec.to_dict()
+    ex = spec.execution
+    execution = data["execution"]
+    execution.setdefault("step_s", None)
+    if ex.step_s is None:
+        execution["step_s_note"] = _step_note(ex)
+    fields = ("model", "step_s", "target_step_s", "activity_rule", *chipmod.LATENCY_FIELDS)
+    execution["sources"] = {
+        name: ex.source_of(name) for name in fields if name in ex.sources or name in chipmod.LATENCY_FIELDS
+    }
+    return data
+
+
 def run_show(args: argparse.Namespace) -> int:
     check_chip(args.chip, "chip show")
     spec = chipmod.load_chip(args.chip)
     data = spec.to_dict()
     if args.json:
+        data = _show_json(spec)
         print_json(data)
         return 0
     print(f"{spec.name}: {spec.description}")
@@ -63,4 +114,5 @@ def run_show(args: argparse.Namespace) -> int:
             src = spec.sources.get(f"{table}.{key}", spec.sources.get(table, ""))
             rows.append([key, _fmt(key, value), src])
         print_table(table, ["field", "value", "source"], rows)
+    print_table("execution", ["field", "value", "source"], _execution_rows(spec))
     return 0

@@ -218,6 +218,38 @@ def _overrides(items: list[str], circuit: str | None = None) -> dict[str, float 
     return checked
 
 
+def _si_or(value: float | None, unit: str, missing: str) -> str:
+    return missing if value is None else format_si(value, unit)
+
+
+def _fit_notes(data: dict[str, Any]) -> dict[str, Any]:
+    """A note beside each value of a fit's JSON that is absent (null)."""
+    data = dict(data)
+    solver = data.get("solver")
+    if isinstance(solver, dict) and solver.get("max_step_s") is None:
+        data["solver"] = {**solver, "max_step_note": "no maximum step set: ngspice's own step control"}
+    rate = data.get("first_nonlinear_rate_hz", 0.0)
+    if rate is None or (isinstance(rate, float) and not math.isfinite(rate)):
+        data["first_nonlinear_rate_hz"] = None
+        data["first_nonlinear_rate_note"] = "every rate of the sweep stayed within the tolerance"
+    return data
+
+
+def _params_with_units(data: dict[str, Any], circuit: str) -> dict[str, Any]:
+    """``circuit_params`` of a fit's JSON as ``{name: {"value": x, "unit": u}}``: the netlist's
+    parameter names carry no unit, its declarations do (as in ``circuit list --json``)."""
+    from ..circuit import load_circuit
+
+    decl = load_circuit(circuit).params
+    params = data.get("circuit_params")
+    if isinstance(params, dict):
+        data = dict(data)
+        data["circuit_params"] = {
+            name: {"value": value, "unit": decl[name].unit if name in decl else ""} for name, value in params.items()
+        }
+    return data
+
+
 def run_list(args: argparse.Namespace) -> int:
     from ..circuit import list_circuits, load_circuit
 
@@ -272,13 +304,17 @@ def run_simulate(args: argparse.Namespace) -> int:
         "duration_s": duration,
         "spike_times_s": spikes,
         "n_spikes": len(spikes),
-        "mean_isi_s": float(np.mean(isis[1:] if len(isis) > 1 else isis)) if len(isis) else math.inf,
+        "mean_isi_s": float(np.mean(isis[1:] if len(isis) > 1 else isis)) if len(isis) else None,
         "mean_power_watt": _integrate(trace.time_s, trace.power_watt, 0.0, duration) / duration,
-        "energy_per_spike_joule": energy_per_spike(trace, spikes) if len(spikes) >= 3 else math.nan,
+        "energy_per_spike_joule": energy_per_spike(trace, spikes) if len(spikes) >= 3 else None,
         "time_points": len(trace.time_s),
         "detector": trace.detector.to_dict() if trace.detector is not None else {"source": "auto (90 %/30 % of range)"},
         "warnings": list(trace.warnings),
     }
+    if report["mean_isi_s"] is None:
+        report["mean_isi_note"] = f"{len(spikes)} spike(s): no interspike interval"
+    if report["energy_per_spike_joule"] is None:
+        report["energy_per_spike_note"] = f"{len(spikes)} spike(s): at least 3 are needed for the energy per spike"
     if args.plot:
         write_plot(args.plot, lambda tmp: plot_trace(trace, spikes, tmp))
     if args.json:
@@ -289,9 +325,9 @@ def run_simulate(args: argparse.Namespace) -> int:
         ["quantity", "value"],
         [
             ["spikes", str(len(spikes))],
-            ["mean ISI (steady state)", format_si(report["mean_isi_s"], "s")],
+            ["mean ISI (steady state)", _si_or(report["mean_isi_s"], "s", "none (no interval)")],
             ["mean supply power", format_si(report["mean_power_watt"], "W")],
-            ["supply energy per ISI", format_si(report["energy_per_spike_joule"], "J")],
+            ["supply energy per ISI", _si_or(report["energy_per_spike_joule"], "J", "n/a (fewer than 3 spikes)")],
             ["first spikes", ", ".join(format_si(t, "s") for t in spikes[:5]) or "none"],
             ["spike levels (up / re-arm)", _levels_text(report["detector"])],
         ],
@@ -333,7 +369,8 @@ def run_fit(args: argparse.Namespace) -> int:
     if args.plot:
         write_plot(args.plot, lambda tmp: plot_fit(res, tmp, circuit=args.circuit))
     if args.json:
-        print_json({**res.to_dict(), **({"convergence": conv.to_dict()} if conv else {})})
+        print_json(_fit_notes(_params_with_units({**res.to_dict(), **({"convergence": conv.to_dict()} if conv else {})},
+                                                 args.circuit)))
         return 0
     print_fit(res)
     if conv is not None:
@@ -403,7 +440,7 @@ def run_fit_synapse(args: argparse.Namespace, overrides: dict[str, float | str])
     if args.plot:
         write_plot(args.plot, lambda tmp: plot_synapse_fit(res, tmp))
     if args.json:
-        print_json(res.to_dict())
+        print_json(_fit_notes(_params_with_units(res.to_dict(), args.circuit)))
         return 0
     lin = (f"up to {format_si(res.linear_max_rate_hz, 'Hz')}" if res.linear_max_rate_hz > 0
            else "none of the tested rates")
@@ -494,6 +531,10 @@ def run_montecarlo(args: argparse.Namespace) -> int:
     res.save(args.output)
     summary = res.summary()
     if args.json:
+        if summary.get("n_ok", 0) < 2:  # a standard deviation needs two samples
+            note = f"{summary.get('n_ok', 0)} sample(s) succeeded: no standard deviation"
+            summary = {**summary, "std_note": note, **{
+                k: {**v, "std_note": note} for k, v in summary.items() if isinstance(v, dict) and "std" in v}}
         print_json(summary)
         return 0
     units = {"farad": "F", "siemens": "S", "volt": "V", "s": "s", "amp": "A"}

@@ -9,6 +9,7 @@ scripts.
 from __future__ import annotations
 
 import argparse
+import math
 from typing import Any
 
 from .._display import print_json, print_table
@@ -16,6 +17,7 @@ from .._io import check_input_file, load_npz
 from ..errors import ConfigError
 from ..units import format_si
 from ._files import SEED, check_chip, integer, quantity
+from ._json import with_whole_counts
 
 
 def add_parser(sub: Any) -> None:
@@ -59,6 +61,18 @@ def run(args: argparse.Namespace) -> int:
     data = estimate(args.model, chip, profile=args.profile, steps=args.steps, rate_hz=rate, events=events,
                     seed=args.seed)  # fmt: skip
     if args.json:
+        nb = data.get("neurobench")
+        if isinstance(nb, dict):  # operation counts of one inference: integers
+            nb = {**nb, **{k: with_whole_counts(nb[k], tuple(nb[k])) for k in ("SynapticOperations", "MembraneUpdates")
+                           if isinstance(nb.get(k), dict)}}
+            data = {**data, "neurobench": nb}
+        if data.get("latency_per_inference_s") is None:
+            data = {**data, "latency_note": "no output spike after an input spike: no latency per inference"}
+        lat = data.get("packet_latency_s")
+        if isinstance(lat, dict) and any(v is None or (isinstance(v, float) and not math.isfinite(v)) for v in lat.values()):
+            data = {**data, "packet_latency_s": {k: v if isinstance(v, (int, float)) and math.isfinite(v) else None
+                                                 for k, v in lat.items()},
+                    "packet_latency_note": "no packet crossed the chip: no packet latency"}
         print_json(data)
         return 0 if data["fits"] else 1
     m = data["model"]

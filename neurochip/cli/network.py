@@ -156,6 +156,8 @@ def run(args: argparse.Namespace) -> int:
         rates_per_neuron(network, rates)  # every population named, no rate above 1/t_ref
     summary = network_summary(network, rates_hz=rates)
     summary = {"file": str(args.file), "format": kind, **summary}
+    for k in ("in_degree", "out_degree"):  # the least and most synapses of a neuron are counts
+        summary[k] = {**summary[k], "min": int(summary[k]["min"]), "max": int(summary[k]["max"])}
     if args.json:
         print_json(summary)
         return 0

@@ -9,6 +9,7 @@ from .._display import print_json, print_table
 from ..errors import ConfigError
 from ..units import format_si
 from ._files import SEED, check_chip, check_plot, parse_inputs, quantity, write_plot
+from ._json import loads_by_unit
 from ._progress import working
 
 
@@ -97,7 +98,7 @@ def run_map(args: argparse.Namespace) -> int:
     if args.plot:
         write_plot(args.plot, lambda tmp: plot_mapping(m, tmp))
     if args.json:
-        print_json(rep)
+        print_json(loads_by_unit(rep, ("link_load_max", "link_load_mean"), bandwidth_hz=chip.router.link_bandwidth_hz))
         return 0
     print_mapping(rep)
     return 0
@@ -210,7 +211,7 @@ def _run_system(args: argparse.Namespace, duration: float) -> int:
     from ..board import board_report, run_on_board
     from ..board_mapping import map_board
     from ..system import load_system
-    from .board import _system_file, print_board_run
+    from .board import _system_file, board_json, print_board_run
     from .network import load_any
 
     if args.html is not None:
@@ -241,7 +242,7 @@ def _run_system(args: argparse.Namespace, duration: float) -> int:
 
     atomic_write(args.output, write)
     if args.json:
-        print_json({"output": str(args.output), **rep})
+        print_json({"output": str(args.output), **board_json(rep)})
         return 0
     print_board_run(rep)
     print(f"board run written to {args.output}")
@@ -329,10 +330,15 @@ def print_energy(record: Any, *, powered: str = "all", as_json: bool = False) ->
         ["static", format_si(data["static_joule"], "J")],
         ["total", format_si(total, "J")],
         ["average power", format_si(data["average_power_watt"], "W")],
-        ["energy per synaptic event", format_si(data["energy_per_synaptic_event_joule"], "J")],
+        ["energy per synaptic event", _per_event(data)],
         ["external stimulus events (not priced)", f"{data['external_events_unpriced']:,}"],
     ])
     return data
+
+
+def _per_event(data: dict[str, Any]) -> str:
+    value = data["energy_per_synaptic_event_joule"]
+    return "n/a (no synaptic event)" if value is None else format_si(value, "J")
 
 
 def print_throughput(record: Any, *, as_json: bool = False) -> dict[str, Any]:

@@ -188,6 +188,9 @@ def stepped_report(
         "latency_sources": {f: ex.source_of(f) for f in (*STAGE_LATENCY.values(), "barrier_s")},
         "quantisation": run.quantisation.to_dict(),
         "wall_s": run.wall_s,
+        **({} if ex.step_s is not None else {"fixed_step_note": "no fixed step: a step lasts as long as its work"}),
+        **({} if paced_step_s is not None else {"paced_step_note": "not paced: each step starts when the last ends"}),
+        **({} if target is not None else {"realtime_note": "no real-time step given or set by the chip"}),
     }
 
 
