@@ -185,6 +185,7 @@ COMMANDS: dict[str, list[str]] = {
     "circuit fit synapse": ["circuit", "fit", "syn_behavioral", "--json"],
     "circuit montecarlo": ["circuit", "montecarlo", "lif_transistor", "-n", "1", "--workers", "0",
                            "-o", "{d}/mc.npz", "--json"],  # fmt: skip
+    "circuit corners": ["circuit", "corners", "sky130_lif", "--corners", "tt", "--points", "3", "--json"],
     "chip list": ["chip", "list", "--json"],
     "chip show": ["chip", "show", "loihi", "--json"],
     "chip show truenorth": ["chip", "show", "truenorth", "--json"],
@@ -193,6 +194,9 @@ COMMANDS: dict[str, list[str]] = {
     "network info nir": ["network", "info", "{d}/net.nir", "--json"],
     "map": ["map", "{d}/net.npz", "--json"],
     "map rates": ["map", "{d}/net.npz", "--rates", "E=5,I=20", "--json"],
+    "map system": ["map", "{d}/net.npz", "--system", "dynapse2-x4", "--json"],
+    "run system": ["run", "{d}/net.npz", "--system", "dynapse2-x4", "--duration", "5ms", "--poisson", "E:20kHz:2mV",
+                   "-o", "{d}/board.npz", "--json"],  # fmt: skip
     "run": RUN,
     "report energy": ["report", "energy", "{d}/run.npz", "--json"],
     "report energy used": ["report", "energy", "{d}/run.npz", "--powered", "used", "--json"],
@@ -213,7 +217,7 @@ COMMANDS: dict[str, list[str]] = {
     "sweep plot": ["sweep", "plot", "{d}/table.csv", "--x", "stimulus.rate_hz", "--y", "rate_mean_hz",
                    "-o", "{d}/p.png", "--json"],  # fmt: skip
 }
-SPICE = {"circuit simulate", "circuit fit", "circuit fit synapse", "circuit montecarlo"}
+SPICE = {"circuit simulate", "circuit fit", "circuit fit synapse", "circuit montecarlo", "circuit corners"}
 #: a command that reads what another writes runs after it
 NEEDS = {"report": "run", "sweep plot": "sweep"}
 
