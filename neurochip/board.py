@@ -42,6 +42,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from .board_links import energy_split
 from .board_mapping import BoardMapping, BoardMappingOptions, chip_packets, map_board
 from .energy import OperationCounts, expected_counts, price
 from .errors import InvalidParameterError
@@ -301,7 +302,6 @@ def board_report(
     sent = float(pairs.sum())
     off = crossings * link.packet_joule
     iface = link.static_power_per_port_watt * len(links) * duration
-    total = dyn + stat + off + iface
     mean_hops = float(np.sum(pairs * hops) / sent) if sent else 0.0
     return {
         "system": system.name,
@@ -319,13 +319,5 @@ def board_report(
         "links": link_rows,
         "saturated_links": [[r["from"], r["to"]] for r in link_rows if r["saturated"]],
         "chips": chip_rows,
-        "energy": {
-            "on_chip_dynamic_joule": dyn,
-            "on_chip_static_joule": stat,
-            "off_chip_joule": off,
-            "interface_static_joule": iface,
-            "total_joule": total,
-            "multichip_overhead_joule": off + iface,
-            "multichip_overhead_fraction": (off + iface) / total if total > 0 else 0.0,
-        },
+        "energy": energy_split(dyn, stat, off, iface),
     }

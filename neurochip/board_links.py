@@ -30,7 +30,7 @@ from .errors import InvalidParameterError
 from .mapping import network_csr
 from .system import SystemSpec
 
-__all__ = ["BoardRouting", "board_routing", "board_grid", "interchip_channels", "emulated_report"]
+__all__ = ["BoardRouting", "board_routing", "board_grid", "interchip_channels", "emulated_report", "energy_split"]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True, eq=False)
@@ -325,7 +325,6 @@ def emulated_report(board: BoardMapping, result: Any, *, chips_powered: str = "a
     sent = int(pairs.sum())
     off = crossings * link.packet_joule
     iface = link.static_power_per_port_watt * len(links) * duration
-    total = dyn + stat + off + iface
     hops = system.hop_matrix()
     mean_hops = float(np.sum(pairs * hops) / sent) if sent else 0.0
     n_lat = routing.packets_delivered
@@ -350,13 +349,21 @@ def emulated_report(board: BoardMapping, result: Any, *, chips_powered: str = "a
         "links": link_rows,
         "saturated_links": [[r["from"], r["to"]] for r in link_rows if r["saturated"]],
         "chips": chip_rows,
-        "energy": {
-            "on_chip_dynamic_joule": dyn,
-            "on_chip_static_joule": stat,
-            "off_chip_joule": off,
-            "interface_static_joule": iface,
-            "total_joule": total,
-            "multichip_overhead_joule": off + iface,
-            "multichip_overhead_fraction": (off + iface) / total if total > 0 else 0.0,
-        },
+        "energy": energy_split(dyn, stat, off, iface),
+    }
+
+
+def energy_split(on_chip_dynamic: float, on_chip_static: float, off_chip: float, interface_static: float) -> dict[str, float]:
+    """The energy of a board run in its parts, J, with the multi-chip overhead (off-chip links +
+    link interfaces' static power) and its share of the total."""
+    total = on_chip_dynamic + on_chip_static + off_chip + interface_static
+    overhead = off_chip + interface_static
+    return {
+        "on_chip_dynamic_joule": on_chip_dynamic,
+        "on_chip_static_joule": on_chip_static,
+        "off_chip_joule": off_chip,
+        "interface_static_joule": interface_static,
+        "total_joule": total,
+        "multichip_overhead_joule": overhead,
+        "multichip_overhead_fraction": overhead / total if total > 0 else 0.0,
     }
