@@ -123,7 +123,9 @@ def plot_board(report: dict[str, Any], system: SystemSpec, path: str, *, quantit
     bx.set_xlabel("energy (J)")
     bx.set_title(f"multi-chip overhead {100 * energy['multichip_overhead_fraction']:.2g} % "
                  f"({format_si(energy['multichip_overhead_joule'], 'J')})")  # fmt: skip
-    fig.text(0.01, 0.01, "first stage: inter-chip latency and back-pressure not emulated", fontsize=8, color="0.4")
+    note = ("inter-chip links emulated: latency, serialisation, FIFOs, flow control" if report.get("links_model") == "emulated"
+            else "inter-chip links counted from an unrouted run: latency and back-pressure not emulated")  # fmt: skip
+    fig.text(0.01, 0.01, note, fontsize=8, color="0.4")
     save_figure(fig, path)
     return {
         "link_values": values,
