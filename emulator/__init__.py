@@ -210,6 +210,7 @@ def run(
     noise_dt_fraction: float = 1e-3,
     chip: Any = None,
     mapping: Any = None,
+    delivery_step_s: float | None = None,
 ) -> EmulationResult:
     """Emulate a network of LIF neurons, exactly and event by event.
 
@@ -241,6 +242,11 @@ def run(
         Where the neurons sit and the routing tables (its chip is used when ``chip`` is not
         given).  The result's ``routing`` holds the router's statistics, and
         ``result.operation_counts()`` the counts to price.
+    delivery_step_s : float, optional
+        Step-quantised delivery (routed runs): every synaptic arrival is moved up to the next
+        multiple of this step, as a time-stepped chip delivers a step's spikes at the next step
+        boundary, while the neurons keep their exact continuous-time dynamics.  None: arrivals
+        at their exact times.
 
     Returns
     -------
@@ -287,6 +293,14 @@ def run(
         elif chip is not None and mapping.chip != chip:
             raise InvalidParameterError("mapping: was made for another chip than chip=")
         tables = routing_tables(csr, mapping, keep_latency=record)
+    if delivery_step_s is not None:
+        if tables is None:
+            raise InvalidParameterError(
+                f"delivery_step_s = {delivery_step_s!r}: quantised delivery needs a routed run (pass chip= or mapping=)"
+            )
+        if not (isinstance(delivery_step_s, (int, float)) and math.isfinite(delivery_step_s) and delivery_step_s > 0):
+            raise InvalidParameterError(f"delivery_step_s = {delivery_step_s!r}: must be a finite number > 0 (s)")
+        tables["delivery_step_s"] = float(delivery_step_s)
     if backend == "reference":
         from ._reference import run_reference
 

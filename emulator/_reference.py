@@ -380,9 +380,13 @@ class _Router:
         lat = t - p["t0"]
         self.latency.append(lat)
         e = p["e"]
+        step = float(self.tb.get("delivery_step_s") or 0.0)
         for k in range(self.tb["entry_sub_ptr"][e], self.tb["entry_sub_ptr"][e + 1]):
             s = int(self.tb["entry_sub"][k])
-            self.sub_event(t + self.delays[self.tb["sub_class"][s]], s)
+            ta = t + self.delays[self.tb["sub_class"][s]]
+            if step > 0:  # the next step boundary, never earlier (as the engine's _rt_step)
+                ta = max(math.ceil(ta / step - 1e-9) * step, ta)
+            self.sub_event(ta, s)
 
     def _wake(self, link: int, t: float) -> None:
         if link < self.n4:

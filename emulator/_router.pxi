@@ -87,6 +87,9 @@ cdef struct Rt:
     double xser
     int64_t xdepth
     int xbp
+    # step-quantised delivery (a time-stepped chip): a synaptic arrival is moved to the next
+    # multiple of ``quantum`` (0: off), so inputs reach the exact neurons at step boundaries
+    double quantum
     # packets (a pool with a free list)
     int64_t pcap
     int64_t pfree
@@ -383,6 +386,17 @@ cdef void _rt_try(Rt *r, int64_t link, double t) noexcept nogil:
         _rt_real(r, link)
 
 
+cdef inline double _rt_step(Rt *r, double ta) noexcept nogil:
+    """An arrival time moved up to the next step boundary (quantised delivery), never earlier
+    than ``ta``: the window that made it has ended before ``ta``, so a later time stays exact.
+    A time within 1e-9 steps above a boundary is taken as on it (float noise of t + d)."""
+    cdef double k
+    if r.quantum <= 0.0:
+        return ta
+    k = ceil(ta / r.quantum - 1e-9) * r.quantum
+    return k if k >= ta else ta
+
+
 cdef void _rt_deliver(Rt *r, int64_t p, double t) noexcept nogil:
     """A packet reached its destination core at t: its synapses there become pending arrivals."""
     cdef int64_t e = r.pent[p], k, s
@@ -409,13 +423,13 @@ cdef void _rt_deliver(Rt *r, int64_t p, double t) noexcept nogil:
         r.pd = <nc_pend *> a
         r.dcap = 2 * (r.dcap + en.nsub)
     if en.nsub == 1:
-        r.pd[r.dn].t = t + (r.delays[r.sub_cls[en.s]] if r.nclass > 1 else r.delays[0])
+        r.pd[r.dn].t = _rt_step(r, t + (r.delays[r.sub_cls[en.s]] if r.nclass > 1 else r.delays[0]))
         r.pd[r.dn].s = en.s
         r.dn += 1
         return
     for k in range(en.sub0, en.sub0 + en.nsub):
         s = r.rsub[k]
-        r.pd[r.dn].t = t + (r.delays[r.sub_cls[s]] if r.nclass > 1 else r.delays[0])
+        r.pd[r.dn].t = _rt_step(r, t + (r.delays[r.sub_cls[s]] if r.nclass > 1 else r.delays[0]))
         r.pd[r.dn].s = s
         r.dn += 1
 

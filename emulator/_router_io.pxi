@@ -26,9 +26,12 @@ cdef int64_t _rt_due(Rt *r, double W) noexcept nogil:
     number.  Usually they are sorted already (one delay class: the router hands packets over
     in time order); otherwise the due ones are moved to the front and sorted."""
     cdef int64_t q, nd_now = 0
-    if r.nclass == 1:
+    # one delay class and no quantised delivery: in time order up to ties (else many arrivals
+    # share a step boundary, and the general path sorts them)
+    cdef bint ordered = r.nclass == 1 and r.quantum <= 0.0
+    if ordered:
         _pend_isort(r.pd, r.dn)
-    for q in range(1 if r.nclass > 1 else r.dn, r.dn):
+    for q in range(r.dn if ordered else 1, r.dn):
         if r.pd[q - 1].t > r.pd[q].t or (r.pd[q - 1].t == r.pd[q].t and r.pd[q - 1].s > r.pd[q].s):
             nd_now = -1
             break
@@ -86,6 +89,7 @@ cdef void _rt_init(Rt *r, KernelInput inp):
     r.ser = 1.0 / <double> route["link_bandwidth_hz"]
     r.depth = route["buffer_depth"]
     r.bp = 1 if route["backpressure"] else 0
+    r.quantum = route.get("delivery_step_s", 0.0) or 0.0
     r.lmap = NULL
     r.cdir = NULL
     r.cfeed_ptr = NULL

@@ -61,6 +61,7 @@ def run_on_chip(
     mapping_options: MappingOptions | None = None,
     route: bool = True,
     record_events: bool = True,
+    delivery_step_s: float | None = None,
 ) -> RunRecord:
     """Map ``network`` onto ``chip``, emulate it and count every priced operation.
 
@@ -86,6 +87,11 @@ def run_on_chip(
         finite FIFOs, drops); False: packets are counted only.
     record_events : bool
         Keep the address-event log (spike times) in the record.
+    delivery_step_s : float, optional
+        Step-quantised delivery (routed runs only): every synaptic arrival moves up to the next
+        multiple of this step, as a time-stepped chip delivers at the next step boundary, the
+        neurons keeping their exact continuous-time dynamics (``chip.execution.step_s`` is
+        TrueNorth's 1 ms tick).  None: exact arrival times.
 
     Returns
     -------
@@ -108,7 +114,9 @@ def run_on_chip(
             f"mapping: made for {mapping.n_neurons} neurons on {mapping.chip.name!r}, but the run is "
             f"{network.n_neurons} neurons on {chip.name!r}"
         )
-    routed = {"chip": chip, "mapping": mapping} if route else {}
+    if delivery_step_s is not None and not route:
+        raise InvalidParameterError(f"delivery_step_s = {delivery_step_s!r}: quantised delivery needs route=True")
+    routed = {"chip": chip, "mapping": mapping, "delivery_step_s": delivery_step_s} if route else {}
     result = emulate(network, duration_s=duration_s, inputs=list(inputs), seed=seed, record=record_events, **routed)
     sizes = [p.size for p in network.populations]
     return record_run(
@@ -117,7 +125,8 @@ def run_on_chip(
         t_ref_s=network.neuron_arrays()["t_ref_s"],
         population_names=[p.name for p in network.populations],
         population_offsets=np.cumsum([0] + sizes[:-1]).astype(np.int64),
-        provenance=run_provenance(network, chip, inputs, seed=seed, duration_s=duration_s, routed=route),
+        provenance={**run_provenance(network, chip, inputs, seed=seed, duration_s=duration_s, routed=route),
+                    **({"delivery_step_s": float(delivery_step_s)} if delivery_step_s is not None else {})},
     )
 
 

@@ -178,6 +178,7 @@ OPTIONS: dict[str, tuple[list[str], dict[str, list[str]]]] = {
     }),
     "run": (["run", "{d}/net.npz", "--duration", "5ms", "--no-route", "-o", "{d}/out.npz"], {
         "network": IN_NETWORK,
+        "--delivery-step": ["0", "-1ms", "nan", "2s", "1V", "", "chip"],
         "--chip": IN_CHIP,
         "--system": ["nosuch", "{d}/missing.toml", "{d}/folder", "{d}/binary.bin", "{d}/empty.toml"],
         "--duration": _quantity("s", "V", sign="pos") + ["2h"],

@@ -46,6 +46,10 @@ def add_parser(sub: Any) -> None:
     pr.add_argument("--dc", action="append", default=[], metavar="POP:CURRENT",
                     help="constant extra current into every neuron of POP, e.g. E:0.5nA (repeatable)")
     pr.add_argument("--seed", type=SEED, default=0, metavar="S", help="seed of the Poisson inputs (default 0)")
+    pr.add_argument("--delivery-step", metavar="s|chip",
+                    help="step-quantised delivery: every synaptic arrival waits for the next multiple of this step "
+                         "(e.g. 1ms; 'chip': the chip's own step, TrueNorth's 1 ms tick), as a time-stepped chip "
+                         "delivers at the next step; the neurons stay exact in continuous time")  # fmt: skip
     pr.add_argument("--no-route", action="store_true",
                     help="count packets from the spikes without timing them through the routers (faster)")
     pr.add_argument("-o", "--output", required=True, metavar="RUN.npz",
@@ -145,10 +149,21 @@ def run_run(args: argparse.Namespace) -> int:
         if str(args.html) == str(args.output):
             raise ConfigError(f"--html {args.html}: the same file as -o; give the page its own name")
         check_output_path(args.html, inputs=(args.network, chip_path), suffix=(".html", ".htm"), flag="--html")
+    step = None
+    if args.delivery_step is not None and args.delivery_step != "chip":
+        step = quantity(args.delivery_step, "s", "--delivery-step", positive=True, high=1.0,
+                        why="one second per step; steps are us to ms")  # fmt: skip
+    if args.delivery_step is not None and args.no_route:
+        raise ConfigError(f"--delivery-step {args.delivery_step} --no-route: quantised delivery needs the routed run")
     network, _ = load_any(args.network)
     chip = load_chip(args.chip)
+    if args.delivery_step == "chip":
+        step = chip.execution.step_s
+        if step is None:
+            raise ConfigError(f"--delivery-step chip: chip {chip.name!r} has no fixed step "
+                              f"({chip.execution.model}); give the step, e.g. --delivery-step 1ms")  # fmt: skip
     inputs = parse_inputs(network, args.poisson, args.dc)
-    if chip.execution.model == "time_stepped":
+    if chip.execution.model == "time_stepped" and step is None:
         import sys
 
         from ..report import execution_note
@@ -162,7 +177,7 @@ def run_run(args: argparse.Namespace) -> int:
     with working("emulating" + ("" if args.no_route else ", spikes routed as packets"),
                  size=f"{network.n_neurons:,} neurons x {format_si(duration, 's')} of chip time"):
         record = run_on_chip(network, chip, duration_s=duration, inputs=inputs, seed=args.seed, mapping=mapping,
-                             route=not args.no_route)
+                             route=not args.no_route, delivery_step_s=step)
     record.provenance.update({"network_file": str(args.network), "chip_spec": str(args.chip),
                               "command": "neurochip run"})
     record.save(args.output)
@@ -216,6 +231,8 @@ def _run_system(args: argparse.Namespace, duration: float) -> int:
 
     if args.html is not None:
         raise ConfigError(f"--html {args.html}: the HTML page is of a one-chip run; a board run prints its report")
+    if args.delivery_step is not None:
+        raise ConfigError(f"--delivery-step {args.delivery_step}: quantised delivery is for one-chip runs, not --system")
     system_path = _system_file(args.system)
     check_output_path(args.output, inputs=tuple(x for x in (args.network, system_path) if x))
     system = load_system(args.system)
