@@ -97,7 +97,7 @@ def board_grid(system: SystemSpec) -> tuple[int, int, NDArray[np.int64], NDArray
     if topo.kind != "mesh":
         raise InvalidParameterError(
             f"system {system.name!r}: topology.kind = {topo.kind!r}: emulated inter-chip links need a 'mesh' "
-            "board (use links='counted' for a graph topology)"
+            "board; a graph board's links are counted (--links counted, links='counted')"
         )
     cw, ch = int(topo.width), int(topo.height)  # type: ignore[arg-type]
     w, h = system.chip.mesh.width, system.chip.mesh.height

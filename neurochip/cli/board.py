@@ -129,6 +129,10 @@ def run_run(args: argparse.Namespace) -> int:
     check_input_file(args.network, "NETWORK")
     check_plot(args.plot, inputs=(args.network, _system_file(args.system)))
     system = load_system(args.system)
+    if args.links == "emulated":
+        from ..board_links import board_grid
+
+        board_grid(system)  # a graph board says so before any work
     network, _ = load_any(args.network)
     inputs = parse_inputs(network, args.poisson, args.dc)
     board = map_board(network, system, options=options)

@@ -206,7 +206,7 @@ def _map_system(args: argparse.Namespace) -> int:
     from . import board as board_cli
 
     if args.plot:
-        raise ConfigError(f"--plot {args.plot}: a board mapping has no figure; `neurochip run --system ... --plot` "
+        raise ConfigError(f"--plot {args.plot}: a board mapping has no figure; `neurochip board run ... --plot` "
                           "draws the board with its link loads")  # fmt: skip
     if args.rates is not None and "=" in args.rates:
         raise ConfigError(f"--rates {args.rates}: with --system give one rate for every neuron (e.g. 20)")
