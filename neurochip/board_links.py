@@ -354,8 +354,23 @@ def emulated_report(board: BoardMapping, result: Any, *, chips_powered: str = "a
 
 
 def energy_split(on_chip_dynamic: float, on_chip_static: float, off_chip: float, interface_static: float) -> dict[str, float]:
-    """The energy of a board run in its parts, J, with the multi-chip overhead (off-chip links +
-    link interfaces' static power) and its share of the total."""
+    """The energy of a board run in its parts, with the multi-chip overhead and its share.
+
+    Parameters
+    ----------
+    on_chip_dynamic, on_chip_static : float
+        Energy of the chips' operations and of their static power, J.
+    off_chip : float
+        Energy of the packets on the inter-chip links, J.
+    interface_static : float
+        Static energy of the link interfaces, J.
+
+    Returns
+    -------
+    dict of str to float
+        The four parts, ``total_joule``, ``multichip_overhead_joule`` (off-chip + interface
+        static) and ``multichip_overhead_fraction`` (of the total; 0 when the total is 0).
+    """
     total = on_chip_dynamic + on_chip_static + off_chip + interface_static
     overhead = off_chip + interface_static
     return {
