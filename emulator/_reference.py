@@ -304,7 +304,12 @@ class _Router:
         nl = self.n4 = 4 * self.m
         # a board: on-chip slots crossing a chip edge stand for inter-chip channels (ids >= n4)
         self.lmap = tables.get("link_map")
-        if self.lmap is not None:
+        self.gtab = tables.get("graph_table")  # a graph board: the next link towards each chip
+        if self.gtab is not None:
+            self.chipof, self.nchips = tables["core_chip"], int(tables["n_chips"])
+            self.cfar = tables["channel_far"]
+            self.cin_ptr, self.cin = tables["channel_in_ptr"], tables["channel_in"]
+        if tables.get("channel_dir") is not None:
             self.cdir = tables["channel_dir"]
             self.cfeed_ptr, self.cfeed = tables["channel_feed_ptr"], tables["channel_feed"]
             nl += int(self.cdir.size)
@@ -337,6 +342,8 @@ class _Router:
         self.seq += 1
 
     def _link(self, at: int, dst: int) -> int:
+        if self.gtab is not None and self.chipof[at] != self.chipof[dst]:
+            return int(self.gtab[at * self.nchips + self.chipof[dst]])
         x0, x1 = at % self.w, dst % self.w
         if x1 != x0:
             slot = at * 4 + (0 if x1 > x0 else 1)
@@ -349,6 +356,8 @@ class _Router:
     def _far(self, link: int, p: dict) -> int:
         if link < self.n4:
             at, d = divmod(link, 4)
+        elif self.gtab is not None:
+            return int(self.cfar[link - self.n4])
         else:
             at, d = p["at"], int(self.cdir[link - self.n4])
         return at + (1, -1, self.w, -self.w)[d]
@@ -428,6 +437,10 @@ class _Router:
                 up = int(self.lmap[up])
             if up >= 0 and self.blocked[up]:
                 self._try(up, t)
+        if self.gtab is not None:  # a graph board's channels arriving here
+            for c in self.cin[self.cin_ptr[at] : self.cin_ptr[at + 1]]:
+                if self.blocked[int(c)]:
+                    self._try(int(c), t)
 
     def pop_event(self) -> None:
         t, _, kind, item = heapq.heappop(self.heap)

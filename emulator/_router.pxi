@@ -7,7 +7,10 @@
 # on-chip links that cross a chip's edge are replaced (``lmap``) by inter-chip channels, link ids
 # n4 + k (n4 = 4 * ncores), each with the inter-chip latency, serialisation, FIFO depth and flow
 # control; a shared channel carries every crossing of one chip edge, each packet going on from
-# the router at which it reached the edge.  A discrete-
+# the router at which it reached the edge.  A board of explicit adjacency (a graph) stacks its
+# chips' meshes instead (core = chip * cores per chip + local core) and routes across chips by a
+# table (``gtab``): XY on the chip to the port of the next chip on the route, the channel to that
+# chip's port for the way back, and on from there.  A discrete-
 # event simulation with its own heap, advanced window by window up to the window's end.  Its
 # set-up from the routing tables, its results and the hand-over of the arrivals to the delivery
 # are in _router_io.pxi.
@@ -83,6 +86,14 @@ cdef struct Rt:
     const int64_t *cdir      # direction of each channel (as a slot's: 0 east, 1 west, 2 north, 3 south)
     const int64_t *cfeed_ptr  # per channel, the routers whose edge crossings it carries (CSR)
     const int64_t *cfeed
+    # a graph board: chip of each core, the next link at each router towards each chip, each
+    # channel's far router, and per router the channels arriving there (CSR); NULL otherwise
+    int64_t nchips
+    const int64_t *chipof
+    const int64_t *gtab
+    const int64_t *cfar
+    const int64_t *cin_ptr
+    const int64_t *cin
     double xhop
     double xser
     int64_t xdepth
@@ -249,8 +260,12 @@ cdef inline int64_t _rt_slot(Rt *r, int64_t at, int64_t dst) noexcept nogil:
 
 cdef inline int64_t _rt_link(Rt *r, int64_t at, int64_t dst) noexcept nogil:
     """The output link at router ``at`` towards core ``dst`` (-1: arrived): the XY slot, or
-    on a board the inter-chip channel that slot's edge crossing goes over."""
-    cdef int64_t s = _rt_slot(r, at, dst)
+    on a board the inter-chip channel that slot's edge crossing goes over (a graph board: the
+    route table's link towards the destination's chip)."""
+    cdef int64_t s
+    if r.gtab != NULL and r.chipof[at] != r.chipof[dst]:
+        return r.gtab[at * r.nchips + r.chipof[dst]]
+    s = _rt_slot(r, at, dst)
     if r.lmap != NULL and s >= 0:
         return r.lmap[s]
     return s
@@ -263,6 +278,8 @@ cdef inline int64_t _rt_far(Rt *r, int64_t link, int64_t p) noexcept nogil:
     if link < r.n4:
         at = link >> 2
         d = link & 3
+    elif r.cfar != NULL:
+        return r.cfar[link - r.n4]
     else:
         at = r.pcur[p]
         d = r.cdir[link - r.n4]
@@ -485,6 +502,10 @@ cdef void _rt_wake_at(Rt *r, int64_t at, double t) noexcept nogil:
             up = r.lmap[up]
         if up >= 0 and r.blocked[up]:
             _rt_try(r, up, t)
+    if r.cin_ptr != NULL:  # a graph board's channels arriving at this router
+        for k in range(r.cin_ptr[at], r.cin_ptr[at + 1]):
+            if r.blocked[r.cin[k]]:
+                _rt_try(r, r.cin[k], t)
 
 
 cdef void _rt_event(Rt *r, RtEv ev) noexcept nogil:

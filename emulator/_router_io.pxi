@@ -80,7 +80,7 @@ cdef void _rt_init(Rt *r, KernelInput inp):
     cdef const int64_t *rsub_ptr = &inp.entry_sub_ptr[0]
     cdef const int64_t *rsub = &inp.entry_sub[0]
     cdef const int32_t *rcore = &inp.route_cores[0]
-    cdef const int64_t[::1] lmap, cdir, cfeed_ptr, cfeed
+    cdef const int64_t[::1] lmap, cdir, cfeed_ptr, cfeed, chipof, gtab, cfar, cin_ptr, cin
     r.ncores = route["n_cores"]
     r.width = route["width"]
     r.n4 = 4 * r.ncores
@@ -94,22 +94,42 @@ cdef void _rt_init(Rt *r, KernelInput inp):
     r.cdir = NULL
     r.cfeed_ptr = NULL
     r.cfeed = NULL
+    r.nchips = 0
+    r.chipof = NULL
+    r.gtab = NULL
+    r.cfar = NULL
+    r.cin_ptr = NULL
+    r.cin = NULL
     r.xhop = r.hop
     r.xser = r.ser
     r.xdepth = r.depth
     r.xbp = r.bp
-    if route.get("link_map") is not None:
+    if route.get("channel_dir") is not None:
         # a board: the inter-chip channels (their arrays stay alive in ``route``)
-        lmap = route["link_map"]
         cdir = route["channel_dir"]
         cfeed_ptr = route["channel_feed_ptr"]
         cfeed = route["channel_feed"]
-        r.lmap = &lmap[0]
         r.nlinks = r.n4 + cdir.shape[0]
         if cdir.shape[0] > 0:
             r.cdir = &cdir[0]
             r.cfeed = &cfeed[0]
         r.cfeed_ptr = &cfeed_ptr[0]
+        if route.get("link_map") is not None:  # a mesh board
+            lmap = route["link_map"]
+            r.lmap = &lmap[0]
+        else:  # a graph board
+            chipof = route["core_chip"]
+            gtab = route["graph_table"]
+            cfar = route["channel_far"]
+            cin_ptr = route["channel_in_ptr"]
+            cin = route["channel_in"]
+            r.nchips = route["n_chips"]
+            r.chipof = &chipof[0]
+            r.gtab = &gtab[0]
+            r.cin_ptr = &cin_ptr[0]
+            if cdir.shape[0] > 0:
+                r.cfar = &cfar[0]
+                r.cin = &cin[0]
         r.xhop = route["channel_latency_s"]
         r.xser = route["channel_serialisation_s"]
         r.xdepth = route["channel_buffer_depth"]

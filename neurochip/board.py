@@ -3,12 +3,13 @@
 Two link models (``run_on_board(links=)``):
 
 **Emulated** (``"emulated"``, the default on a mesh board): the board is routed as one mesh
-whose chip-edge crossings are inter-chip channels (:mod:`neurochip.board_links`): every packet
+whose chip-edge crossings are inter-chip channels, or (a graph board) through port cores
+(:mod:`neurochip.board_links`): every packet
 is serialised, queued, delayed and, on a lossy link, dropped by the engine's router, so the
 spikes are those of the board.  The report's counts are the router's: on-chip hops on each
 chip, crossings, queues, drops and latencies per channel.
 
-**Counted** (``"counted"``, the only model of a ``graph`` board): the emulator runs the network
+**Counted** (``"counted"``, the default on a ``graph`` board): the emulator runs the network
 once, unrouted; the inter-chip traffic is then computed from its spikes and the board mapping:
 each spike of a neuron sends one packet to every other chip that holds one of its targets, and
 that packet crosses every link of the chip route (:meth:`neurochip.system.SystemSpec.route`).
@@ -93,9 +94,10 @@ def run_on_board(
     record_events : bool
         Keep the spike log (the counted model's peak link utilisation needs it).
     links : {"auto", "emulated", "counted"}
-        ``"emulated"``: every packet routed over the board (mesh boards); ``"counted"``: an
-        unrouted run, inter-chip packets counted from its spikes; ``"auto"``: emulated on a
-        mesh board, counted on a graph.
+        ``"emulated"``: every packet routed over the board; ``"counted"``: an unrouted run,
+        inter-chip packets counted from its spikes; ``"auto"``: emulated on a mesh board,
+        counted on a graph board (where the cores that hold a chip's links are an assumption,
+        :func:`neurochip.board_links.graph_channels`).
     shared : bool, optional
         Emulated links: one channel per chip edge and direction (True) or one per edge router
         (False); default ``system.link.shared``.

@@ -30,7 +30,8 @@ from .errors import InvalidParameterError
 from .mapping import network_csr
 from .system import SystemSpec
 
-__all__ = ["BoardRouting", "board_routing", "board_grid", "interchip_channels", "emulated_report", "energy_split"]
+__all__ = ["BoardRouting", "board_routing", "board_grid", "interchip_channels", "graph_channels", "emulated_report",
+           "energy_split"]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True, eq=False)
@@ -73,12 +74,15 @@ class BoardRouting:
 
 
 def board_grid(system: SystemSpec) -> tuple[int, int, NDArray[np.int64], NDArray[np.int64]]:
-    """The board as one mesh.
+    """The board as one routed mesh of cores.
+
+    A mesh board's chips sit side by side (chip ``i`` at ``(i % width, i // width)``); a graph
+    board's chips are stacked (core = chip x cores per chip + local core), their meshes joined
+    only by the channels of :func:`graph_channels`.
 
     Parameters
     ----------
     system : SystemSpec
-        A board whose topology is a mesh of chips.
 
     Returns
     -------
@@ -86,27 +90,99 @@ def board_grid(system: SystemSpec) -> tuple[int, int, NDArray[np.int64], NDArray
         Cores along x and y of the board's mesh.
     core_chip, core_local : ndarray of int64, shape (width * height,)
         Chip, and core on that chip, of every board-mesh core.
-
-    Raises
-    ------
-    InvalidParameterError
-        When the board is not a mesh of chips (a ``graph`` topology cannot be laid out as one
-        mesh; its links are counted, not emulated).
     """
-    topo = system.topology
-    if topo.kind != "mesh":
-        raise InvalidParameterError(
-            f"system {system.name!r}: topology.kind = {topo.kind!r}: emulated inter-chip links need a 'mesh' "
-            "board; a graph board's links are counted (--links counted, links='counted')"
-        )
-    cw, ch = int(topo.width), int(topo.height)  # type: ignore[arg-type]
     w, h = system.chip.mesh.width, system.chip.mesh.height
+    if system.topology.kind != "mesh":
+        g = np.arange(system.n_chips * w * h, dtype=np.int64)
+        return w, h * system.n_chips, g // (w * h), g % (w * h)
+    cw, ch = int(system.topology.width), int(system.topology.height)  # type: ignore[arg-type]
     W, H = cw * w, ch * h
     g = np.arange(W * H, dtype=np.int64)
     gx, gy = g % W, g // W
     core_chip = (gy // h) * cw + gx // w
     core_local = (gy % h) * w + gx % w
     return W, H, core_chip, core_local
+
+
+def _link_figures(system: SystemSpec) -> dict[str, Any]:
+    link = system.link
+    return {
+        "channel_latency_s": float(link.latency_s),
+        "channel_serialisation_s": float(link.serialisation_s),
+        "channel_buffer_depth": int(link.buffer_depth),
+        "channel_backpressure": bool(link.backpressure),
+    }
+
+
+def graph_channels(system: SystemSpec) -> dict[str, Any]:
+    """The router's tables of a graph board: one channel per directed chip link.
+
+    Chip ``c`` talks to its ``k``-th neighbour (in index order) through its **port** core
+    ``k * cores // degree`` (the ports spread over the chip; an assumption: a graph spec does not
+    say where a chip's links leave it).  A packet for another chip goes XY on its chip to the
+    port towards the next chip of :meth:`SystemSpec.route`, over the channel to that chip's
+    port for the way back, and on from there.
+
+    Parameters
+    ----------
+    system : SystemSpec
+        A board whose topology is a graph.
+
+    Returns
+    -------
+    dict
+        ``core_chip``, ``n_chips``, ``graph_table`` (int64, board cores x chips: the link at each
+        router towards each chip; -1 towards its own), ``channel_far``, ``channel_in_ptr`` /
+        ``channel_in``, ``channel_feed_ptr`` / ``channel_feed``, ``channel_dir`` (zeros),
+        ``channel_pair``, ``channel_link``, and the channel figures.
+    """
+    W, H, core_chip, core_local = board_grid(system)
+    nc = system.chip.n_cores
+    w = system.chip.mesh.width
+    k = system.n_chips
+    n = W * H
+    n4 = 4 * n
+    links = system.links()
+    index = {pair: i for i, pair in enumerate(links)}
+    nbrs = [sorted(b for a, b in links if a == c) for c in range(k)]
+
+    def port(c: int, other: int) -> int:
+        j = nbrs[c].index(other)
+        return c * nc + (j * nc) // len(nbrs[c])
+
+    far = np.array([port(b, a) for a, b in links], dtype=np.int64)
+    table = np.full(n * k, -1, dtype=np.int64)
+    for c in range(k):
+        cores = np.arange(c * nc, (c + 1) * nc, dtype=np.int64)
+        x0, y0 = (cores - c * nc) % w, (cores - c * nc) // w
+        for d in range(k):
+            if d == c:
+                continue
+            nxt = system.route(c, d)[1]
+            p = port(c, nxt)
+            px, py = (p - c * nc) % w, (p - c * nc) // w
+            slot = np.where(px > x0, cores * 4, np.where(px < x0, cores * 4 + 1,
+                            np.where(py > y0, cores * 4 + 2, cores * 4 + 3)))  # fmt: skip
+            slot[cores == p] = n4 + index[(c, nxt)]
+            table[cores * k + d] = slot
+    order = np.argsort(far, kind="stable")
+    cin_ptr = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(np.bincount(far, minlength=n), out=cin_ptr[1:])
+    feed = np.array([port(a, b) for a, b in links], dtype=np.int64)
+    return {
+        "core_chip": core_chip,
+        "n_chips": k,
+        "graph_table": table,
+        "channel_far": far,
+        "channel_in_ptr": cin_ptr,
+        "channel_in": (order + n4).astype(np.int64),
+        "channel_feed_ptr": np.arange(len(links) + 1, dtype=np.int64),
+        "channel_feed": feed,
+        "channel_dir": np.zeros(len(links), dtype=np.int64),
+        "channel_pair": np.array(links, dtype=np.int64).reshape(-1, 2),
+        "channel_link": np.arange(len(links), dtype=np.int64),
+        **_link_figures(system),
+    }
 
 
 def interchip_channels(system: SystemSpec, *, shared: bool | None = None) -> dict[str, Any]:
@@ -128,6 +204,9 @@ def interchip_channels(system: SystemSpec, *, shared: bool | None = None) -> dic
         ``channel_latency_s``, ``channel_serialisation_s``, ``channel_buffer_depth``,
         ``channel_backpressure``.
     """
+    if system.topology.kind != "mesh":
+        raise InvalidParameterError(f"system {system.name!r}: topology.kind = {system.topology.kind!r}: "
+                                    "edge channels are of a mesh board (a graph board: graph_channels)")  # fmt: skip
     W, H, core_chip, _ = board_grid(system)
     shared = system.link.shared if shared is None else bool(shared)
     n = W * H
@@ -158,7 +237,6 @@ def interchip_channels(system: SystemSpec, *, shared: bool | None = None) -> dic
             link_map[s * 4 + d] = n4 + c
     feed_ptr = np.zeros(len(cdir) + 1, dtype=np.int64)
     feed_ptr[1:] = np.cumsum([len(f) for f in feeders])
-    link = system.link
     pair_arr = np.array(pairs, dtype=np.int64).reshape(-1, 2)
     return {
         "link_map": link_map,
@@ -167,10 +245,7 @@ def interchip_channels(system: SystemSpec, *, shared: bool | None = None) -> dic
         "channel_feed": np.array([s for f in feeders for s in f], dtype=np.int64),
         "channel_pair": pair_arr,
         "channel_link": np.array([index[(int(a), int(b))] for a, b in pair_arr], dtype=np.int64),
-        "channel_latency_s": float(link.latency_s),
-        "channel_serialisation_s": float(link.serialisation_s),
-        "channel_buffer_depth": int(link.buffer_depth),
-        "channel_backpressure": bool(link.backpressure),
+        **_link_figures(system),
     }
 
 
@@ -198,12 +273,16 @@ def board_routing(board: BoardMapping, network: Any, *, shared: bool | None = No
     W, H, core_chip, core_local = board_grid(system)
     w = system.chip.mesh.width
     h = system.chip.mesh.height
-    cw = int(system.topology.width)  # type: ignore[arg-type]
-    cx = board.neuron_chip.astype(np.int64) % cw
-    cy = board.neuron_chip.astype(np.int64) // cw
-    lx = board.neuron_core.astype(np.int64) % w
-    ly = board.neuron_core.astype(np.int64) // w
-    gcore = (cy * h + ly) * W + cx * w + lx
+    mesh = system.topology.kind == "mesh"
+    if mesh:
+        cw = int(system.topology.width)  # type: ignore[arg-type]
+        cx = board.neuron_chip.astype(np.int64) % cw
+        cy = board.neuron_chip.astype(np.int64) // cw
+        lx = board.neuron_core.astype(np.int64) % w
+        ly = board.neuron_core.astype(np.int64) // w
+        gcore = (cy * h + ly) * W + cx * w + lx
+    else:
+        gcore = board.neuron_chip.astype(np.int64) * (w * h) + board.neuron_core
     indptr, indices = network_csr(network)
     n = board.n_neurons
     if indptr.size != n + 1:
@@ -219,7 +298,12 @@ def board_routing(board: BoardMapping, network: Any, *, shared: bool | None = No
     del key
     route_indptr = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(np.bincount(src, minlength=n), out=route_indptr[1:])
-    ic = interchip_channels(system, shared=shared) if channels else None
+    if not channels:
+        ic = None
+    elif mesh:
+        ic = interchip_channels(system, shared=shared)
+    else:
+        ic = graph_channels(system)
     pair = ic.pop("channel_pair") if ic else np.zeros((0, 2), np.int64)
     clink = ic.pop("channel_link") if ic else np.zeros(0, np.int64)
     return BoardRouting(

@@ -180,13 +180,55 @@ def test_channels_of_a_two_by_two_board():
     assert int(np.count_nonzero(shared["link_map"] >= n4)) == 16
 
 
-def test_graph_board_cannot_emulate_links():
-    system = dataclasses.replace(load_system("dynapse2-x4"), topology=TopologySpec(kind="graph", edges=[(0, 1), (1, 2), (2, 3)]))
-    net, inputs = ring_network(300, 5)
-    with pytest.raises(InvalidParameterError, match="topology.kind = 'graph'.*counted"):
-        run_on_board(net, system, duration_s=0.01, inputs=inputs, links="emulated")
-    bm, res = run_on_board(net, system, duration_s=0.01, inputs=inputs)  # auto: counted
-    assert board_report(bm, net, res)["links_model"] == "counted"
+def test_graph_board_emulates_its_links_on_request():
+    """A graph board (auto: counted) routes through each chip's port cores when asked: compiled
+    and reference routers agree on a line of 4 chips with slow, shallow links."""
+    base = load_system("dynapse2-x4")
+    link = dataclasses.replace(base.link, buffer_depth=2, bit_rate_hz=2.4e6)
+    net, inputs = ring_network(1500, 20, seed=4)
+    for bp in (True, False):
+        system = dataclasses.replace(base, topology=TopologySpec(kind="graph", edges=[(0, 1), (1, 2), (2, 3)]),
+                                     link=dataclasses.replace(link, backpressure=bp))  # fmt: skip
+        bm, auto = run_on_board(net, system, duration_s=0.01, inputs=inputs)
+        assert board_report(bm, net, auto)["links_model"] == "counted"
+        bm, res = run_on_board(net, system, duration_s=0.02, inputs=inputs, board=bm, links="emulated", seed=5)
+        ref = run(net, duration_s=0.02, inputs=inputs, mapping=res.routing.mapping, backend="reference", seed=5)
+        assert res.events.size > 1000 and np.array_equal(res.events, ref.events)
+        for k in res.routing.per_channel:
+            assert np.array_equal(res.routing.per_channel[k], ref.routing.per_channel[k]), k
+        assert res.routing.end_state == ref.routing.end_state
+        assert res.routing.per_channel["peak_queue"].max() == 2
+        assert (res.routing.drops > 0) == (not bp)
+        rep = board_report(bm, net, res)
+        assert rep["links_model"] == "emulated" and rep["link_crossings"] == int(res.routing.per_channel["packets"].sum())
+
+
+def test_packet_across_a_line_of_three_chips_by_hand():
+    """Chips of 2 x 1 cores on a line 0 - 1 - 2.  A chip's k-th neighbour (by index) is served by
+    its core k * 2 // degree: chip 0's link to 1 and chip 2's link to 1 leave from core 0; chip 1
+    reaches 0 from core 0 and 2 from core 1.  A packet from chip 0 to chip 2 goes XY to chip 0's
+    port, over the link to chip 1's core 0, across chip 1 to its core 1, over the link to chip 2's
+    core 0, then XY to its target."""
+    chip = load_chip("generic").replace(mesh=MeshSpec(width=2, height=1), core=CoreSpec(neurons=64, fan_in=4096, fan_out=4096))
+    link = LinkSpec(latency_s=300e-9, bit_rate_hz=32e6, packet_bits=32, buffer_depth=4, energy_per_packet_joule=1e-10)
+    system = SystemSpec(name="line", chip=chip, n_chips=3, topology=TopologySpec(kind="graph", edges=[(0, 1), (1, 2)]),
+                        link=link)  # fmt: skip
+    pops = tuple(Population(name=n, size=128, params=P) for n in ("A", "M", "B"))  # one chip each
+    proj = Projection(pre="A", post="B", rule=Explicit(pre=np.arange(128), post=np.arange(128)), weight_volt=1e-4)
+    net = Network(populations=pops, projections=(proj,))
+    bm = map_board(net, system, options=BLOCK)
+    assert bm.neuron_chip.tolist() == [0] * 128 + [1] * 128 + [2] * 128
+    src = 100
+    dst = 256 + src
+    hops = abs(int(bm.neuron_core[src]) - 0) + abs(0 - 1) + abs(0 - int(bm.neuron_core[dst]))
+    drive = SpikeTimesInput(population="A", times_s=[1e-3], neurons=[src], weight_volt=0.6)
+    _, res = run_on_board(net, system, duration_s=0.01, inputs=[drive], board=bm, links="emulated")
+    r = chip.router
+    expected = hops * (1 / r.link_bandwidth_hz + r.hop_latency_s) + 2 * (1e-6 + 300e-9)
+    assert res.routing.latency_s.tolist() == [pytest.approx(expected, rel=1e-12)]
+    pairs = [tuple(p) for p in res.routing.mapping.channel_pair]
+    crossed = [pairs[k] for k in np.flatnonzero(res.routing.per_channel["packets"])]
+    assert crossed == [(0, 1), (1, 2)]
 
 
 def test_cli_map_and_run_take_a_system(tmp_path, capsys):

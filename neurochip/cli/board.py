@@ -51,7 +51,7 @@ def add_parser(sub: Any) -> None:
     pr.add_argument("--links", choices=("auto", "emulated", "counted"), default="auto",
                     help="inter-chip links routed packet by packet in the emulator (latency, serialisation, FIFOs, "
                          "back-pressure or drops), or counted from an unrouted run; auto (default): emulated on a "
-                         "mesh board, counted on a graph")  # fmt: skip
+                         "mesh board, counted on a graph board (whose port cores are an assumption)")  # fmt: skip
     pr.add_argument("--plot", metavar="FILE.png", help="the board with its link loads, and the energy split")
     pr.set_defaults(func=run_run)
 
@@ -129,10 +129,6 @@ def run_run(args: argparse.Namespace) -> int:
     check_input_file(args.network, "NETWORK")
     check_plot(args.plot, inputs=(args.network, _system_file(args.system)))
     system = load_system(args.system)
-    if args.links == "emulated":
-        from ..board_links import board_grid
-
-        board_grid(system)  # a graph board says so before any work
     network, _ = load_any(args.network)
     inputs = parse_inputs(network, args.poisson, args.dc)
     board = map_board(network, system, options=options)
