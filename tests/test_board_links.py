@@ -15,7 +15,6 @@ from neurochip.board_links import board_routing, interchip_channels
 from neurochip.board_mapping import BoardMappingOptions, map_board
 from neurochip.chip import CoreSpec, MeshSpec, load_chip
 from neurochip.emulator import run
-from neurochip.errors import InvalidParameterError
 from neurochip.lif import LIFParams
 from neurochip.network import Explicit, Network, PoissonInput, Population, Projection, SpikeTimesInput
 from neurochip.system import LinkSpec, SystemSpec, TopologySpec, load_system
