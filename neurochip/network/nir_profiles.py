@@ -79,6 +79,11 @@ class Profile:
         same step (Norse's LIFBoxCell: v += dt/tau (v_leak - v + i), decay 1 - dt/tau per step;
         its IAFCell: v += i, the input unscaled by dt); its LIF and IF nodes are then read per
         step, and its other neuron nodes are refused (see :func:`_euler_step`).
+    exp_step : bool
+        Whether the tool steps a current-based neuron as Rockpool's LIFTorch does: I <- alpha (I + W x),
+        v <- beta v + I, alpha = e^{-dt/tau_syn}, beta = e^{-dt/tau_mem}, and floor(v / threshold)
+        spikes subtracted in the same step; its CubaLIF nodes are then read per step, its other
+        neuron nodes refused (see :func:`_exp_step_cuba_lif`).
     source : str
         Where the numbers come from (the exporter's code or docs).
     """
@@ -89,6 +94,7 @@ class Profile:
     multi_spike: bool = False
     per_step_leak: bool = False
     euler: bool = False
+    exp_step: bool = False
     source: str
 
     def __post_init__(self) -> None:
@@ -113,14 +119,16 @@ PROFILES: dict[str, Profile] = {
                             "time_scaling_factor = 1 (LIFBoxCell -> LIF(tau = 1 / tau_mem_inv, r = 1), IAFCell -> "
                             "IF(r = 1)); norse/torch/functional/lif_box.py lif_box_feed_forward_step (dt = 0.001, "
                             "forward Euler, reset_value) and iaf.py iaf_feed_forward_step (v += input)"),
+    "rockpool": Profile(name="rockpool", dt_s=1e-3, reset="subtract", multi_spike=True, exp_step=True,
+                        source="rockpool/nn/modules/torch/nir.py, _extract_rockpool_module (LIFTorch -> CubaLIF("
+                               "tau_syn, tau_mem, r = tau_mem e^{-dt/tau_mem} / dt, v_leak = 0, w_in = 1)); "
+                               "rockpool/nn/modules/torch/lif_torch.py LIFTorch.forward (dt = 1e-3: I += x, I *= "
+                               "e^{-dt/tau_syn}, v *= e^{-dt/tau_mem}, v += I + bias, floor(v / threshold) spikes, "
+                               "v -= spikes threshold)"),
 }  # fmt: skip
 
 #: Exporters named in the issue that are not profiles, and why (their exporters' code says so).
 NOT_YET = {
-    "rockpool": "rockpool/nn/modules/torch/nir.py _extract_rockpool_module writes LIFTorch as CubaLIF(r = tau_mem "
-                "e^{-dt/tau_mem} / dt, w_in = 1) with dt only inside r, and lif_torch.py LIFTorch.forward steps "
-                "I <- e^{-dt/tau_syn} (I + W x), v <- e^{-dt/tau_mem} v + I + bias, spikes subtracted from v in "
-                "the same step: a per-step CubaLIF reading with that order and reset is not implemented",
     "lava-dl": "lava/lib/dl/netx/nir_lava.py read_neuron writes tau_syn = 1 / iDecay, tau_mem = 1 / vDecay, r = 1, "
                "w_in = tau_syn, where slayer's CUBA device_params give iDecay and vDecay as integers in units of "
                "1/4096 per step and Loihi adds the whole current to v each step: the time unit and the scaling of "
@@ -134,7 +142,7 @@ def profile(name: str) -> Profile:
     Parameters
     ----------
     name : str
-        One of :data:`PROFILES` (``"nir"``, ``"snntorch"``, ``"sinabs"``, ``"norse"``).
+        One of :data:`PROFILES` (``"nir"``, ``"snntorch"``, ``"sinabs"``, ``"norse"``, ``"rockpool"``).
 
     Returns
     -------
@@ -144,7 +152,7 @@ def profile(name: str) -> Profile:
     Raises
     ------
     InvalidParameterError
-        For an unknown name, or one whose exporter cannot be read faithfully (Rockpool, Lava-DL:
+        For an unknown name, or one whose exporter cannot be read faithfully (Lava-DL:
         :data:`NOT_YET` says why), listing the profiles.
 
     Examples
@@ -262,3 +270,44 @@ def _euler_step(name: str, node: Any, a: dict[str, NDArray[np.float64]], dt: flo
             f"with dt = {dt!r} s: Norse's Euler step needs 0 < beta < 1"
         )
     a["g_leak_siemens"] = a["c_m_farad"] * (-np.log(beta) / dt)
+
+
+def _exp_step_cuba_lif(
+    name: str, node: Any, a: dict[str, NDArray[np.float64]], model: Cuba, dt: float
+) -> tuple[Cuba, NDArray[np.float64], NDArray[np.float64]]:
+    r"""Read a CubaLIF node as Rockpool's LIFTorch steps it: :math:`I \leftarrow \alpha (I + W x + b)`,
+    :math:`v \leftarrow \beta v + I`, :math:`\alpha = e^{-\Delta t/\tau_{syn}}`,
+    :math:`\beta = e^{-\Delta t/\tau_{mem}}`, spikes :math:`\lfloor v/\theta \rfloor` subtracted in
+    the step.  The decays are the continuous ones already; the export's r = tau_mem e^{-dt/tau_mem} / dt
+    only carries dt, and is checked against the import's.  One input W gives
+    :math:`W\alpha(\beta^{n+1} - \alpha^{n+1})/(\beta - \alpha)` n steps later; the current-based model
+    gives :math:`J_0 (\beta^{n+1} - \alpha^{n+1})/(1/\tau_s - 1/\tau_m)` one step later, so the jump
+    is :math:`J_0 = W\alpha(1/\tau_s - 1/\tau_m)/(\beta - \alpha)`.  V crosses the threshold somewhere
+    in the step before Rockpool's sample, half a step early on average: the subtraction is
+    :math:`\theta/\beta^{1/2}`, decayed to :math:`\theta` on average at the sample.  The bias is scaled
+    so that the membrane rests at Rockpool's :math:`\alpha b/((1-\alpha)(1-\beta))`.  In place on the
+    arrays; returns the model, the per-neuron gain (replacing w_in) and the bias factor.  Exact for
+    the linear part (sampled at the steps); the threshold is crossed between steps here."""
+    tau_m = a["c_m_farad"] / a["g_leak_siemens"]
+    tau_s = float(model.tau_syn_exc_s)
+    r = np.broadcast_to(np.asarray(node.r, dtype=np.float64).reshape(-1), tau_m.shape)
+    expected = tau_m * np.exp(-dt / tau_m) / dt
+    off = ~np.isclose(r, expected, rtol=1e-4, atol=0.0)
+    if off.any():
+        j = int(np.flatnonzero(off)[0])
+        raise InvalidParameterError(
+            f"NIR node {name!r} ({kind(node)}): r[{j}] = {float(r[j])!r}, but Rockpool's export writes r = tau_mem "
+            f"e^(-dt/tau_mem) / dt = {float(expected[j])!r} for dt = {dt!r} s: pass the dt_s the model was trained with"
+        )
+    alpha, beta = math.exp(-dt / tau_s), np.exp(-dt / tau_m)
+    if not (np.abs(beta - alpha) > 1e-9).all():
+        raise InvalidParameterError(
+            f"NIR node {name!r} ({kind(node)}): tau_syn = tau_mem = {tau_s!r} s: the per-step reading needs them to differ"
+        )
+    c = a["c_m_farad"]
+    a["v_reset_volt"] = a["v_th_volt"] - (a["v_th_volt"] - a["v_reset_volt"]) / np.sqrt(beta)
+    # weight_volt = gain W dt / C must be the jump J0 tau_s of the model's J (= I / C)
+    gain = alpha * (1.0 - tau_s / tau_m) / (beta - alpha) * c / dt
+    # the importer's bias current is gain b; the rest V = I / g_L must be alpha b / ((1 - alpha)(1 - beta))
+    bias_factor = alpha * a["g_leak_siemens"] / ((1.0 - alpha) * (1.0 - beta) * gain)
+    return Cuba(tau_syn_exc_s=tau_s, reset=model.reset), gain, bias_factor
