@@ -22,17 +22,23 @@ norse      1e-3      v <- v_reset              norse/torch/utils/export_nir.py (
                                                1/tau_mem_inv, r = 1), IAFCell -> IF(r = 1); Norse's
                                                cells step with ``dt = 0.001`` (forward Euler,
                                                ``reset_value``); LIF and IF nodes only
+rockpool   1e-3      subtract, several spikes  rockpool/nn/modules/torch/nir.py: LIFTorch -> CubaLIF(
+                     per step                  r = tau_mem e^{-dt/tau_mem} / dt, w_in = 1); lif_torch.py
+                                               LIFTorch.forward (dt = 1e-3, exponential decays,
+                                               floor(v / threshold) spikes subtracted); CubaLIF only
 ========== ========= ======================== =========================================================
 
-Rockpool and Lava-DL are not profiles: :data:`NOT_YET` names, from their exporters' code, what a
-faithful reading would need and is not there (the error says it).  A spike is a pulse of area
+Lava-DL is not a profile: :data:`NOT_YET` names, from its exporter's code, what a faithful
+reading would need and is not there (the error says it).  A spike is a pulse of area
 ``dt_s`` in every profile (one step of height 1), and the node fields are read as the graph
 writes them (snnTorch's r = tau/dt and Sinabs' r = 1 already carry their scaling), so a profile
 sets ``dt_s`` and the reset, and for snnTorch reads its LIF and CubaLIF nodes per step
 (``per_step_leak``: decays beta = 1 - dt/tau_mem and alpha = 1 - dt/tau_syn per step, as
 snnTorch's Leaky and Synaptic do, and its subtraction one step late; see docs/networks.md), and
 for Norse its LIF and IF nodes (``euler``: a decay of 1 - dt/tau per step, IF's input unscaled by
-dt, as Norse's LIFBoxCell and IAFCell step; its CubaLIF and LI nodes are refused).
+dt, as Norse's LIFBoxCell and IAFCell step; its CubaLIF and LI nodes are refused), and for
+Rockpool its CubaLIF nodes (``exp_step``: LIFTorch's response at the steps, the dt that r
+carries checked; its LI nodes are refused).
 
 neurochip's LIF and IF neurons (delta synapses) reset to a value only: a profile whose tool
 subtracts imports them with ``reset="value"`` and says so (an approximation whose error is the
