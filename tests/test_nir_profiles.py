@@ -124,9 +124,9 @@ def test_profiles_set_defaults_that_explicit_options_override_and_unknown_ones_a
         assert from_nir(g, profile="nir").dt_s == 1.0
     for name, prof in PROFILES.items():
         assert prof.name == name and prof.source
-    with pytest.raises(InvalidParameterError, match="profile = 'norse': not available yet"):
-        from_nir(g, profile="norse")
-    with pytest.raises(InvalidParameterError, match=r"profile = 'tf': must be one of \['nir', 'sinabs', 'snntorch'\]"):
+    with pytest.raises(InvalidParameterError, match="profile = 'lava-dl': not available"):
+        from_nir(g, profile="lava-dl")
+    with pytest.raises(InvalidParameterError, match=r"profile = 'tf': must be one of \['nir', 'norse', 'rockpool', 'sinabs', 'snntorch'\]"):
         from_nir(g, profile="tf")
 
 

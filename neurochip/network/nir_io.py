@@ -137,7 +137,7 @@ from ._nir_nodes import (
 from ._nir_nodes import role as _role
 from .model import Network
 from .nir_export import to_nir, write_nir
-from .nir_profiles import _per_step_cuba_lif, _per_step_lif
+from .nir_profiles import _euler_step, _exp_step_cuba_lif, _per_step_cuba_lif, _per_step_lif
 from .nir_profiles import profile as _profile
 from .nir_result import InputPort, NIRImport, network_digest
 from .population import Population
@@ -325,7 +325,7 @@ def from_nir(
     seed : int
         Seed stored in the returned Network (its synapses are explicit, so it only matters if
         you add random projections).
-    profile : {"nir", "snntorch", "sinabs"}, optional
+    profile : {"nir", "snntorch", "sinabs", "norse", "rockpool"}, optional
         The exporter that wrote the graph (:mod:`neurochip.network.nir_profiles`): sets the
         default ``dt_s`` and ``reset`` to that tool's (explicit options win); where the tool's
         reset cannot be expressed (a subtraction on LIF / IF nodes, Sinabs' several spikes per
@@ -508,6 +508,16 @@ def from_nir(
         elif prof is not None and prof.per_step_leak and kind(node) == "CubaLIF":
             models[name], step_gain[name], step_factor[name] = _per_step_cuba_lif(
                 name, node, arrays[name], models[name], float(dt_s))
+        elif prof is not None and prof.euler and not handler(name, node).memoryless:
+            _euler_step(name, node, arrays[name], float(dt_s))
+        elif prof is not None and prof.exp_step and kind(node) == "CubaLIF":
+            models[name], step_gain[name], step_factor[name] = _exp_step_cuba_lif(
+                name, node, arrays[name], models[name], float(dt_s))
+        elif prof is not None and prof.exp_step and not handler(name, node).memoryless:
+            raise InvalidParameterError(
+                f"NIR node {name!r} ({kind(node)}): profile 'rockpool' reads CubaLIF nodes (Rockpool's LIFTorch) per "
+                f"step; Rockpool's {kind(node)} export is not read per step (pass dt_s and reset without the profile)"
+            )
         for text in notes:
             warnings.warn(text, NIRImportWarning, stacklevel=2)
         if "v_init_volt" in meta:
