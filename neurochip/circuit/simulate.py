@@ -17,7 +17,8 @@ from numpy.typing import NDArray
 from ..errors import InvalidParameterError, SimulationError
 from ..units import spice_number
 from . import _ngspice
-from .netlist import NetlistTemplate, check_elements, load_circuit
+from .netlist import NetlistTemplate, load_circuit
+from .netlist_check import check_elements
 from .spikes import SpikeDetector, circuit_detector, detect_spikes
 
 __all__ = [
@@ -317,7 +318,7 @@ def simulate(
     SimulationError
         With the first cause line and the offending netlist line: a netlist ngspice does not
         load, a failed run, or a problem that would change the circuit
-        (:func:`~neurochip.circuit.netlist.check_elements`, an element ngspice defaulted).
+        (:func:`~neurochip.circuit.netlist_check.check_elements`, an element ngspice defaulted).
         Its ``log`` attribute holds ngspice's full output.  Warnings ngspice recovered from
         (a singular matrix solved by gmin stepping) do not raise: they are in
         ``Trace.warnings``.
