@@ -195,3 +195,20 @@ def test_theory_needs_only_numerics():
                 elif isinstance(node, ast.ImportFrom) and node.level == 0:
                     found.add((node.module or "").split(".")[0])
     assert found and found <= allowed, sorted(found - allowed)
+
+
+def test_a_neuron_model_must_implement_the_plug_in_interface():
+    """A model that leaves out a hook the engine and the reference call cannot be made."""
+    import dataclasses
+
+    from neurochip.models import NeuronModel
+
+    @dataclasses.dataclass(frozen=True)
+    class Half(NeuronModel):
+        name = "half"
+
+        def kernel_columns(self, arrays):
+            return arrays["c_m_farad"][:, None]
+
+    with pytest.raises(TypeError, match="abstract"):
+        Half()

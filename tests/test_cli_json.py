@@ -20,6 +20,7 @@ import warnings
 
 import pytest
 from conftest import require_or_skip
+from test_cli_fuzz import SPEC
 
 from neurochip.chip import load_chip
 from neurochip.circuit import spice_available
@@ -138,15 +139,6 @@ def _net() -> Network:
     )
 
 
-SPEC = """[fixed]
-"network.n_exc" = 20
-"network.n_inh" = 5
-"network.k_exc" = 4
-"network.k_inh" = 1
-"run.duration_s" = "5 ms"
-[grid]
-"stimulus.rate_hz" = [1e4, 2e4]
-"""
 
 
 @pytest.fixture(scope="module")
@@ -157,7 +149,7 @@ def folder(tmp_path_factory):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         write_nir(net, d / "net.nir")
-    (d / "spec.toml").write_text(SPEC)
+    (d / "spec.toml").write_text(SPEC)  # the fuzz test's two-point sweep
     return d
 
 

@@ -11,6 +11,7 @@ from .._display import print_json, print_table
 from ..units import format_si
 from ._files import SEED, check_plot, integer, parse_inputs, quantity, real, write_plot
 from ._json import loads_by_unit, with_whole_counts
+from ._progress import working
 
 
 def add_parser(sub: Any) -> None:
@@ -92,7 +93,8 @@ def run_map(args: argparse.Namespace) -> int:
     system = load_system(args.system)
     network, _ = load_any(args.network)
     rates = None if rate is None else np.full(network.n_neurons, rate)
-    board = map_board(network, system, rates_hz=rates, options=options)
+    with working("mapping", size=f"{network.n_neurons:,} neurons onto {system.name}: chips, then cores"):
+        board = map_board(network, system, rates_hz=rates, options=options)
     rep = board.report()
     if args.json:
         print_json(loads_by_unit(rep, ("inter_chip_cost", "inter_chip_cost_packed")))
@@ -131,12 +133,14 @@ def run_run(args: argparse.Namespace) -> int:
     system = load_system(args.system)
     network, _ = load_any(args.network)
     inputs = parse_inputs(network, args.poisson, args.dc)
-    board = map_board(network, system, options=options)
+    with working("mapping", size=f"{network.n_neurons:,} neurons onto {system.name}: chips, then cores"):
+        board = map_board(network, system, options=options)
     if not args.json:
         print(f"mapped {network.n_neurons:,} neurons onto {board.chips_used} of {system.n_chips} {system.chip.name} "
               f"chips; emulating {format_si(duration, 's')} ...", flush=True)  # fmt: skip
-    board, result = run_on_board(network, system, duration_s=duration, inputs=inputs, seed=args.seed, board=board,
-                                 links=args.links)  # fmt: skip
+    with working("emulating", size=f"{network.n_neurons:,} neurons x {format_si(duration, 's')} on a board"):
+        board, result = run_on_board(network, system, duration_s=duration, inputs=inputs, seed=args.seed,
+                                     board=board, links=args.links)  # fmt: skip
     rep = board_report(board, network, result, chips_powered=args.powered)
     if args.plot:
         write_plot(args.plot, lambda tmp: plot_board(rep, system, tmp))

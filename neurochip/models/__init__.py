@@ -17,6 +17,7 @@ this module, and its test (docs/architecture.md, "where to add X").
 
 from __future__ import annotations
 
+import abc
 import importlib
 import pkgutil
 from typing import Any, ClassVar
@@ -29,7 +30,7 @@ from ..errors import InvalidParameterError
 __all__ = ["NeuronModel", "model_class", "model_from_dict", "model_names"]
 
 
-class NeuronModel:
+class NeuronModel(abc.ABC):
     """Base of the model specs (frozen dataclasses).
 
     Subclasses set ``name`` (the kernel include's registered name and the key in network files)
@@ -44,22 +45,24 @@ class NeuronModel:
     weight_meaning: ClassVar[str] = ""
 
     def check(self, population: str, arrays: dict[str, NDArray[np.float64]]) -> None:
-        """Raise InvalidParameterError naming ``population`` if its LIF arrays cannot run."""
+        """Raise InvalidParameterError naming ``population`` if its LIF arrays cannot run (the
+        default accepts every array: a model overrides it when some LIF feature does not apply)."""
+        return None
 
+    @abc.abstractmethod
     def kernel_columns(self, arrays: dict[str, NDArray[np.float64]]) -> NDArray[np.float64]:
         """Per-neuron kernel parameters, shape (size, len(columns)), float64."""
-        raise NotImplementedError
 
     @classmethod
+    @abc.abstractmethod
     def delta_columns(cls, size: int) -> NDArray[np.float64]:
         """Kernel parameters of ``size`` built-in (delta-synapse) LIF neurons run by this model's
         kernel, when a network mixes them with this model's populations."""
-        raise NotImplementedError
 
     @classmethod
+    @abc.abstractmethod
     def reference(cls, prep: Any, vinf: NDArray[np.float64]) -> Any:
         """The plain Python neurons of the reference backend (see emulator/_reference.py)."""
-        raise NotImplementedError
 
     def to_dict(self) -> dict[str, Any]:
         """The spec's fields plus ``"model": name`` (what network files store)."""
