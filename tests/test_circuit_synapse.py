@@ -30,6 +30,7 @@ from neurochip.circuit import (
     synaptic_current,
 )
 from neurochip.circuit.netlist import template_identifiers
+from neurochip.circuit.simulate import SolverSettings
 from neurochip.cli import main
 from neurochip.errors import ConfigError, InvalidParameterError
 
@@ -137,9 +138,17 @@ def dpi_sweep():
 
 
 def _independent_tau_and_charge(fit) -> tuple[float, float]:
-    """tau and q from a fresh SPICE run, by the test's own arithmetic (not the fitter's)."""
+    """tau and q from a fresh SPICE run, by the test's own arithmetic (not the fitter's).
+
+    The run is a fine one: a step of 1/50 of the pulse width everywhere (100 ns for the DPI's
+    5 µs pulse), not the fitter's coarse step between pulses.  The charge converges with the
+    step during the pulse (docs/synapses.md, "Time step"); the fit must reach it at its own
+    default settings.
+    """
     t0, width = 1e-4, fit.pulse_width_s
-    trace = simulate_synapse("dpi_synapse", [t0], t0 + 12 * fit.tau_syn_s, params=fit.circuit_params)
+    step = width / 50
+    trace = simulate_synapse("dpi_synapse", [t0], t0 + 8 * fit.tau_syn_s, params=fit.circuit_params,
+                             solver=SolverSettings(max_step_s=step), pulse_step_s=step)
     t, i = trace.time_s, trace.i_syn_amp
     rest = float(np.mean(i[(t > 0.2 * t0) & (t < 0.9 * t0)]))
     net = i - rest
@@ -157,7 +166,7 @@ def test_dpi_tau_and_weight_match_spice_at_three_biases(dpi_sweep):
     for fit in dpi_sweep.fits:
         tau, charge = _independent_tau_and_charge(fit)
         assert fit.tau_syn_s == pytest.approx(tau, rel=0.02), fit.circuit_params["v_tau"]
-        assert fit.weight_amp == pytest.approx(charge / tau, rel=0.02), fit.circuit_params["v_tau"]
+        assert fit.weight_amp == pytest.approx(charge / tau, rel=0.01), fit.circuit_params["v_tau"]
         assert fit.single_rel_rms_error < 0.02
 
 
@@ -218,8 +227,12 @@ def test_dpi_linear_range_is_reported_and_the_error_grows_outside(dpi):
     inside = dpi.rates_hz <= dpi.linear_max_rate_hz
     outside = ~inside
     assert inside.any() and outside.any()
+    charge_err = np.abs(dpi.rate_charge_ratio - 1)
     assert np.all(dpi.rate_rel_rms_error[inside] <= dpi.tolerance)
-    assert np.all(dpi.rate_rel_rms_error[outside] > dpi.tolerance)
+    assert np.all(charge_err[inside] <= dpi.tolerance)
+    # the first rate outside fails on its current (RMS) or on its charge
+    first = int(np.argmax(outside))
+    assert dpi.rate_rel_rms_error[first] > dpi.tolerance or charge_err[first] > dpi.tolerance
     assert dpi.rate_rel_rms_error[outside].min() > dpi.rate_rel_rms_error[inside].max()
     assert dpi.rel_rms_error > dpi.rel_rms_error_linear
     # the DPI saturates: at the highest rate SPICE delivers less charge than the linear model

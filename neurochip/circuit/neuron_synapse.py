@@ -53,7 +53,7 @@ from ..errors import ConfigError, InvalidParameterError
 from ..models.cuba import Cuba, crossing, membrane
 from ..network import Network, Population, SpikeTimesInput
 from ..units import spice_number
-from ._synapse_netlist import GMIN_SIEMENS, RISE_S, check_pulses, run_transient
+from ._synapse_netlist import GMIN_SIEMENS, check_pulses, pulse_pwl, run_transient
 from .fit import FitOptions, FitResult, fit_lif
 from .netlist import NetlistTemplate, load_circuit
 from .simulate import SolverSettings, detect_spikes
@@ -201,24 +201,6 @@ def _has_pre(text: str) -> bool:
 # SPICE
 
 
-def dense_pulse_pwl(spike_times_s: NDArray[np.float64], width_s: float, amplitude_volt: float,
-                    step_s: float) -> str:
-    """``PWL(...)`` text of AER pulses with a corner every ``step_s`` along each pulse.
-
-    The same pulses as the synapse fitter's (10 ns edges, ``width_s`` at half amplitude), plus
-    intermediate corners on each plateau: ngspice steps to every corner, so the time step stays
-    below ``step_s`` during the pulses only, while the run between them keeps its larger step.
-    The DPI's charge per event needs it: with a 1 µs step it comes out 4 % high.
-    """
-    pts = [(0.0, 0.0)]
-    half = RISE_S / 2
-    n = max(1, math.ceil((width_s - RISE_S) / step_s))
-    for t in spike_times_s:
-        plateau = np.linspace(t + half, t + width_s - half, n + 1)
-        pts += [(t - half, 0.0), *((float(u), amplitude_volt) for u in plateau), (t + width_s + half, 0.0)]
-    return "PWL(" + " ".join(f"{spice_number(t)} {spice_number(v)}" for t, v in pts) + ")"
-
-
 @dataclass(frozen=True, slots=True, kw_only=True)
 class NeuronSynapseTrace:
     """One transient run of a neuron + synapse netlist (SI units; arrays of equal length).
@@ -309,7 +291,7 @@ def simulate_neuron_synapse(
     max_step = solver.max_step_s or template.fit_hints.get("max_step_s") or duration_s / 20000
     max_step = min(max_step, duration_s / 200)
     step = pulse_step_s or width / 100
-    source = dense_pulse_pwl(times, width, amplitude, step) if len(times) else "DC 0"
+    source = pulse_pwl(times, width, amplitude, step) if len(times) else "DC 0"
     has_vpost = "\nvpost " in "\n" + body.lower()
     analysis = [
         f"VPRE pre 0 {source}",
@@ -573,9 +555,9 @@ def fit_parts(
     neuron_options : FitOptions, optional
         Options of :func:`~neurochip.circuit.fit_lif`.
     synapse_options : SynapseFitOptions, optional
-        Options of :func:`~neurochip.circuit.fit_synapse`; default: single pulses only, with a
-        time step of 1/100 of the pulse width.  At fit_synapse's own default step (the run's
-        duration / 5000, 1.3 µs for the DPI) the DPI's charge per event comes out 5.6 % high.
+        Options of :func:`~neurochip.circuit.fit_synapse`; default: single pulses only (the
+        fitter resolves each pulse with a step of 1/100 of its width, see
+        :func:`~neurochip.circuit.simulate_synapse`).
 
     Returns
     -------
@@ -589,8 +571,7 @@ def fit_parts(
         synapse_values["v_post"] = 0.5 * (p.v_reset_volt + p.v_th_volt)
     if synapse_options is None:
         width = parts.template.fit_hints.get("pulse_width_s") or parts.synapse.fit_hints.get("pulse_width_s", 1e-6)
-        synapse_options = SynapseFitOptions(pulse_width_s=width, rates_per_tau=(),
-                                            solver=SolverSettings(max_step_s=width / 100))
+        synapse_options = SynapseFitOptions(pulse_width_s=width, rates_per_tau=())
     synapse_fit = fit_synapse(parts.synapse, params=synapse_values, options=synapse_options)
     return neuron_fit, synapse_fit
 

@@ -462,7 +462,7 @@ def run_fit_synapse(args: argparse.Namespace, overrides: dict[str, float | str])
             ["fit error, linear range (RMS / max)",
              f"{res.rel_rms_error_linear * 100:.2f} % / {res.rel_max_error_linear * 100:.2f} %"],
             ["fit error, all runs (RMS / max)", f"{res.rel_rms_error * 100:.2f} % / {res.rel_max_error * 100:.2f} %"],
-            [f"linear range (RMS error <= {res.tolerance * 100:g} %)", lin],
+            [f"linear range (RMS and charge error <= {res.tolerance * 100:g} %)", lin],
             ["energy per event (dynamic)", format_si(res.energy_per_event_joule, "J")],
             ["static power", format_si(res.static_power_watt, "W")],
             ["solver", f"{res.solver['method']}, reltol {res.solver['reltol']:g}"],

@@ -200,7 +200,7 @@ def _fit_synapse(out: Path) -> Any:
         ["tau_syn", format_si(res.tau_syn_s, "s")],
         ["charge per event q / weight q/tau", f"{format_si(res.charge_coulomb, 'C')} / {format_si(res.weight_amp, 'A')}"],
         ["fit error, single pulse (RMS)", f"{res.single_rel_rms_error * 100:.2f} %"],
-        [f"linear range (RMS error <= {res.tolerance * 100:g} %)", lin],
+        [f"linear range (RMS and charge error <= {res.tolerance * 100:g} %)", lin],
         ["energy per event (dynamic)", format_si(res.energy_per_event_joule, "J")],
         ["static power", format_si(res.static_power_watt, "W")],
         ["SPICE runs / wall time", f"{res.n_runs} / {res.wall_time_s:.1f} s"],
