@@ -192,9 +192,12 @@ def simulate_synapse(
         ngspice settings; the time step is bounded by ``max_step_s``, else the sidecar's
         ``[fit] max_step_s``, else ``duration_s / 5000``.
     pulse_step_s : float, optional
-        Largest time step during each pulse (s); default: 1/100 of the pulse width.  A coarser
-        step misplaces the charge a pulse delivers: the DPI's comes out 4-6 % high at the
-        default ``max_step_s`` of its fits (docs/synapses.md, "Time step").
+        Largest time step during each pulse (s); default: 1/20 of the pulse width.  A coarser
+        step misplaces the charge a pulse delivers: the DPI's comes out 4-6 % high with one
+        step of the fit's default ``max_step_s`` across its 5 µs pulse, 0.16 % high at 1/20 of
+        the width, and converged at 1/50 (docs/synapses.md, "Time step").  Each step is a PWL
+        corner, and ngspice scans a PWL source's corners at every time point: a run's time
+        grows with the square of its pulse count (800 pulses: 15 s at 1/20, 51 s at 1/50).
 
     Returns
     -------
@@ -218,7 +221,7 @@ def simulate_synapse(
     max_step = min(max_step, duration_s / 200)
     if pulse_step_s is not None and not (math.isfinite(pulse_step_s) and pulse_step_s > 0):
         raise InvalidParameterError.of("pulse_step_s", pulse_step_s, "must be > 0")
-    source = pulse_pwl(times, width, amplitude, pulse_step_s or width / 100) if len(times) else "DC 0"
+    source = pulse_pwl(times, width, amplitude, pulse_step_s or width / 20) if len(times) else "DC 0"
     analysis = [
         f"VPRE pre 0 {source}",
         f".options method={solver.method} reltol={solver.reltol:g} abstol={solver.abstol_amp:g} "

@@ -556,7 +556,7 @@ def fit_parts(
         Options of :func:`~neurochip.circuit.fit_lif`.
     synapse_options : SynapseFitOptions, optional
         Options of :func:`~neurochip.circuit.fit_synapse`; default: single pulses only (the
-        fitter resolves each pulse with a step of 1/100 of its width, see
+        fitter resolves each pulse with a step of 1/20 of its width, see
         :func:`~neurochip.circuit.simulate_synapse`).
 
     Returns
