@@ -131,6 +131,8 @@ def conv_matrix(name: str, node: Any, in_shape: tuple[int, ...] | None) -> tuple
         raise _err(name, node, f"groups = {groups}: must be >= 1 and divide C_out = {weight.shape[0]}")
     c_in = weight.shape[1] * groups
     spatial = node.input_shape
+    if spatial is None and in_shape is not None and len(in_shape) == nd + 1 and int(in_shape[0]) == c_in:
+        spatial = tuple(int(v) for v in in_shape[1:])  # the shape of what flows in (Lava-DL writes no input_shape)
     if spatial is None:
         raise _err(name, node, "input_shape is None: the spatial input shape is needed to expand the convolution")
     spatial = _pair(name, node, "input_shape", spatial, nd)

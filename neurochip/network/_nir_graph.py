@@ -182,6 +182,7 @@ class Importer:
         delay_s: float,
         used_default: list[str],
         exprs: dict[str, Expr] | None = None,
+        source_delay_s: dict[str, float] | None = None,
     ) -> list[Projection]:
         """The projections into the neuron nodes (keys of ``c_m_farad``, their capacitance in F).
 
@@ -191,7 +192,8 @@ class Importer:
         instead; each neuron node's bias current (A, times g) goes to ``biases``; a path
         without a Delay node gets ``delay_s`` (s) and is named in ``used_default``.  ``exprs``
         gives what reaches a target other than its node's input (a readout of a dangling chain
-        node reads that node's output).
+        node reads that node's output); ``source_delay_s`` the delay (s) of such a path from the
+        named sources instead of ``delay_s`` (a profile's convention, not an assumption).
         """
         groups: dict[tuple, list] = {}
         for target, c_m in c_m_farad.items():
@@ -221,6 +223,8 @@ class Importer:
                     continue
                 if t.delay > 0:
                     d = np.full(pre.size, t.delay)
+                elif source_delay_s and t.source in source_delay_s:
+                    d = np.full(pre.size, source_delay_s[t.source])
                 else:
                     d = np.full(pre.size, delay_s)
                     if pre.size:

@@ -120,6 +120,7 @@ from ._nir_common import (
     NIRImportWarning,
 )
 from ._nir_graph import Importer, flatten
+from ._nir_lava import loihi_cuba_lif, loihi_hold_steps, loihi_prepare
 from ._nir_nodes import (
     LI_THRESHOLD_VOLT,
     META,
@@ -409,6 +410,9 @@ def from_nir(
     passes |= {b for _, b in edges if _role(nodes[b]) == "input" and "." in b}
     for name, node in nodes.items():
         handler(name, node)  # raises on an unsupported node, naming it and its type
+    loihi_steps: dict[str, Any] = {}
+    if prof is not None and prof.loihi:  # Lava-DL: one value per layer, checked and given to every neuron
+        nodes, loihi_steps = loihi_prepare(nodes, edges, passes)
     imp = Importer(nodes, edges, passes)
     for name, node in nodes.items():
         if _role(node) == "input" and name not in passes and imp.incoming[name]:
@@ -510,6 +514,9 @@ def from_nir(
                 name, node, arrays[name], models[name], float(dt_s))
         elif prof is not None and prof.euler and not handler(name, node).memoryless:
             _euler_step(name, node, arrays[name], float(dt_s))
+        elif name in loihi_steps:
+            models[name], step_gain[name], step_factor[name] = loihi_cuba_lif(
+                name, node, arrays[name], models[name], float(dt_s), *loihi_steps[name])
         elif prof is not None and prof.exp_step and kind(node) == "CubaLIF":
             models[name], step_gain[name], step_factor[name] = _exp_step_cuba_lif(
                 name, node, arrays[name], models[name], float(dt_s))
@@ -557,6 +564,8 @@ def from_nir(
     projections = imp.synapses(
         c_m, ports, biases, gain=gain, dt_s=float(dt_s), delay_s=default_delay, used_default=used_default,
         exprs={k: e for k, e in readout_exprs.items() if _role(nodes[k]) != "output"},
+        source_delay_s=None if delay_s is not None else {  # Lava-DL: a spike reaches the next layer at its step
+            k: float(dt_s) * (loihi_hold_steps(float(a[0])) or 1.0) for k, (a, _) in loihi_steps.items()},
     )  # fmt: skip
     dropped = [k for k, v in nodes.items() if k not in imp.memo and k not in arrays and k not in ports
                and k not in passes and _role(v) != "output"]  # fmt: skip

@@ -57,6 +57,7 @@ from numpy.typing import NDArray
 
 from ..errors import InvalidParameterError
 from ..models.cuba import Cuba
+from ._nir_lava import LOIHI_DECAY_UNIT
 from ._nir_nodes import kind
 
 __all__ = ["Profile", "PROFILES", "profile"]
@@ -85,6 +86,11 @@ class Profile:
         same step (Norse's LIFBoxCell: v += dt/tau (v_leak - v + i), decay 1 - dt/tau per step;
         its IAFCell: v += i, the input unscaled by dt); its LIF and IF nodes are then read per
         step, and its other neuron nodes are refused (see :func:`_euler_step`).
+    loihi : bool
+        Whether the graph is Lava-DL's export of Loihi CUBA layers (CubaLIF with tau = 1 / decay,
+        decays in units of 1/4096 per step, one value per layer): its CubaLIF nodes are then read
+        as Loihi steps them, reset to 0, a spike reaching the next layer a step later (see
+        :mod:`._nir_lava`), and its other neuron nodes refused.
     exp_step : bool
         Whether the tool steps a current-based neuron as Rockpool's LIFTorch does: I <- alpha (I + W x),
         v <- beta v + I, alpha = e^{-dt/tau_syn}, beta = e^{-dt/tau_mem}, and floor(v / threshold)
@@ -101,6 +107,7 @@ class Profile:
     per_step_leak: bool = False
     euler: bool = False
     exp_step: bool = False
+    loihi: bool = False
     source: str
 
     def __post_init__(self) -> None:
@@ -131,15 +138,18 @@ PROFILES: dict[str, Profile] = {
                                "rockpool/nn/modules/torch/lif_torch.py LIFTorch.forward (dt = 1e-3: I += x, I *= "
                                "e^{-dt/tau_syn}, v *= e^{-dt/tau_mem}, v += I + bias, floor(v / threshold) spikes, "
                                "v -= spikes threshold)"),
+    "lava-dl": Profile(name="lava-dl", dt_s=1.0 / LOIHI_DECAY_UNIT, reset="value", loihi=True,
+                       source="lava/lib/dl/netx/nir_lava.py, read_node and read_neuron (dense/conv block -> Linear/"
+                              "Affine/Conv2d with the HDF5 weights, CUBA neuron -> CubaLIF(tau_syn = 1 / iDecay, tau_mem "
+                              "= 1 / vDecay, r = 1, v_leak = 0, v_threshold = vThMant, w_in = tau_syn), one value per "
+                              "layer); slayer/neuron/cuba.py device_params (iDecay, vDecay in 1/4096 per step, p_scale "
+                              "= 1 << 12; vThMant = threshold * 64); lava/proc/lif/models.py PyLifModelBitAcc (u = u "
+                              "(4096 - iDecay) / 4096 + a_in, v = v (4096 - vDecay) / 4096 + u + bias, spike v > vth, "
+                              "v = 0) with netx's du = iDecay - 1"),
 }  # fmt: skip
 
-#: Exporters named in the issue that are not profiles, and why (their exporters' code says so).
-NOT_YET = {
-    "lava-dl": "lava/lib/dl/netx/nir_lava.py read_neuron writes tau_syn = 1 / iDecay, tau_mem = 1 / vDecay, r = 1, "
-               "w_in = tau_syn, where slayer's CUBA device_params give iDecay and vDecay as integers in units of "
-               "1/4096 per step and Loihi adds the whole current to v each step: the time unit and the scaling of "
-               "r are not what the graph states",
-}
+#: Exporters named in the issue that are not profiles, and why (none today: Lava-DL became one).
+NOT_YET: dict[str, str] = {}
 
 
 def profile(name: str) -> Profile:

@@ -200,7 +200,8 @@ class NIRImport:
         I(0) = 0 (snnTorch does) sees the current rise as :math:`w_{in} b (1 - e^{-t/\tau_{syn}})`.
         One input at t = 0 of weight :math:`-I_{bias}\tau_{syn}/C` per neuron makes the
         synaptic current jump by :math:`-I_{bias}`, which gives exactly that: add these stimuli
-        to the run's inputs (and to :func:`~neurochip.network.readout.li_readout`'s).
+        to the run's inputs (and to :func:`~neurochip.network.readout.li_readout`'s).  An import
+        with the ``lava-dl`` profile gets none: Loihi adds its bias to v, not to the current.
 
         Returns
         -------
@@ -219,7 +220,9 @@ class NIRImport:
         >>> onset.population, onset.neurons.tolist(), onset.weight_volt.tolist()  # -I_bias tau_syn / C
         ('cubalif', [1], [-0.5])
         """
-        out = []
+        out: list[SpikeTimesInput] = []
+        if self.profile == "lava-dl":  # Loihi's bias is added to v each step: there is no current to start
+            return out
         for pop in self.network.populations:
             if not isinstance(pop.model, Cuba):
                 continue
