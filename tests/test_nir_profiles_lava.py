@@ -83,9 +83,11 @@ def test_the_lava_dl_profile_against_loihi_bit_accurate_cuba():
     reads each CubaLIF per step: the linear part equals Loihi's at the steps (to 5e-13, checked in the
     next test); what is left is the threshold, crossed between steps here and tested at the steps on
     Loihi (a crossing half a step early on average, which the reset's hold of half a step evens out),
-    and Loihi's integer rounding.  Measured over 12 seeds: every layer within 2.7 %, every neuron below
-    half a spike per step within max(4, 5 %); the test holds this seed to 3 % per layer and every neuron
-    to max(4, 6 %)."""
+    and Loihi's integer rounding.  This seed: 908 and 998 spikes against Loihi's 902 and 986 (0.7 % and
+    1.2 %), every neuron within 6.  Measured over 12 seeds: every layer within 2.9 %, every neuron below
+    half a spike per step within max(4, 5.2 %) (near a spike every step the two part more: see
+    docs/networks.md); the test holds each layer to 3 % and every
+    neuron to max(4, 6 %)."""
     rng = np.random.default_rng(0)
     i_decay, v_decay, v_th = (1024, 1024), (123, 123), (80, 96)
     g, ws, bs = _graph(rng, i_decay, v_decay, v_th)

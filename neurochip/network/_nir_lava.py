@@ -168,38 +168,23 @@ def _with(nir: Any, node: Any, fields: dict[str, NDArray[np.float64]], shape: tu
 
 def loihi_hold_steps(alpha: float) -> float:
     r"""The part h of a step that the membrane is held at 0 after a crossing (t_ref = h dt), and the
-    delay (in steps) of the spike to the next layer.
+    delay (in steps) of the spike to the next layer: 1/2 for a current that outlasts its step
+    (alpha > 0), 0 for one that does not (alpha = 0: v jumps at the sample, where it crosses).
 
     Loihi resets v at the step whose sample is above threshold and integrates again from that
     sample; the continuous membrane crosses somewhere in the step before it, at a phase x, and
     would integrate the rest of the step, 1 - x, that Loihi drops.  Within a step a decaying current
-    adds to v along :math:`g(x) = (1 - \alpha^x)/(1 - \alpha)` of the step's total (the current
-    after an input, the leak of v ignored), so with the threshold anywhere in a step's rise the
-    crossing is at :math:`x = g^{-1}(U)`, U uniform in (0, 1).  h is the hold that integrates, on
-    average, exactly what Loihi integrates from its sample on: :math:`E[G(x + h)] = 1`, G the
-    rise continued into the next step (:math:`G(y) = 1 + g(y - 1)` for y > 1).  It is 1/2 for a
-    current that does not decay within the step (alpha -> 1: a linear rise) and tends to 0 for one
-    that lasts one step (alpha -> 0: v jumps at the sample).  The spike leaves the continuous
-    neuron 1 - x before Loihi's sample on average, which is h as well: it reaches the next layer
-    h dt later, when Loihi delivers it."""
-    if alpha <= 0.0:
-        return 0.0
-    u = (np.arange(2000) + 0.5) / 2000
-    if alpha >= 1.0 - 1e-12:
-        return 0.5
-    x = np.log(1.0 - u * (1.0 - alpha)) / math.log(alpha)  # g^{-1}(U)
-
-    def g_ext(y: NDArray[np.float64]) -> NDArray[np.float64]:
-        return np.where(y <= 1.0, (1.0 - alpha**y) / (1.0 - alpha), 1.0 + (1.0 - alpha ** (y - 1.0)) / (1.0 - alpha))
-
-    lo, hi = 0.0, 1.0
-    for _ in range(60):
-        mid = 0.5 * (lo + hi)
-        if g_ext(x + mid).mean() < 1.0:
-            lo = mid
-        else:
-            hi = mid
-    return 0.5 * (lo + hi)
+    adds to v along :math:`g(x) = (1 - \alpha^x)/(1 - \alpha)` of the step's total (the leak of v
+    ignored), so with the threshold anywhere in a step's rise the crossing is at
+    :math:`x = g^{-1}(U)`, U uniform in (0, 1), i.e. :math:`y = \alpha^x` uniform in
+    :math:`(\alpha, 1)`.  The hold h is right on average when the membrane then integrates, on
+    average, what Loihi integrates from its sample on: :math:`E[G(x + h)] = 1`, G the rise continued
+    into the next step (:math:`G(z) = 1 + g(z - 1)` for z > 1).  With :math:`s = \sqrt\alpha` and
+    h = 1/2 the two parts of the integral over y sum to :math:`(1 - 2s^2 + s^4)/(1 - \alpha)^2 = 1`
+    for every alpha: half a step, whatever the current's decay.  The spike leaves the continuous
+    neuron 1 - x before Loihi's sample, h on average: sent h dt later, it reaches the next layer at
+    the step where Loihi delivers it."""
+    return 0.0 if alpha <= 0.0 else 0.5
 
 
 def loihi_cuba_lif(

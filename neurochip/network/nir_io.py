@@ -326,7 +326,7 @@ def from_nir(
     seed : int
         Seed stored in the returned Network (its synapses are explicit, so it only matters if
         you add random projections).
-    profile : {"nir", "snntorch", "sinabs", "norse", "rockpool"}, optional
+    profile : {"nir", "snntorch", "sinabs", "norse", "rockpool", "lava-dl"}, optional
         The exporter that wrote the graph (:mod:`neurochip.network.nir_profiles`): sets the
         default ``dt_s`` and ``reset`` to that tool's (explicit options win); where the tool's
         reset cannot be expressed (a subtraction on LIF / IF nodes, Sinabs' several spikes per

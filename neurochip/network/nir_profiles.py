@@ -26,10 +26,14 @@ rockpool   1e-3      subtract, several spikes  rockpool/nn/modules/torch/nir.py:
                      per step                  r = tau_mem e^{-dt/tau_mem} / dt, w_in = 1); lif_torch.py
                                                LIFTorch.forward (dt = 1e-3, exponential decays,
                                                floor(v / threshold) spikes subtracted); CubaLIF only
+lava-dl    1/4096    v <- 0 in the step        lava/lib/dl/netx/nir_lava.py read_node / read_neuron:
+                                               CubaLIF(tau = 1 / iDecay, 1 / vDecay, r = 1, w_in =
+                                               tau_syn), one value per layer; Loihi's CUBA step
+                                               (lava/proc/lif/models.py PyLifModelBitAcc); CubaLIF only
 ========== ========= ======================== =========================================================
 
-Lava-DL is not a profile: :data:`NOT_YET` names, from its exporter's code, what a faithful
-reading would need and is not there (the error says it).  A spike is a pulse of area
+Every exporter the issue names is a profile (:data:`NOT_YET`, the list of those that cannot be
+read faithfully, is empty).  A spike is a pulse of area
 ``dt_s`` in every profile (one step of height 1), and the node fields are read as the graph
 writes them (snnTorch's r = tau/dt and Sinabs' r = 1 already carry their scaling), so a profile
 sets ``dt_s`` and the reset, and for snnTorch reads its LIF and CubaLIF nodes per step
@@ -38,7 +42,9 @@ snnTorch's Leaky and Synaptic do, and its subtraction one step late; see docs/ne
 for Norse its LIF and IF nodes (``euler``: a decay of 1 - dt/tau per step, IF's input unscaled by
 dt, as Norse's LIFBoxCell and IAFCell step; its CubaLIF and LI nodes are refused), and for
 Rockpool its CubaLIF nodes (``exp_step``: LIFTorch's response at the steps, the dt that r
-carries checked; its LI nodes are refused).
+carries checked; its LI nodes are refused), and for Lava-DL its CubaLIF nodes (``loihi``: the
+layout checked, one value per layer given to every neuron, Loihi's response at the steps, a reset
+to 0 held half a step; see :mod:`._nir_lava`).
 
 neurochip's LIF and IF neurons (delta synapses) reset to a value only: a profile whose tool
 subtracts imports them with ``reset="value"`` and says so (an approximation whose error is the
@@ -158,7 +164,8 @@ def profile(name: str) -> Profile:
     Parameters
     ----------
     name : str
-        One of :data:`PROFILES` (``"nir"``, ``"snntorch"``, ``"sinabs"``, ``"norse"``, ``"rockpool"``).
+        One of :data:`PROFILES` (``"nir"``, ``"snntorch"``, ``"sinabs"``, ``"norse"``, ``"rockpool"``,
+        ``"lava-dl"``).
 
     Returns
     -------
@@ -168,8 +175,8 @@ def profile(name: str) -> Profile:
     Raises
     ------
     InvalidParameterError
-        For an unknown name, or one whose exporter cannot be read faithfully (Lava-DL:
-        :data:`NOT_YET` says why), listing the profiles.
+        For an unknown name, or one whose exporter cannot be read faithfully (:data:`NOT_YET`
+        says why; none today), listing the profiles.
 
     Examples
     --------
