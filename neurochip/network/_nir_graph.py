@@ -17,20 +17,8 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ..errors import InvalidParameterError
-from ._nir_nodes import (
-    META,
-    NODES,
-    Arrays,
-    Expr,
-    Term,
-    is_sparse,
-    kind,
-    nir_module,
-    node_error,
-    node_meta,
-    node_size,
-    role,
-)
+from ._nir_base import META, Arrays, kind, nir_module, node_error, node_meta
+from ._nir_nodes import NODES, Expr, Term, is_sparse, node_size, role
 from ._nir_nodes import write_node as _write_node
 from .model import Network, Projection
 from .rules import Explicit

@@ -36,9 +36,10 @@ from numpy.typing import NDArray
 
 from ..errors import InvalidParameterError
 from ..models.cuba import Cuba
+from ._nir_base import kind, nir_module, node_error
 from ._nir_common import FAST_SYNAPSE_STEPS
 from ._nir_graph import Importer
-from ._nir_nodes import kind, nir_module, node_error, role
+from ._nir_nodes import role
 
 #: Loihi's decays are fractions of 4096 per step (12 bits): Lava-DL writes tau = 1 / iDecay.
 LOIHI_DECAY_UNIT = 4096

@@ -13,12 +13,9 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ..errors import ConfigError, InvalidParameterError
+from ._nir_base import META, nir_module
 from ._nir_common import MAX_DENSE_ENTRIES, NIR_DEFAULT_DT_S, NIRExportWarning
 from ._nir_graph import Exporter
-from ._nir_nodes import (
-    META,
-    nir_module,
-)
 from ._nir_nodes import write_node as _write_node
 from .model import Network
 

@@ -108,6 +108,7 @@ from numpy.typing import NDArray
 from ..errors import ConfigError, InvalidParameterError
 from ..lif import LIFParams
 from ..models.cuba import Cuba
+from ._nir_base import LI_THRESHOLD_VOLT, META, THRESHOLD_TAU_STEPS, kind, nir_module, node_meta
 from ._nir_common import (
     _LIF_FIELDS,
     _RESETS,
@@ -121,20 +122,7 @@ from ._nir_common import (
 )
 from ._nir_graph import Importer, flatten
 from ._nir_lava import loihi_cuba_lif, loihi_hold_steps, loihi_prepare
-from ._nir_nodes import (
-    LI_THRESHOLD_VOLT,
-    META,
-    THRESHOLD_TAU_STEPS,
-    handler,
-    kind,
-    neuron_arrays,
-    neuron_kinds,
-    nir_module,
-    node_gain,
-    node_meta,
-    node_model,
-    node_size,
-)
+from ._nir_nodes import handler, neuron_arrays, neuron_kinds, node_gain, node_model, node_size
 from ._nir_nodes import role as _role
 from .model import Network
 from .nir_export import to_nir, write_nir

@@ -63,8 +63,8 @@ from numpy.typing import NDArray
 
 from ..errors import InvalidParameterError
 from ..models.cuba import Cuba
+from ._nir_base import kind
 from ._nir_lava import LOIHI_DECAY_UNIT
-from ._nir_nodes import kind
 
 __all__ = ["Profile", "PROFILES", "profile"]
 
