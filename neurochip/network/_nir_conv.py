@@ -243,7 +243,7 @@ def conv_from_synapses(
         return None, None, f"a {info.kind} is not a convolution"
     nd = len(info.kernel_shape) - 2
     in3 = info.input_shape if nd == 2 else (info.input_shape[0], 1, info.input_shape[1])
-    geometry = [(1, *v) if nd == 1 else v for v in (info.stride, info.padding, info.dilation)]
+    geometry = [(first, *v) if nd == 1 else v for first, v in ((1, info.stride), (0, info.padding), (1, info.dilation))]
     kshape = info.kernel_shape if nd == 2 else (*info.kernel_shape[:2], 1, info.kernel_shape[2])
     rows, cols, entry, out = _positions(kshape, in3, *geometry, info.groups)
     n_in = int(np.prod(in3))
@@ -285,7 +285,11 @@ def write_conv(*, info: LayerInfo, kernel: NDArray[np.float64], bias: NDArray[np
     nir = nir_module()
     bias = np.zeros(info.kernel_shape[0]) if bias is None else bias
     if len(info.kernel_shape) == 3:
-        return nir.Conv1d(input_shape=int(info.input_shape[1]), weight=kernel, stride=info.stride[0],
+        node = nir.Conv1d(input_shape=int(info.input_shape[1]), weight=kernel, stride=info.stride[0],
                           padding=info.padding[0], dilation=info.dilation[0], groups=info.groups, bias=bias)  # fmt: skip
-    return nir.Conv2d(input_shape=tuple(info.input_shape[1:]), weight=kernel, stride=info.stride, padding=info.padding,
-                      dilation=info.dilation, groups=info.groups, bias=bias)  # fmt: skip
+    else:
+        node = nir.Conv2d(input_shape=tuple(info.input_shape[1:]), weight=kernel, stride=info.stride,
+                          padding=info.padding, dilation=info.dilation, groups=info.groups, bias=bias)  # fmt: skip
+    # nir's input_type takes C_in from the weight's second axis, C_in / groups: the true one for NIR's type check
+    node.input_type = {"input": np.array(info.input_shape)}
+    return node

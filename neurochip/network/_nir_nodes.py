@@ -20,9 +20,10 @@ its functions.  Roles:
     :class:`Expr`: terms of source, delay and matrix, plus a bias current).
 
 For the exporter, ``writes`` names what a handler writes (a population, weights with or without
-a bias, a delay, an input or output port) and ``write`` builds the ``nir`` node; ``accepts``
-picks among several handlers that write the same thing (LIF for leaky populations, IF for
-non-leaky ones, CubaLIF and CubaLI for populations of the current-based model).
+a bias, a convolution, a delay, an input or output port) and ``write`` builds the ``nir`` node;
+``accepts`` picks among several handlers that write the same thing (LIF for leaky populations,
+IF for non-leaky ones, CubaLIF and CubaLI for populations of the current-based model, Conv1d or
+Conv2d by the kernel's dimensions).
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from numpy.typing import NDArray
 from ..errors import InvalidParameterError
 from ..models.cuba import Cuba
 from ._nir_base import LI_THRESHOLD_VOLT, META, Arrays, kind, nir_module, node_array, node_error, node_meta
+from ._nir_conv import conv_matrix, pool_matrix, write_conv
 from ._nir_params import (
     cuba_gain,
     cuba_li_model,
@@ -176,22 +178,23 @@ def _through(name: str, e: Expr, m: Any, bias: NDArray[np.float64], info: Any) -
 
 
 def _conv(name: str, node: Any, e: Expr, meta: dict) -> Expr:
-    from ._nir_conv import conv_matrix
-
     m, bias, info = conv_matrix(name, node, e.shape)
     return _through(name, e, m, bias, info)
 
 
 def _pool(name: str, node: Any, e: Expr, meta: dict) -> Expr:
-    from ._nir_conv import pool_matrix
-
     m, info = pool_matrix(name, node, e.shape)
     return _through(name, e, m, np.zeros(m.shape[0]), info)
 
 
 def _conv_dim(name: str, node: Any) -> int | None:
-    shape = getattr(node, "input_type", {}).get("input") if isinstance(getattr(node, "input_type", None), dict) else None
-    return None if shape is None else int(np.prod(np.asarray(shape)))
+    """C_in x the spatial input shape; C_in = the weight's second axis times groups (nir's own
+    input_type leaves the groups out); None without an input_shape (the shape flowing in decides)."""
+    spatial = getattr(node, "input_shape", None)
+    weight = np.asarray(node.weight)
+    if spatial is None or weight.ndim < 3:
+        return None
+    return int(weight.shape[1] * int(node.groups) * np.prod(np.asarray(spatial)))
 
 
 # --------------------------------------------------------------------------------------------
@@ -339,6 +342,10 @@ def _write_if(*, arrays: Arrays, metadata: dict, model: Any = None) -> Any:
     )
 
 
+def _is_conv(nd: int) -> Callable[..., bool]:
+    return lambda *, info, kernel, bias: len(info.kernel_shape) == nd + 2
+
+
 def _write_affine(*, weight: NDArray, bias: NDArray, metadata: dict) -> Any:
     return nir_module().Affine(weight=weight, bias=bias, metadata=metadata)
 
@@ -347,16 +354,21 @@ def _write_linear(*, weight: NDArray, metadata: dict) -> Any:
     return nir_module().Linear(weight=weight, metadata=metadata)
 
 
+def _write_flatten(*, shape: tuple[int, ...]) -> Any:
+    """What flows in, of this shape, to a flat vector (behind a Conv node written back)."""
+    return nir_module().Flatten(input_type={"input": np.array(shape)}, start_dim=0, end_dim=-1)
+
+
 def _write_delay(*, delay: NDArray) -> Any:
     return nir_module().Delay(delay=delay)
 
 
-def _write_input(*, size: int, metadata: dict) -> Any:
-    return nir_module().Input(input_type={"input": np.array([size])}, metadata=metadata)
+def _write_input(*, size: int, metadata: dict, shape: tuple[int, ...] | None = None) -> Any:
+    return nir_module().Input(input_type={"input": np.array(shape or [size])}, metadata=metadata)
 
 
-def _write_output(*, size: int, metadata: dict | None = None) -> Any:
-    return nir_module().Output(output_type={"output": np.array([size])}, metadata=metadata or {})
+def _write_output(*, size: int, metadata: dict | None = None, shape: tuple[int, ...] | None = None) -> Any:
+    return nir_module().Output(output_type={"output": np.array(shape or [size])}, metadata=metadata or {})
 
 
 # --------------------------------------------------------------------------------------------
@@ -396,8 +408,8 @@ class NodeHandler:
         ``w_in``); None: 1.
     writes : str, optional
         What :func:`~neurochip.network.nir_io.to_nir` writes with this node type:
-        ``"population"``, ``"biased weights"``, ``"weights"``, ``"delay"``, ``"input"`` or
-        ``"output"``.
+        ``"population"``, ``"biased weights"``, ``"weights"``, ``"conv"`` (synapses that still
+        share a convolution's kernel), ``"delay"``, ``"input"`` or ``"output"``.
     accepts : callable (**fields) -> bool, optional
         Among the handlers that write the same thing, whether this one can express ``fields``.
     write : callable (**fields) -> nir node, optional
@@ -449,13 +461,15 @@ NODES: dict[str, NodeHandler] = {
     "Linear": NodeHandler(role="chain", in_dim=_weight_dim, chain=_linear, writes="weights", write=_write_linear),
     "Scale": NodeHandler(role="chain", in_dim=_vector_dim("scale"), chain=_scale),
     "Delay": NodeHandler(role="chain", in_dim=_vector_dim("delay"), chain=_delay, writes="delay", write=_write_delay),
-    "Flatten": NodeHandler(role="chain", chain=_flatten_node),  # populations are flat: only the shape changes
+    "Flatten": NodeHandler(role="chain", chain=_flatten_node, writes="flatten", write=_write_flatten),  # a reshape
     "I": NodeHandler(
         role="neuron", in_dim=_neuron_size, size=_neuron_size, params=i_params, spikes=False,
         writes="population", accepts=_is_i, write=_write_i,
     ),
-    "Conv1d": NodeHandler(role="chain", in_dim=_conv_dim, chain=_conv),
-    "Conv2d": NodeHandler(role="chain", in_dim=_conv_dim, chain=_conv),
+    "Conv1d": NodeHandler(role="chain", in_dim=_conv_dim, chain=_conv, writes="conv", accepts=_is_conv(1),
+                          write=write_conv),
+    "Conv2d": NodeHandler(role="chain", in_dim=_conv_dim, chain=_conv, writes="conv", accepts=_is_conv(2),
+                          write=write_conv),
     "SumPool2d": NodeHandler(role="chain", chain=_pool),
     "AvgPool2d": NodeHandler(role="chain", chain=_pool),
     "Threshold": NodeHandler(

@@ -635,6 +635,7 @@ def from_nir(
         assumed=tuple(assumed),
         readouts=readouts,
         layers=dict(imp.layers),
+        layer_links={k: tuple(v) for k, v in imp.links.items()},
         profile=None if prof is None else prof.name,
         nodes=became,
         source=copy.deepcopy(graph),
