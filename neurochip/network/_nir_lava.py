@@ -189,8 +189,8 @@ def loihi_hold_steps(alpha: float) -> float:
 
 
 def loihi_cuba_lif(
-    name: str, node: Any, a: dict[str, NDArray[np.float64]], model: Cuba, dt: float,
-    alpha: NDArray[np.float64], beta: NDArray[np.float64],
+    name: str, node: Any, a: dict[str, NDArray[np.float64]], dt: float, alpha: NDArray[np.float64],
+    beta: NDArray[np.float64],
 ) -> tuple[Cuba, NDArray[np.float64], NDArray[np.float64]]:
     r"""Read a CubaLIF node of Lava-DL's export as Loihi steps it (module docstring), in place on the
     arrays; returns the model, the gain on what flows in (replacing w_in) and the bias factor.
@@ -202,7 +202,8 @@ def loihi_cuba_lif(
     (:math:`1/\alpha` when they are equal; no leak, g_L = 0, when vDecay = 0).  C = dt, so volts are
     Loihi's units (V_th = vThMant).  An Affine bias b is Loihi's bias, added to v each step: the
     bias current makes v rest at :math:`b/(1 - \beta)` (slope b per step without a leak), exact at
-    the steps.  The reset is to 0 with a hold of h dt (:func:`loihi_hold_steps`).  The current lasting
+    the steps.  The reset is to 0 with a hold of h dt (:func:`loihi_hold_steps`), added to the
+    import's t_ref_s (Loihi's refDelay = 1, which Lava-DL's export assumes, is none).  The current lasting
     one step (iDecay = 4096, alpha = 0) is a fast synapse (tau_syn = FAST_SYNAPSE_STEPS dt) of
     jump W, no hold."""
     if not ((alpha == alpha[0]).all()):

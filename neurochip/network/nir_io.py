@@ -284,7 +284,8 @@ def from_nir(
     dt_s : float, optional
         Time step (s) the exporter used: a spike through weight W delivers the charge
         W * dt_s.  Default: the value neurochip stored in the graph's metadata, else
-        :data:`NIR_DEFAULT_DT_S` (1e-4 s, snnTorch and the Lava bridge), with a warning.
+        :data:`NIR_DEFAULT_DT_S` (1 s, NIR's own convention: a spike is a unit-area pulse), with a
+        warning; a profile's (snnTorch: 1e-4 s, Lava-DL: 1/4096 s) when one is given.
     reset : {"value", "subtract"} or dict of str to them, optional
         The reset the exporter used: ``"value"`` (v <- v_reset) or ``"subtract"`` (v <- v -
         (v_threshold - v_reset), snnTorch's default), for every neuron node or per node name
@@ -504,7 +505,7 @@ def from_nir(
             _euler_step(name, node, arrays[name], float(dt_s))
         elif name in loihi_steps:
             models[name], step_gain[name], step_factor[name] = loihi_cuba_lif(
-                name, node, arrays[name], models[name], float(dt_s), *loihi_steps[name])
+                name, node, arrays[name], float(dt_s), *loihi_steps[name])
         elif prof is not None and prof.exp_step and kind(node) == "CubaLIF":
             models[name], step_gain[name], step_factor[name] = _exp_step_cuba_lif(
                 name, node, arrays[name], models[name], float(dt_s))
