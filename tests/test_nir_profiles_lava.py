@@ -155,6 +155,11 @@ def test_the_lava_dl_profile_sizes_conv_layers_and_names_what_is_not_its_export(
     # iDecay = 4096: the current lasts one step, v jumps by W at the step (a fast synapse, no hold)
     fast = imp.network.population("5")
     assert fast.model.tau_syn_exc_s == pytest.approx(1e-3 / 4096) and fast.params.t_ref_s == 0.0
+    assert imp.network.population("2").params.t_ref_s == pytest.approx(0.5 / 4096)  # the half-step hold
+    # an explicit reset still wins over the profile's (Loihi's reset to 0)
+    assert from_nir(g, profile="lava-dl", t_ref_s=0.0, inputs="ports", reset="subtract").resets["2"] == "subtract"
+    assert from_nir(g, profile="lava-dl", t_ref_s=0.0, inputs="ports", reset="subtract").network.population(
+        "2").model.reset == "subtract"  # fmt: skip
     # what Lava-DL's exporter does not write is refused, naming the node and the field
     bad = dict(g.nodes)
     bad["2"] = nir.CubaLIF(tau_syn=np.float64(1 / 1024), tau_mem=np.float64(1 / 123), r=np.float64(2.0),

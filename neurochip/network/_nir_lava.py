@@ -190,7 +190,7 @@ def loihi_hold_steps(alpha: float) -> float:
 
 def loihi_cuba_lif(
     name: str, node: Any, a: dict[str, NDArray[np.float64]], dt: float, alpha: NDArray[np.float64],
-    beta: NDArray[np.float64],
+    beta: NDArray[np.float64], *, reset: str = "value",
 ) -> tuple[Cuba, NDArray[np.float64], NDArray[np.float64]]:
     r"""Read a CubaLIF node of Lava-DL's export as Loihi steps it (module docstring), in place on the
     arrays; returns the model, the gain on what flows in (replacing w_in) and the bias factor.
@@ -203,7 +203,8 @@ def loihi_cuba_lif(
     Loihi's units (V_th = vThMant).  An Affine bias b is Loihi's bias, added to v each step: the
     bias current makes v rest at :math:`b/(1 - \beta)` (slope b per step without a leak), exact at
     the steps.  The reset is to 0 with a hold of h dt (:func:`loihi_hold_steps`), added to the
-    import's t_ref_s (Loihi's refDelay = 1, which Lava-DL's export assumes, is none).  The current lasting
+    import's t_ref_s (Loihi's refDelay = 1, which Lava-DL's export assumes, is none).  ``reset`` is
+    the import's for the node (Loihi's, ``"value"``, unless an explicit option chose otherwise).  The current lasting
     one step (iDecay = 4096, alpha = 0) is a fast synapse (tau_syn = FAST_SYNAPSE_STEPS dt) of
     jump W, no hold."""
     if not ((alpha == alpha[0]).all()):
@@ -232,4 +233,4 @@ def loihi_cuba_lif(
     a["t_ref_s"] = a["t_ref_s"] + hold * dt
     # the importer's bias current is gain b; Loihi's v rests at b / (1 - beta) (rises b per step unleaky)
     target = np.where(leak, g_l / np.where(leak, 1.0 - beta, 1.0), c / dt)
-    return Cuba(tau_syn_exc_s=tau_s, reset="value"), gain, target / gain
+    return Cuba(tau_syn_exc_s=tau_s, reset=reset), gain, target / gain

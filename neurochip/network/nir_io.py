@@ -505,7 +505,7 @@ def from_nir(
             _euler_step(name, node, arrays[name], float(dt_s))
         elif name in loihi_steps:
             models[name], step_gain[name], step_factor[name] = loihi_cuba_lif(
-                name, node, arrays[name], float(dt_s), *loihi_steps[name])
+                name, node, arrays[name], float(dt_s), *loihi_steps[name], reset=resets[name])
         elif prof is not None and prof.exp_step and kind(node) == "CubaLIF":
             models[name], step_gain[name], step_factor[name] = _exp_step_cuba_lif(
                 name, node, arrays[name], models[name], float(dt_s))
