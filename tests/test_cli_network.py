@@ -58,7 +58,7 @@ def test_info_tables_and_an_nir_file(tmp_path, capsys):
     out, err = capsys.readouterr()
     assert json.loads(out)["n_neurons"] == 5 and "dt_s = " not in err  # the profile's dt: nothing assumed of it
     assert main(["network", "info", str(tmp_path / "g.nir"), "--from", "tf"]) == 1
-    assert "--from 'tf': must be one of nir, norse, rockpool, sinabs, snntorch" in capsys.readouterr().err
+    assert "--from 'tf': must be one of lava-dl, nir, norse, rockpool, sinabs, snntorch" in capsys.readouterr().err
     net = Network(
         populations=(Population(name="a", size=3, params=P), Population(name="b", size=3, params=P)),
         projections=(Projection(pre="a", post="b", rule=OneToOne(), weight_volt=1e-3),),

@@ -185,3 +185,102 @@ def test_pooling_over_several_leading_axes_pools_each_of_their_indices_as_a_chan
     np.testing.assert_array_equal(pre[order], np.arange(96))
     np.testing.assert_array_equal(post[order] - imp.network.offset("if"), expected)
     np.testing.assert_array_equal(w, np.full(96, value, np.float32))
+
+
+def _coo(net):
+    pre, post, w, d = net.csr().to_coo()
+    order = np.lexsort((d, post, pre))
+    return pre[order], post[order], w[order], d[order]
+
+
+def test_a_changed_cnn_exports_its_convolution_as_a_conv_node_and_reimports_to_the_same_synapses(cnn):
+    """A change unrelated to the convolution (the threshold of the last layer): the export writes
+    conv1 back as a Conv2d node with its kernel (its synapses are still its expansion), conv2 as a
+    dense node, with the warning saying why (pool1 before it composes into one matrix: no single Conv
+    node), and the graph imports again to the same synapses and the changed parameter."""
+    import dataclasses
+
+    from neurochip.network.nir_io import NIRExportWarning
+
+    imp, (w1, _, _), _, _ = cnn
+    net = imp.network
+    if3 = net.population("if3")
+    changed = dataclasses.replace(if3, params=dataclasses.replace(if3.params, v_th_volt=1.375))
+    net2 = dataclasses.replace(net, populations=tuple(changed if p.name == "if3" else p for p in net.populations))
+    with pytest.warns(NIRExportWarning) as rec:
+        back = dataclasses.replace(imp, network=net2).to_nir()
+    text = " ".join(str(w.message) for w in rec)
+    assert "input->if1" not in text and "if1->if2: a dense Linear node, not SumPool2d 'pool1': a SumPool2d is not" in text
+    conv = back.nodes["conv1"]
+    assert type(conv).__name__ == "Conv2d" and conv.weight.shape == (4, 2, 3, 3)
+    np.testing.assert_array_equal(conv.weight, w1)  # multiples of 1/4: exact through float32
+    assert tuple(conv.input_shape) == (16, 16) and tuple(conv.padding) == (1, 1) and tuple(conv.stride) == (1, 1)
+    assert ("input", "conv1") in back.edges
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        again = from_nir(back, dt_s=1.0, reset="value", t_ref_s=0.0, delay_s=1.0)
+    assert [(p.name, p.size) for p in again.network.populations] == [(p.name, p.size) for p in net2.populations]
+    for a, b in zip(_coo(again.network), _coo(net2)):
+        np.testing.assert_array_equal(a, b)
+    assert again.network.population("if3").params.v_th_volt == 1.375 and again.layers["conv1"] == imp.layers["conv1"]
+
+
+@pytest.mark.parametrize("one_d", [False, True])
+def test_a_strided_grouped_biased_convolution_goes_back_as_conv_and_an_edited_one_as_linear(one_d):
+    """Stride 2, padding 1, dilation 2, two groups and a bias per output channel (Conv2d on 4 x 9 x 9,
+    or Conv1d on 4 x 11), written back as the same node after an unrelated change; one synapse edited
+    (the kernel no longer shared) goes back dense, the warning naming the layer and the reason."""
+    import dataclasses
+
+    from neurochip.network.nir_io import NIRExportWarning
+    from neurochip.network.rules import Explicit
+
+    rng = np.random.default_rng(5)
+    kernel = rng.integers(-3, 5, size=(6, 2, 3) if one_d else (6, 2, 3, 3)) / 4.0
+    bias = np.array([0.25, 0.0, -0.5, 0.75, 0.5, 0.0])
+    if one_d:
+        node = nir.Conv1d(input_shape=11, weight=kernel, stride=2, padding=1, dilation=2, groups=2, bias=bias)
+        in_shape, out_n = (4, 11), 6 * 5
+    else:
+        node = nir.Conv2d(input_shape=(9, 9), weight=kernel, stride=2, padding=1, dilation=2, groups=2, bias=bias)
+        in_shape, out_n = (4, 9, 9), 6 * 4 * 4
+    g = nir.NIRGraph(nodes={"x": nir.Input(input_type={"input": np.array(in_shape)}), "conv": node,
+                            "lif": nir.LIF(tau=np.full(out_n, 2.0), r=np.ones(out_n), v_leak=np.zeros(out_n),
+                                           v_threshold=np.ones(out_n)),
+                            "y": nir.Output(output_type={"output": np.array([out_n])})},
+                     edges=[("x", "conv"), ("conv", "lif"), ("lif", "y")], type_check=False)  # fmt: skip
+    opts = dict(dt_s=1.0, reset="value", t_ref_s=0.0, delay_s=1.0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        imp = from_nir(g, **opts)
+    net = imp.network
+    lif = net.population("lif")
+    moved = dataclasses.replace(lif, v_init_volt=np.full(out_n, 0.125))  # unrelated to the synapses
+    net2 = dataclasses.replace(net, populations=(net.population("x"), moved))
+    with pytest.warns(NIRExportWarning, match="differs from the one imported") as rec:
+        back = dataclasses.replace(imp, network=net2).to_nir()
+    assert not any("dense" in str(w.message) for w in rec)
+    conv = back.nodes["conv"]
+    assert type(conv).__name__ == type(node).__name__
+    np.testing.assert_array_equal(conv.weight, kernel)
+    np.testing.assert_array_equal(conv.bias, bias)
+    assert conv.groups == 2 and np.all(np.asarray(conv.stride) == 2) and np.all(np.asarray(conv.dilation) == 2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        again = from_nir(back, **opts)
+    for a, b in zip(_coo(again.network), _coo(net2)):
+        np.testing.assert_array_equal(a, b)
+    np.testing.assert_array_equal(again.network.population("lif").arrays()["bias_current_amp"], lif.arrays()["bias_current_amp"])
+    # one synapse edited: no longer a convolution's expansion -> dense, and the warning says why
+    pre, post, w, d = net.csr().to_coo()
+    w = w.astype(np.float64)
+    w[0] += 0.5
+    x_size = net.population("x").size
+    rule = Explicit(pre=pre, post=post - x_size, weight_volt=w, delay_s=d)
+    proj = dataclasses.replace(net.projections[0], rule=rule)
+    net3 = dataclasses.replace(net, projections=(proj,))
+    with pytest.warns(NIRExportWarning) as rec:
+        edited = dataclasses.replace(imp, network=net3).to_nir()
+    assert any("x->lif: a dense Linear node, not Conv" in str(w.message) and "'conv': the weights of one kernel "
+               "entry differ between positions" in str(w.message) for w in rec)  # fmt: skip
+    assert "conv" not in edited.nodes and any(type(v).__name__ == "Affine" for v in edited.nodes.values())

@@ -29,7 +29,7 @@ def add_parser(sub: Any) -> None:
     p.add_argument("model", metavar="MODEL.nir", help="the NIR graph (HDF5)")
     p.add_argument("--chip", required=True, metavar="NAME|FILE", help="a chip preset (loihi, ...) or a chip TOML file")
     p.add_argument("--from", dest="profile", metavar="PROFILE",
-                   help="the exporter that wrote the model: nir, snntorch, sinabs, norse or rockpool (sets dt and the reset; "
+                   help="the exporter that wrote the model: nir, snntorch, sinabs, norse, rockpool or lava-dl (sets dt and the reset; "
                         "default: NIR's own convention, dt = 1 s, spikes as unit pulses, listed as assumed)")
     src = p.add_mutually_exclusive_group()
     src.add_argument("--rate", metavar="HZ", help="Bernoulli input spikes per channel and step at this rate")

@@ -35,7 +35,7 @@ def add_parser(sub: Any) -> None:
                       "(default: the --from profile's, else NIR's own convention, 1 s: a spike is a unit-area "
                       "Dirac pulse; warned)")
     info.add_argument("--from", dest="profile", metavar="PROFILE", help="NIR only (an error for .npz): the exporter "
-                      "that wrote the graph, nir, snntorch, sinabs, norse or rockpool (sets dt and the reset)")
+                      "that wrote the graph, nir, snntorch, sinabs, norse, rockpool or lava-dl (sets dt and the reset)")
     info.add_argument("--delay", metavar="s", help="NIR only (an error for .npz): delay of edges without a Delay node "
                       "(default dt)")
     info.add_argument("--json", action="store_true", help="print JSON instead of tables")

@@ -6,9 +6,7 @@ from __future__ import annotations
 import dataclasses
 
 from ..lif import LIFParams
-from ._nir_nodes import (
-    LI_THRESHOLD_VOLT,
-)
+from ._nir_base import LI_THRESHOLD_VOLT
 
 __all__ = [
     "NIR_DEFAULT_DT_S", "RELAY_PARAMS", "RELAY_WEIGHT_VOLT", "READOUT_PARAMS", "FAST_SYNAPSE_STEPS",

@@ -25,6 +25,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ..errors import InvalidParameterError
+from ._nir_base import nir_module
 
 #: Bytes of one expanded synapse (int32 target + float32 weight, as ``network info`` counts).
 SYNAPSE_BYTES = 8
@@ -47,6 +48,11 @@ class LayerInfo:
         all one): what a chip with weight sharing stores.
     expanded_synapses : int
         Nonzero entries of the expanded matrix: what a chip without weight sharing stores.
+    kernel_shape : tuple of int
+        A convolution's weight shape, (C_out, C_in / groups, K) or (C_out, C_in / groups, kH,
+        kW); empty for pooling.  With ``stride``, ``padding`` (resolved to integers),
+        ``dilation`` and ``groups`` it is the geometry export needs to write the layer back as a
+        Conv node when the synapses still share a kernel (:func:`conv_from_synapses`).
     """
 
     kind: str
@@ -54,6 +60,11 @@ class LayerInfo:
     output_shape: tuple[int, ...]
     shared_weights: int
     expanded_synapses: int
+    kernel_shape: tuple[int, ...] = ()
+    stride: tuple[int, ...] = ()
+    padding: tuple[int, ...] = ()
+    dilation: tuple[int, ...] = ()
+    groups: int = 1
 
     @property
     def expanded_bytes(self) -> int:
@@ -91,8 +102,25 @@ def _expand(
     a unit first spatial axis) and the output shape (C_out, *spatial)."""
     import scipy.sparse as sp
 
-    c_out, c_in_g = weight.shape[:2]
-    kh, kw = weight.shape[2:]
+    rows, cols, entry, out = _positions(weight.shape, in_shape, stride, padding, dilation, groups)
+    c_in, h, w = in_shape
+    m = sp.csr_matrix((weight.reshape(-1)[entry], (rows, cols)), shape=(int(np.prod(out)), c_in * h * w))
+    m.eliminate_zeros()  # duplicates add
+    return m, out
+
+
+def _positions(
+    kernel_shape: tuple[int, ...],
+    in_shape: tuple[int, ...],
+    stride: tuple[int, ...],
+    padding: tuple[int, ...],
+    dilation: tuple[int, ...],
+    groups: int,
+) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int64], tuple[int, ...]]:
+    """Every (row, column) of a 2-d convolution's expanded matrix that a kernel entry reaches (zero
+    padding left out), the entry's flat index in the kernel, and the output shape."""
+    c_out, c_in_g = kernel_shape[:2]
+    kh, kw = kernel_shape[2:]
     c_in, h, w = in_shape
     sh, sw = stride
     ph, pw = padding
@@ -111,10 +139,8 @@ def _expand(
     cin = (co // (c_out // groups)) * c_in_g + ci
     rows = (co * ho + oi) * wo + oj
     cols = (cin * h + ii) * w + jj
-    vals = weight[co, ci, a, b]
-    m = sp.csr_matrix((vals, (rows, cols)), shape=(c_out * ho * wo, c_in * h * w))  # duplicates add
-    m.eliminate_zeros()
-    return m, (c_out, ho, wo)
+    entry = ((co * c_in_g + ci) * kh + a) * kw + b
+    return rows.astype(np.int64), cols.astype(np.int64), entry.astype(np.int64), (c_out, ho, wo)
 
 
 def conv_matrix(name: str, node: Any, in_shape: tuple[int, ...] | None) -> tuple[Any, NDArray, LayerInfo]:
@@ -131,6 +157,8 @@ def conv_matrix(name: str, node: Any, in_shape: tuple[int, ...] | None) -> tuple
         raise _err(name, node, f"groups = {groups}: must be >= 1 and divide C_out = {weight.shape[0]}")
     c_in = weight.shape[1] * groups
     spatial = node.input_shape
+    if spatial is None and in_shape is not None and len(in_shape) == nd + 1 and int(in_shape[0]) == c_in:
+        spatial = tuple(int(v) for v in in_shape[1:])  # the shape of what flows in (Lava-DL writes no input_shape)
     if spatial is None:
         raise _err(name, node, "input_shape is None: the spatial input shape is needed to expand the convolution")
     spatial = _pair(name, node, "input_shape", spatial, nd)
@@ -167,7 +195,9 @@ def conv_matrix(name: str, node: Any, in_shape: tuple[int, ...] | None) -> tuple
         raise _err(name, node, f"bias has {bias.size} values: expected C_out = {weight.shape[0]} finite values")
     per_out = np.repeat(bias, int(np.prod(out_shape[1:])))
     info = LayerInfo(kind=type(node).__name__, input_shape=want, output_shape=tuple(int(v) for v in out_shape),
-                     shared_weights=int(weight.size), expanded_synapses=int(m.nnz))  # fmt: skip
+                     shared_weights=int(weight.size), expanded_synapses=int(m.nnz), kernel_shape=weight.shape,
+                     stride=stride if nd == 2 else stride[1:], padding=padding if nd == 2 else padding[1:],
+                     dilation=dilation if nd == 2 else dilation[1:], groups=groups)  # fmt: skip
     return m, per_out, info
 
 
@@ -195,3 +225,71 @@ def pool_matrix(name: str, node: Any, in_shape: tuple[int, ...] | None) -> tuple
     info = LayerInfo(kind=type(node).__name__, input_shape=tuple(in_shape), output_shape=out_shape,
                      shared_weights=0 if value == 1.0 else 1, expanded_synapses=int(m.nnz))  # fmt: skip
     return m, info
+
+
+def conv_from_synapses(
+    info: LayerInfo, pre: NDArray[np.int64], post: NDArray[np.int64], weight: NDArray[np.float64],
+    bias: NDArray[np.float64] | None,
+) -> tuple[NDArray[np.float64] | None, NDArray[np.float64] | None, str]:
+    """The kernel (``info.kernel_shape``) and per-channel bias of a convolution whose expansion gives
+    exactly these synapses (pre and post neuron indices, NIR weights), or (None, None, why not).
+
+    The synapses are a convolution's when they lie on the positions its geometry reaches, every
+    kernel entry reaches all of its positions or none, and the positions of one entry share one
+    weight (to float32 precision: the network stores float32).  ``bias`` (a current per output
+    value, or None) must be one value per output channel.
+    """
+    if not info.kernel_shape:
+        return None, None, f"a {info.kind} is not a convolution"
+    nd = len(info.kernel_shape) - 2
+    in3 = info.input_shape if nd == 2 else (info.input_shape[0], 1, info.input_shape[1])
+    geometry = [(first, *v) if nd == 1 else v for first, v in ((1, info.stride), (0, info.padding), (1, info.dilation))]
+    kshape = info.kernel_shape if nd == 2 else (*info.kernel_shape[:2], 1, info.kernel_shape[2])
+    rows, cols, entry, out = _positions(kshape, in3, *geometry, info.groups)
+    n_in = int(np.prod(in3))
+    have = np.asarray(post, np.int64) * n_in + np.asarray(pre, np.int64)
+    reach = rows * n_in + cols
+    if np.unique(have).size != have.size:
+        return None, None, "repeated synapses between one pair of neurons"
+    if (weight == 0).any():
+        return None, None, "synapses of weight 0 (a convolution's expansion has none)"
+    order = np.argsort(have)
+    where = np.searchsorted(have[order], reach)
+    found = (where < have.size) & (have[order][np.minimum(where, have.size - 1)] == reach)
+    if int(found.sum()) != have.size:
+        return None, None, f"{have.size - int(found.sum())} synapses lie outside the kernel's reach"
+    value = np.where(found, weight[order][np.minimum(where, have.size - 1)], np.nan)
+    n_entries = int(np.prod(kshape))
+    present = np.bincount(entry, weights=found, minlength=n_entries)
+    total = np.bincount(entry, minlength=n_entries)
+    if ((present > 0) & (present < total)).any():
+        return None, None, "a kernel weight reaches only part of its positions"
+    first = np.full(n_entries, np.nan)
+    first[entry[::-1]] = value[::-1]  # the value at each entry's first position
+    ref = first[entry]
+    spread = np.abs(value - ref)[found]
+    if (spread > 1e-6 * np.abs(ref[found])).any():
+        return None, None, "the weights of one kernel entry differ between positions (not shared)"
+    kernel = np.nan_to_num(first, nan=0.0).reshape(info.kernel_shape)
+    per_channel = None
+    if bias is not None:
+        b = np.asarray(bias, dtype=np.float64).reshape(out[0], -1)
+        if (b != b[:, :1]).any():
+            return None, None, "the bias differs within an output channel"
+        per_channel = b[:, 0].copy()
+    return kernel, per_channel, ""
+
+
+def write_conv(*, info: LayerInfo, kernel: NDArray[np.float64], bias: NDArray[np.float64] | None) -> Any:
+    """The Conv1d or Conv2d node of ``info``'s geometry with this kernel and per-channel bias."""
+    nir = nir_module()
+    bias = np.zeros(info.kernel_shape[0]) if bias is None else bias
+    if len(info.kernel_shape) == 3:
+        node = nir.Conv1d(input_shape=int(info.input_shape[1]), weight=kernel, stride=info.stride[0],
+                          padding=info.padding[0], dilation=info.dilation[0], groups=info.groups, bias=bias)  # fmt: skip
+    else:
+        node = nir.Conv2d(input_shape=tuple(info.input_shape[1:]), weight=kernel, stride=info.stride,
+                          padding=info.padding, dilation=info.dilation, groups=info.groups, bias=bias)  # fmt: skip
+    # nir's input_type takes C_in from the weight's second axis, C_in / groups: the true one for NIR's type check
+    node.input_type = {"input": np.array(info.input_shape)}
+    return node

@@ -17,20 +17,9 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ..errors import InvalidParameterError
-from ._nir_nodes import (
-    META,
-    NODES,
-    Arrays,
-    Expr,
-    Term,
-    is_sparse,
-    kind,
-    nir_module,
-    node_error,
-    node_meta,
-    node_size,
-    role,
-)
+from ._nir_base import META, Arrays, kind, nir_module, node_error, node_meta
+from ._nir_conv import conv_from_synapses
+from ._nir_nodes import NODES, Expr, Term, is_sparse, node_size, role
 from ._nir_nodes import write_node as _write_node
 from .model import Network, Projection
 from .rules import Explicit
@@ -112,6 +101,7 @@ class Importer:
         self.memo: dict[str, Expr] = {}
         self.active: set[str] = set()
         self.layers: dict[str, Any] = {}  # convolution and pooling nodes: their LayerInfo
+        self.links: dict[str, list[tuple[str, str]]] = {}  # such a node: the (pre, post) populations it joins
 
     def handler(self, name: str) -> Any:
         return NODES[kind(self.nodes[name])]
@@ -182,6 +172,7 @@ class Importer:
         delay_s: float,
         used_default: list[str],
         exprs: dict[str, Expr] | None = None,
+        source_delay_s: dict[str, float] | None = None,
     ) -> list[Projection]:
         """The projections into the neuron nodes (keys of ``c_m_farad``, their capacitance in F).
 
@@ -191,7 +182,8 @@ class Importer:
         instead; each neuron node's bias current (A, times g) goes to ``biases``; a path
         without a Delay node gets ``delay_s`` (s) and is named in ``used_default``.  ``exprs``
         gives what reaches a target other than its node's input (a readout of a dangling chain
-        node reads that node's output).
+        node reads that node's output); ``source_delay_s`` the delay (s) of such a path from the
+        named sources instead of ``delay_s`` (a profile's convention, not an assumption).
         """
         groups: dict[tuple, list] = {}
         for target, c_m in c_m_farad.items():
@@ -221,6 +213,8 @@ class Importer:
                     continue
                 if t.delay > 0:
                     d = np.full(pre.size, t.delay)
+                elif source_delay_s and t.source in source_delay_s:
+                    d = np.full(pre.size, source_delay_s[t.source])
                 else:
                     d = np.full(pre.size, delay_s)
                     if pre.size:
@@ -228,6 +222,9 @@ class Importer:
                 key = (t.source, target, t.layer or f"direct:{len(groups)}")
                 groups.setdefault(key, []).append((pre, post, wv, d))
         projections = []
+        for src, dst, layer in groups:
+            if layer in self.layers and (src, dst) not in self.links.get(layer, []):
+                self.links.setdefault(layer, []).append((src, dst))
         for (src, dst, _), parts in groups.items():
             pre, post, w, d = (np.concatenate([p[i] for p in parts]) for i in range(4))
             if pre.size:
@@ -262,12 +259,19 @@ class Exporter:
     first weight node into it (an Affine one); ``bias_done`` tells which still wait for one.
     """
 
-    def __init__(self, nodes: dict[str, Any], arrays: dict[str, Arrays]):
+    def __init__(self, nodes: dict[str, Any], arrays: dict[str, Arrays], layers: dict[str, Any] | None = None):
         self.nodes = nodes
         self.arrays = arrays
         self.edges: list[tuple[str, str]] = []
         self.taken = set(arrays)
         self.bias_done = {n: not (a["bias_current_amp"] != 0).any() for n, a in arrays.items()}
+        # (pre, post) -> (node name, LayerInfo) of the convolution their synapses came from
+        self.convs: dict[tuple[str, str], tuple[str, Any]] = {}
+        for name, (info, pre, post) in (layers or {}).items():
+            self.convs.setdefault((pre, post), (name, info))
+        self.notes: list[str] = []  # why a projection of a convolution is written as a dense matrix
+        self.shapes: dict[str, tuple[int, ...]] = {}  # populations written with a tensor shape (a Conv's ends)
+        self.flats: dict[str, str] = {}  # a shaped population's Flatten node, for the dense nodes it feeds
 
     def fresh(self, base: str) -> str:
         """An unused node name: ``base``, else ``base_1``, ``base_2``, ..."""
@@ -286,8 +290,10 @@ class Exporter:
 
     def synapses(self, network: Network, *, dt_s: float, max_dense_entries: int) -> tuple[set[str], set[str]]:
         """A weight node (W = w C / dt_s) and a Delay node per (pre, post, delay) group of
-        synapses, and one more pair per extra layer of multapses.  Returns the populations with
-        incoming and with outgoing synapses."""
+        synapses, and one more pair per extra layer of multapses; a group that is still the
+        expansion of the convolution it came from (:attr:`convs`) a Conv node instead, its two
+        populations then written with the layer's tensor shapes (:attr:`shapes`), which NIR's
+        types need.  Returns the populations with incoming and with outgoing synapses."""
         names = list(self.arrays)
         csr = network.csr()
         pre_g, post_g, w_all, d_all = csr.to_coo()
@@ -304,43 +310,109 @@ class Exporter:
         pre_pop, post_pop = pre_pop[key], post_pop[key]
         group_key = np.stack([pre_pop, post_pop, np.searchsorted(csr.delays_s, d_all)])
         cuts = np.r_[0, np.flatnonzero(np.any(np.diff(group_key, axis=1) != 0, axis=0)) + 1, pre_g.size]
+        groups = []
         for s, e in zip(cuts[:-1], cuts[1:]):
             a_name, b_name = names[pre_pop[s]], names[post_pop[s]]
-            n_pre = network.population(a_name).size
-            n_post = network.population(b_name).size
+            i, j = pre_g[s:e] - starts[a_name], post_g[s:e] - starts[b_name]
+            weight = w_all[s:e].astype(np.float64) * self.arrays[b_name]["c_m_farad"][j] / dt_s  # NIR's W
+            groups.append((a_name, b_name, i, j, weight, float(d_all[s])))
+            has_in.add(b_name)
+            has_out.add(a_name)
+        convs = self._convs(groups)
+        for k, (a_name, b_name, i, j, weight, delay) in enumerate(groups):
+            if k in convs:
+                self._write_conv(a_name, b_name, *convs[k], delay)
+                continue
+            n_pre, n_post = self.arrays[a_name]["c_m_farad"].size, self.arrays[b_name]["c_m_farad"].size
             if n_pre * n_post > max_dense_entries:
                 raise InvalidParameterError(
                     f"projection {a_name}->{b_name}: a dense NIR weight matrix of {n_post} x {n_pre} entries "
                     f"exceeds max_dense_entries = {max_dense_entries}"
                 )
-            i = pre_g[s:e] - starts[a_name]
-            j = post_g[s:e] - starts[b_name]
-            w = w_all[s:e].astype(np.float64)
             rank = _layers(i, j)
-            c_post = self.arrays[b_name]["c_m_farad"]
             for layer in range(int(rank.max()) + 1):
                 sel = rank == layer
                 matrix = np.zeros((n_post, n_pre))
-                matrix[j[sel], i[sel]] = w[sel] * c_post[j[sel]] / dt_s
+                matrix[j[sel], i[sel]] = weight[sel]
                 meta: dict = {}
-                if (w[sel] == 0).any():
+                if (weight[sel] == 0).any():
                     mask = np.zeros((n_post, n_pre), np.uint8)
                     mask[j[sel], i[sel]] = 1
                     meta = {META: {"mask": mask}}
                 wn = self.fresh(f"{a_name}__{b_name}__w")
                 dn = self.fresh(f"{a_name}__{b_name}__d")
                 self.nodes[wn] = self.weight_node(matrix, b_name, meta)
-                self.nodes[dn] = _write_node("delay", delay=np.full(n_post, float(d_all[s])))
-                self.edges += [(a_name, wn), (wn, dn), (dn, b_name)]
-            has_in.add(b_name)
-            has_out.add(a_name)
+                self.nodes[dn] = _write_node("delay", delay=np.full(n_post, delay))
+                self.edges += [(self.flat(a_name), wn), (wn, dn), (dn, b_name)]
         return has_in, has_out
+
+    def _convs(self, groups: list) -> dict[int, tuple]:
+        """The groups written as Conv nodes: (node name, info, kernel, per-channel bias) by group.
+        A group qualifies when its synapses are the layer's expansion (:func:`conv_from_synapses`)
+        and its two populations can take the layer's shapes: one shape each, and no dense group
+        into either (a flat weight node cannot feed a shaped node; NIR has no reshape to it)."""
+        found: dict[int, tuple] = {}
+        for k, (a_name, b_name, i, j, weight, _) in enumerate(groups):
+            if (a_name, b_name) not in self.convs:
+                continue
+            layer, info = self.convs[(a_name, b_name)]
+            n_pre, n_post = self.arrays[a_name]["c_m_farad"].size, self.arrays[b_name]["c_m_farad"].size
+            bias = self.arrays[b_name]["bias_current_amp"]
+            if (n_pre, n_post) != (int(np.prod(info.input_shape)), int(np.prod(info.output_shape))):
+                kernel, why = None, f"{n_pre} -> {n_post} neurons, the layer {info.input_shape} -> {info.output_shape}"
+            elif _layers(i, j).max() > 0:
+                kernel, why = None, "repeated synapses between one pair of neurons"
+            else:
+                kernel, bias, why = conv_from_synapses(info, i, j, weight, bias if (bias != 0).any() else None)
+            if kernel is None:
+                self.notes.append(f"{a_name}->{b_name}: a dense Linear node, not {info.kind} {layer!r}: {why}")
+            else:
+                found[k] = (layer, info, kernel, bias)
+        while True:  # populations' shapes: drop the convolutions whose ends cannot be shaped, until none
+            want: dict[str, set] = {}
+            for k, (_, info, _, _) in found.items():
+                want.setdefault(groups[k][0], set()).add(tuple(info.input_shape))
+                want.setdefault(groups[k][1], set()).add(tuple(info.output_shape))
+            dense_in = {groups[k][1] for k in range(len(groups)) if k not in found}
+            bad = {k: pop for k in found for pop in groups[k][:2] if len(want[pop]) > 1 or pop in dense_in}
+            if not bad:
+                break
+            for k, pop in bad.items():
+                layer, info = found.pop(k)[:2]
+                why = "it has two shapes" if len(want[pop]) > 1 else "dense synapses reach it too"
+                self.notes.append(f"{groups[k][0]}->{groups[k][1]}: a dense Linear node, not {info.kind} {layer!r}: "
+                                  f"population {pop!r} cannot take the layer's shape ({why})")  # fmt: skip
+        self.shapes = {pop: next(iter(v)) for pop, v in want.items()}
+        return found
+
+    def _write_conv(self, pre: str, post: str, layer: str, info: Any, kernel: NDArray, bias: Any, delay: float) -> None:
+        """A Conv node and a Delay node of the layer's output shape between the two (shaped) populations;
+        the population's bias rides on the first one into it."""
+        if self.bias_done[post]:
+            bias = None
+        self.bias_done[post] = True
+        cn = self.fresh(layer)
+        dn = self.fresh(f"{pre}__{post}__d")
+        self.nodes[cn] = _write_node("conv", info=info, kernel=kernel, bias=bias)
+        self.nodes[dn] = _write_node("delay", delay=np.full(info.output_shape, delay))
+        self.edges += [(pre, cn), (cn, dn), (dn, post)]
+
+    def flat(self, name: str) -> str:
+        """The node a population's flat signal leaves from: itself, or a Flatten after it when it is
+        written with a tensor shape."""
+        if name not in self.shapes:
+            return name
+        if name not in self.flats:
+            self.flats[name] = fn = self.fresh(f"{name}__flat")
+            self.nodes[fn] = _write_node("flatten", shape=self.shapes[name])
+            self.edges.append((name, fn))
+        return self.flats[name]
 
     def input_port(self, name: str, size: int) -> None:
         """An Input node ``input_<name>`` into population ``name`` (through an identity Affine
         node when the population's bias still needs one)."""
         port = self.fresh(f"input_{name}")
-        self.nodes[port] = _write_node("input", size=size, metadata={META: {"port": 1}})
+        self.nodes[port] = _write_node("input", size=size, metadata={META: {"port": 1}}, shape=self.shapes.get(name))
         if not self.bias_done[name]:
             an = self.fresh(f"input_{name}__bias")
             self.nodes[an] = self.weight_node(np.eye(size), name, {})
@@ -351,5 +423,5 @@ class Exporter:
     def output_port(self, name: str, size: int, node_name: str | None = None) -> None:
         """An Output node ``output_<name>`` (or ``node_name``) fed by population ``name``."""
         port = self.fresh(node_name or f"output_{name}")
-        self.nodes[port] = _write_node("output", size=size)
+        self.nodes[port] = _write_node("output", size=size, shape=self.shapes.get(name))
         self.edges.append((name, port))

@@ -20,9 +20,10 @@ its functions.  Roles:
     :class:`Expr`: terms of source, delay and matrix, plus a bias current).
 
 For the exporter, ``writes`` names what a handler writes (a population, weights with or without
-a bias, a delay, an input or output port) and ``write`` builds the ``nir`` node; ``accepts``
-picks among several handlers that write the same thing (LIF for leaky populations, IF for
-non-leaky ones, CubaLIF and CubaLI for populations of the current-based model).
+a bias, a convolution, a delay, an input or output port) and ``write`` builds the ``nir`` node;
+``accepts`` picks among several handlers that write the same thing (LIF for leaky populations,
+IF for non-leaky ones, CubaLIF and CubaLI for populations of the current-based model, Conv1d or
+Conv2d by the kernel's dimensions).
 """
 
 from __future__ import annotations
@@ -36,58 +37,25 @@ from numpy.typing import NDArray
 
 from ..errors import InvalidParameterError
 from ..models.cuba import Cuba
+from ._nir_base import LI_THRESHOLD_VOLT, META, Arrays, kind, nir_module, node_array, node_error, node_meta
+from ._nir_conv import conv_matrix, pool_matrix, write_conv
+from ._nir_params import (
+    cuba_gain,
+    cuba_li_model,
+    cuba_li_params,
+    cuba_lif_model,
+    cuba_lif_params,
+    cuba_size,
+    i_params,
+    if_params,
+    li_params,
+    lif_params,
+    threshold_params,
+)
 
-#: Threshold (V) given to the neurons of an LI node: never reached.
-LI_THRESHOLD_VOLT = 1e300
-#: Key of neurochip's own entries in a node's or a graph's ``metadata``.
-META = "neurochip"
 #: Node types refused with a reason of their own (every other type not in NODES gets the generic
 #: one); an entry in NODES wins over one here.
 REFUSED: dict[str, str] = {}
-#: Membrane time constant of a Threshold node's neurons, in time steps: what one step brings in
-#: has decayed by e^{-64} (1.6e-28 of it) by the next, far below :data:`THRESHOLD_MARGIN`, so the
-#: neuron keeps no state that could tip a later comparison (and the engine's windows, at most
-#: tau / 8, stay 512 per step).
-THRESHOLD_TAU_STEPS = 1.0 / 64
-#: A Threshold node's V_th is threshold (1 + THRESHOLD_MARGIN): NIR's strict x > threshold with
-#: room for the engine's rounding of V (a few ulp), so that an input summing exactly to the
-#: threshold does not fire.  An input above the threshold by less than this (1e-9 relative, below
-#: the float32 resolution of the weights, 6e-8) does not fire either.
-THRESHOLD_MARGIN = 2.0**-30
-
-Arrays = dict[str, NDArray[np.float64]]
-
-
-def nir_module() -> Any:
-    """The ``nir`` package, imported on first use (``import neurochip`` does not load it)."""
-    try:
-        import nir
-    except ImportError as exc:  # pragma: no cover - nir is a dependency
-        raise ImportError("NIR support needs the `nir` package: pip install nir") from exc
-    return nir
-
-
-def kind(node: Any) -> str:
-    """The node's type name, the key of :data:`NODES`."""
-    return type(node).__name__
-
-
-def node_error(name: str, node: Any, text: str) -> InvalidParameterError:
-    """``NIR node 'name' (Type): text``."""
-    return InvalidParameterError(f"NIR node {name!r} ({kind(node)}): {text}")
-
-
-def node_meta(node: Any) -> dict:
-    """neurochip's entries in a node's metadata (empty when there are none)."""
-    return dict(getattr(node, "metadata", None) or {}).get(META, {}) or {}
-
-
-def _arr(name: str, node: Any, attr: str) -> NDArray[np.float64]:
-    arr = np.asarray(getattr(node, attr), dtype=np.float64).reshape(-1)
-    if not np.isfinite(arr).all():
-        raise node_error(name, node, f"{attr} contains a non-finite value")
-    return arr
-
 
 # --------------------------------------------------------------------------------------------
 # chains: what flows along the edges between spiking nodes
@@ -153,7 +121,7 @@ def _linear(name: str, node: Any, e: Expr, meta: dict) -> Expr:
 def _affine(name: str, node: Any, e: Expr, meta: dict) -> Expr:
     """I = W x + b: the bias is a constant current."""
     out = _linear(name, node, e, meta)
-    bias = _arr(name, node, "bias")
+    bias = node_array(name, node, "bias")
     if bias.shape != out.bias.shape:
         raise node_error(name, node, f"bias has {bias.size} values, weight {np.asarray(node.weight).shape} outputs "
                                      f"{out.bias.size}")  # fmt: skip
@@ -162,7 +130,7 @@ def _affine(name: str, node: Any, e: Expr, meta: dict) -> Expr:
 
 
 def _scale(name: str, node: Any, e: Expr, meta: dict) -> Expr:
-    s = _arr(name, node, "scale")
+    s = node_array(name, node, "scale")
     terms = [
         Term(t.source, t.delay, np.diag(s) if t.matrix is None else _rows(t.matrix, s), t.mask, t.layer)
         for t in e.terms
@@ -173,7 +141,7 @@ def _scale(name: str, node: Any, e: Expr, meta: dict) -> Expr:
 def _delay(name: str, node: Any, e: Expr, meta: dict) -> Expr:
     """Each distinct delay value splits the path (rows of the matrix) so that a synapse's delay is
     the sum of the Delay nodes along it."""
-    d = _arr(name, node, "delay")
+    d = node_array(name, node, "delay")
     if (d < 0).any():
         raise node_error(name, node, f"delay = {float(d.min())!r}: must be >= 0")
     terms = []
@@ -210,22 +178,23 @@ def _through(name: str, e: Expr, m: Any, bias: NDArray[np.float64], info: Any) -
 
 
 def _conv(name: str, node: Any, e: Expr, meta: dict) -> Expr:
-    from ._nir_conv import conv_matrix
-
     m, bias, info = conv_matrix(name, node, e.shape)
     return _through(name, e, m, bias, info)
 
 
 def _pool(name: str, node: Any, e: Expr, meta: dict) -> Expr:
-    from ._nir_conv import pool_matrix
-
     m, info = pool_matrix(name, node, e.shape)
     return _through(name, e, m, np.zeros(m.shape[0]), info)
 
 
 def _conv_dim(name: str, node: Any) -> int | None:
-    shape = getattr(node, "input_type", {}).get("input") if isinstance(getattr(node, "input_type", None), dict) else None
-    return None if shape is None else int(np.prod(np.asarray(shape)))
+    """C_in x the spatial input shape; C_in = the weight's second axis times groups (nir's own
+    input_type leaves the groups out); None without an input_shape (the shape flowing in decides)."""
+    spatial = getattr(node, "input_shape", None)
+    weight = np.asarray(node.weight)
+    if spatial is None or weight.ndim < 3:
+        return None
+    return int(weight.shape[1] * int(node.groups) * np.prod(np.asarray(spatial)))
 
 
 # --------------------------------------------------------------------------------------------
@@ -259,186 +228,6 @@ def _weight_dim(name: str, node: Any) -> int:
 def _vector_dim(attr: str) -> Callable[[str, Any], int]:
     return lambda name, node: int(np.asarray(getattr(node, attr)).size)
 
-
-# --------------------------------------------------------------------------------------------
-# neuron parameters (see the mapping in nir_io's docstring): each returns the LIFParams arrays
-# but t_ref_s, in the order c_m, g_leak, e_leak, v_th, v_reset
-
-
-def _positive_r(name: str, node: Any) -> NDArray[np.float64]:
-    r = _arr(name, node, "r")
-    if not (r > 0).all():
-        raise node_error(name, node, f"r[{int(np.flatnonzero(~(r > 0))[0])}] = {float(r[~(r > 0)][0])!r}: must be > 0")
-    return r
-
-
-def _leaky(name: str, node: Any) -> Arrays:
-    """tau dv/dt = (v_leak - v) + r I:  C = tau / r, g_L = 1 / r, E_L = v_leak."""
-    r = _positive_r(name, node)
-    tau = _arr(name, node, "tau")
-    if not (tau > 0).all():
-        bad = int(np.flatnonzero(~(tau > 0))[0])
-        raise node_error(name, node, f"tau[{bad}] = {float(tau[bad])!r}: must be > 0")
-    return {"c_m_farad": tau / r, "g_leak_siemens": 1.0 / r, "e_leak_volt": _arr(name, node, "v_leak")}
-
-
-def _with_threshold(name: str, node: Any, out: Arrays) -> Arrays:
-    out["v_th_volt"] = _arr(name, node, "v_threshold")
-    out["v_reset_volt"] = _arr(name, node, "v_reset")
-    bad = np.flatnonzero(~(out["v_reset_volt"] < out["v_th_volt"]))
-    if bad.size:
-        k = int(bad[0])
-        raise node_error(
-            name, node,
-            f"v_reset[{k}] = {float(out['v_reset_volt'][k])!r} must be < v_threshold[{k}] = {float(out['v_th_volt'][k])!r}",
-        )  # fmt: skip
-    return out
-
-
-def _lif_params(name: str, node: Any, if_tau_s: float | None) -> tuple[Arrays, tuple[str, ...] | None]:
-    return _with_threshold(name, node, _leaky(name, node)), ("e_leak_volt",)
-
-
-def _li_params(name: str, node: Any, if_tau_s: float | None) -> tuple[Arrays, tuple[str, ...] | None]:
-    out = _leaky(name, node)
-    out["v_th_volt"] = np.full(out["g_leak_siemens"].size, LI_THRESHOLD_VOLT)  # never fires
-    out["v_reset_volt"] = out["e_leak_volt"].copy()
-    return out, ("e_leak_volt",)
-
-
-def _i_params(name: str, node: Any, if_tau_s: float | None) -> tuple[Arrays, tuple[str, ...] | None]:
-    """NIR's integrator, dv/dt = r I: IF without threshold; C = 1 / r, g_L = 0, never fires."""
-    r = _positive_r(name, node)
-    out = {"c_m_farad": 1.0 / r, "g_leak_siemens": np.zeros_like(r), "e_leak_volt": np.zeros_like(r),
-           "v_th_volt": np.full(r.size, LI_THRESHOLD_VOLT), "v_reset_volt": np.zeros_like(r)}  # fmt: skip
-    return out, ()
-
-
-def _threshold_params(name: str, node: Any, if_tau_s: float | None) -> tuple[Arrays, tuple[str, ...] | None]:
-    """NIR's Threshold, z = 1 when the input x > threshold (no state): a neuron that fires when the
-    input of one instant exceeds the threshold and forgets it within the step.  V_th is the
-    threshold times 1 + THRESHOLD_MARGIN, so that neurochip's V >= V_th is NIR's x > threshold
-    (up to that margin, see there).  C and
-    g_L depend on the time step: the importer sets C = dt_s (a spike through W moves V by W) and
-    g_L = C / (THRESHOLD_TAU_STEPS dt_s); here C = 1 F and g_L = 1 / THRESHOLD_TAU_STEPS."""
-    thr = _arr(name, node, "threshold")
-    bad = np.flatnonzero(~(thr > 0))
-    if bad.size:
-        k = int(bad[0])
-        raise node_error(
-            name, node,
-            f"threshold[{k}] = {float(thr[k])!r}: must be > 0; with no input (x = 0 > threshold) the node fires at "
-            "every time step, a clock that an event-driven chip does not have",
-        )  # fmt: skip
-    out = {"c_m_farad": np.ones_like(thr), "g_leak_siemens": np.full(thr.size, 1.0 / THRESHOLD_TAU_STEPS),
-           "e_leak_volt": np.zeros_like(thr), "v_th_volt": thr * (1 + THRESHOLD_MARGIN), "v_reset_volt": np.zeros_like(thr)}  # fmt: skip
-    return out, None
-
-
-def _if_params(name: str, node: Any, if_tau_s: float | None) -> tuple[Arrays, tuple[str, ...] | None]:
-    """dv/dt = r I: C = 1 / r, g_L = 0 (or C / if_tau_s, an approximation), E_L = 0.  neurochip's
-    exact C, g_L and E_L (E_L is free when g_L = 0) apply unless if_tau_s changes g_L."""
-    r = _positive_r(name, node)
-    c = 1.0 / r
-    out = {"c_m_farad": c, "g_leak_siemens": np.zeros_like(r) if if_tau_s is None else c / if_tau_s,
-           "e_leak_volt": np.zeros_like(r)}  # fmt: skip
-    return _with_threshold(name, node, out), (() if if_tau_s is None else None)
-
-
-# current-based nodes: tau_syn dI/dt = -I + w_in x, tau_mem dv/dt = (v_leak - v) + r I.  With
-# C = tau_mem / r, g_L = 1 / r, E_L = v_leak (as for LIF) and J = I / C this is neurochip's Cuba
-# model, dV/dt = -(V - E_L)/tau_m + J, dJ/dt = -J/tau_syn, tau_m = C / g_L = tau_mem; a spike of
-# area dt_s through weight W makes I jump by w_in W dt_s / tau_syn, i.e. J by (w_in W dt_s / C) /
-# tau_syn: a Cuba input of weight_volt = w_in W dt_s / C.  The importer scales what flows into
-# the node by ``gain`` (w_in) and then converts charge to volts as for LIF.
-
-_CUBA_LIF_FIELDS = ("tau_syn", "tau_mem", "r", "v_leak", "v_threshold", "v_reset", "w_in")
-_CUBA_LI_FIELDS = ("tau_syn", "tau_mem", "r", "v_leak", "w_in")
-
-
-def _cuba_fields(node: Any) -> tuple[str, ...]:
-    return _CUBA_LIF_FIELDS if hasattr(node, "v_threshold") else _CUBA_LI_FIELDS
-
-
-def _cuba_checked(name: str, node: Any) -> dict[str, NDArray[np.float64]]:
-    """The node's fields as flat float arrays, all of one shape, tau_syn, tau_mem and r > 0."""
-    fields = {}
-    for attr in _cuba_fields(node):
-        value = getattr(node, attr)
-        if value is None:
-            raise node_error(name, node, f"{attr} is missing")
-        fields[attr] = _arr(name, node, attr)
-    shape = np.asarray(node.tau_mem).shape
-    for attr in fields:
-        if np.asarray(getattr(node, attr)).shape != shape:
-            raise node_error(
-                name, node,
-                f"{attr} has shape {np.asarray(getattr(node, attr)).shape}, tau_mem {shape}: every parameter "
-                "must have the node's shape",
-            )  # fmt: skip
-    for attr in ("tau_syn", "tau_mem", "r"):
-        bad = np.flatnonzero(~(fields[attr] > 0))
-        if bad.size:
-            k = int(bad[0])
-            raise node_error(name, node, f"{attr}[{k}] = {float(fields[attr][k])!r}: must be > 0")
-    return fields
-
-
-def _cuba_size(name: str, node: Any) -> int:
-    return int(np.asarray(node.tau_mem).size)
-
-
-def _cuba_base(name: str, node: Any) -> Arrays:
-    f = _cuba_checked(name, node)
-    return {"c_m_farad": f["tau_mem"] / f["r"], "g_leak_siemens": 1.0 / f["r"], "e_leak_volt": f["v_leak"]}
-
-
-def _cuba_lif_params(name: str, node: Any, if_tau_s: float | None) -> tuple[Arrays, tuple[str, ...] | None]:
-    return _with_threshold(name, node, _cuba_base(name, node)), ("e_leak_volt",)
-
-
-def _cuba_li_params(name: str, node: Any, if_tau_s: float | None) -> tuple[Arrays, tuple[str, ...] | None]:
-    """As LI: a threshold never reached (the kernel ignores it for spiking=False); neurochip's own
-    V_th and V_reset, kept in the metadata, when it wrote the node."""
-    out = _cuba_base(name, node)
-    meta = node_meta(node)
-    n = out["g_leak_siemens"].size
-    out["v_th_volt"] = np.full(n, LI_THRESHOLD_VOLT)
-    out["v_reset_volt"] = out["e_leak_volt"].copy()
-    for key in ("v_th_volt", "v_reset_volt"):
-        if key in meta:
-            value = np.asarray(meta[key], dtype=np.float64).reshape(-1)
-            if value.shape == (n,) and np.isfinite(value).all():
-                out[key] = value
-    if not (out["v_reset_volt"] < out["v_th_volt"]).all():  # metadata that breaks the rule: not ours
-        out["v_th_volt"] = np.full(n, LI_THRESHOLD_VOLT)
-        out["v_reset_volt"] = out["e_leak_volt"].copy()
-    return out, ("e_leak_volt",)
-
-
-def _one_tau_syn(name: str, node: Any) -> float:
-    tau = _cuba_checked(name, node)["tau_syn"]
-    if not (tau == tau[0]).all():
-        k = int(np.flatnonzero(tau != tau[0])[0])
-        raise node_error(
-            name, node,
-            f"tau_syn[{k}] = {float(tau[k])!r} differs from tau_syn[0] = {float(tau[0])!r}: neurochip's current-based "
-            "model has one tau_syn per population; split the node into nodes of equal tau_syn",
-        )  # fmt: skip
-    return float(tau[0])
-
-
-def _cuba_lif_model(name: str, node: Any, reset: str) -> Cuba:
-    return Cuba(tau_syn_exc_s=_one_tau_syn(name, node), reset=reset, spiking=True)
-
-
-def _cuba_li_model(name: str, node: Any, reset: str) -> Cuba:
-    return Cuba(tau_syn_exc_s=_one_tau_syn(name, node), reset=reset, spiking=False)
-
-
-def _cuba_gain(name: str, node: Any) -> NDArray[np.float64]:
-    """w_in: the factor on everything that flows into the node (weights and bias alike)."""
-    return _cuba_checked(name, node)["w_in"]
 
 
 def neuron_arrays(
@@ -553,6 +342,10 @@ def _write_if(*, arrays: Arrays, metadata: dict, model: Any = None) -> Any:
     )
 
 
+def _is_conv(nd: int) -> Callable[..., bool]:
+    return lambda *, info, kernel, bias: len(info.kernel_shape) == nd + 2
+
+
 def _write_affine(*, weight: NDArray, bias: NDArray, metadata: dict) -> Any:
     return nir_module().Affine(weight=weight, bias=bias, metadata=metadata)
 
@@ -561,16 +354,21 @@ def _write_linear(*, weight: NDArray, metadata: dict) -> Any:
     return nir_module().Linear(weight=weight, metadata=metadata)
 
 
+def _write_flatten(*, shape: tuple[int, ...]) -> Any:
+    """What flows in, of this shape, to a flat vector (behind a Conv node written back)."""
+    return nir_module().Flatten(input_type={"input": np.array(shape)}, start_dim=0, end_dim=-1)
+
+
 def _write_delay(*, delay: NDArray) -> Any:
     return nir_module().Delay(delay=delay)
 
 
-def _write_input(*, size: int, metadata: dict) -> Any:
-    return nir_module().Input(input_type={"input": np.array([size])}, metadata=metadata)
+def _write_input(*, size: int, metadata: dict, shape: tuple[int, ...] | None = None) -> Any:
+    return nir_module().Input(input_type={"input": np.array(shape or [size])}, metadata=metadata)
 
 
-def _write_output(*, size: int, metadata: dict | None = None) -> Any:
-    return nir_module().Output(output_type={"output": np.array([size])}, metadata=metadata or {})
+def _write_output(*, size: int, metadata: dict | None = None, shape: tuple[int, ...] | None = None) -> Any:
+    return nir_module().Output(output_type={"output": np.array(shape or [size])}, metadata=metadata or {})
 
 
 # --------------------------------------------------------------------------------------------
@@ -610,8 +408,8 @@ class NodeHandler:
         ``w_in``); None: 1.
     writes : str, optional
         What :func:`~neurochip.network.nir_io.to_nir` writes with this node type:
-        ``"population"``, ``"biased weights"``, ``"weights"``, ``"delay"``, ``"input"`` or
-        ``"output"``.
+        ``"population"``, ``"biased weights"``, ``"weights"``, ``"conv"`` (synapses that still
+        share a convolution's kernel), ``"delay"``, ``"input"`` or ``"output"``.
     accepts : callable (**fields) -> bool, optional
         Among the handlers that write the same thing, whether this one can express ``fields``.
     write : callable (**fields) -> nir node, optional
@@ -638,24 +436,24 @@ NODES: dict[str, NodeHandler] = {
     "Input": NodeHandler(role="input", size=_input_size, writes="input", write=_write_input),
     "Output": NodeHandler(role="output", in_dim=_output_dim, writes="output", write=_write_output),
     "LIF": NodeHandler(
-        role="neuron", in_dim=_neuron_size, size=_neuron_size, params=_lif_params,
+        role="neuron", in_dim=_neuron_size, size=_neuron_size, params=lif_params,
         writes="population", accepts=_is_leaky, write=_write_lif,
     ),
     "IF": NodeHandler(
-        role="neuron", in_dim=_neuron_size, size=_neuron_size, params=_if_params,
+        role="neuron", in_dim=_neuron_size, size=_neuron_size, params=if_params,
         writes="population", accepts=_is_perfect, write=_write_if,
     ),
     "LI": NodeHandler(
-        role="neuron", in_dim=_neuron_size, size=_neuron_size, params=_li_params, spikes=False,
+        role="neuron", in_dim=_neuron_size, size=_neuron_size, params=li_params, spikes=False,
         writes="population", accepts=_is_li, write=_write_li,
     ),
     "CubaLIF": NodeHandler(
-        role="neuron", in_dim=_cuba_size, size=_cuba_size, params=_cuba_lif_params, model=_cuba_lif_model,
-        gain=_cuba_gain, writes="population", accepts=_is_cuba(True), write=_write_cuba_lif,
+        role="neuron", in_dim=cuba_size, size=cuba_size, params=cuba_lif_params, model=cuba_lif_model,
+        gain=cuba_gain, writes="population", accepts=_is_cuba(True), write=_write_cuba_lif,
     ),
     "CubaLI": NodeHandler(
-        role="neuron", in_dim=_cuba_size, size=_cuba_size, params=_cuba_li_params, model=_cuba_li_model,
-        gain=_cuba_gain, spikes=False, writes="population", accepts=_is_cuba(False), write=_write_cuba_li,
+        role="neuron", in_dim=cuba_size, size=cuba_size, params=cuba_li_params, model=cuba_li_model,
+        gain=cuba_gain, spikes=False, writes="population", accepts=_is_cuba(False), write=_write_cuba_li,
     ),
     "Affine": NodeHandler(
         role="chain", in_dim=_weight_dim, chain=_affine, writes="biased weights", write=_write_affine
@@ -663,17 +461,19 @@ NODES: dict[str, NodeHandler] = {
     "Linear": NodeHandler(role="chain", in_dim=_weight_dim, chain=_linear, writes="weights", write=_write_linear),
     "Scale": NodeHandler(role="chain", in_dim=_vector_dim("scale"), chain=_scale),
     "Delay": NodeHandler(role="chain", in_dim=_vector_dim("delay"), chain=_delay, writes="delay", write=_write_delay),
-    "Flatten": NodeHandler(role="chain", chain=_flatten_node),  # populations are flat: only the shape changes
+    "Flatten": NodeHandler(role="chain", chain=_flatten_node, writes="flatten", write=_write_flatten),  # a reshape
     "I": NodeHandler(
-        role="neuron", in_dim=_neuron_size, size=_neuron_size, params=_i_params, spikes=False,
+        role="neuron", in_dim=_neuron_size, size=_neuron_size, params=i_params, spikes=False,
         writes="population", accepts=_is_i, write=_write_i,
     ),
-    "Conv1d": NodeHandler(role="chain", in_dim=_conv_dim, chain=_conv),
-    "Conv2d": NodeHandler(role="chain", in_dim=_conv_dim, chain=_conv),
+    "Conv1d": NodeHandler(role="chain", in_dim=_conv_dim, chain=_conv, writes="conv", accepts=_is_conv(1),
+                          write=write_conv),
+    "Conv2d": NodeHandler(role="chain", in_dim=_conv_dim, chain=_conv, writes="conv", accepts=_is_conv(2),
+                          write=write_conv),
     "SumPool2d": NodeHandler(role="chain", chain=_pool),
     "AvgPool2d": NodeHandler(role="chain", chain=_pool),
     "Threshold": NodeHandler(
-        role="neuron", in_dim=_vector_dim("threshold"), size=_vector_dim("threshold"), params=_threshold_params,
+        role="neuron", in_dim=_vector_dim("threshold"), size=_vector_dim("threshold"), params=threshold_params,
         memoryless=True,
     ),
 }  # fmt: skip

@@ -13,12 +13,9 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ..errors import ConfigError, InvalidParameterError
+from ._nir_base import META, nir_module
 from ._nir_common import MAX_DENSE_ENTRIES, NIR_DEFAULT_DT_S, NIRExportWarning
 from ._nir_graph import Exporter
-from ._nir_nodes import (
-    META,
-    nir_module,
-)
 from ._nir_nodes import write_node as _write_node
 from .model import Network
 
@@ -35,6 +32,7 @@ def to_nir(
     relays: tuple[str, ...] | list[str] = (),
     readouts: tuple[str, ...] | list[str] = (),
     output_names: Mapping[str, str] | None = None,
+    layers: Mapping[str, tuple[Any, str, str]] | None = None,
 ) -> Any:
     """Express a network as an NIR graph.
 
@@ -69,6 +67,14 @@ def to_nir(
         named after them.  :meth:`NIRImport.to_nir` passes both.
     output_names : dict of str to str, optional
         The name of the Output node of a population in ``outputs`` (default ``output_<name>``).
+    layers : dict of str to (LayerInfo, str, str), optional
+        Convolutions the synapses came from: node name -> (its ``LayerInfo``, pre population,
+        post population), as :attr:`NIRImport.layers` and :attr:`NIRImport.layer_links` hold
+        them.  The synapses pre -> post are written as that Conv1d / Conv2d node (followed by a
+        Flatten and a Delay node) while they still are its expansion: on the positions its
+        geometry reaches, each kernel weight shared by all of its positions (to float32), the
+        bias one value per output channel; otherwise as a dense node, and a
+        :class:`NIRExportWarning` says why.
 
     Returns
     -------
@@ -114,6 +120,7 @@ def to_nir(
             raise InvalidParameterError(f"population {n!r} (in relays/readouts): not in the network ({names})")
     arrays: dict[str, dict[str, NDArray[np.float64]]] = {}
     nodes: dict[str, Any] = {}
+    fields: dict[str, dict] = {}  # each population node's metadata
     for p in network.populations:
         if "/" in p.name:
             raise InvalidParameterError(f"population {p.name!r}: a name with '/' cannot be an NIR node name")
@@ -134,6 +141,7 @@ def to_nir(
         }}  # fmt: skip
         if p.model is not None:
             meta[META]["model"] = p.model.to_dict()  # its reset, above all, which NIR has no field for
+        fields[p.name] = meta
         try:  # LIF, or IF when g_L = 0; CubaLIF or CubaLI for the current-based model
             nodes[p.name] = _write_node("population", arrays=a, metadata=meta, model=p.model)
         except InvalidParameterError as exc:
@@ -148,8 +156,25 @@ def to_nir(
             )
         arrays[p.name] = a
 
-    exp = Exporter(nodes, arrays)
+    for k, (_, a, b) in (layers or {}).items():
+        if a not in names or b not in names:
+            raise InvalidParameterError(f"layers[{k!r}]: populations {a!r} -> {b!r}: not in the network ({names})")
+    exp = Exporter(nodes, arrays, dict(layers or {}))
     has_in, has_out = exp.synapses(network, dt_s=float(dt_s), max_dense_entries=max_dense_entries)
+    for n, shape in exp.shapes.items():  # a Conv node's ends: the same node with the layer's tensor shape
+        pop = network.population(n)
+        if n in relays or n in readouts:
+            nodes[n] = _write_node("input" if n in relays else "output", size=pop.size, metadata={}, shape=shape)
+        else:
+            shaped = {k: v.reshape(shape) for k, v in arrays[n].items()}
+            nodes[n] = _write_node("population", arrays=shaped, metadata=fields[n], model=pop.model)
+    if exp.notes:
+        warnings.warn(
+            "synapses of a convolution written as dense nodes, since they are no longer its expansion: "
+            + "; ".join(exp.notes),
+            NIRExportWarning,
+            stacklevel=2,
+        )
     own = [n for n in names if n not in relays and n not in readouts]  # populations that stay populations
     ins = [n for n in own if n not in has_in] if inputs is None else list(inputs)
     outs = [n for n in own if n not in has_out] if outputs is None else list(outputs)

@@ -108,6 +108,7 @@ from numpy.typing import NDArray
 from ..errors import ConfigError, InvalidParameterError
 from ..lif import LIFParams
 from ..models.cuba import Cuba
+from ._nir_base import LI_THRESHOLD_VOLT, META, THRESHOLD_TAU_STEPS, kind, nir_module, node_meta
 from ._nir_common import (
     _LIF_FIELDS,
     _RESETS,
@@ -120,20 +121,8 @@ from ._nir_common import (
     NIRImportWarning,
 )
 from ._nir_graph import Importer, flatten
-from ._nir_nodes import (
-    LI_THRESHOLD_VOLT,
-    META,
-    THRESHOLD_TAU_STEPS,
-    handler,
-    kind,
-    neuron_arrays,
-    neuron_kinds,
-    nir_module,
-    node_gain,
-    node_meta,
-    node_model,
-    node_size,
-)
+from ._nir_lava import loihi_cuba_lif, loihi_hold_steps, loihi_prepare
+from ._nir_nodes import handler, neuron_arrays, neuron_kinds, node_gain, node_model, node_size
 from ._nir_nodes import role as _role
 from .model import Network
 from .nir_export import to_nir, write_nir
@@ -295,7 +284,8 @@ def from_nir(
     dt_s : float, optional
         Time step (s) the exporter used: a spike through weight W delivers the charge
         W * dt_s.  Default: the value neurochip stored in the graph's metadata, else
-        :data:`NIR_DEFAULT_DT_S` (1e-4 s, snnTorch and the Lava bridge), with a warning.
+        :data:`NIR_DEFAULT_DT_S` (1 s, NIR's own convention: a spike is a unit-area pulse), with a
+        warning; a profile's (snnTorch: 1e-4 s, Lava-DL: 1/4096 s) when one is given.
     reset : {"value", "subtract"} or dict of str to them, optional
         The reset the exporter used: ``"value"`` (v <- v_reset) or ``"subtract"`` (v <- v -
         (v_threshold - v_reset), snnTorch's default), for every neuron node or per node name
@@ -325,7 +315,7 @@ def from_nir(
     seed : int
         Seed stored in the returned Network (its synapses are explicit, so it only matters if
         you add random projections).
-    profile : {"nir", "snntorch", "sinabs", "norse", "rockpool"}, optional
+    profile : {"nir", "snntorch", "sinabs", "norse", "rockpool", "lava-dl"}, optional
         The exporter that wrote the graph (:mod:`neurochip.network.nir_profiles`): sets the
         default ``dt_s`` and ``reset`` to that tool's (explicit options win); where the tool's
         reset cannot be expressed (a subtraction on LIF / IF nodes, Sinabs' several spikes per
@@ -409,6 +399,9 @@ def from_nir(
     passes |= {b for _, b in edges if _role(nodes[b]) == "input" and "." in b}
     for name, node in nodes.items():
         handler(name, node)  # raises on an unsupported node, naming it and its type
+    loihi_steps: dict[str, Any] = {}
+    if prof is not None and prof.loihi:  # Lava-DL: one value per layer, checked and given to every neuron
+        nodes, loihi_steps = loihi_prepare(nodes, edges, passes)
     imp = Importer(nodes, edges, passes)
     for name, node in nodes.items():
         if _role(node) == "input" and name not in passes and imp.incoming[name]:
@@ -510,6 +503,9 @@ def from_nir(
                 name, node, arrays[name], models[name], float(dt_s))
         elif prof is not None and prof.euler and not handler(name, node).memoryless:
             _euler_step(name, node, arrays[name], float(dt_s))
+        elif name in loihi_steps:
+            models[name], step_gain[name], step_factor[name] = loihi_cuba_lif(
+                name, node, arrays[name], float(dt_s), *loihi_steps[name], reset=resets[name])
         elif prof is not None and prof.exp_step and kind(node) == "CubaLIF":
             models[name], step_gain[name], step_factor[name] = _exp_step_cuba_lif(
                 name, node, arrays[name], models[name], float(dt_s))
@@ -557,6 +553,8 @@ def from_nir(
     projections = imp.synapses(
         c_m, ports, biases, gain=gain, dt_s=float(dt_s), delay_s=default_delay, used_default=used_default,
         exprs={k: e for k, e in readout_exprs.items() if _role(nodes[k]) != "output"},
+        source_delay_s=None if delay_s is not None else {  # Lava-DL: a spike reaches the next layer at its step
+            k: float(dt_s) * (loihi_hold_steps(float(a[0])) or 1.0) for k, (a, _) in loihi_steps.items()},
     )  # fmt: skip
     dropped = [k for k, v in nodes.items() if k not in imp.memo and k not in arrays and k not in ports
                and k not in passes and _role(v) != "output"]  # fmt: skip
@@ -638,6 +636,7 @@ def from_nir(
         assumed=tuple(assumed),
         readouts=readouts,
         layers=dict(imp.layers),
+        layer_links={k: tuple(v) for k, v in imp.links.items()},
         profile=None if prof is None else prof.name,
         nodes=became,
         source=copy.deepcopy(graph),

@@ -26,10 +26,14 @@ rockpool   1e-3      subtract, several spikes  rockpool/nn/modules/torch/nir.py:
                      per step                  r = tau_mem e^{-dt/tau_mem} / dt, w_in = 1); lif_torch.py
                                                LIFTorch.forward (dt = 1e-3, exponential decays,
                                                floor(v / threshold) spikes subtracted); CubaLIF only
+lava-dl    1/4096    v <- 0 in the step        lava/lib/dl/netx/nir_lava.py read_node / read_neuron:
+                                               CubaLIF(tau = 1 / iDecay, 1 / vDecay, r = 1, w_in =
+                                               tau_syn), one value per layer; Loihi's CUBA step
+                                               (lava/proc/lif/models.py PyLifModelBitAcc); CubaLIF only
 ========== ========= ======================== =========================================================
 
-Lava-DL is not a profile: :data:`NOT_YET` names, from its exporter's code, what a faithful
-reading would need and is not there (the error says it).  A spike is a pulse of area
+Every exporter the issue names is a profile (:data:`NOT_YET`, the list of those that cannot be
+read faithfully, is empty).  A spike is a pulse of area
 ``dt_s`` in every profile (one step of height 1), and the node fields are read as the graph
 writes them (snnTorch's r = tau/dt and Sinabs' r = 1 already carry their scaling), so a profile
 sets ``dt_s`` and the reset, and for snnTorch reads its LIF and CubaLIF nodes per step
@@ -38,7 +42,9 @@ snnTorch's Leaky and Synaptic do, and its subtraction one step late; see docs/ne
 for Norse its LIF and IF nodes (``euler``: a decay of 1 - dt/tau per step, IF's input unscaled by
 dt, as Norse's LIFBoxCell and IAFCell step; its CubaLIF and LI nodes are refused), and for
 Rockpool its CubaLIF nodes (``exp_step``: LIFTorch's response at the steps, the dt that r
-carries checked; its LI nodes are refused).
+carries checked; its LI nodes are refused), and for Lava-DL its CubaLIF nodes (``loihi``: the
+layout checked, one value per layer given to every neuron, Loihi's response at the steps, a reset
+to 0 held half a step; see :mod:`._nir_lava`).
 
 neurochip's LIF and IF neurons (delta synapses) reset to a value only: a profile whose tool
 subtracts imports them with ``reset="value"`` and says so (an approximation whose error is the
@@ -57,7 +63,8 @@ from numpy.typing import NDArray
 
 from ..errors import InvalidParameterError
 from ..models.cuba import Cuba
-from ._nir_nodes import kind
+from ._nir_base import kind
+from ._nir_lava import LOIHI_DECAY_UNIT
 
 __all__ = ["Profile", "PROFILES", "profile"]
 
@@ -85,6 +92,11 @@ class Profile:
         same step (Norse's LIFBoxCell: v += dt/tau (v_leak - v + i), decay 1 - dt/tau per step;
         its IAFCell: v += i, the input unscaled by dt); its LIF and IF nodes are then read per
         step, and its other neuron nodes are refused (see :func:`_euler_step`).
+    loihi : bool
+        Whether the graph is Lava-DL's export of Loihi CUBA layers (CubaLIF with tau = 1 / decay,
+        decays in units of 1/4096 per step, one value per layer): its CubaLIF nodes are then read
+        as Loihi steps them, reset to 0, a spike reaching the next layer a step later (see
+        :mod:`._nir_lava`), and its other neuron nodes refused.
     exp_step : bool
         Whether the tool steps a current-based neuron as Rockpool's LIFTorch does: I <- alpha (I + W x),
         v <- beta v + I, alpha = e^{-dt/tau_syn}, beta = e^{-dt/tau_mem}, and floor(v / threshold)
@@ -101,6 +113,7 @@ class Profile:
     per_step_leak: bool = False
     euler: bool = False
     exp_step: bool = False
+    loihi: bool = False
     source: str
 
     def __post_init__(self) -> None:
@@ -131,15 +144,18 @@ PROFILES: dict[str, Profile] = {
                                "rockpool/nn/modules/torch/lif_torch.py LIFTorch.forward (dt = 1e-3: I += x, I *= "
                                "e^{-dt/tau_syn}, v *= e^{-dt/tau_mem}, v += I + bias, floor(v / threshold) spikes, "
                                "v -= spikes threshold)"),
+    "lava-dl": Profile(name="lava-dl", dt_s=1.0 / LOIHI_DECAY_UNIT, reset="value", loihi=True,
+                       source="lava/lib/dl/netx/nir_lava.py, read_node and read_neuron (dense/conv block -> Linear/"
+                              "Affine/Conv2d with the HDF5 weights, CUBA neuron -> CubaLIF(tau_syn = 1 / iDecay, tau_mem "
+                              "= 1 / vDecay, r = 1, v_leak = 0, v_threshold = vThMant, w_in = tau_syn), one value per "
+                              "layer); slayer/neuron/cuba.py device_params (iDecay, vDecay in 1/4096 per step, p_scale "
+                              "= 1 << 12; vThMant = threshold * 64); lava/proc/lif/models.py PyLifModelBitAcc (u = u "
+                              "(4096 - iDecay) / 4096 + a_in, v = v (4096 - vDecay) / 4096 + u + bias, spike v > vth, "
+                              "v = 0) with netx's du = iDecay - 1"),
 }  # fmt: skip
 
-#: Exporters named in the issue that are not profiles, and why (their exporters' code says so).
-NOT_YET = {
-    "lava-dl": "lava/lib/dl/netx/nir_lava.py read_neuron writes tau_syn = 1 / iDecay, tau_mem = 1 / vDecay, r = 1, "
-               "w_in = tau_syn, where slayer's CUBA device_params give iDecay and vDecay as integers in units of "
-               "1/4096 per step and Loihi adds the whole current to v each step: the time unit and the scaling of "
-               "r are not what the graph states",
-}
+#: Exporters named in the issue that are not profiles, and why (none today: Lava-DL became one).
+NOT_YET: dict[str, str] = {}
 
 
 def profile(name: str) -> Profile:
@@ -148,7 +164,8 @@ def profile(name: str) -> Profile:
     Parameters
     ----------
     name : str
-        One of :data:`PROFILES` (``"nir"``, ``"snntorch"``, ``"sinabs"``, ``"norse"``, ``"rockpool"``).
+        One of :data:`PROFILES` (``"nir"``, ``"snntorch"``, ``"sinabs"``, ``"norse"``, ``"rockpool"``,
+        ``"lava-dl"``).
 
     Returns
     -------
@@ -158,8 +175,8 @@ def profile(name: str) -> Profile:
     Raises
     ------
     InvalidParameterError
-        For an unknown name, or one whose exporter cannot be read faithfully (Lava-DL:
-        :data:`NOT_YET` says why), listing the profiles.
+        For an unknown name, or one whose exporter cannot be read faithfully (:data:`NOT_YET`
+        says why; none today), listing the profiles.
 
     Examples
     --------

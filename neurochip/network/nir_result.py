@@ -117,6 +117,10 @@ class NIRImport:
     layers : dict of str to LayerInfo
         Each Conv1d / Conv2d / SumPool2d / AvgPool2d node: its input and output shapes, shared
         weights and expanded synapses (:class:`neurochip.network._nir_conv.LayerInfo`).
+    layer_links : dict of str to tuple of (str, str)
+        Each node of :attr:`layers`: the (pre, post) population pairs whose synapses start with
+        it; a changed network's export (:meth:`to_nir`) writes a convolution's synapses back as
+        its Conv node while they still are its expansion.
     nodes : dict of str to str
         What every node of the graph became, by flattened name: ``"population"`` (a neuron
         node), ``"relay population"`` or ``"input port"`` (an Input node), ``"readout
@@ -142,6 +146,7 @@ class NIRImport:
     resets: dict[str, str] = dataclasses.field(default_factory=dict)
     readouts: dict[str, str] = dataclasses.field(default_factory=dict)
     layers: dict[str, Any] = dataclasses.field(default_factory=dict)
+    layer_links: dict[str, tuple[tuple[str, str], ...]] = dataclasses.field(default_factory=dict)
     profile: str | None = None
     nodes: dict[str, str] = dataclasses.field(default_factory=dict)
     source: Any = None
@@ -157,7 +162,9 @@ class NIRImport:
         and synapses by :func:`to_nir`: relay populations as their Input nodes, readouts as their
         Output nodes, LI and I populations as LI and I nodes, at the import's ``dt_s`` (the
         keyword options of :func:`to_nir` override these); a changed network is warned about
-        (:class:`NIRExportWarning`), since that graph is not the original node for node.
+        (:class:`NIRExportWarning`), since that graph is not the original node for node.  A
+        convolution's synapses go back as its Conv node while they still are its expansion
+        (:attr:`layer_links`; see :func:`to_nir`'s ``layers``), else as a dense node, warned.
 
         Returns
         -------
@@ -188,7 +195,10 @@ class NIRImport:
                 )
         relays = tuple(p.population for p in self.inputs.values() if p.population is not None)
         names = {pops[0]: k for k, pops in self.outputs.items() if len(pops) == 1 and pops[0] not in self.readouts}
-        defaults = {"dt_s": self.dt_s, "relays": relays, "readouts": tuple(self.readouts), "output_names": names}
+        convs = {k: (self.layers[k], pre, post) for k, pairs in self.layer_links.items() if k in self.layers
+                 for pre, post in pairs[:1]}  # fmt: skip
+        defaults = {"dt_s": self.dt_s, "relays": relays, "readouts": tuple(self.readouts), "output_names": names,
+                    "layers": convs}  # fmt: skip
         return to_nir(self.network, **{**defaults, **options})
 
     def bias_onset(self) -> list[SpikeTimesInput]:
@@ -200,7 +210,8 @@ class NIRImport:
         I(0) = 0 (snnTorch does) sees the current rise as :math:`w_{in} b (1 - e^{-t/\tau_{syn}})`.
         One input at t = 0 of weight :math:`-I_{bias}\tau_{syn}/C` per neuron makes the
         synaptic current jump by :math:`-I_{bias}`, which gives exactly that: add these stimuli
-        to the run's inputs (and to :func:`~neurochip.network.readout.li_readout`'s).
+        to the run's inputs (and to :func:`~neurochip.network.readout.li_readout`'s).  An import
+        with the ``lava-dl`` profile gets none: Loihi adds its bias to v, not to the current.
 
         Returns
         -------
@@ -219,7 +230,9 @@ class NIRImport:
         >>> onset.population, onset.neurons.tolist(), onset.weight_volt.tolist()  # -I_bias tau_syn / C
         ('cubalif', [1], [-0.5])
         """
-        out = []
+        out: list[SpikeTimesInput] = []
+        if self.profile == "lava-dl":  # Loihi's bias is added to v each step: there is no current to start
+            return out
         for pop in self.network.populations:
             if not isinstance(pop.model, Cuba):
                 continue
