@@ -48,7 +48,8 @@ cdef enum:
     CB_FR = 9      # 1: the frame holds the neuron; 0: held, AL set at the hold's end; -1: no frame
     CB_CE = 10     # 1 / (a - k_e)
     CB_CI = 11     # 1 / (a - k_i)
-    CB_NSTATE = 12
+    CB_XS = 12     # 1: SAFE is the crossing the exact search found from the present state
+    CB_NSTATE = 13
 
 # the frame's exponents k (t - TF) stay below CB_SPAN (+ one window): TF moves before
 cdef double CB_SPAN = 100.0
@@ -159,7 +160,13 @@ cdef double _cb_v_root(double a, double drive, double vth, double v, double je, 
             hi = t
         else:
             lo = t
-        nt = t - f / slope if slope > 0.0 else 0.5 * (lo + hi)
+        if f == 0.0 and slope > 0.0:
+            # on the threshold: V rounds to V_th over about an ulp of V_th / slope; the lower
+            # end is tried two ulps back (Newton's step is 0 here; bisecting from a far lower
+            # end would take some twenty halvings)
+            nt = t - (nextafter(vth, INFINITY) - nextafter(vth, -INFINITY)) / slope
+        else:
+            nt = t - f / slope if slope > 0.0 else 0.5 * (lo + hi)
         if not (lo < nt < hi):
             nt = 0.5 * (lo + hi)
             if not (lo < nt < hi):
@@ -399,7 +406,9 @@ cdef inline const double *_cb_p(Ctx *c, int64_t i) noexcept nogil:
 cdef inline void _cb_touch(Ctx *c, int64_t i) noexcept nogil:
     """The state of neuron i changed: its SAFE is unknown, it is looked at at the window's end."""
     cdef CbWheel *w = <CbWheel *> c.mbuf
-    _cb_s(c, i)[CB_SAFE] = -1.0
+    cdef double *s = _cb_s(c, i)
+    s[CB_SAFE] = -1.0
+    s[CB_XS] = 0.0
     if w.where[i] != CB_WHEEL:
         _cb_unlink(w, i)
         _cb_push(w, CB_WHEEL, i)
@@ -524,6 +533,8 @@ cdef inline void _cb_input(Ctx *c, int64_t i, double *s, const double *p, double
         s[CB_JI] += w * p[CB_KI]
     if w >= 0.0:
         _cb_touch(c, i)
+    else:
+        s[CB_XS] = 0.0
 
 
 cdef inline void _cb_refit(Ctx *c, int64_t i, double *s, const double *p) noexcept nogil:
@@ -586,6 +597,13 @@ cdef int _cb_drift(Ctx *c, int64_t i, double te, int strict) noexcept nogil:
         start = s[CB_T0] if s[CB_T0] > s[CB_REF] else s[CB_REF]
         if start > te or (strict and start >= te):
             break
+        if s[CB_XS] != 0.0:
+            # the crossing found before from this very state: no search again
+            ts = safe[0]
+            s[CB_XS] = 0.0
+            c.cnt[C_DRIFT] += 1
+            _cb_emit(c, i, ts)
+            continue
         _cb_move(c, i, start)
         if s[CB_V] >= c.vth[i]:
             ts = start
@@ -605,7 +623,11 @@ cdef int _cb_drift(Ctx *c, int64_t i, double te, int strict) noexcept nogil:
                 continue
             ts = start + dt
             if ts > te or (strict and ts >= te):
-                safe[0] = ts if ts > start else nextafter(start, INFINITY)
+                if ts > start:
+                    safe[0] = ts
+                    s[CB_XS] = 1.0
+                else:
+                    safe[0] = nextafter(start, INFINITY)
                 break
         c.cnt[C_DRIFT] += 1
         _cb_emit(c, i, ts)
