@@ -273,24 +273,25 @@ cdef inline double _cb_safe_dt(double a, double drive, double vth, double v, dou
                                double ji) noexcept nogil:
     """A lower bound on the time to the first crossing (V(0) < V_th, no input): V stays below
     W, W' = -a (W - V_inf) + J+ (J+ = J_e0^+ + J_i0^+, what the decaying currents never exceed),
-    which crosses at ln(1 + d) / a, d = (V_th - V0) / (V_inf + J+/a - V_th).  No log: the bound
-    ln(1 + d) >= 3 d (d + 2) / (d^2 + 6 d + 6) (d >= 0; the difference has the derivative
-    d^4 / ((1 + d)(d^2 + 6 d + 6)^2) >= 0 and is 0 at d = 0) is within 4 % of it up to d = 5.
-    Shortened by 1e-12 relative so rounding never puts it past the exact crossing (W = V when
-    there is no current)."""
-    cdef double jp = (je if je > 0.0 else 0.0) + (ji if ji > 0.0 else 0.0), m, s, d
+    which crosses at ln(1 + d) / a, d = n / q, n = a (V_th - V0), q = a (V_inf - V_th) + J+.
+    No log: ln(1 + d) >= 3 d (d + 2) / (d^2 + 6 d + 6) for d >= 0 (the difference is 0 at d = 0
+    and has the derivative d^4 / ((1 + d)(d^2 + 6 d + 6)^2) >= 0), within 4 % of it up to
+    d = 5; written in n and q it costs one division.  Shortened by 1e-12 relative so rounding
+    never puts it past the exact crossing (W = V when there is no current)."""
+    cdef double jp = (je if je > 0.0 else 0.0) + (ji if ji > 0.0 else 0.0), s, n, q, r
     if a == 0.0:
         s = drive + jp
         if s <= 0.0:
             return INFINITY
         return (vth - v) / s * (1.0 - 1e-12)
-    m = drive + jp / a
-    if m <= vth:
+    q = a * (drive - vth) + jp
+    if q <= 0.0:
         return INFINITY
-    d = (vth - v) / (m - vth)
-    if not d < 1e100:  # the bound tends to 3 / a
-        return 3.0 / a * (1.0 - 1e-12)
-    return 3.0 * d * (d + 2.0) / ((d * (d + 6.0) + 6.0) * a) * (1.0 - 1e-12)
+    n = a * (vth - v)
+    r = 3.0 * n * (n + 2.0 * q) / (a * (n * (n + 6.0 * q) + 6.0 * q * q))
+    if not r >= 0.0:  # overflow (inf / inf): no bound, the search decides
+        return 0.0
+    return r * (1.0 - 1e-12)
 
 
 # The window-end work: only the neurons touched in the window (their SAFE unknown) and those
@@ -313,6 +314,7 @@ cdef struct CbWheel:
     int32_t *prv
     int32_t *where     # the neuron's list: a bucket, CB_WHEEL (touched) or CB_NONE
     int32_t *head      # CB_WHEEL + 1 list heads (-1: empty)
+    double inv_window  # 1 / the window's length
     double tf          # the frame's origin TF
     double kmax        # the largest rate (a, k_e, k_i) of a neuron in the frame
     int frame          # 1: the frame is used (0: every neuron on the closed-form moves)
@@ -338,6 +340,7 @@ cdef int _cb_alloc(Ctx *c) noexcept nogil:
         w.where[i] = CB_NONE
     w.tf = 0.0
     w.kmax = 0.0
+    w.inv_window = 1.0 / c.window
     for i in range(c.n):
         if _cb_framed(c, i):
             a = c.inv_tau[i]
@@ -414,21 +417,26 @@ cdef inline void _cb_touch(Ctx *c, int64_t i) noexcept nogil:
         _cb_push(w, CB_WHEEL, i)
 
 
-cdef void _cb_place(Ctx *c, int64_t i) noexcept nogil:
-    """After the window's end (SAFE >= W): neuron i into the bucket of SAFE's window."""
+cdef void _cb_file(Ctx *c, int64_t i, int64_t kmin) noexcept nogil:
+    """Neuron i (SAFE known) into the bucket of SAFE's window, or of window kmin if that is later:
+    kmin = the current window while it is delivered (it is closed after), the next one after
+    the close.  A SAFE within 1e-9 of a window's start goes one window earlier, so that
+    rounding never files a neuron after the window that must look at it."""
     cdef CbWheel *w = <CbWheel *> c.mbuf
     cdef double sv = _cb_s(c, i)[CB_SAFE], x
     cdef int64_t k
     _cb_unlink(w, i)
     if sv == INFINITY:
         return
-    x = sv / c.window
+    x = sv * w.inv_window
     if x >= <double> (c.kwin + CB_WHEEL - 1):
         k = c.kwin + CB_WHEEL - 1
     else:
         k = <int64_t> x
-        if k <= c.kwin:
-            k = c.kwin + 1
+        if x - <double> k < 1e-9:
+            k -= 1
+        if k < kmin:
+            k = kmin
     _cb_push(w, <int32_t> (k % CB_WHEEL), i)
 
 
@@ -531,10 +539,21 @@ cdef inline void _cb_input(Ctx *c, int64_t i, double *s, const double *p, double
         s[CB_JE] += w * p[CB_KE]
     else:
         s[CB_JI] += w * p[CB_KI]
+    s[CB_XS] = 0.0
     if w >= 0.0:
-        _cb_touch(c, i)
+        _cb_settle(c, i, s)
+
+
+cdef inline void _cb_settle(Ctx *c, int64_t i, double *s) noexcept nogil:
+    """After an excitatory input at T0 (the snapshot): SAFE from the new state right away (the
+    positive currents at T0 bound those at the hold's end, if held), and the neuron filed in
+    SAFE's bucket: the window's end need not look at it unless SAFE falls in the window."""
+    cdef double start = s[CB_T0] if s[CB_T0] > s[CB_REF] else s[CB_REF]
+    if s[CB_V] >= c.vth[i]:
+        s[CB_SAFE] = start
     else:
-        s[CB_XS] = 0.0
+        s[CB_SAFE] = start + _cb_safe_dt(c.inv_tau[i], c.vinf[i], c.vth[i], s[CB_V], s[CB_JE], s[CB_JI])
+    _cb_file(c, i, c.kwin)
 
 
 cdef inline void _cb_refit(Ctx *c, int64_t i, double *s, const double *p) noexcept nogil:
@@ -717,7 +736,7 @@ cdef void _cb_close(Ctx *c, double W) noexcept nogil:
             i = w.head[lists[k]]
             _cb_unlink(w, i)
             _cb_drift(c, i, W, 1)
-            _cb_place(c, i)
+            _cb_file(c, i, c.kwin + 1)
     if w.frame and (W - w.tf + c.window) * w.kmax > CB_SPAN:
         _cb_rebase(c, w, W)
 
