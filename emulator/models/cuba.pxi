@@ -49,7 +49,8 @@ cdef enum:
     CB_CE = 10     # 1 / (a - k_e)
     CB_CI = 11     # 1 / (a - k_i)
     CB_XS = 12     # 1: SAFE is the crossing the exact search found from the present state
-    CB_NSTATE = 13
+    CB_KB = 13     # the window of the neuron's bucket (-1: in none, or in the touched list)
+    CB_NSTATE = 14
 
 # the frame's exponents k (t - TF) stay below CB_SPAN (+ one window): TF moves before
 cdef double CB_SPAN = 100.0
@@ -416,6 +417,7 @@ cdef inline void _cb_touch(Ctx *c, int64_t i) noexcept nogil:
     cdef double *s = _cb_s(c, i)
     s[CB_SAFE] = -1.0
     s[CB_XS] = 0.0
+    s[CB_KB] = -1.0
     if w.where[i] != CB_WHEEL:
         _cb_unlink(w, i)
         _cb_push(w, CB_WHEEL, i)
@@ -427,9 +429,11 @@ cdef void _cb_file(Ctx *c, int64_t i, int64_t kmin) noexcept nogil:
     the close.  A SAFE within 1e-9 of a window's start goes one window earlier, so that
     rounding never files a neuron after the window that must look at it."""
     cdef CbWheel *w = <CbWheel *> c.mbuf
-    cdef double sv = _cb_s(c, i)[CB_SAFE], x
+    cdef double *s = _cb_s(c, i)
+    cdef double sv = s[CB_SAFE], x
     cdef int64_t k
     _cb_unlink(w, i)
+    s[CB_KB] = -1.0
     if sv == INFINITY:
         return
     x = sv * w.inv_window
@@ -441,6 +445,7 @@ cdef void _cb_file(Ctx *c, int64_t i, int64_t kmin) noexcept nogil:
             k -= 1
         if k < kmin:
             k = kmin
+    s[CB_KB] = <double> k
     _cb_push(w, <int32_t> (k % CB_WHEEL), i)
 
 
@@ -557,6 +562,10 @@ cdef inline void _cb_settle(Ctx *c, int64_t i, double *s) noexcept nogil:
         s[CB_SAFE] = start
     else:
         s[CB_SAFE] = start + _cb_safe_dt(c.inv_tau[i], c.vinf[i], c.vth[i], s[CB_V], s[CB_JE], s[CB_JI])
+    # a bucket no later than SAFE's window stays right: the neuron is looked at there and filed
+    # again then (a later input usually moves SAFE again before that)
+    if s[CB_KB] >= 0.0 and s[CB_SAFE] * (<CbWheel *> c.mbuf).inv_window >= s[CB_KB] + 1e-6:
+        return
     _cb_file(c, i, c.kwin)
 
 
