@@ -7,7 +7,8 @@
 * constructed near-tangent peaks 1e-9 V above and below threshold, decided right;
 * the kernel's crossing search and its plain Python mirror give the same doubles;
 * compiled and reference backends agree on random networks (mixed with delta-synapse LIF,
-  Poisson and given inputs, current steps, subtract reset, a non-spiking population, routed);
+  Poisson and given inputs, current steps, subtract reset, a non-spiking population, routed),
+  and on a CUBA-only network without own inputs over many moves of the kernel's frame origin;
 * the model's errors and its network-file round trip.
 """
 
