@@ -294,6 +294,9 @@ def test_compiled_equals_reference_on_random_networks(seed, routed):
     assert a.spike_counts[net.offset("S"):net.offset("D")].sum() > 0
 
 
+# a current that decayed for long is subnormal; the reference's float64 scalars then overflow
+# to inf in the ratio of the two currents' slopes, as the kernel's C does silently (same t_1)
+@pytest.mark.filterwarnings("ignore:overflow encountered in scalar divide:RuntimeWarning")
 def test_compiled_equals_reference_without_own_inputs_over_many_frame_rebases():
     """A CUBA-only network without own inputs (the model's own delivery), fast synapses so that
     the kernel's time-scaled frame moves its origin about every 0.1 s, a zero hold with subtract
