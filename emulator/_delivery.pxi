@@ -133,6 +133,9 @@ cdef void _deliver_general(Ctx *c, const int64_t *indptr, const int32_t *indices
     of a neuron at this instant emits its drift spikes up to ta."""
     cdef nc_neuron *nd
     cdef int64_t g, s, i, disc = 0
+    if c.model and _HOOKS[c.model].deliver != NULL and _HOOKS[c.model].deliver(
+            c, indptr, indices, weights, rows, nrows, ta):
+        return
     for g in range(nrows):
         for s in range(indptr[rows[g]], indptr[rows[g] + 1]):
             i = indices[s]

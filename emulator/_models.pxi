@@ -13,6 +13,9 @@
 #   add       add a recurrent weight at ta (tested after all of the instant are in: above)
 #   close     end of the window at W (drift spikes before W, rebase); a plug-in's close
 #             takes every neuron at once (_close_general calls it after the own inputs)
+#   deliver   optional (NULL: none): the recurrent spikes arriving at one instant, all three
+#             passes of _deliver_general at once; returns 0 to leave the instant to the
+#             general path (the model's own fast path does not apply to this run)
 
 ctypedef void (*mh_init_t)(Ctx *c, int64_t i) noexcept nogil
 ctypedef void (*mh_emit_t)(Ctx *c, int64_t i, double t) noexcept nogil
@@ -22,6 +25,8 @@ ctypedef int (*mh_catch_up_t)(Ctx *c, int64_t i, double ta) noexcept nogil
 ctypedef void (*mh_add_t)(Ctx *c, int64_t i, double ta, double w) noexcept nogil
 ctypedef int (*mh_above_t)(Ctx *c, int64_t i, double ta) noexcept nogil
 ctypedef void (*mh_close_t)(Ctx *c, double W) noexcept nogil
+ctypedef int (*mh_deliver_t)(Ctx *c, const int64_t *indptr, const int32_t *indices, const float *weights,
+                             const int64_t *rows, int64_t nrows, double ta) noexcept nogil
 ctypedef int (*mh_alloc_t)(Ctx *c) noexcept nogil
 ctypedef void (*mh_release_t)(Ctx *c) noexcept nogil
 
@@ -39,6 +44,7 @@ cdef struct ModelHooks:
     mh_close_t close
     mh_alloc_t alloc       # the model's own buffers into c.mbuf (1: done, 0: out of memory)
     mh_release_t release   # ... freed (also after a failed alloc)
+    mh_deliver_t deliver   # optional (NULL): the model's own delivery of one instant
 
 
 cdef enum:

@@ -7,7 +7,8 @@
 * constructed near-tangent peaks 1e-9 V above and below threshold, decided right;
 * the kernel's crossing search and its plain Python mirror give the same doubles;
 * compiled and reference backends agree on random networks (mixed with delta-synapse LIF,
-  Poisson and given inputs, current steps, subtract reset, a non-spiking population, routed);
+  Poisson and given inputs, current steps, subtract reset, a non-spiking population, routed),
+  and on a CUBA-only network without own inputs over many moves of the kernel's frame origin;
 * the model's errors and its network-file round trip.
 """
 
@@ -291,6 +292,45 @@ def test_compiled_equals_reference_on_random_networks(seed, routed):
         assert a.counters[key] == b.counters[key], key
     assert a.spike_counts[net.offset("R"):].sum() == 0  # the leaky integrators never spike
     assert a.spike_counts[net.offset("S"):net.offset("D")].sum() > 0
+
+
+# a current that decayed for long is subnormal; the reference's float64 scalars then overflow
+# to inf in the ratio of the two currents' slopes, as the kernel's C does silently (same t_1)
+@pytest.mark.filterwarnings("ignore:overflow encountered in scalar divide:RuntimeWarning")
+def test_compiled_equals_reference_without_own_inputs_over_many_frame_rebases():
+    """A CUBA-only network without own inputs (the model's own delivery), fast synapses so that
+    the kernel's time-scaled frame moves its origin about every 0.1 s, a zero hold with subtract
+    reset, and a population with tau_syn = tau_m (kept on the closed-form moves): the same
+    spikes as the reference backend, which advances every neuron by the closed form."""
+    rng = np.random.default_rng(7)
+    p = LIFParams(c_m_farad=2e-10, g_leak_siemens=1e-8, e_leak_volt=-0.049, v_th_volt=-0.05, v_reset_volt=-0.06,
+                  t_ref_s=2e-3)  # fmt: skip
+    p0 = LIFParams(c_m_farad=2e-10, g_leak_siemens=1e-8, e_leak_volt=-0.0495, v_th_volt=-0.05,
+                   v_reset_volt=-0.052, t_ref_s=0.0)  # fmt: skip
+    pops = (
+        Population(name="E", size=60, params=p, model=Cuba(tau_syn_exc_s=1e-3, tau_syn_inh_s=3e-3),
+                   v_init_volt=rng.uniform(-0.06, -0.05, 60)),
+        Population(name="S", size=20, params=p0, model=Cuba(tau_syn_exc_s=2e-3, reset="subtract"),
+                   v_init_volt=rng.uniform(-0.06, -0.05, 20)),
+        Population(name="M", size=20, params=p, model=Cuba(tau_syn_exc_s=20e-3),  # tau_syn = tau_m
+                   v_init_volt=rng.uniform(-0.06, -0.05, 20)),
+    )  # fmt: skip
+    projs = tuple(
+        Projection(pre=a, post=b, rule=FixedProbability(p=0.1), weight_volt=w, delay_s=d)
+        for a, b, w, d in (("E", "E", 0.4e-3, 1e-3), ("E", "S", 0.3e-3, 1e-3), ("S", "E", -1.5e-3, 1.5e-3),
+                           ("E", "M", 0.3e-3, 2e-3), ("M", "E", -1e-3, 1e-3), ("S", "M", 0.5e-3, 1e-3))
+    )  # fmt: skip
+    net = Network(populations=pops, projections=projs, seed=7)
+    a = emulator.run(net, duration_s=1.0, inputs=[], seed=7)
+    b = emulator.run(net, duration_s=1.0, inputs=[], seed=7, backend="reference")
+    assert a.events.size == b.events.size > 500
+    np.testing.assert_array_equal(a.events["address"], b.events["address"])
+    np.testing.assert_allclose(a.events["time_s"], b.events["time_s"], rtol=0, atol=1e-12)
+    for key in ("rec_events", "rec_discarded", "spikes"):
+        assert a.counters[key] == b.counters[key], key
+    for name in ("E", "S", "M"):
+        lo = net.offset(name)
+        assert a.spike_counts[lo:lo + net.population(name).size].sum() > 0, name
 
 
 def test_cuba_errors_name_the_field_and_population():

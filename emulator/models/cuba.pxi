@@ -1,18 +1,34 @@
 # Neuron model "cuba": current-based LIF, exponential synaptic currents (included through the
 # generated _plugins.pxi).  The method, and why no threshold crossing is missed, are in
 # neurochip/models/cuba.py, whose plain Python functions (membrane, crossing, CubaNeurons) this
-# file mirrors operation by operation: both backends compute the same doubles.
+# file mirrors operation by operation: both backends compute the same doubles in the crossing
+# search; the state between searches is advanced as described below (same values to a few ulp).
 #
 # Parameters (KernelInput.model_params, one row per neuron): k_exc, k_inh (1/tau_syn, 1/s),
 # delta (1: a built-in LIF neuron with delta synapses), subtract (1: reset by subtraction).
-# State: per neuron a row V, J_e, J_i (current / C, V/s) at time T0 and the end of the hold;
-# apart, one contiguous column SAFE: a time before which the neuron cannot cross threshold
-# without a new input (-1: not known yet).  SAFE is first a lower bound that costs one log
-# (_cb_safe_dt); when a neuron is brought past it, the exact search over a look-ahead
-# (_cb_crossing) gives the crossing, kept until an input or a spike changes the state, or moves
-# SAFE to the end of the look-ahead.  So a neuron costs one comparison at a window's end until
-# its bound is reached.  The neuron's own ref_until stays -inf for current-based neurons:
-# their inputs are never discarded, they add to the currents during the hold.
+# State: per neuron one row of CB_NSTATE doubles: a snapshot V, J_e, J_i (current / C, V/s) at
+# time T0, the end of the hold, SAFE (a time before which the neuron cannot cross threshold
+# without a new input, -1: not known yet), and the time-scaled frame below.  SAFE is first a
+# lower bound that costs one division (_cb_safe_dt); when a neuron is brought past it, the exact
+# search over a look-ahead (_cb_crossing) gives the crossing, kept until an excitatory input or
+# a spike changes the state, or moves SAFE to the end of the look-ahead.  So a neuron costs one
+# comparison at a window's end until its bound is reached.  The neuron's own ref_until stays
+# -inf for current-based neurons: their inputs are never discarded, they add to the currents
+# during the hold.
+#
+# The time-scaled frame (docs/cuba.md).  With a = 1/tau_m, k_e, k_i = 1/tau_syn and a frame
+# origin TF shared by all neurons, a free neuron's state is three coefficients:
+#     V(t) - V_inf = AL e^{-a (t-TF)} + CE FE e^{-k_e (t-TF)} + CI FI e^{-k_i (t-TF)}
+#     J_e(t) = FE e^{-k_e (t-TF)},  J_i(t) = FI e^{-k_i (t-TF)},  CE = 1/(a-k_e), CI = 1/(a-k_i)
+# An input dJ at t adds dJ e^{k (t-TF)} to FE (or FI) and -C dJ e^{a (t-TF)} to AL (V is
+# continuous), and V at t is three multiply-adds: the six factors e^{-+x (t-TF)} depend only on
+# t and (a, k_e, k_i), so they are computed once per arrival instant and shared by all the
+# targets with those constants (a two-slot cache, CbFactors).  The snapshot the crossing search
+# starts from is the frame evaluated at the last input.  During the hold V is fixed and AL is
+# not kept (FR = 0); it is set from V_reset at the hold's end.  TF moves forward (every
+# coefficient rescaled) before the factors can grow past e^{CB_SPAN}.  Neurons with a = 0
+# (perfect integrators), a close to k_e or k_i (the t e^{-a t} mode, and cancellation), and
+# delta neurons keep the closed-form moves (FR = -1).
 
 cdef enum:
     CB_KE = 0
@@ -25,8 +41,22 @@ cdef enum:
     CB_JI = 2
     CB_T0 = 3
     CB_REF = 4
-    CB_NROW = 5        # the state rows; SAFE is kept apart, one contiguous column (c.ms + 5 n)
-    CB_NSTATE = 6
+    CB_SAFE = 5
+    CB_AL = 6      # the frame coefficients (above)
+    CB_FE = 7
+    CB_FI = 8
+    CB_FR = 9      # 1: the frame holds the neuron; 0: held, AL set at the hold's end; -1: no frame
+    CB_CE = 10     # 1 / (a - k_e)
+    CB_CI = 11     # 1 / (a - k_i)
+    CB_XS = 12     # 1: SAFE is the crossing the exact search found from the present state
+    CB_KB = 13     # the window of the neuron's bucket (-1: in none, or in the touched list)
+    CB_NSTATE = 14
+
+# the frame's exponents k (t - TF) stay below CB_SPAN (+ one window): TF moves before
+cdef double CB_SPAN = 100.0
+# a neuron is kept in the frame if |a - k| >= CB_GAP max(a, k) for both currents (at most two
+# bits lost to the cancellation between the modes)
+cdef double CB_GAP = 0.25
 
 
 cdef inline double _cb_phi(double d, double t) noexcept nogil:
@@ -131,7 +161,13 @@ cdef double _cb_v_root(double a, double drive, double vth, double v, double je, 
             hi = t
         else:
             lo = t
-        nt = t - f / slope if slope > 0.0 else 0.5 * (lo + hi)
+        if f == 0.0 and slope > 0.0:
+            # on the threshold: V rounds to V_th over about an ulp of V_th / slope; the lower
+            # end is tried two ulps back (Newton's step is 0 here; bisecting from a far lower
+            # end would take some twenty halvings)
+            nt = t - (nextafter(vth, INFINITY) - nextafter(vth, -INFINITY)) / slope
+        else:
+            nt = t - f / slope if slope > 0.0 else 0.5 * (lo + hi)
         if not (lo < nt < hi):
             nt = 0.5 * (lo + hi)
             if not (lo < nt < hi):
@@ -238,18 +274,25 @@ cdef inline double _cb_safe_dt(double a, double drive, double vth, double v, dou
                                double ji) noexcept nogil:
     """A lower bound on the time to the first crossing (V(0) < V_th, no input): V stays below
     W, W' = -a (W - V_inf) + J+ (J+ = J_e0^+ + J_i0^+, what the decaying currents never exceed),
-    whose crossing has a closed form; shortened by 1e-12 relative so rounding never puts it
-    past the exact crossing (W = V when there is no current)."""
-    cdef double jp = (je if je > 0.0 else 0.0) + (ji if ji > 0.0 else 0.0), m, s
+    which crosses at ln(1 + d) / a, d = n / q, n = a (V_th - V0), q = a (V_inf - V_th) + J+.
+    No log: ln(1 + d) >= 3 d (d + 2) / (d^2 + 6 d + 6) for d >= 0 (the difference is 0 at d = 0
+    and has the derivative d^4 / ((1 + d)(d^2 + 6 d + 6)^2) >= 0), within 4 % of it up to
+    d = 5; written in n and q it costs one division.  Shortened by 1e-12 relative so rounding
+    never puts it past the exact crossing (W = V when there is no current)."""
+    cdef double jp = (je if je > 0.0 else 0.0) + (ji if ji > 0.0 else 0.0), s, n, q, r
     if a == 0.0:
         s = drive + jp
         if s <= 0.0:
             return INFINITY
         return (vth - v) / s * (1.0 - 1e-12)
-    m = drive + jp / a
-    if m <= vth:
+    q = a * (drive - vth) + jp
+    if q <= 0.0:
         return INFINITY
-    return log((m - v) / (m - vth)) / a * (1.0 - 1e-12)
+    n = a * (vth - v)
+    r = 3.0 * n * (n + 2.0 * q) / (a * (n * (n + 6.0 * q) + 6.0 * q * q))
+    if not r >= 0.0:  # overflow (inf / inf): no bound, the search decides
+        return 0.0
+    return r * (1.0 - 1e-12)
 
 
 # The window-end work: only the neurons touched in the window (their SAFE unknown) and those
@@ -261,16 +304,29 @@ cdef enum:
     CB_NONE = -2
 
 
+cdef struct CbFactors:
+    double t, a, ke, ki, tf   # the key: instant, constants, frame origin
+    double ea, ee, ei         # e^{-a (t - TF)}, e^{-k_e (t - TF)}, e^{-k_i (t - TF)}
+    double ra, re, ri         # their inverses
+
+
 cdef struct CbWheel:
     int32_t *nxt
     int32_t *prv
     int32_t *where     # the neuron's list: a bucket, CB_WHEEL (touched) or CB_NONE
     int32_t *head      # CB_WHEEL + 1 list heads (-1: empty)
+    double inv_window  # 1 / the window's length
+    double tf          # the frame's origin TF
+    double kmax        # the largest rate (a, k_e, k_i) of a neuron in the frame
+    int frame          # 1: the frame is used (0: every neuron on the closed-form moves)
+    int has_delta      # some neurons are built-in delta-synapse LIF neurons
+    CbFactors fx[2]    # slot 0: arrival instants and moves; slot 1: hold ends and rebases
 
 
 cdef int _cb_alloc(Ctx *c) noexcept nogil:
     cdef CbWheel *w = <CbWheel *> calloc(1, sizeof(CbWheel))
     cdef int64_t i
+    cdef double a, ke, ki
     c.mbuf = w
     if w == NULL:
         return 0
@@ -284,7 +340,31 @@ cdef int _cb_alloc(Ctx *c) noexcept nogil:
         w.head[i] = -1
     for i in range(c.n):
         w.where[i] = CB_NONE
+    w.tf = 0.0
+    w.kmax = 0.0
+    w.inv_window = 1.0 / c.window
+    w.has_delta = 0
+    for i in range(c.n):
+        if c.mp[i * CB_NPARAM + CB_DELTA] != 0.0:
+            w.has_delta = 1
+        if _cb_framed(c, i):
+            a = c.inv_tau[i]
+            ke = c.mp[i * CB_NPARAM + CB_KE]
+            ki = c.mp[i * CB_NPARAM + CB_KI]
+            w.kmax = max(w.kmax, max(a, max(ke, ki)))
+    # one window must fit in the frame's span with room to spare
+    w.frame = w.kmax > 0.0 and w.kmax * c.window <= 0.5 * CB_SPAN
+    for i in range(2):
+        w.fx[i].t = -INFINITY
     return 1
+
+
+cdef inline int _cb_framed(Ctx *c, int64_t i) noexcept nogil:
+    """Neuron i can be kept in the frame: a CUBA neuron with a > 0 and a well apart from k_e, k_i."""
+    cdef const double *p = c.mp + i * CB_NPARAM
+    cdef double a = c.inv_tau[i], ke = p[CB_KE], ki = p[CB_KI]
+    return (p[CB_DELTA] == 0.0 and a > 0.0 and fabs(a - ke) >= CB_GAP * max(a, ke)
+            and fabs(a - ki) >= CB_GAP * max(a, ki))
 
 
 cdef void _cb_release(Ctx *c) noexcept nogil:
@@ -323,50 +403,108 @@ cdef inline void _cb_push(CbWheel *w, int32_t b, int64_t i) noexcept nogil:
     w.where[i] = b
 
 
+cdef inline double *_cb_s(Ctx *c, int64_t i) noexcept nogil:
+    return c.ms + i * CB_NSTATE
+
+
+cdef inline const double *_cb_p(Ctx *c, int64_t i) noexcept nogil:
+    return c.mp + i * CB_NPARAM
+
+
 cdef inline void _cb_touch(Ctx *c, int64_t i) noexcept nogil:
     """The state of neuron i changed: its SAFE is unknown, it is looked at at the window's end."""
     cdef CbWheel *w = <CbWheel *> c.mbuf
-    c.ms[CB_NROW * c.n + i] = -1.0
+    cdef double *s = _cb_s(c, i)
+    s[CB_SAFE] = -1.0
+    s[CB_XS] = 0.0
+    s[CB_KB] = -1.0
     if w.where[i] != CB_WHEEL:
         _cb_unlink(w, i)
         _cb_push(w, CB_WHEEL, i)
 
 
-cdef void _cb_place(Ctx *c, int64_t i) noexcept nogil:
-    """After the window's end (SAFE >= W): neuron i into the bucket of SAFE's window."""
+cdef void _cb_file(Ctx *c, int64_t i, int64_t kmin) noexcept nogil:
+    """Neuron i (SAFE known) into the bucket of SAFE's window, or of window kmin if that is later:
+    kmin = the current window while it is delivered (it is closed after), the next one after
+    the close.  A SAFE within 1e-9 of a window's start goes one window earlier, so that
+    rounding never files a neuron after the window that must look at it."""
     cdef CbWheel *w = <CbWheel *> c.mbuf
-    cdef double sv = c.ms[CB_NROW * c.n + i], x
+    cdef double *s = _cb_s(c, i)
+    cdef double sv = s[CB_SAFE], x
     cdef int64_t k
     _cb_unlink(w, i)
+    s[CB_KB] = -1.0
     if sv == INFINITY:
         return
-    x = sv / c.window
+    x = sv * w.inv_window
     if x >= <double> (c.kwin + CB_WHEEL - 1):
         k = c.kwin + CB_WHEEL - 1
     else:
         k = <int64_t> x
-        if k <= c.kwin:
-            k = c.kwin + 1
+        if x - <double> k < 1e-9:
+            k -= 1
+        if k < kmin:
+            k = kmin
+    s[CB_KB] = <double> k
     _cb_push(w, <int32_t> (k % CB_WHEEL), i)
 
 
-cdef inline double *_cb_s(Ctx *c, int64_t i) noexcept nogil:
-    return c.ms + i * CB_NROW
+cdef inline CbFactors *_cb_fx(CbWheel *w, int slot, double t, double a, double ke, double ki) noexcept nogil:
+    """The frame's factors at t for the constants (a, k_e, k_i), from the cache's slot."""
+    cdef CbFactors *f = &w.fx[slot]
+    cdef double x
+    if f.t != t or f.a != a or f.ke != ke or f.ki != ki or f.tf != w.tf:
+        x = t - w.tf
+        f.ea = exp(-a * x)
+        f.ee = exp(-ke * x)
+        f.ei = exp(-ki * x)
+        f.ra = 1.0 / f.ea
+        f.re = 1.0 / f.ee
+        f.ri = 1.0 / f.ei
+        f.t = t
+        f.a = a
+        f.ke = ke
+        f.ki = ki
+        f.tf = w.tf
+    return f
 
 
-cdef inline double *_cb_safe(Ctx *c, int64_t i) noexcept nogil:
-    return c.ms + CB_NROW * c.n + i
+cdef inline void _cb_unhold(Ctx *c, CbWheel *w, int64_t i, double *s, const double *p) noexcept nogil:
+    """The frame's AL at the hold's end (V = the held value there): the neuron is free again."""
+    cdef CbFactors *f = _cb_fx(w, 1, s[CB_REF], c.inv_tau[i], p[CB_KE], p[CB_KI])
+    s[CB_AL] = (s[CB_V] - c.vinf[i] - s[CB_CE] * (s[CB_FE] * f.ee) - s[CB_CI] * (s[CB_FI] * f.ei)) * f.ra
+    s[CB_FR] = 1.0
 
 
-cdef inline double *_cb_p(Ctx *c, int64_t i) noexcept nogil:
-    return c.mp + i * CB_NPARAM
+cdef inline CbFactors *_cb_frame_move(Ctx *c, CbWheel *w, int64_t i, double *s, const double *p,
+                                      double t) noexcept nogil:
+    """The snapshot of a framed neuron at t (> T0): the frame evaluated there (V only if free)."""
+    cdef CbFactors *f
+    cdef double je, ji
+    cdef int held = t <= s[CB_REF]   # at the hold's end V is still the held value
+    if t >= s[CB_REF] and s[CB_FR] == 0.0:
+        _cb_unhold(c, w, i, s, p)
+    f = _cb_fx(w, 0, t, c.inv_tau[i], p[CB_KE], p[CB_KI])
+    je = s[CB_FE] * f.ee
+    ji = s[CB_FI] * f.ei
+    if not held:
+        s[CB_V] = c.vinf[i] + (s[CB_AL] * f.ea + s[CB_CE] * je + s[CB_CI] * ji)
+    s[CB_JE] = je
+    s[CB_JI] = ji
+    s[CB_T0] = t
+    return f
 
 
 cdef void _cb_move(Ctx *c, int64_t i, double t) noexcept nogil:
     """State to t (>= T0): the hold first (V fixed, currents decay), then the free part."""
     cdef double *s = _cb_s(c, i)
-    cdef double *p = _cb_p(c, i)
+    cdef const double *p = _cb_p(c, i)
     cdef double u, dt, de, di
+    if not t > s[CB_T0]:
+        return
+    if s[CB_FR] >= 0.0:
+        _cb_frame_move(c, <CbWheel *> c.mbuf, i, s, p, t)
+        return
     if s[CB_T0] < s[CB_REF]:
         u = t if t < s[CB_REF] else s[CB_REF]
         dt = u - s[CB_T0]
@@ -382,9 +520,66 @@ cdef void _cb_move(Ctx *c, int64_t i, double t) noexcept nogil:
         s[CB_T0] = t
 
 
+cdef inline void _cb_input(Ctx *c, int64_t i, double *s, const double *p, double w) noexcept nogil:
+    """A synaptic input of weight w to a CUBA neuron whose snapshot is at the input's time T0:
+    the current of its sign jumps (snapshot and frame).  An excitatory input makes SAFE unknown;
+    an inhibitory one leaves it: it lowers V at every later time, so it cannot bring the
+    crossing earlier, and SAFE (a lower bound, or a crossing that the search finds again from
+    the new state when SAFE is reached) stays right."""
+    cdef CbWheel *wb
+    cdef CbFactors *f
+    cdef double dj
+    if s[CB_FR] >= 0.0:
+        wb = <CbWheel *> c.mbuf
+        f = _cb_fx(wb, 0, s[CB_T0], c.inv_tau[i], p[CB_KE], p[CB_KI])
+        if w >= 0.0:
+            dj = w * p[CB_KE]
+            s[CB_JE] += dj
+            s[CB_FE] += dj * f.re
+            if s[CB_FR] > 0.0:
+                s[CB_AL] -= s[CB_CE] * dj * f.ra
+        else:
+            dj = w * p[CB_KI]
+            s[CB_JI] += dj
+            s[CB_FI] += dj * f.ri
+            if s[CB_FR] > 0.0:
+                s[CB_AL] -= s[CB_CI] * dj * f.ra
+    elif w >= 0.0:
+        s[CB_JE] += w * p[CB_KE]
+    else:
+        s[CB_JI] += w * p[CB_KI]
+    s[CB_XS] = 0.0
+    if w >= 0.0:
+        _cb_settle(c, i, s)
+
+
+cdef inline void _cb_settle(Ctx *c, int64_t i, double *s) noexcept nogil:
+    """After an excitatory input at T0 (the snapshot): SAFE from the new state right away (the
+    positive currents at T0 bound those at the hold's end, if held), and the neuron filed in
+    SAFE's bucket: the window's end need not look at it unless SAFE falls in the window."""
+    cdef double start = s[CB_T0] if s[CB_T0] > s[CB_REF] else s[CB_REF]
+    if s[CB_V] >= c.vth[i]:
+        s[CB_SAFE] = start
+    else:
+        s[CB_SAFE] = start + _cb_safe_dt(c.inv_tau[i], c.vinf[i], c.vth[i], s[CB_V], s[CB_JE], s[CB_JI])
+    # a bucket no later than SAFE's window stays right: the neuron is looked at there and filed
+    # again then (a later input usually moves SAFE again before that)
+    if s[CB_KB] >= 0.0 and s[CB_SAFE] * (<CbWheel *> c.mbuf).inv_window >= s[CB_KB] + 1e-6:
+        return
+    _cb_file(c, i, c.kwin)
+
+
+cdef inline void _cb_refit(Ctx *c, int64_t i, double *s, const double *p) noexcept nogil:
+    """A free framed neuron's AL from its snapshot at T0 (after V_inf changed)."""
+    cdef CbFactors *f
+    if s[CB_FR] > 0.0:
+        f = _cb_fx(<CbWheel *> c.mbuf, 0, s[CB_T0], c.inv_tau[i], p[CB_KE], p[CB_KI])
+        s[CB_AL] = (s[CB_V] - c.vinf[i] - s[CB_CE] * s[CB_JE] - s[CB_CI] * s[CB_JI]) * f.ra
+
+
 cdef void _cb_emit(Ctx *c, int64_t i, double t) noexcept nogil:
     cdef double *s = _cb_s(c, i)
-    cdef double *p = _cb_p(c, i)
+    cdef const double *p = _cb_p(c, i)
     _cb_move(c, i, t)
     _record(c, i, t)
     if p[CB_SUB] != 0.0:
@@ -392,6 +587,8 @@ cdef void _cb_emit(Ctx *c, int64_t i, double t) noexcept nogil:
     else:
         s[CB_V] = c.vreset[i]
     s[CB_REF] = t + c.tref[i]
+    if s[CB_FR] > 0.0:
+        s[CB_FR] = 0.0
     _cb_touch(c, i)
     if p[CB_DELTA] != 0.0:
         c.nr[i].ref_until = s[CB_REF]
@@ -399,11 +596,23 @@ cdef void _cb_emit(Ctx *c, int64_t i, double t) noexcept nogil:
 
 cdef void _cb_init(Ctx *c, int64_t i) noexcept nogil:
     cdef double *s = _cb_s(c, i)
+    cdef const double *p = _cb_p(c, i)
+    cdef CbWheel *w = <CbWheel *> c.mbuf
+    cdef double a = c.inv_tau[i]
     s[CB_V] = c.v0[i]
     s[CB_JE] = 0.0
     s[CB_JI] = 0.0
     s[CB_T0] = 0.0
     s[CB_REF] = -INFINITY
+    s[CB_FE] = 0.0
+    s[CB_FI] = 0.0
+    if w.frame and _cb_framed(c, i):
+        s[CB_FR] = 1.0
+        s[CB_CE] = 1.0 / (a - p[CB_KE])
+        s[CB_CI] = 1.0 / (a - p[CB_KI])
+        s[CB_AL] = s[CB_V] - c.vinf[i]  # TF = 0
+    else:
+        s[CB_FR] = -1.0
     _cb_touch(c, i)
 
 
@@ -411,15 +620,22 @@ cdef int _cb_drift(Ctx *c, int64_t i, double te, int strict) noexcept nogil:
     """Emit the threshold crossings at times <= te (< te if strict); 1 if a delta neuron is
     held at te afterwards."""
     cdef double *s = _cb_s(c, i)
-    cdef double *p = _cb_p(c, i)
+    cdef const double *p = _cb_p(c, i)
     cdef double start, dt, ts, h
-    cdef double *safe = c.ms + CB_NROW * c.n + i
+    cdef double *safe = s + CB_SAFE
     while not c.err:
         if safe[0] > te or (strict and safe[0] >= te):
             break
         start = s[CB_T0] if s[CB_T0] > s[CB_REF] else s[CB_REF]
         if start > te or (strict and start >= te):
             break
+        if s[CB_XS] != 0.0:
+            # the crossing found before from this very state: no search again
+            ts = safe[0]
+            s[CB_XS] = 0.0
+            c.cnt[C_DRIFT] += 1
+            _cb_emit(c, i, ts)
+            continue
         _cb_move(c, i, start)
         if s[CB_V] >= c.vth[i]:
             ts = start
@@ -428,7 +644,6 @@ cdef int _cb_drift(Ctx *c, int64_t i, double te, int strict) noexcept nogil:
             safe[0] = start + _cb_safe_dt(c.inv_tau[i], c.vinf[i], c.vth[i], s[CB_V], s[CB_JE], s[CB_JI])
             continue
         else:
-            # past the bound: the exact crossing (INFINITY if none), kept until the state changes
             # past the bound: the exact search over the stretch to te and a look-ahead of
             # about two of the neuron's fastest time constants; the crossing, if there is one
             # there, is kept until the state changes, else SAFE moves to the end of the stretch
@@ -440,7 +655,11 @@ cdef int _cb_drift(Ctx *c, int64_t i, double te, int strict) noexcept nogil:
                 continue
             ts = start + dt
             if ts > te or (strict and ts >= te):
-                safe[0] = ts if ts > start else nextafter(start, INFINITY)
+                if ts > start:
+                    safe[0] = ts
+                    s[CB_XS] = 1.0
+                else:
+                    safe[0] = nextafter(start, INFINITY)
                 break
         c.cnt[C_DRIFT] += 1
         _cb_emit(c, i, ts)
@@ -449,20 +668,17 @@ cdef int _cb_drift(Ctx *c, int64_t i, double te, int strict) noexcept nogil:
 
 cdef int _cb_apply(Ctx *c, int64_t i, double te, double w) noexcept nogil:
     cdef double *s = _cb_s(c, i)
-    cdef double *p = _cb_p(c, i)
+    cdef const double *p = _cb_p(c, i)
     if _cb_drift(c, i, te, 0):
         return 0
     _cb_move(c, i, te)
-    _cb_touch(c, i)
     if p[CB_DELTA] != 0.0:
+        _cb_touch(c, i)
         s[CB_V] += w
         if s[CB_V] >= c.vth[i]:
             _cb_emit(c, i, te)
         return 1
-    if w >= 0.0:
-        s[CB_JE] += w * p[CB_KE]
-    else:
-        s[CB_JI] += w * p[CB_KI]
+    _cb_input(c, i, s, p, w)
     return 1
 
 
@@ -471,6 +687,7 @@ cdef void _cb_step(Ctx *c, int64_t i, double te, double drive) noexcept nogil:
     _cb_drift(c, i, te, 0)
     _cb_move(c, i, te)
     c.vinf[i] = drive
+    _cb_refit(c, i, s, _cb_p(c, i))
     _cb_touch(c, i)
 
 
@@ -483,14 +700,12 @@ cdef int _cb_catch_up(Ctx *c, int64_t i, double ta) noexcept nogil:
 
 cdef void _cb_add(Ctx *c, int64_t i, double ta, double w) noexcept nogil:
     cdef double *s = _cb_s(c, i)
-    cdef double *p = _cb_p(c, i)
-    _cb_touch(c, i)
+    cdef const double *p = _cb_p(c, i)
     if p[CB_DELTA] != 0.0:
+        _cb_touch(c, i)
         s[CB_V] += w
-    elif w >= 0.0:
-        s[CB_JE] += w * p[CB_KE]
     else:
-        s[CB_JI] += w * p[CB_KI]
+        _cb_input(c, i, s, p, w)
 
 
 cdef int _cb_above(Ctx *c, int64_t i, double ta) noexcept nogil:
@@ -498,8 +713,31 @@ cdef int _cb_above(Ctx *c, int64_t i, double ta) noexcept nogil:
     return c.mp[i * CB_NPARAM + CB_DELTA] != 0.0 and ta >= s[CB_REF] and s[CB_V] >= c.vth[i]
 
 
+cdef void _cb_rebase(Ctx *c, CbWheel *w, double W) noexcept nogil:
+    """The frame's origin moves to W: every framed neuron's coefficients rescaled (a neuron whose
+    hold ended by W is freed first, so that no factor is ever taken far before TF)."""
+    cdef int64_t i
+    cdef double *s
+    cdef const double *p
+    cdef CbFactors *f
+    for i in range(c.n):
+        s = _cb_s(c, i)
+        if s[CB_FR] < 0.0:
+            continue
+        p = _cb_p(c, i)
+        if s[CB_FR] == 0.0 and s[CB_REF] <= W:
+            _cb_unhold(c, w, i, s, p)
+        f = _cb_fx(w, 1, W, c.inv_tau[i], p[CB_KE], p[CB_KI])
+        if s[CB_FR] > 0.0:
+            s[CB_AL] *= f.ea
+        s[CB_FE] *= f.ee
+        s[CB_FI] *= f.ei
+    w.tf = W
+
+
 cdef void _cb_close(Ctx *c, double W) noexcept nogil:
-    """Every neuron's crossings before W: the touched ones and those of this window's bucket."""
+    """Every neuron's crossings before W: the touched ones and those of this window's bucket;
+    then the frame's origin moves to W if the factors would grow too large."""
     cdef CbWheel *w = <CbWheel *> c.mbuf
     cdef int32_t lists[2]
     cdef int k
@@ -511,10 +749,73 @@ cdef void _cb_close(Ctx *c, double W) noexcept nogil:
             i = w.head[lists[k]]
             _cb_unlink(w, i)
             _cb_drift(c, i, W, 1)
-            _cb_place(c, i)
+            _cb_file(c, i, c.kwin + 1)
+    if w.frame and (W - w.tf + c.window) * w.kmax > CB_SPAN:
+        _cb_rebase(c, w, W)
+
+
+cdef enum:
+    CB_AHEAD = 12      # targets prefetched ahead of the one delivered
+
+cdef extern from *:
+    """
+    /* a prefetch gcc keeps: it drops __builtin_prefetch from this file's delivery loop */
+    #define CB_PREFETCH(p) __asm__ volatile("prefetcht0 %0" : : "m"(*(const char *)(p)))
+    """
+    void CB_PREFETCH(const void *p) noexcept nogil
+
+
+cdef inline void _cb_prefetch(Ctx *c, CbWheel *w, int64_t i) noexcept nogil:
+    """The lines an input to neuron i reads: its state row, its instant, constants, wheel links."""
+    cdef double *s = _cb_s(c, i)
+    CB_PREFETCH(s)
+    CB_PREFETCH(s + CB_NSTATE - 1)
+    CB_PREFETCH(&c.touch[i])
+    CB_PREFETCH(&c.vinf[i])
+    CB_PREFETCH(&c.vth[i])
+    CB_PREFETCH(&c.inv_tau[i])
+    CB_PREFETCH(c.mp + i * CB_NPARAM)
+    CB_PREFETCH(&w.where[i])
+    CB_PREFETCH(&w.nxt[i])
+    CB_PREFETCH(&w.prv[i])
+
+
+cdef int _cb_deliver(Ctx *c, const int64_t *indptr, const int32_t *indices, const float *weights,
+                     const int64_t *rows, int64_t nrows, double ta) noexcept nogil:
+    """The spikes arriving at ta when no neuron has own inputs or delta synapses: the three passes
+    of _deliver_general in one (no own inputs to advance first; no input is discarded, since a
+    CUBA neuron's ref_until stays -inf; no threshold test after the instant, since an input
+    only makes a current jump).  A neuron's crossings up to ta are emitted at its first input of
+    the instant, as there.  0 (the general path) otherwise."""
+    cdef CbWheel *w = <CbWheel *> c.mbuf
+    cdef int64_t g, k, k0, k1, i
+    cdef double *s
+    if c.own_inputs or w.has_delta:
+        return 0
+    for g in range(nrows):
+        k0 = indptr[rows[g]]
+        k1 = indptr[rows[g] + 1]
+        for k in range(k0, k0 + CB_AHEAD if k0 + CB_AHEAD < k1 else k1):
+            _cb_prefetch(c, w, indices[k])
+        for k in range(k0, k1):
+            if k + CB_AHEAD < k1:
+                _cb_prefetch(c, w, indices[k + CB_AHEAD])
+            i = indices[k]
+            s = _cb_s(c, i)
+            if c.touch[i] != ta:
+                c.touch[i] = ta
+                if s[CB_SAFE] <= ta:
+                    _cb_drift(c, i, ta, 0)
+                if ta > s[CB_T0]:
+                    if s[CB_FR] >= 0.0:
+                        _cb_frame_move(c, w, i, s, _cb_p(c, i), ta)
+                    else:
+                        _cb_move(c, i, ta)
+            _cb_input(c, i, s, _cb_p(c, i), weights[k])
+    return 1
 
 
 _register_model("cuba", ModelHooks(
     n_params=CB_NPARAM, n_state=CB_NSTATE, init=_cb_init, emit=_cb_emit, apply=_cb_apply, step=_cb_step,
     catch_up=_cb_catch_up, add=_cb_add, above=_cb_above, close=_cb_close, alloc=_cb_alloc,
-    release=_cb_release))
+    release=_cb_release, deliver=_cb_deliver))

@@ -386,7 +386,13 @@ def _v_root(
             hi = t
         else:
             lo = t
-        nt = t - f / slope if slope > 0.0 else 0.5 * (lo + hi)
+        if f == 0.0 and slope > 0.0:
+            # on the threshold: V rounds to V_th over about an ulp of V_th / slope; the lower
+            # end is tried two ulps back (Newton's step is 0 here; bisecting from a far lower
+            # end would take some twenty halvings)
+            nt = t - (math.nextafter(vth, math.inf) - math.nextafter(vth, -math.inf)) / slope
+        else:
+            nt = t - f / slope if slope > 0.0 else 0.5 * (lo + hi)
         if not (lo < nt < hi):
             nt = 0.5 * (lo + hi)
             if not (lo < nt < hi):
