@@ -1,0 +1,239 @@
+# The closed form of the current-based LIF and its exact threshold-crossing search: pure
+# functions of doubles, included by emulator/models/cuba.pxi (the model, its state and its
+# timing wheel); the method and why no crossing is missed are in docs/cuba.md, and
+# neurochip/models/cuba.py mirrors these functions operation by operation.
+
+cdef inline double _cb_phi(double d, double t) noexcept nogil:
+    if fabs(d * t) < 1e-300:
+        return t
+    return expm1(d * t) / d
+
+
+cdef inline double _cb_membrane(double a, double drive, double v, double je, double ji, double ke, double ki,
+                                double dt) noexcept nogil:
+    if a == 0.0:
+        return v + drive * dt + je * _cb_phi(-ke, dt) + ji * _cb_phi(-ki, dt)
+    if (a - ke) * dt > 700.0 or (a - ki) * dt > 700.0:
+        return _cb_membrane_far(a, drive, v, je, ji, ke, ki, dt)
+    return drive + exp(-a * dt) * ((v - drive) + je * _cb_phi(a - ke, dt) + ji * _cb_phi(a - ki, dt))
+
+
+cdef double _cb_membrane_far(double a, double drive, double v, double je, double ji, double ke, double ki,
+                             double dt) noexcept nogil:
+    """V when (a - k) dt is too large for expm1: e^{-a dt} phi(a - k, dt) as the difference
+    (e^{-k dt} - e^{-a dt}) / (a - k) (the product form would give inf x 0 for a zero current)."""
+    cdef double ea = exp(-a * dt), out = drive + ea * (v - drive)
+    if je != 0.0:
+        out += je * ((exp(-ke * dt) - ea) / (a - ke) if (a - ke) * dt > 700.0 else ea * _cb_phi(a - ke, dt))
+    if ji != 0.0:
+        out += ji * ((exp(-ki * dt) - ea) / (a - ki) if (a - ki) * dt > 700.0 else ea * _cb_phi(a - ki, dt))
+    return out
+
+
+cdef inline double _cb_q(double d, double je, double ji, double ke, double ki, double t) noexcept nogil:
+    return d + je * exp(-ke * t) + ji * exp(-ki * t)
+
+
+cdef double _cb_q_root(double d, double je, double ji, double ke, double ki, double lo, double hi,
+                       double qlo) noexcept nogil:
+    cdef double t = 0.5 * (lo + hi), q, dq, nt
+    cdef int it
+    for it in range(100):
+        q = _cb_q(d, je, ji, ke, ki, t)
+        if q == 0.0:
+            return t
+        if (q < 0.0) == (qlo < 0.0):
+            lo = t
+        else:
+            hi = t
+        dq = -ke * je * exp(-ke * t) - ki * ji * exp(-ki * t)
+        nt = t - q / dq if dq != 0.0 else 0.5 * (lo + hi)
+        if not (lo < nt < hi):
+            nt = 0.5 * (lo + hi)
+        if nt == t or hi - lo <= 4e-16 * hi:
+            return nt
+        t = nt
+    return t
+
+
+cdef inline double _cb_phi_decay(double d, double dt, double ea, double *decay) noexcept nogil:
+    """phi(d, dt), and e^{-a dt} e^{d dt} into decay, from one expm1; ea = e^{-a dt}."""
+    cdef double x = d * dt, m
+    if fabs(x) < 1e-300:
+        decay[0] = ea
+        return dt
+    m = expm1(x)
+    decay[0] = ea * (m + 1.0)
+    return m / d
+
+
+cdef inline double _cb_vdecay(double a, double drive, double v, double je, double ji, double ke, double ki,
+                              double dt, double *de, double *di) noexcept nogil:
+    """V exactly as _cb_membrane computes it, and the decays e^{-k dt} from the same expm1 terms."""
+    cdef double ea = exp(-a * dt), pe, pi_
+    if a != 0.0 and ((a - ke) * dt > 700.0 or (a - ki) * dt > 700.0):
+        de[0] = exp(-ke * dt)
+        di[0] = exp(-ki * dt)
+        return _cb_membrane_far(a, drive, v, je, ji, ke, ki, dt)
+    pe = _cb_phi_decay(a - ke, dt, ea, de)
+    pi_ = _cb_phi_decay(a - ki, dt, ea, di)
+    if a == 0.0:
+        return v + drive * dt + je * pe + ji * pi_
+    return drive + ea * ((v - drive) + je * pe + ji * pi_)
+
+
+cdef inline double _cb_slope(double a, double drive, double v, double je, double ji, double ke, double ki,
+                             double t, double *vt) noexcept nogil:
+    """dV/dt at t (V at t into vt)."""
+    cdef double de, di
+    vt[0] = _cb_vdecay(a, drive, v, je, ji, ke, ki, t, &de, &di)
+    if a == 0.0:
+        return drive + je * de + ji * di
+    return -a * (vt[0] - drive) + je * de + ji * di
+
+
+cdef double _cb_v_root(double a, double drive, double vth, double v, double je, double ji, double ke,
+                       double ki, double lo, double hi) noexcept nogil:
+    cdef double t = hi, f, slope, nt = hi, p, vt
+    cdef int it, converged = 0
+    for it in range(100):
+        if nextafter(lo, INFINITY) >= hi:
+            return hi
+        slope = _cb_slope(a, drive, v, je, ji, ke, ki, t, &vt)
+        f = vt - vth
+        if f >= 0.0:
+            hi = t
+        else:
+            lo = t
+        if f == 0.0 and slope > 0.0:
+            # on the threshold: V rounds to V_th over about an ulp of V_th / slope; the lower
+            # end is tried two ulps back (Newton's step is 0 here; bisecting from a far lower
+            # end would take some twenty halvings)
+            nt = t - (nextafter(vth, INFINITY) - nextafter(vth, -INFINITY)) / slope
+        else:
+            nt = t - f / slope if slope > 0.0 else 0.5 * (lo + hi)
+        if not (lo < nt < hi):
+            nt = 0.5 * (lo + hi)
+            if not (lo < nt < hi):
+                return hi
+        if fabs(nt - t) <= 4.0 * (nextafter(t, INFINITY) - t):
+            converged = 1
+            break
+        t = nt
+    if not converged:
+        return hi
+    t = nt
+    if _cb_membrane(a, drive, v, je, ji, ke, ki, t) >= vth:
+        for it in range(64):
+            p = nextafter(t, -INFINITY)
+            if p <= lo or _cb_membrane(a, drive, v, je, ji, ke, ki, p) < vth:
+                return t
+            t = p
+        return t
+    for it in range(64):
+        t = nextafter(t, INFINITY)
+        if t >= hi or _cb_membrane(a, drive, v, je, ji, ke, ki, t) >= vth:
+            return t if t < hi else hi
+    return hi
+
+
+cdef double _cb_crossing(double a, double drive, double vth, double v, double je, double ji, double ke,
+                         double ki, double h) noexcept nogil:
+    """First dt in (0, h] with V >= V_th (V(0) < V_th, no input); INFINITY if none."""
+    cdef double d, jp, bound, x, t1 = INFINITY, r, q_lo, q_hi, lo, hi
+    cdef double ends[3]
+    cdef double cuts[4]
+    cdef int ne, nc = 1, k
+    if not h > 0.0:
+        return INFINITY
+    d = a * (drive - vth) if a != 0.0 else drive
+    jp = (je if je > 0.0 else 0.0) + (ji if ji > 0.0 else 0.0)
+    if h < INFINITY:
+        if a == 0.0:
+            bound = v + (drive if drive > 0.0 else 0.0) * h + jp * h
+        else:
+            x = v - drive
+            bound = drive + (x if x > 0.0 else x * (1.0 - a * h)) + jp * h
+        if bound < vth:
+            return INFINITY
+    cuts[0] = 0.0
+    if ke != ki and je != 0.0 and ji != 0.0:
+        r = -(ki * ji) / (ke * je)
+        if r > 0.0:
+            t1 = log(r) / (ki - ke)
+    ends[0] = 0.0
+    if 0.0 < t1 < h:
+        ends[1] = t1
+        ends[2] = h
+        ne = 3
+    else:
+        ends[1] = h
+        ne = 2
+    q_lo = _cb_q(d, je, ji, ke, ki, 0.0)
+    for k in range(ne - 1):
+        lo = ends[k]
+        hi = ends[k + 1]
+        q_hi = _cb_q(d, je, ji, ke, ki, hi)
+        if (q_lo < 0.0) != (q_hi < 0.0) and q_lo != 0.0 and q_hi != 0.0:
+            if hi == INFINITY:  # Q monotone on [lo, inf): a finite end with Q's sign at infinity
+                hi = lo + 1.0 / (ke if ke < ki else ki)
+                while ((_cb_q(d, je, ji, ke, ki, hi) < 0.0) != (q_hi < 0.0)
+                       or _cb_q(d, je, ji, ke, ki, hi) == 0.0):
+                    hi = 2.0 * hi
+            cuts[nc] = _cb_q_root(d, je, ji, ke, ki, lo, hi, q_lo)
+            nc += 1
+        q_lo = q_hi
+    for k in range(1, nc):
+        if _cb_membrane(a, drive, v, je, ji, ke, ki, cuts[k]) >= vth:
+            return _cb_v_root(a, drive, vth, v, je, ji, ke, ki, cuts[k - 1], cuts[k])
+    lo = cuts[nc - 1]
+    if h < INFINITY:
+        hi = h
+    else:
+        # the last piece is unbounded: V tends to V_inf (or grows like the slope of a perfect
+        # integrator); if it ends above threshold, double a finite end until V is there
+        if a != 0.0:
+            if not drive > vth:
+                return INFINITY
+        elif not (drive > 0.0 or (drive == 0.0 and v + je / ke + ji / ki > vth)):
+            return INFINITY
+        hi = lo + 1.0 / (a if a > ke else ke) + 1.0 / ki
+        for k in range(2000):
+            if _cb_membrane(a, drive, v, je, ji, ke, ki, hi) >= vth:
+                break
+            lo = hi
+            hi = 2.0 * hi
+    if _cb_membrane(a, drive, v, je, ji, ke, ki, hi) >= vth:
+        return _cb_v_root(a, drive, vth, v, je, ji, ke, ki, lo, hi)
+    return INFINITY
+
+
+def _cuba_crossing(double a, double drive, double vth, double v, double je, double ji, double ke,
+                   double ki, double h):
+    """The kernel's crossing search (for tests): see neurochip.models.cuba.crossing."""
+    return _cb_crossing(a, drive, vth, v, je, ji, ke, ki, h)
+
+
+cdef inline double _cb_safe_dt(double a, double drive, double vth, double v, double je,
+                               double ji) noexcept nogil:
+    """A lower bound on the time to the first crossing (V(0) < V_th, no input): V stays below
+    W, W' = -a (W - V_inf) + J+ (J+ = J_e0^+ + J_i0^+, what the decaying currents never exceed),
+    which crosses at ln(1 + d) / a, d = n / q, n = a (V_th - V0), q = a (V_inf - V_th) + J+.
+    No log: ln(1 + d) >= 3 d (d + 2) / (d^2 + 6 d + 6) for d >= 0 (the difference is 0 at d = 0
+    and has the derivative d^4 / ((1 + d)(d^2 + 6 d + 6)^2) >= 0), within 4 % of it up to
+    d = 5; written in n and q it costs one division.  Shortened by 1e-12 relative so rounding
+    never puts it past the exact crossing (W = V when there is no current)."""
+    cdef double jp = (je if je > 0.0 else 0.0) + (ji if ji > 0.0 else 0.0), s, n, q, r
+    if a == 0.0:
+        s = drive + jp
+        if s <= 0.0:
+            return INFINITY
+        return (vth - v) / s * (1.0 - 1e-12)
+    q = a * (drive - vth) + jp
+    if q <= 0.0:
+        return INFINITY
+    n = a * (vth - v)
+    r = 3.0 * n * (n + 2.0 * q) / (a * (n * (n + 6.0 * q) + 6.0 * q * q))
+    if not r >= 0.0:  # overflow (inf / inf): no bound, the search decides
+        return 0.0
+    return r * (1.0 - 1e-12)
