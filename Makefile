@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.neurochip-installed
-SOURCES := pyproject.toml setup.py $(wildcard emulator/*.pyx emulator/*.pxd emulator/*.pxi emulator/models/*.pxi neurochip/network/*.pyx neurochip/stepped/*.pyx)
+SOURCES := pyproject.toml setup.py $(wildcard emulator/*.pyx emulator/*.pxd emulator/*.pxi emulator/models/*.pxi emulator/models/*/*.pxi neurochip/network/*.pyx neurochip/stepped/*.pyx)
 
 .PHONY: install demo test lint clean bench bench-env
 
