@@ -567,16 +567,21 @@ def test_export_writes_exactly_the_node_types_the_table_writes(rng):
         graph = to_nir(rich)  # LIF, IF, LI, I, CubaLIF and CubaLI populations, a bias, synapses, ports
     assert type(graph.nodes["li_plain"]).__name__ == "LI" and type(graph.nodes["integrator"]).__name__ == "I"
     written = {type(v).__name__ for v in graph.nodes.values()}
-    # convolutions go back as Conv nodes from an imported, changed network (a Flatten where a shaped
-    # population feeds a dense node)
+    # convolutions and poolings go back as Conv and pooling nodes from an imported, changed network
+    # (a Flatten where a shaped population feeds a dense node)
+    pool = dict(kernel_size=np.array([2, 2]), stride=np.array([2, 2]), padding=np.array([0, 0]))
     c2 = nir.Conv2d(input_shape=(5, 5), weight=np.ones((3, 2, 3, 3)), stride=1, padding=1, dilation=1, groups=1,
                     bias=np.zeros(3))  # fmt: skip
     c1 = nir.Conv1d(input_shape=7, weight=np.ones((2, 2, 3)), stride=1, padding=0, dilation=1, groups=1,
                     bias=np.zeros(2))  # fmt: skip
     g = nir.NIRGraph(nodes={"a": nir.Input(input_type={"input": np.array([2, 5, 5])}), "c2": c2, "l2": _lif(75),
                             "fc": nir.Linear(weight=np.ones((4, 75))), "l3": _lif(4),
-                            "b": nir.Input(input_type={"input": np.array([2, 7])}), "c1": c1, "l1": _lif(10)},
-                     edges=[("a", "c2"), ("c2", "l2"), ("l2", "fc"), ("fc", "l3"), ("b", "c1"), ("c1", "l1")],
+                            "b": nir.Input(input_type={"input": np.array([2, 7])}), "c1": c1, "l1": _lif(10),
+                            "p": nir.Input(input_type={"input": np.array([2, 4, 4])}), "sp": nir.SumPool2d(**pool),
+                            "l4": _lif(8), "q": nir.Input(input_type={"input": np.array([2, 4, 4])}),
+                            "ap": nir.AvgPool2d(**pool), "l5": _lif(8)},
+                     edges=[("a", "c2"), ("c2", "l2"), ("l2", "fc"), ("fc", "l3"), ("b", "c1"), ("c1", "l1"),
+                            ("p", "sp"), ("sp", "l4"), ("q", "ap"), ("ap", "l5")],
                      type_check=False)  # fmt: skip
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -585,7 +590,7 @@ def test_export_writes_exactly_the_node_types_the_table_writes(rng):
         pops = tuple(dataclasses.replace(p, v_init_volt=np.full(4, 0.5)) if p is l3 else p for p in imp.network.populations)
         back = dataclasses.replace(imp, network=dataclasses.replace(imp.network, populations=pops)).to_nir()
     written |= {type(v).__name__ for v in back.nodes.values()}
-    assert {"Conv1d", "Conv2d", "Flatten"} <= written
+    assert {"Conv1d", "Conv2d", "Flatten", "SumPool2d", "AvgPool2d"} <= written
     assert written == {k for k, h in NODES.items() if h.writes is not None}
 
 

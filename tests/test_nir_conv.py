@@ -196,8 +196,9 @@ def _coo(net):
 def test_a_changed_cnn_exports_its_convolution_as_a_conv_node_and_reimports_to_the_same_synapses(cnn):
     """A change unrelated to the convolution (the threshold of the last layer): the export writes
     conv1 back as a Conv2d node with its kernel (its synapses are still its expansion), conv2 as a
-    dense node, with the warning saying why (pool1 before it composes into one matrix: no single Conv
-    node), and the graph imports again to the same synapses and the changed parameter."""
+    dense node, with the warning saying why (pool1 before it was composed with conv2 at import: one
+    matrix, not split back into a pooling and a Conv node; pool2 likewise with fc), and the graph imports again to the same
+    synapses and the changed parameter."""
     import dataclasses
 
     from neurochip.network.nir_io import NIRExportWarning
@@ -210,7 +211,12 @@ def test_a_changed_cnn_exports_its_convolution_as_a_conv_node_and_reimports_to_t
     with pytest.warns(NIRExportWarning) as rec:
         back = dataclasses.replace(imp, network=net2).to_nir()
     text = " ".join(str(w.message) for w in rec)
-    assert "input->if1" not in text and "if1->if2: a dense Linear node, not SumPool2d 'pool1': a SumPool2d is not" in text
+    assert "input->if1" not in text
+    assert "if1->if2: a dense Linear node, not SumPool2d 'pool1': it was composed at import with the node 'conv2' " \
+        "(Conv2d) after it" in text
+    assert "if2->if3: a dense Linear node, not SumPool2d 'pool2': it was composed at import with the node 'fc' " \
+        "(Affine) after it" in text
+    assert imp.layers["pool1"].folded_into and not imp.layers["conv1"].folded_into
     conv = back.nodes["conv1"]
     assert type(conv).__name__ == "Conv2d" and conv.weight.shape == (4, 2, 3, 3)
     np.testing.assert_array_equal(conv.weight, w1)  # multiples of 1/4: exact through float32
@@ -284,3 +290,146 @@ def test_a_strided_grouped_biased_convolution_goes_back_as_conv_and_an_edited_on
     assert any("x->lif: a dense Linear node, not Conv" in str(w.message) and "'conv': the weights of one kernel "
                "entry differ between positions" in str(w.message) for w in rec)  # fmt: skip
     assert "conv" not in edited.nodes and any(type(v).__name__ == "Affine" for v in edited.nodes.values())
+
+
+_POOL = dict(kernel_size=(3, 2), stride=(2, 2), padding=(1, 0))  # overlapping rows, padded; (2, 6, 6) -> (2, 3, 3)
+
+
+def _pool_graph(cls):
+    node = cls(**{k: np.array(v) for k, v in _POOL.items()})
+    g = nir.NIRGraph(nodes={"x": nir.Input(input_type={"input": np.array([2, 6, 6])}), "pool": node,
+                            "if": nir.IF(r=np.ones(18), v_threshold=np.full(18, THRESHOLD), v_reset=np.zeros(18)),
+                            "y": nir.Output(output_type={"output": np.array([18])})},
+                     edges=[("x", "pool"), ("pool", "if"), ("if", "y")], type_check=False)  # fmt: skip
+    return g
+
+
+def _pool_synapses(value):
+    """The expansion of _POOL on (2, 6, 6) by loops over NIR's definition: (pre, post, weight), sorted."""
+    (kh, kw), (sh, sw), (ph, pw) = _POOL.values()
+    out = []
+    for c in range(2):
+        for oi in range(3):
+            for oj in range(3):
+                for a in range(kh):
+                    for b in range(kw):
+                        i, j = oi * sh - ph + a, oj * sw - pw + b
+                        if 0 <= i < 6 and 0 <= j < 6:
+                            out.append((c * 36 + i * 6 + j, c * 9 + oi * 3 + oj, value))
+    pre, post, w = (np.array(x) for x in zip(*sorted(out)))
+    return pre, post, w
+
+
+def _changed(imp, edit=None, bias=0.0):
+    """The imported network with the IF threshold changed (unrelated to the synapses), the
+    pooling's synapse weights (V) passed through ``edit`` when given, and a bias current (A)."""
+    import dataclasses
+
+    from neurochip.network.rules import Explicit
+
+    net = imp.network
+    pop = net.population("if")
+    pop = dataclasses.replace(pop, params=dataclasses.replace(pop.params, v_th_volt=1.375), bias_current_amp=bias)
+    projections = net.projections
+    if edit is not None:
+        pre, post, w, d = net.csr().to_coo()
+        rule = Explicit(pre=pre, post=post - net.offset("if"), weight_volt=edit(w.astype(np.float64)), delay_s=d)
+        projections = (dataclasses.replace(net.projections[0], rule=rule),)
+    return dataclasses.replace(imp, network=dataclasses.replace(net, populations=(net.population("x"), pop),
+                                                                projections=projections))  # fmt: skip
+
+
+@pytest.mark.parametrize("cls, value", [(nir.SumPool2d, 1.0), (nir.AvgPool2d, 1.0 / 6.0)])
+def test_a_changed_network_exports_its_pooling_as_the_pooling_node_and_reimports_to_the_same_synapses(cls, value):
+    """SumPool2d / AvgPool2d with a 3 x 2 kernel, stride 2 and a row of padding (overlapping, some
+    windows cut by the padding: AvgPool2d counts it, 1/6 everywhere): after a change to the IF
+    threshold the export writes the node back with the parameters it was built with, no dense
+    warning, and importing that graph gives the synapses of the expansion written out here by loops
+    (r = 1, dt = 1: the weight in V is NIR's) and the changed threshold."""
+    from neurochip.network.nir_io import NIRExportWarning
+
+    opts = dict(dt_s=1.0, reset="value", t_ref_s=0.0, delay_s=1.0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        imp = from_nir(_pool_graph(cls), **opts)
+    with pytest.warns(NIRExportWarning, match="differs from the one imported") as rec:
+        back = _changed(imp).to_nir()
+    assert not any("dense" in str(w.message) for w in rec)
+    node = back.nodes["pool"]
+    assert type(node) is cls
+    for k, v in _POOL.items():
+        np.testing.assert_array_equal(np.asarray(getattr(node, k)), v, err_msg=k)
+    assert ("x", "pool") in back.edges and not any(type(v).__name__ in ("Linear", "Affine") for v in back.nodes.values())
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        again = from_nir(back, **opts)
+    pre, post, w, d = _coo(again.network)
+    want_pre, want_post, want_w = _pool_synapses(value)
+    np.testing.assert_array_equal(pre, want_pre)
+    np.testing.assert_array_equal(post - again.network.offset("if"), want_post)
+    np.testing.assert_allclose(w, want_w, rtol=1e-7)
+    np.testing.assert_array_equal(d, np.ones(want_pre.size))
+    assert again.network.population("if").params.v_th_volt == 1.375
+
+
+def _edit_one(w):
+    w = w.copy()
+    w[5] *= 1.5
+    return w
+
+
+def _drop_one(w):
+    w = w.copy()
+    w[5] = 0.0  # an Explicit synapse of weight 0 is kept: one position off the pooling's value
+    return w
+
+
+@pytest.mark.parametrize("cls", [nir.SumPool2d, nir.AvgPool2d])
+@pytest.mark.parametrize("edit, why", [
+    (_edit_one, "the weights of one kernel entry differ between positions"),
+    (lambda w: 2.0 * w, "12 of its 12 kernel weights (2 channels x 3 x 2) are not the {kind}'s"),  # shared, but not the pooling's value
+    (_drop_one, "synapses of weight 0"),
+])  # fmt: skip
+def test_an_edited_pooling_goes_back_dense_with_the_warning_naming_why(cls, edit, why):
+    """One pooling synapse edited, every one doubled (still one shared kernel, but not the value the
+    pooling gives) or one set to 0: the pair goes dense, the warning naming the pair, the layer and
+    the reason, and no pooling node is written."""
+    from neurochip.network.nir_io import NIRExportWarning
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        imp = from_nir(_pool_graph(cls), dt_s=1.0, reset="value", t_ref_s=0.0, delay_s=1.0)
+    with pytest.warns(NIRExportWarning) as rec:
+        back = _changed(imp, edit).to_nir()
+    text = " ".join(str(w.message) for w in rec)
+    assert f"x->if: a dense Linear node, not {cls.__name__} 'pool': " + why.format(kind=cls.__name__) in text
+    assert "pool" not in back.nodes and not any(type(v).__name__.endswith("Pool2d") for v in back.nodes.values())
+
+
+def test_a_pooling_into_a_biased_population_goes_back_dense_with_the_bias_on_its_affine():
+    """A pooling node has no bias: with a bias current given to the IF population after the
+    SumPool2d, the synapses go dense (an Affine node carrying the bias), the warning says why, and
+    the graph imports again to the same synapses and bias."""
+    from neurochip.network.nir_io import NIRExportWarning
+
+    opts = dict(dt_s=1.0, reset="value", t_ref_s=0.0, delay_s=1.0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        imp = from_nir(_pool_graph(nir.SumPool2d), **opts)
+    changed = _changed(imp, bias=0.25)
+    with pytest.warns(NIRExportWarning) as rec:
+        back = changed.to_nir()
+    assert any("x->if: a dense Linear node, not SumPool2d 'pool': population 'if' has a bias current, which a "
+               "SumPool2d node cannot carry" in str(w.message) for w in rec)  # fmt: skip
+    assert "pool" not in back.nodes
+    (affine,) = [v for v in back.nodes.values() if type(v).__name__ == "Affine"]
+    np.testing.assert_array_equal(affine.bias, np.full(18, 0.25))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        again = from_nir(back, **opts)
+    pre, post, w, _ = _coo(again.network)
+    want_pre, want_post, want_w = _pool_synapses(1.0)
+    np.testing.assert_array_equal(pre, want_pre)
+    np.testing.assert_array_equal(post - again.network.offset("if"), want_post)
+    np.testing.assert_allclose(w, want_w, rtol=1e-7)
+    np.testing.assert_array_equal(again.network.population("if").arrays()["bias_current_amp"], np.full(18, 0.25))

@@ -13,7 +13,10 @@ order of ``numpy.reshape`` and of PyTorch's ``flatten``:
 zero padding.  A pooling node is the same with a kernel of ones (SumPool2d) or of
 1/(k_0 k_1) (AvgPool2d, padding counted, as PyTorch's default) per channel.  The matrix joins
 the chain between spiking nodes like an Affine node's; what the layer was (its shapes, its
-shared weights) is kept in a :class:`LayerInfo` so that reports can show the memory both ways.
+shared weights) is kept in a :class:`LayerInfo` so that reports can show the memory both ways,
+and so that export can write the layer back as its node while the synapses are still exactly
+its expansion (:func:`conv_from_synapses`, :func:`pool_from_synapses`, which checks a pooling
+as the depthwise convolution it was expanded to).
 """
 
 from __future__ import annotations
@@ -53,6 +56,14 @@ class LayerInfo:
         kW); empty for pooling.  With ``stride``, ``padding`` (resolved to integers),
         ``dilation`` and ``groups`` it is the geometry export needs to write the layer back as a
         Conv node when the synapses still share a kernel (:func:`conv_from_synapses`).
+    pool_kernel : tuple of int
+        A pooling's (kH, kW), with its ``stride`` and ``padding``; empty for a convolution.  The
+        geometry export needs to write the layer back as its pooling node
+        (:func:`pool_from_synapses`).
+    folded_into : str
+        The node (``"'name' (Type)"``) whose matrix import composed with this layer's, a Conv or
+        Linear node after a pooling, say (the synapses then are the product of the two and keep
+        this layer's name); empty when the synapses are this layer's own expansion.
     """
 
     kind: str
@@ -65,6 +76,8 @@ class LayerInfo:
     padding: tuple[int, ...] = ()
     dilation: tuple[int, ...] = ()
     groups: int = 1
+    pool_kernel: tuple[int, ...] = ()
+    folded_into: str = ""
 
     @property
     def expanded_bytes(self) -> int:
@@ -223,8 +236,54 @@ def pool_matrix(name: str, node: Any, in_shape: tuple[int, ...] | None) -> tuple
         raise _err(name, node, str(exc)) from None
     out_shape = (*(int(v) for v in in_shape[:-2]), *out[1:])
     info = LayerInfo(kind=type(node).__name__, input_shape=tuple(in_shape), output_shape=out_shape,
-                     shared_weights=0 if value == 1.0 else 1, expanded_synapses=int(m.nnz))  # fmt: skip
+                     shared_weights=0 if value == 1.0 else 1, expanded_synapses=int(m.nnz), pool_kernel=kernel,
+                     stride=stride, padding=padding)  # fmt: skip
     return m, info
+
+
+def pool_value(info: LayerInfo) -> float:
+    """The weight of every synapse of a pooling's expansion: 1 (SumPool2d), 1 / (kH kW) (AvgPool2d)."""
+    return 1.0 if info.kind == "SumPool2d" else 1.0 / (info.pool_kernel[0] * info.pool_kernel[1])
+
+
+def pool_from_synapses(
+    info: LayerInfo, pre: NDArray[np.int64], post: NDArray[np.int64], weight: NDArray[np.float64]
+) -> str:
+    """Why these synapses (pre and post neuron indices, NIR weights) are not exactly the expansion
+    the pooling ``info`` got at import; "" when they are.
+
+    The pooling is checked as what import expanded it to, a depthwise convolution (one channel
+    per index of the leading axes) by :func:`conv_from_synapses`, whose kernel must then be the
+    pooling's value at every entry (:func:`pool_value`, to float32 precision).
+    """
+    if not info.pool_kernel:
+        return f"a {info.kind} is not a pooling"
+    c = int(np.prod(info.input_shape[:-2]))
+    depthwise = LayerInfo(kind=info.kind, input_shape=(c, *info.input_shape[-2:]),
+                          output_shape=(c, *info.output_shape[-2:]), shared_weights=0, expanded_synapses=0,
+                          kernel_shape=(c, 1, *info.pool_kernel), stride=info.stride, padding=info.padding,
+                          dilation=(1, 1), groups=c)  # fmt: skip
+    kernel, _, why = conv_from_synapses(depthwise, pre, post, weight, None)
+    if kernel is None:
+        return why
+    value = pool_value(info)
+    off = np.abs(kernel - value) > 1e-6 * value
+    if off.any():
+        shape = f"{c} channels x {kernel.shape[2]} x {kernel.shape[3]}"
+        return f"{int(off.sum())} of its {kernel.size} kernel weights ({shape}) are not the {info.kind}'s {value!r}"
+    return ""
+
+
+def write_pool(*, info: LayerInfo) -> Any:
+    """The SumPool2d or AvgPool2d node of ``info``'s geometry, its input and output types the
+    layer's shapes."""
+    nir = nir_module()
+    cls = nir.SumPool2d if info.kind == "SumPool2d" else nir.AvgPool2d
+    geometry = {"kernel_size": info.pool_kernel, "stride": info.stride, "padding": info.padding}
+    node = cls(**{k: np.array(v) for k, v in geometry.items()})
+    node.input_type = {"input": np.array(info.input_shape)}
+    node.output_type = {"output": np.array(info.output_shape)}
+    return node
 
 
 def conv_from_synapses(

@@ -11,6 +11,7 @@ type.
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import numpy as np
@@ -18,7 +19,7 @@ from numpy.typing import NDArray
 
 from ..errors import InvalidParameterError
 from ._nir_base import META, Arrays, kind, nir_module, node_error, node_meta
-from ._nir_conv import conv_from_synapses
+from ._nir_conv import conv_from_synapses, pool_from_synapses
 from ._nir_nodes import NODES, Expr, Term, is_sparse, node_size, role
 from ._nir_nodes import write_node as _write_node
 from .model import Network, Projection
@@ -156,10 +157,22 @@ class Importer:
         e = self.input_of(name)
         self.active.discard(name)
         out = h.chain(name, node, e, node_meta(node))
+        self._folds(name, e, out)
         if out.info is not None:
             self.layers[name] = out.info
         self.memo[name] = out
         return out
+
+    def _folds(self, name: str, e: Expr, out: Expr) -> None:
+        """Mark the layers whose matrices this node composed with its own (a pooling before a Conv
+        or Linear node, a convolution before an Affine one): their synapses, which keep the first
+        layer's name, are then no longer that layer's expansion (``LayerInfo.folded_into``)."""
+        before = {id(t.matrix) for t in e.terms if t.layer}
+        for t in out.terms:
+            info = self.layers.get(t.layer or "")
+            if info is not None and id(t.matrix) not in before and not info.folded_into:
+                into = f"{name!r} ({kind(self.nodes[name])})"
+                self.layers[t.layer] = dataclasses.replace(info, folded_into=into)
 
     def synapses(
         self,
@@ -347,8 +360,9 @@ class Exporter:
         return has_in, has_out
 
     def _convs(self, groups: list) -> dict[int, tuple]:
-        """The groups written as Conv nodes: (node name, info, kernel, per-channel bias) by group.
-        A group qualifies when its synapses are the layer's expansion (:func:`conv_from_synapses`)
+        """The groups written as Conv or pooling nodes: (node name, info, kernel, per-channel bias) by
+        group.  A group qualifies when its synapses are the layer's expansion (:func:`conv_from_synapses`,
+        :func:`pool_from_synapses`: a pooling's every weight its value as imported, no bias into it)
         and its two populations can take the layer's shapes: one shape each, and no dense group
         into either (a flat weight node cannot feed a shaped node; NIR has no reshape to it)."""
         found: dict[int, tuple] = {}
@@ -358,10 +372,19 @@ class Exporter:
             layer, info = self.convs[(a_name, b_name)]
             n_pre, n_post = self.arrays[a_name]["c_m_farad"].size, self.arrays[b_name]["c_m_farad"].size
             bias = self.arrays[b_name]["bias_current_amp"]
-            if (n_pre, n_post) != (int(np.prod(info.input_shape)), int(np.prod(info.output_shape))):
+            n_in, n_out = int(np.prod(info.input_shape)), int(np.prod(info.output_shape))
+            if info.folded_into:
+                kernel, why = None, (f"it was composed at import with the node {info.folded_into} after it: the "
+                                     "synapses are the product of the two, which is not split back into two nodes")
+            elif (n_pre, n_post) != (n_in, n_out):
                 kernel, why = None, f"{n_pre} -> {n_post} neurons, the layer {info.input_shape} -> {info.output_shape}"
             elif _layers(i, j).max() > 0:
                 kernel, why = None, "repeated synapses between one pair of neurons"
+            elif info.pool_kernel:  # a pooling: no weights or bias of its own to write
+                why = pool_from_synapses(info, i, j, weight)
+                if not why and (bias != 0).any():
+                    why = f"population {b_name!r} has a bias current, which a {info.kind} node cannot carry"
+                kernel, bias = (None, None) if why else (np.zeros(0), None)
             else:
                 kernel, bias, why = conv_from_synapses(info, i, j, weight, bias if (bias != 0).any() else None)
             if kernel is None:
@@ -386,14 +409,18 @@ class Exporter:
         return found
 
     def _write_conv(self, pre: str, post: str, layer: str, info: Any, kernel: NDArray, bias: Any, delay: float) -> None:
-        """A Conv node and a Delay node of the layer's output shape between the two (shaped) populations;
-        the population's bias rides on the first one into it."""
+        """A Conv node (or a pooling node: ``info.pool_kernel``, no kernel or bias) and a Delay node
+        of the layer's output shape between the two (shaped) populations; the population's bias
+        rides on the first Conv node into it."""
         if self.bias_done[post]:
             bias = None
         self.bias_done[post] = True
         cn = self.fresh(layer)
         dn = self.fresh(f"{pre}__{post}__d")
-        self.nodes[cn] = _write_node("conv", info=info, kernel=kernel, bias=bias)
+        if info.pool_kernel:
+            self.nodes[cn] = _write_node("pool", info=info)
+        else:
+            self.nodes[cn] = _write_node("conv", info=info, kernel=kernel, bias=bias)
         self.nodes[dn] = _write_node("delay", delay=np.full(info.output_shape, delay))
         self.edges += [(pre, cn), (cn, dn), (dn, post)]
 

@@ -38,7 +38,7 @@ from numpy.typing import NDArray
 from ..errors import InvalidParameterError
 from ..models.cuba import Cuba
 from ._nir_base import LI_THRESHOLD_VOLT, META, Arrays, kind, nir_module, node_array, node_error, node_meta
-from ._nir_conv import conv_matrix, pool_matrix, write_conv
+from ._nir_conv import conv_matrix, pool_matrix, write_conv, write_pool
 from ._nir_params import (
     cuba_gain,
     cuba_li_model,
@@ -346,6 +346,10 @@ def _is_conv(nd: int) -> Callable[..., bool]:
     return lambda *, info, kernel, bias: len(info.kernel_shape) == nd + 2
 
 
+def _is_pool(kind_: str) -> Callable[..., bool]:
+    return lambda *, info: info.kind == kind_
+
+
 def _write_affine(*, weight: NDArray, bias: NDArray, metadata: dict) -> Any:
     return nir_module().Affine(weight=weight, bias=bias, metadata=metadata)
 
@@ -409,7 +413,7 @@ class NodeHandler:
     writes : str, optional
         What :func:`~neurochip.network.nir_io.to_nir` writes with this node type:
         ``"population"``, ``"biased weights"``, ``"weights"``, ``"conv"`` (synapses that still
-        share a convolution's kernel), ``"delay"``, ``"input"`` or ``"output"``.
+        share a convolution's kernel), ``"pool"`` (synapses that still are a pooling's expansion), ``"delay"``, ``"input"`` or ``"output"``.
     accepts : callable (**fields) -> bool, optional
         Among the handlers that write the same thing, whether this one can express ``fields``.
     write : callable (**fields) -> nir node, optional
@@ -470,8 +474,8 @@ NODES: dict[str, NodeHandler] = {
                           write=write_conv),
     "Conv2d": NodeHandler(role="chain", in_dim=_conv_dim, chain=_conv, writes="conv", accepts=_is_conv(2),
                           write=write_conv),
-    "SumPool2d": NodeHandler(role="chain", chain=_pool),
-    "AvgPool2d": NodeHandler(role="chain", chain=_pool),
+    "SumPool2d": NodeHandler(role="chain", chain=_pool, writes="pool", accepts=_is_pool("SumPool2d"), write=write_pool),
+    "AvgPool2d": NodeHandler(role="chain", chain=_pool, writes="pool", accepts=_is_pool("AvgPool2d"), write=write_pool),
     "Threshold": NodeHandler(
         role="neuron", in_dim=_vector_dim("threshold"), size=_vector_dim("threshold"), params=threshold_params,
         memoryless=True,

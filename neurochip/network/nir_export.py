@@ -68,13 +68,16 @@ def to_nir(
     output_names : dict of str to str, optional
         The name of the Output node of a population in ``outputs`` (default ``output_<name>``).
     layers : dict of str to (LayerInfo, str, str), optional
-        Convolutions the synapses came from: node name -> (its ``LayerInfo``, pre population,
-        post population), as :attr:`NIRImport.layers` and :attr:`NIRImport.layer_links` hold
-        them.  The synapses pre -> post are written as that Conv1d / Conv2d node (followed by a
-        Flatten and a Delay node) while they still are its expansion: on the positions its
-        geometry reaches, each kernel weight shared by all of its positions (to float32), the
-        bias one value per output channel; otherwise as a dense node, and a
-        :class:`NIRExportWarning` says why.
+        Convolutions and poolings the synapses came from: node name -> (its ``LayerInfo``, pre
+        population, post population), as :attr:`NIRImport.layers` and
+        :attr:`NIRImport.layer_links` hold them.  The synapses pre -> post are written as that
+        Conv1d / Conv2d node (followed by a Flatten and a Delay node) while they still are its
+        expansion: on the positions its geometry reaches, each kernel weight shared by all of its
+        positions (to float32), the bias one value per output channel.  A SumPool2d / AvgPool2d
+        node likewise (kernel_size, stride, padding), while its synapses lie on its positions with
+        every weight the import's 1 (SumPool2d) or 1 / (kH kW) (AvgPool2d) and no bias current
+        reaches the post population.  Otherwise (also a pooling folded at import into the layer
+        after it) as a dense node, and a :class:`NIRExportWarning` says why.
 
     Returns
     -------
@@ -170,7 +173,8 @@ def to_nir(
             nodes[n] = _write_node("population", arrays=shaped, metadata=fields[n], model=pop.model)
     if exp.notes:
         warnings.warn(
-            "synapses of a convolution written as dense nodes, since they are no longer its expansion: "
+            "synapses of a convolution or pooling layer written as dense nodes, since they are no longer its "
+            "expansion: "
             + "; ".join(exp.notes),
             NIRExportWarning,
             stacklevel=2,
