@@ -119,8 +119,8 @@ class NIRImport:
         weights and expanded synapses (:class:`neurochip.network._nir_conv.LayerInfo`).
     layer_links : dict of str to tuple of (str, str)
         Each node of :attr:`layers`: the (pre, post) population pairs whose synapses start with
-        it; a changed network's export (:meth:`to_nir`) writes a convolution's synapses back as
-        its Conv node while they still are its expansion.
+        it; a changed network's export (:meth:`to_nir`) writes a convolution's or pooling's
+        synapses back as its Conv / SumPool2d / AvgPool2d node while they still are its expansion.
     nodes : dict of str to str
         What every node of the graph became, by flattened name: ``"population"`` (a neuron
         node), ``"relay population"`` or ``"input port"`` (an Input node), ``"readout
@@ -163,8 +163,9 @@ class NIRImport:
         Output nodes, LI and I populations as LI and I nodes, at the import's ``dt_s`` (the
         keyword options of :func:`to_nir` override these); a changed network is warned about
         (:class:`NIRExportWarning`), since that graph is not the original node for node.  A
-        convolution's synapses go back as its Conv node while they still are its expansion
-        (:attr:`layer_links`; see :func:`to_nir`'s ``layers``), else as a dense node, warned.
+        convolution's or pooling's synapses go back as its Conv / pooling node while they still
+        are its expansion (:attr:`layer_links`; see :func:`to_nir`'s ``layers``), else as a
+        dense node, warned (a pooling folded into the next layer at import stays dense).
 
         Returns
         -------
