@@ -26,7 +26,7 @@ from neurochip.chip import load_chip
 from neurochip.errors import InvalidParameterError
 from neurochip.lif import LIFParams
 from neurochip.models import model_from_dict
-from neurochip.models.cuba import Cuba, _vdecay, crossing, membrane
+from neurochip.models.cuba import Cuba, _slope, _vdecay, crossing, membrane
 from neurochip.network import (
     CurrentStep,
     FixedProbability,
@@ -249,6 +249,42 @@ def test_kernel_crossing_equals_its_python_mirror():
         assert got == want or (math.isinf(got) and math.isinf(want)), args
         n_cross += math.isfinite(got)
     assert n_cross > 1000
+
+
+def _tangent_bound(a, drive, vth, v, jp):
+    """The exact crossing of W' = -a (W - V_inf) + J+ from W(0) = v (no Pade, a log)."""
+    q = a * (drive - vth) + jp
+    return math.inf if q <= 0 else math.log1p(a * (vth - v) / q) / a
+
+
+def test_the_cheap_bound_never_passes_the_crossing():
+    """SAFE's bound (one division, no search) is a lower bound on the first crossing, here
+    against the exact search with no horizon, on states with both currents: k_e >= k_i, where
+    the bound takes (J_e + J_i)^+ as the most the current can be, and k_e < k_i, where it may
+    not (a faster inhibition lets the excitation show: J_e^+ is the bound there, and the net
+    current would be wrong, as the last assertion shows)."""
+    rng = np.random.default_rng(12)
+    n_close = n_net = n_wrong = 0
+    for _ in range(20_000):
+        a = rng.uniform(10, 200)
+        ke, ki = rng.uniform(20, 1000, 2)
+        vth = -0.05
+        drive = vth + rng.uniform(-0.01, 0.005)
+        v = vth - rng.uniform(1e-6, 0.01) * rng.random() ** 3  # often close below threshold
+        je, ji = rng.uniform(0, 2.0), -rng.uniform(0, 2.0)
+        bound = engine._cuba_safe_dt(a, drive, vth, v, je, ji, ke, ki)
+        exact = crossing(a, drive, vth, v, je, ji, ke, ki, math.inf)
+        # the search's V is exact to an ulp or so: its crossing may come a few ulps of V_th / V'
+        # early (a real miss would be a fraction of the time constants)
+        slack = 0.0
+        if math.isfinite(exact):
+            slack = 8 * math.ulp(vth) / max(_slope(a, drive, v, je, ji, ke, ki, exact)[1], 1e-300)
+        assert bound <= exact * (1 + 1e-9) + slack, (a, drive, vth, v, je, ji, ke, ki, bound, exact)
+        n_close += math.isfinite(exact) and bound > 0.5 * exact
+        n_net += ke >= ki and je + ji <= 0.0 and math.isfinite(bound)
+        n_wrong += ke < ki and _tangent_bound(a, drive, vth, v, max(je + ji, 0.0)) > exact * (1 + 1e-9)
+    assert n_close > 500 and n_net > 1000  # tight cases, and the net-current rule used
+    assert n_wrong > 100  # the net current, where k_e < k_i, would pass crossings
 
 
 def _random_network(seed, routed=False):

@@ -49,8 +49,9 @@ cdef enum:
     CB_CE = 10     # 1 / (a - k_e)
     CB_CI = 11     # 1 / (a - k_i)
     CB_XS = 12     # 1: SAFE is the crossing the exact search found from the present state
-    CB_KB = 13     # the window of the neuron's bucket (-1: in none, or in the touched list)
-    CB_NSTATE = 14
+    CB_KB = 13     # the window of the neuron's bucket (-1: in none)
+    CB_TL = 14     # 1: in the touched list
+    CB_NSTATE = 15
 
 # the frame's exponents k (t - TF) stay below CB_SPAN (+ one window): TF moves before
 cdef double CB_SPAN = 100.0
@@ -65,10 +66,13 @@ include "cuba/closed_form.pxi"
 # The window-end work: only the neurons touched in the window (their SAFE unknown) and those
 # whose SAFE falls in it.  A timing wheel of CB_WHEEL windows holds every neuron with a finite
 # SAFE in the bucket of its window (SAFE further ahead: the wheel's last bucket, looked at again
-# then); the touched ones are in one more list.  Doubly linked through per-neuron arrays.
+# then); the touched ones are in one more list.  The lists are append-only arrays: a neuron
+# that moves leaves its old entry behind, and an entry counts only if the neuron's row still
+# names that list (CB_KB = the bucket's window, CB_TL = 1), so filing costs no access to other
+# neurons.  A bucket is emptied when its window closes (it holds no other window's entries: a
+# neuron is filed at most CB_WHEEL - 1 windows ahead).
 cdef enum:
     CB_WHEEL = 1024
-    CB_NONE = -2
 
 
 cdef struct CbFactors:
@@ -78,10 +82,10 @@ cdef struct CbFactors:
 
 
 cdef struct CbWheel:
-    int32_t *nxt
-    int32_t *prv
-    int32_t *where     # the neuron's list: a bucket, CB_WHEEL (touched) or CB_NONE
-    int32_t *head      # CB_WHEEL + 1 list heads (-1: empty)
+    int32_t **bk       # CB_WHEEL + 1 lists: the buckets, then the touched list (CB_WHEEL)
+    int64_t *bn        # their lengths
+    int64_t *bc        # their capacities
+    int err            # 1: out of memory while growing a list
     double inv_window  # 1 / the window's length
     double tf          # the frame's origin TF
     double kmax        # the largest rate (a, k_e, k_i) of a neuron in the frame
@@ -97,16 +101,12 @@ cdef int _cb_alloc(Ctx *c) noexcept nogil:
     c.mbuf = w
     if w == NULL:
         return 0
-    w.nxt = <int32_t *> malloc((c.n + 1) * sizeof(int32_t))
-    w.prv = <int32_t *> malloc((c.n + 1) * sizeof(int32_t))
-    w.where = <int32_t *> malloc((c.n + 1) * sizeof(int32_t))
-    w.head = <int32_t *> malloc((CB_WHEEL + 1) * sizeof(int32_t))
-    if w.nxt == NULL or w.prv == NULL or w.where == NULL or w.head == NULL:
+    w.bk = <int32_t **> calloc(CB_WHEEL + 1, sizeof(int32_t *))
+    w.bn = <int64_t *> calloc(CB_WHEEL + 1, sizeof(int64_t))
+    w.bc = <int64_t *> calloc(CB_WHEEL + 1, sizeof(int64_t))
+    if w.bk == NULL or w.bn == NULL or w.bc == NULL:
         return 0
-    for i in range(CB_WHEEL + 1):
-        w.head[i] = -1
-    for i in range(c.n):
-        w.where[i] = CB_NONE
+    w.err = 0
     w.tf = 0.0
     w.kmax = 0.0
     w.inv_window = 1.0 / c.window
@@ -136,38 +136,36 @@ cdef inline int _cb_framed(Ctx *c, int64_t i) noexcept nogil:
 
 cdef void _cb_release(Ctx *c) noexcept nogil:
     cdef CbWheel *w = <CbWheel *> c.mbuf
+    cdef int k
     if w != NULL:
-        free(w.nxt)
-        free(w.prv)
-        free(w.where)
-        free(w.head)
+        if w.bk != NULL:
+            for k in range(CB_WHEEL + 1):
+                free(w.bk[k])
+        free(w.bk)
+        free(w.bn)
+        free(w.bc)
         free(w)
     c.mbuf = NULL
 
 
-cdef inline void _cb_unlink(CbWheel *w, int64_t i) noexcept nogil:
-    cdef int32_t b = w.where[i], p, q
-    if b == CB_NONE:
+cdef void _cb_grow(CbWheel *w, int32_t b) noexcept nogil:
+    cdef int64_t cap = 2 * w.bc[b] if w.bc[b] > 0 else 256
+    cdef int32_t *p = <int32_t *> realloc(w.bk[b], cap * sizeof(int32_t))
+    if p == NULL:
+        w.err = 1
+        w.bn[b] = 0   # the list is lost; the run stops with MemoryError at the window's end
         return
-    p = w.prv[i]
-    q = w.nxt[i]
-    if p >= 0:
-        w.nxt[p] = q
-    else:
-        w.head[b] = q
-    if q >= 0:
-        w.prv[q] = p
-    w.where[i] = CB_NONE
+    w.bk[b] = p
+    w.bc[b] = cap
 
 
 cdef inline void _cb_push(CbWheel *w, int32_t b, int64_t i) noexcept nogil:
-    cdef int32_t q = w.head[b]
-    w.nxt[i] = q
-    w.prv[i] = -1
-    if q >= 0:
-        w.prv[q] = <int32_t> i
-    w.head[b] = <int32_t> i
-    w.where[i] = b
+    if w.bn[b] == w.bc[b]:
+        _cb_grow(w, b)
+        if w.err:
+            return
+    w.bk[b][w.bn[b]] = <int32_t> i
+    w.bn[b] += 1
 
 
 cdef inline double *_cb_s(Ctx *c, int64_t i) noexcept nogil:
@@ -180,14 +178,13 @@ cdef inline const double *_cb_p(Ctx *c, int64_t i) noexcept nogil:
 
 cdef inline void _cb_touch(Ctx *c, int64_t i) noexcept nogil:
     """The state of neuron i changed: its SAFE is unknown, it is looked at at the window's end."""
-    cdef CbWheel *w = <CbWheel *> c.mbuf
     cdef double *s = _cb_s(c, i)
     s[CB_SAFE] = -1.0
     s[CB_XS] = 0.0
     s[CB_KB] = -1.0
-    if w.where[i] != CB_WHEEL:
-        _cb_unlink(w, i)
-        _cb_push(w, CB_WHEEL, i)
+    if s[CB_TL] == 0.0:
+        s[CB_TL] = 1.0
+        _cb_push(<CbWheel *> c.mbuf, CB_WHEEL, i)
 
 
 cdef void _cb_file(Ctx *c, int64_t i, int64_t kmin) noexcept nogil:
@@ -199,9 +196,9 @@ cdef void _cb_file(Ctx *c, int64_t i, int64_t kmin) noexcept nogil:
     cdef double *s = _cb_s(c, i)
     cdef double sv = s[CB_SAFE], x
     cdef int64_t k
-    _cb_unlink(w, i)
-    s[CB_KB] = -1.0
+    s[CB_TL] = 0.0
     if sv == INFINITY:
+        s[CB_KB] = -1.0
         return
     x = sv * w.inv_window
     if x >= <double> (c.kwin + CB_WHEEL - 1):
@@ -212,6 +209,8 @@ cdef void _cb_file(Ctx *c, int64_t i, int64_t kmin) noexcept nogil:
             k -= 1
         if k < kmin:
             k = kmin
+    if s[CB_KB] == <double> k:
+        return   # its entry there still counts
     s[CB_KB] = <double> k
     _cb_push(w, <int32_t> (k % CB_WHEEL), i)
 
@@ -328,7 +327,8 @@ cdef inline void _cb_settle(Ctx *c, int64_t i, double *s) noexcept nogil:
     if s[CB_V] >= c.vth[i]:
         s[CB_SAFE] = start
     else:
-        s[CB_SAFE] = start + _cb_safe_dt(c.inv_tau[i], c.vinf[i], c.vth[i], s[CB_V], s[CB_JE], s[CB_JI])
+        s[CB_SAFE] = start + _cb_safe_dt(c.inv_tau[i], c.vinf[i], c.vth[i], s[CB_V], s[CB_JE], s[CB_JI],
+                                                    _cb_p(c, i)[CB_KE], _cb_p(c, i)[CB_KI])
     # a bucket no later than SAFE's window stays right: the neuron is looked at there and filed
     # again then (a later input usually moves SAFE again before that)
     if s[CB_KB] >= 0.0 and s[CB_SAFE] * (<CbWheel *> c.mbuf).inv_window >= s[CB_KB] + 1e-6:
@@ -373,6 +373,8 @@ cdef void _cb_init(Ctx *c, int64_t i) noexcept nogil:
     s[CB_REF] = -INFINITY
     s[CB_FE] = 0.0
     s[CB_FI] = 0.0
+    s[CB_KB] = -1.0
+    s[CB_TL] = 0.0
     if w.frame and _cb_framed(c, i):
         s[CB_FR] = 1.0
         s[CB_CE] = 1.0 / (a - p[CB_KE])
@@ -395,6 +397,11 @@ cdef int _cb_drift(Ctx *c, int64_t i, double te, int strict) noexcept nogil:
             break
         start = s[CB_T0] if s[CB_T0] > s[CB_REF] else s[CB_REF]
         if start > te or (strict and start >= te):
+            if safe[0] < 0.0:
+                # held past te (after a spike): SAFE from the hold's end, as _cb_settle finds it,
+                # so that the window's end does not look at the neuron again until then
+                safe[0] = start if s[CB_V] >= c.vth[i] else start + _cb_safe_dt(
+                    c.inv_tau[i], c.vinf[i], c.vth[i], s[CB_V], s[CB_JE], s[CB_JI], p[CB_KE], p[CB_KI])
             break
         if s[CB_XS] != 0.0:
             # the crossing found before from this very state: no search again
@@ -408,7 +415,8 @@ cdef int _cb_drift(Ctx *c, int64_t i, double te, int strict) noexcept nogil:
             ts = start
         elif safe[0] < 0.0:
             # not known: the cheap bound first
-            safe[0] = start + _cb_safe_dt(c.inv_tau[i], c.vinf[i], c.vth[i], s[CB_V], s[CB_JE], s[CB_JI])
+            safe[0] = start + _cb_safe_dt(c.inv_tau[i], c.vinf[i], c.vth[i], s[CB_V], s[CB_JE], s[CB_JI],
+                                                    _cb_p(c, i)[CB_KE], _cb_p(c, i)[CB_KI])
             continue
         else:
             # past the bound: the exact search over the stretch to te and a look-ahead of
@@ -506,17 +514,35 @@ cdef void _cb_close(Ctx *c, double W) noexcept nogil:
     """Every neuron's crossings before W: the touched ones and those of this window's bucket;
     then the frame's origin moves to W if the factors would grow too large."""
     cdef CbWheel *w = <CbWheel *> c.mbuf
-    cdef int32_t lists[2]
-    cdef int k
-    cdef int64_t i
-    lists[0] = CB_WHEEL
-    lists[1] = <int32_t> (c.kwin % CB_WHEEL)
-    for k in range(2):
-        while w.head[lists[k]] >= 0 and not c.err:
-            i = w.head[lists[k]]
-            _cb_unlink(w, i)
-            _cb_drift(c, i, W, 1)
-            _cb_file(c, i, c.kwin + 1)
+    cdef int32_t b = <int32_t> (c.kwin % CB_WHEEL)
+    cdef int64_t k, i
+    cdef double *s
+    # the touched list (it may grow while it is walked: a spike touches its neuron)
+    k = 0
+    while k < w.bn[CB_WHEEL] and not c.err:
+        i = w.bk[CB_WHEEL][k]
+        k += 1
+        s = _cb_s(c, i)
+        if s[CB_TL] == 0.0:
+            continue   # left behind: filed since
+        s[CB_TL] = 0.0
+        _cb_drift(c, i, W, 1)
+        _cb_file(c, i, c.kwin + 1)
+    w.bn[CB_WHEEL] = 0
+    # this window's bucket (filing now goes to later buckets)
+    k = 0
+    while k < w.bn[b] and not c.err:
+        i = w.bk[b][k]
+        k += 1
+        s = _cb_s(c, i)
+        if s[CB_KB] != <double> c.kwin:
+            continue
+        s[CB_KB] = -1.0
+        _cb_drift(c, i, W, 1)
+        _cb_file(c, i, c.kwin + 1)
+    w.bn[b] = 0
+    if w.err:
+        c.err = 1
     if w.frame and (W - w.tf + c.window) * w.kmax > CB_SPAN:
         _cb_rebase(c, w, W)
 
@@ -542,9 +568,6 @@ cdef inline void _cb_prefetch(Ctx *c, CbWheel *w, int64_t i) noexcept nogil:
     CB_PREFETCH(&c.vth[i])
     CB_PREFETCH(&c.inv_tau[i])
     CB_PREFETCH(c.mp + i * CB_NPARAM)
-    CB_PREFETCH(&w.where[i])
-    CB_PREFETCH(&w.nxt[i])
-    CB_PREFETCH(&w.prv[i])
 
 
 cdef int _cb_deliver(Ctx *c, const int64_t *indptr, const int32_t *indices, const float *weights,

@@ -252,6 +252,14 @@ def _vdecay(a: float, drive: float, v: float, je: float, ji: float, ke: float, k
     return drive + ea * ((v - drive) + je * pe + ji * pi_), de, di
 
 
+def _jplus(je: float, ji: float, ke: float, ki: float) -> float:
+    """A bound on the synaptic current J_e e^{-k_e t} + J_i e^{-k_i t} at every t >= 0 (J_e >= 0 >= J_i):
+    (J_e + J_i)^+ if k_e >= k_i (inhibition outlasts excitation), else J_e^+ + J_i^+."""
+    if ke >= ki and je >= 0.0 and ji <= 0.0:
+        return je + ji if je + ji > 0.0 else 0.0
+    return (je if je > 0.0 else 0.0) + (ji if ji > 0.0 else 0.0)
+
+
 def _q(d: float, je: float, ji: float, ke: float, ki: float, t: float) -> float:
     """e^{-at} d/dt [e^{at} (V - V_th)]: its sign is the sign of the slope of e^{at}(V - V_th)."""
     return d + je * math.exp(-ke * t) + ji * math.exp(-ki * t)
@@ -317,8 +325,8 @@ def crossing(
     if not h > 0.0:
         return math.inf
     d = a * (drive - vth) if a != 0.0 else drive
-    # cheap bound: V <= V_0-part + (J_e^+ + J_i^+) h, with e^{-ah} >= 1 - ah
-    jp = (je if je > 0.0 else 0.0) + (ji if ji > 0.0 else 0.0)
+    # cheap bound: V <= V_0-part + J+ h, with e^{-ah} >= 1 - ah
+    jp = _jplus(je, ji, ke, ki)
     if h < math.inf:
         if a == 0.0:
             bound = v + (drive if drive > 0.0 else 0.0) * h + jp * h
@@ -346,9 +354,12 @@ def crossing(
                     hi = 2.0 * hi
             cuts.append(_q_root(d, je, ji, ke, ki, lo, hi, q_lo))
         q_lo = q_hi
+    vlo = v
     for k in range(1, len(cuts)):
-        if membrane(a, drive, v, je, ji, ke, ki, cuts[k]) >= vth:
-            return _v_root(a, drive, vth, v, je, ji, ke, ki, cuts[k - 1], cuts[k])
+        vhi = membrane(a, drive, v, je, ji, ke, ki, cuts[k])
+        if vhi >= vth:
+            return _v_root(a, drive, vth, v, je, ji, ke, ki, cuts[k - 1], cuts[k], vlo, vhi)
+        vlo = vhi
     lo = cuts[-1]
     if h < math.inf:
         hi = h
@@ -362,68 +373,65 @@ def crossing(
             return math.inf
         hi = lo + 1.0 / (a if a > ke else ke) + 1.0 / ki
         for _ in range(2000):
-            if membrane(a, drive, v, je, ji, ke, ki, hi) >= vth:
-                break
-            lo = hi
-            hi = 2.0 * hi
-    if membrane(a, drive, v, je, ji, ke, ki, hi) >= vth:
-        return _v_root(a, drive, vth, v, je, ji, ke, ki, lo, hi)
+            vhi = membrane(a, drive, v, je, ji, ke, ki, hi)
+            if vhi >= vth:
+                return _v_root(a, drive, vth, v, je, ji, ke, ki, lo, hi, vlo, vhi)
+            lo, vlo, hi = hi, vhi, 2.0 * hi
+        return math.inf
+    vhi = membrane(a, drive, v, je, ji, ke, ki, hi)
+    if vhi >= vth:
+        return _v_root(a, drive, vth, v, je, ji, ke, ki, lo, hi, vlo, vhi)
     return math.inf
 
 
 def _v_root(
-    a: float, drive: float, vth: float, v: float, je: float, ji: float, ke: float, ki: float, lo: float, hi: float
+    a: float, drive: float, vth: float, v: float, je: float, ji: float, ke: float, ki: float, lo: float, hi: float,
+    vlo: float, vhi: float,
 ) -> float:
-    """The smallest double in (lo, hi] with V >= V_th, V monotone rising there (V(lo) < V_th <=
-    V(hi)): Newton steps kept inside the bracket, then a walk over adjacent doubles."""
-    t = hi
-    for _ in range(100):
-        if math.nextafter(lo, math.inf) >= hi:
+    """A time in (lo, hi] at which V >= V_th, V rising there (``vlo`` = V(lo) < V_th <= V(hi) =
+    ``vhi``), less than 8 ulps of V_th / V' after the first such double: from the secant's guess,
+    Halley steps kept inside the bracket; a step that lands within two ulps of V_th is pushed two
+    ulps across it, which closes the bracket from the other side."""
+    u = math.nextafter(vth, math.inf) - math.nextafter(vth, -math.inf)  # two ulps of V_th
+    t = lo + (hi - lo) * ((vth - vlo) / (vhi - vlo))
+    if not (lo < t < hi):
+        t = 0.5 * (lo + hi)
+        if not (lo < t < hi):
             return hi
-        vt, slope = _slope(a, drive, v, je, ji, ke, ki, t)
+    for _ in range(100):
+        vt, s, curv = _slope(a, drive, v, je, ji, ke, ki, t)
         f = vt - vth
         if f >= 0.0:
             hi = t
         else:
             lo = t
-        if f == 0.0 and slope > 0.0:
-            # on the threshold: V rounds to V_th over about an ulp of V_th / slope; the lower
-            # end is tried two ulps back (Newton's step is 0 here; bisecting from a far lower
-            # end would take some twenty halvings)
-            nt = t - (math.nextafter(vth, math.inf) - math.nextafter(vth, -math.inf)) / slope
+        if s > 0.0:
+            if -u <= f <= u and hi - lo <= 4.0 * u / s:
+                return hi
+            if 0.0 <= f <= u:
+                nt = t - (f + u) / s  # on the threshold: two ulps below it closes the bracket
+            elif -u <= f < 0.0:
+                nt = t + (u - f) / s  # just below: two ulps above it
+            else:
+                den = 2.0 * s * s - f * curv  # Halley's step (Newton's if it would turn back)
+                nt = t - 2.0 * f * s / den if den > 0.0 else t - f / s
         else:
-            nt = t - f / slope if slope > 0.0 else 0.5 * (lo + hi)
+            nt = 0.5 * (lo + hi)
         if not (lo < nt < hi):
             nt = 0.5 * (lo + hi)
             if not (lo < nt < hi):
                 return hi
-        if abs(nt - t) <= 4.0 * (math.nextafter(t, math.inf) - t):
-            break  # converged: the root is within a few doubles of nt
         t = nt
-    else:
-        return hi
-    # walk from nt to the boundary between V < V_th and V >= V_th
-    t = nt
-    if membrane(a, drive, v, je, ji, ke, ki, t) >= vth:
-        for _ in range(64):
-            p = math.nextafter(t, -math.inf)
-            if p <= lo or membrane(a, drive, v, je, ji, ke, ki, p) < vth:
-                return t
-            t = p
-        return t
-    for _ in range(64):
-        t = math.nextafter(t, math.inf)
-        if t >= hi or membrane(a, drive, v, je, ji, ke, ki, t) >= vth:
-            return t if t < hi else hi
     return hi
 
 
 def _slope(a: float, drive: float, v: float, je: float, ji: float, ke: float, ki: float, t: float) -> tuple:
-    """(V, dV/dt) at t."""
+    """(V, dV/dt, d2V/dt2) at t."""
     vt, de, di = _vdecay(a, drive, v, je, ji, ke, ki, t)
     if a == 0.0:
-        return vt, drive + je * de + ji * di
-    return vt, -a * (vt - drive) + je * de + ji * di
+        return vt, drive + je * de + ji * di, -ke * je * de - ki * ji * di
+    s = -a * (vt - drive) + je * de + ji * di
+    return vt, s, -a * s - ke * je * de - ki * ji * di
 
 
 # --------------------------------------------------------------------------------------------

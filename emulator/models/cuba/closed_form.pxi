@@ -30,6 +30,15 @@ cdef double _cb_membrane_far(double a, double drive, double v, double je, double
     return out
 
 
+cdef inline double _cb_jplus(double je, double ji, double ke, double ki) noexcept nogil:
+    """A bound on the synaptic current J(t) = J_e e^{-k_e t} + J_i e^{-k_i t} at every t >= 0
+    (J_e >= 0 >= J_i): if k_e >= k_i, J(t) = e^{-k_i t} (J_e e^{-(k_e - k_i) t} + J_i) <=
+    (J_e + J_i)^+ (inhibition that outlasts excitation); else J_e^+ + J_i^+."""
+    if ke >= ki and je >= 0.0 and ji <= 0.0:
+        return je + ji if je + ji > 0.0 else 0.0
+    return (je if je > 0.0 else 0.0) + (ji if ji > 0.0 else 0.0)
+
+
 cdef inline double _cb_q(double d, double je, double ji, double ke, double ki, double t) noexcept nogil:
     return d + je * exp(-ke * t) + ji * exp(-ki * t)
 
@@ -83,71 +92,68 @@ cdef inline double _cb_vdecay(double a, double drive, double v, double je, doubl
 
 
 cdef inline double _cb_slope(double a, double drive, double v, double je, double ji, double ke, double ki,
-                             double t, double *vt) noexcept nogil:
-    """dV/dt at t (V at t into vt)."""
-    cdef double de, di
+                             double t, double *vt, double *curv) noexcept nogil:
+    """dV/dt at t (V at t into vt, d2V/dt2 into curv)."""
+    cdef double de, di, s
     vt[0] = _cb_vdecay(a, drive, v, je, ji, ke, ki, t, &de, &di)
     if a == 0.0:
-        return drive + je * de + ji * di
-    return -a * (vt[0] - drive) + je * de + ji * di
+        s = drive + je * de + ji * di
+        curv[0] = -ke * je * de - ki * ji * di
+        return s
+    s = -a * (vt[0] - drive) + je * de + ji * di
+    curv[0] = -a * s - ke * je * de - ki * ji * di
+    return s
 
 
 cdef double _cb_v_root(double a, double drive, double vth, double v, double je, double ji, double ke,
-                       double ki, double lo, double hi) noexcept nogil:
-    cdef double t = hi, f, slope, nt = hi, p, vt
-    cdef int it, converged = 0
-    for it in range(100):
-        if nextafter(lo, INFINITY) >= hi:
+                       double ki, double lo, double hi, double vlo, double vhi) noexcept nogil:
+    """A time in (lo, hi] at which V >= V_th, V rising there (vlo = V(lo) < V_th <= V(hi) = vhi),
+    less than 8 ulps of V_th / V' after the first double there (docs/cuba.md)."""
+    cdef double u = nextafter(vth, INFINITY) - nextafter(vth, -INFINITY)  # two ulps of V_th
+    cdef double t = lo + (hi - lo) * ((vth - vlo) / (vhi - vlo)), f, s, curv, vt, nt, den
+    cdef int it
+    if not (lo < t < hi):
+        t = 0.5 * (lo + hi)
+        if not (lo < t < hi):
             return hi
-        slope = _cb_slope(a, drive, v, je, ji, ke, ki, t, &vt)
+    for it in range(100):
+        s = _cb_slope(a, drive, v, je, ji, ke, ki, t, &vt, &curv)
         f = vt - vth
         if f >= 0.0:
             hi = t
         else:
             lo = t
-        if f == 0.0 and slope > 0.0:
-            # on the threshold: V rounds to V_th over about an ulp of V_th / slope; the lower
-            # end is tried two ulps back (Newton's step is 0 here; bisecting from a far lower
-            # end would take some twenty halvings)
-            nt = t - (nextafter(vth, INFINITY) - nextafter(vth, -INFINITY)) / slope
+        if s > 0.0:
+            if -u <= f <= u and hi - lo <= 4.0 * u / s:
+                return hi
+            if 0.0 <= f <= u:
+                nt = t - (f + u) / s   # on the threshold: two ulps below it closes the bracket
+            elif -u <= f < 0.0:
+                nt = t + (u - f) / s   # just below: two ulps above it
+            else:
+                den = 2.0 * s * s - f * curv  # Halley's step (Newton's if it would turn back)
+                nt = t - 2.0 * f * s / den if den > 0.0 else t - f / s
         else:
-            nt = t - f / slope if slope > 0.0 else 0.5 * (lo + hi)
+            nt = 0.5 * (lo + hi)
         if not (lo < nt < hi):
             nt = 0.5 * (lo + hi)
             if not (lo < nt < hi):
                 return hi
-        if fabs(nt - t) <= 4.0 * (nextafter(t, INFINITY) - t):
-            converged = 1
-            break
         t = nt
-    if not converged:
-        return hi
-    t = nt
-    if _cb_membrane(a, drive, v, je, ji, ke, ki, t) >= vth:
-        for it in range(64):
-            p = nextafter(t, -INFINITY)
-            if p <= lo or _cb_membrane(a, drive, v, je, ji, ke, ki, p) < vth:
-                return t
-            t = p
-        return t
-    for it in range(64):
-        t = nextafter(t, INFINITY)
-        if t >= hi or _cb_membrane(a, drive, v, je, ji, ke, ki, t) >= vth:
-            return t if t < hi else hi
     return hi
 
 
 cdef double _cb_crossing(double a, double drive, double vth, double v, double je, double ji, double ke,
                          double ki, double h) noexcept nogil:
     """First dt in (0, h] with V >= V_th (V(0) < V_th, no input); INFINITY if none."""
-    cdef double d, jp, bound, x, t1 = INFINITY, r, q_lo, q_hi, lo, hi
+    cdef double d, jp, bound, x, t1 = INFINITY, r, q_lo, q_hi, lo, hi, vlo, vhi
     cdef double ends[3]
     cdef double cuts[4]
     cdef int ne, nc = 1, k
     if not h > 0.0:
         return INFINITY
     d = a * (drive - vth) if a != 0.0 else drive
-    jp = (je if je > 0.0 else 0.0) + (ji if ji > 0.0 else 0.0)
+    jp = _cb_jplus(je, ji, ke, ki)
     if h < INFINITY:
         if a == 0.0:
             bound = v + (drive if drive > 0.0 else 0.0) * h + jp * h
@@ -183,9 +189,12 @@ cdef double _cb_crossing(double a, double drive, double vth, double v, double je
             cuts[nc] = _cb_q_root(d, je, ji, ke, ki, lo, hi, q_lo)
             nc += 1
         q_lo = q_hi
+    vlo = v
     for k in range(1, nc):
-        if _cb_membrane(a, drive, v, je, ji, ke, ki, cuts[k]) >= vth:
-            return _cb_v_root(a, drive, vth, v, je, ji, ke, ki, cuts[k - 1], cuts[k])
+        vhi = _cb_membrane(a, drive, v, je, ji, ke, ki, cuts[k])
+        if vhi >= vth:
+            return _cb_v_root(a, drive, vth, v, je, ji, ke, ki, cuts[k - 1], cuts[k], vlo, vhi)
+        vlo = vhi
     lo = cuts[nc - 1]
     if h < INFINITY:
         hi = h
@@ -199,12 +208,16 @@ cdef double _cb_crossing(double a, double drive, double vth, double v, double je
             return INFINITY
         hi = lo + 1.0 / (a if a > ke else ke) + 1.0 / ki
         for k in range(2000):
-            if _cb_membrane(a, drive, v, je, ji, ke, ki, hi) >= vth:
-                break
+            vhi = _cb_membrane(a, drive, v, je, ji, ke, ki, hi)
+            if vhi >= vth:
+                return _cb_v_root(a, drive, vth, v, je, ji, ke, ki, lo, hi, vlo, vhi)
             lo = hi
+            vlo = vhi
             hi = 2.0 * hi
-    if _cb_membrane(a, drive, v, je, ji, ke, ki, hi) >= vth:
-        return _cb_v_root(a, drive, vth, v, je, ji, ke, ki, lo, hi)
+        return INFINITY
+    vhi = _cb_membrane(a, drive, v, je, ji, ke, ki, hi)
+    if vhi >= vth:
+        return _cb_v_root(a, drive, vth, v, je, ji, ke, ki, lo, hi, vlo, vhi)
     return INFINITY
 
 
@@ -215,15 +228,15 @@ def _cuba_crossing(double a, double drive, double vth, double v, double je, doub
 
 
 cdef inline double _cb_safe_dt(double a, double drive, double vth, double v, double je,
-                               double ji) noexcept nogil:
+                               double ji, double ke, double ki) noexcept nogil:
     """A lower bound on the time to the first crossing (V(0) < V_th, no input): V stays below
-    W, W' = -a (W - V_inf) + J+ (J+ = J_e0^+ + J_i0^+, what the decaying currents never exceed),
+    W, W' = -a (W - V_inf) + J+ (J+ = _cb_jplus, what the synaptic current never exceeds),
     which crosses at ln(1 + d) / a, d = n / q, n = a (V_th - V0), q = a (V_inf - V_th) + J+.
     No log: ln(1 + d) >= 3 d (d + 2) / (d^2 + 6 d + 6) for d >= 0 (the difference is 0 at d = 0
     and has the derivative d^4 / ((1 + d)(d^2 + 6 d + 6)^2) >= 0), within 4 % of it up to
     d = 5; written in n and q it costs one division.  Shortened by 1e-12 relative so rounding
     never puts it past the exact crossing (W = V when there is no current)."""
-    cdef double jp = (je if je > 0.0 else 0.0) + (ji if ji > 0.0 else 0.0), s, n, q, r
+    cdef double jp = _cb_jplus(je, ji, ke, ki), s, n, q, r
     if a == 0.0:
         s = drive + jp
         if s <= 0.0:
@@ -237,3 +250,8 @@ cdef inline double _cb_safe_dt(double a, double drive, double vth, double v, dou
     if not r >= 0.0:  # overflow (inf / inf): no bound, the search decides
         return 0.0
     return r * (1.0 - 1e-12)
+
+
+def _cuba_safe_dt(double a, double drive, double vth, double v, double je, double ji, double ke, double ki):
+    """The kernel's cheap lower bound on the time to the first crossing (for tests)."""
+    return _cb_safe_dt(a, drive, vth, v, je, ji, ke, ki)
