@@ -90,6 +90,8 @@ cdef struct CbWheel:
     double tf          # the frame's origin TF
     double kmax        # the largest rate (a, k_e, k_i) of a neuron in the frame
     int frame          # 1: the frame is used (0: every neuron on the closed-form moves)
+    int uniform        # 1: every neuron in the frame, with the same a, k_e, k_i (_cb_deliver_uniform)
+    double ua, uke, uki, uce, uci   # those constants, and 1 / (a - k_e), 1 / (a - k_i)
     int has_delta      # some neurons are built-in delta-synapse LIF neurons
     CbFactors fx[2]    # slot 0: arrival instants and moves; slot 1: hold ends and rebases
 
@@ -121,6 +123,19 @@ cdef int _cb_alloc(Ctx *c) noexcept nogil:
             w.kmax = max(w.kmax, max(a, max(ke, ki)))
     # one window must fit in the frame's span with room to spare
     w.frame = w.kmax > 0.0 and w.kmax * c.window <= 0.5 * CB_SPAN
+    w.uniform = w.frame and c.n > 0
+    if w.uniform:
+        w.ua = c.inv_tau[0]
+        w.uke = c.mp[CB_KE]
+        w.uki = c.mp[CB_KI]
+        w.uce = 1.0 / (w.ua - w.uke)   # as _cb_init computes CB_CE, CB_CI
+        w.uci = 1.0 / (w.ua - w.uki)
+    for i in range(c.n):
+        if not w.uniform:
+            break
+        if (not _cb_framed(c, i) or c.inv_tau[i] != w.ua or c.mp[i * CB_NPARAM + CB_KE] != w.uke
+                or c.mp[i * CB_NPARAM + CB_KI] != w.uki):
+            w.uniform = 0
     for i in range(2):
         w.fx[i].t = -INFINITY
     return 1
@@ -570,6 +585,80 @@ cdef inline void _cb_prefetch(Ctx *c, CbWheel *w, int64_t i) noexcept nogil:
     CB_PREFETCH(c.mp + i * CB_NPARAM)
 
 
+cdef inline void _cb_settle_u(Ctx *c, CbWheel *w, int64_t i, double *s) noexcept nogil:
+    """_cb_settle with the uniform constants (the same operations, the same doubles)."""
+    cdef double start = s[CB_T0] if s[CB_T0] > s[CB_REF] else s[CB_REF]
+    if s[CB_V] >= c.vth[i]:
+        s[CB_SAFE] = start
+    else:
+        s[CB_SAFE] = start + _cb_safe_dt(w.ua, c.vinf[i], c.vth[i], s[CB_V], s[CB_JE], s[CB_JI], w.uke, w.uki)
+    if s[CB_KB] >= 0.0 and s[CB_SAFE] * w.inv_window >= s[CB_KB] + 1e-6:
+        return
+    _cb_file(c, i, c.kwin)
+
+
+cdef void _cb_deliver_uniform(Ctx *c, CbWheel *w, const int64_t *indptr, const int32_t *indices,
+                              const float *weights, const int64_t *rows, int64_t nrows,
+                              double ta) noexcept nogil:
+    """_cb_deliver when every neuron is in the frame with the same constants: the factors at ta
+    once for the instant, and _cb_frame_move, _cb_input and _cb_settle written out on them
+    (operation by operation as there: the same doubles)."""
+    cdef CbFactors *f = _cb_fx(w, 0, ta, w.ua, w.uke, w.uki)
+    cdef double ea = f.ea, ee = f.ee, ei = f.ei, ra = f.ra, re = f.re, ri = f.ri
+    cdef double ke = w.uke, ki = w.uki, ce = w.uce, ci = w.uci, je, ji, dj, wt
+    cdef int64_t g, k, k0, k1, i
+    cdef double *s
+    for g in range(nrows):
+        k0 = indptr[rows[g]]
+        k1 = indptr[rows[g] + 1]
+        for k in range(k0, k0 + CB_AHEAD if k0 + CB_AHEAD < k1 else k1):
+            _cb_prefetch_u(c, indices[k])
+        for k in range(k0, k1):
+            if k + CB_AHEAD < k1:
+                _cb_prefetch_u(c, indices[k + CB_AHEAD])
+            i = indices[k]
+            s = _cb_s(c, i)
+            if c.touch[i] != ta:
+                c.touch[i] = ta
+                if s[CB_SAFE] <= ta:
+                    _cb_drift(c, i, ta, 0)
+                if ta > s[CB_T0]:
+                    if ta >= s[CB_REF] and s[CB_FR] == 0.0:
+                        _cb_unhold(c, w, i, s, _cb_p(c, i))
+                    je = s[CB_FE] * ee
+                    ji = s[CB_FI] * ei
+                    if ta > s[CB_REF]:
+                        s[CB_V] = c.vinf[i] + (s[CB_AL] * ea + ce * je + ci * ji)
+                    s[CB_JE] = je
+                    s[CB_JI] = ji
+                    s[CB_T0] = ta
+            wt = weights[k]
+            s[CB_XS] = 0.0
+            if wt >= 0.0:
+                dj = wt * ke
+                s[CB_JE] += dj
+                s[CB_FE] += dj * re
+                if s[CB_FR] > 0.0:
+                    s[CB_AL] -= ce * dj * ra
+                _cb_settle_u(c, w, i, s)
+            else:
+                dj = wt * ki
+                s[CB_JI] += dj
+                s[CB_FI] += dj * ri
+                if s[CB_FR] > 0.0:
+                    s[CB_AL] -= ci * dj * ra
+
+
+cdef inline void _cb_prefetch_u(Ctx *c, int64_t i) noexcept nogil:
+    """The lines an input to neuron i reads on the uniform path: its row, instant, V_inf, V_th."""
+    cdef double *s = _cb_s(c, i)
+    CB_PREFETCH(s)
+    CB_PREFETCH(s + CB_NSTATE - 1)
+    CB_PREFETCH(&c.touch[i])
+    CB_PREFETCH(&c.vinf[i])
+    CB_PREFETCH(&c.vth[i])
+
+
 cdef int _cb_deliver(Ctx *c, const int64_t *indptr, const int32_t *indices, const float *weights,
                      const int64_t *rows, int64_t nrows, double ta) noexcept nogil:
     """The spikes arriving at ta when no neuron has own inputs or delta synapses: the three passes
@@ -582,6 +671,9 @@ cdef int _cb_deliver(Ctx *c, const int64_t *indptr, const int32_t *indices, cons
     cdef double *s
     if c.own_inputs or w.has_delta:
         return 0
+    if w.uniform:
+        _cb_deliver_uniform(c, w, indptr, indices, weights, rows, nrows, ta)
+        return 1
     for g in range(nrows):
         k0 = indptr[rows[g]]
         k1 = indptr[rows[g] + 1]
