@@ -242,6 +242,7 @@ cdef int _log_window(Ctx *c, Log *log) noexcept nogil:
 cdef int _state_alloc(Ctx *c, Log *log, int64_t n, int64_t K) noexcept nogil:
     """Allocate the run's buffers (the hot-path ones later, when the path is known); 0 when
     out of memory (whatever was allocated is freed by _state_free)."""
+    cdef int64_t i
     c.n = n
     c.nr = <nc_neuron *> nc_alloc_aligned(n * sizeof(nc_neuron))
     c.hot = NULL
@@ -258,7 +259,10 @@ cdef int _state_alloc(Ctx *c, Log *log, int64_t n, int64_t K) noexcept nogil:
     c.gV = <double *> malloc((n + 1) * sizeof(double))
     c.gT = <double *> malloc((n + 1) * sizeof(double))
     c.gW = <double *> malloc((n + 1) * sizeof(double))
-    c.ms = <double *> calloc(n * c.msk + 1, sizeof(double))
+    c.ms = <double *> nc_alloc_aligned((n * c.msk + 1) * sizeof(double))  # rows may fill cache lines
+    if c.ms != NULL:
+        for i in range(n * c.msk + 1):
+            c.ms[i] = 0.0
     c.wcap = 1024
     c.wn = 0
     c.wbuf = <nc_spike *> malloc(c.wcap * sizeof(nc_spike))

@@ -36,22 +36,25 @@ cdef enum:
     CB_DELTA = 2
     CB_SUB = 3
     CB_NPARAM = 4
-    CB_V = 0
-    CB_JE = 1
-    CB_JI = 2
-    CB_T0 = 3
-    CB_REF = 4
-    CB_SAFE = 5
-    CB_AL = 6      # the frame coefficients (above)
-    CB_FE = 7
-    CB_FI = 8
+    # the state row: 16 doubles, two cache lines (c.ms is 64-byte aligned); what every input
+    # reads and writes in the first
+    CB_AL = 0      # the frame coefficients (above)
+    CB_FE = 1
+    CB_FI = 2
+    CB_V = 3
+    CB_JE = 4
+    CB_JI = 5
+    CB_T0 = 6
+    CB_SAFE = 7
+    CB_REF = 8
     CB_FR = 9      # 1: the frame holds the neuron; 0: held, AL set at the hold's end; -1: no frame
-    CB_CE = 10     # 1 / (a - k_e)
-    CB_CI = 11     # 1 / (a - k_i)
-    CB_XS = 12     # 1: SAFE is the crossing the exact search found from the present state
-    CB_KB = 13     # the window of the neuron's bucket (-1: in none)
-    CB_TL = 14     # 1: in the touched list
-    CB_NSTATE = 15
+    CB_XS = 10     # 1: SAFE is the crossing the exact search found from the present state
+    CB_KB = 11     # the window of the neuron's bucket (-1: in none)
+    CB_TL = 12     # 1: in the touched list
+    CB_TOUCH = 13  # the instant of the neuron's last recurrent input (_cb_deliver_uniform)
+    CB_VINF = 14   # copies of c.vinf[i] and c.vth[i] for the uniform delivery
+    CB_VTH = 15
+    CB_NSTATE = 16
 
 # the frame's exponents k (t - TF) stay below CB_SPAN (+ one window): TF moves before
 cdef double CB_SPAN = 100.0
@@ -92,6 +95,7 @@ cdef struct CbWheel:
     int frame          # 1: the frame is used (0: every neuron on the closed-form moves)
     int uniform        # 1: every neuron in the frame, with the same a, k_e, k_i (_cb_deliver_uniform)
     double ua, uke, uki, uce, uci   # those constants, and 1 / (a - k_e), 1 / (a - k_i)
+    double *cc         # per neuron 1 / (a - k_e), 1 / (a - k_i) (framed neurons)
     int has_delta      # some neurons are built-in delta-synapse LIF neurons
     CbFactors fx[2]    # slot 0: arrival instants and moves; slot 1: hold ends and rebases
 
@@ -107,6 +111,9 @@ cdef int _cb_alloc(Ctx *c) noexcept nogil:
     w.bn = <int64_t *> calloc(CB_WHEEL + 1, sizeof(int64_t))
     w.bc = <int64_t *> calloc(CB_WHEEL + 1, sizeof(int64_t))
     if w.bk == NULL or w.bn == NULL or w.bc == NULL:
+        return 0
+    w.cc = <double *> malloc((2 * c.n + 2) * sizeof(double))
+    if w.cc == NULL:
         return 0
     w.err = 0
     w.tf = 0.0
@@ -128,7 +135,7 @@ cdef int _cb_alloc(Ctx *c) noexcept nogil:
         w.ua = c.inv_tau[0]
         w.uke = c.mp[CB_KE]
         w.uki = c.mp[CB_KI]
-        w.uce = 1.0 / (w.ua - w.uke)   # as _cb_init computes CB_CE, CB_CI
+        w.uce = 1.0 / (w.ua - w.uke)   # as _cb_init computes w.cc
         w.uci = 1.0 / (w.ua - w.uki)
     for i in range(c.n):
         if not w.uniform:
@@ -157,6 +164,7 @@ cdef void _cb_release(Ctx *c) noexcept nogil:
             for k in range(CB_WHEEL + 1):
                 free(w.bk[k])
         free(w.bk)
+        free(w.cc)
         free(w.bn)
         free(w.bc)
         free(w)
@@ -189,6 +197,14 @@ cdef inline double *_cb_s(Ctx *c, int64_t i) noexcept nogil:
 
 cdef inline const double *_cb_p(Ctx *c, int64_t i) noexcept nogil:
     return c.mp + i * CB_NPARAM
+
+
+cdef inline double _cb_ce(Ctx *c, int64_t i) noexcept nogil:
+    return (<CbWheel *> c.mbuf).cc[2 * i]
+
+
+cdef inline double _cb_ci(Ctx *c, int64_t i) noexcept nogil:
+    return (<CbWheel *> c.mbuf).cc[2 * i + 1]
 
 
 cdef inline void _cb_touch(Ctx *c, int64_t i) noexcept nogil:
@@ -253,7 +269,7 @@ cdef inline CbFactors *_cb_fx(CbWheel *w, int slot, double t, double a, double k
 cdef inline void _cb_unhold(Ctx *c, CbWheel *w, int64_t i, double *s, const double *p) noexcept nogil:
     """The frame's AL at the hold's end (V = the held value there): the neuron is free again."""
     cdef CbFactors *f = _cb_fx(w, 1, s[CB_REF], c.inv_tau[i], p[CB_KE], p[CB_KI])
-    s[CB_AL] = (s[CB_V] - c.vinf[i] - s[CB_CE] * (s[CB_FE] * f.ee) - s[CB_CI] * (s[CB_FI] * f.ei)) * f.ra
+    s[CB_AL] = (s[CB_V] - c.vinf[i] - _cb_ce(c, i) * (s[CB_FE] * f.ee) - _cb_ci(c, i) * (s[CB_FI] * f.ei)) * f.ra
     s[CB_FR] = 1.0
 
 
@@ -269,7 +285,7 @@ cdef inline CbFactors *_cb_frame_move(Ctx *c, CbWheel *w, int64_t i, double *s, 
     je = s[CB_FE] * f.ee
     ji = s[CB_FI] * f.ei
     if not held:
-        s[CB_V] = c.vinf[i] + (s[CB_AL] * f.ea + s[CB_CE] * je + s[CB_CI] * ji)
+        s[CB_V] = c.vinf[i] + (s[CB_AL] * f.ea + _cb_ce(c, i) * je + _cb_ci(c, i) * ji)
     s[CB_JE] = je
     s[CB_JI] = ji
     s[CB_T0] = t
@@ -318,13 +334,13 @@ cdef inline void _cb_input(Ctx *c, int64_t i, double *s, const double *p, double
             s[CB_JE] += dj
             s[CB_FE] += dj * f.re
             if s[CB_FR] > 0.0:
-                s[CB_AL] -= s[CB_CE] * dj * f.ra
+                s[CB_AL] -= _cb_ce(c, i) * dj * f.ra
         else:
             dj = w * p[CB_KI]
             s[CB_JI] += dj
             s[CB_FI] += dj * f.ri
             if s[CB_FR] > 0.0:
-                s[CB_AL] -= s[CB_CI] * dj * f.ra
+                s[CB_AL] -= _cb_ci(c, i) * dj * f.ra
     elif w >= 0.0:
         s[CB_JE] += w * p[CB_KE]
     else:
@@ -356,7 +372,7 @@ cdef inline void _cb_refit(Ctx *c, int64_t i, double *s, const double *p) noexce
     cdef CbFactors *f
     if s[CB_FR] > 0.0:
         f = _cb_fx(<CbWheel *> c.mbuf, 0, s[CB_T0], c.inv_tau[i], p[CB_KE], p[CB_KI])
-        s[CB_AL] = (s[CB_V] - c.vinf[i] - s[CB_CE] * s[CB_JE] - s[CB_CI] * s[CB_JI]) * f.ra
+        s[CB_AL] = (s[CB_V] - c.vinf[i] - _cb_ce(c, i) * s[CB_JE] - _cb_ci(c, i) * s[CB_JI]) * f.ra
 
 
 cdef void _cb_emit(Ctx *c, int64_t i, double t) noexcept nogil:
@@ -390,10 +406,13 @@ cdef void _cb_init(Ctx *c, int64_t i) noexcept nogil:
     s[CB_FI] = 0.0
     s[CB_KB] = -1.0
     s[CB_TL] = 0.0
+    s[CB_TOUCH] = -1.0
+    s[CB_VINF] = c.vinf[i]
+    s[CB_VTH] = c.vth[i]
     if w.frame and _cb_framed(c, i):
         s[CB_FR] = 1.0
-        s[CB_CE] = 1.0 / (a - p[CB_KE])
-        s[CB_CI] = 1.0 / (a - p[CB_KI])
+        w.cc[2 * i] = 1.0 / (a - p[CB_KE])
+        w.cc[2 * i + 1] = 1.0 / (a - p[CB_KI])
         s[CB_AL] = s[CB_V] - c.vinf[i]  # TF = 0
     else:
         s[CB_FR] = -1.0
@@ -477,6 +496,7 @@ cdef void _cb_step(Ctx *c, int64_t i, double te, double drive) noexcept nogil:
     _cb_drift(c, i, te, 0)
     _cb_move(c, i, te)
     c.vinf[i] = drive
+    s[CB_VINF] = drive
     _cb_refit(c, i, s, _cb_p(c, i))
     _cb_touch(c, i)
 
@@ -588,10 +608,10 @@ cdef inline void _cb_prefetch(Ctx *c, CbWheel *w, int64_t i) noexcept nogil:
 cdef inline void _cb_settle_u(Ctx *c, CbWheel *w, int64_t i, double *s) noexcept nogil:
     """_cb_settle with the uniform constants (the same operations, the same doubles)."""
     cdef double start = s[CB_T0] if s[CB_T0] > s[CB_REF] else s[CB_REF]
-    if s[CB_V] >= c.vth[i]:
+    if s[CB_V] >= s[CB_VTH]:
         s[CB_SAFE] = start
     else:
-        s[CB_SAFE] = start + _cb_safe_dt(w.ua, c.vinf[i], c.vth[i], s[CB_V], s[CB_JE], s[CB_JI], w.uke, w.uki)
+        s[CB_SAFE] = start + _cb_safe_dt(w.ua, s[CB_VINF], s[CB_VTH], s[CB_V], s[CB_JE], s[CB_JI], w.uke, w.uki)
     if s[CB_KB] >= 0.0 and s[CB_SAFE] * w.inv_window >= s[CB_KB] + 1e-6:
         return
     _cb_file(c, i, c.kwin)
@@ -618,8 +638,8 @@ cdef void _cb_deliver_uniform(Ctx *c, CbWheel *w, const int64_t *indptr, const i
                 _cb_prefetch_u(c, indices[k + CB_AHEAD])
             i = indices[k]
             s = _cb_s(c, i)
-            if c.touch[i] != ta:
-                c.touch[i] = ta
+            if s[CB_TOUCH] != ta:
+                s[CB_TOUCH] = ta
                 if s[CB_SAFE] <= ta:
                     _cb_drift(c, i, ta, 0)
                 if ta > s[CB_T0]:
@@ -628,7 +648,7 @@ cdef void _cb_deliver_uniform(Ctx *c, CbWheel *w, const int64_t *indptr, const i
                     je = s[CB_FE] * ee
                     ji = s[CB_FI] * ei
                     if ta > s[CB_REF]:
-                        s[CB_V] = c.vinf[i] + (s[CB_AL] * ea + ce * je + ci * ji)
+                        s[CB_V] = s[CB_VINF] + (s[CB_AL] * ea + ce * je + ci * ji)
                     s[CB_JE] = je
                     s[CB_JI] = ji
                     s[CB_T0] = ta
@@ -655,8 +675,8 @@ cdef inline void _cb_prefetch_u(Ctx *c, int64_t i) noexcept nogil:
     CB_PREFETCH(s)
     CB_PREFETCH(s + CB_NSTATE - 1)
     CB_PREFETCH(&c.touch[i])
-    CB_PREFETCH(&c.vinf[i])
-    CB_PREFETCH(&c.vth[i])
+    CB_PREFETCH(&s[CB_VINF])
+    CB_PREFETCH(&s[CB_VTH])
 
 
 cdef int _cb_deliver(Ctx *c, const int64_t *indptr, const int32_t *indices, const float *weights,
