@@ -78,6 +78,17 @@ cdef enum:
     CB_WHEEL = 1024
 
 
+cdef enum:
+    CB_AHEAD = 12      # targets prefetched ahead of the one delivered
+
+cdef extern from *:
+    """
+    /* a prefetch gcc keeps: it drops __builtin_prefetch from this file's delivery loop */
+    #define CB_PREFETCH(p) __asm__ volatile("prefetcht0 %0" : : "m"(*(const char *)(p)))
+    """
+    void CB_PREFETCH(const void *p) noexcept nogil
+
+
 cdef struct CbFactors:
     double t, a, ke, ki, tf   # the key: instant, constants, frame origin
     double ea, ee, ei         # e^{-a (t - TF)}, e^{-k_e (t - TF)}, e^{-k_i (t - TF)}
@@ -454,9 +465,10 @@ cdef int _cb_drift(Ctx *c, int64_t i, double te, int strict) noexcept nogil:
             continue
         else:
             # past the bound: the exact search over the stretch to te and a look-ahead of
-            # about two of the neuron's fastest time constants; the crossing, if there is one
+            # about the neuron's fastest time constant (1 / (k_e + k_i + a): on the CUBA
+            # benchmark shorter and longer look-aheads were slower); the crossing, if there is one
             # there, is kept until the state changes, else SAFE moves to the end of the stretch
-            h = (te - start) + 2.0 / (p[CB_KE] + p[CB_KI] + c.inv_tau[i])
+            h = (te - start) + 1.0 / (p[CB_KE] + p[CB_KI] + c.inv_tau[i])
             dt = _cb_crossing(c.inv_tau[i], c.vinf[i], c.vth[i], s[CB_V], s[CB_JE], s[CB_JI],
                               p[CB_KE], p[CB_KI], h)
             if dt == INFINITY:
@@ -564,9 +576,13 @@ cdef void _cb_close(Ctx *c, double W) noexcept nogil:
         _cb_drift(c, i, W, 1)
         _cb_file(c, i, c.kwin + 1)
     w.bn[CB_WHEEL] = 0
-    # this window's bucket (filing now goes to later buckets)
+    # this window's bucket (filing now goes to later buckets); rows prefetched a few ahead
+    for k in range(w.bn[b] if w.bn[b] < CB_AHEAD else CB_AHEAD):
+        CB_PREFETCH(_cb_s(c, w.bk[b][k]) + 8)
     k = 0
     while k < w.bn[b] and not c.err:
+        if k + CB_AHEAD < w.bn[b]:
+            CB_PREFETCH(_cb_s(c, w.bk[b][k + CB_AHEAD]) + 8)
         i = w.bk[b][k]
         k += 1
         s = _cb_s(c, i)
@@ -582,15 +598,6 @@ cdef void _cb_close(Ctx *c, double W) noexcept nogil:
         _cb_rebase(c, w, W)
 
 
-cdef enum:
-    CB_AHEAD = 12      # targets prefetched ahead of the one delivered
-
-cdef extern from *:
-    """
-    /* a prefetch gcc keeps: it drops __builtin_prefetch from this file's delivery loop */
-    #define CB_PREFETCH(p) __asm__ volatile("prefetcht0 %0" : : "m"(*(const char *)(p)))
-    """
-    void CB_PREFETCH(const void *p) noexcept nogil
 
 
 cdef inline void _cb_prefetch(Ctx *c, CbWheel *w, int64_t i) noexcept nogil:
