@@ -369,6 +369,41 @@ def test_compiled_equals_reference_without_own_inputs_over_many_frame_rebases():
         assert a.spike_counts[lo:lo + net.population(name).size].sum() > 0, name
 
 
+def test_compiled_equals_reference_when_every_neuron_shares_its_constants():
+    """A CUBA-only network without own inputs whose neurons all have the same tau_m, tau_e and
+    tau_i (the kernel's uniform delivery loop, with V_inf and V_th per neuron, value and
+    subtract reset, holds of 0 and 2 ms): the reference backend's spikes, over 1 s of
+    self-sustained activity."""
+    rng = np.random.default_rng(21)
+    model = Cuba(tau_syn_exc_s=5e-3, tau_syn_inh_s=10e-3)
+    sub = Cuba(tau_syn_exc_s=5e-3, tau_syn_inh_s=10e-3, reset="subtract")
+    p = LIFParams(c_m_farad=2e-10, g_leak_siemens=1e-8, e_leak_volt=-0.049, v_th_volt=-0.05, v_reset_volt=-0.06,
+                  t_ref_s=2e-3)  # fmt: skip
+    p0 = LIFParams(c_m_farad=2e-10, g_leak_siemens=1e-8, e_leak_volt=-0.0495, v_th_volt=-0.05,
+                   v_reset_volt=-0.052, t_ref_s=0.0)  # fmt: skip
+    pops = (
+        Population(name="E", size=60, params=p, model=model, v_init_volt=rng.uniform(-0.06, -0.05, 60),
+                   per_neuron={"v_th_volt": rng.uniform(-0.0505, -0.0495, 60)}),
+        Population(name="I", size=20, params=p, model=model, v_init_volt=rng.uniform(-0.06, -0.05, 20)),
+        Population(name="S", size=20, params=p0, model=sub, v_init_volt=rng.uniform(-0.06, -0.05, 20),
+                   bias_current_amp=rng.uniform(0.0, 2e-12, 20)),
+    )  # fmt: skip
+    projs = tuple(
+        Projection(pre=a, post=b, rule=FixedProbability(p=0.1), weight_volt=w, delay_s=d)
+        for a, b, w, d in (("E", "E", 0.5e-3, 1e-3), ("E", "I", 0.5e-3, 1e-3), ("I", "E", -2e-3, 1e-3),
+                           ("E", "S", 0.3e-3, 1.5e-3), ("S", "E", 0.2e-3, 1e-3), ("I", "S", -1e-3, 1e-3))
+    )  # fmt: skip
+    net = Network(populations=pops, projections=projs, seed=21)
+    a = emulator.run(net, duration_s=1.0, inputs=[], seed=21)
+    b = emulator.run(net, duration_s=1.0, inputs=[], seed=21, backend="reference")
+    assert a.events.size == b.events.size > 500
+    np.testing.assert_array_equal(a.events["address"], b.events["address"])
+    np.testing.assert_allclose(a.events["time_s"], b.events["time_s"], rtol=0, atol=1e-12)
+    for name in ("E", "I", "S"):
+        lo = net.offset(name)
+        assert a.spike_counts[lo:lo + net.population(name).size].sum() > 0, name
+
+
 def test_cuba_errors_name_the_field_and_population():
     with pytest.raises(InvalidParameterError, match="tau_syn_inh_s"):
         Cuba(tau_syn_exc_s=1e-3, tau_syn_inh_s=-1.0)
