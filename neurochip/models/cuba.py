@@ -41,9 +41,10 @@ sign evaluations at points it can compute exactly (Rolle's theorem, twice):
 3. On each of the at most three intervals between 0, :math:`z_1`, :math:`z_2`, h,
    :math:`V - V_{th}` is monotone: it crosses zero there if and only if its sign at the
    interval's right end is non-negative (it is negative at the left end, else the search would
-   have stopped earlier).  The first such interval holds the first crossing, which bisection
-   with Newton steps narrows to adjacent doubles: the spike time is the smallest double t at
-   which the computed V(t) >= V_th.
+   have stopped earlier).  The first such interval holds the first crossing, which Halley
+   steps kept inside the bracket narrow until V is within two ulps of V_th and the bracket is
+   shorter than 8 ulps of V_th / V': the spike time is a double at which the computed V(t) >=
+   V_th, less than that after one at which it is below (docs/cuba.md).
 
 A crossing where V rises above V_th and falls back between two inputs has its maximum at a
 zero of Q, an interval end, so step 3 sees it: no crossing is missed as long as the signs at
@@ -309,8 +310,8 @@ def crossing(
     Returns
     -------
     float
-        dt (s), the smallest double in (0, h] with ``membrane(..., dt) >= vth``; ``inf`` if V
-        stays below V_th on (0, h].
+        dt (s) in (0, h] with ``membrane(..., dt) >= vth``, less than 8 ulps of V_th / V' after
+        a time at which V < V_th (or the next double); ``inf`` if V stays below V_th on (0, h].
 
     Examples
     --------
