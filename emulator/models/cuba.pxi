@@ -236,13 +236,17 @@ cdef void _cb_file(Ctx *c, int64_t i, int64_t kmin) noexcept nogil:
     rounding never files a neuron after the window that must look at it."""
     cdef CbWheel *w = <CbWheel *> c.mbuf
     cdef double *s = _cb_s(c, i)
-    cdef double sv = s[CB_SAFE], x
-    cdef int64_t k
+    cdef double sv = s[CB_SAFE]
     s[CB_TL] = 0.0
     if sv == INFINITY:
         s[CB_KB] = -1.0
         return
-    x = sv * w.inv_window
+    _cb_file_x(c, w, i, s, sv * w.inv_window, kmin)
+
+
+cdef inline void _cb_file_x(Ctx *c, CbWheel *w, int64_t i, double *s, double x, int64_t kmin) noexcept nogil:
+    """_cb_file's filing, from x = SAFE / window (SAFE finite)."""
+    cdef int64_t k
     if x >= <double> (c.kwin + CB_WHEEL - 1):
         k = c.kwin + CB_WHEEL - 1
     else:
@@ -619,9 +623,14 @@ cdef inline void _cb_settle_u(Ctx *c, CbWheel *w, int64_t i, double *s) noexcept
         s[CB_SAFE] = start
     else:
         s[CB_SAFE] = start + _cb_safe_dt(w.ua, s[CB_VINF], s[CB_VTH], s[CB_V], s[CB_JE], s[CB_JI], w.uke, w.uki)
-    if s[CB_KB] >= 0.0 and s[CB_SAFE] * w.inv_window >= s[CB_KB] + 1e-6:
+    cdef double x = s[CB_SAFE] * w.inv_window
+    if s[CB_KB] >= 0.0 and x >= s[CB_KB] + 1e-6:
         return
-    _cb_file(c, i, c.kwin)
+    s[CB_TL] = 0.0
+    if s[CB_SAFE] == INFINITY:
+        s[CB_KB] = -1.0
+        return
+    _cb_file_x(c, w, i, s, x, c.kwin)
 
 
 cdef void _cb_deliver_uniform(Ctx *c, CbWheel *w, const int64_t *indptr, const int32_t *indices,
