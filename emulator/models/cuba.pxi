@@ -439,8 +439,21 @@ cdef int _cb_drift(Ctx *c, int64_t i, double te, int strict) noexcept nogil:
     held at te afterwards."""
     cdef double *s = _cb_s(c, i)
     cdef const double *p = _cb_p(c, i)
-    cdef double start, dt, ts, h
+    cdef CbWheel *w = <CbWheel *> c.mbuf
+    cdef double start, dt, ts, h, a, ke, ki
     cdef double *safe = s + CB_SAFE
+    cdef int delta = 0
+    # the constants from the uniform ones, V_th and V_inf from the row's copies: no other
+    # per-neuron array is read (they miss the cache on large networks)
+    if w.uniform:
+        a = w.ua
+        ke = w.uke
+        ki = w.uki
+    else:
+        a = c.inv_tau[i]
+        ke = p[CB_KE]
+        ki = p[CB_KI]
+        delta = p[CB_DELTA] != 0.0
     while not c.err:
         if safe[0] > te or (strict and safe[0] >= te):
             break
@@ -449,8 +462,8 @@ cdef int _cb_drift(Ctx *c, int64_t i, double te, int strict) noexcept nogil:
             if safe[0] < 0.0:
                 # held past te (after a spike): SAFE from the hold's end, as _cb_settle finds it,
                 # so that the window's end does not look at the neuron again until then
-                safe[0] = start if s[CB_V] >= c.vth[i] else start + _cb_safe_dt(
-                    c.inv_tau[i], c.vinf[i], c.vth[i], s[CB_V], s[CB_JE], s[CB_JI], p[CB_KE], p[CB_KI])
+                safe[0] = start if s[CB_V] >= s[CB_VTH] else start + _cb_safe_dt(
+                    a, s[CB_VINF], s[CB_VTH], s[CB_V], s[CB_JE], s[CB_JI], ke, ki)
             break
         if s[CB_XS] != 0.0:
             # the crossing found before from this very state: no search again
@@ -460,21 +473,19 @@ cdef int _cb_drift(Ctx *c, int64_t i, double te, int strict) noexcept nogil:
             _cb_emit(c, i, ts)
             continue
         _cb_move(c, i, start)
-        if s[CB_V] >= c.vth[i]:
+        if s[CB_V] >= s[CB_VTH]:
             ts = start
         elif safe[0] < 0.0:
             # not known: the cheap bound first
-            safe[0] = start + _cb_safe_dt(c.inv_tau[i], c.vinf[i], c.vth[i], s[CB_V], s[CB_JE], s[CB_JI],
-                                                    _cb_p(c, i)[CB_KE], _cb_p(c, i)[CB_KI])
+            safe[0] = start + _cb_safe_dt(a, s[CB_VINF], s[CB_VTH], s[CB_V], s[CB_JE], s[CB_JI], ke, ki)
             continue
         else:
             # past the bound: the exact search over the stretch to te and a look-ahead of
             # about the neuron's fastest time constant (1 / (k_e + k_i + a): on the CUBA
             # benchmark shorter and longer look-aheads were slower); the crossing, if there is one
             # there, is kept until the state changes, else SAFE moves to the end of the stretch
-            h = (te - start) + 1.0 / (p[CB_KE] + p[CB_KI] + c.inv_tau[i])
-            dt = _cb_crossing(c.inv_tau[i], c.vinf[i], c.vth[i], s[CB_V], s[CB_JE], s[CB_JI],
-                              p[CB_KE], p[CB_KI], h)
+            h = (te - start) + 1.0 / (ke + ki + a)
+            dt = _cb_crossing(a, s[CB_VINF], s[CB_VTH], s[CB_V], s[CB_JE], s[CB_JI], ke, ki, h)
             if dt == INFINITY:
                 safe[0] = start + h
                 continue
@@ -488,7 +499,7 @@ cdef int _cb_drift(Ctx *c, int64_t i, double te, int strict) noexcept nogil:
                 break
         c.cnt[C_DRIFT] += 1
         _cb_emit(c, i, ts)
-    return p[CB_DELTA] != 0.0 and te < s[CB_REF]
+    return delta and te < s[CB_REF]
 
 
 cdef int _cb_apply(Ctx *c, int64_t i, double te, double w) noexcept nogil:
