@@ -36,8 +36,9 @@ cdef enum:
     CB_DELTA = 2
     CB_SUB = 3
     CB_NPARAM = 4
-    # the state row: 16 doubles, two cache lines (c.ms is 64-byte aligned); what every input
-    # reads and writes in the first
+    # the state row: 16 doubles, two cache lines (c.ms is 64-byte aligned): the frame, the
+    # snapshot and SAFE in the first; the hold, the marks and the copies an input reads in the
+    # second (an input reads nothing else per neuron)
     CB_AL = 0      # the frame coefficients (above)
     CB_FE = 1
     CB_FI = 2
