@@ -6,6 +6,8 @@ r"""Example networks that the demo, sweeps, benchmarks and tests share.
 - :func:`brunel_network`: Brunel's (2000) model A, the emulator's speed benchmark.
 - :func:`cuba_network`: the CUBA network of Vogels and Abbott (2005), benchmark 2 of Brette et
   al. (2007): current-based synapses (:class:`~neurochip.models.Cuba`), no external drive.
+- :func:`chain_network`: four neurons in a chain and five kicks of the first, small enough that
+  every count of a run follows by hand (the examples of the run record and its reports).
 
 Each returns the network and the list of its stimuli (empty for the CUBA network).
 
@@ -24,9 +26,21 @@ import numpy as np
 from .errors import InvalidParameterError
 from .lif import LIFParams
 from .models.cuba import Cuba
-from .network import FixedInDegree, FixedProbability, Network, PoissonInput, Population, Projection
+from .network import (
+    Explicit,
+    FixedInDegree,
+    FixedProbability,
+    Network,
+    PoissonInput,
+    Population,
+    Projection,
+    SpikeTimesInput,
+)
 
-__all__ = ["ei_network", "brunel_network", "BRUNEL", "brunel_nu_thr_hz", "cuba_network", "CUBA", "cuba_weights_volt"]
+__all__ = [
+    "ei_network", "brunel_network", "BRUNEL", "brunel_nu_thr_hz", "cuba_network", "CUBA", "cuba_weights_volt",
+    "chain_network",
+]
 
 
 def ei_network(
@@ -292,3 +306,36 @@ def cuba_network(
         for post in ("E", "I")
     )
     return Network(populations=pops, projections=projections, seed=seed), []
+
+
+def chain_network() -> tuple[Network, list[SpikeTimesInput]]:
+    """A chain 0 -> 1 -> 2 -> 3 of four neurons, and five kicks of neuron 0 that run down it.
+
+    C_m = 1 pF, g_L = 1 nS (tau_m = 1 ms), E_L = 0, V_th = 0.5 V, V_reset = 0, t_ref = 1 ms (a
+    1 kHz rate ceiling); each synapse weighs 0.6 V (above the threshold) with a 1 ms delay, and a
+    kick of 0.6 V reaches neuron 0 at 10, 20, 30, 40 and 50 ms.  Every kick and every spike makes
+    the next neuron fire at once, so a run of 0.1 s has 20 spikes (5 per neuron) and 15 synaptic
+    events; placed one neuron per core on four cores in a row, each synaptic event is a one-hop
+    packet.
+
+    Returns
+    -------
+    network : Network
+        One population ``"c"`` of four neurons, three synapses.
+    inputs : list of SpikeTimesInput
+        The five kicks of neuron 0.
+
+    Examples
+    --------
+    >>> from neurochip.emulator import run
+    >>> net, kicks = chain_network()
+    >>> net.n_neurons, net.csr().n_synapses, run(net, duration_s=0.1, inputs=kicks).spike_counts.tolist()
+    (4, 3, [5, 5, 5, 5])
+    """
+    params = LIFParams(c_m_farad=1e-12, g_leak_siemens=1e-9, v_th_volt=0.5, v_reset_volt=0.0, t_ref_s=1e-3)
+    chain = Projection(pre="c", post="c", rule=Explicit(pre=[0, 1, 2], post=[1, 2, 3]), weight_volt=0.6, delay_s=1e-3)
+    net = Network(populations=(Population(name="c", size=4, params=params),), projections=(chain,))
+    kicks = SpikeTimesInput(
+        population="c", times_s=[0.01, 0.02, 0.03, 0.04, 0.05], neurons=[0] * 5, weight_volt=0.6
+    )
+    return net, [kicks]

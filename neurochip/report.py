@@ -95,22 +95,16 @@ def energy_report(record: RunRecord, *, cores_powered: str = "all") -> tuple[Ene
 
     Examples
     --------
-    A chain 0 -> 1 -> 2 -> 3 of neurons on four cores in a row, each kick of neuron 0 running
-    down the chain (5 kicks in 0.1 s: 20 spikes, 15 synaptic events, 15 one-hop packets):
+    The chain of :func:`neurochip.examples.chain_network` on four cores in a row (in 0.1 s: 20
+    spikes, 15 synaptic events, 15 one-hop packets):
 
     >>> from neurochip.chip import CoreSpec, load_chip
-    >>> from neurochip.lif import LIFParams
+    >>> from neurochip.examples import chain_network
     >>> from neurochip.mapping import MappingOptions
-    >>> from neurochip.network import Explicit, Network, Population, Projection, SpikeTimesInput
     >>> from neurochip.onchip import run_on_chip
-    >>> p = LIFParams(c_m_farad=1e-12, g_leak_siemens=1e-9, v_th_volt=0.5, v_reset_volt=0.0, t_ref_s=1e-3)
-    >>> chain = Projection(pre="c", post="c", rule=Explicit(pre=[0, 1, 2], post=[1, 2, 3]),
-    ...                    weight_volt=0.6, delay_s=1e-3)
-    >>> net = Network(populations=(Population(name="c", size=4, params=p),), projections=(chain,))
-    >>> kicks = SpikeTimesInput(population="c", times_s=[0.01, 0.02, 0.03, 0.04, 0.05],
-    ...                         neurons=[0] * 5, weight_volt=0.6)
+    >>> net, kicks = chain_network()
     >>> chip = load_chip("generic").with_mesh(4, 1).replace(core=CoreSpec(neurons=1, fan_in=10, fan_out=10))
-    >>> record = run_on_chip(net, chip, duration_s=0.1, inputs=[kicks],
+    >>> record = run_on_chip(net, chip, duration_s=0.1, inputs=kicks,
     ...                      mapping_options=MappingOptions(partitioner="block"))
     >>> report, data = energy_report(record)
     >>> from neurochip.units import format_si
@@ -184,22 +178,16 @@ def throughput_report(record: RunRecord, *, top: int = 5) -> dict[str, Any]:
 
     Examples
     --------
-    A chain 0 -> 1 -> 2 -> 3 of neurons on four cores in a row, each kick of neuron 0 running
-    down the chain (5 kicks in 0.1 s: 20 spikes, 15 synaptic events, 15 one-hop packets):
+    The chain of :func:`neurochip.examples.chain_network` on four cores in a row (in 0.1 s: 20
+    spikes, 15 synaptic events, 15 one-hop packets):
 
     >>> from neurochip.chip import CoreSpec, load_chip
-    >>> from neurochip.lif import LIFParams
+    >>> from neurochip.examples import chain_network
     >>> from neurochip.mapping import MappingOptions
-    >>> from neurochip.network import Explicit, Network, Population, Projection, SpikeTimesInput
     >>> from neurochip.onchip import run_on_chip
-    >>> p = LIFParams(c_m_farad=1e-12, g_leak_siemens=1e-9, v_th_volt=0.5, v_reset_volt=0.0, t_ref_s=1e-3)
-    >>> chain = Projection(pre="c", post="c", rule=Explicit(pre=[0, 1, 2], post=[1, 2, 3]),
-    ...                    weight_volt=0.6, delay_s=1e-3)
-    >>> net = Network(populations=(Population(name="c", size=4, params=p),), projections=(chain,))
-    >>> kicks = SpikeTimesInput(population="c", times_s=[0.01, 0.02, 0.03, 0.04, 0.05],
-    ...                         neurons=[0] * 5, weight_volt=0.6)
+    >>> net, kicks = chain_network()
     >>> chip = load_chip("generic").with_mesh(4, 1).replace(core=CoreSpec(neurons=1, fan_in=10, fan_out=10))
-    >>> record = run_on_chip(net, chip, duration_s=0.1, inputs=[kicks],
+    >>> record = run_on_chip(net, chip, duration_s=0.1, inputs=kicks,
     ...                      mapping_options=MappingOptions(partitioner="block"))
     >>> t = throughput_report(record, top=1)
     >>> t["synaptic_events_per_chip_s"], t["link_utilisation_max"]  # 5 packets / (1e8 Hz x 0.1 s)
@@ -290,22 +278,16 @@ def saturation_report(record: RunRecord) -> dict[str, Any]:
 
     Examples
     --------
-    A chain 0 -> 1 -> 2 -> 3 of neurons on four cores in a row, each kick of neuron 0 running
-    down the chain (5 kicks in 0.1 s: 20 spikes, 15 synaptic events, 15 one-hop packets):
+    The chain of :func:`neurochip.examples.chain_network` on four cores in a row (in 0.1 s: 20
+    spikes, 15 synaptic events, 15 one-hop packets):
 
     >>> from neurochip.chip import CoreSpec, load_chip
-    >>> from neurochip.lif import LIFParams
+    >>> from neurochip.examples import chain_network
     >>> from neurochip.mapping import MappingOptions
-    >>> from neurochip.network import Explicit, Network, Population, Projection, SpikeTimesInput
     >>> from neurochip.onchip import run_on_chip
-    >>> p = LIFParams(c_m_farad=1e-12, g_leak_siemens=1e-9, v_th_volt=0.5, v_reset_volt=0.0, t_ref_s=1e-3)
-    >>> chain = Projection(pre="c", post="c", rule=Explicit(pre=[0, 1, 2], post=[1, 2, 3]),
-    ...                    weight_volt=0.6, delay_s=1e-3)
-    >>> net = Network(populations=(Population(name="c", size=4, params=p),), projections=(chain,))
-    >>> kicks = SpikeTimesInput(population="c", times_s=[0.01, 0.02, 0.03, 0.04, 0.05],
-    ...                         neurons=[0] * 5, weight_volt=0.6)
+    >>> net, kicks = chain_network()
     >>> chip = load_chip("generic").with_mesh(4, 1).replace(core=CoreSpec(neurons=1, fan_in=10, fan_out=10))
-    >>> record = run_on_chip(net, chip, duration_s=0.1, inputs=[kicks],
+    >>> record = run_on_chip(net, chip, duration_s=0.1, inputs=kicks,
     ...                      mapping_options=MappingOptions(partitioner="block"))
     >>> sat = saturation_report(record)
     >>> sat["max_rate_fraction_of_ceiling"], sat["neurons_saturated"]  # 50 Hz of 1 kHz

@@ -73,22 +73,17 @@ class RunRecord:
 
     Examples
     --------
-    A chain 0 -> 1 -> 2 -> 3 of neurons on four cores in a row, each kick of neuron 0 running
-    down the chain (5 kicks in 0.1 s: 20 spikes, 15 synaptic events, 15 one-hop packets):
+    The chain of :func:`neurochip.examples.chain_network` on four cores in a row, each kick of
+    neuron 0 running down the chain (5 kicks in 0.1 s: 20 spikes, 15 synaptic events, 15 one-hop
+    packets):
 
     >>> from neurochip.chip import CoreSpec, load_chip
-    >>> from neurochip.lif import LIFParams
+    >>> from neurochip.examples import chain_network
     >>> from neurochip.mapping import MappingOptions
-    >>> from neurochip.network import Explicit, Network, Population, Projection, SpikeTimesInput
     >>> from neurochip.onchip import run_on_chip
-    >>> p = LIFParams(c_m_farad=1e-12, g_leak_siemens=1e-9, v_th_volt=0.5, v_reset_volt=0.0, t_ref_s=1e-3)
-    >>> chain = Projection(pre="c", post="c", rule=Explicit(pre=[0, 1, 2], post=[1, 2, 3]),
-    ...                    weight_volt=0.6, delay_s=1e-3)
-    >>> net = Network(populations=(Population(name="c", size=4, params=p),), projections=(chain,))
-    >>> kicks = SpikeTimesInput(population="c", times_s=[0.01, 0.02, 0.03, 0.04, 0.05],
-    ...                         neurons=[0] * 5, weight_volt=0.6)
+    >>> net, kicks = chain_network()
     >>> chip = load_chip("generic").with_mesh(4, 1).replace(core=CoreSpec(neurons=1, fan_in=10, fan_out=10))
-    >>> record = run_on_chip(net, chip, duration_s=0.1, inputs=[kicks],
+    >>> record = run_on_chip(net, chip, duration_s=0.1, inputs=kicks,
     ...                      mapping_options=MappingOptions(partitioner="block"))
     >>> record.n_neurons, record.spike_counts.tolist(), record.routed
     (4, [5, 5, 5, 5], True)
@@ -330,23 +325,18 @@ def record_run(
 
     Examples
     --------
-    The chain 0 -> 1 -> 2 -> 3 on four cores in a row, run without routing: the counts follow
-    from the spikes by hand (20 spikes; neurons 0-2 each send 5 one-hop packets):
+    The chain of :func:`neurochip.examples.chain_network` on four cores in a row, run without
+    routing: the counts follow from the spikes by hand (20 spikes; neurons 0-2 each send 5 one-hop
+    packets):
 
     >>> from neurochip.chip import CoreSpec, load_chip
     >>> from neurochip.emulator import run
-    >>> from neurochip.lif import LIFParams
+    >>> from neurochip.examples import chain_network
     >>> from neurochip.mapping import MappingOptions, map_network
-    >>> from neurochip.network import Explicit, Network, Population, Projection, SpikeTimesInput
-    >>> p = LIFParams(c_m_farad=1e-12, g_leak_siemens=1e-9, v_th_volt=0.5, v_reset_volt=0.0, t_ref_s=1e-3)
-    >>> chain = Projection(pre="c", post="c", rule=Explicit(pre=[0, 1, 2], post=[1, 2, 3]),
-    ...                    weight_volt=0.6, delay_s=1e-3)
-    >>> net = Network(populations=(Population(name="c", size=4, params=p),), projections=(chain,))
-    >>> kicks = SpikeTimesInput(population="c", times_s=[0.01, 0.02, 0.03, 0.04, 0.05],
-    ...                         neurons=[0] * 5, weight_volt=0.6)
+    >>> net, kicks = chain_network()
     >>> chip = load_chip("generic").with_mesh(4, 1).replace(core=CoreSpec(neurons=1, fan_in=10, fan_out=10))
     >>> mapping = map_network(net, chip, options=MappingOptions(partitioner="block"))
-    >>> record = record_run(run(net, duration_s=0.1, inputs=[kicks]), mapping, t_ref_s=np.full(4, 1e-3))
+    >>> record = record_run(run(net, duration_s=0.1, inputs=kicks), mapping, t_ref_s=np.full(4, 1e-3))
     >>> {op: record.counts.total(op) for op in ("spikes", "synaptic_events", "core_packets")}
     {'spikes': 20.0, 'synaptic_events': 15.0, 'core_packets': 0.0}
     >>> record.counts.total("hops_ew") + record.counts.total("hops_ns")
