@@ -330,6 +330,19 @@ def test_compiled_equals_reference_on_random_networks(seed, routed):
     assert a.spike_counts[net.offset("S"):net.offset("D")].sum() > 0
 
 
+def _same_spikes_as_the_reference(net, seed):
+    """1 s of a network without own inputs on both backends: the same spikes (addresses equal,
+    times within 1e-12 s, more than 500 of them) and counters; the compiled run is returned."""
+    a = emulator.run(net, duration_s=1.0, inputs=[], seed=seed)
+    b = emulator.run(net, duration_s=1.0, inputs=[], seed=seed, backend="reference")
+    assert a.events.size == b.events.size > 500
+    np.testing.assert_array_equal(a.events["address"], b.events["address"])
+    np.testing.assert_allclose(a.events["time_s"], b.events["time_s"], rtol=0, atol=1e-12)
+    for key in ("rec_events", "rec_discarded", "spikes"):
+        assert a.counters[key] == b.counters[key], key
+    return a
+
+
 # a current that decayed for long is subnormal; the reference's float64 scalars then overflow
 # to inf in the ratio of the two currents' slopes, as the kernel's C does silently (same t_1)
 @pytest.mark.filterwarnings("ignore:overflow encountered in scalar divide:RuntimeWarning")
@@ -357,13 +370,7 @@ def test_compiled_equals_reference_without_own_inputs_over_many_frame_rebases():
                            ("E", "M", 0.3e-3, 2e-3), ("M", "E", -1e-3, 1e-3), ("S", "M", 0.5e-3, 1e-3))
     )  # fmt: skip
     net = Network(populations=pops, projections=projs, seed=7)
-    a = emulator.run(net, duration_s=1.0, inputs=[], seed=7)
-    b = emulator.run(net, duration_s=1.0, inputs=[], seed=7, backend="reference")
-    assert a.events.size == b.events.size > 500
-    np.testing.assert_array_equal(a.events["address"], b.events["address"])
-    np.testing.assert_allclose(a.events["time_s"], b.events["time_s"], rtol=0, atol=1e-12)
-    for key in ("rec_events", "rec_discarded", "spikes"):
-        assert a.counters[key] == b.counters[key], key
+    a = _same_spikes_as_the_reference(net, seed=7)
     for name in ("E", "S", "M"):
         lo = net.offset(name)
         assert a.spike_counts[lo:lo + net.population(name).size].sum() > 0, name
@@ -394,11 +401,7 @@ def test_compiled_equals_reference_when_every_neuron_shares_its_constants():
                            ("E", "S", 0.3e-3, 1.5e-3), ("S", "E", 0.2e-3, 1e-3), ("I", "S", -1e-3, 1e-3))
     )  # fmt: skip
     net = Network(populations=pops, projections=projs, seed=21)
-    a = emulator.run(net, duration_s=1.0, inputs=[], seed=21)
-    b = emulator.run(net, duration_s=1.0, inputs=[], seed=21, backend="reference")
-    assert a.events.size == b.events.size > 500
-    np.testing.assert_array_equal(a.events["address"], b.events["address"])
-    np.testing.assert_allclose(a.events["time_s"], b.events["time_s"], rtol=0, atol=1e-12)
+    a = _same_spikes_as_the_reference(net, seed=21)
     for name in ("E", "I", "S"):
         lo = net.offset(name)
         assert a.spike_counts[lo:lo + net.population(name).size].sum() > 0, name

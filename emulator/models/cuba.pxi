@@ -285,7 +285,8 @@ cdef inline CbFactors *_cb_fx(CbWheel *w, int slot, double t, double a, double k
 cdef inline void _cb_unhold(Ctx *c, CbWheel *w, int64_t i, double *s, const double *p) noexcept nogil:
     """The frame's AL at the hold's end (V = the held value there): the neuron is free again."""
     cdef CbFactors *f = _cb_fx(w, 1, s[CB_REF], c.inv_tau[i], p[CB_KE], p[CB_KI])
-    s[CB_AL] = (s[CB_V] - c.vinf[i] - _cb_ce(c, i) * (s[CB_FE] * f.ee) - _cb_ci(c, i) * (s[CB_FI] * f.ei)) * f.ra
+    s[CB_AL] = (s[CB_V] - c.vinf[i] - _cb_ce(c, i) * (s[CB_FE] * f.ee)
+                - _cb_ci(c, i) * (s[CB_FI] * f.ei)) * f.ra
     s[CB_FR] = 1.0
 
 
@@ -375,7 +376,7 @@ cdef inline void _cb_settle(Ctx *c, int64_t i, double *s) noexcept nogil:
         s[CB_SAFE] = start
     else:
         s[CB_SAFE] = start + _cb_safe_dt(c.inv_tau[i], c.vinf[i], c.vth[i], s[CB_V], s[CB_JE], s[CB_JI],
-                                                    _cb_p(c, i)[CB_KE], _cb_p(c, i)[CB_KI])
+                                         _cb_p(c, i)[CB_KE], _cb_p(c, i)[CB_KI])
     # a bucket no later than SAFE's window stays right: the neuron is looked at there and filed
     # again then (a later input usually moves SAFE again before that)
     if s[CB_KB] >= 0.0 and s[CB_SAFE] * (<CbWheel *> c.mbuf).inv_window >= s[CB_KB] + 1e-6:
@@ -624,8 +625,6 @@ cdef void _cb_close(Ctx *c, double W) noexcept nogil:
         _cb_rebase(c, w, W)
 
 
-
-
 cdef inline void _cb_prefetch(Ctx *c, CbWheel *w, int64_t i) noexcept nogil:
     """The lines an input to neuron i reads: its state row, its instant, constants, wheel links."""
     cdef double *s = _cb_s(c, i)
@@ -644,7 +643,8 @@ cdef inline void _cb_settle_u(Ctx *c, CbWheel *w, int64_t i, double *s) noexcept
     if s[CB_V] >= s[CB_VTH]:
         s[CB_SAFE] = start
     else:
-        s[CB_SAFE] = start + _cb_safe_dt(w.ua, s[CB_VINF], s[CB_VTH], s[CB_V], s[CB_JE], s[CB_JI], w.uke, w.uki)
+        s[CB_SAFE] = start + _cb_safe_dt(w.ua, s[CB_VINF], s[CB_VTH], s[CB_V], s[CB_JE], s[CB_JI],
+                                         w.uke, w.uki)
     cdef double x = s[CB_SAFE] * w.inv_window
     if s[CB_KB] >= 0.0 and x >= s[CB_KB] + 1e-6:
         return

@@ -34,7 +34,9 @@ cdef extern from *:
     """
     #include <emmintrin.h>
     /* x if x > 0 else 0 (0 for NaN), without a branch: the sign of the net current is data */
-    static inline double CB_POS(double x) { return _mm_cvtsd_f64(_mm_max_sd(_mm_set_sd(x), _mm_setzero_pd())); }
+    static inline double CB_POS(double x) {
+        return _mm_cvtsd_f64(_mm_max_sd(_mm_set_sd(x), _mm_setzero_pd()));
+    }
     """
     double CB_POS(double x) noexcept nogil
 
