@@ -1,0 +1,135 @@
+# The CUBA model's own delivery of an arrival instant (the plug-in interface's optional
+# `deliver` hook), included by emulator/models/cuba.pxi after the model's state, wheel and drift:
+# one pass over the targets when no neuron has own inputs or delta synapses, and, when every
+# neuron also shares tau_m, tau_e and tau_i, one loop with the frame's factors taken once per
+# instant (docs/cuba.md, "The time-scaled frame").
+
+
+cdef inline void _cb_prefetch(Ctx *c, CbWheel *w, int64_t i) noexcept nogil:
+    """The lines an input to neuron i reads: its state row, its instant, constants, wheel links."""
+    cdef double *s = _cb_s(c, i)
+    CB_PREFETCH(s)
+    CB_PREFETCH(s + CB_NSTATE - 1)
+    CB_PREFETCH(&c.touch[i])
+    CB_PREFETCH(&c.vinf[i])
+    CB_PREFETCH(&c.vth[i])
+    CB_PREFETCH(&c.inv_tau[i])
+    CB_PREFETCH(c.mp + i * CB_NPARAM)
+
+
+cdef inline void _cb_settle_u(Ctx *c, CbWheel *w, int64_t i, double *s) noexcept nogil:
+    """_cb_settle with the uniform constants (the same operations, the same doubles)."""
+    cdef double start = s[CB_T0] if s[CB_T0] > s[CB_REF] else s[CB_REF]
+    if s[CB_V] >= s[CB_VTH]:
+        s[CB_SAFE] = start
+    else:
+        s[CB_SAFE] = start + _cb_safe_dt(w.ua, s[CB_VINF], s[CB_VTH], s[CB_V], s[CB_JE], s[CB_JI],
+                                         w.uke, w.uki)
+    cdef double x = s[CB_SAFE] * w.inv_window
+    if s[CB_KB] >= 0.0 and x >= s[CB_KB] + 1e-6:
+        return
+    s[CB_TL] = 0.0
+    if s[CB_SAFE] == INFINITY:
+        s[CB_KB] = -1.0
+        return
+    _cb_file_x(c, w, i, s, x, c.kwin)
+
+
+cdef void _cb_deliver_uniform(Ctx *c, CbWheel *w, const int64_t *indptr, const int32_t *indices,
+                              const float *weights, const int64_t *rows, int64_t nrows,
+                              double ta) noexcept nogil:
+    """_cb_deliver when every neuron is in the frame with the same constants: the factors at ta
+    once for the instant, and _cb_frame_move, _cb_input and _cb_settle written out on them
+    (operation by operation as there: the same doubles)."""
+    cdef CbFactors *f = _cb_fx(w, 0, ta, w.ua, w.uke, w.uki)
+    cdef double ea = f.ea, ee = f.ee, ei = f.ei, ra = f.ra, re = f.re, ri = f.ri
+    cdef double ke = w.uke, ki = w.uki, ce = w.uce, ci = w.uci, je, ji, dj, wt
+    cdef int64_t g, k, k0, k1, i
+    cdef double *s
+    for g in range(nrows):
+        k0 = indptr[rows[g]]
+        k1 = indptr[rows[g] + 1]
+        for k in range(k0, k0 + CB_AHEAD if k0 + CB_AHEAD < k1 else k1):
+            _cb_prefetch_u(c, indices[k])
+        for k in range(k0, k1):
+            if k + CB_AHEAD < k1:
+                _cb_prefetch_u(c, indices[k + CB_AHEAD])
+            i = indices[k]
+            s = _cb_s(c, i)
+            if s[CB_TOUCH] != ta:
+                s[CB_TOUCH] = ta
+                if s[CB_SAFE] <= ta:
+                    _cb_drift(c, i, ta, 0)
+                if ta > s[CB_T0]:
+                    if ta >= s[CB_REF] and s[CB_FR] == 0.0:
+                        _cb_unhold(c, w, i, s, _cb_p(c, i))
+                    je = s[CB_FE] * ee
+                    ji = s[CB_FI] * ei
+                    if ta > s[CB_REF]:
+                        s[CB_V] = s[CB_VINF] + (s[CB_AL] * ea + ce * je + ci * ji)
+                    s[CB_JE] = je
+                    s[CB_JI] = ji
+                    s[CB_T0] = ta
+            wt = weights[k]
+            s[CB_XS] = 0.0
+            if wt >= 0.0:
+                dj = wt * ke
+                s[CB_JE] += dj
+                s[CB_FE] += dj * re
+                if s[CB_FR] > 0.0:
+                    s[CB_AL] -= ce * dj * ra
+                _cb_settle_u(c, w, i, s)
+            else:
+                dj = wt * ki
+                s[CB_JI] += dj
+                s[CB_FI] += dj * ri
+                if s[CB_FR] > 0.0:
+                    s[CB_AL] -= ci * dj * ra
+
+
+cdef inline void _cb_prefetch_u(Ctx *c, int64_t i) noexcept nogil:
+    """The lines an input to neuron i reads on the uniform path: its row, instant, V_inf, V_th."""
+    cdef double *s = _cb_s(c, i)
+    CB_PREFETCH(s)
+    CB_PREFETCH(s + CB_NSTATE - 1)
+    CB_PREFETCH(&c.touch[i])
+    CB_PREFETCH(&s[CB_VINF])
+    CB_PREFETCH(&s[CB_VTH])
+
+
+cdef int _cb_deliver(Ctx *c, const int64_t *indptr, const int32_t *indices, const float *weights,
+                     const int64_t *rows, int64_t nrows, double ta) noexcept nogil:
+    """The spikes arriving at ta when no neuron has own inputs or delta synapses: the three passes
+    of _deliver_general in one (no own inputs to advance first; no input is discarded, since a
+    CUBA neuron's ref_until stays -inf; no threshold test after the instant, since an input
+    only makes a current jump).  A neuron's crossings up to ta are emitted at its first input of
+    the instant, as there.  0 (the general path) otherwise."""
+    cdef CbWheel *w = <CbWheel *> c.mbuf
+    cdef int64_t g, k, k0, k1, i
+    cdef double *s
+    if c.own_inputs or w.has_delta:
+        return 0
+    if w.uniform:
+        _cb_deliver_uniform(c, w, indptr, indices, weights, rows, nrows, ta)
+        return 1
+    for g in range(nrows):
+        k0 = indptr[rows[g]]
+        k1 = indptr[rows[g] + 1]
+        for k in range(k0, k0 + CB_AHEAD if k0 + CB_AHEAD < k1 else k1):
+            _cb_prefetch(c, w, indices[k])
+        for k in range(k0, k1):
+            if k + CB_AHEAD < k1:
+                _cb_prefetch(c, w, indices[k + CB_AHEAD])
+            i = indices[k]
+            s = _cb_s(c, i)
+            if c.touch[i] != ta:
+                c.touch[i] = ta
+                if s[CB_SAFE] <= ta:
+                    _cb_drift(c, i, ta, 0)
+                if ta > s[CB_T0]:
+                    if s[CB_FR] >= 0.0:
+                        _cb_frame_move(c, w, i, s, _cb_p(c, i), ta)
+                    else:
+                        _cb_move(c, i, ta)
+            _cb_input(c, i, s, _cb_p(c, i), weights[k])
+    return 1
