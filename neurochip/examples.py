@@ -7,9 +7,11 @@ r"""Example networks that the demo, sweeps, benchmarks and tests share.
 - :func:`cuba_network`: the CUBA network of Vogels and Abbott (2005), benchmark 2 of Brette et
   al. (2007): current-based synapses (:class:`~neurochip.models.Cuba`), no external drive.
 - :func:`chain_network`: four neurons in a chain and five kicks of the first, small enough that
-  every count of a run follows by hand (the examples of the run record and its reports).
+  every count of a run follows by hand (the examples of the run record and its reports);
+  :func:`chain_record` is its run on four one-neuron cores, the record the reports' examples read.
 
-Each returns the network and the list of its stimuli (empty for the CUBA network).
+Each network function returns the network and the list of its stimuli (empty for the CUBA
+network).
 
 Examples
 --------
@@ -20,6 +22,8 @@ Examples
 """
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -37,9 +41,12 @@ from .network import (
     SpikeTimesInput,
 )
 
+if TYPE_CHECKING:
+    from .run_record import RunRecord
+
 __all__ = [
     "ei_network", "brunel_network", "BRUNEL", "brunel_nu_thr_hz", "cuba_network", "CUBA", "cuba_weights_volt",
-    "chain_network",
+    "chain_network", "chain_record",
 ]
 
 
@@ -339,3 +346,28 @@ def chain_network() -> tuple[Network, list[SpikeTimesInput]]:
         population="c", times_s=[0.01, 0.02, 0.03, 0.04, 0.05], neurons=[0] * 5, weight_volt=0.6
     )
     return net, [kicks]
+
+
+def chain_record() -> RunRecord:
+    """:func:`chain_network` run for 0.1 s on four cores in a row, one neuron per core (the
+    run record the report docstrings read: 20 spikes, 15 synaptic events, 15 one-hop packets).
+
+    Returns
+    -------
+    RunRecord
+        The record of ``run_on_chip`` on the ``generic`` chip's core prices, a 4 x 1 mesh of
+        one-neuron cores, block placement.
+
+    Examples
+    --------
+    >>> record = chain_record()
+    >>> record.spike_counts.tolist(), record.routed
+    ([5, 5, 5, 5], True)
+    """
+    from .chip import CoreSpec, load_chip
+    from .mapping import MappingOptions
+    from .onchip import run_on_chip
+
+    net, kicks = chain_network()
+    chip = load_chip("generic").with_mesh(4, 1).replace(core=CoreSpec(neurons=1, fan_in=10, fan_out=10))
+    return run_on_chip(net, chip, duration_s=0.1, inputs=kicks, mapping_options=MappingOptions(partitioner="block"))

@@ -95,17 +95,11 @@ def energy_report(record: RunRecord, *, cores_powered: str = "all") -> tuple[Ene
 
     Examples
     --------
-    The chain of :func:`neurochip.examples.chain_network` on four cores in a row (in 0.1 s: 20
+    The chain of :func:`neurochip.examples.chain_record` on four cores in a row (in 0.1 s: 20
     spikes, 15 synaptic events, 15 one-hop packets):
 
-    >>> from neurochip.chip import CoreSpec, load_chip
-    >>> from neurochip.examples import chain_network
-    >>> from neurochip.mapping import MappingOptions
-    >>> from neurochip.onchip import run_on_chip
-    >>> net, kicks = chain_network()
-    >>> chip = load_chip("generic").with_mesh(4, 1).replace(core=CoreSpec(neurons=1, fan_in=10, fan_out=10))
-    >>> record = run_on_chip(net, chip, duration_s=0.1, inputs=kicks,
-    ...                      mapping_options=MappingOptions(partitioner="block"))
+    >>> from neurochip.examples import chain_record
+    >>> record = chain_record()
     >>> report, data = energy_report(record)
     >>> from neurochip.units import format_si
     >>> format_si(report.dynamic_joule, "J")  # 20 x 10 + 15 x (10 + 50) + 15 x 3 pJ
@@ -178,17 +172,11 @@ def throughput_report(record: RunRecord, *, top: int = 5) -> dict[str, Any]:
 
     Examples
     --------
-    The chain of :func:`neurochip.examples.chain_network` on four cores in a row (in 0.1 s: 20
+    The chain of :func:`neurochip.examples.chain_record` on four cores in a row (in 0.1 s: 20
     spikes, 15 synaptic events, 15 one-hop packets):
 
-    >>> from neurochip.chip import CoreSpec, load_chip
-    >>> from neurochip.examples import chain_network
-    >>> from neurochip.mapping import MappingOptions
-    >>> from neurochip.onchip import run_on_chip
-    >>> net, kicks = chain_network()
-    >>> chip = load_chip("generic").with_mesh(4, 1).replace(core=CoreSpec(neurons=1, fan_in=10, fan_out=10))
-    >>> record = run_on_chip(net, chip, duration_s=0.1, inputs=kicks,
-    ...                      mapping_options=MappingOptions(partitioner="block"))
+    >>> from neurochip.examples import chain_record
+    >>> record = chain_record()
     >>> t = throughput_report(record, top=1)
     >>> t["synaptic_events_per_chip_s"], t["link_utilisation_max"]  # 5 packets / (1e8 Hz x 0.1 s)
     (150.0, 5e-07)
@@ -278,17 +266,11 @@ def saturation_report(record: RunRecord) -> dict[str, Any]:
 
     Examples
     --------
-    The chain of :func:`neurochip.examples.chain_network` on four cores in a row (in 0.1 s: 20
+    The chain of :func:`neurochip.examples.chain_record` on four cores in a row (in 0.1 s: 20
     spikes, 15 synaptic events, 15 one-hop packets):
 
-    >>> from neurochip.chip import CoreSpec, load_chip
-    >>> from neurochip.examples import chain_network
-    >>> from neurochip.mapping import MappingOptions
-    >>> from neurochip.onchip import run_on_chip
-    >>> net, kicks = chain_network()
-    >>> chip = load_chip("generic").with_mesh(4, 1).replace(core=CoreSpec(neurons=1, fan_in=10, fan_out=10))
-    >>> record = run_on_chip(net, chip, duration_s=0.1, inputs=kicks,
-    ...                      mapping_options=MappingOptions(partitioner="block"))
+    >>> from neurochip.examples import chain_record
+    >>> record = chain_record()
     >>> sat = saturation_report(record)
     >>> sat["max_rate_fraction_of_ceiling"], sat["neurons_saturated"]  # 50 Hz of 1 kHz
     (0.05, 0)
