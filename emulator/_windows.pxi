@@ -72,6 +72,25 @@ cdef inline int64_t _log_next(Log *log, double W, double *ta) noexcept nogil:
     return best
 
 
+cdef inline void _log_prefetch(Ctx *c, Log *log, int64_t base, int64_t p) noexcept nogil:
+    """The rows of the coming arrivals of one delay class (base = its first row, p = the log
+    entry just taken): on a large network a row's targets and weights are far apart in memory
+    and the start of every row would miss the cache (half the delivery time of a 40,000-neuron
+    CUBA network).  Row pointers 16 entries on, targets and weights 8 on, as _rt_prefetch (the
+    first 128 of a longer row: the hardware's own prefetch follows a long row)."""
+    cdef int64_t s0, s1, row
+    if p + 16 < log.n:
+        NC_PREFETCH(&c.indptr[base + log.id[p + 16]])
+    if p + 8 < log.n:
+        row = base + log.id[p + 8]
+        s0 = c.indptr[row]
+        s1 = min(c.indptr[row + 1], s0 + 128)
+        while s0 < s1:
+            NC_PREFETCH(&c.indices[s0])
+            NC_PREFETCH(&c.weights[s0])
+            s0 += 16
+
+
 cdef void _deliver_logged(Ctx *c, Log *log, double W) noexcept nogil:
     """Deliver the arrivals of [T, W) from the spike log, one instant at a time (equal times:
     lower delay class, then log order)."""
@@ -88,6 +107,7 @@ cdef void _deliver_logged(Ctx *c, Log *log, double W) noexcept nogil:
                 return
             ng += 1
             c.cnt[C_REC] += c.indptr[row + 1] - c.indptr[row]
+            _log_prefetch(c, log, row - log.id[p], p)
             best = _log_next(log, W, &best_ta)
         _deliver(c, c.indptr, c.indices, c.weights, ng, ta)
 
