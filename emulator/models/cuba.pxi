@@ -107,6 +107,8 @@ cdef struct CbWheel:
     int frame          # 1: the frame is used (0: every neuron on the closed-form moves)
     int uniform        # 1: every neuron in the frame, with the same a, k_e, k_i (_cb_deliver_uniform)
     double ua, uke, uki, uce, uci   # those constants, and 1 / (a - k_e), 1 / (a - k_i)
+    int ureset         # 1: uniform, and every neuron with the same V_th, V_reset, t_ref, reset rule
+    double uvth, uvreset, utref, usub   # those values (_cb_emit reads no per-neuron array)
     double *cc         # per neuron 1 / (a - k_e), 1 / (a - k_i) (framed neurons)
     int has_delta      # some neurons are built-in delta-synapse LIF neurons
     CbFactors fx[2]    # slot 0: arrival instants and moves; slot 1: hold ends and rebases
@@ -155,6 +157,18 @@ cdef int _cb_alloc(Ctx *c) noexcept nogil:
         if (not _cb_framed(c, i) or c.inv_tau[i] != w.ua or c.mp[i * CB_NPARAM + CB_KE] != w.uke
                 or c.mp[i * CB_NPARAM + CB_KI] != w.uki):
             w.uniform = 0
+    w.ureset = w.uniform
+    if w.ureset:
+        w.uvth = c.vth[0]
+        w.uvreset = c.vreset[0]
+        w.utref = c.tref[0]
+        w.usub = c.mp[CB_SUB]
+    for i in range(c.n):
+        if not w.ureset:
+            break
+        if (c.vth[i] != w.uvth or c.vreset[i] != w.uvreset or c.tref[i] != w.utref
+                or c.mp[i * CB_NPARAM + CB_SUB] != w.usub):
+            w.ureset = 0
     for i in range(2):
         w.fx[i].t = -INFINITY
     return 1
@@ -283,10 +297,17 @@ cdef inline CbFactors *_cb_fx(CbWheel *w, int slot, double t, double a, double k
 
 
 cdef inline void _cb_unhold(Ctx *c, CbWheel *w, int64_t i, double *s, const double *p) noexcept nogil:
-    """The frame's AL at the hold's end (V = the held value there): the neuron is free again."""
-    cdef CbFactors *f = _cb_fx(w, 1, s[CB_REF], c.inv_tau[i], p[CB_KE], p[CB_KI])
-    s[CB_AL] = (s[CB_V] - c.vinf[i] - _cb_ce(c, i) * (s[CB_FE] * f.ee)
-                - _cb_ci(c, i) * (s[CB_FI] * f.ei)) * f.ra
+    """The frame's AL at the hold's end (V = the held value there): the neuron is free again.
+    On a uniform network the constants are the shared ones (the same doubles, read from no
+    per-neuron array: on large networks those miss the cache)."""
+    cdef CbFactors *f
+    if w.uniform:
+        f = _cb_fx(w, 1, s[CB_REF], w.ua, w.uke, w.uki)
+        s[CB_AL] = (s[CB_V] - s[CB_VINF] - w.uce * (s[CB_FE] * f.ee) - w.uci * (s[CB_FI] * f.ei)) * f.ra
+    else:
+        f = _cb_fx(w, 1, s[CB_REF], c.inv_tau[i], p[CB_KE], p[CB_KI])
+        s[CB_AL] = (s[CB_V] - s[CB_VINF] - _cb_ce(c, i) * (s[CB_FE] * f.ee)
+                    - _cb_ci(c, i) * (s[CB_FI] * f.ei)) * f.ra
     s[CB_FR] = 1.0
 
 
@@ -298,11 +319,18 @@ cdef inline CbFactors *_cb_frame_move(Ctx *c, CbWheel *w, int64_t i, double *s, 
     cdef int held = t <= s[CB_REF]   # at the hold's end V is still the held value
     if t >= s[CB_REF] and s[CB_FR] == 0.0:
         _cb_unhold(c, w, i, s, p)
-    f = _cb_fx(w, 0, t, c.inv_tau[i], p[CB_KE], p[CB_KI])
-    je = s[CB_FE] * f.ee
-    ji = s[CB_FI] * f.ei
-    if not held:
-        s[CB_V] = c.vinf[i] + (s[CB_AL] * f.ea + _cb_ce(c, i) * je + _cb_ci(c, i) * ji)
+    if w.uniform:   # as in _cb_unhold
+        f = _cb_fx(w, 0, t, w.ua, w.uke, w.uki)
+        je = s[CB_FE] * f.ee
+        ji = s[CB_FI] * f.ei
+        if not held:
+            s[CB_V] = s[CB_VINF] + (s[CB_AL] * f.ea + w.uce * je + w.uci * ji)
+    else:
+        f = _cb_fx(w, 0, t, c.inv_tau[i], p[CB_KE], p[CB_KI])
+        je = s[CB_FE] * f.ee
+        ji = s[CB_FI] * f.ei
+        if not held:
+            s[CB_V] = s[CB_VINF] + (s[CB_AL] * f.ea + _cb_ce(c, i) * je + _cb_ci(c, i) * ji)
     s[CB_JE] = je
     s[CB_JI] = ji
     s[CB_T0] = t
@@ -395,8 +423,18 @@ cdef inline void _cb_refit(Ctx *c, int64_t i, double *s, const double *p) noexce
 cdef void _cb_emit(Ctx *c, int64_t i, double t) noexcept nogil:
     cdef double *s = _cb_s(c, i)
     cdef const double *p = _cb_p(c, i)
+    cdef CbWheel *w = <CbWheel *> c.mbuf
     _cb_move(c, i, t)
     _record(c, i, t)
+    if w.ureset:   # the shared values (the same doubles; no delta neuron)
+        if w.usub != 0.0:
+            s[CB_V] -= w.uvth - w.uvreset
+        else:
+            s[CB_V] = w.uvreset
+        s[CB_REF] = t + w.utref
+        s[CB_FR] = 0.0
+        _cb_touch(c, i)
+        return
     if p[CB_SUB] != 0.0:
         s[CB_V] -= c.vth[i] - c.vreset[i]
     else:
