@@ -620,9 +620,14 @@ cdef void _cb_close(Ctx *c, double W) noexcept nogil:
     cdef int64_t k, i, n, m
     cdef int32_t *lst
     cdef double *s
-    # the touched list (it may grow while it is walked: a spike touches its neuron)
+    # the touched list (it may grow while it is walked: a spike touches its neuron), rows
+    # prefetched a few ahead
+    for k in range(w.bn[CB_WHEEL] if w.bn[CB_WHEEL] < CB_AHEAD else CB_AHEAD):
+        CB_PREFETCH(_cb_s(c, w.bk[CB_WHEEL][k]) + 8)
     k = 0
     while k < w.bn[CB_WHEEL] and not c.err:
+        if k + CB_AHEAD < w.bn[CB_WHEEL]:
+            CB_PREFETCH(_cb_s(c, w.bk[CB_WHEEL][k + CB_AHEAD]) + 8)
         i = w.bk[CB_WHEEL][k]
         k += 1
         s = _cb_s(c, i)
