@@ -244,7 +244,7 @@ cdef inline void _cb_touch(Ctx *c, int64_t i) noexcept nogil:
         _cb_push(<CbWheel *> c.mbuf, CB_WHEEL, i)
 
 
-cdef void _cb_file(Ctx *c, int64_t i, int64_t kmin) noexcept nogil:
+cdef inline void _cb_file(Ctx *c, int64_t i, int64_t kmin) noexcept nogil:
     """Neuron i (SAFE known) into the bucket of SAFE's window, or of window kmin if that is later:
     kmin = the current window while it is delivered (it is closed after), the next one after
     the close.  A SAFE within 1e-9 of a window's start goes one window earlier, so that
@@ -634,7 +634,8 @@ cdef void _cb_close(Ctx *c, double W) noexcept nogil:
         if s[CB_TL] == 0.0:
             continue   # left behind: filed since
         s[CB_TL] = 0.0
-        _cb_drift(c, i, W, 1)
+        if s[CB_SAFE] < W:   # (else _cb_drift would return at once)
+            _cb_drift(c, i, W, 1)
         _cb_file(c, i, c.kwin + 1)
     w.bn[CB_WHEEL] = 0
     # this window's bucket (filing now goes to later buckets, so it does not grow here): first
@@ -659,7 +660,8 @@ cdef void _cb_close(Ctx *c, double W) noexcept nogil:
         if s[CB_KB] != <double> c.kwin:
             continue   # an earlier entry of the same neuron was visited
         s[CB_KB] = -1.0
-        _cb_drift(c, i, W, 1)
+        if s[CB_SAFE] < W:   # (else _cb_drift would return at once)
+            _cb_drift(c, i, W, 1)
         _cb_file(c, i, c.kwin + 1)
     w.bn[b] = 0
     if w.err:
