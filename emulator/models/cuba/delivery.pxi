@@ -114,13 +114,11 @@ cdef void _cb_deliver_uniform(Ctx *c, CbWheel *w, const int64_t *indptr, const i
 
 
 cdef inline void _cb_prefetch_u(Ctx *c, int64_t i) noexcept nogil:
-    """The lines an input to neuron i reads on the uniform path: its row, instant, V_inf, V_th."""
+    """The lines an input to neuron i reads on the uniform path: the two of its row (nothing else:
+    the instant, V_inf and V_th are in the row's second line)."""
     cdef double *s = _cb_s(c, i)
     CB_PREFETCH(s)
     CB_PREFETCH(s + CB_NSTATE - 1)
-    CB_PREFETCH(&c.touch[i])
-    CB_PREFETCH(&s[CB_VINF])
-    CB_PREFETCH(&s[CB_VTH])
 
 
 cdef int _cb_deliver(Ctx *c, const int64_t *indptr, const int32_t *indices, const float *weights,
