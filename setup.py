@@ -38,6 +38,10 @@ extensions = [
         include_dirs=[numpy.get_include()],
         define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
         extra_compile_args=["-O3", "-falign-functions=64", "-falign-loops=32"],
+        # linked against libm itself, so that exp and log bind to glibc's present versions
+        # (an unversioned reference binds to the oldest, exp@GLIBC_2.2.5: a wrapper around the
+        # same function that costs a call and an error check on every exp of the kernel)
+        libraries=["m"],
     )
     for pyx in sorted((HERE / "emulator").glob("*.pyx"))
 ] + [
