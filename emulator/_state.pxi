@@ -132,7 +132,6 @@ cdef struct Ctx:
     nc_spike *wbuf    # the current window's spikes
     int64_t wn
     int64_t wcap
-    int64_t *spike_count
     int64_t cnt[N_COUNTERS]
     int err
     int gen           # general state (_model_general.pxi) instead of the frame
@@ -181,7 +180,8 @@ cdef void *_grow(void *buf, int64_t *cap, size_t item, int *err) noexcept nogil:
 
 
 cdef inline void _record(Ctx *c, int64_t i, double t) noexcept nogil:
-    """Append a spike to the window buffer and count it."""
+    """Append a spike to the window buffer and count it (the count per neuron is taken from the
+    spike log after the run: an increment here missed the cache on large networks)."""
     if c.wn == c.wcap:
         c.wbuf = <nc_spike *> _grow(c.wbuf, &c.wcap, sizeof(nc_spike), &c.err)
         if c.wn == c.wcap:
@@ -189,7 +189,6 @@ cdef inline void _record(Ctx *c, int64_t i, double t) noexcept nogil:
     c.wbuf[c.wn].t = t
     c.wbuf[c.wn].id = <int32_t> i
     c.wn += 1
-    c.spike_count[i] += 1
     c.cnt[C_SPIKES] += 1
 
 

@@ -160,7 +160,6 @@ def run_lif(KernelInput inp not None):
         _HOOKS[c.model].release(&c)
         _state_free(&c, &log)
         raise MemoryError("emulator: out of memory allocating the neuron model's buffers")
-    c.spike_count = &sc[0]
     log.delays = &inp.delays[0]
     if routed:
         _rt_init(&rt, inp)
@@ -208,6 +207,7 @@ def run_lif(KernelInput inp not None):
     for k in range(log.n):
         tv[k] = log.t[k]
         iv[k] = log.id[k]
+        sc[log.id[k]] += 1
     if c.model:
         _HOOKS[c.model].release(&c)
     _state_free(&c, &log)
