@@ -51,7 +51,7 @@ cdef enum:
     CB_FR = 9      # 1: the frame holds the neuron; 0: held, AL set at the hold's end; -1: no frame
     CB_XS = 10     # 1: SAFE is the crossing the exact search found from the present state
     CB_KB = 11     # the window of the neuron's bucket (-1: in none)
-    CB_TL = 12     # 1: in the touched list
+    CB_TL = 12     # 1: in the touched list (its entry there counts)
     CB_TOUCH = 13  # the instant of the neuron's last recurrent input (_cb_deliver_uniform)
     CB_VINF = 14   # copies of c.vinf[i] and c.vth[i] for the uniform delivery
     CB_VTH = 15
@@ -67,8 +67,8 @@ cdef double CB_GAP = 0.25
 include "cuba/closed_form.pxi"
 
 
-# The window-end work: only the neurons touched in the window (their SAFE unknown) and those
-# whose SAFE falls in it.  A timing wheel of CB_WHEEL windows holds every neuron with a finite
+# The window-end work: only the neurons touched in the window (their SAFE unknown, or, from
+# the uniform delivery loop, known but not yet filed) and those whose SAFE falls in it.  A timing wheel of CB_WHEEL windows holds every neuron with a finite
 # SAFE in the bucket of its window (SAFE further ahead: the wheel's last bucket, looked at again
 # then); the touched ones are in one more list.  The lists are append-only arrays: a neuron
 # that moves leaves its old entry behind, and an entry counts only if the neuron's row still
