@@ -68,9 +68,10 @@ include "cuba/closed_form.pxi"
 
 
 # The window-end work: only the neurons touched in the window (their SAFE unknown, or, from
-# the uniform delivery loop, known but not yet filed) and those whose SAFE falls in it.  A timing wheel of CB_WHEEL windows holds every neuron with a finite
-# SAFE in the bucket of its window (SAFE further ahead: the wheel's last bucket, looked at again
-# then); the touched ones are in one more list.  The lists are append-only arrays: a neuron
+# the uniform delivery loop, known but not yet filed) and those whose SAFE falls in it.  A
+# timing wheel of CB_WHEEL windows holds every neuron with a finite SAFE in the bucket of its
+# window (SAFE further ahead: the wheel's last bucket, looked at again then); the touched
+# ones are in one more list.  The lists are append-only arrays: a neuron
 # that moves leaves its old entry behind, and an entry counts only if the neuron's row still
 # names that list (CB_KB = the bucket's window, CB_TL = 1), so filing costs no access to other
 # neurons.  A bucket is emptied when its window closes (it holds no other window's entries: a
