@@ -407,6 +407,31 @@ def test_compiled_equals_reference_when_every_neuron_shares_its_constants():
         assert a.spike_counts[lo:lo + net.population(name).size].sum() > 0, name
 
 
+@pytest.mark.parametrize("reset", ["value", "subtract"])
+def test_compiled_equals_reference_when_every_neuron_shares_every_parameter(reset):
+    """A uniform network whose neurons also share V_th, V_reset, t_ref and the reset rule (the
+    kernel then takes a spike's reset and hold, and the hold's end, from the shared values
+    rather than per-neuron arrays), V_inf per neuron through a bias: the reference's spikes."""
+    rng = np.random.default_rng(5)
+    model = Cuba(tau_syn_exc_s=5e-3, tau_syn_inh_s=10e-3, reset=reset)
+    p = LIFParams(c_m_farad=2e-10, g_leak_siemens=1e-8, e_leak_volt=-0.0495, v_th_volt=-0.05,
+                  v_reset_volt=-0.056, t_ref_s=3e-3)  # fmt: skip
+    pops = (
+        Population(name="E", size=80, params=p, model=model, v_init_volt=rng.uniform(-0.056, -0.05, 80),
+                   bias_current_amp=rng.uniform(0.0, 3e-12, 80)),
+        Population(name="I", size=20, params=p, model=model, v_init_volt=rng.uniform(-0.056, -0.05, 20)),
+    )  # fmt: skip
+    projs = tuple(
+        Projection(pre=a, post=b, rule=FixedProbability(p=0.1), weight_volt=w, delay_s=1e-3)
+        for a, b, w in (("E", "E", 0.5e-3), ("E", "I", 0.5e-3), ("I", "E", -2e-3), ("I", "I", -1e-3))
+    )  # fmt: skip
+    net = Network(populations=pops, projections=projs, seed=5)
+    a = _same_spikes_as_the_reference(net, seed=5)
+    for name in ("E", "I"):
+        lo = net.offset(name)
+        assert a.spike_counts[lo:lo + net.population(name).size].sum() > 0, name
+
+
 def test_cuba_errors_name_the_field_and_population():
     with pytest.raises(InvalidParameterError, match="tau_syn_inh_s"):
         Cuba(tau_syn_exc_s=1e-3, tau_syn_inh_s=-1.0)
