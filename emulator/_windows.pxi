@@ -107,7 +107,7 @@ cdef void _deliver_logged(Ctx *c, Log *log, double W) noexcept nogil:
                 return
             ng += 1
             c.cnt[C_REC] += c.indptr[row + 1] - c.indptr[row]
-            _log_prefetch(c, log, row - log.id[p], p)
+            _log_prefetch(c, log, best * c.n, p)
             best = _log_next(log, W, &best_ta)
         _deliver(c, c.indptr, c.indices, c.weights, ng, ta)
 

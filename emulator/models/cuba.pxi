@@ -297,18 +297,31 @@ cdef inline CbFactors *_cb_fx(CbWheel *w, int slot, double t, double a, double k
     return f
 
 
-cdef inline void _cb_unhold(Ctx *c, CbWheel *w, int64_t i, double *s, const double *p) noexcept nogil:
-    """The frame's AL at the hold's end (V = the held value there): the neuron is free again.
-    On a uniform network the constants are the shared ones (the same doubles, read from no
-    per-neuron array: on large networks those miss the cache)."""
-    cdef CbFactors *f
+cdef inline void _cb_consts(Ctx *c, CbWheel *w, int64_t i, const double *p, double *a, double *ke, double *ki,
+                            double *ce, double *ci) noexcept nogil:
+    """A framed neuron's a, k_e, k_i, 1 / (a - k_e), 1 / (a - k_i): on a uniform network the shared
+    ones (the same doubles, read from no per-neuron array: on large networks those miss the
+    cache)."""
     if w.uniform:
-        f = _cb_fx(w, 1, s[CB_REF], w.ua, w.uke, w.uki)
-        s[CB_AL] = (s[CB_V] - s[CB_VINF] - w.uce * (s[CB_FE] * f.ee) - w.uci * (s[CB_FI] * f.ei)) * f.ra
+        a[0] = w.ua
+        ke[0] = w.uke
+        ki[0] = w.uki
+        ce[0] = w.uce
+        ci[0] = w.uci
     else:
-        f = _cb_fx(w, 1, s[CB_REF], c.inv_tau[i], p[CB_KE], p[CB_KI])
-        s[CB_AL] = (s[CB_V] - s[CB_VINF] - _cb_ce(c, i) * (s[CB_FE] * f.ee)
-                    - _cb_ci(c, i) * (s[CB_FI] * f.ei)) * f.ra
+        a[0] = c.inv_tau[i]
+        ke[0] = p[CB_KE]
+        ki[0] = p[CB_KI]
+        ce[0] = _cb_ce(c, i)
+        ci[0] = _cb_ci(c, i)
+
+
+cdef inline void _cb_unhold(Ctx *c, CbWheel *w, int64_t i, double *s, const double *p) noexcept nogil:
+    """The frame's AL at the hold's end (V = the held value there): the neuron is free again."""
+    cdef double a, ke, ki, ce, ci
+    _cb_consts(c, w, i, p, &a, &ke, &ki, &ce, &ci)
+    cdef CbFactors *f = _cb_fx(w, 1, s[CB_REF], a, ke, ki)
+    s[CB_AL] = (s[CB_V] - s[CB_VINF] - ce * (s[CB_FE] * f.ee) - ci * (s[CB_FI] * f.ei)) * f.ra
     s[CB_FR] = 1.0
 
 
@@ -316,22 +329,16 @@ cdef inline CbFactors *_cb_frame_move(Ctx *c, CbWheel *w, int64_t i, double *s, 
                                       double t) noexcept nogil:
     """The snapshot of a framed neuron at t (> T0): the frame evaluated there (V only if free)."""
     cdef CbFactors *f
-    cdef double je, ji
+    cdef double je, ji, a, ke, ki, ce, ci
     cdef int held = t <= s[CB_REF]   # at the hold's end V is still the held value
     if t >= s[CB_REF] and s[CB_FR] == 0.0:
         _cb_unhold(c, w, i, s, p)
-    if w.uniform:   # as in _cb_unhold
-        f = _cb_fx(w, 0, t, w.ua, w.uke, w.uki)
-        je = s[CB_FE] * f.ee
-        ji = s[CB_FI] * f.ei
-        if not held:
-            s[CB_V] = s[CB_VINF] + (s[CB_AL] * f.ea + w.uce * je + w.uci * ji)
-    else:
-        f = _cb_fx(w, 0, t, c.inv_tau[i], p[CB_KE], p[CB_KI])
-        je = s[CB_FE] * f.ee
-        ji = s[CB_FI] * f.ei
-        if not held:
-            s[CB_V] = s[CB_VINF] + (s[CB_AL] * f.ea + _cb_ce(c, i) * je + _cb_ci(c, i) * ji)
+    _cb_consts(c, w, i, p, &a, &ke, &ki, &ce, &ci)
+    f = _cb_fx(w, 0, t, a, ke, ki)
+    je = s[CB_FE] * f.ee
+    ji = s[CB_FI] * f.ei
+    if not held:
+        s[CB_V] = s[CB_VINF] + (s[CB_AL] * f.ea + ce * je + ci * ji)
     s[CB_JE] = je
     s[CB_JI] = ji
     s[CB_T0] = t
@@ -425,26 +432,22 @@ cdef void _cb_emit(Ctx *c, int64_t i, double t) noexcept nogil:
     cdef double *s = _cb_s(c, i)
     cdef const double *p = _cb_p(c, i)
     cdef CbWheel *w = <CbWheel *> c.mbuf
+    cdef int shared = w.ureset   # the shared values (the same doubles; no delta neuron then)
+    cdef double sub = w.usub if shared else p[CB_SUB]
+    cdef double vth = w.uvth if shared else c.vth[i]
+    cdef double vreset = w.uvreset if shared else c.vreset[i]
+    cdef double tref = w.utref if shared else c.tref[i]
     _cb_move(c, i, t)
     _record(c, i, t)
-    if w.ureset:   # the shared values (the same doubles; no delta neuron)
-        if w.usub != 0.0:
-            s[CB_V] -= w.uvth - w.uvreset
-        else:
-            s[CB_V] = w.uvreset
-        s[CB_REF] = t + w.utref
-        s[CB_FR] = 0.0
-        _cb_touch(c, i)
-        return
-    if p[CB_SUB] != 0.0:
-        s[CB_V] -= c.vth[i] - c.vreset[i]
+    if sub != 0.0:
+        s[CB_V] -= vth - vreset
     else:
-        s[CB_V] = c.vreset[i]
-    s[CB_REF] = t + c.tref[i]
+        s[CB_V] = vreset
+    s[CB_REF] = t + tref
     if s[CB_FR] > 0.0:
         s[CB_FR] = 0.0
     _cb_touch(c, i)
-    if p[CB_DELTA] != 0.0:
+    if not shared and p[CB_DELTA] != 0.0:
         c.nr[i].ref_until = s[CB_REF]
 
 
