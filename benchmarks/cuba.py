@@ -23,8 +23,10 @@ temporary .npz file and runs the same network on the peers, each from the benchm
 ``iaf_psc_exp_ps_lossless`` needs tau_e == tau_i and refuses the published network; it runs on the
 variant ``--tau-i 5`` (inhibitory charge kept), where it is the anchor.  Peers that are not
 installed are reported as such.  Ratios are neurochip's events per second over the peer's,
-measured in the same run, of wall time and of CPU time (each simulator's own process: on a shared
-machine the CPU ratio is the fair one; "other cpu" says how shared it was).  For the precise
+measured in the same run, of wall time and of CPU time of each simulator's simulation proper
+(neurochip's run, Brian2's network loop timed by its binary, NEST's ``nest.Run``: building and
+loading the network and writing the spikes are left out for all; on a shared machine the CPU
+ratio is the fair one; "other cpu" says how shared it was).  For the precise
 peers the spike trains are also compared neuron by neuron (same spikes to within 1 us, and from
 when they differ, if they do).  ``--keep DIR`` keeps the network and every simulator's spikes.
 
@@ -130,7 +132,9 @@ def _save_spikes(path: str | None, senders: np.ndarray, times_s: np.ndarray) -> 
 
 
 def peer_brian2(net: dict[str, Any], duration_s: float, repeat: int, spikes_path: str | None = None) -> dict:
-    """Brian2 C++ standalone, one thread; the simulation loop's own time (device._last_run_time)."""
+    """Brian2 C++ standalone, one thread; the simulation loop's own wall time
+    (device._last_run_time) and CPU time (std::clock() around the network's run, written by the
+    binary: its process CPU time would also count loading the network and writing the spikes)."""
     import brian2 as b2
 
     workdir = tempfile.mkdtemp(prefix="cuba-brian2-")
@@ -163,21 +167,30 @@ def peer_brian2(net: dict[str, Any], duration_s: float, repeat: int, spikes_path
             syn.append(s)
         mon = b2.SpikeMonitor(group, name="spikes")
         bnet = b2.Network(group, *syn, mon)
+        loop_cpu_file = os.path.join(workdir, "loop_cpu_s.txt")
+        b2.device.insert_code("before_network_run", "std::clock_t loop_cpu_c0 = std::clock();")
+        b2.device.insert_code(
+            "after_network_run",
+            f'{{ std::ofstream f("{loop_cpu_file}"); f.precision(17); '
+            "f << double(std::clock() - loop_cpu_c0) / CLOCKS_PER_SEC << std::endl; }",
+        )
         bnet.run(duration_s * b2.second)
         b2.device.build(directory=workdir, compile=True, run=False, with_output=False)
-        walls, other, cpus = [], [], []
+        walls, other, cpus, process_cpus = [], [], [], []
         for _ in range(repeat):
             with _Window() as w:
                 b2.device.run(workdir, with_output=False)
             walls.append(float(b2.device._last_run_time))
             other.append(w.other_cpu_s)
-            cpus.append(w.cpu_s)  # the binary's CPU time, loading and writing included
+            cpus.append(float(Path(loop_cpu_file).read_text()))  # the loop's CPU time
+            process_cpus.append(w.cpu_s)  # the binary's, loading and writing included
         senders = np.asarray(mon.i[:], dtype=np.int64)
         _save_spikes(spikes_path, senders, np.asarray(mon.t[:] / b2.second))
         counts = np.bincount(senders, minlength=n)
         fig = _figures(counts, net["outdeg"], n_exc, duration_s, min(walls), min(cpus))
         fig.update(version=b2.__version__, all_wall_s=walls, other_cpu_s=other[int(np.argmin(walls))],
-                   n_synapses=int(sum(len(s) for s in syn)), timing="device._last_run_time (simulation loop)")
+                   n_synapses=int(sum(len(s) for s in syn)), all_process_cpu_s=process_cpus,
+                   timing="simulation loop: device._last_run_time (wall), std::clock() around the run (CPU)")
         return fig
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
