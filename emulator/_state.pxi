@@ -154,6 +154,7 @@ cdef struct Ctx:
     double window     # the window length (s)
     int64_t kwin      # the current window's index
     int own_inputs    # any Poisson input, given spike or current step in the run
+    int64_t nrows     # rows of indptr (delay classes x neurons)
 
 
 # the spike log, sorted by (time, address), and per delay class the next spike whose arrival

@@ -411,7 +411,9 @@ def test_compiled_equals_reference_when_every_neuron_shares_its_constants():
 def test_compiled_equals_reference_when_every_neuron_shares_every_parameter(reset):
     """A uniform network whose neurons also share V_th, V_reset, t_ref and the reset rule (the
     kernel then takes a spike's reset and hold, and the hold's end, from the shared values
-    rather than per-neuron arrays), V_inf per neuron through a bias: the reference's spikes."""
+    rather than per-neuron arrays), V_inf per neuron through a bias: the reference's spikes.
+    The E rows have one weight (the kernel takes it from its per-row table, reading no weight
+    array), the I rows two (read per synapse)."""
     rng = np.random.default_rng(5)
     model = Cuba(tau_syn_exc_s=5e-3, tau_syn_inh_s=10e-3, reset=reset)
     p = LIFParams(c_m_farad=2e-10, g_leak_siemens=1e-8, e_leak_volt=-0.0495, v_th_volt=-0.05,

@@ -60,9 +60,13 @@ cdef void _cb_deliver_uniform(Ctx *c, CbWheel *w, const int64_t *indptr, const i
     cdef int64_t g, k, k0, k1, i, n
     cdef double *s
     cdef int32_t *tl
+    cdef float rw
+    # the main table's rows have their common weight (routed sub-rows: none known)
+    cdef int main = weights == c.weights
     for g in range(nrows):
         k0 = indptr[rows[g]]
         k1 = indptr[rows[g] + 1]
+        rw = w.roww[rows[g]] if main else NAN
         # room in the touched list for one entry per target (each may be appended)
         if not _cb_reserve(w, k1 - k0):
             return
@@ -95,7 +99,8 @@ cdef void _cb_deliver_uniform(Ctx *c, CbWheel *w, const int64_t *indptr, const i
                     s[CB_JE] = je
                     s[CB_JI] = ji
                     s[CB_T0] = ta
-            wt = weights[k]
+            # the row's weight (a row of one weight reads no weight array)
+            wt = rw if rw == rw else weights[k]
             s[CB_XS] = 0.0
             if wt >= 0.0:
                 dj = wt * ke
