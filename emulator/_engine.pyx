@@ -22,7 +22,7 @@ below holds one idea:
 * _counts.pxi         recurrent events per target (after the run)
 """
 
-from libc.math cimport ceil, exp, expm1, log, log1p, sqrt, cos, sin, fabs, nextafter, INFINITY, NAN, M_PI
+from libc.math cimport ceil, exp, expm1, log, log1p, sqrt, cos, sin, fabs, nextafter, INFINITY, M_PI
 from libc.stdlib cimport malloc, calloc, free, realloc, qsort
 from libc.string cimport memmove
 from libc.stdint cimport uint64_t, int64_t, int32_t, INT64_MAX

@@ -178,6 +178,10 @@ cdef int _cb_alloc(Ctx *c) noexcept nogil:
     return 1
 
 
+cdef extern from "<math.h>":
+    const float NAN
+
+
 cdef void _cb_row_weights(Ctx *c, float *roww) noexcept nogil:
     """Per row of the synapse table, the weight all its synapses share (NaN if they differ, or
     the row is empty): on such a row the uniform delivery reads no weight array (on networks
