@@ -155,6 +155,9 @@ cdef struct Ctx:
     int64_t kwin      # the current window's index
     int own_inputs    # any Poisson input, given spike or current step in the run
     int64_t nrows     # rows of indptr (delay classes x neurons)
+    # 1: the logged delivery prefetches the coming rows' weights (0: a model that reads none,
+    # as CUBA's uniform delivery on rows of one weight)
+    int pf_weights
 
 
 # the spike log, sorted by (time, address), and per delay class the next spike whose arrival

@@ -79,6 +79,7 @@ cdef inline void _log_prefetch(Ctx *c, Log *log, int64_t base, int64_t p) noexce
     CUBA network).  Row pointers 16 entries on, targets and weights 8 on, as _rt_prefetch (the
     first 128 of a longer row: the hardware's own prefetch follows a long row)."""
     cdef int64_t s0, s1, row
+    cdef int pfw = c.pf_weights
     if p + 16 < log.n:
         NC_PREFETCH(&c.indptr[base + log.id[p + 16]])
     if p + 8 < log.n:
@@ -87,7 +88,8 @@ cdef inline void _log_prefetch(Ctx *c, Log *log, int64_t base, int64_t p) noexce
         s1 = min(c.indptr[row + 1], s0 + 128)
         while s0 < s1:
             NC_PREFETCH(&c.indices[s0])
-            NC_PREFETCH(&c.weights[s0])
+            if pfw:
+                NC_PREFETCH(&c.weights[s0])
             s0 += 16
 
 

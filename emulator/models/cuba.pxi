@@ -119,6 +119,7 @@ cdef struct CbWheel:
 cdef int _cb_alloc(Ctx *c) noexcept nogil:
     cdef CbWheel *w = <CbWheel *> calloc(1, sizeof(CbWheel))
     cdef int64_t i
+    cdef int every
     cdef double a, ke, ki
     c.mbuf = w
     if w == NULL:
@@ -132,7 +133,7 @@ cdef int _cb_alloc(Ctx *c) noexcept nogil:
     w.roww = <float *> malloc((c.nrows + 1) * sizeof(float))
     if w.cc == NULL or w.roww == NULL:
         return 0
-    _cb_row_weights(c, w.roww)
+    every = _cb_row_weights(c, w.roww)
     w.err = 0
     w.tf = 0.0
     w.kmax = 0.0
@@ -175,6 +176,8 @@ cdef int _cb_alloc(Ctx *c) noexcept nogil:
             w.ureset = 0
     for i in range(2):
         w.fx[i].t = -INFINITY
+    if every and w.uniform and not w.has_delta and not c.own_inputs:
+        c.pf_weights = 0   # _cb_deliver_uniform reads no weight of the main table
     return 1
 
 
@@ -182,12 +185,14 @@ cdef extern from "<math.h>":
     const float NAN
 
 
-cdef void _cb_row_weights(Ctx *c, float *roww) noexcept nogil:
+cdef int _cb_row_weights(Ctx *c, float *roww) noexcept nogil:
     """Per row of the synapse table, the weight all its synapses share (NaN if they differ, or
     the row is empty): on such a row the uniform delivery reads no weight array (on networks
-    like CUBA's every row has one weight; at 40,000 neurons the weights are 12.8 MB)."""
+    like CUBA's every row has one weight; at 40,000 neurons the weights are 12.8 MB).  1 if
+    every row that has synapses has one weight."""
     cdef int64_t r, k
     cdef float x
+    cdef int every = 1
     for r in range(c.nrows):
         x = NAN
         if c.indptr[r + 1] > c.indptr[r]:
@@ -196,7 +201,10 @@ cdef void _cb_row_weights(Ctx *c, float *roww) noexcept nogil:
                 if c.weights[k] != x:
                     x = NAN
                     break
+            if x != x:
+                every = 0
         roww[r] = x
+    return every
 
 
 cdef inline int _cb_framed(Ctx *c, int64_t i) noexcept nogil:
