@@ -188,17 +188,19 @@ cdef extern from "<math.h>":
 cdef int _cb_row_weights(Ctx *c, float *roww) noexcept nogil:
     """Per row of the synapse table, the weight all its synapses share (NaN if they differ, or
     the row is empty): on such a row the uniform delivery reads no weight array (on networks
-    like CUBA's every row has one weight; at 40,000 neurons the weights are 12.8 MB).  1 if
-    every row that has synapses has one weight."""
+    like CUBA's every row has one weight; at 40,000 neurons the weights are 12.8 MB).  The weights
+    are compared bit for bit (0.0 and -0.0 differ), so the row's weight is each synapse's own.
+    1 if every row that has synapses has one weight."""
     cdef int64_t r, k
     cdef float x
     cdef int every = 1
+    cdef const int32_t *bits = <const int32_t *> c.weights
     for r in range(c.nrows):
         x = NAN
         if c.indptr[r + 1] > c.indptr[r]:
             x = c.weights[c.indptr[r]]
             for k in range(c.indptr[r] + 1, c.indptr[r + 1]):
-                if c.weights[k] != x:
+                if bits[k] != bits[c.indptr[r]]:
                     x = NAN
                     break
             if x != x:
