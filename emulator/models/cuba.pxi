@@ -111,7 +111,9 @@ cdef struct CbWheel:
     int ureset         # 1: uniform, and every neuron with the same V_th, V_reset, t_ref, reset rule
     double uvth, uvreset, utref, usub   # those values (_cb_emit reads no per-neuron array)
     double *cc         # per neuron 1 / (a - k_e), 1 / (a - k_i) (framed neurons)
-    float *roww        # per row of c.indptr its synapses' common weight, NaN if they differ
+    # per row of c.indptr its synapses' common weight, NaN if they differ (_cb_row_weights;
+    # NULL unless the uniform delivery runs)
+    float *roww
     int has_delta      # some neurons are built-in delta-synapse LIF neurons
     CbFactors fx[2]    # slot 0: arrival instants and moves; slot 1: hold ends and rebases
 
@@ -119,7 +121,6 @@ cdef struct CbWheel:
 cdef int _cb_alloc(Ctx *c) noexcept nogil:
     cdef CbWheel *w = <CbWheel *> calloc(1, sizeof(CbWheel))
     cdef int64_t i
-    cdef int every
     cdef double a, ke, ki
     c.mbuf = w
     if w == NULL:
@@ -130,10 +131,8 @@ cdef int _cb_alloc(Ctx *c) noexcept nogil:
     if w.bk == NULL or w.bn == NULL or w.bc == NULL:
         return 0
     w.cc = <double *> malloc((2 * c.n + 2) * sizeof(double))
-    w.roww = <float *> malloc((c.nrows + 1) * sizeof(float))
-    if w.cc == NULL or w.roww == NULL:
+    if w.cc == NULL:
         return 0
-    every = _cb_row_weights(c, w.roww)
     w.err = 0
     w.tf = 0.0
     w.kmax = 0.0
@@ -176,37 +175,14 @@ cdef int _cb_alloc(Ctx *c) noexcept nogil:
             w.ureset = 0
     for i in range(2):
         w.fx[i].t = -INFINITY
-    if every and w.uniform and not w.has_delta and not c.own_inputs:
-        c.pf_weights = 0   # _cb_deliver_uniform reads no weight of the main table
+    if w.uniform and not w.has_delta and not c.own_inputs:
+        # the uniform delivery will run: the rows' common weights (only it reads them)
+        w.roww = <float *> malloc((c.nrows + 1) * sizeof(float))
+        if w.roww == NULL:
+            return 0
+        if _cb_row_weights(c, w.roww):
+            c.pf_weights = 0   # _cb_deliver_uniform reads no weight of the main table
     return 1
-
-
-cdef extern from "<math.h>":
-    const float NAN
-
-
-cdef int _cb_row_weights(Ctx *c, float *roww) noexcept nogil:
-    """Per row of the synapse table, the weight all its synapses share (NaN if they differ, or
-    the row is empty): on such a row the uniform delivery reads no weight array (on networks
-    like CUBA's every row has one weight; at 40,000 neurons the weights are 12.8 MB).  The weights
-    are compared bit for bit (0.0 and -0.0 differ), so the row's weight is each synapse's own.
-    1 if every row that has synapses has one weight."""
-    cdef int64_t r, k
-    cdef float x
-    cdef int every = 1
-    cdef const int32_t *bits = <const int32_t *> c.weights
-    for r in range(c.nrows):
-        x = NAN
-        if c.indptr[r + 1] > c.indptr[r]:
-            x = c.weights[c.indptr[r]]
-            for k in range(c.indptr[r] + 1, c.indptr[r + 1]):
-                if bits[k] != bits[c.indptr[r]]:
-                    x = NAN
-                    break
-            if x != x:
-                every = 0
-        roww[r] = x
-    return every
 
 
 cdef inline int _cb_framed(Ctx *c, int64_t i) noexcept nogil:
