@@ -58,18 +58,40 @@ cdef inline int64_t _cb_settle_u(CbWheel *w, int64_t i, double *s, int32_t *tl, 
     one input in nine, unpredictable: a mispredicted branch cost 15 % of the loop) is appended
     to the touched list without a branch (entry always written, length advanced by 0 or 1),
     and filed at the window's end (_cb_close), where the touched list is walked first.
+    The filing decision does not wait for the bound's division: SAFE = start + r (1 - 1e-12),
+    r = num / den (den > 0), is before the bucket's window (+ 1e-6 of a window) when
+    num (1 - 1e-12) / window < (kb + 1e-6 - start / window) den, the same comparison up to
+    rounding, well inside the margin of 1e-6 of a window.  The touched list's length (and so
+    the next input's) then depends on a few multiplications, not on the division's latency.
     Returns the touched list's new length."""
     cdef double start = s[CB_T0] if s[CB_T0] > s[CB_REF] else s[CB_REF]
-    cdef double kb = s[CB_KB], x
+    cdef double kb = s[CB_KB], a = w.ua, jp, q, nn, num, den, r, x
     cdef int64_t fresh
-    if s[CB_V] >= s[CB_VTH]:
-        s[CB_SAFE] = start
+    if not s[CB_V] >= s[CB_VTH]:
+        # _cb_safe_dt (a > 0 for every framed neuron) written out
+        jp = _cb_jplus(s[CB_JE], s[CB_JI], w.uke, w.uki)
+        q = a * (s[CB_VINF] - s[CB_VTH]) + jp
+        if q > 0.0:
+            nn = a * (s[CB_VTH] - s[CB_V])
+            num = 3.0 * nn * (nn + 2.0 * q)
+            den = a * (nn * (nn + 6.0 * q) + 6.0 * q * q)
+            r = num / den
+            if r >= 0.0:
+                s[CB_SAFE] = start + r * (1.0 - 1e-12)
+                # a bucket no later than SAFE's window stays right (as _cb_settle); else to
+                # the touched list if not there already
+                fresh = (((kb < 0.0) | (not (num * (1.0 - 1e-12) * w.inv_window
+                                             >= (kb + 1e-6 - start * w.inv_window) * den)))
+                         & (s[CB_TL] == 0.0))
+                tl[n] = <int32_t> i
+                s[CB_TL] += <double> fresh
+                return n + fresh
+            s[CB_SAFE] = start   # overflow (inf / inf): no bound, the search decides
+        else:
+            s[CB_SAFE] = INFINITY
     else:
-        s[CB_SAFE] = start + _cb_safe_dt(w.ua, s[CB_VINF], s[CB_VTH], s[CB_V], s[CB_JE], s[CB_JI],
-                                         w.uke, w.uki)
+        s[CB_SAFE] = start
     x = s[CB_SAFE] * w.inv_window
-    # a bucket no later than SAFE's window stays right (as _cb_settle); else to the touched list
-    # if not there already
     fresh = ((kb < 0.0) | (x < kb + 1e-6)) & (s[CB_TL] == 0.0)
     tl[n] = <int32_t> i
     s[CB_TL] += <double> fresh
