@@ -155,6 +155,8 @@ cdef void _ctx_bind(Ctx *c, KernelInput inp) noexcept:
     c.indptr = &inp.indptr[0]
     c.nrows = inp.indptr.shape[0] - 1
     c.pf_weights = 1
+    c.pf_state = 0
+    c.pf_row = NULL
     c.indices = &inp.indices[0]
     c.weights = &inp.weights[0]
     c.ga = <double *> &inp.inv_tau[0]

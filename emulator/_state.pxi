@@ -158,6 +158,11 @@ cdef struct Ctx:
     # 1: the logged delivery prefetches the coming rows' weights (0: a model that reads none,
     # as CUBA's uniform delivery on rows of one weight)
     int pf_weights
+    # 1: the logged delivery also prefetches the state rows (ms) of the first targets of a coming
+    # arrival, and its row's entry in pf_row (NULL: none): for a plug-in model whose own
+    # delivery reads them (CUBA's uniform delivery: the row's common weight)
+    int pf_state
+    const float *pf_row
 
 
 # the spike log, sorted by (time, address), and per delay class the next spike whose arrival

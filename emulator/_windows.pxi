@@ -72,6 +72,10 @@ cdef inline int64_t _log_next(Log *log, double W, double *ta) noexcept nogil:
     return best
 
 
+cdef enum:
+    PF_STATE_TARGETS = 12   # targets whose state rows _log_prefetch fetches ahead (pf_state)
+
+
 cdef inline void _log_prefetch(Ctx *c, Log *log, int64_t base, int64_t p) noexcept nogil:
     """The rows of the coming arrivals of one delay class (base = its first row, p = the log
     entry just taken): on a large network a row's targets and weights are far apart in memory
@@ -91,6 +95,19 @@ cdef inline void _log_prefetch(Ctx *c, Log *log, int64_t base, int64_t p) noexce
             if pfw:
                 NC_PREFETCH(&c.weights[s0])
             s0 += 16
+    if c.pf_state and p + 4 < log.n:
+        # the first targets' state rows (first and last line) of the arrival 4 on, whose row
+        # pointer and targets were prefetched above by now: the model's own delivery prefetches
+        # a row's targets a few ahead, but the first ones of each row would miss the cache
+        row = base + log.id[p + 4]
+        if c.pf_row != NULL:
+            NC_PREFETCH(&c.pf_row[row])
+        s0 = c.indptr[row]
+        s1 = min(c.indptr[row + 1], s0 + PF_STATE_TARGETS)
+        while s0 < s1:
+            NC_PREFETCH(c.ms + c.indices[s0] * c.msk)
+            NC_PREFETCH(c.ms + c.indices[s0] * c.msk + c.msk - 1)
+            s0 += 1
 
 
 cdef void _deliver_logged(Ctx *c, Log *log, double W) noexcept nogil:

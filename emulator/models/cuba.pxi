@@ -182,6 +182,10 @@ cdef int _cb_alloc(Ctx *c) noexcept nogil:
             return 0
         if _cb_row_weights(c, w.roww):
             c.pf_weights = 0   # _cb_deliver_uniform reads no weight of the main table
+        # the first targets of coming arrivals prefetched when the state rows outgrow a typical
+        # L2 cache (1 MiB: on the CUBA benchmark +10 % at 40,000 neurons, -1 % at 4,000)
+        c.pf_state = c.n * CB_NSTATE * sizeof(double) > (1 << 20)
+        c.pf_row = w.roww
     return 1
 
 
