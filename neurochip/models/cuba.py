@@ -178,6 +178,10 @@ class Cuba(NeuronModel):
 # emulator/models/cuba.pxi, so that both backends compute the same doubles)
 
 
+# a is kept apart from k_e and k_i by at least this share of the larger (the kernel's CB_GAP)
+_GAP = 0.25
+
+
 def _phi(d: float, t: float) -> float:
     """expm1(d t) / d, continuous at d = 0 (= t)."""
     if abs(d * t) < 1e-300:
@@ -392,15 +396,29 @@ def _v_root(
     """A time in (lo, hi] at which V >= V_th, V rising there (``vlo`` = V(lo) < V_th <= V(hi) =
     ``vhi``), less than 8 ulps of V_th / V' after the first such double: from the secant's guess,
     Halley steps kept inside the bracket; a step that lands within two ulps of V_th is pushed two
-    ulps across it, which closes the bracket from the other side."""
-    u = math.nextafter(vth, math.inf) - math.nextafter(vth, -math.inf)  # two ulps of V_th
+    ulps across it, which closes the bracket from the other side.  Inside the bracket V is
+    evaluated as its three modes (:func:`_modes`) when a is well apart from k_e and k_i, and "two
+    ulps" are then those of the largest of V_th and the modes."""
+    fr = _gapped(a, ke, ki)
+    am = be = bi = 0.0
+    m = abs(vth)
+    if fr:
+        be = je / (a - ke)
+        bi = ji / (a - ki)
+        am = (v - drive) - be - bi
+        m = max(m, max(abs(am), max(abs(be), abs(bi))))
+    u = math.nextafter(m, math.inf) - math.nextafter(m, -math.inf)  # two ulps of V_th (or of the largest mode)
     t = lo + (hi - lo) * ((vth - vlo) / (vhi - vlo))
     if not (lo < t < hi):
         t = 0.5 * (lo + hi)
         if not (lo < t < hi):
             return hi
     for _ in range(100):
-        vt, s, curv = _slope(a, drive, v, je, ji, ke, ki, t)
+        if fr:
+            x, s, curv = _modes(a, ke, ki, am, be, bi, t)
+            vt = drive + x
+        else:
+            vt, s, curv = _slope(a, drive, v, je, ji, ke, ki, t)
         f = vt - vth
         if f >= 0.0:
             hi = t
@@ -424,6 +442,19 @@ def _v_root(
                 return hi
         t = nt
     return hi
+
+
+def _gapped(a: float, ke: float, ki: float) -> bool:
+    """a > 0 and well apart from k_e and k_i (``CB_GAP`` = 0.25 of the kernel, as for its frame):
+    V as its three modes loses at most two bits to their cancellation."""
+    return a > 0.0 and abs(a - ke) >= _GAP * max(a, ke) and abs(a - ki) >= _GAP * max(a, ki)
+
+
+def _modes(a: float, ke: float, ki: float, am: float, be: float, bi: float, t: float) -> tuple:
+    """(V - V_inf, dV/dt, d2V/dt2) at t from the three modes am e^{-a t} + be e^{-k_e t} +
+    bi e^{-k_i t} (three exp, no division)."""
+    x, y, z = am * math.exp(-a * t), be * math.exp(-ke * t), bi * math.exp(-ki * t)
+    return (x + y) + z, -(a * x) - ke * y - ki * z, a * (a * x) + ke * (ke * y) + ki * (ki * z)
 
 
 def _slope(a: float, drive: float, v: float, je: float, ji: float, ke: float, ki: float, t: float) -> tuple:

@@ -116,19 +116,48 @@ cdef inline double _cb_slope(double a, double drive, double v, double je, double
     return s
 
 
+cdef inline int _cb_gapped(double a, double ke, double ki) noexcept nogil:
+    """a > 0 and well apart from k_e and k_i (CB_GAP, as for the frame): V as its three modes
+    loses at most two bits to their cancellation."""
+    return a > 0.0 and fabs(a - ke) >= CB_GAP * max(a, ke) and fabs(a - ki) >= CB_GAP * max(a, ki)
+
+
+cdef inline double _cb_modes(double a, double ke, double ki, double am, double be, double bi, double t,
+                             double *s, double *curv) noexcept nogil:
+    """V - V_inf at t as its three modes am e^{-a t} + be e^{-k_e t} + bi e^{-k_i t} (three exp, no
+    division), its slope into s and its second derivative into curv."""
+    cdef double x = am * exp(-a * t), y = be * exp(-ke * t), z = bi * exp(-ki * t)
+    s[0] = -(a * x) - ke * y - ki * z
+    curv[0] = a * (a * x) + ke * (ke * y) + ki * (ki * z)
+    return (x + y) + z
+
+
 cdef double _cb_v_root(double a, double drive, double vth, double v, double je, double ji, double ke,
                        double ki, double lo, double hi, double vlo, double vhi) noexcept nogil:
     """A time in (lo, hi] at which V >= V_th, V rising there (vlo = V(lo) < V_th <= V(hi) = vhi),
-    less than 8 ulps of V_th / V' after the first double there (docs/cuba.md)."""
-    cdef double u = nextafter(vth, INFINITY) - nextafter(vth, -INFINITY)  # two ulps of V_th
+    less than 8 ulps of V_th / V' after the first double there (docs/cuba.md).  Inside the
+    bracket V is evaluated as its three modes when a is well apart from k_e and k_i (a third
+    less time per evaluation than the expm1 form, whose accuracy the bracket's ends keep), and
+    "two ulps" are then those of the largest of V_th and the modes (the evaluation's own noise)."""
+    cdef int fr = _cb_gapped(a, ke, ki)
+    cdef double am = 0.0, be = 0.0, bi = 0.0, m = fabs(vth), u
     cdef double t = lo + (hi - lo) * ((vth - vlo) / (vhi - vlo)), f, s, curv, vt, nt, den
     cdef int it
+    if fr:
+        be = je / (a - ke)
+        bi = ji / (a - ki)
+        am = (v - drive) - be - bi
+        m = max(m, max(fabs(am), max(fabs(be), fabs(bi))))
+    u = nextafter(m, INFINITY) - nextafter(m, -INFINITY)  # two ulps of V_th (or of the largest mode)
     if not (lo < t < hi):
         t = 0.5 * (lo + hi)
         if not (lo < t < hi):
             return hi
     for it in range(100):
-        s = _cb_slope(a, drive, v, je, ji, ke, ki, t, &vt, &curv)
+        if fr:
+            vt = drive + _cb_modes(a, ke, ki, am, be, bi, t, &s, &curv)
+        else:
+            s = _cb_slope(a, drive, v, je, ji, ke, ki, t, &vt, &curv)
         f = vt - vth
         if f >= 0.0:
             hi = t
