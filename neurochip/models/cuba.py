@@ -343,15 +343,22 @@ def crossing(
     # the zeros of Q in (0, h): split at the zero of Q' (closed form), one sign change per piece
     cuts = [0.0]
     t1 = math.inf
+    xe = xi = -1.0  # e^{-k_e h}, e^{-k_i h} when taken
     if ke != ki and je != 0.0 and ji != 0.0:
         r = -(ki * ji) / (ke * je)
         if r > 0.0:
-            t1 = math.log(r) / (ki - ke)
+            if h < math.inf:
+                # t1 is in (0, h) only if r is between 1 and e^{(k_i - k_e) h} = xe / xi: the log is
+                # taken only then (or near, by a margin far above rounding); Q(h) takes the same two
+                xe, xi = math.exp(-ke * h), math.exp(-ki * h)
+                g = xe / xi if xi > 0.0 else math.nan
+            if not (h < math.inf and xi > 0.0) or min(1.0, g) * (1.0 - 1e-9) < r < max(1.0, g) * (1.0 + 1e-9):
+                t1 = math.log(r) / (ki - ke)
     ends = [0.0, t1, h] if 0.0 < t1 < h else [0.0, h]
-    q_lo = _q(d, je, ji, ke, ki, 0.0)
+    q_lo = (d + je) + ji  # Q(0), as _q computes it (e^0 = 1)
     for k in range(len(ends) - 1):
         lo, hi = ends[k], ends[k + 1]
-        q_hi = _q(d, je, ji, ke, ki, hi)
+        q_hi = d + je * xe + ji * xi if hi == h and xe >= 0.0 else _q(d, je, ji, ke, ki, hi)
         if (q_lo < 0.0) != (q_hi < 0.0) and q_lo != 0.0 and q_hi != 0.0:
             if hi == math.inf:  # Q monotone on [lo, inf): a finite end with Q's sign at infinity
                 hi = lo + 1.0 / (ke if ke < ki else ki)

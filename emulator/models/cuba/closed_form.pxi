@@ -186,7 +186,8 @@ cdef double _cb_v_root(double a, double drive, double vth, double v, double je, 
 cdef double _cb_crossing(double a, double drive, double vth, double v, double je, double ji, double ke,
                          double ki, double h) noexcept nogil:
     """First dt in (0, h] with V >= V_th (V(0) < V_th, no input); INFINITY if none."""
-    cdef double d, jp, bound, x, t1 = INFINITY, r, q_lo, q_hi, lo, hi, vlo, vhi
+    cdef double d, jp, bound, x, t1 = INFINITY, r, q_lo, q_hi, lo, hi, vlo, vhi, g
+    cdef double xe = -1.0, xi = -1.0   # e^{-k_e h}, e^{-k_i h} when taken
     cdef double ends[3]
     cdef double cuts[4]
     cdef int ne, nc = 1, k
@@ -206,7 +207,15 @@ cdef double _cb_crossing(double a, double drive, double vth, double v, double je
     if ke != ki and je != 0.0 and ji != 0.0:
         r = -(ki * ji) / (ke * je)
         if r > 0.0:
-            t1 = log(r) / (ki - ke)
+            if h < INFINITY:
+                # t1 is in (0, h) only if r is between 1 and e^{(k_i - k_e) h} = xe / xi: the log
+                # is taken only then (or near, by a margin far above rounding), and Q(h) below
+                # takes the same two exponentials
+                xe = exp(-ke * h)
+                xi = exp(-ki * h)
+                g = xe / xi
+            if not (h < INFINITY and xi > 0.0) or (min(1.0, g) * (1.0 - 1e-9) < r < max(1.0, g) * (1.0 + 1e-9)):
+                t1 = log(r) / (ki - ke)
     ends[0] = 0.0
     if 0.0 < t1 < h:
         ends[1] = t1
@@ -215,11 +224,14 @@ cdef double _cb_crossing(double a, double drive, double vth, double v, double je
     else:
         ends[1] = h
         ne = 2
-    q_lo = _cb_q(d, je, ji, ke, ki, 0.0)
+    q_lo = (d + je) + ji   # Q(0), as _cb_q computes it (e^0 = 1)
     for k in range(ne - 1):
         lo = ends[k]
         hi = ends[k + 1]
-        q_hi = _cb_q(d, je, ji, ke, ki, hi)
+        if hi == h and xe >= 0.0:
+            q_hi = d + je * xe + ji * xi   # Q(h) from the exponentials taken above
+        else:
+            q_hi = _cb_q(d, je, ji, ke, ki, hi)
         if (q_lo < 0.0) != (q_hi < 0.0) and q_lo != 0.0 and q_hi != 0.0:
             if hi == INFINITY:  # Q monotone on [lo, inf): a finite end with Q's sign at infinity
                 hi = lo + 1.0 / (ke if ke < ki else ki)
