@@ -214,7 +214,8 @@ cdef double _cb_crossing(double a, double drive, double vth, double v, double je
                 xe = exp(-ke * h)
                 xi = exp(-ki * h)
                 g = xe / xi
-            if not (h < INFINITY and xi > 0.0) or (min(1.0, g) * (1.0 - 1e-9) < r < max(1.0, g) * (1.0 + 1e-9)):
+            if (not (h < INFINITY and xi > 0.0)
+                    or (min(1.0, g) * (1.0 - 1e-9) < r < max(1.0, g) * (1.0 + 1e-9))):
                 t1 = log(r) / (ki - ke)
     ends[0] = 0.0
     if 0.0 < t1 < h:
