@@ -49,7 +49,10 @@ sign evaluations at points it can compute exactly (Rolle's theorem, twice):
 A crossing where V rises above V_th and falls back between two inputs has its maximum at a
 zero of Q, an interval end, so step 3 sees it: no crossing is missed as long as the signs at
 the interval ends are right, and they are computed to a few ulp of the terms (a peak more than
-~1e-15 V above or below threshold is decided correctly).  The search runs over the stretch of
+~1e-15 V above or below threshold is decided correctly).  V is evaluated as the closed form
+above, or, when a is well apart from k_e and k_i (by a quarter of the larger), as its three modes
+:math:`A e^{-at} + B_e e^{-k_e t} + B_i e^{-k_i t}` (three exponentials, no division), whose
+terms are of the size of the potentials and of J / (a - k).  The search runs over the stretch of
 time that the engine brings a neuron through (to its next input, or the end of a window), so
 the exponentials stay in range.
 
@@ -314,7 +317,8 @@ def crossing(
     Returns
     -------
     float
-        dt (s) in (0, h] with ``membrane(..., dt) >= vth``, less than 8 ulps of V_th / V' after
+        dt (s) in (0, h] at which V >= vth as the search evaluates it (:func:`membrane`, or the
+        three modes when a is well apart from k_e and k_i), less than 8 ulps of V_th / V' after
         a time at which V < V_th (or the next double); ``inf`` if V stays below V_th on (0, h].
 
     Examples
@@ -367,10 +371,11 @@ def crossing(
             cuts.append(_q_root(d, je, ji, ke, ki, lo, hi, q_lo))
         q_lo = q_hi
     vlo = v
+    md = _modes_of(a, drive, v, je, ji, ke, ki)  # V from here on (pieces' ends and root)
     for k in range(1, len(cuts)):
-        vhi = membrane(a, drive, v, je, ji, ke, ki, cuts[k])
+        vhi = _v_at(a, drive, v, je, ji, ke, ki, cuts[k], md)
         if vhi >= vth:
-            return _v_root(a, drive, vth, v, je, ji, ke, ki, cuts[k - 1], cuts[k], vlo, vhi)
+            return _v_root(a, drive, vth, v, je, ji, ke, ki, cuts[k - 1], cuts[k], vlo, vhi, md)
         vlo = vhi
     lo = cuts[-1]
     if h < math.inf:
@@ -385,34 +390,48 @@ def crossing(
             return math.inf
         hi = lo + 1.0 / (a if a > ke else ke) + 1.0 / ki
         for _ in range(2000):
-            vhi = membrane(a, drive, v, je, ji, ke, ki, hi)
+            vhi = _v_at(a, drive, v, je, ji, ke, ki, hi, md)
             if vhi >= vth:
-                return _v_root(a, drive, vth, v, je, ji, ke, ki, lo, hi, vlo, vhi)
+                return _v_root(a, drive, vth, v, je, ji, ke, ki, lo, hi, vlo, vhi, md)
             lo, vlo, hi = hi, vhi, 2.0 * hi
         return math.inf
-    vhi = membrane(a, drive, v, je, ji, ke, ki, hi)
+    vhi = _v_at(a, drive, v, je, ji, ke, ki, hi, md)
     if vhi >= vth:
-        return _v_root(a, drive, vth, v, je, ji, ke, ki, lo, hi, vlo, vhi)
+        return _v_root(a, drive, vth, v, je, ji, ke, ki, lo, hi, vlo, vhi, md)
     return math.inf
+
+
+def _modes_of(a: float, drive: float, v: float, je: float, ji: float, ke: float, ki: float) -> tuple:
+    """(1, am, be, bi), the state's three modes (be = J_e / (a - k_e), bi = J_i / (a - k_i),
+    am = V - V_inf - be - bi), when a is well apart from k_e and k_i (:func:`_gapped`); else (0, 0, 0, 0)."""
+    if not _gapped(a, ke, ki):
+        return 0.0, 0.0, 0.0, 0.0
+    be = je / (a - ke)
+    bi = ji / (a - ki)
+    return 1.0, (v - drive) - be - bi, be, bi
+
+
+def _v_at(a: float, drive: float, v: float, je: float, ji: float, ke: float, ki: float, dt: float, md: tuple) -> float:
+    """V at dt: from the modes ``md`` if there are (:func:`_modes_of`), else :func:`membrane`."""
+    if md[0] != 0.0:
+        return drive + _modes(a, ke, ki, md[1], md[2], md[3], dt)[0]
+    return membrane(a, drive, v, je, ji, ke, ki, dt)
 
 
 def _v_root(
     a: float, drive: float, vth: float, v: float, je: float, ji: float, ke: float, ki: float, lo: float, hi: float,
-    vlo: float, vhi: float,
+    vlo: float, vhi: float, md: tuple,
 ) -> float:
     """A time in (lo, hi] at which V >= V_th, V rising there (``vlo`` = V(lo) < V_th <= V(hi) =
     ``vhi``), less than 8 ulps of V_th / V' after the first such double: from the secant's guess,
     Halley steps kept inside the bracket; a step that lands within two ulps of V_th is pushed two
-    ulps across it, which closes the bracket from the other side.  Inside the bracket V is
-    evaluated as its three modes (:func:`_modes`) when a is well apart from k_e and k_i, and "two
-    ulps" are then those of the largest of V_th and the modes."""
-    fr = _gapped(a, ke, ki)
-    am = be = bi = 0.0
+    ulps across it, which closes the bracket from the other side.  V is evaluated as
+    :func:`_v_at` does with ``md`` (the search's V throughout); with the modes, "two ulps" are
+    those of the largest of V_th and the modes."""
+    fr = md[0] != 0.0
+    _, am, be, bi = md
     m = abs(vth)
     if fr:
-        be = je / (a - ke)
-        bi = ji / (a - ki)
-        am = (v - drive) - be - bi
         m = max(m, max(abs(am), max(abs(be), abs(bi))))
     u = math.nextafter(m, math.inf) - math.nextafter(m, -math.inf)  # two ulps of V_th (or of the largest mode)
     t = lo + (hi - lo) * ((vth - vlo) / (vhi - vlo))

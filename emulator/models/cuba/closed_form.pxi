@@ -132,21 +132,38 @@ cdef inline double _cb_modes(double a, double ke, double ki, double am, double b
     return (x + y) + z
 
 
+cdef inline void _cb_modes_of(double a, double drive, double v, double je, double ji, double ke, double ki,
+                              double *md) noexcept nogil:
+    """md = (1, am, be, bi), the state's three modes (be = J_e / (a - k_e), bi = J_i / (a - k_i),
+    am = V - V_inf - be - bi), when a is well apart from k_e and k_i; md[0] = 0 otherwise."""
+    md[0] = _cb_gapped(a, ke, ki)
+    md[1] = md[2] = md[3] = 0.0
+    if md[0] != 0.0:
+        md[2] = je / (a - ke)
+        md[3] = ji / (a - ki)
+        md[1] = (v - drive) - md[2] - md[3]
+
+
+cdef inline double _cb_v_at(double a, double drive, double v, double je, double ji, double ke, double ki,
+                            double dt, const double *md) noexcept nogil:
+    """V at dt: from the modes md if there are (_cb_modes_of), else the expm1 form (_cb_membrane)."""
+    cdef double s, curv
+    if md[0] != 0.0:
+        return drive + _cb_modes(a, ke, ki, md[1], md[2], md[3], dt, &s, &curv)
+    return _cb_membrane(a, drive, v, je, ji, ke, ki, dt)
+
+
 cdef double _cb_v_root(double a, double drive, double vth, double v, double je, double ji, double ke,
-                       double ki, double lo, double hi, double vlo, double vhi) noexcept nogil:
+                       double ki, double lo, double hi, double vlo, double vhi, const double *md) noexcept nogil:
     """A time in (lo, hi] at which V >= V_th, V rising there (vlo = V(lo) < V_th <= V(hi) = vhi),
-    less than 8 ulps of V_th / V' after the first double there (docs/cuba.md).  Inside the
-    bracket V is evaluated as its three modes when a is well apart from k_e and k_i (a third
-    less time per evaluation than the expm1 form, whose accuracy the bracket's ends keep), and
-    "two ulps" are then those of the largest of V_th and the modes (the evaluation's own noise)."""
-    cdef int fr = _cb_gapped(a, ke, ki)
-    cdef double am = 0.0, be = 0.0, bi = 0.0, m = fabs(vth), u
+    less than 8 ulps of V_th / V' after the first double there (docs/cuba.md).  V is evaluated
+    as _cb_v_at does (the search's V throughout); with the modes, "two ulps" are those of the
+    largest of V_th and the modes (the evaluation's own noise)."""
+    cdef int fr = md[0] != 0.0
+    cdef double am = md[1], be = md[2], bi = md[3], m = fabs(vth), u
     cdef double t = lo + (hi - lo) * ((vth - vlo) / (vhi - vlo)), f, s, curv, vt, nt, den
     cdef int it
     if fr:
-        be = je / (a - ke)
-        bi = ji / (a - ki)
-        am = (v - drive) - be - bi
         m = max(m, max(fabs(am), max(fabs(be), fabs(bi))))
     u = nextafter(m, INFINITY) - nextafter(m, -INFINITY)  # two ulps of V_th (or of the largest mode)
     if not (lo < t < hi):
@@ -188,6 +205,7 @@ cdef double _cb_crossing(double a, double drive, double vth, double v, double je
     """First dt in (0, h] with V >= V_th (V(0) < V_th, no input); INFINITY if none."""
     cdef double d, jp, bound, x, t1 = INFINITY, r, q_lo, q_hi, lo, hi, vlo, vhi, g
     cdef double xe = -1.0, xi = -1.0   # e^{-k_e h}, e^{-k_i h} when taken
+    cdef double md[4]
     cdef double ends[3]
     cdef double cuts[4]
     cdef int ne, nc = 1, k
@@ -243,10 +261,11 @@ cdef double _cb_crossing(double a, double drive, double vth, double v, double je
             nc += 1
         q_lo = q_hi
     vlo = v
+    _cb_modes_of(a, drive, v, je, ji, ke, ki, md)   # V from here on (pieces' ends and root)
     for k in range(1, nc):
-        vhi = _cb_membrane(a, drive, v, je, ji, ke, ki, cuts[k])
+        vhi = _cb_v_at(a, drive, v, je, ji, ke, ki, cuts[k], md)
         if vhi >= vth:
-            return _cb_v_root(a, drive, vth, v, je, ji, ke, ki, cuts[k - 1], cuts[k], vlo, vhi)
+            return _cb_v_root(a, drive, vth, v, je, ji, ke, ki, cuts[k - 1], cuts[k], vlo, vhi, md)
         vlo = vhi
     lo = cuts[nc - 1]
     if h < INFINITY:
@@ -261,16 +280,16 @@ cdef double _cb_crossing(double a, double drive, double vth, double v, double je
             return INFINITY
         hi = lo + 1.0 / (a if a > ke else ke) + 1.0 / ki
         for k in range(2000):
-            vhi = _cb_membrane(a, drive, v, je, ji, ke, ki, hi)
+            vhi = _cb_v_at(a, drive, v, je, ji, ke, ki, hi, md)
             if vhi >= vth:
-                return _cb_v_root(a, drive, vth, v, je, ji, ke, ki, lo, hi, vlo, vhi)
+                return _cb_v_root(a, drive, vth, v, je, ji, ke, ki, lo, hi, vlo, vhi, md)
             lo = hi
             vlo = vhi
             hi = 2.0 * hi
         return INFINITY
-    vhi = _cb_membrane(a, drive, v, je, ji, ke, ki, hi)
+    vhi = _cb_v_at(a, drive, v, je, ji, ke, ki, hi, md)
     if vhi >= vth:
-        return _cb_v_root(a, drive, vth, v, je, ji, ke, ki, lo, hi, vlo, vhi)
+        return _cb_v_root(a, drive, vth, v, je, ji, ke, ki, lo, hi, vlo, vhi, md)
     return INFINITY
 
 
