@@ -154,7 +154,8 @@ cdef inline double _cb_v_at(double a, double drive, double v, double je, double 
 
 
 cdef double _cb_v_root(double a, double drive, double vth, double v, double je, double ji, double ke,
-                       double ki, double lo, double hi, double vlo, double vhi, const double *md) noexcept nogil:
+                       double ki, double lo, double hi, double vlo, double vhi,
+                       const double *md) noexcept nogil:
     """A time in (lo, hi] at which V >= V_th, V rising there (vlo = V(lo) < V_th <= V(hi) = vhi),
     less than 8 ulps of V_th / V' after the first double there (docs/cuba.md).  V is evaluated
     as _cb_v_at does (the search's V throughout); with the modes, "two ulps" are those of the
