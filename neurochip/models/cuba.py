@@ -348,13 +348,14 @@ def crossing(
     cuts = [0.0]
     t1 = math.inf
     xe = xi = -1.0  # e^{-k_e h}, e^{-k_i h} when taken
+    if h < math.inf:  # for Q(h), V(h) (with the modes) and the test of t1 below
+        xe, xi = math.exp(-ke * h), math.exp(-ki * h)
     if ke != ki and je != 0.0 and ji != 0.0:
         r = -(ki * ji) / (ke * je)
         if r > 0.0:
             if h < math.inf:
                 # t1 is in (0, h) only if r is between 1 and e^{(k_i - k_e) h} = xe / xi: the log is
-                # taken only then (or near, by a margin far above rounding); Q(h) takes the same two
-                xe, xi = math.exp(-ke * h), math.exp(-ki * h)
+                # taken only then (or near, by a margin far above rounding)
                 g = xe / xi if xi > 0.0 else math.nan
             if not (h < math.inf and xi > 0.0) or min(1.0, g) * (1.0 - 1e-9) < r < max(1.0, g) * (1.0 + 1e-9):
                 t1 = math.log(r) / (ki - ke)
@@ -395,7 +396,10 @@ def crossing(
                 return _v_root(a, drive, vth, v, je, ji, ke, ki, lo, hi, vlo, vhi, md)
             lo, vlo, hi = hi, vhi, 2.0 * hi
         return math.inf
-    vhi = _v_at(a, drive, v, je, ji, ke, ki, hi, md)
+    if md[0] != 0.0:  # V(h) from the modes, with the exponentials Q(h) took
+        vhi = drive + ((md[1] * math.exp(-a * h) + md[2] * xe) + md[3] * xi)
+    else:
+        vhi = membrane(a, drive, v, je, ji, ke, ki, h)
     if vhi >= vth:
         return _v_root(a, drive, vth, v, je, ji, ke, ki, lo, hi, vlo, vhi, md)
     return math.inf

@@ -223,15 +223,16 @@ cdef double _cb_crossing(double a, double drive, double vth, double v, double je
         if bound < vth:
             return INFINITY
     cuts[0] = 0.0
+    if h < INFINITY:
+        # for Q(h), V(h) (with the modes) and the test of t1 below
+        xe = exp(-ke * h)
+        xi = exp(-ki * h)
     if ke != ki and je != 0.0 and ji != 0.0:
         r = -(ki * ji) / (ke * je)
         if r > 0.0:
             if h < INFINITY:
                 # t1 is in (0, h) only if r is between 1 and e^{(k_i - k_e) h} = xe / xi: the log
-                # is taken only then (or near, by a margin far above rounding), and Q(h) below
-                # takes the same two exponentials
-                xe = exp(-ke * h)
-                xi = exp(-ki * h)
+                # is taken only then (or near, by a margin far above rounding)
                 g = xe / xi
             if (not (h < INFINITY and xi > 0.0)
                     or (min(1.0, g) * (1.0 - 1e-9) < r < max(1.0, g) * (1.0 + 1e-9))):
@@ -288,7 +289,10 @@ cdef double _cb_crossing(double a, double drive, double vth, double v, double je
             vlo = vhi
             hi = 2.0 * hi
         return INFINITY
-    vhi = _cb_v_at(a, drive, v, je, ji, ke, ki, hi, md)
+    if md[0] != 0.0:   # V(h) from the modes, with the exponentials Q(h) took
+        vhi = drive + ((md[1] * exp(-a * h) + md[2] * xe) + md[3] * xi)
+    else:
+        vhi = _cb_membrane(a, drive, v, je, ji, ke, ki, h)
     if vhi >= vth:
         return _cb_v_root(a, drive, vth, v, je, ji, ke, ki, lo, hi, vlo, vhi, md)
     return INFINITY
