@@ -499,7 +499,7 @@ cdef int _cb_drift(Ctx *c, int64_t i, double te, int strict) noexcept nogil:
     cdef double *s = _cb_s(c, i)
     cdef const double *p = _cb_p(c, i)
     cdef CbWheel *w = <CbWheel *> c.mbuf
-    cdef double start, dt, ts, h, a, ke, ki
+    cdef double start, dt, ts, h, a, ke, ki, beyond
     cdef double *safe = s + CB_SAFE
     cdef int delta = 0
     # the constants from the uniform ones, V_th and V_inf from the row's copies: no other
@@ -544,9 +544,9 @@ cdef int _cb_drift(Ctx *c, int64_t i, double te, int strict) noexcept nogil:
             # benchmark shorter and longer look-aheads were slower); the crossing, if there is one
             # there, is kept until the state changes, else SAFE moves to the end of the stretch
             h = (te - start) + 1.0 / (ke + ki + a)
-            dt = _cb_crossing(a, s[CB_VINF], s[CB_VTH], s[CB_V], s[CB_JE], s[CB_JI], ke, ki, h)
+            dt = _cb_crossing(a, s[CB_VINF], s[CB_VTH], s[CB_V], s[CB_JE], s[CB_JI], ke, ki, h, &beyond)
             if dt == INFINITY:
-                safe[0] = start + h
+                safe[0] = start + h + beyond
                 continue
             ts = start + dt
             if ts > te or (strict and ts >= te):

@@ -202,14 +202,17 @@ cdef double _cb_v_root(double a, double drive, double vth, double v, double je, 
 
 
 cdef double _cb_crossing(double a, double drive, double vth, double v, double je, double ji, double ke,
-                         double ki, double h) noexcept nogil:
-    """First dt in (0, h] with V >= V_th (V(0) < V_th, no input); INFINITY if none."""
+                         double ki, double h, double *beyond) noexcept nogil:
+    """First dt in (0, h] with V >= V_th (V(0) < V_th, no input); INFINITY if none, and then in
+    beyond a lower bound on the time from h to the crossing (_cb_safe_dt from the state at h,
+    when the search computed V(h); else 0)."""
     cdef double d, jp, bound, x, t1 = INFINITY, r, q_lo, q_hi, lo, hi, vlo, vhi, g
     cdef double xe = -1.0, xi = -1.0   # e^{-k_e h}, e^{-k_i h} when taken
     cdef double md[4]
     cdef double ends[3]
     cdef double cuts[4]
     cdef int ne, nc = 1, k
+    beyond[0] = 0.0
     if not h > 0.0:
         return INFINITY
     d = a * (drive - vth) if a != 0.0 else drive
@@ -295,13 +298,16 @@ cdef double _cb_crossing(double a, double drive, double vth, double v, double je
         vhi = _cb_membrane(a, drive, v, je, ji, ke, ki, h)
     if vhi >= vth:
         return _cb_v_root(a, drive, vth, v, je, ji, ke, ki, lo, hi, vlo, vhi, md)
+    # no crossing up to h: none either before the cheap bound from the state there
+    beyond[0] = _cb_safe_dt(a, drive, vth, vhi, je * xe, ji * xi, ke, ki)
     return INFINITY
 
 
 def _cuba_crossing(double a, double drive, double vth, double v, double je, double ji, double ke,
                    double ki, double h):
     """The kernel's crossing search (for tests): see neurochip.models.cuba.crossing."""
-    return _cb_crossing(a, drive, vth, v, je, ji, ke, ki, h)
+    cdef double beyond
+    return _cb_crossing(a, drive, vth, v, je, ji, ke, ki, h, &beyond)
 
 
 cdef inline double _cb_safe_dt(double a, double drive, double vth, double v, double je,
