@@ -11,8 +11,9 @@
 # without a new input, -1: not known yet), and the time-scaled frame below.  SAFE is first a
 # lower bound that costs one division (_cb_safe_dt); when a neuron is brought past it, the exact
 # search over a look-ahead (_cb_crossing) gives the crossing, kept until an excitatory input or
-# a spike changes the state, or moves SAFE to the end of the look-ahead.  So a neuron costs one
-# comparison at a window's end until its bound is reached.  The neuron's own ref_until stays
+# a spike changes the state, or moves SAFE past the look-ahead (by the bound from the state
+# at its end).  So a neuron costs one comparison at a window's end until its bound is reached.
+# The neuron's own ref_until stays
 # -inf for current-based neurons: their inputs are never discarded, they add to the currents
 # during the hold.
 #
@@ -542,7 +543,8 @@ cdef int _cb_drift(Ctx *c, int64_t i, double te, int strict) noexcept nogil:
             # past the bound: the exact search over the stretch to te and a look-ahead of
             # about the neuron's fastest time constant (1 / (k_e + k_i + a): on the CUBA
             # benchmark shorter and longer look-aheads were slower); the crossing, if there is one
-            # there, is kept until the state changes, else SAFE moves to the end of the stretch
+            # there, is kept until the state changes, else SAFE moves past the end of the stretch
+            # (by the cheap bound from the state there)
             h = (te - start) + 1.0 / (ke + ki + a)
             dt = _cb_crossing(a, s[CB_VINF], s[CB_VTH], s[CB_V], s[CB_JE], s[CB_JI], ke, ki, h, &beyond)
             if dt == INFINITY:
