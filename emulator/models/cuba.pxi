@@ -13,9 +13,8 @@
 # search over a look-ahead (_cb_crossing) gives the crossing, kept until an excitatory input or
 # a spike changes the state, or moves SAFE past the look-ahead (by the bound from the state
 # at its end).  So a neuron costs one comparison at a window's end until its bound is reached.
-# The neuron's own ref_until stays
-# -inf for current-based neurons: their inputs are never discarded, they add to the currents
-# during the hold.
+# The neuron's own ref_until stays -inf for current-based neurons: their inputs are never
+# discarded, they add to the currents during the hold.
 #
 # The time-scaled frame (docs/cuba.md).  With a = 1/tau_m, k_e, k_i = 1/tau_syn and a frame
 # origin TF shared by all neurons, a free neuron's state is three coefficients:
