@@ -251,6 +251,36 @@ def test_kernel_crossing_equals_its_python_mirror():
     assert n_cross > 1000
 
 
+def test_no_crossing_up_to_h_and_none_before_the_bound_beyond_it():
+    """When the search finds no crossing up to h, the engine moves SAFE to h + beyond (the cheap
+    bound from the state at h): beyond never passes the exact first crossing (the mirror's
+    search with no horizon), on states that hover near threshold with both currents."""
+    rng = np.random.default_rng(21)
+    n_none = n_later = n_tight = 0
+    for _ in range(20_000):
+        a = rng.uniform(10, 200)
+        ke, ki = rng.uniform(20, 1000, 2)
+        vth = -0.05
+        drive = vth + rng.uniform(-0.01, 0.005)
+        v = vth - rng.uniform(1e-6, 0.01) * rng.random() ** 3
+        je, ji = rng.uniform(0, 2.0), -rng.uniform(0, 2.0)
+        h = rng.uniform(1e-4, 5e-3)
+        dt, beyond = engine._cuba_crossing(a, drive, vth, v, je, ji, ke, ki, h, True)
+        if math.isfinite(dt):
+            assert beyond == 0.0
+            continue
+        n_none += 1
+        assert beyond >= 0.0
+        exact = crossing(a, drive, vth, v, je, ji, ke, ki, math.inf)
+        if not math.isfinite(exact):
+            continue
+        n_later += 1
+        slack = 8 * math.ulp(vth) / max(_slope(a, drive, v, je, ji, ke, ki, exact)[1], 1e-300)
+        assert h + beyond <= exact * (1 + 1e-9) + slack, (a, drive, vth, v, je, ji, ke, ki, h, beyond, exact)
+        n_tight += beyond > 0.5 * (exact - h)
+    assert n_none > 5_000 and n_later > 1_000 and n_tight > 200  # the bound is used, and often close
+
+
 def _tangent_bound(a, drive, vth, v, jp):
     """The exact crossing of W' = -a (W - V_inf) + J+ from W(0) = v (no Pade, a log)."""
     q = a * (drive - vth) + jp

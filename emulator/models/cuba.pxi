@@ -182,8 +182,8 @@ cdef int _cb_alloc(Ctx *c) noexcept nogil:
             return 0
         if _cb_row_weights(c, w.roww):
             c.pf_weights = 0   # _cb_deliver_uniform reads no weight of the main table
-        # the first targets of coming arrivals prefetched when the state rows outgrow a typical
-        # L2 cache (1 MiB: on the CUBA benchmark +10 % at 40,000 neurons, -1 % at 4,000)
+        # coming arrivals' first targets prefetched when the state rows outgrow a typical L2 (1 MiB:
+        # CUBA +6 to +13 % in most A/Bs at 40,000 neurons, -1 % at 4,000; docs/performance.md)
         c.pf_state = c.n * CB_NSTATE * sizeof(double) > (1 << 20)
         c.pf_row = w.roww
     return 1

@@ -304,10 +304,25 @@ cdef double _cb_crossing(double a, double drive, double vth, double v, double je
 
 
 def _cuba_crossing(double a, double drive, double vth, double v, double je, double ji, double ke,
-                   double ki, double h):
-    """The kernel's crossing search (for tests): see neurochip.models.cuba.crossing."""
+                   double ki, double h, bint with_beyond=False):
+    """The kernel's crossing search (for tests): see neurochip.models.cuba.crossing; with
+    with_beyond, (dt, beyond): beyond is the lower bound on the time from h to the crossing
+    that the engine adds to SAFE when there is none up to h."""
     cdef double beyond
-    return _cb_crossing(a, drive, vth, v, je, ji, ke, ki, h, &beyond)
+    cdef double dt = _cb_crossing(a, drive, vth, v, je, ji, ke, ki, h, &beyond)
+    if with_beyond:
+        return (dt, beyond)
+    return dt
+
+
+cdef inline double _cb_pade_num(double n, double q) noexcept nogil:
+    """The numerator of _cb_safe_dt's bound r = 3 n (n + 2 q) / (a (n^2 + 6 n q + 6 q^2))."""
+    return 3.0 * n * (n + 2.0 * q)
+
+
+cdef inline double _cb_pade_den(double a, double n, double q) noexcept nogil:
+    """Its denominator (> 0 for n >= 0, q > 0)."""
+    return a * (n * (n + 6.0 * q) + 6.0 * q * q)
 
 
 cdef inline double _cb_safe_dt(double a, double drive, double vth, double v, double je,
@@ -329,7 +344,7 @@ cdef inline double _cb_safe_dt(double a, double drive, double vth, double v, dou
     if q <= 0.0:
         return INFINITY
     n = a * (vth - v)
-    r = 3.0 * n * (n + 2.0 * q) / (a * (n * (n + 6.0 * q) + 6.0 * q * q))
+    r = _cb_pade_num(n, q) / _cb_pade_den(a, n, q)
     if not r >= 0.0:  # overflow (inf / inf): no bound, the search decides
         return 0.0
     return r * (1.0 - 1e-12)

@@ -68,13 +68,13 @@ cdef inline int64_t _cb_settle_u(CbWheel *w, int64_t i, double *s, int32_t *tl, 
     cdef double kb = s[CB_KB], a = w.ua, jp, q, nn, num, den, r, x
     cdef int64_t fresh
     if not s[CB_V] >= s[CB_VTH]:
-        # _cb_safe_dt (a > 0 for every framed neuron) written out
+        # _cb_safe_dt (a > 0 for every framed neuron) written out, its ratio kept apart
         jp = _cb_jplus(s[CB_JE], s[CB_JI], w.uke, w.uki)
         q = a * (s[CB_VINF] - s[CB_VTH]) + jp
         if q > 0.0:
             nn = a * (s[CB_VTH] - s[CB_V])
-            num = 3.0 * nn * (nn + 2.0 * q)
-            den = a * (nn * (nn + 6.0 * q) + 6.0 * q * q)
+            num = _cb_pade_num(nn, q)
+            den = _cb_pade_den(a, nn, q)
             r = num / den
             if r >= 0.0:
                 s[CB_SAFE] = start + r * (1.0 - 1e-12)
