@@ -251,6 +251,18 @@ def test_kernel_crossing_equals_its_python_mirror():
     assert n_cross > 1000
 
 
+def _hovering_state(rng):
+    """A random state with both currents, V often close below threshold (microvolts), tau_m and
+    the synaptic time constants in either order: (a, V_inf, V_th, V, J_e, J_i, k_e, k_i)."""
+    a = rng.uniform(10, 200)
+    ke, ki = rng.uniform(20, 1000, 2)
+    vth = -0.05
+    drive = vth + rng.uniform(-0.01, 0.005)
+    v = vth - rng.uniform(1e-6, 0.01) * rng.random() ** 3
+    je, ji = rng.uniform(0, 2.0), -rng.uniform(0, 2.0)
+    return a, drive, vth, v, je, ji, ke, ki
+
+
 def test_no_crossing_up_to_h_and_none_before_the_bound_beyond_it():
     """When the search finds no crossing up to h, the engine moves SAFE to h + beyond (the cheap
     bound from the state at h): beyond never passes the exact first crossing (the mirror's
@@ -258,12 +270,7 @@ def test_no_crossing_up_to_h_and_none_before_the_bound_beyond_it():
     rng = np.random.default_rng(21)
     n_none = n_later = n_tight = 0
     for _ in range(20_000):
-        a = rng.uniform(10, 200)
-        ke, ki = rng.uniform(20, 1000, 2)
-        vth = -0.05
-        drive = vth + rng.uniform(-0.01, 0.005)
-        v = vth - rng.uniform(1e-6, 0.01) * rng.random() ** 3
-        je, ji = rng.uniform(0, 2.0), -rng.uniform(0, 2.0)
+        a, drive, vth, v, je, ji, ke, ki = _hovering_state(rng)
         h = rng.uniform(1e-4, 5e-3)
         dt, beyond = engine._cuba_crossing(a, drive, vth, v, je, ji, ke, ki, h, True)
         if math.isfinite(dt):
@@ -296,12 +303,7 @@ def test_the_cheap_bound_never_passes_the_crossing():
     rng = np.random.default_rng(12)
     n_close = n_net = n_wrong = 0
     for _ in range(20_000):
-        a = rng.uniform(10, 200)
-        ke, ki = rng.uniform(20, 1000, 2)
-        vth = -0.05
-        drive = vth + rng.uniform(-0.01, 0.005)
-        v = vth - rng.uniform(1e-6, 0.01) * rng.random() ** 3  # often close below threshold
-        je, ji = rng.uniform(0, 2.0), -rng.uniform(0, 2.0)
+        a, drive, vth, v, je, ji, ke, ki = _hovering_state(rng)
         bound = engine._cuba_safe_dt(a, drive, vth, v, je, ji, ke, ki)
         exact = crossing(a, drive, vth, v, je, ji, ke, ki, math.inf)
         # the search's V is exact to an ulp or so: its crossing may come a few ulps of V_th / V'
