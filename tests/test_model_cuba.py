@@ -26,7 +26,7 @@ from neurochip.chip import load_chip
 from neurochip.errors import InvalidParameterError
 from neurochip.lif import LIFParams
 from neurochip.models import model_from_dict
-from neurochip.models.cuba import Cuba, _slope, _vdecay, crossing, membrane
+from neurochip.models.cuba import Cuba, _exps, _pow_of, _slope, _vdecay, crossing, membrane
 from neurochip.network import (
     CurrentStep,
     FixedProbability,
@@ -236,19 +236,55 @@ def test_near_tangent_peak_is_decided_right(tau_e, margin):
 
 
 def test_kernel_crossing_equals_its_python_mirror():
+    """Random states, the rates drawn at random, equal (tau_syn = tau_m), or commensurate (small
+    integer multiples of one base, where both take the exponentials as powers of one)."""
     rng = np.random.default_rng(5)
-    n_cross = 0
+    n_cross = n_pow = 0
     for _ in range(20_000):
         a = rng.choice([0.0, rng.uniform(20, 500)])
         ke, ki = rng.uniform(50, 1000, 2)
         if rng.random() < 0.2:
             ke = a if a > 0 else ke
+        elif rng.random() < 0.4:
+            b = rng.uniform(20, 200)
+            a, ke, ki = (float(m) * b for m in rng.integers(1, 9, 3))
+            n_pow += _pow_of(a, ke, ki)[0] > 0.0
         args = (a, rng.uniform(-0.1, 0.1), rng.uniform(-0.01, 0.01), rng.uniform(-0.05, 0.0),
                 rng.uniform(-5, 20), rng.uniform(-20, 5), ke, ki, rng.choice([rng.uniform(0, 0.05), math.inf]))  # fmt: skip
         got, want = engine._cuba_crossing(*args), crossing(*args)
         assert got == want or (math.isinf(got) and math.isinf(want)), args
         n_cross += math.isfinite(got)
-    assert n_cross > 1000
+    assert n_cross > 1000 and n_pow > 2000
+
+
+def test_commensurate_rates_are_found_and_their_powers_are_the_exponentials():
+    """The rates' base and multiples (tau_m = 20 ms, tau_e = 5 ms, tau_i = 10 ms: 50/s, 1, 4, 2),
+    none for rates that are not small integer multiples of the smallest, and e^{-k t} from the
+    powers of e^{-b t} within n + 2 + 1.5 k t units of 2^-52 (relative) of math.exp's, over k t
+    up to 240 (the roundings of k t, b t and k = n b are k t 2^-53 each)."""
+    assert _pow_of(1 / 20e-3, 1 / 5e-3, 1 / 10e-3) == (50.0, 1, 4, 2)
+    assert _pow_of(200.0, 50.0, 100.0) == (50.0, 4, 1, 2)  # tau_m shorter than tau_syn
+    for rates in ((50.0, 125.0, 100.0), (50.0, 450.0, 100.0), (0.0, 200.0, 100.0), (50.0, 200.0 * (1 + 1e-15), 100.0)):
+        assert _pow_of(*rates)[0] == 0.0, rates
+    rng = np.random.default_rng(3)
+    worst = 0.0
+    for _ in range(20_000):
+        b = rng.uniform(1, 2000)
+        ns = rng.integers(1, 9, 3)
+        ns[rng.integers(3)] = 1  # b is the smallest rate
+        rates = [float(m) * b for m in ns]
+        pw = _pow_of(*rates)
+        assert pw[0] > 0.0 and [float(m) * pw[0] for m in pw[1:]] == rates
+        t = rng.uniform(0, 30) / b
+        for k, got in zip(rates, _exps(pw, *rates, t)):
+            want = math.exp(-k * t)
+            err = abs(got - want) / (want * 2.0**-52)
+            # exp's own error, and the roundings of k t, b t and of k = n b itself (relative
+            # k t 2^-53 each: n b is the rate only to its rounding)
+            allowed = k / pw[0] + 2 + 1.5 * k * t
+            worst = max(worst, err / allowed)
+            assert err <= allowed, (k, t, got, want)
+    assert worst > 0.1  # the powers do round differently from exp: the check compares them
 
 
 def _hovering_state(rng):

@@ -110,6 +110,7 @@ cdef struct CbWheel:
     double ua, uke, uki, uce, uci   # those constants, and 1 / (a - k_e), 1 / (a - k_i)
     int ureset         # 1: uniform, and every neuron with the same V_th, V_reset, t_ref, reset rule
     double uvth, uvreset, utref, usub   # those values (_cb_emit reads no per-neuron array)
+    CbPow pw           # uniform: the shared rates' powers (commensurate: pw.b > 0; _cb_fx, the search)
     double *cc         # per neuron 1 / (a - k_e), 1 / (a - k_i) (framed neurons)
     # per row of c.indptr its synapses' common weight, NaN if they differ (_cb_row_weights;
     # NULL unless the uniform delivery runs)
@@ -155,12 +156,15 @@ cdef int _cb_alloc(Ctx *c) noexcept nogil:
         w.uki = c.mp[CB_KI]
         w.uce = 1.0 / (w.ua - w.uke)   # as _cb_init computes w.cc
         w.uci = 1.0 / (w.ua - w.uki)
+        _cb_pow_of(w.ua, w.uke, w.uki, &w.pw)
     for i in range(c.n):
         if not w.uniform:
             break
         if (not _cb_framed(c, i) or c.inv_tau[i] != w.ua or c.mp[i * CB_NPARAM + CB_KE] != w.uke
                 or c.mp[i * CB_NPARAM + CB_KI] != w.uki):
             w.uniform = 0
+    if not w.uniform:
+        w.pw.b = 0.0   # (_cb_fx's constants may differ per neuron)
     w.ureset = w.uniform
     if w.ureset:
         w.uvth = c.vth[0]
@@ -293,17 +297,23 @@ cdef inline void _cb_file_x(Ctx *c, CbWheel *w, int64_t i, double *s, double x, 
 
 
 cdef inline CbFactors *_cb_fx(CbWheel *w, int slot, double t, double a, double ke, double ki) noexcept nogil:
-    """The frame's factors at t for the constants (a, k_e, k_i), from the cache's slot."""
+    """The frame's factors at t for the constants (a, k_e, k_i), from the cache's slot (on a
+    uniform network with commensurate rates: one exp, one division, and their powers)."""
     cdef CbFactors *f = &w.fx[slot]
-    cdef double x
+    cdef double x, y
     if f.t != t or f.a != a or f.ke != ke or f.ki != ki or f.tf != w.tf:
         x = t - w.tf
-        f.ea = exp(-a * x)
-        f.ee = exp(-ke * x)
-        f.ei = exp(-ki * x)
-        f.ra = 1.0 / f.ea
-        f.re = 1.0 / f.ee
-        f.ri = 1.0 / f.ei
+        if w.pw.b > 0.0:
+            y = exp(-w.pw.b * x)
+            _cb_pows(&w.pw, y, &f.ea, &f.ee, &f.ei)
+            _cb_pows(&w.pw, 1.0 / y, &f.ra, &f.re, &f.ri)
+        else:
+            f.ea = exp(-a * x)
+            f.ee = exp(-ke * x)
+            f.ei = exp(-ki * x)
+            f.ra = 1.0 / f.ea
+            f.re = 1.0 / f.ee
+            f.ri = 1.0 / f.ei
         f.t = t
         f.a = a
         f.ke = ke
@@ -501,6 +511,8 @@ cdef int _cb_drift(Ctx *c, int64_t i, double te, int strict) noexcept nogil:
     cdef CbWheel *w = <CbWheel *> c.mbuf
     cdef double start, dt, ts, h, a, ke, ki, beyond
     cdef double *safe = s + CB_SAFE
+    cdef CbPow own
+    cdef const CbPow *pw = &w.pw
     cdef int delta = 0
     # the constants from the uniform ones, V_th and V_inf from the row's copies: no other
     # per-neuron array is read (they miss the cache on large networks)
@@ -545,7 +557,10 @@ cdef int _cb_drift(Ctx *c, int64_t i, double te, int strict) noexcept nogil:
             # there, is kept until the state changes, else SAFE moves past the end of the stretch
             # (by the cheap bound from the state there)
             h = (te - start) + 1.0 / (ke + ki + a)
-            dt = _cb_crossing(a, s[CB_VINF], s[CB_VTH], s[CB_V], s[CB_JE], s[CB_JI], ke, ki, h, &beyond)
+            if not w.uniform:
+                _cb_pow_of(a, ke, ki, &own)
+                pw = &own
+            dt = _cb_crossing(a, s[CB_VINF], s[CB_VTH], s[CB_V], s[CB_JE], s[CB_JI], ke, ki, h, pw, &beyond)
             if dt == INFINITY:
                 safe[0] = start + h + beyond
                 continue

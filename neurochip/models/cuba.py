@@ -183,6 +183,8 @@ class Cuba(NeuronModel):
 
 # a is kept apart from k_e and k_i by at least this share of the larger (the kernel's CB_GAP)
 _GAP = 0.25
+# commensurate rates: a, k_e, k_i all n b for one base b and integers n up to this (the kernel's CB_NPOW)
+_NPOW = 8
 
 
 def _phi(d: float, t: float) -> float:
@@ -347,9 +349,13 @@ def crossing(
     # the zeros of Q in (0, h): split at the zero of Q' (closed form), one sign change per piece
     cuts = [0.0]
     t1 = math.inf
-    xe = xi = -1.0  # e^{-k_e h}, e^{-k_i h} when taken
+    pw = _pow_of(a, ke, ki)
+    xa = xe = xi = -1.0  # e^{-a h}, e^{-k_e h}, e^{-k_i h} when taken
     if h < math.inf:  # for Q(h), V(h) (with the modes) and the test of t1 below
-        xe, xi = math.exp(-ke * h), math.exp(-ki * h)
+        if pw[0] > 0.0:
+            xa, xe, xi = _exps(pw, a, ke, ki, h)
+        else:  # (e^{-a h} when V(h) needs it)
+            xe, xi = math.exp(-ke * h), math.exp(-ki * h)
     if ke != ki and je != 0.0 and ji != 0.0:
         r = -(ki * ji) / (ke * je)
         if r > 0.0:
@@ -374,9 +380,9 @@ def crossing(
     vlo = v
     md = _modes_of(a, drive, v, je, ji, ke, ki)  # V from here on (pieces' ends and root)
     for k in range(1, len(cuts)):
-        vhi = _v_at(a, drive, v, je, ji, ke, ki, cuts[k], md)
+        vhi = _v_at(a, drive, v, je, ji, ke, ki, cuts[k], md, pw)
         if vhi >= vth:
-            return _v_root(a, drive, vth, v, je, ji, ke, ki, cuts[k - 1], cuts[k], vlo, vhi, md)
+            return _v_root(a, drive, vth, v, je, ji, ke, ki, cuts[k - 1], cuts[k], vlo, vhi, md, pw)
         vlo = vhi
     lo = cuts[-1]
     if h < math.inf:
@@ -391,17 +397,19 @@ def crossing(
             return math.inf
         hi = lo + 1.0 / (a if a > ke else ke) + 1.0 / ki
         for _ in range(2000):
-            vhi = _v_at(a, drive, v, je, ji, ke, ki, hi, md)
+            vhi = _v_at(a, drive, v, je, ji, ke, ki, hi, md, pw)
             if vhi >= vth:
-                return _v_root(a, drive, vth, v, je, ji, ke, ki, lo, hi, vlo, vhi, md)
+                return _v_root(a, drive, vth, v, je, ji, ke, ki, lo, hi, vlo, vhi, md, pw)
             lo, vlo, hi = hi, vhi, 2.0 * hi
         return math.inf
     if md[0] != 0.0:  # V(h) from the modes, with the exponentials Q(h) took
-        vhi = drive + ((md[1] * math.exp(-a * h) + md[2] * xe) + md[3] * xi)
+        if xa < 0.0:
+            xa = math.exp(-a * h)
+        vhi = drive + ((md[1] * xa + md[2] * xe) + md[3] * xi)
     else:
         vhi = membrane(a, drive, v, je, ji, ke, ki, h)
     if vhi >= vth:
-        return _v_root(a, drive, vth, v, je, ji, ke, ki, lo, hi, vlo, vhi, md)
+        return _v_root(a, drive, vth, v, je, ji, ke, ki, lo, hi, vlo, vhi, md, pw)
     return math.inf
 
 
@@ -415,16 +423,19 @@ def _modes_of(a: float, drive: float, v: float, je: float, ji: float, ke: float,
     return 1.0, (v - drive) - be - bi, be, bi
 
 
-def _v_at(a: float, drive: float, v: float, je: float, ji: float, ke: float, ki: float, dt: float, md: tuple) -> float:
-    """V at dt: from the modes ``md`` if there are (:func:`_modes_of`), else :func:`membrane`."""
+def _v_at(
+    a: float, drive: float, v: float, je: float, ji: float, ke: float, ki: float, dt: float, md: tuple, pw: tuple
+) -> float:
+    """V at dt: from the modes ``md`` if there are (:func:`_modes_of`; exponentials as
+    :func:`_exps` takes them with ``pw``), else :func:`membrane`."""
     if md[0] != 0.0:
-        return drive + _modes(a, ke, ki, md[1], md[2], md[3], dt)[0]
+        return drive + _modes(a, ke, ki, md[1], md[2], md[3], dt, pw)[0]
     return membrane(a, drive, v, je, ji, ke, ki, dt)
 
 
 def _v_root(
     a: float, drive: float, vth: float, v: float, je: float, ji: float, ke: float, ki: float, lo: float, hi: float,
-    vlo: float, vhi: float, md: tuple,
+    vlo: float, vhi: float, md: tuple, pw: tuple,
 ) -> float:
     """A time in (lo, hi] at which V >= V_th, V rising there (``vlo`` = V(lo) < V_th <= V(hi) =
     ``vhi``), less than 8 ulps of V_th / V' after the first such double: from the secant's guess,
@@ -445,7 +456,7 @@ def _v_root(
             return hi
     for _ in range(100):
         if fr:
-            x, s, curv = _modes(a, ke, ki, am, be, bi, t)
+            x, s, curv = _modes(a, ke, ki, am, be, bi, t, pw)
             vt = drive + x
         else:
             vt, s, curv = _slope(a, drive, v, je, ji, ke, ki, t)
@@ -480,11 +491,43 @@ def _gapped(a: float, ke: float, ki: float) -> bool:
     return a > 0.0 and abs(a - ke) >= _GAP * max(a, ke) and abs(a - ki) >= _GAP * max(a, ki)
 
 
-def _modes(a: float, ke: float, ki: float, am: float, be: float, bi: float, t: float) -> tuple:
+def _modes(a: float, ke: float, ki: float, am: float, be: float, bi: float, t: float, pw: tuple) -> tuple:
     """(V - V_inf, dV/dt, d2V/dt2) at t from the three modes am e^{-a t} + be e^{-k_e t} +
-    bi e^{-k_i t} (three exp, no division)."""
-    x, y, z = am * math.exp(-a * t), be * math.exp(-ke * t), bi * math.exp(-ki * t)
+    bi e^{-k_i t} (three exp, or one with commensurate rates ``pw``; no division)."""
+    x, y, z = _exps(pw, a, ke, ki, t)
+    x, y, z = am * x, be * y, bi * z
     return (x + y) + z, -(a * x) - ke * y - ki * z, a * (a * x) + ke * (ke * y) + ki * (ki * z)
+
+
+def _pow_of(a: float, ke: float, ki: float) -> tuple:
+    """(b, na, ne, ni) when the rates are commensurate: a = na b, k_e = ne b, k_i = ni b exactly
+    (doubles) for b = min(a, k_e, k_i) and integers n in 1.._NPOW; (0.0, 0, 0, 0) otherwise."""
+    b = min(a, min(ke, ki))
+    if b > 0.0 and b < math.inf:
+        n = [next((m for m in range(1, _NPOW + 1) if float(m) * b == r), 0) for r in (a, ke, ki)]
+        if all(n):
+            return b, n[0], n[1], n[2]
+    return 0.0, 0, 0, 0
+
+
+def _pw(x: float, x2: float, x4: float, n: int) -> float:
+    """x^n (1 <= n <= 8) from x, x^2 and x^4, multiplied in the kernel's order."""
+    if n <= 4:
+        return x if n == 1 else (x2 if n == 2 else (x2 * x if n == 3 else x4))
+    if n == 8:
+        return x4 * x4
+    return x4 * x if n == 5 else (x4 * x2 if n == 6 else (x4 * x2) * x)
+
+
+def _exps(pw: tuple, a: float, ke: float, ki: float, t: float) -> tuple:
+    """(e^{-a t}, e^{-k_e t}, e^{-k_i t}): with commensurate rates (``pw`` from :func:`_pow_of`)
+    the powers of one exp(-b t), else three exp."""
+    if pw[0] > 0.0:
+        x = math.exp(-pw[0] * t)
+        x2 = x * x
+        x4 = x2 * x2
+        return _pw(x, x2, x4, pw[1]), _pw(x, x2, x4, pw[2]), _pw(x, x2, x4, pw[3])
+    return math.exp(-a * t), math.exp(-ke * t), math.exp(-ki * t)
 
 
 def _slope(a: float, drive: float, v: float, je: float, ji: float, ke: float, ki: float, t: float) -> tuple:

@@ -122,11 +122,79 @@ cdef inline int _cb_gapped(double a, double ke, double ki) noexcept nogil:
     return a > 0.0 and fabs(a - ke) >= CB_GAP * max(a, ke) and fabs(a - ki) >= CB_GAP * max(a, ki)
 
 
+# Commensurate rates: when a, k_e and k_i are all n b for one base rate b and integers n <= CB_NPOW
+# (tau_m = 20 ms, tau_e = 5 ms, tau_i = 10 ms: b = a, n = 1, 4, 2), the three exponentials at t are
+# one exp(-b t) and its powers (docs/cuba.md): two multiplications instead of an exp each.
+cdef enum:
+    CB_NPOW = 8
+
+
+cdef struct CbPow:
+    double b          # the base rate (0: the rates are not commensurate; three exp)
+    int na, ne, ni    # a = na b, k_e = ne b, k_i = ni b
+
+
+cdef inline int _cb_mult(double r, double b) noexcept nogil:
+    """The n in 1..CB_NPOW with n b == r exactly (0 if none)."""
+    cdef int n
+    for n in range(1, CB_NPOW + 1):
+        if <double> n * b == r:
+            return n
+    return 0
+
+
+cdef void _cb_pow_of(double a, double ke, double ki, CbPow *p) noexcept nogil:
+    """The rates' base and multiples if they are commensurate (p.b = 0 otherwise)."""
+    cdef double b = min(a, min(ke, ki))
+    p.b = 0.0
+    p.na = p.ne = p.ni = 0
+    if b > 0.0 and b < INFINITY:
+        p.na = _cb_mult(a, b)
+        p.ne = _cb_mult(ke, b)
+        p.ni = _cb_mult(ki, b)
+        if p.na and p.ne and p.ni:
+            p.b = b
+
+
+cdef inline double _cb_pw(double x, double x2, double x4, int n) noexcept nogil:
+    """x^n (1 <= n <= 8) from x, x^2 and x^4: at most two more multiplications."""
+    if n <= 4:
+        return x if n == 1 else (x2 if n == 2 else (x2 * x if n == 3 else x4))
+    if n == 8:
+        return x4 * x4
+    return x4 * x if n == 5 else (x4 * x2 if n == 6 else (x4 * x2) * x)
+
+
+cdef inline void _cb_pows(const CbPow *p, double x, double *ea, double *ee, double *ei) noexcept nogil:
+    """x^na, x^ne, x^ni: with x = e^{-b t}, e^{-a t}, e^{-k_e t}, e^{-k_i t}."""
+    cdef double x2 = x * x
+    cdef double x4 = x2 * x2
+    ea[0] = _cb_pw(x, x2, x4, p.na)
+    ee[0] = _cb_pw(x, x2, x4, p.ne)
+    ei[0] = _cb_pw(x, x2, x4, p.ni)
+
+
+cdef inline void _cb_exps(const CbPow *p, double a, double ke, double ki, double t, double *ea, double *ee,
+                          double *ei) noexcept nogil:
+    """e^{-a t}, e^{-k_e t}, e^{-k_i t}: powers of one exp when the rates are commensurate."""
+    if p.b > 0.0:
+        _cb_pows(p, exp(-p.b * t), ea, ee, ei)
+    else:
+        ea[0] = exp(-a * t)
+        ee[0] = exp(-ke * t)
+        ei[0] = exp(-ki * t)
+
+
 cdef inline double _cb_modes(double a, double ke, double ki, double am, double be, double bi, double t,
-                             double *s, double *curv) noexcept nogil:
-    """V - V_inf at t as its three modes am e^{-a t} + be e^{-k_e t} + bi e^{-k_i t} (three exp, no
-    division), its slope into s and its second derivative into curv."""
-    cdef double x = am * exp(-a * t), y = be * exp(-ke * t), z = bi * exp(-ki * t)
+                             const CbPow *p, double *s, double *curv) noexcept nogil:
+    """V - V_inf at t as its three modes am e^{-a t} + be e^{-k_e t} + bi e^{-k_i t} (three exp, or
+    one with commensurate rates; no division), its slope into s and its second derivative into
+    curv."""
+    cdef double x, y, z
+    _cb_exps(p, a, ke, ki, t, &x, &y, &z)
+    x = am * x
+    y = be * y
+    z = bi * z
     s[0] = -(a * x) - ke * y - ki * z
     curv[0] = a * (a * x) + ke * (ke * y) + ki * (ki * z)
     return (x + y) + z
@@ -145,17 +213,17 @@ cdef inline void _cb_modes_of(double a, double drive, double v, double je, doubl
 
 
 cdef inline double _cb_v_at(double a, double drive, double v, double je, double ji, double ke, double ki,
-                            double dt, const double *md) noexcept nogil:
+                            double dt, const double *md, const CbPow *p) noexcept nogil:
     """V at dt: from the modes md if there are (_cb_modes_of), else the expm1 form (_cb_membrane)."""
     cdef double s, curv
     if md[0] != 0.0:
-        return drive + _cb_modes(a, ke, ki, md[1], md[2], md[3], dt, &s, &curv)
+        return drive + _cb_modes(a, ke, ki, md[1], md[2], md[3], dt, p, &s, &curv)
     return _cb_membrane(a, drive, v, je, ji, ke, ki, dt)
 
 
 cdef double _cb_v_root(double a, double drive, double vth, double v, double je, double ji, double ke,
                        double ki, double lo, double hi, double vlo, double vhi,
-                       const double *md) noexcept nogil:
+                       const double *md, const CbPow *p) noexcept nogil:
     """A time in (lo, hi] at which V >= V_th, V rising there (vlo = V(lo) < V_th <= V(hi) = vhi),
     less than 8 ulps of V_th / V' after the first double there (docs/cuba.md).  V is evaluated
     as _cb_v_at does (the search's V throughout); with the modes, "two ulps" are those of the
@@ -173,7 +241,7 @@ cdef double _cb_v_root(double a, double drive, double vth, double v, double je, 
             return hi
     for it in range(100):
         if fr:
-            vt = drive + _cb_modes(a, ke, ki, am, be, bi, t, &s, &curv)
+            vt = drive + _cb_modes(a, ke, ki, am, be, bi, t, p, &s, &curv)
         else:
             s = _cb_slope(a, drive, v, je, ji, ke, ki, t, &vt, &curv)
         f = vt - vth
@@ -202,12 +270,12 @@ cdef double _cb_v_root(double a, double drive, double vth, double v, double je, 
 
 
 cdef double _cb_crossing(double a, double drive, double vth, double v, double je, double ji, double ke,
-                         double ki, double h, double *beyond) noexcept nogil:
+                         double ki, double h, const CbPow *p, double *beyond) noexcept nogil:
     """First dt in (0, h] with V >= V_th (V(0) < V_th, no input); INFINITY if none, and then in
     beyond a lower bound on the time from h to the crossing (_cb_safe_dt from the state at h,
-    when the search computed V(h); else 0)."""
+    when the search computed V(h); else 0).  p: the rates' powers (_cb_pow_of)."""
     cdef double d, jp, bound, x, t1 = INFINITY, r, q_lo, q_hi, lo, hi, vlo, vhi, g
-    cdef double xe = -1.0, xi = -1.0   # e^{-k_e h}, e^{-k_i h} when taken
+    cdef double xa = -1.0, xe = -1.0, xi = -1.0   # e^{-a h}, e^{-k_e h}, e^{-k_i h} when taken
     cdef double md[4]
     cdef double ends[3]
     cdef double cuts[4]
@@ -227,9 +295,13 @@ cdef double _cb_crossing(double a, double drive, double vth, double v, double je
             return INFINITY
     cuts[0] = 0.0
     if h < INFINITY:
-        # for Q(h), V(h) (with the modes) and the test of t1 below
-        xe = exp(-ke * h)
-        xi = exp(-ki * h)
+        # for Q(h), V(h) (with the modes) and the test of t1 below (e^{-a h} only with powers:
+        # else when V(h) needs it)
+        if p.b > 0.0:
+            _cb_exps(p, a, ke, ki, h, &xa, &xe, &xi)
+        else:
+            xe = exp(-ke * h)
+            xi = exp(-ki * h)
     if ke != ki and je != 0.0 and ji != 0.0:
         r = -(ki * ji) / (ke * je)
         if r > 0.0:
@@ -268,9 +340,9 @@ cdef double _cb_crossing(double a, double drive, double vth, double v, double je
     vlo = v
     _cb_modes_of(a, drive, v, je, ji, ke, ki, md)   # V from here on (pieces' ends and root)
     for k in range(1, nc):
-        vhi = _cb_v_at(a, drive, v, je, ji, ke, ki, cuts[k], md)
+        vhi = _cb_v_at(a, drive, v, je, ji, ke, ki, cuts[k], md, p)
         if vhi >= vth:
-            return _cb_v_root(a, drive, vth, v, je, ji, ke, ki, cuts[k - 1], cuts[k], vlo, vhi, md)
+            return _cb_v_root(a, drive, vth, v, je, ji, ke, ki, cuts[k - 1], cuts[k], vlo, vhi, md, p)
         vlo = vhi
     lo = cuts[nc - 1]
     if h < INFINITY:
@@ -285,19 +357,21 @@ cdef double _cb_crossing(double a, double drive, double vth, double v, double je
             return INFINITY
         hi = lo + 1.0 / (a if a > ke else ke) + 1.0 / ki
         for k in range(2000):
-            vhi = _cb_v_at(a, drive, v, je, ji, ke, ki, hi, md)
+            vhi = _cb_v_at(a, drive, v, je, ji, ke, ki, hi, md, p)
             if vhi >= vth:
-                return _cb_v_root(a, drive, vth, v, je, ji, ke, ki, lo, hi, vlo, vhi, md)
+                return _cb_v_root(a, drive, vth, v, je, ji, ke, ki, lo, hi, vlo, vhi, md, p)
             lo = hi
             vlo = vhi
             hi = 2.0 * hi
         return INFINITY
     if md[0] != 0.0:   # V(h) from the modes, with the exponentials Q(h) took
-        vhi = drive + ((md[1] * exp(-a * h) + md[2] * xe) + md[3] * xi)
+        if xa < 0.0:
+            xa = exp(-a * h)
+        vhi = drive + ((md[1] * xa + md[2] * xe) + md[3] * xi)
     else:
         vhi = _cb_membrane(a, drive, v, je, ji, ke, ki, h)
     if vhi >= vth:
-        return _cb_v_root(a, drive, vth, v, je, ji, ke, ki, lo, hi, vlo, vhi, md)
+        return _cb_v_root(a, drive, vth, v, je, ji, ke, ki, lo, hi, vlo, vhi, md, p)
     # no crossing up to h: none either before the cheap bound from the state there
     beyond[0] = _cb_safe_dt(a, drive, vth, vhi, je * xe, ji * xi, ke, ki)
     return INFINITY
@@ -308,8 +382,10 @@ def _cuba_crossing(double a, double drive, double vth, double v, double je, doub
     """The kernel's crossing search (for tests): see neurochip.models.cuba.crossing; with
     with_beyond, (dt, beyond): beyond is the lower bound on the time from h to the crossing
     that the engine adds to SAFE when there is none up to h."""
-    cdef double beyond
-    cdef double dt = _cb_crossing(a, drive, vth, v, je, ji, ke, ki, h, &beyond)
+    cdef double beyond, dt
+    cdef CbPow p
+    _cb_pow_of(a, ke, ki, &p)
+    dt = _cb_crossing(a, drive, vth, v, je, ji, ke, ki, h, &p, &beyond)
     if with_beyond:
         return (dt, beyond)
     return dt
