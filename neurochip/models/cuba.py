@@ -52,7 +52,10 @@ the interval ends are right, and they are computed to a few ulp of the terms (a 
 ~1e-15 V above or below threshold is decided correctly).  V is evaluated as the closed form
 above, or, when a is well apart from k_e and k_i (by a quarter of the larger), as its three modes
 :math:`A e^{-at} + B_e e^{-k_e t} + B_i e^{-k_i t}` (three exponentials, no division), whose
-terms are of the size of the potentials and of J / (a - k).  The search runs over the stretch of
+terms are of the size of the potentials and of J / (a - k).  When a, k_e and k_i are small
+integer multiples of one base rate b (20, 5 and 10 ms: b = 1/20 ms, 1, 4 and 2), the three
+exponentials are one :math:`e^{-bt}` and its powers (:func:`_pow_of`, :func:`_exps`), to a few
+units in the last place.  The search runs over the stretch of
 time that the engine brings a neuron through (to its next input, or the end of a window), so
 the exponentials stay in range.
 
