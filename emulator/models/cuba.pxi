@@ -111,6 +111,8 @@ cdef struct CbWheel:
     int ureset         # 1: uniform, and every neuron with the same V_th, V_reset, t_ref, reset rule
     double uvth, uvreset, utref, usub   # those values (_cb_emit reads no per-neuron array)
     CbPow pw           # uniform: the shared rates' powers (commensurate: pw.b > 0; _cb_fx, the search)
+    CbPow npw          # otherwise those of the rates (npa, npke, npki) of the last neuron searched
+    double npa, npke, npki
     double *cc         # per neuron 1 / (a - k_e), 1 / (a - k_i) (framed neurons)
     # per row of c.indptr its synapses' common weight, NaN if they differ (_cb_row_weights;
     # NULL unless the uniform delivery runs)
@@ -138,6 +140,7 @@ cdef int _cb_alloc(Ctx *c) noexcept nogil:
     w.tf = 0.0
     w.kmax = 0.0
     w.inv_window = 1.0 / c.window
+    w.npa = -1.0   # (no neuron searched yet)
     w.has_delta = 0
     for i in range(c.n):
         if c.mp[i * CB_NPARAM + CB_DELTA] != 0.0:
@@ -511,7 +514,6 @@ cdef int _cb_drift(Ctx *c, int64_t i, double te, int strict) noexcept nogil:
     cdef CbWheel *w = <CbWheel *> c.mbuf
     cdef double start, dt, ts, h, a, ke, ki, beyond
     cdef double *safe = s + CB_SAFE
-    cdef CbPow own
     cdef const CbPow *pw = &w.pw
     cdef int delta = 0
     # the constants from the uniform ones, V_th and V_inf from the row's copies: no other
@@ -558,8 +560,12 @@ cdef int _cb_drift(Ctx *c, int64_t i, double te, int strict) noexcept nogil:
             # (by the cheap bound from the state there)
             h = (te - start) + 1.0 / (ke + ki + a)
             if not w.uniform:
-                _cb_pow_of(a, ke, ki, &own)
-                pw = &own
+                if a != w.npa or ke != w.npke or ki != w.npki:
+                    _cb_pow_of(a, ke, ki, &w.npw)
+                    w.npa = a
+                    w.npke = ke
+                    w.npki = ki
+                pw = &w.npw
             dt = _cb_crossing(a, s[CB_VINF], s[CB_VTH], s[CB_V], s[CB_JE], s[CB_JI], ke, ki, h, pw, &beyond)
             if dt == INFINITY:
                 safe[0] = start + h + beyond
@@ -625,86 +631,7 @@ cdef int _cb_above(Ctx *c, int64_t i, double ta) noexcept nogil:
     return c.mp[i * CB_NPARAM + CB_DELTA] != 0.0 and ta >= s[CB_REF] and s[CB_V] >= c.vth[i]
 
 
-cdef void _cb_rebase(Ctx *c, CbWheel *w, double W) noexcept nogil:
-    """The frame's origin moves to W: every framed neuron's coefficients rescaled (a neuron whose
-    hold ended by W is freed first, so that no factor is ever taken far before TF)."""
-    cdef int64_t i
-    cdef double *s
-    cdef const double *p
-    cdef CbFactors *f
-    for i in range(c.n):
-        s = _cb_s(c, i)
-        if s[CB_FR] < 0.0:
-            continue
-        p = _cb_p(c, i)
-        if s[CB_FR] == 0.0 and s[CB_REF] <= W:
-            _cb_unhold(c, w, i, s, p)
-        f = _cb_fx(w, 1, W, c.inv_tau[i], p[CB_KE], p[CB_KI])
-        if s[CB_FR] > 0.0:
-            s[CB_AL] *= f.ea
-        s[CB_FE] *= f.ee
-        s[CB_FI] *= f.ei
-    w.tf = W
-
-
-cdef void _cb_close(Ctx *c, double W) noexcept nogil:
-    """Every neuron's crossings before W: the touched ones and those of this window's bucket;
-    then the frame's origin moves to W if the factors would grow too large."""
-    cdef CbWheel *w = <CbWheel *> c.mbuf
-    cdef int32_t b = <int32_t> (c.kwin % CB_WHEEL)
-    cdef int64_t k, i, n, m
-    cdef int32_t *lst
-    cdef double *s
-    # the touched list (it may grow while it is walked: a spike touches its neuron), rows
-    # prefetched a few ahead
-    for k in range(w.bn[CB_WHEEL] if w.bn[CB_WHEEL] < CB_AHEAD else CB_AHEAD):
-        CB_PREFETCH(_cb_s(c, w.bk[CB_WHEEL][k]) + 8)
-    k = 0
-    while k < w.bn[CB_WHEEL] and not c.err:
-        if k + CB_AHEAD < w.bn[CB_WHEEL]:
-            CB_PREFETCH(_cb_s(c, w.bk[CB_WHEEL][k + CB_AHEAD]) + 8)
-        i = w.bk[CB_WHEEL][k]
-        k += 1
-        s = _cb_s(c, i)
-        if s[CB_TL] == 0.0:
-            continue   # left behind: filed since
-        s[CB_TL] = 0.0
-        if s[CB_SAFE] < W:   # (else _cb_drift would return at once)
-            _cb_drift(c, i, W, 1)
-        _cb_file(c, i, c.kwin + 1)
-    w.bn[CB_WHEEL] = 0
-    # this window's bucket (filing now goes to later buckets, so it does not grow here): first
-    # the entries that still count, kept in place without a branch (about half are left behind:
-    # a branch on each would be mispredicted), rows prefetched a few ahead; then those visited
-    n = w.bn[b]
-    lst = w.bk[b]
-    for k in range(n if n < CB_AHEAD else CB_AHEAD):
-        CB_PREFETCH(_cb_s(c, lst[k]) + 8)
-    m = 0
-    for k in range(n):
-        if k + CB_AHEAD < n:
-            CB_PREFETCH(_cb_s(c, lst[k + CB_AHEAD]) + 8)
-        i = lst[k]
-        lst[m] = <int32_t> i
-        m += _cb_s(c, i)[CB_KB] == <double> c.kwin
-    for k in range(m):
-        if c.err:
-            break
-        i = lst[k]
-        s = _cb_s(c, i)
-        if s[CB_KB] != <double> c.kwin:
-            continue   # an earlier entry of the same neuron was visited
-        s[CB_KB] = -1.0
-        if s[CB_SAFE] < W:   # (else _cb_drift would return at once)
-            _cb_drift(c, i, W, 1)
-        _cb_file(c, i, c.kwin + 1)
-    w.bn[b] = 0
-    if w.err:
-        c.err = 1
-    if w.frame and (W - w.tf + c.window) * w.kmax > CB_SPAN:
-        _cb_rebase(c, w, W)
-
-
+include "cuba/window_end.pxi"
 include "cuba/delivery.pxi"
 
 

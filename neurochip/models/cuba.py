@@ -75,6 +75,7 @@ built-in model.
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 from typing import Any, ClassVar
@@ -502,6 +503,7 @@ def _modes(a: float, ke: float, ki: float, am: float, be: float, bi: float, t: f
     return (x + y) + z, -(a * x) - ke * y - ki * z, a * (a * x) + ke * (ke * y) + ki * (ki * z)
 
 
+@functools.lru_cache(maxsize=64)  # (called by every search of the reference backend)
 def _pow_of(a: float, ke: float, ki: float) -> tuple:
     """(b, na, ne, ni) when the rates are commensurate: a = na b, k_e = ne b, k_i = ni b exactly
     (doubles) for b = min(a, k_e, k_i) and integers n in 1.._NPOW; (0.0, 0, 0, 0) otherwise."""

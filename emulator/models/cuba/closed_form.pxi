@@ -124,7 +124,7 @@ cdef inline int _cb_gapped(double a, double ke, double ki) noexcept nogil:
 
 # Commensurate rates: when a, k_e and k_i are all n b for one base rate b and integers n <= CB_NPOW
 # (tau_m = 20 ms, tau_e = 5 ms, tau_i = 10 ms: b = a, n = 1, 4, 2), the three exponentials at t are
-# one exp(-b t) and its powers (docs/cuba.md): two multiplications instead of an exp each.
+# one exp(-b t) and its powers (docs/cuba.md): a few multiplications instead of an exp each.
 cdef enum:
     CB_NPOW = 8
 
@@ -166,7 +166,7 @@ cdef inline double _cb_pw(double x, double x2, double x4, int n) noexcept nogil:
 
 
 cdef inline void _cb_pows(const CbPow *p, double x, double *ea, double *ee, double *ei) noexcept nogil:
-    """x^na, x^ne, x^ni: with x = e^{-b t}, e^{-a t}, e^{-k_e t}, e^{-k_i t}."""
+    """x^na, x^ne, x^ni into ea, ee, ei: for x = e^{-b t}, e^{-a t}, e^{-k_e t}, e^{-k_i t}."""
     cdef double x2 = x * x
     cdef double x4 = x2 * x2
     ea[0] = _cb_pw(x, x2, x4, p.na)
